@@ -1,0 +1,725 @@
+//! Configuration: the TOML file, its types, and validation.
+//!
+//! This module owns reading the operator's config file and turning every
+//! mistake in it into an error that names the file, the key, what is wrong and
+//! how to fix it (in the spirit of `cargo` and `sq`). It never touches the
+//! network. Relative paths in the file are resolved against the directory the
+//! config file lives in, so `examples/demo.toml` works from any working dir.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Deserializer};
+
+use crate::crypto::TeamKeys;
+
+/// A span of time written as `"48h"`, `"7d"`, `"90s"`, `"1d12h"`, `"2w"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Duration(pub i64);
+
+impl Duration {
+    pub fn secs(self) -> i64 {
+        self.0
+    }
+
+    /// Parses a duration such as "48h", "7d", "1d12h", "30m", "90s", "2w".
+    pub fn parse(s: &str) -> std::result::Result<Self, String> {
+        let t = s.trim();
+        if t.is_empty() {
+            return Err("empty duration".into());
+        }
+        let mut total: i64 = 0;
+        let mut num = String::new();
+        let mut saw_unit = false;
+        for c in t.chars() {
+            if c.is_ascii_digit() {
+                num.push(c);
+                continue;
+            }
+            if c.is_whitespace() {
+                continue;
+            }
+            let mult = match c {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                'd' => 86_400,
+                'w' => 7 * 86_400,
+                _ => {
+                    return Err(format!(
+                        "invalid duration {s:?}: unknown unit {c:?} (use s, m, h, d or w, e.g. \"48h\" or \"7d\")"
+                    ));
+                }
+            };
+            let n: i64 = num.parse().map_err(|_| {
+                format!("invalid duration {s:?}: a number must come before each unit, e.g. \"48h\"")
+            })?;
+            total = total
+                .checked_add(n.checked_mul(mult).ok_or("duration too large")?)
+                .ok_or("duration too large")?;
+            num.clear();
+            saw_unit = true;
+        }
+        if !num.is_empty() || !saw_unit {
+            return Err(format!(
+                "invalid duration {s:?}: missing unit (use s, m, h, d or w, e.g. \"48h\" or \"7d\")"
+            ));
+        }
+        Ok(Duration(total))
+    }
+}
+
+impl fmt::Display for Duration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.0;
+        if s != 0 && s % 86_400 == 0 {
+            write!(f, "{}d", s / 86_400)
+        } else if s != 0 && s % 3600 == 0 {
+            write!(f, "{}h", s / 3600)
+        } else if s != 0 && s % 60 == 0 {
+            write!(f, "{}m", s / 60)
+        } else {
+            write!(f, "{s}s")
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Duration::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A size in bytes written as `"25MiB"`, `"64M"`, `"512k"` or a plain integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Size(pub u64);
+
+impl Size {
+    pub fn parse(s: &str) -> std::result::Result<Self, String> {
+        let t = s.trim();
+        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        let (n, unit) = t.split_at(split);
+        let n: u64 = n
+            .parse()
+            .map_err(|_| format!("invalid size {s:?}: expected e.g. \"25MiB\""))?;
+        let mult = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "k" | "kb" | "kib" => 1024,
+            "m" | "mb" | "mib" => 1024 * 1024,
+            "g" | "gb" | "gib" => 1024 * 1024 * 1024,
+            other => {
+                return Err(format!(
+                    "invalid size {s:?}: unknown unit {other:?} (use KiB, MiB or GiB)"
+                ));
+            }
+        };
+        n.checked_mul(mult)
+            .map(Size)
+            .ok_or_else(|| format!("size {s:?} too large"))
+    }
+}
+
+impl<'de> Deserialize<'de> for Size {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            N(u64),
+            S(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::N(n) => Ok(Size(n)),
+            Raw::S(s) => Size::parse(&s).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// One or several paths.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(PathBuf),
+    Many(Vec<PathBuf>),
+}
+
+impl OneOrMany {
+    pub fn paths(&self) -> Vec<PathBuf> {
+        match self {
+            OneOrMany::One(p) => vec![p.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub store: StoreConfig,
+    pub keys: KeysConfig,
+    #[serde(rename = "mailbox", default)]
+    pub mailboxes: Vec<MailboxConfig>,
+    #[serde(default)]
+    pub outbox: OutboxConfig,
+    #[serde(default)]
+    pub policy: BTreeMap<String, PolicyConfig>,
+    #[serde(default)]
+    pub limits: Limits,
+    /// Directory of the config file; relative paths are resolved against it.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+    /// The config file itself (for messages).
+    #[serde(skip)]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysConfig {
+    /// The team's secret key file(s), armored or binary.
+    pub secret: OneOrMany,
+    /// A file holding the passphrase that unlocks the secret key(s).
+    pub passphrase_file: Option<PathBuf>,
+    /// The name of an environment variable holding the passphrase.
+    pub passphrase_env: Option<String>,
+    /// Public keys of known reporters, used to verify signatures and (later) to encrypt acks.
+    pub reporter_keyring: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MailboxKind {
+    Maildir,
+    Imap,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailboxConfig {
+    pub name: String,
+    pub kind: MailboxKind,
+    /// Maildir: the directory holding new/, cur/ and tmp/.
+    pub path: Option<PathBuf>,
+    /// The policy (a key of `[policy.*]`) that applies to reports in this mailbox.
+    #[serde(default = "default_policy_name")]
+    pub policy: String,
+    /// Our own address for this mailbox (used to never answer ourselves).
+    pub address: Option<String>,
+    /// How often a Maildir is scanned by `run` (IMAP uses IDLE instead).
+    #[serde(default = "default_poll")]
+    pub poll_interval: Duration,
+}
+
+fn default_policy_name() -> String {
+    "default".into()
+}
+
+fn default_poll() -> Duration {
+    Duration(5)
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    #[default]
+    File,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxConfig {
+    #[serde(default)]
+    pub transport: Transport,
+    /// `file` transport: the folder outgoing .eml files are written into.
+    pub dir: Option<PathBuf>,
+    /// The From address of acknowledgments.
+    pub from: Option<String>,
+    /// The team's own address, for escalations and digests.
+    pub team: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyConfig {
+    #[serde(default = "default_ack")]
+    pub ack_within: Duration,
+    pub followup_within: Option<Duration>,
+    pub resolve_within: Option<Duration>,
+    #[serde(default)]
+    pub require: Vec<String>,
+    #[serde(default)]
+    pub supported_versions: Vec<VersionRow>,
+    #[serde(default)]
+    pub reject_low_effort: bool,
+    /// Free text: which SECURITY.md this policy encodes.
+    pub source: Option<String>,
+}
+
+fn default_ack() -> Duration {
+    Duration(48 * 3600)
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        PolicyConfig {
+            ack_within: default_ack(),
+            followup_within: Some(Duration(7 * 86_400)),
+            resolve_within: None,
+            require: Vec::new(),
+            supported_versions: Vec::new(),
+            reject_low_effort: false,
+            source: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct VersionRow {
+    pub range: String,
+    pub supported: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Largest message accepted in full; larger ones become `oversize` cases.
+    #[serde(default = "default_max_message")]
+    pub max_message_size: Size,
+    /// Largest plaintext one PGP message may decrypt (or decompress) to.
+    #[serde(default = "default_max_plain")]
+    pub max_decrypted_size: Size,
+    /// Deepest MIME nesting followed.
+    #[serde(default = "default_depth")]
+    pub max_mime_depth: usize,
+    /// Most MIME parts looked at in one message.
+    #[serde(default = "default_parts")]
+    pub max_mime_parts: usize,
+}
+
+fn default_max_message() -> Size {
+    Size(32 * 1024 * 1024)
+}
+fn default_max_plain() -> Size {
+    Size(64 * 1024 * 1024)
+}
+fn default_depth() -> usize {
+    16
+}
+fn default_parts() -> usize {
+    500
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message_size: default_max_message(),
+            max_decrypted_size: default_max_plain(),
+            max_mime_depth: default_depth(),
+            max_mime_parts: default_parts(),
+        }
+    }
+}
+
+/// One problem in a config file: where, what, and how to fix it.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub key: String,
+    pub what: String,
+    pub fix: String,
+}
+
+/// Every problem found in one config file.
+#[derive(Debug)]
+pub struct ConfigError {
+    pub file: PathBuf,
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            writeln!(f, "error: {}: {}: {}", self.file.display(), p.key, p.what)?;
+            write!(f, "  fix: {}", p.fix)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+pub const REQUIREMENTS: &[&str] = &["poc", "versions", "impact", "repro_steps", "fix_suggestion"];
+
+impl Config {
+    /// Reads and parses a config file (syntax and types only).
+    pub fn load(file: &Path) -> std::result::Result<Config, ConfigError> {
+        let err = |key: &str, what: String, fix: &str| ConfigError {
+            file: file.to_path_buf(),
+            problems: vec![Problem {
+                key: key.into(),
+                what,
+                fix: fix.into(),
+            }],
+        };
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            err(
+                "(file)",
+                format!("cannot read the config file: {e}"),
+                "pass an existing file with --config FILE (see config.example.toml)",
+            )
+        })?;
+        let mut cfg: Config = toml::from_str(&text).map_err(|e| {
+            let key = e
+                .message()
+                .split('`')
+                .nth(1)
+                .map(str::to_string)
+                .unwrap_or_else(|| "(syntax)".into());
+            let span = e
+                .span()
+                .map(|s| {
+                    let line = text[..s.start.min(text.len())].matches('\n').count() + 1;
+                    format!(" (line {line})")
+                })
+                .unwrap_or_default();
+            err(
+                &key,
+                format!("{}{}", e.message().trim(), span),
+                "compare with config.example.toml, which documents every key",
+            )
+        })?;
+        cfg.file = file.to_path_buf();
+        cfg.base_dir = file
+            .parent()
+            .map(Path::to_path_buf)
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| PathBuf::from("."));
+        Ok(cfg)
+    }
+
+    /// Resolves a path from the config against the config file's directory.
+    pub fn resolve(&self, p: &Path) -> PathBuf {
+        let s = p.to_string_lossy();
+        let expanded = expand_env(&s);
+        let p = PathBuf::from(expanded);
+        if p.is_absolute() {
+            p
+        } else {
+            self.base_dir.join(p)
+        }
+    }
+
+    pub fn store_path(&self) -> PathBuf {
+        self.resolve(&self.store.path)
+    }
+
+    pub fn policy_for(&self, mailbox: &str) -> (String, PolicyConfig) {
+        let name = self
+            .mailboxes
+            .iter()
+            .find(|m| m.name == mailbox)
+            .map(|m| m.policy.clone())
+            .unwrap_or_else(default_policy_name);
+        let p = self.policy.get(&name).cloned().unwrap_or_default();
+        (name, p)
+    }
+
+    /// Reads the passphrase, if one is configured.
+    pub fn passphrase(&self) -> std::result::Result<Option<String>, Problem> {
+        if let Some(f) = &self.keys.passphrase_file {
+            let path = self.resolve(f);
+            let s = std::fs::read_to_string(&path).map_err(|e| Problem {
+                key: "keys.passphrase_file".into(),
+                what: format!("cannot read {}: {e}", path.display()),
+                fix: "point keys.passphrase_file at a readable file holding only the passphrase (under systemd: LoadCredential=)".into(),
+            })?;
+            return Ok(Some(s.trim_end_matches(['\r', '\n']).to_string()));
+        }
+        if let Some(var) = &self.keys.passphrase_env {
+            return match std::env::var(var) {
+                Ok(v) => Ok(Some(v)),
+                Err(_) => Err(Problem {
+                    key: "keys.passphrase_env".into(),
+                    what: format!("the environment variable {var} is not set"),
+                    fix: format!("export {var}=… before starting triaged, or use keys.passphrase_file"),
+                }),
+            };
+        }
+        Ok(None)
+    }
+
+    /// Loads the team keys, turning every failure into a config problem.
+    pub fn team_keys(&self) -> std::result::Result<TeamKeys, Vec<Problem>> {
+        let pass = self.passphrase().map_err(|p| vec![p])?;
+        let mut problems = Vec::new();
+        let mut files = Vec::new();
+        for p in self.keys.secret.paths() {
+            let path = self.resolve(&p);
+            match std::fs::read(&path) {
+                Ok(bytes) => files.push((path, bytes)),
+                Err(e) => problems.push(Problem {
+                    key: "keys.secret".into(),
+                    what: format!("cannot read the secret key file {}: {e}", path.display()),
+                    fix: "point keys.secret at the team's secret key (e.g. `gpg --export-secret-keys --armor security@example.org > team.asc`)".into(),
+                }),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let keyring = match &self.keys.reporter_keyring {
+            Some(p) => {
+                let path = self.resolve(p);
+                match std::fs::read(&path) {
+                    Ok(b) => Some((path, b)),
+                    Err(e) => {
+                        return Err(vec![Problem {
+                            key: "keys.reporter_keyring".into(),
+                            what: format!("cannot read {}: {e}", path.display()),
+                            fix: "point keys.reporter_keyring at a file of public keys, or remove the key".into(),
+                        }]);
+                    }
+                }
+            }
+            None => None,
+        };
+        TeamKeys::load(&files, pass.as_deref(), keyring.as_ref()).map_err(|e| {
+            vec![Problem {
+                key: e.key.into(),
+                what: e.what,
+                fix: e.fix,
+            }]
+        })
+    }
+
+    /// Checks everything that can be checked without the network:
+    /// files exist, keys unlock, policies referenced exist, values make sense.
+    pub fn validate(&self) -> std::result::Result<TeamKeys, ConfigError> {
+        let mut problems = Vec::new();
+        let keys = match self.team_keys() {
+            Ok(k) => Some(k),
+            Err(p) => {
+                problems.extend(p);
+                None
+            }
+        };
+        if self.keys.passphrase_file.is_some() && self.keys.passphrase_env.is_some() {
+            problems.push(Problem {
+                key: "keys.passphrase_env".into(),
+                what: "both keys.passphrase_file and keys.passphrase_env are set".into(),
+                fix: "keep only one of them".into(),
+            });
+        }
+        let store = self.store_path();
+        if let Some(dir) = store.parent().filter(|d| !d.as_os_str().is_empty())
+            && !dir.exists()
+            && std::fs::create_dir_all(dir).is_err()
+        {
+            problems.push(Problem {
+                key: "store.path".into(),
+                what: format!("the directory {} does not exist and cannot be created", dir.display()),
+                fix: "create it (under systemd: StateDirectory=triaged) or choose another store.path".into(),
+            });
+        }
+        if self.mailboxes.is_empty() {
+            problems.push(Problem {
+                key: "mailbox".into(),
+                what: "no [[mailbox]] is configured".into(),
+                fix: "add a [[mailbox]] table with name, kind and path (see config.example.toml)".into(),
+            });
+        }
+        let mut names = std::collections::HashSet::new();
+        for (i, m) in self.mailboxes.iter().enumerate() {
+            let k = format!("mailbox[{i}]");
+            if !names.insert(m.name.clone()) {
+                problems.push(Problem {
+                    key: format!("{k}.name"),
+                    what: format!("the mailbox name {:?} is used twice", m.name),
+                    fix: "give every [[mailbox]] a unique name".into(),
+                });
+            }
+            if m.name.trim().is_empty() {
+                problems.push(Problem {
+                    key: format!("{k}.name"),
+                    what: "the mailbox name is empty".into(),
+                    fix: "set name = \"security\" (or any unique label)".into(),
+                });
+            }
+            match m.kind {
+                MailboxKind::Maildir => match &m.path {
+                    None => problems.push(Problem {
+                        key: format!("{k}.path"),
+                        what: "a maildir mailbox needs a path".into(),
+                        fix: "set path = \"/var/mail/security\" (the folder holding new/ cur/ tmp/)".into(),
+                    }),
+                    Some(p) => {
+                        let p = self.resolve(p);
+                        if !p.join("new").is_dir() && !p.join("cur").is_dir() && p.exists() {
+                            problems.push(Problem {
+                                key: format!("{k}.path"),
+                                what: format!("{} exists but is not a Maildir (no new/ or cur/)", p.display()),
+                                fix: "point path at a Maildir folder, or remove the folder so triaged creates it".into(),
+                            });
+                        }
+                    }
+                },
+                MailboxKind::Imap => problems.push(Problem {
+                    key: format!("{k}.kind"),
+                    what: "kind = \"imap\" is not supported by this build yet".into(),
+                    fix: "use kind = \"maildir\" and deliver into a local Maildir (e.g. with Dovecot LMTP)".into(),
+                }),
+            }
+            if m.poll_interval.secs() <= 0 {
+                problems.push(Problem {
+                    key: format!("{k}.poll_interval"),
+                    what: "poll_interval must be positive".into(),
+                    fix: "use e.g. \"5s\"".into(),
+                });
+            }
+            if m.policy != "default" && !self.policy.contains_key(&m.policy) {
+                problems.push(Problem {
+                    key: format!("{k}.policy"),
+                    what: format!("no [policy.{}] is defined", m.policy),
+                    fix: format!(
+                        "add a [policy.{}] table or use one of: {}",
+                        m.policy,
+                        self.policy.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                });
+            }
+        }
+        for (name, p) in &self.policy {
+            for r in &p.require {
+                if !REQUIREMENTS.contains(&r.as_str()) {
+                    problems.push(Problem {
+                        key: format!("policy.{name}.require"),
+                        what: format!("unknown requirement {r:?}"),
+                        fix: format!("use any of: {}", REQUIREMENTS.join(", ")),
+                    });
+                }
+            }
+            if p.ack_within.secs() <= 0 {
+                problems.push(Problem {
+                    key: format!("policy.{name}.ack_within"),
+                    what: "the acknowledgment window must be positive".into(),
+                    fix: "use e.g. \"48h\"".into(),
+                });
+            }
+            for (i, row) in p.supported_versions.iter().enumerate() {
+                if let Err(e) = crate::policy::VersionRange::parse(&row.range) {
+                    problems.push(Problem {
+                        key: format!("policy.{name}.supported_versions[{i}].range"),
+                        what: e,
+                        fix: "write a range such as \">= 2.0\", \"< 1.4\", \"2.3.x\", \"1.2 - 1.4\", \"latest\" or \"*\"".into(),
+                    });
+                }
+            }
+        }
+        match self.outbox.transport {
+            Transport::File => {
+                if self.outbox.dir.is_none() {
+                    problems.push(Problem {
+                        key: "outbox.dir".into(),
+                        what: "the file transport needs a folder to write .eml files into".into(),
+                        fix: "set outbox.dir = \"/var/lib/triaged/outbox\"".into(),
+                    });
+                }
+            }
+            Transport::Smtp => problems.push(Problem {
+                key: "outbox.transport".into(),
+                what: "transport = \"smtp\" is not supported by this build yet".into(),
+                fix: "use transport = \"file\"".into(),
+            }),
+        }
+        if problems.is_empty() {
+            keys.ok_or_else(|| ConfigError {
+                file: self.file.clone(),
+                problems: vec![],
+            })
+        } else {
+            Err(ConfigError {
+                file: self.file.clone(),
+                problems,
+            })
+        }
+    }
+}
+
+/// Expands `${VAR}` in a path (for `${CREDENTIALS_DIRECTORY}` and `${STATE_DIRECTORY}`).
+fn expand_env(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        if let Some(end) = after.find('}') {
+            out.push_str(&std::env::var(&after[..end]).unwrap_or_default());
+            rest = &after[end + 1..];
+        } else {
+            out.push_str(&rest[start..]);
+            rest = "";
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Loads and validates a config file in one step (what `run` does).
+pub fn load_validated(file: &Path) -> Result<(Config, TeamKeys)> {
+    let cfg = Config::load(file)?;
+    let keys = cfg
+        .validate()
+        .with_context(|| format!("invalid configuration in {}", file.display()))?;
+    Ok((cfg, keys))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(Duration::parse("48h").unwrap().secs(), 172_800);
+        assert_eq!(Duration::parse("7d").unwrap().secs(), 604_800);
+        assert_eq!(Duration::parse("1d12h").unwrap().secs(), 129_600);
+        assert_eq!(Duration::parse("90s").unwrap().secs(), 90);
+        assert_eq!(Duration::parse("2w").unwrap().secs(), 1_209_600);
+        assert!(Duration::parse("48").unwrap_err().contains("missing unit"));
+        assert!(Duration::parse("48x").unwrap_err().contains("unknown unit"));
+        assert!(Duration::parse("h").is_err());
+        assert!(Duration::parse("").is_err());
+        assert_eq!(Duration(172_800).to_string(), "2d");
+        assert_eq!(Duration(7200).to_string(), "2h");
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(Size::parse("25MiB").unwrap().0, 25 * 1024 * 1024);
+        assert_eq!(Size::parse("512k").unwrap().0, 512 * 1024);
+        assert_eq!(Size::parse("100").unwrap().0, 100);
+        assert!(Size::parse("5 parsecs").is_err());
+    }
+
+    #[test]
+    fn env_expansion() {
+        // SAFETY: single-threaded test setting a variable only it reads.
+        unsafe { std::env::set_var("TRIAGED_TEST_EXPAND", "/run/creds") };
+        assert_eq!(
+            expand_env("${TRIAGED_TEST_EXPAND}/pass"),
+            "/run/creds/pass".to_string()
+        );
+        assert_eq!(expand_env("plain/path"), "plain/path");
+    }
+}

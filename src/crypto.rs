@@ -1,0 +1,588 @@
+//! OpenPGP with sequoia: the team's keys, decryption and signature checks.
+//!
+//! This module owns everything that touches key material: loading and
+//! unlocking the team's secret keys, decrypting messages (trying every team
+//! key, so hidden recipients and Bcc work), verifying inline, clear-signed and
+//! detached signatures, and reading reporter certificates. It does not know
+//! MIME; `mime` hands it byte strings.
+//!
+//! Key material and passphrases never reach a log line or an error message.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, anyhow};
+use sequoia_openpgp as openpgp;
+
+use openpgp::cert::prelude::*;
+use openpgp::crypto::{KeyPair, Password, SessionKey};
+use openpgp::packet::{PKESK, SKESK};
+use openpgp::parse::Parse;
+use openpgp::parse::stream::{
+    DecryptionHelper, DecryptorBuilder, DetachedVerifierBuilder, MessageLayer, MessageStructure,
+    VerificationError, VerificationHelper, VerifierBuilder,
+};
+use openpgp::policy::StandardPolicy;
+use openpgp::serialize::SerializeInto;
+use openpgp::types::SymmetricAlgorithm;
+use openpgp::{Cert, Fingerprint, KeyHandle};
+use serde::Serialize;
+
+static POLICY: StandardPolicy = StandardPolicy::new();
+
+/// An error while loading keys, phrased for the operator.
+#[derive(Debug)]
+pub struct KeyError {
+    pub key: &'static str,
+    pub what: String,
+    pub fix: String,
+}
+
+/// One unlocked decryption-capable team subkey.
+struct TeamKey {
+    cert_fpr: Fingerprint,
+    key_fpr: Fingerprint,
+    pair: KeyPair,
+}
+
+/// The team's unlocked secret keys plus the public keys we know of reporters.
+pub struct TeamKeys {
+    keys: Vec<TeamKey>,
+    certs: Vec<Cert>,
+    keyring: Vec<Cert>,
+}
+
+impl std::fmt::Debug for TeamKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print key material.
+        f.debug_struct("TeamKeys")
+            .field("certs", &self.fingerprints())
+            .field("decryption_subkeys", &self.keys.len())
+            .finish()
+    }
+}
+
+/// Summary of one team certificate, for `keys` and `doctor`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CertInfo {
+    pub fingerprint: String,
+    pub user_ids: Vec<String>,
+    pub decryption_subkeys: usize,
+    pub expires: Option<i64>,
+}
+
+impl TeamKeys {
+    /// Loads secret keys from the given files, unlocking them with `pass` when protected.
+    pub fn load(
+        files: &[(PathBuf, Vec<u8>)],
+        pass: Option<&str>,
+        keyring: Option<&(PathBuf, Vec<u8>)>,
+    ) -> std::result::Result<TeamKeys, KeyError> {
+        let mut keys = Vec::new();
+        let mut certs = Vec::new();
+        for (path, bytes) in files {
+            let parsed: Vec<Cert> = CertParser::from_bytes(bytes)
+                .and_then(|p| p.collect::<Result<Vec<_>>>())
+                .map_err(|e| KeyError {
+                    key: "keys.secret",
+                    what: format!("{} is not an OpenPGP key file: {e}", path.display()),
+                    fix: "export the key with `gpg --export-secret-keys --armor KEYID > team.asc` or `sq key export`".into(),
+                })?;
+            if parsed.is_empty() {
+                return Err(KeyError {
+                    key: "keys.secret",
+                    what: format!("{} holds no OpenPGP certificate", path.display()),
+                    fix: "export the key with `gpg --export-secret-keys --armor KEYID > team.asc`".into(),
+                });
+            }
+            for cert in parsed {
+                let mut found_secret = false;
+                let mut n = 0;
+                let vc = cert.with_policy(&POLICY, None).map_err(|e| KeyError {
+                    key: "keys.secret",
+                    what: format!(
+                        "the key {} in {} is not valid under the standard policy: {e}",
+                        cert.fingerprint(),
+                        path.display()
+                    ),
+                    fix: "renew or replace the key (`gpg --quick-set-expire`), then export it again"
+                        .into(),
+                })?;
+                for ka in vc
+                    .keys()
+                    .secret()
+                    .supported()
+                    .for_transport_encryption()
+                    .for_storage_encryption()
+                {
+                    found_secret = true;
+                    let key = ka.key().clone();
+                    let key = if key.has_unencrypted_secret() {
+                        key
+                    } else {
+                        let Some(p) = pass else {
+                            return Err(KeyError {
+                                key: "keys.passphrase_file",
+                                what: format!(
+                                    "the secret key {} in {} is protected by a passphrase, and none is configured",
+                                    cert.fingerprint(),
+                                    path.display()
+                                ),
+                                fix: "set keys.passphrase_file (or keys.passphrase_env) to the passphrase's source".into(),
+                            });
+                        };
+                        key.decrypt_secret(&Password::from(p)).map_err(|_| KeyError {
+                            key: "keys.passphrase_file",
+                            what: format!(
+                                "the passphrase does not unlock the secret key {} in {}",
+                                cert.fingerprint(),
+                                path.display()
+                            ),
+                            fix: "check the passphrase file (no extra spaces; a trailing newline is ignored)".into(),
+                        })?
+                    };
+                    let pair = key.into_keypair().map_err(|e| KeyError {
+                        key: "keys.secret",
+                        what: format!("cannot use the secret key {}: {e}", ka.key().fingerprint()),
+                        fix: "export the key again with its secret parts".into(),
+                    })?;
+                    keys.push(TeamKey {
+                        cert_fpr: cert.fingerprint(),
+                        key_fpr: ka.key().fingerprint(),
+                        pair,
+                    });
+                    n += 1;
+                }
+                if !found_secret || n == 0 {
+                    let has_any_secret = cert.keys().secret().next().is_some();
+                    return Err(KeyError {
+                        key: "keys.secret",
+                        what: if has_any_secret {
+                            format!(
+                                "the key {} in {} has no usable decryption subkey with secret material",
+                                cert.fingerprint(),
+                                path.display()
+                            )
+                        } else {
+                            format!(
+                                "{} holds only the public key {} (no secret key material)",
+                                path.display(),
+                                cert.fingerprint()
+                            )
+                        },
+                        fix: "export the secret key including its encryption subkey: `gpg --export-secret-keys --armor KEYID`".into(),
+                    });
+                }
+                certs.push(cert.strip_secret_key_material());
+            }
+        }
+        if keys.is_empty() {
+            return Err(KeyError {
+                key: "keys.secret",
+                what: "no secret key is configured".into(),
+                fix: "set keys.secret to the team's secret key file".into(),
+            });
+        }
+        let keyring = match keyring {
+            Some((path, bytes)) => CertParser::from_bytes(bytes)
+                .and_then(|p| p.collect::<Result<Vec<_>>>())
+                .map_err(|e| KeyError {
+                    key: "keys.reporter_keyring",
+                    what: format!("{} is not an OpenPGP keyring: {e}", path.display()),
+                    fix: "export reporters' keys with `gpg --export --armor` into that file".into(),
+                })?,
+            None => Vec::new(),
+        };
+        Ok(TeamKeys {
+            keys,
+            certs,
+            keyring,
+        })
+    }
+
+    pub fn fingerprints(&self) -> Vec<String> {
+        self.certs.iter().map(|c| c.fingerprint().to_hex()).collect()
+    }
+
+    pub fn info(&self) -> Vec<CertInfo> {
+        self.certs
+            .iter()
+            .map(|c| CertInfo {
+                fingerprint: c.fingerprint().to_hex(),
+                user_ids: c
+                    .userids()
+                    .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
+                    .collect(),
+                decryption_subkeys: self.keys.iter().filter(|k| k.cert_fpr == c.fingerprint()).count(),
+                expires: c
+                    .with_policy(&POLICY, None)
+                    .ok()
+                    .and_then(|vc| vc.primary_key().key_expiration_time())
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map(|d| d.as_secs() as i64),
+            })
+            .collect()
+    }
+
+    /// The team's public certificates (to verify our own mail, to publish).
+    pub fn team_certs(&self) -> &[Cert] {
+        &self.certs
+    }
+
+    /// The reporter keyring from the config.
+    pub fn keyring(&self) -> &[Cert] {
+        &self.keyring
+    }
+}
+
+/// The outcome of one signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct SigResult {
+    /// good | bad | unknown-key | invalid-key
+    pub status: String,
+    /// Fingerprint of the signer's certificate when known, else the issuer's key id.
+    pub signer: Option<String>,
+    /// The signer's first user id when the certificate is known.
+    pub user_id: Option<String>,
+    /// Human-readable detail (never key material).
+    pub detail: Option<String>,
+}
+
+/// Summarises several signature results into one status word.
+/// A bad signature wins over everything: a good one next to it must not hide tampering.
+pub fn summarize(sigs: &[SigResult]) -> &'static str {
+    let has = |s: &str| sigs.iter().any(|r| r.status == s);
+    if sigs.is_empty() {
+        "unsigned"
+    } else if has("bad") {
+        "bad"
+    } else if has("invalid-key") {
+        "invalid-key"
+    } else if has("good") {
+        "good"
+    } else {
+        "unknown-key"
+    }
+}
+
+struct Helper<'a> {
+    team: &'a TeamKeys,
+    extra: &'a [Cert],
+    sigs: Vec<SigResult>,
+    used: Option<String>,
+    recipients: Vec<String>,
+}
+
+impl Helper<'_> {
+    fn new<'a>(team: &'a TeamKeys, extra: &'a [Cert]) -> Helper<'a> {
+        Helper {
+            team,
+            extra,
+            sigs: Vec::new(),
+            used: None,
+            recipients: Vec::new(),
+        }
+    }
+}
+
+fn first_uid(cert: &Cert) -> Option<String> {
+    cert.userids()
+        .next()
+        .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
+}
+
+impl VerificationHelper for Helper<'_> {
+    fn get_certs(&mut self, ids: &[KeyHandle]) -> Result<Vec<Cert>> {
+        let all = self
+            .extra
+            .iter()
+            .chain(self.team.keyring.iter())
+            .chain(self.team.certs.iter());
+        Ok(all
+            .filter(|c| {
+                ids.iter()
+                    .any(|id| c.keys().any(|k| k.key().key_handle().aliases(id)))
+            })
+            .cloned()
+            .collect())
+    }
+
+    fn check(&mut self, structure: MessageStructure) -> Result<()> {
+        for layer in structure.into_iter() {
+            if let MessageLayer::SignatureGroup { results } = layer {
+                for r in results {
+                    let res = match r {
+                        Ok(good) => SigResult {
+                            status: "good".into(),
+                            signer: Some(good.ka.cert().fingerprint().to_hex()),
+                            user_id: first_uid(good.ka.cert()),
+                            detail: None,
+                        },
+                        Err(e) => {
+                            let issuer = |sig: &openpgp::packet::Signature| {
+                                sig.get_issuers().first().map(|h| h.to_hex())
+                            };
+                            match &e {
+                                VerificationError::MissingKey { sig } => SigResult {
+                                    status: "unknown-key".into(),
+                                    signer: issuer(sig),
+                                    user_id: None,
+                                    detail: Some("the signer's public key is not known".into()),
+                                },
+                                VerificationError::BadSignature { ka, error, .. } => SigResult {
+                                    status: "bad".into(),
+                                    signer: Some(ka.cert().fingerprint().to_hex()),
+                                    user_id: first_uid(ka.cert()),
+                                    detail: Some(format!("signature does not verify: {error}")),
+                                },
+                                VerificationError::BadKey { ka, error, .. } => SigResult {
+                                    status: "invalid-key".into(),
+                                    signer: Some(ka.cert().fingerprint().to_hex()),
+                                    user_id: first_uid(ka.cert()),
+                                    detail: Some(format!("signing key not valid: {error}")),
+                                },
+                                VerificationError::UnboundKey { sig, cert, error } => SigResult {
+                                    status: "invalid-key".into(),
+                                    signer: Some(cert.fingerprint().to_hex()).or(issuer(sig)),
+                                    user_id: first_uid(cert),
+                                    detail: Some(format!("signing key not valid: {error}")),
+                                },
+                                VerificationError::MalformedSignature { sig, error } => {
+                                    SigResult {
+                                        status: "bad".into(),
+                                        signer: issuer(sig),
+                                        user_id: None,
+                                        detail: Some(format!("malformed signature: {error}")),
+                                    }
+                                }
+                                other => SigResult {
+                                    status: "bad".into(),
+                                    signer: None,
+                                    user_id: None,
+                                    detail: Some(other.to_string()),
+                                },
+                            }
+                        }
+                    };
+                    self.sigs.push(res);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_anonymous(pkesk: &PKESK) -> bool {
+    match pkesk.recipient() {
+        None => true,
+        Some(KeyHandle::KeyID(id)) => id.is_wildcard(),
+        Some(_) => false,
+    }
+}
+
+impl DecryptionHelper for Helper<'_> {
+    fn decrypt(
+        &mut self,
+        pkesks: &[PKESK],
+        _skesks: &[SKESK],
+        sym_algo: Option<SymmetricAlgorithm>,
+        decrypt: &mut dyn FnMut(Option<SymmetricAlgorithm>, &SessionKey) -> bool,
+    ) -> Result<Option<Cert>> {
+        self.recipients = pkesks
+            .iter()
+            .map(|p| {
+                p.recipient()
+                    .map(|r| r.to_hex())
+                    .unwrap_or_else(|| "anonymous".into())
+            })
+            .collect();
+        // First the PKESKs addressed to one of our keys, then the anonymous ones
+        // (gpg --throw-keyids) against every team key.
+        for anonymous in [false, true] {
+            for pkesk in pkesks.iter().filter(|p| is_anonymous(p) == anonymous) {
+                for k in &self.team.keys {
+                    let matches = anonymous
+                        || pkesk
+                            .recipient()
+                            .is_some_and(|r| r.aliases(KeyHandle::from(&k.key_fpr)));
+                    if !matches {
+                        continue;
+                    }
+                    let mut pair = k.pair.clone();
+                    if let Some((algo, sk)) = pkesk.decrypt(&mut pair, sym_algo)
+                        && decrypt(algo, &sk)
+                    {
+                        self.used = Some(k.cert_fpr.to_hex());
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+        Err(anyhow!(
+            "no team key can decrypt this message (it is encrypted to {})",
+            if self.recipients.is_empty() {
+                "a passphrase only".to_string()
+            } else {
+                self.recipients.join(", ")
+            }
+        ))
+    }
+}
+
+/// The result of decrypting (and verifying) one OpenPGP message.
+#[derive(Debug, Clone)]
+pub struct Decrypted {
+    pub plaintext: Vec<u8>,
+    pub signatures: Vec<SigResult>,
+    /// The team certificate whose subkey decrypted it.
+    pub team_key: Option<String>,
+}
+
+fn read_limited(mut r: impl Read, limit: u64) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    (&mut r)
+        .take(limit + 1)
+        .read_to_end(&mut out)
+        .context("reading the decrypted data failed")?;
+    if out.len() as u64 > limit {
+        return Err(anyhow!(
+            "the plaintext exceeds limits.max_decrypted_size ({limit} bytes); possible compression bomb"
+        ));
+    }
+    Ok(out)
+}
+
+/// Decrypts an OpenPGP message (armored or binary), verifying signatures inside it.
+/// `extra` certs are used for verification (keys found in the message itself).
+pub fn decrypt(team: &TeamKeys, extra: &[Cert], data: &[u8], limit: u64) -> Result<Decrypted> {
+    let helper = Helper::new(team, extra);
+    let mut d = DecryptorBuilder::from_bytes(data)
+        .context("not an OpenPGP message")?
+        .with_policy(&POLICY, None, helper)?;
+    let plaintext = read_limited(&mut d, limit)?;
+    let h = d.into_helper();
+    Ok(Decrypted {
+        plaintext,
+        signatures: h.sigs,
+        team_key: h.used,
+    })
+}
+
+/// Verifies an inline-signed or clear-signed message and returns its content.
+pub fn verify_inline(
+    team: &TeamKeys,
+    extra: &[Cert],
+    data: &[u8],
+    limit: u64,
+) -> Result<(Vec<u8>, Vec<SigResult>)> {
+    let helper = Helper::new(team, extra);
+    let mut v = VerifierBuilder::from_bytes(data)
+        .context("not a signed OpenPGP message")?
+        .with_policy(&POLICY, None, helper)?;
+    let content = read_limited(&mut v, limit)?;
+    Ok((content, v.into_helper().sigs))
+}
+
+/// Verifies a detached signature (PGP/MIME multipart/signed) over `content`.
+pub fn verify_detached(
+    team: &TeamKeys,
+    extra: &[Cert],
+    signature: &[u8],
+    content: &[u8],
+) -> Result<Vec<SigResult>> {
+    let helper = Helper::new(team, extra);
+    let mut v = DetachedVerifierBuilder::from_bytes(signature)
+        .context("not an OpenPGP signature")?
+        .with_policy(&POLICY, None, helper)?;
+    v.verify_bytes(content)?;
+    Ok(v.into_helper().sigs)
+}
+
+/// A reporter's public certificate found in a message.
+#[derive(Debug, Clone, Serialize)]
+pub struct FoundKey {
+    pub fingerprint: String,
+    pub user_ids: Vec<String>,
+    /// attachment | inline | autocrypt | keyring
+    pub source: String,
+    pub armored: String,
+    #[serde(skip)]
+    pub cert: Cert,
+}
+
+/// Reads public certificates from bytes (armored or binary). Secret parts are dropped.
+pub fn read_certs(data: &[u8], source: &str) -> Vec<FoundKey> {
+    let Ok(parser) = CertParser::from_bytes(data) else {
+        return Vec::new();
+    };
+    parser
+        .filter_map(|c| c.ok())
+        .filter_map(|c| {
+            let c = c.strip_secret_key_material();
+            let armored = String::from_utf8(c.armored().to_vec().ok()?).ok()?;
+            Some(FoundKey {
+                fingerprint: c.fingerprint().to_hex(),
+                user_ids: c
+                    .userids()
+                    .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
+                    .collect(),
+                source: source.into(),
+                armored,
+                cert: c,
+            })
+        })
+        .collect()
+}
+
+/// What kind of OpenPGP data a blob holds, judged from its first packet or armor header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PgpKind {
+    Message,
+    PublicKey,
+    SecretKey,
+    Signature,
+    SignedCleartext,
+    NotPgp,
+}
+
+/// Classifies data without decrypting it: is it a message, a key, a signature?
+pub fn sniff(data: &[u8]) -> PgpKind {
+    let head = &data[..data.len().min(4096)];
+    let text = String::from_utf8_lossy(head);
+    if text.contains("-----BEGIN PGP MESSAGE-----") {
+        return PgpKind::Message;
+    }
+    if text.contains("-----BEGIN PGP PUBLIC KEY BLOCK-----") {
+        return PgpKind::PublicKey;
+    }
+    if text.contains("-----BEGIN PGP PRIVATE KEY BLOCK-----") {
+        return PgpKind::SecretKey;
+    }
+    if text.contains("-----BEGIN PGP SIGNED MESSAGE-----") {
+        return PgpKind::SignedCleartext;
+    }
+    if text.contains("-----BEGIN PGP SIGNATURE-----") {
+        return PgpKind::Signature;
+    }
+    // Binary: look at the first packet's tag.
+    let Some(&b) = data.first() else {
+        return PgpKind::NotPgp;
+    };
+    if b & 0x80 == 0 {
+        return PgpKind::NotPgp;
+    }
+    let tag = if b & 0x40 != 0 {
+        b & 0x3f
+    } else {
+        (b >> 2) & 0x0f
+    };
+    match tag {
+        1 | 3 | 18 | 20 => PgpKind::Message, // PKESK, SKESK, SEIPD, OCB
+        8 | 11 => PgpKind::Message,          // compressed, literal
+        4 => PgpKind::Message,               // one-pass signature
+        6 => PgpKind::PublicKey,
+        5 => PgpKind::SecretKey,
+        2 => PgpKind::Signature,
+        _ => PgpKind::NotPgp,
+    }
+}

@@ -1,0 +1,407 @@
+//! Intake: the per-message transaction.
+//!
+//! This module owns what happens to one message between its source and the
+//! store: hash it, skip it if the same bytes are already stored, read it
+//! (decrypt, verify, parse: [`crate::mime`]) outside any lock, then in one
+//! SQLite transaction store the raw bytes, open a case or attach the message
+//! to its thread, and record events. A message that cannot be decrypted or
+//! parsed still becomes a case whose state says why; `retry` re-reads stored
+//! bytes later (e.g. after the right key was added). It knows neither IMAP nor
+//! SMTP.
+
+use anyhow::{Context, Result};
+use rusqlite::{Connection, params};
+use sha2::{Digest, Sha256};
+
+use crate::case::{self, State};
+use crate::config::Config;
+use crate::crypto::TeamKeys;
+use crate::mime::{self, Analysis, Report, Status};
+use crate::source::Incoming;
+use crate::store::{self, Store, now};
+
+/// What intake did with one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A new case was opened in this state.
+    Created { case: String, state: String },
+    /// The message joined an existing case's thread.
+    FollowUp { case: String },
+    /// The same bytes were already stored; nothing changed.
+    Duplicate { case: String },
+}
+
+impl Outcome {
+    pub fn case(&self) -> &str {
+        match self {
+            Outcome::Created { case, .. }
+            | Outcome::FollowUp { case }
+            | Outcome::Duplicate { case } => case,
+        }
+    }
+}
+
+pub fn sha256_hex(b: &[u8]) -> String {
+    let d = Sha256::digest(b);
+    d.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Reads a message, never panicking: a panic inside a parser becomes `unparseable`.
+pub fn read_message(raw: &[u8], cfg: &Config, keys: &TeamKeys) -> Analysis {
+    if raw.len() as u64 > cfg.limits.max_message_size.0 {
+        // Keep the headers readable; do not decrypt or walk the body.
+        let head_end = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .or_else(|| raw.windows(2).position(|w| w == b"\n\n"))
+            .unwrap_or(raw.len().min(64 * 1024));
+        let head = &raw[..head_end.min(64 * 1024)];
+        let mut a = mime::analyze(head, keys, &cfg.limits);
+        a.status = Status::Unparseable(format!(
+            "oversize: {} bytes exceeds limits.max_message_size ({} bytes); headers kept, body not read",
+            raw.len(),
+            cfg.limits.max_message_size.0
+        ));
+        return a;
+    }
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        mime::analyze(raw, keys, &cfg.limits)
+    })) {
+        Ok(a) => a,
+        Err(_) => Analysis {
+            report: Report {
+                encryption: "none".into(),
+                ..Report::default()
+            },
+            status: Status::Unparseable("internal error while reading the message (parser panic)".into()),
+        },
+    }
+}
+
+fn state_for(status: &Status) -> (State, Option<String>) {
+    match status {
+        Status::Ok => (State::New, None),
+        Status::Undecryptable(r) => (State::Undecryptable, Some(r.clone())),
+        Status::Unparseable(r) if r.starts_with("oversize") => (State::Oversize, Some(r.clone())),
+        Status::Unparseable(r) => (State::Unparseable, Some(r.clone())),
+    }
+}
+
+fn status_word(status: &Status) -> (&'static str, Option<&str>) {
+    match status {
+        Status::Ok => ("ok", None),
+        Status::Undecryptable(r) => ("undecryptable", Some(r)),
+        Status::Unparseable(r) => ("unparseable", Some(r)),
+    }
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+/// Ingests one message: idempotent by content, one transaction.
+pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) -> Result<Outcome> {
+    let sha = sha256_hex(&inc.raw);
+    if let Some(case) = store::case_of_sha(&store.conn, &sha)? {
+        return Ok(Outcome::Duplicate { case });
+    }
+    let analysis = read_message(&inc.raw, cfg, keys);
+    let tx = store.conn.transaction().context("starting the intake transaction")?;
+    // Another process may have committed the same bytes meanwhile.
+    if let Some(case) = store::case_of_sha(&tx, &sha)? {
+        return Ok(Outcome::Duplicate { case });
+    }
+    let r = &analysis.report;
+    let thread = find_thread(&tx, r)?;
+    let outcome = match thread {
+        Some(case_id) => {
+            let c = store::case_by_id(&tx, case_id)?;
+            let msg_id = insert_message(&tx, case_id, &sha, inc, &analysis)?;
+            store::event(
+                &tx,
+                Some(case_id),
+                "triaged",
+                "follow-up",
+                Some(&format!("message {} ({} bytes) joined the thread", short(&sha), inc.raw.len())),
+            )?;
+            let st: State = c.state.parse().unwrap_or(State::New);
+            if st == State::NeedsInfo && analysis.status == Status::Ok {
+                store::set_case_state(&tx, case_id, State::Triaged.as_str(), Some("the reporter sent more information"))?;
+                store::event(&tx, Some(case_id), "triaged", "state", Some("needs-info -> triaged: follow-up from the reporter"))?;
+            }
+            if st.is_quarantine() && analysis.status == Status::Ok {
+                tracing::info!(case = %c.id_public, "a readable follow-up arrived for a quarantined case; run `triaged case retry` after fixing keys");
+            }
+            tx.execute("UPDATE cases SET updated_at = ?2 WHERE id = ?1", params![case_id, now()])
+                .context("touching the case")?;
+            let _ = msg_id;
+            Outcome::FollowUp { case: c.id_public }
+        }
+        None => {
+            let (state, reason) = state_for(&analysis.status);
+            let (policy_name, policy) = cfg.policy_for(&inc.mailbox);
+            let year = chrono::DateTime::from_timestamp(inc.arrived_at, 0)
+                .map(|d| chrono::Datelike::year(&d))
+                .unwrap_or(2026);
+            let (seq, public_id) = store::next_public_id(&tx, year)?;
+            let subject = match state {
+                State::New => r.subject.clone(),
+                _ => r.outer_subject.clone(),
+            };
+            tx.execute(
+                "INSERT INTO cases (public_id, year, seq, state, state_reason, reporter, reporter_name, subject, \
+                 mailbox, policy, signature, arrived_at, created_at, updated_at, ack_due, followup_due) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15)",
+                params![
+                    public_id,
+                    year,
+                    seq,
+                    state.as_str(),
+                    reason,
+                    r.from_addr,
+                    r.from_name,
+                    subject,
+                    inc.mailbox,
+                    policy_name,
+                    r.signature_status(),
+                    inc.arrived_at,
+                    now(),
+                    inc.arrived_at + policy.ack_within.secs(),
+                    policy.followup_within.map(|d| inc.arrived_at + d.secs()),
+                ],
+            )
+            .context("creating the case")?;
+            let case_id = tx.last_insert_rowid();
+            store::event(
+                &tx,
+                Some(case_id),
+                "triaged",
+                "created",
+                Some(&format!(
+                    "from mailbox {} ({}), message {}, {} bytes, encryption {}, signature {}",
+                    inc.mailbox,
+                    inc.position,
+                    short(&sha),
+                    inc.raw.len(),
+                    r.encryption,
+                    r.signature_status()
+                )),
+            )?;
+            if let Some(reason) = &reason {
+                store::event(&tx, Some(case_id), "triaged", "quarantined", Some(reason))?;
+            }
+            insert_message(&tx, case_id, &sha, inc, &analysis)?;
+            Outcome::Created {
+                case: public_id,
+                state: state.as_str().into(),
+            }
+        }
+    };
+    tx.commit().context("committing the intake transaction")?;
+    Ok(outcome)
+}
+
+fn short(sha: &str) -> &str {
+    &sha[..12.min(sha.len())]
+}
+
+/// Finds the case a message belongs to: In-Reply-To/References pointing at one of
+/// its messages or our mail, or a `[SEC-…]` tag — the tag only when the sender is
+/// the case's reporter, so a stranger who guesses a case id cannot write into it.
+fn find_thread(conn: &Connection, r: &Report) -> Result<Option<i64>> {
+    let mut ids = r.in_reply_to.clone();
+    ids.extend(r.references.iter().rev().cloned());
+    if let Some(c) = store::case_by_message_ids(conn, &ids)? {
+        return Ok(Some(c));
+    }
+    let mut tags = Vec::new();
+    for s in [&r.outer_subject, &r.subject].into_iter().flatten() {
+        tags.extend(case::tags_in(s));
+    }
+    for t in tags {
+        if let Some(c) = store::case_by_public_id(conn, &t)?
+            && c.reporter.is_some()
+            && c.reporter == r.from_addr
+        {
+            return Ok(Some(c.id));
+        }
+    }
+    Ok(None)
+}
+
+fn insert_message(
+    tx: &Connection,
+    case_id: i64,
+    sha: &str,
+    inc: &Incoming,
+    a: &Analysis,
+) -> Result<i64> {
+    let r = &a.report;
+    let (status, reason) = status_word(&a.status);
+    tx.execute(
+        "INSERT INTO messages (case_id, sha256, message_id, mailbox, source_pos, arrived_at, received_at, size, raw, \
+         from_addr, outer_subject, subject, in_reply_to, refs, encryption, status, status_reason, signature, \
+         signatures, team_key, body_text, notes, processed_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?7)",
+        params![
+            case_id,
+            sha,
+            r.message_id,
+            inc.mailbox,
+            inc.position,
+            inc.arrived_at,
+            now(),
+            inc.raw.len() as i64,
+            inc.raw,
+            r.from_addr,
+            r.outer_subject,
+            r.subject,
+            json(&r.in_reply_to),
+            json(&r.references),
+            r.encryption,
+            status,
+            reason,
+            r.signature_status(),
+            json(&r.signatures),
+            r.team_key,
+            r.text,
+            json(&r.notes),
+        ],
+    )
+    .context("storing the message")?;
+    let id = tx.last_insert_rowid();
+    write_parts(tx, case_id, id, r)?;
+    Ok(id)
+}
+
+/// Attachments and reporter keys of one message.
+fn write_parts(tx: &Connection, case_id: i64, message_row: i64, r: &Report) -> Result<()> {
+    tx.execute("DELETE FROM attachments WHERE message_id = ?1", [message_row])
+        .context("clearing attachments")?;
+    for att in &r.attachments {
+        tx.execute(
+            "INSERT INTO attachments (message_id, name, content_type, size, encrypted, content) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                message_row,
+                att.name,
+                att.content_type,
+                att.size as i64,
+                att.encrypted as i64,
+                att.data
+            ],
+        )
+        .context("storing an attachment")?;
+    }
+    for k in &r.keys {
+        let n = tx
+            .execute(
+                "INSERT OR IGNORE INTO reporter_keys (case_id, fingerprint, user_ids, source, armored, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![case_id, k.fingerprint, json(&k.user_ids), k.source, k.armored, now()],
+            )
+            .context("storing a reporter key")?;
+        if n > 0 {
+            store::event(
+                tx,
+                Some(case_id),
+                "triaged",
+                "reporter-key",
+                Some(&format!("{} from {}", k.fingerprint, k.source)),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The result of `case retry`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RetryResult {
+    pub case: String,
+    pub before: String,
+    pub after: String,
+    pub messages: usize,
+    pub readable: usize,
+}
+
+/// Re-reads every stored message of a case from its raw bytes (after a key was
+/// added or a bug fixed) and lifts the case out of quarantine when it now reads.
+pub fn retry(store: &mut Store, cfg: &Config, keys: &TeamKeys, public_id: &str, actor: &str) -> Result<RetryResult> {
+    let c = store::case_by_public_id(&store.conn, public_id)?
+        .with_context(|| format!("no case {public_id}; list cases with `triaged case list`"))?;
+    let raws = store::raw_messages_of(&store.conn, c.id)?;
+    let analyses: Vec<(i64, Analysis)> = raws
+        .iter()
+        .map(|(id, raw)| (*id, read_message(raw, cfg, keys)))
+        .collect();
+    let tx = store.conn.transaction().context("starting the retry transaction")?;
+    let mut readable = 0;
+    for (id, a) in &analyses {
+        let r = &a.report;
+        let (status, reason) = status_word(&a.status);
+        if a.status == Status::Ok {
+            readable += 1;
+        }
+        tx.execute(
+            "UPDATE messages SET subject = ?2, encryption = ?3, status = ?4, status_reason = ?5, signature = ?6, \
+             signatures = ?7, team_key = ?8, body_text = ?9, notes = ?10, processed_at = ?11, from_addr = ?12 WHERE id = ?1",
+            params![
+                id,
+                r.subject,
+                r.encryption,
+                status,
+                reason,
+                r.signature_status(),
+                json(&r.signatures),
+                r.team_key,
+                r.text,
+                json(&r.notes),
+                now(),
+                r.from_addr,
+            ],
+        )
+        .context("updating a re-read message")?;
+        write_parts(&tx, c.id, *id, r)?;
+    }
+    let before: State = c.state.parse().unwrap_or(State::New);
+    let mut after = before;
+    if let Some((_, first)) = analyses.first() {
+        let (st, reason) = state_for(&first.status);
+        if before.is_quarantine() {
+            after = st;
+            tx.execute(
+                "UPDATE cases SET state = ?2, state_reason = ?3, subject = ?4, signature = ?5, updated_at = ?6 WHERE id = ?1",
+                params![
+                    c.id,
+                    st.as_str(),
+                    reason,
+                    if st == State::New { first.report.subject.clone() } else { first.report.outer_subject.clone() },
+                    first.report.signature_status(),
+                    now()
+                ],
+            )
+            .context("updating the case after retry")?;
+        }
+    }
+    store::event(
+        &tx,
+        Some(c.id),
+        actor,
+        "retried",
+        Some(&format!(
+            "re-read {} message(s), {} readable; {} -> {}",
+            analyses.len(),
+            readable,
+            before,
+            after
+        )),
+    )?;
+    tx.commit().context("committing the retry")?;
+    Ok(RetryResult {
+        case: c.id_public,
+        before: before.as_str().into(),
+        after: after.as_str().into(),
+        messages: analyses.len(),
+        readable,
+    })
+}

@@ -1,0 +1,44 @@
+//! triaged: an encrypted email triage daemon for `security@` mailboxes.
+//!
+//! The library holds every stage of the data flow; `src/main.rs` is a thin
+//! shell over [`cli`]. One message travels once, left to right:
+//!
+//! ```text
+//! source (maildir) -> intake -> mime + crypto -> store (SQLite)
+//! ```
+//!
+//! See ARCHITECTURE.md for the map and the guarantees.
+
+pub mod case;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod daemon;
+pub mod intake;
+pub mod mime;
+pub mod policy;
+pub mod source;
+pub mod store;
+
+/// Sets up logging: journald-friendly (no timestamps) when stderr is not a terminal.
+pub fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let level = match verbose {
+        0 => "info",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_env("TRIAGED_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(format!("triaged={level},warn")));
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(tty);
+    if tty {
+        b.init();
+    } else {
+        b.without_time().init();
+    }
+}

@@ -1,0 +1,759 @@
+//! MIME: turn raw message bytes into a [`Report`] (parse, unwrap, decrypt).
+//!
+//! This module owns the walk over a message's MIME tree with mail-parser:
+//! PGP/MIME encrypted (RFC 3156 §4) and signed (§5) parts, inline
+//! ASCII-armored PGP blocks in text parts, encrypted attachments
+//! (`*.asc`, `*.pgp`, `*.gpg`), attached public keys and `Autocrypt:` headers,
+//! HTML converted to text, and protected headers (the inner Subject).
+//! Cryptography itself is delegated to [`crate::crypto`]. It never classifies
+//! and never writes anywhere.
+
+use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
+use serde::Serialize;
+
+use crate::config::Limits;
+use crate::crypto::{self, FoundKey, PgpKind, SigResult, TeamKeys};
+
+/// One attachment, decrypted when it was encrypted and we could.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attachment {
+    pub name: Option<String>,
+    pub content_type: String,
+    pub size: usize,
+    /// The attachment arrived encrypted (and `data` is the plaintext when decrypted).
+    pub encrypted: bool,
+    #[serde(skip)]
+    pub data: Vec<u8>,
+}
+
+/// Everything triaged reads out of one message.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    pub from_addr: Option<String>,
+    pub from_name: Option<String>,
+    pub reply_to: Option<String>,
+    pub return_path: Option<String>,
+    pub to: Vec<String>,
+    /// The outer Subject header (for encrypted mail usually "..." or similar).
+    pub outer_subject: Option<String>,
+    /// The subject a reader sees: the protected (inner) Subject when present.
+    pub subject: Option<String>,
+    pub message_id: Option<String>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    pub date: Option<i64>,
+    pub auto_submitted: Option<String>,
+    pub precedence: Option<String>,
+    pub list_id: Option<String>,
+    /// none | pgp-mime | inline | attachment
+    pub encryption: String,
+    pub encrypted_parts: usize,
+    pub decrypted_parts: usize,
+    pub decrypt_errors: Vec<String>,
+    pub signatures: Vec<SigResult>,
+    /// Team certificate that decrypted the message.
+    pub team_key: Option<String>,
+    /// All body text, decrypted, plain text preferred over HTML.
+    pub text: String,
+    pub attachments: Vec<Attachment>,
+    pub keys: Vec<FoundKey>,
+    /// Things the walk noticed (limits reached, parts skipped).
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    pub fn signature_status(&self) -> &'static str {
+        crypto::summarize(&self.signatures)
+    }
+}
+
+/// The outcome of reading one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Ok,
+    /// Encrypted, and no part could be decrypted.
+    Undecryptable(String),
+    /// Not a parseable message at all.
+    Unparseable(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub report: Report,
+    pub status: Status,
+}
+
+/// Reads a raw message: parse, decrypt, verify, collect text, attachments and keys.
+///
+/// Never panics on hostile input that mail-parser and sequoia survive; the
+/// caller still guards with `catch_unwind`.
+pub fn analyze(raw: &[u8], team: &TeamKeys, limits: &Limits) -> Analysis {
+    let first = analyze_with(raw, team, limits, &[]);
+    // A signature by a key that the message itself carries (signed-then-encrypted
+    // with the key attached inside) can only be checked once we have the key: rerun.
+    let unknown = first.report.signatures.iter().any(|s| s.status == "unknown-key");
+    if unknown && !first.report.keys.is_empty() {
+        let extra: Vec<_> = first.report.keys.iter().map(|k| k.cert.clone()).collect();
+        let mut second = analyze_with(raw, team, limits, &extra);
+        second.report.keys = first.report.keys;
+        return second;
+    }
+    first
+}
+
+fn analyze_with(
+    raw: &[u8],
+    team: &TeamKeys,
+    limits: &Limits,
+    extra: &[sequoia_openpgp::Cert],
+) -> Analysis {
+    let Some(msg) = MessageParser::default().parse(raw) else {
+        return Analysis {
+            report: Report {
+                encryption: "none".into(),
+                ..Report::default()
+            },
+            status: Status::Unparseable("mail-parser could not read any header or body".into()),
+        };
+    };
+    if msg.headers().is_empty() {
+        return Analysis {
+            report: Report {
+                encryption: "none".into(),
+                ..Report::default()
+            },
+            status: Status::Unparseable("the message has no headers".into()),
+        };
+    }
+    let mut w = Walker {
+        team,
+        extra: extra.to_vec(),
+        limits,
+        report: Report::default(),
+        parts_seen: 0,
+        inline_blocks: 0,
+        mime_blocks: 0,
+        attachment_blocks: 0,
+    };
+    w.headers(&msg);
+    w.autocrypt(&msg);
+    w.walk_part(&msg, 0, 0);
+    let mut report = w.report;
+    report.encryption = if w.mime_blocks > 0 {
+        "pgp-mime"
+    } else if w.inline_blocks > 0 {
+        "inline"
+    } else if w.attachment_blocks > 0 {
+        "attachment"
+    } else {
+        "none"
+    }
+    .into();
+    report.text = report.text.trim().to_string();
+    if report.subject.is_none() {
+        report.subject = report.outer_subject.clone();
+    }
+    let status = if report.encrypted_parts > 0 && report.decrypted_parts == 0 {
+        Status::Undecryptable(
+            report
+                .decrypt_errors
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "decryption failed".into()),
+        )
+    } else {
+        Status::Ok
+    };
+    Analysis { report, status }
+}
+
+struct Walker<'a> {
+    team: &'a TeamKeys,
+    extra: Vec<sequoia_openpgp::Cert>,
+    limits: &'a Limits,
+    report: Report,
+    parts_seen: usize,
+    inline_blocks: usize,
+    mime_blocks: usize,
+    attachment_blocks: usize,
+}
+
+fn lower(s: Option<&str>) -> String {
+    s.unwrap_or("").to_ascii_lowercase()
+}
+
+fn id_list(v: &mail_parser::HeaderValue<'_>) -> Vec<String> {
+    if let Some(list) = v.as_text_list() {
+        list.iter().map(|s| s.to_string()).collect()
+    } else if let Some(t) = v.as_text() {
+        vec![t.to_string()]
+    } else {
+        Vec::new()
+    }
+}
+
+impl Walker<'_> {
+    fn headers(&mut self, msg: &Message<'_>) {
+        let r = &mut self.report;
+        if let Some(a) = msg.from().and_then(|a| a.first()) {
+            r.from_addr = a.address().map(|s| s.trim().to_ascii_lowercase());
+            r.from_name = a.name().map(str::to_string);
+        }
+        r.reply_to = msg
+            .reply_to()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .map(|s| s.trim().to_ascii_lowercase());
+        r.return_path = id_list(msg.return_path()).into_iter().next();
+        if let Some(to) = msg.to() {
+            r.to = to
+                .iter()
+                .filter_map(|a| a.address().map(|s| s.to_ascii_lowercase()))
+                .collect();
+        }
+        r.outer_subject = msg.subject().map(str::to_string);
+        r.message_id = msg.message_id().map(str::to_string);
+        r.in_reply_to = id_list(msg.in_reply_to());
+        r.references = id_list(msg.references());
+        r.date = msg.date().map(|d| d.to_timestamp());
+        r.auto_submitted = msg.header_raw("Auto-Submitted").map(|s| s.trim().to_string());
+        r.precedence = msg.header_raw("Precedence").map(|s| s.trim().to_string());
+        r.list_id = msg.header_raw("List-Id").map(|s| s.trim().to_string());
+    }
+
+    /// `Autocrypt: addr=...; [prefer-encrypt=mutual;] keydata=BASE64`
+    fn autocrypt(&mut self, msg: &Message<'_>) {
+        let Some(h) = msg.header_raw("Autocrypt") else {
+            return;
+        };
+        let mut keydata = None;
+        for attr in h.split(';') {
+            let attr = attr.trim();
+            if let Some(v) = attr.strip_prefix("keydata=") {
+                let b64: Vec<u8> = v.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+                keydata = mail_parser::decoders::base64::base64_decode(&b64);
+            }
+        }
+        if let Some(bytes) = keydata {
+            for k in crypto::read_certs(&bytes, "autocrypt") {
+                self.add_key(k);
+            }
+        }
+    }
+
+    fn add_key(&mut self, k: FoundKey) {
+        if !self.report.keys.iter().any(|x| x.fingerprint == k.fingerprint) {
+            self.extra.push(k.cert.clone());
+            self.report.keys.push(k);
+        }
+    }
+
+    fn push_text(&mut self, t: &str) {
+        let t = t.trim();
+        if t.is_empty() {
+            return;
+        }
+        if !self.report.text.is_empty() {
+            self.report.text.push_str("\n\n");
+        }
+        self.report.text.push_str(t);
+    }
+
+    fn walk_part(&mut self, msg: &Message<'_>, idx: usize, depth: usize) {
+        self.parts_seen += 1;
+        if self.parts_seen > self.limits.max_mime_parts {
+            if self.parts_seen == self.limits.max_mime_parts + 1 {
+                self.report.notes.push(format!(
+                    "more than limits.max_mime_parts ({}) MIME parts; the rest was not read",
+                    self.limits.max_mime_parts
+                ));
+            }
+            return;
+        }
+        if depth > self.limits.max_mime_depth {
+            self.report.notes.push(format!(
+                "MIME nesting deeper than limits.max_mime_depth ({}); inner parts not read",
+                self.limits.max_mime_depth
+            ));
+            return;
+        }
+        let Some(part) = msg.parts.get(idx) else {
+            return;
+        };
+        let ct = part.content_type();
+        let ctype = lower(ct.map(|c| c.ctype()));
+        let sub = lower(ct.and_then(|c| c.subtype()));
+        match &part.body {
+            PartType::Multipart(children) => match sub.as_str() {
+                "encrypted" => {
+                    let payload = children
+                        .iter()
+                        .filter_map(|&c| msg.parts.get(c as usize))
+                        .find(|p| crypto::sniff(p.contents()) == PgpKind::Message)
+                        .map(|p| p.contents().to_vec());
+                    match payload {
+                        Some(data) => {
+                            self.mime_blocks += 1;
+                            self.decrypt_entity(&data, depth, true);
+                        }
+                        None => {
+                            self.report.encrypted_parts += 1;
+                            self.report.decrypt_errors.push(
+                                "multipart/encrypted without an OpenPGP message part".into(),
+                            );
+                        }
+                    }
+                }
+                "signed" => {
+                    self.verify_multipart_signed(msg, idx, children, ct);
+                    if let Some(&first) = children.first() {
+                        self.walk_part(msg, first as usize, depth + 1);
+                    }
+                }
+                "alternative" => {
+                    let plain = children.iter().find(|&&c| {
+                        msg.parts
+                            .get(c as usize)
+                            .is_some_and(|p| matches!(p.body, PartType::Text(_)))
+                    });
+                    match plain {
+                        Some(&c) => self.walk_part(msg, c as usize, depth + 1),
+                        None => {
+                            for &c in children.iter().rev().take(1) {
+                                self.walk_part(msg, c as usize, depth + 1);
+                            }
+                        }
+                    }
+                }
+                _ => {
+                    for &c in children {
+                        self.walk_part(msg, c as usize, depth + 1);
+                    }
+                }
+            },
+            PartType::Text(t) => {
+                if is_attachment(part) {
+                    self.binary(part, t.as_bytes(), depth);
+                } else {
+                    self.text(t, depth);
+                }
+            }
+            PartType::Html(h) => {
+                if is_attachment(part) {
+                    self.binary(part, h.as_bytes(), depth);
+                } else {
+                    let t = mail_parser::decoders::html::html_to_text(h);
+                    self.text(&t, depth);
+                }
+            }
+            PartType::Binary(b) | PartType::InlineBinary(b) => {
+                if ctype == "application" && sub == "pgp-encrypted" && b.len() < 64 {
+                    return; // the "Version: 1" control part of PGP/MIME
+                }
+                if ctype == "application" && sub == "pgp-signature" {
+                    return; // handled by multipart/signed
+                }
+                self.binary(part, b, depth);
+            }
+            PartType::Message(inner) => {
+                self.walk_part(inner, 0, depth + 1);
+            }
+        }
+    }
+
+    fn verify_multipart_signed(
+        &mut self,
+        msg: &Message<'_>,
+        idx: usize,
+        children: &[u32],
+        ct: Option<&mail_parser::ContentType<'_>>,
+    ) {
+        let part = &msg.parts[idx];
+        let Some(boundary) = ct.and_then(|c| c.attribute("boundary")) else {
+            return;
+        };
+        let raw = msg.raw_message();
+        let (start, end) = (part.offset_body as usize, part.offset_end as usize);
+        let Some(body) = raw.get(start..end.min(raw.len())) else {
+            return;
+        };
+        let pieces = split_multipart(body, boundary);
+        let sig = children
+            .get(1)
+            .and_then(|&c| msg.parts.get(c as usize))
+            .map(|p| p.contents().to_vec());
+        match (pieces.first(), sig) {
+            (Some(content), Some(sig)) => {
+                let canon = to_crlf(content);
+                match crypto::verify_detached(self.team, &self.extra, &sig, &canon) {
+                    Ok(s) => self.report.signatures.extend(s),
+                    Err(e) => self.report.signatures.push(SigResult {
+                        status: "bad".into(),
+                        signer: None,
+                        user_id: None,
+                        detail: Some(format!("cannot check the PGP/MIME signature: {e}")),
+                    }),
+                }
+            }
+            _ => self
+                .report
+                .notes
+                .push("multipart/signed without content and signature parts".into()),
+        }
+    }
+
+    /// Decrypts an OpenPGP message that holds a MIME entity (PGP/MIME) or plain text.
+    fn decrypt_entity(&mut self, data: &[u8], depth: usize, pgp_mime: bool) -> bool {
+        self.report.encrypted_parts += 1;
+        match crypto::decrypt(
+            self.team,
+            &self.extra,
+            data,
+            self.limits.max_decrypted_size.0,
+        ) {
+            Ok(d) => {
+                self.report.decrypted_parts += 1;
+                self.report.signatures.extend(d.signatures);
+                if self.report.team_key.is_none() {
+                    self.report.team_key = d.team_key;
+                }
+                if pgp_mime || looks_like_mime(&d.plaintext) {
+                    self.walk_bytes(&d.plaintext, depth + 1);
+                } else {
+                    let t = String::from_utf8_lossy(&d.plaintext).into_owned();
+                    self.text(&t, depth + 1);
+                }
+                true
+            }
+            Err(e) => {
+                self.report.decrypt_errors.push(format!("{e:#}"));
+                false
+            }
+        }
+    }
+
+    /// Parses decrypted bytes as a MIME entity and walks it; takes its protected headers.
+    fn walk_bytes(&mut self, bytes: &[u8], depth: usize) {
+        match MessageParser::default().parse(bytes) {
+            Some(inner) if !inner.headers().is_empty() => {
+                if let Some(s) = inner.subject() {
+                    self.report.subject = Some(s.to_string());
+                }
+                if self.report.from_addr.is_none()
+                    && let Some(a) = inner.from().and_then(|a| a.first())
+                {
+                    self.report.from_addr = a.address().map(|s| s.to_ascii_lowercase());
+                }
+                self.autocrypt(&inner);
+                self.walk_part(&inner, 0, depth);
+            }
+            _ => {
+                let t = String::from_utf8_lossy(bytes).into_owned();
+                self.text(&t, depth);
+            }
+        }
+    }
+
+    /// A text part: decrypt inline PGP blocks, verify clear-signed blocks, lift keys.
+    fn text(&mut self, t: &str, depth: usize) {
+        if !t.contains("-----BEGIN PGP ") {
+            self.push_text(t);
+            return;
+        }
+        let mut out = String::new();
+        let mut rest = t;
+        while let Some(start) = rest.find("-----BEGIN PGP ") {
+            out.push_str(&rest[..start]);
+            let block = &rest[start..];
+            let (kind, end_marker) = if block.starts_with("-----BEGIN PGP MESSAGE-----") {
+                ("message", "-----END PGP MESSAGE-----")
+            } else if block.starts_with("-----BEGIN PGP SIGNED MESSAGE-----") {
+                ("signed", "-----END PGP SIGNATURE-----")
+            } else if block.starts_with("-----BEGIN PGP PUBLIC KEY BLOCK-----") {
+                ("key", "-----END PGP PUBLIC KEY BLOCK-----")
+            } else {
+                ("other", "-----")
+            };
+            let Some(end) = block
+                .find(end_marker)
+                .filter(|_| kind != "other")
+                .map(|e| e + end_marker.len())
+            else {
+                // Unterminated or unknown armor: keep it as text.
+                out.push_str(&block[..15]);
+                rest = &block[15..];
+                continue;
+            };
+            let armored = &block[..end];
+            match kind {
+                "message" => {
+                    self.inline_blocks += 1;
+                    let before = self.report.text.len();
+                    let saved = std::mem::take(&mut self.report.text);
+                    let ok = self.decrypt_entity(armored.as_bytes(), depth, false);
+                    let inner = std::mem::replace(&mut self.report.text, saved);
+                    let _ = before;
+                    if ok {
+                        out.push_str(&inner);
+                    } else {
+                        out.push_str("[encrypted block that could not be decrypted]");
+                    }
+                }
+                "signed" => match crypto::verify_inline(
+                    self.team,
+                    &self.extra,
+                    armored.as_bytes(),
+                    self.limits.max_decrypted_size.0,
+                ) {
+                    Ok((content, sigs)) => {
+                        self.report.signatures.extend(sigs);
+                        out.push_str(&String::from_utf8_lossy(&content));
+                    }
+                    Err(e) => {
+                        self.report.signatures.push(SigResult {
+                            status: "bad".into(),
+                            signer: None,
+                            user_id: None,
+                            detail: Some(format!("cannot check the clear-signed text: {e}")),
+                        });
+                        out.push_str(armored);
+                    }
+                },
+                _ => {
+                    for k in crypto::read_certs(armored.as_bytes(), "inline") {
+                        self.add_key(k);
+                    }
+                }
+            }
+            rest = &block[end..];
+        }
+        out.push_str(rest);
+        self.push_text(&out);
+    }
+
+    /// An attachment: keys are lifted, encrypted attachments decrypted.
+    fn binary(&mut self, part: &mail_parser::MessagePart<'_>, data: &[u8], depth: usize) {
+        let name = part.attachment_name().map(str::to_string);
+        let ct = part
+            .content_type()
+            .map(|c| match c.subtype() {
+                Some(s) => format!("{}/{}", c.ctype(), s),
+                None => c.ctype().to_string(),
+            })
+            .unwrap_or_else(|| "application/octet-stream".into())
+            .to_ascii_lowercase();
+        let kind = crypto::sniff(data);
+        if ct == "application/pgp-keys" || kind == PgpKind::PublicKey {
+            for k in crypto::read_certs(data, "attachment") {
+                self.add_key(k);
+            }
+            self.report.attachments.push(Attachment {
+                name,
+                content_type: ct,
+                size: data.len(),
+                encrypted: false,
+                data: data.to_vec(),
+            });
+            return;
+        }
+        let lname = name.as_deref().unwrap_or("").to_ascii_lowercase();
+        let pgp_name = [".asc", ".pgp", ".gpg"].iter().any(|e| lname.ends_with(e));
+        if kind == PgpKind::Message
+            && (pgp_name
+                || ct == "application/pgp-encrypted"
+                || ct == "application/octet-stream"
+                || ct.starts_with("text/"))
+        {
+            self.report.encrypted_parts += 1;
+            self.attachment_blocks += 1;
+            match crypto::decrypt(
+                self.team,
+                &self.extra,
+                data,
+                self.limits.max_decrypted_size.0,
+            ) {
+                Ok(d) => {
+                    self.report.decrypted_parts += 1;
+                    self.report.signatures.extend(d.signatures);
+                    if self.report.team_key.is_none() {
+                        self.report.team_key = d.team_key;
+                    }
+                    let plain_name = name.as_deref().map(|n| {
+                        let l = n.to_ascii_lowercase();
+                        if [".asc", ".pgp", ".gpg"].iter().any(|e| l.ends_with(e)) {
+                            n[..n.len() - 4].to_string()
+                        } else {
+                            n.to_string()
+                        }
+                    });
+                    if looks_like_mime(&d.plaintext) && plain_name.is_none() {
+                        self.walk_bytes(&d.plaintext, depth + 1);
+                    }
+                    self.report.attachments.push(Attachment {
+                        content_type: guess_type(plain_name.as_deref(), &d.plaintext),
+                        name: plain_name,
+                        size: d.plaintext.len(),
+                        encrypted: true,
+                        data: d.plaintext,
+                    });
+                }
+                Err(e) => {
+                    self.report
+                        .decrypt_errors
+                        .push(format!("attachment {}: {e:#}", name.as_deref().unwrap_or("(unnamed)")));
+                    self.report.attachments.push(Attachment {
+                        name,
+                        content_type: ct,
+                        size: data.len(),
+                        encrypted: true,
+                        data: data.to_vec(),
+                    });
+                }
+            }
+            return;
+        }
+        self.report.attachments.push(Attachment {
+            name,
+            content_type: ct,
+            size: data.len(),
+            encrypted: false,
+            data: data.to_vec(),
+        });
+    }
+}
+
+fn is_attachment(part: &mail_parser::MessagePart<'_>) -> bool {
+    part.content_disposition().is_some_and(|d| d.is_attachment()) || part.attachment_name().is_some()
+}
+
+/// Does a decrypted payload start with a MIME header block naming a Content-Type?
+fn looks_like_mime(b: &[u8]) -> bool {
+    let head = String::from_utf8_lossy(&b[..b.len().min(2048)]);
+    let Some(first) = head.lines().next() else {
+        return false;
+    };
+    let is_header = |l: &str| {
+        l.split_once(':')
+            .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-'))
+    };
+    if !is_header(first) {
+        return false;
+    }
+    head.split("\n\n")
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase()
+        .contains("content-type:")
+}
+
+fn guess_type(name: Option<&str>, data: &[u8]) -> String {
+    let ext = name
+        .and_then(|n| n.rsplit_once('.'))
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "py" => "text/x-python",
+        "sh" => "text/x-shellscript",
+        "html" | "htm" => "text/html",
+        "js" => "text/javascript",
+        "txt" | "md" => "text/plain",
+        "json" => "application/json",
+        "zip" => "application/zip",
+        "pcap" | "pcapng" => "application/vnd.tcpdump.pcap",
+        _ if std::str::from_utf8(data).is_ok() => "text/plain",
+        _ => "application/octet-stream",
+    }
+    .into()
+}
+
+/// Converts bare LF line endings to CRLF (RFC 3156 §5: the signed part is canonical).
+pub fn to_crlf(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(b.len() + b.len() / 32);
+    let mut prev = 0u8;
+    for &c in b {
+        if c == b'\n' && prev != b'\r' {
+            out.push(b'\r');
+        }
+        out.push(c);
+        prev = c;
+    }
+    out
+}
+
+/// Splits a multipart body into its parts' raw bytes (RFC 2046 §5.1.1): the
+/// line break before a delimiter belongs to the delimiter.
+pub fn split_multipart<'a>(body: &'a [u8], boundary: &str) -> Vec<&'a [u8]> {
+    let delim = format!("--{boundary}");
+    let delim = delim.as_bytes();
+    // (start of delimiter line, first byte after it, closing?)
+    let mut marks: Vec<(usize, usize, bool)> = Vec::new();
+    let mut i = 0;
+    while i < body.len() {
+        let eol = body[i..]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map(|p| i + p)
+            .unwrap_or(body.len());
+        let line = &body[i..eol];
+        if let Some(rest) = line.strip_prefix(delim) {
+            let closing = rest.starts_with(b"--");
+            let tail = if closing { &rest[2..] } else { rest };
+            if tail.iter().all(|c| c.is_ascii_whitespace()) {
+                marks.push((i, (eol + 1).min(body.len()), closing));
+            }
+        }
+        i = eol + 1;
+    }
+    let mut out = Vec::new();
+    for w in marks.windows(2) {
+        if w[0].2 {
+            break;
+        }
+        let s = w[0].1;
+        let mut e = w[1].0;
+        if e > s && body[e - 1] == b'\n' {
+            e -= 1;
+            if e > s && body[e - 1] == b'\r' {
+                e -= 1;
+            }
+        }
+        out.push(&body[s..e.max(s)]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_respects_crlf_before_delimiter() {
+        let body = b"preamble\r\n--b1\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b1\r\nsig\r\n--b1--\r\n";
+        let parts = split_multipart(body, "b1");
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0], b"Content-Type: text/plain\r\n\r\nhello");
+        assert_eq!(parts[1], b"sig");
+    }
+
+    #[test]
+    fn split_ignores_lookalike_lines() {
+        let body = b"--b1\nA\n--b1x\n--b1\nB\n--b1--\n";
+        let parts = split_multipart(body, "b1");
+        assert_eq!(parts, vec![&b"A\n--b1x"[..], &b"B"[..]]);
+    }
+
+    #[test]
+    fn crlf_canonical() {
+        assert_eq!(to_crlf(b"a\nb\r\nc"), b"a\r\nb\r\nc");
+    }
+
+    #[test]
+    fn mime_sniffing() {
+        assert!(looks_like_mime(b"Content-Type: text/plain\n\nhi"));
+        assert!(looks_like_mime(
+            b"Subject: x\nContent-Type: multipart/mixed; boundary=a\n\n--a"
+        ));
+        assert!(!looks_like_mime(b"Hello team,\nContent-Type: nope"));
+        assert!(!looks_like_mime(b"Hi: there\n\nbody"));
+    }
+}

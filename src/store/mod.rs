@@ -1,0 +1,490 @@
+//! The SQLite store: schema, migrations and typed queries.
+//!
+//! This module owns the database file: it is created mode 0600, opened in WAL
+//! mode with `synchronous=FULL` (the messages and outbox tables are a ledger:
+//! a commit that returned must survive power loss), foreign keys on and a busy
+//! timeout so CLI commands and the daemon can share it. Migrations are the
+//! numbered files in `src/store/migrations/`, applied in order at open; a
+//! database newer than this binary is refused. No business rules live here.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+/// Numbered migrations, applied in order. Append only.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/0001_init.sql"))];
+
+pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
+
+pub struct Store {
+    pub conn: Connection,
+}
+
+/// RFC 3339 (UTC) for a unix timestamp.
+pub fn rfc3339(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|| t.to_string())
+}
+
+fn ts<S: serde::Serializer>(t: &i64, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&rfc3339(*t))
+}
+
+fn ts_opt<S: serde::Serializer>(t: &Option<i64>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&rfc3339(*t)),
+        None => s.serialize_none(),
+    }
+}
+
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+impl Store {
+    /// Opens (creating if needed, mode 0600) and migrates the database.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create the store directory {}", dir.display()))?;
+        }
+        if !path.exists() {
+            create_private(path)?;
+        }
+        let conn = Connection::open(path)
+            .with_context(|| format!("cannot open the database {}", path.display()))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .context("setting the busy timeout")?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .context("enabling WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .context("setting synchronous=FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .context("enabling foreign keys")?;
+        let mut store = Store { conn };
+        store
+            .migrate()
+            .with_context(|| format!("migrating the database {}", path.display()))?;
+        Ok(store)
+    }
+
+    /// An in-memory store (tests, `classify` without a store).
+    pub fn open_in_memory() -> Result<Store> {
+        let conn = Connection::open_in_memory().context("opening an in-memory database")?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .context("enabling foreign keys")?;
+        let mut store = Store { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .context("reading the schema version")
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let current = self.schema_version()?;
+        if current > SCHEMA_VERSION {
+            bail!(
+                "the database has schema version {current}, but this triaged knows only up to {SCHEMA_VERSION}: \
+                 it was written by a newer triaged. Upgrade triaged, or restore the backup taken before the upgrade"
+            );
+        }
+        for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+            let tx = self.conn.transaction().context("starting a migration")?;
+            tx.execute_batch(sql)
+                .with_context(|| format!("applying migration {version:04}"))?;
+            tx.pragma_update(None, "user_version", version)
+                .context("recording the schema version")?;
+            tx.commit()
+                .with_context(|| format!("committing migration {version:04}"))?;
+        }
+        Ok(())
+    }
+}
+
+fn create_private(path: &Path) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create the database {}", path.display()))?;
+    Ok(())
+}
+
+/// A case as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseRow {
+    #[serde(skip)]
+    pub id: i64,
+    #[serde(rename = "id")]
+    pub id_public: String,
+    pub state: String,
+    pub state_reason: Option<String>,
+    pub reporter: Option<String>,
+    pub reporter_name: Option<String>,
+    pub subject: Option<String>,
+    pub mailbox: String,
+    pub policy: String,
+    pub signature: String,
+    pub severity: Option<String>,
+    #[serde(serialize_with = "ts")]
+    pub arrived_at: i64,
+    #[serde(serialize_with = "ts")]
+    pub created_at: i64,
+    #[serde(serialize_with = "ts")]
+    pub updated_at: i64,
+    #[serde(serialize_with = "ts_opt")]
+    pub ack_due: Option<i64>,
+    #[serde(serialize_with = "ts_opt")]
+    pub followup_due: Option<i64>,
+    #[serde(serialize_with = "ts_opt")]
+    pub acked_at: Option<i64>,
+    #[serde(serialize_with = "ts_opt")]
+    pub responded_at: Option<i64>,
+    pub messages: i64,
+    pub encryption: Option<String>,
+}
+
+const CASE_COLS: &str = "c.id, c.public_id, c.state, c.state_reason, c.reporter, c.reporter_name, c.subject, \
+     c.mailbox, c.policy, c.signature, c.severity, c.arrived_at, c.created_at, c.updated_at, c.ack_due, \
+     c.followup_due, c.acked_at, c.responded_at, (SELECT COUNT(*) FROM messages m WHERE m.case_id = c.id), \
+     (SELECT encryption FROM messages m WHERE m.case_id = c.id ORDER BY m.id LIMIT 1)";
+
+fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
+    Ok(CaseRow {
+        id: r.get(0)?,
+        id_public: r.get(1)?,
+        state: r.get(2)?,
+        state_reason: r.get(3)?,
+        reporter: r.get(4)?,
+        reporter_name: r.get(5)?,
+        subject: r.get(6)?,
+        mailbox: r.get(7)?,
+        policy: r.get(8)?,
+        signature: r.get(9)?,
+        severity: r.get(10)?,
+        arrived_at: r.get(11)?,
+        created_at: r.get(12)?,
+        updated_at: r.get(13)?,
+        ack_due: r.get(14)?,
+        followup_due: r.get(15)?,
+        acked_at: r.get(16)?,
+        responded_at: r.get(17)?,
+        messages: r.get(18)?,
+        encryption: r.get(19)?,
+    })
+}
+
+/// A stored message (without its raw bytes).
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageRow {
+    #[serde(skip)]
+    pub id: i64,
+    pub sha256: String,
+    pub message_id: Option<String>,
+    pub mailbox: String,
+    pub source_pos: Option<String>,
+    #[serde(serialize_with = "ts")]
+    pub arrived_at: i64,
+    pub size: i64,
+    pub from: Option<String>,
+    pub subject: Option<String>,
+    pub encryption: String,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub signature: String,
+    pub signatures: serde_json::Value,
+    pub team_key: Option<String>,
+    pub notes: serde_json::Value,
+    pub attachments: Vec<AttachmentRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AttachmentRow {
+    pub name: Option<String>,
+    pub content_type: String,
+    pub size: i64,
+    pub encrypted: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRow {
+    #[serde(serialize_with = "ts")]
+    pub at: i64,
+    pub actor: String,
+    pub kind: String,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyRow {
+    pub fingerprint: String,
+    pub user_ids: serde_json::Value,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingRow {
+    pub kind: String,
+    pub value: serde_json::Value,
+    pub evidence: serde_json::Value,
+}
+
+/// Records an event in the audit trail.
+pub fn event(
+    conn: &Connection,
+    case_id: Option<i64>,
+    actor: &str,
+    kind: &str,
+    detail: Option<&str>,
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO events (case_id, at, actor, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![case_id, now(), actor, kind, detail],
+    )
+    .with_context(|| format!("recording the event {kind}"))?;
+    Ok(())
+}
+
+/// The case (public id) that already holds a message with these bytes.
+pub fn case_of_sha(conn: &Connection, sha: &str) -> Result<Option<String>> {
+    conn.query_row(
+        "SELECT c.public_id FROM messages m JOIN cases c ON c.id = m.case_id WHERE m.sha256 = ?1",
+        [sha],
+        |r| r.get(0),
+    )
+    .optional()
+    .context("looking up a message by hash")
+}
+
+pub fn case_by_public_id(conn: &Connection, public_id: &str) -> Result<Option<CaseRow>> {
+    conn.query_row(
+        &format!("SELECT {CASE_COLS} FROM cases c WHERE c.public_id = ?1"),
+        [public_id.to_ascii_uppercase()],
+        case_from_row,
+    )
+    .optional()
+    .context("looking up a case")
+}
+
+pub fn case_by_id(conn: &Connection, id: i64) -> Result<CaseRow> {
+    conn.query_row(
+        &format!("SELECT {CASE_COLS} FROM cases c WHERE c.id = ?1"),
+        [id],
+        case_from_row,
+    )
+    .context("loading a case")
+}
+
+/// The case that one of these Message-IDs (ours or the reporter's) belongs to.
+pub fn case_by_message_ids(conn: &Connection, ids: &[String]) -> Result<Option<i64>> {
+    for id in ids {
+        let id = id.trim_matches(['<', '>', ' ']);
+        if id.is_empty() {
+            continue;
+        }
+        let found: Option<i64> = conn
+            .query_row(
+                "SELECT case_id FROM messages WHERE message_id = ?1 \
+                 UNION ALL SELECT case_id FROM outbox WHERE message_id = ?1 LIMIT 1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()
+            .context("looking up a thread by Message-ID")?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(None)
+}
+
+/// Lists cases, newest first, optionally filtered by state.
+pub fn list_cases(conn: &Connection, state: Option<&str>) -> Result<Vec<CaseRow>> {
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT {CASE_COLS} FROM cases c WHERE (?1 IS NULL OR c.state = ?1) ORDER BY c.year, c.seq"
+        ))
+        .context("preparing the case list")?;
+    let rows = stmt
+        .query_map([state], case_from_row)
+        .context("listing cases")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("reading cases")?;
+    Ok(rows)
+}
+
+/// Allocates the next public id for `year` (call inside the creating transaction).
+pub fn next_public_id(conn: &Connection, year: i32) -> Result<(i64, String)> {
+    let seq: i64 = conn
+        .query_row(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM cases WHERE year = ?1",
+            [year],
+            |r| r.get(0),
+        )
+        .context("allocating a case id")?;
+    Ok((seq, crate::case::format_id(year, seq)))
+}
+
+pub fn messages_of(conn: &Connection, case_id: i64) -> Result<Vec<MessageRow>> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT id, sha256, message_id, mailbox, source_pos, arrived_at, size, from_addr, subject, \
+             encryption, status, status_reason, signature, signatures, team_key, notes \
+             FROM messages WHERE case_id = ?1 ORDER BY arrived_at, id",
+        )
+        .context("preparing the message list")?;
+    let mut rows = stmt
+        .query_map([case_id], |r| {
+            let sigs: String = r.get(13)?;
+            let notes: Option<String> = r.get(15)?;
+            Ok(MessageRow {
+                id: r.get(0)?,
+                sha256: r.get(1)?,
+                message_id: r.get(2)?,
+                mailbox: r.get(3)?,
+                source_pos: r.get(4)?,
+                arrived_at: r.get(5)?,
+                size: r.get(6)?,
+                from: r.get(7)?,
+                subject: r.get(8)?,
+                encryption: r.get(9)?,
+                status: r.get(10)?,
+                status_reason: r.get(11)?,
+                signature: r.get(12)?,
+                signatures: serde_json::from_str(&sigs).unwrap_or(serde_json::Value::Null),
+                team_key: r.get(14)?,
+                notes: notes
+                    .and_then(|n| serde_json::from_str(&n).ok())
+                    .unwrap_or_else(|| serde_json::json!([])),
+                attachments: Vec::new(),
+            })
+        })
+        .context("listing messages")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("reading messages")?;
+    let mut astmt = conn
+        .prepare(
+            "SELECT name, content_type, size, encrypted FROM attachments WHERE message_id = ?1 ORDER BY id",
+        )
+        .context("preparing the attachment list")?;
+    for m in &mut rows {
+        m.attachments = astmt
+            .query_map([m.id], |r| {
+                Ok(AttachmentRow {
+                    name: r.get(0)?,
+                    content_type: r.get(1)?,
+                    size: r.get(2)?,
+                    encrypted: r.get::<_, i64>(3)? != 0,
+                })
+            })
+            .context("listing attachments")?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .context("reading attachments")?;
+    }
+    Ok(rows)
+}
+
+/// Raw bytes of every message of a case, oldest first: (message row id, raw).
+pub fn raw_messages_of(conn: &Connection, case_id: i64) -> Result<Vec<(i64, Vec<u8>)>> {
+    let mut stmt = conn
+        .prepare("SELECT id, raw FROM messages WHERE case_id = ?1 ORDER BY arrived_at, id")
+        .context("preparing the raw message query")?;
+    let rows = stmt
+        .query_map([case_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .context("reading raw messages")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("reading raw messages")?;
+    Ok(rows)
+}
+
+pub fn events_of(conn: &Connection, case_id: i64) -> Result<Vec<EventRow>> {
+    let mut stmt = conn
+        .prepare("SELECT at, actor, kind, detail FROM events WHERE case_id = ?1 ORDER BY id")
+        .context("preparing the event list")?;
+    let rows = stmt
+        .query_map([case_id], |r| {
+            Ok(EventRow {
+                at: r.get(0)?,
+                actor: r.get(1)?,
+                kind: r.get(2)?,
+                detail: r.get(3)?,
+            })
+        })
+        .context("listing events")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("reading events")?;
+    Ok(rows)
+}
+
+pub fn keys_of(conn: &Connection, case_id: i64) -> Result<Vec<KeyRow>> {
+    let mut stmt = conn
+        .prepare("SELECT fingerprint, user_ids, source FROM reporter_keys WHERE case_id = ?1 ORDER BY id")
+        .context("preparing the key list")?;
+    let rows = stmt
+        .query_map([case_id], |r| {
+            let u: String = r.get(1)?;
+            Ok(KeyRow {
+                fingerprint: r.get(0)?,
+                user_ids: serde_json::from_str(&u).unwrap_or(serde_json::Value::Null),
+                source: r.get(2)?,
+            })
+        })
+        .context("listing reporter keys")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("reading reporter keys")?;
+    Ok(rows)
+}
+
+pub fn findings_of(conn: &Connection, case_id: i64) -> Result<Vec<FindingRow>> {
+    let mut stmt = conn
+        .prepare("SELECT kind, value, evidence FROM findings WHERE case_id = ?1 ORDER BY id")
+        .context("preparing the finding list")?;
+    let rows = stmt
+        .query_map([case_id], |r| {
+            let v: String = r.get(1)?;
+            let e: String = r.get(2)?;
+            Ok(FindingRow {
+                kind: r.get(0)?,
+                value: serde_json::from_str(&v).unwrap_or(serde_json::Value::Null),
+                evidence: serde_json::from_str(&e).unwrap_or(serde_json::Value::Null),
+            })
+        })
+        .context("listing findings")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("reading findings")?;
+    Ok(rows)
+}
+
+pub fn set_case_state(
+    conn: &Connection,
+    case_id: i64,
+    state: &str,
+    reason: Option<&str>,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE cases SET state = ?2, state_reason = ?3, updated_at = ?4 WHERE id = ?1",
+        params![case_id, state, reason, now()],
+    )
+    .context("updating the case state")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_fresh_db() {
+        let s = Store::open_in_memory().unwrap();
+        assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
+    }
+}
