@@ -150,7 +150,8 @@ pub fn tags_in(subject: &str) -> Vec<String> {
     while let Some(p) = subject[i..].find("SEC-") {
         let s = i + p;
         let rest = &b[s + 4..];
-        let year_ok = rest.len() >= 5 && rest[..4].iter().all(u8::is_ascii_digit) && rest[4] == b'-';
+        let year_ok =
+            rest.len() >= 5 && rest[..4].iter().all(u8::is_ascii_digit) && rest[4] == b'-';
         if year_ok {
             let digits = rest[5..].iter().take_while(|c| c.is_ascii_digit()).count();
             if digits >= 4 {
@@ -173,7 +174,10 @@ mod tests {
             tags_in("Re: [SEC-2026-0007] Report received"),
             vec!["SEC-2026-0007"]
         );
-        assert_eq!(tags_in("SEC-2026-12345 and SEC-20-1"), vec!["SEC-2026-12345"]);
+        assert_eq!(
+            tags_in("SEC-2026-12345 and SEC-20-1"),
+            vec!["SEC-2026-12345"]
+        );
         assert!(tags_in("no tag SEC-").is_empty());
     }
 

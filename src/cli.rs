@@ -15,10 +15,20 @@ use crate::store::{self, Store, rfc3339};
 use crate::{daemon, intake};
 
 #[derive(Parser, Debug)]
-#[command(name = "triaged", version, about = "Encrypted email triage for security@ mailboxes")]
+#[command(
+    name = "triaged",
+    version,
+    about = "Encrypted email triage for security@ mailboxes"
+)]
 pub struct Cli {
     /// The configuration file.
-    #[arg(long, short, global = true, env = "TRIAGED_CONFIG", default_value = "/etc/triaged/config.toml")]
+    #[arg(
+        long,
+        short,
+        global = true,
+        env = "TRIAGED_CONFIG",
+        default_value = "/etc/triaged/config.toml"
+    )]
     pub config: PathBuf,
     /// More log output (-v: debug, -vv: trace). Report plaintext is never logged at info.
     #[arg(long, short, global = true, action = clap::ArgAction::Count)]
@@ -98,7 +108,10 @@ fn open_store(cfg: &Config) -> Result<Store> {
 }
 
 fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(v).context("serialising JSON")?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).context("serialising JSON")?
+    );
     Ok(())
 }
 
@@ -280,7 +293,10 @@ fn print_case(
             .map(|n| format!(" ({n})"))
             .unwrap_or_default()
     );
-    println!("  subject:    {}", trunc(c.subject.as_deref().unwrap_or(""), 100));
+    println!(
+        "  subject:    {}",
+        trunc(c.subject.as_deref().unwrap_or(""), 100)
+    );
     println!("  mailbox:    {} (policy {})", c.mailbox, c.policy);
     println!("  signature:  {}", c.signature);
     println!("  arrived:    {}", rfc3339(c.arrived_at));
@@ -322,7 +338,11 @@ fn print_case(
                 a.name.as_deref().unwrap_or("(unnamed)"),
                 a.content_type,
                 a.size,
-                if a.encrypted { ", arrived encrypted" } else { "" }
+                if a.encrypted {
+                    ", arrived encrypted"
+                } else {
+                    ""
+                }
             );
         }
     }

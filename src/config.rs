@@ -453,7 +453,9 @@ impl Config {
                 Err(_) => Err(Problem {
                     key: "keys.passphrase_env".into(),
                     what: format!("the environment variable {var} is not set"),
-                    fix: format!("export {var}=… before starting triaged, or use keys.passphrase_file"),
+                    fix: format!(
+                        "export {var}=… before starting triaged, or use keys.passphrase_file"
+                    ),
                 }),
             };
         }
@@ -529,15 +531,21 @@ impl Config {
         {
             problems.push(Problem {
                 key: "store.path".into(),
-                what: format!("the directory {} does not exist and cannot be created", dir.display()),
-                fix: "create it (under systemd: StateDirectory=triaged) or choose another store.path".into(),
+                what: format!(
+                    "the directory {} does not exist and cannot be created",
+                    dir.display()
+                ),
+                fix:
+                    "create it (under systemd: StateDirectory=triaged) or choose another store.path"
+                        .into(),
             });
         }
         if self.mailboxes.is_empty() {
             problems.push(Problem {
                 key: "mailbox".into(),
                 what: "no [[mailbox]] is configured".into(),
-                fix: "add a [[mailbox]] table with name, kind and path (see config.example.toml)".into(),
+                fix: "add a [[mailbox]] table with name, kind and path (see config.example.toml)"
+                    .into(),
             });
         }
         let mut names = std::collections::HashSet::new();

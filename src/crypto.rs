@@ -92,7 +92,8 @@ impl TeamKeys {
                 return Err(KeyError {
                     key: "keys.secret",
                     what: format!("{} holds no OpenPGP certificate", path.display()),
-                    fix: "export the key with `gpg --export-secret-keys --armor KEYID > team.asc`".into(),
+                    fix: "export the key with `gpg --export-secret-keys --armor KEYID > team.asc`"
+                        .into(),
                 });
             }
             for cert in parsed {
@@ -105,8 +106,9 @@ impl TeamKeys {
                         cert.fingerprint(),
                         path.display()
                     ),
-                    fix: "renew or replace the key (`gpg --quick-set-expire`), then export it again"
-                        .into(),
+                    fix:
+                        "renew or replace the key (`gpg --quick-set-expire`), then export it again"
+                            .into(),
                 })?;
                 for ka in vc
                     .keys()
@@ -201,7 +203,10 @@ impl TeamKeys {
     }
 
     pub fn fingerprints(&self) -> Vec<String> {
-        self.certs.iter().map(|c| c.fingerprint().to_hex()).collect()
+        self.certs
+            .iter()
+            .map(|c| c.fingerprint().to_hex())
+            .collect()
     }
 
     pub fn info(&self) -> Vec<CertInfo> {
@@ -213,7 +218,11 @@ impl TeamKeys {
                     .userids()
                     .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
                     .collect(),
-                decryption_subkeys: self.keys.iter().filter(|k| k.cert_fpr == c.fingerprint()).count(),
+                decryption_subkeys: self
+                    .keys
+                    .iter()
+                    .filter(|k| k.cert_fpr == c.fingerprint())
+                    .count(),
                 expires: c
                     .with_policy(&POLICY, None)
                     .ok()
@@ -347,14 +356,12 @@ impl VerificationHelper for Helper<'_> {
                                     user_id: first_uid(cert),
                                     detail: Some(format!("signing key not valid: {error}")),
                                 },
-                                VerificationError::MalformedSignature { sig, error } => {
-                                    SigResult {
-                                        status: "bad".into(),
-                                        signer: issuer(sig),
-                                        user_id: None,
-                                        detail: Some(format!("malformed signature: {error}")),
-                                    }
-                                }
+                                VerificationError::MalformedSignature { sig, error } => SigResult {
+                                    status: "bad".into(),
+                                    signer: issuer(sig),
+                                    user_id: None,
+                                    detail: Some(format!("malformed signature: {error}")),
+                                },
                                 other => SigResult {
                                     status: "bad".into(),
                                     signer: None,

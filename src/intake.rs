@@ -73,7 +73,9 @@ pub fn read_message(raw: &[u8], cfg: &Config, keys: &TeamKeys) -> Analysis {
                 encryption: "none".into(),
                 ..Report::default()
             },
-            status: Status::Unparseable("internal error while reading the message (parser panic)".into()),
+            status: Status::Unparseable(
+                "internal error while reading the message (parser panic)".into(),
+            ),
         },
     }
 }
@@ -106,7 +108,10 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
         return Ok(Outcome::Duplicate { case });
     }
     let analysis = read_message(&inc.raw, cfg, keys);
-    let tx = store.conn.transaction().context("starting the intake transaction")?;
+    let tx = store
+        .conn
+        .transaction()
+        .context("starting the intake transaction")?;
     // Another process may have committed the same bytes meanwhile.
     if let Some(case) = store::case_of_sha(&tx, &sha)? {
         return Ok(Outcome::Duplicate { case });
@@ -122,18 +127,36 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
                 Some(case_id),
                 "triaged",
                 "follow-up",
-                Some(&format!("message {} ({} bytes) joined the thread", short(&sha), inc.raw.len())),
+                Some(&format!(
+                    "message {} ({} bytes) joined the thread",
+                    short(&sha),
+                    inc.raw.len()
+                )),
             )?;
             let st: State = c.state.parse().unwrap_or(State::New);
             if st == State::NeedsInfo && analysis.status == Status::Ok {
-                store::set_case_state(&tx, case_id, State::Triaged.as_str(), Some("the reporter sent more information"))?;
-                store::event(&tx, Some(case_id), "triaged", "state", Some("needs-info -> triaged: follow-up from the reporter"))?;
+                store::set_case_state(
+                    &tx,
+                    case_id,
+                    State::Triaged.as_str(),
+                    Some("the reporter sent more information"),
+                )?;
+                store::event(
+                    &tx,
+                    Some(case_id),
+                    "triaged",
+                    "state",
+                    Some("needs-info -> triaged: follow-up from the reporter"),
+                )?;
             }
             if st.is_quarantine() && analysis.status == Status::Ok {
                 tracing::info!(case = %c.id_public, "a readable follow-up arrived for a quarantined case; run `triaged case retry` after fixing keys");
             }
-            tx.execute("UPDATE cases SET updated_at = ?2 WHERE id = ?1", params![case_id, now()])
-                .context("touching the case")?;
+            tx.execute(
+                "UPDATE cases SET updated_at = ?2 WHERE id = ?1",
+                params![case_id, now()],
+            )
+            .context("touching the case")?;
             let _ = msg_id;
             Outcome::FollowUp { case: c.id_public }
         }
@@ -276,8 +299,11 @@ fn insert_message(
 
 /// Attachments and reporter keys of one message.
 fn write_parts(tx: &Connection, case_id: i64, message_row: i64, r: &Report) -> Result<()> {
-    tx.execute("DELETE FROM attachments WHERE message_id = ?1", [message_row])
-        .context("clearing attachments")?;
+    tx.execute(
+        "DELETE FROM attachments WHERE message_id = ?1",
+        [message_row],
+    )
+    .context("clearing attachments")?;
     for att in &r.attachments {
         tx.execute(
             "INSERT INTO attachments (message_id, name, content_type, size, encrypted, content) \
@@ -326,7 +352,13 @@ pub struct RetryResult {
 
 /// Re-reads every stored message of a case from its raw bytes (after a key was
 /// added or a bug fixed) and lifts the case out of quarantine when it now reads.
-pub fn retry(store: &mut Store, cfg: &Config, keys: &TeamKeys, public_id: &str, actor: &str) -> Result<RetryResult> {
+pub fn retry(
+    store: &mut Store,
+    cfg: &Config,
+    keys: &TeamKeys,
+    public_id: &str,
+    actor: &str,
+) -> Result<RetryResult> {
     let c = store::case_by_public_id(&store.conn, public_id)?
         .with_context(|| format!("no case {public_id}; list cases with `triaged case list`"))?;
     let raws = store::raw_messages_of(&store.conn, c.id)?;
@@ -334,7 +366,10 @@ pub fn retry(store: &mut Store, cfg: &Config, keys: &TeamKeys, public_id: &str, 
         .iter()
         .map(|(id, raw)| (*id, read_message(raw, cfg, keys)))
         .collect();
-    let tx = store.conn.transaction().context("starting the retry transaction")?;
+    let tx = store
+        .conn
+        .transaction()
+        .context("starting the retry transaction")?;
     let mut readable = 0;
     for (id, a) in &analyses {
         let r = &a.report;

@@ -91,7 +91,11 @@ pub fn analyze(raw: &[u8], team: &TeamKeys, limits: &Limits) -> Analysis {
     let first = analyze_with(raw, team, limits, &[]);
     // A signature by a key that the message itself carries (signed-then-encrypted
     // with the key attached inside) can only be checked once we have the key: rerun.
-    let unknown = first.report.signatures.iter().any(|s| s.status == "unknown-key");
+    let unknown = first
+        .report
+        .signatures
+        .iter()
+        .any(|s| s.status == "unknown-key");
     if unknown && !first.report.keys.is_empty() {
         let extra: Vec<_> = first.report.keys.iter().map(|k| k.cert.clone()).collect();
         let mut second = analyze_with(raw, team, limits, &extra);
@@ -216,7 +220,9 @@ impl Walker<'_> {
         r.in_reply_to = id_list(msg.in_reply_to());
         r.references = id_list(msg.references());
         r.date = msg.date().map(|d| d.to_timestamp());
-        r.auto_submitted = msg.header_raw("Auto-Submitted").map(|s| s.trim().to_string());
+        r.auto_submitted = msg
+            .header_raw("Auto-Submitted")
+            .map(|s| s.trim().to_string());
         r.precedence = msg.header_raw("Precedence").map(|s| s.trim().to_string());
         r.list_id = msg.header_raw("List-Id").map(|s| s.trim().to_string());
     }
@@ -242,7 +248,12 @@ impl Walker<'_> {
     }
 
     fn add_key(&mut self, k: FoundKey) {
-        if !self.report.keys.iter().any(|x| x.fingerprint == k.fingerprint) {
+        if !self
+            .report
+            .keys
+            .iter()
+            .any(|x| x.fingerprint == k.fingerprint)
+        {
             self.extra.push(k.cert.clone());
             self.report.keys.push(k);
         }
@@ -298,9 +309,9 @@ impl Walker<'_> {
                         }
                         None => {
                             self.report.encrypted_parts += 1;
-                            self.report.decrypt_errors.push(
-                                "multipart/encrypted without an OpenPGP message part".into(),
-                            );
+                            self.report
+                                .decrypt_errors
+                                .push("multipart/encrypted without an OpenPGP message part".into());
                         }
                     }
                 }
@@ -598,9 +609,10 @@ impl Walker<'_> {
                     });
                 }
                 Err(e) => {
-                    self.report
-                        .decrypt_errors
-                        .push(format!("attachment {}: {e:#}", name.as_deref().unwrap_or("(unnamed)")));
+                    self.report.decrypt_errors.push(format!(
+                        "attachment {}: {e:#}",
+                        name.as_deref().unwrap_or("(unnamed)")
+                    ));
                     self.report.attachments.push(Attachment {
                         name,
                         content_type: ct,
@@ -623,7 +635,9 @@ impl Walker<'_> {
 }
 
 fn is_attachment(part: &mail_parser::MessagePart<'_>) -> bool {
-    part.content_disposition().is_some_and(|d| d.is_attachment()) || part.attachment_name().is_some()
+    part.content_disposition()
+        .is_some_and(|d| d.is_attachment())
+        || part.attachment_name().is_some()
 }
 
 /// Does a decrypted payload start with a MIME header block naming a Content-Type?
@@ -633,8 +647,9 @@ fn looks_like_mime(b: &[u8]) -> bool {
         return false;
     };
     let is_header = |l: &str| {
-        l.split_once(':')
-            .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-'))
+        l.split_once(':').is_some_and(|(n, _)| {
+            !n.is_empty() && n.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+        })
     };
     if !is_header(first) {
         return false;

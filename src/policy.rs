@@ -124,8 +124,10 @@ impl VersionRange {
         }
         for (sep, _) in [(" through ", 0), (" to ", 0), (" - ", 0), ("..", 0)] {
             if let Some((a, b)) = lower.split_once(sep) {
-                let a = Version::parse(a).ok_or_else(|| format!("invalid version {a:?} in range {s:?}"))?;
-                let b = Version::parse(b).ok_or_else(|| format!("invalid version {b:?} in range {s:?}"))?;
+                let a = Version::parse(a)
+                    .ok_or_else(|| format!("invalid version {a:?} in range {s:?}"))?;
+                let b = Version::parse(b)
+                    .ok_or_else(|| format!("invalid version {b:?} in range {s:?}"))?;
                 return Ok(VersionRange::Between(a, b));
             }
         }
@@ -164,9 +166,7 @@ impl VersionRange {
                         });
                         return Ok(VersionRange::Cmp(Op::Eq, v));
                     }
-                    return Err(format!(
-                        "cannot read the version range {s:?}"
-                    ));
+                    return Err(format!("cannot read the version range {s:?}"));
                 }
             }
         }
@@ -181,8 +181,12 @@ impl VersionRange {
         match self {
             VersionRange::Any => true,
             VersionRange::Latest => false,
-            VersionRange::Prefix(p) => v.parts.len() >= p.len() && v.parts[..p.len()] == p[..]
-                || (v.parts.len() < p.len() && p[..v.parts.len()] == v.parts[..] && p[v.parts.len()..].iter().all(|&x| x == 0)),
+            VersionRange::Prefix(p) => {
+                v.parts.len() >= p.len() && v.parts[..p.len()] == p[..]
+                    || (v.parts.len() < p.len()
+                        && p[..v.parts.len()] == v.parts[..]
+                        && p[v.parts.len()..].iter().all(|&x| x == 0))
+            }
             VersionRange::Cmp(op, b) => match op {
                 Op::Lt => v < b,
                 Op::Le => v <= b || prefix_of(b, v),
@@ -198,7 +202,9 @@ impl VersionRange {
 
 /// `1.4` as an upper bound also covers `1.4.7`.
 fn prefix_of(bound: &Version, v: &Version) -> bool {
-    bound.pre.is_none() && v.parts.len() > bound.parts.len() && v.parts[..bound.parts.len()] == bound.parts[..]
+    bound.pre.is_none()
+        && v.parts.len() > bound.parts.len()
+        && v.parts[..bound.parts.len()] == bound.parts[..]
 }
 
 #[cfg(test)]

@@ -54,7 +54,9 @@ impl Maildir {
                 if name.starts_with('.') {
                     continue;
                 }
-                let ft = e.file_type().with_context(|| format!("stat {}", e.path().display()))?;
+                let ft = e
+                    .file_type()
+                    .with_context(|| format!("stat {}", e.path().display()))?;
                 if !ft.is_file() {
                     continue;
                 }
@@ -95,9 +97,8 @@ impl Maildir {
         f.dedup();
         let new_name = format!("{base}:2,{}", f.into_iter().collect::<String>());
         let dest = self.root.join("cur").join(new_name);
-        fs::rename(&p.path, &dest).with_context(|| {
-            format!("cannot move {} to {}", p.path.display(), dest.display())
-        })?;
+        fs::rename(&p.path, &dest)
+            .with_context(|| format!("cannot move {} to {}", p.path.display(), dest.display()))?;
         let cur = fs::File::open(self.root.join("cur")).context("opening cur/ to sync it")?;
         cur.sync_all().context("syncing cur/")?;
         Ok(())

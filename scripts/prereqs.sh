@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages triaged needs to build and test, when missing.
+#   build: nettle-dev libclang-dev pkg-config (sequoia-openpgp's nettle backend, bindgen)
+#   test:  gnupg (interop fixtures are made and checked with gpg)
+# Usage: scripts/prereqs.sh build|test
+set -euo pipefail
+need=(nettle-dev libclang-dev pkg-config)
+if [[ "${1:-build}" == test ]]; then
+  need+=(gnupg)
+fi
+missing=()
+for p in "${need[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+echo "triaged: installing missing Debian packages: ${missing[*]}" >&2
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null; then SUDO="sudo"; else
+    echo "error: missing packages ${missing[*]} and not root; install them with apt-get" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

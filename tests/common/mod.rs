@@ -1,0 +1,294 @@
+//! Test harness shared by the integration tests: a throw-away GnuPG home to
+//! make real keys and real encrypted mail with `gpg`, and helpers to write a
+//! config and run the `triaged` binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use tempfile::TempDir;
+
+/// A private GNUPGHOME; the agent is killed on drop.
+pub struct Gpg {
+    pub home: TempDir,
+}
+
+impl Default for Gpg {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Gpg {
+    pub fn new() -> Gpg {
+        // Short path: gpg-agent's socket path must fit in sun_path.
+        let home = tempfile::Builder::new()
+            .prefix("tg")
+            .tempdir_in("/tmp")
+            .expect("temp GNUPGHOME");
+        Gpg { home }
+    }
+
+    pub fn run(&self, args: &[&str], input: Option<&[u8]>) -> Vec<u8> {
+        let mut cmd = Command::new("gpg");
+        cmd.env("GNUPGHOME", self.home.path())
+            .args([
+                "--batch",
+                "--yes",
+                "--quiet",
+                "--pinentry-mode",
+                "loopback",
+                "--trust-model",
+                "always",
+            ])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .expect("gpg must be installed (scripts/prereqs.sh test)");
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().unwrap();
+            if let Some(i) = input {
+                stdin.write_all(i).unwrap();
+            }
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "gpg {:?} failed: {}",
+            args,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
+    /// Generates a key with a signing primary and an encryption subkey; returns its fingerprint.
+    pub fn generate(&self, uid: &str, algo: &str, enc: &str, pass: &str) -> String {
+        self.run(
+            &[
+                "--passphrase",
+                pass,
+                "--quick-gen-key",
+                uid,
+                algo,
+                "sign",
+                "never",
+            ],
+            None,
+        );
+        let fpr = self.fingerprint(uid);
+        self.run(
+            &[
+                "--passphrase",
+                pass,
+                "--quick-add-key",
+                &fpr,
+                enc,
+                "encr",
+                "never",
+            ],
+            None,
+        );
+        fpr
+    }
+
+    pub fn fingerprint(&self, uid: &str) -> String {
+        let out =
+            String::from_utf8(self.run(&["--with-colons", "--list-keys", uid], None)).unwrap();
+        out.lines()
+            .find(|l| l.starts_with("fpr:"))
+            .and_then(|l| l.split(':').nth(9))
+            .expect("fingerprint")
+            .to_string()
+    }
+
+    pub fn export_secret(&self, fpr: &str, pass: &str) -> Vec<u8> {
+        self.run(
+            &["--passphrase", pass, "--armor", "--export-secret-keys", fpr],
+            None,
+        )
+    }
+
+    pub fn export_public(&self, fpr: &str) -> Vec<u8> {
+        self.run(&["--armor", "--export", fpr], None)
+    }
+
+    /// Encrypts (and optionally signs) to the recipients; armored.
+    pub fn encrypt(
+        &self,
+        data: &[u8],
+        to: &[&str],
+        sign_as: Option<&str>,
+        throw_keyids: bool,
+    ) -> String {
+        let mut args: Vec<&str> = vec!["--armor", "--encrypt"];
+        for r in to {
+            args.push("-r");
+            args.push(r);
+        }
+        if let Some(s) = sign_as {
+            args.extend(["--sign", "-u", s]);
+        }
+        if throw_keyids {
+            args.push("--throw-keyids");
+        }
+        String::from_utf8(self.run(&args, Some(data))).unwrap()
+    }
+
+    pub fn clearsign(&self, data: &[u8], signer: &str) -> String {
+        String::from_utf8(self.run(&["--clearsign", "-u", signer], Some(data))).unwrap()
+    }
+
+    pub fn detach_sign(&self, data: &[u8], signer: &str) -> String {
+        String::from_utf8(self.run(&["--armor", "--detach-sign", "-u", signer], Some(data)))
+            .unwrap()
+    }
+}
+
+impl Drop for Gpg {
+    fn drop(&mut self) {
+        let _ = Command::new("gpgconf")
+            .env("GNUPGHOME", self.home.path())
+            .args(["--kill", "gpg-agent"])
+            .output();
+    }
+}
+
+/// Converts to CRLF line endings, as mail travels.
+pub fn crlf(s: &str) -> String {
+    s.replace("\r\n", "\n").replace('\n', "\r\n")
+}
+
+/// Header block for a test message.
+pub fn headers(from: &str, subject: &str, msgid: &str, extra: &[&str]) -> String {
+    let mut h = format!(
+        "From: {from}\nTo: security@example.test\nSubject: {subject}\nDate: Tue, 24 Nov 2026 10:00:00 +0000\nMessage-ID: <{msgid}>\nMIME-Version: 1.0\n"
+    );
+    for e in extra {
+        h.push_str(e);
+        h.push('\n');
+    }
+    h
+}
+
+/// A PGP/MIME (RFC 3156 §4) message around an armored ciphertext.
+pub fn pgp_mime(headers: &str, ciphertext: &str) -> Vec<u8> {
+    crlf(&format!(
+        "{headers}Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"XYZ\"\n\n\
+         This is an OpenPGP/MIME encrypted message\n\
+         --XYZ\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n\n\
+         --XYZ\nContent-Type: application/octet-stream; name=\"encrypted.asc\"\n\n{ciphertext}\n--XYZ--\n"
+    ))
+    .into_bytes()
+}
+
+/// A plain text message.
+pub fn plain(headers: &str, body: &str) -> Vec<u8> {
+    crlf(&format!(
+        "{headers}Content-Type: text/plain; charset=utf-8\n\n{body}"
+    ))
+    .into_bytes()
+}
+
+/// A scratch directory with a Maildir, key files and a config.
+pub struct Env {
+    pub dir: TempDir,
+    pub config: PathBuf,
+}
+
+impl Env {
+    /// `secrets`: (file name, armored secret key) pairs; `pass`: passphrase or none.
+    pub fn new(secrets: &[(&str, &[u8])], pass: Option<&str>, extra: &str) -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = Vec::new();
+        for (name, bytes) in secrets {
+            std::fs::write(dir.path().join(name), bytes).unwrap();
+            files.push(format!("\"{name}\""));
+        }
+        let pass_line = match pass {
+            Some(p) => {
+                std::fs::write(dir.path().join("passphrase"), format!("{p}\n")).unwrap();
+                "passphrase_file = \"passphrase\"\n"
+            }
+            None => "",
+        };
+        let config = dir.path().join("triaged.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[store]\npath = \"state/triaged.db\"\n\n[keys]\nsecret = [{}]\n{pass_line}\n\
+                 [[mailbox]]\nname = \"security\"\nkind = \"maildir\"\npath = \"Maildir\"\n\n\
+                 [outbox]\ntransport = \"file\"\ndir = \"outbox\"\n\n{extra}",
+                files.join(", ")
+            ),
+        )
+        .unwrap();
+        for sub in ["new", "cur", "tmp"] {
+            std::fs::create_dir_all(dir.path().join("Maildir").join(sub)).unwrap();
+        }
+        Env { dir, config }
+    }
+
+    pub fn maildir(&self) -> PathBuf {
+        self.dir.path().join("Maildir")
+    }
+
+    /// Delivers a message into Maildir/new with a given name (sorted by name within a second).
+    pub fn deliver(&self, name: &str, raw: &[u8]) -> PathBuf {
+        let p = self
+            .maildir()
+            .join("new")
+            .join(format!("1795500000.{name}.test"));
+        std::fs::write(&p, raw).unwrap();
+        p
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        triaged(&self.config, args)
+    }
+
+    /// Runs and parses `--json` output.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "triaged {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("JSON output")
+    }
+
+    /// Cases by subject for easy lookup.
+    pub fn cases(&self) -> Vec<serde_json::Value> {
+        self.json(&["case", "list", "--json"])
+            .as_array()
+            .cloned()
+            .unwrap()
+    }
+}
+
+pub fn triaged(config: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_triaged"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env_remove("TRIAGED_CONFIG")
+        .output()
+        .expect("running triaged")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
