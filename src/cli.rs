@@ -258,8 +258,8 @@ fn print_case_table(cases: &[store::CaseRow]) {
     let wide = std::io::stdout().is_terminal();
     let subj = if wide { 40 } else { 60 };
     println!(
-        "{:<14} {:<13} {:<11} {:<10} {:<28} {:<16} {}",
-        "CASE", "STATE", "SIGNATURE", "ENCRYPTION", "REPORTER", "ARRIVED", "SUBJECT"
+        "{:<14} {:<13} {:<11} {:<10} {:<28} {:<16} SUBJECT",
+        "CASE", "STATE", "SIGNATURE", "ENCRYPTION", "REPORTER", "ARRIVED"
     );
     for c in cases {
         println!(

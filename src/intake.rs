@@ -121,7 +121,7 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
     let outcome = match thread {
         Some(case_id) => {
             let c = store::case_by_id(&tx, case_id)?;
-            let msg_id = insert_message(&tx, case_id, &sha, inc, &analysis)?;
+            insert_message(&tx, case_id, &sha, inc, &analysis)?;
             store::event(
                 &tx,
                 Some(case_id),
@@ -157,7 +157,6 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
                 params![case_id, now()],
             )
             .context("touching the case")?;
-            let _ = msg_id;
             Outcome::FollowUp { case: c.id_public }
         }
         None => {

@@ -120,13 +120,29 @@ fn analyze_with(
             status: Status::Unparseable("mail-parser could not read any header or body".into()),
         };
     };
-    if msg.headers().is_empty() {
+    let known = [
+        "from",
+        "sender",
+        "to",
+        "date",
+        "message-id",
+        "subject",
+        "received",
+        "content-type",
+    ];
+    let has_known = msg
+        .headers()
+        .iter()
+        .any(|h| known.iter().any(|k| h.name().eq_ignore_ascii_case(k)));
+    if !has_known {
         return Analysis {
             report: Report {
                 encryption: "none".into(),
                 ..Report::default()
             },
-            status: Status::Unparseable("the message has no headers".into()),
+            status: Status::Unparseable(
+                "no RFC 5322 header (From, Date, Subject, Message-ID, ...) found: not an email message".into(),
+            ),
         };
     }
     let mut w = Walker {
@@ -499,11 +515,9 @@ impl Walker<'_> {
             match kind {
                 "message" => {
                     self.inline_blocks += 1;
-                    let before = self.report.text.len();
                     let saved = std::mem::take(&mut self.report.text);
                     let ok = self.decrypt_entity(armored.as_bytes(), depth, false);
                     let inner = std::mem::replace(&mut self.report.text, saved);
-                    let _ = before;
                     if ok {
                         out.push_str(&inner);
                     } else {

@@ -1,0 +1,207 @@
+//! `check-config`: OK on a good file, and for each kind of mistake an error
+//! that names the file, the key, what is wrong and the fix, with exit code 2.
+
+mod common;
+use common::*;
+
+fn team() -> (Vec<u8>, String) {
+    let root = repo();
+    (
+        std::fs::read(root.join("keys/test/team-secret.asc")).unwrap(),
+        std::fs::read_to_string(root.join("keys/test/passphrase"))
+            .unwrap()
+            .trim()
+            .to_string(),
+    )
+}
+
+fn check(env: &Env) -> (i32, String, String) {
+    let o = env.run(&["check-config"]);
+    (o.status.code().unwrap(), stdout(&o), stderr(&o))
+}
+
+#[test]
+fn good_config_is_ok() {
+    let (key, pass) = team();
+    let env = Env::new(
+        &[("team.asc", &key)],
+        Some(&pass),
+        "[policy.default]\nack_within = \"72h\"\n",
+    );
+    let (code, out, err) = check(&env);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("OK: "), "{out}");
+    assert!(
+        out.contains("A2C3BC3FD507C7230A253F0DFA045DF9247F8F27"),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_example_configs_are_valid() {
+    let o = triaged(&repo().join("examples/demo.toml"), &["check-config"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn missing_key_file_is_named() {
+    let (_, pass) = team();
+    let env = Env::new(&[], Some(&pass), "");
+    let cfg = std::fs::read_to_string(&env.config).unwrap();
+    std::fs::write(
+        &env.config,
+        cfg.replace("secret = []", "secret = \"nope.asc\""),
+    )
+    .unwrap();
+    let (code, _, err) = check(&env);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("triaged.toml: keys.secret: cannot read the secret key file"),
+        "{err}"
+    );
+    assert!(err.contains("nope.asc"), "{err}");
+    assert!(err.contains("fix: "), "{err}");
+}
+
+#[test]
+fn public_key_only_is_refused() {
+    let root = repo();
+    let public = std::fs::read(root.join("keys/test/team-public.asc")).unwrap();
+    let env = Env::new(&[("team.asc", &public)], None, "");
+    let (code, _, err) = check(&env);
+    assert_eq!(code, 2);
+    assert!(err.contains("keys.secret"), "{err}");
+    assert!(err.contains("only the public key"), "{err}");
+}
+
+#[test]
+fn key_without_decryption_subkey_is_refused() {
+    let gpg = Gpg::new();
+    // A signing-only key: no encryption subkey at all.
+    gpg.run(
+        &[
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "Sign Only <s@example.test>",
+            "ed25519",
+            "sign",
+            "never",
+        ],
+        None,
+    );
+    let fpr = gpg.fingerprint("s@example.test");
+    let env = Env::new(&[("team.asc", &gpg.export_secret(&fpr, ""))], None, "");
+    let (code, _, err) = check(&env);
+    assert_eq!(code, 2);
+    assert!(err.contains("no usable decryption subkey"), "{err}");
+}
+
+#[test]
+fn wrong_or_missing_passphrase() {
+    let (key, _) = team();
+    let env = Env::new(&[("team.asc", &key)], Some("not the passphrase"), "");
+    let (code, _, err) = check(&env);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("keys.passphrase_file: the passphrase does not unlock"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("not the passphrase"),
+        "the passphrase must never be printed: {err}"
+    );
+
+    let env = Env::new(&[("team.asc", &key)], None, "");
+    let (code, _, err) = check(&env);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("protected by a passphrase, and none is configured"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_duration_unknown_key_and_bad_policy() {
+    let (key, pass) = team();
+    let env = Env::new(
+        &[("team.asc", &key)],
+        Some(&pass),
+        "[policy.default]\nack_within = \"48 hours\"\n",
+    );
+    let (code, _, err) = check(&env);
+    assert_eq!(code, 2);
+    assert!(err.contains("invalid duration \"48 hours\""), "{err}");
+    assert!(err.contains("line "), "{err}");
+
+    let env = Env::new(
+        &[("team.asc", &key)],
+        Some(&pass),
+        "[policy.default]\nack_whithin = \"48h\"\n",
+    );
+    let (code, _, err) = check(&env);
+    assert_eq!(code, 2);
+    assert!(err.contains("ack_whithin"), "{err}");
+    assert!(err.contains("unknown field"), "{err}");
+
+    let env = Env::new(
+        &[("team.asc", &key)],
+        Some(&pass),
+        "[policy.default]\nrequire = [\"poc\", \"exploit\"]\nsupported_versions = [{ range = \"soon\", supported = true }]\n",
+    );
+    let (code, _, err) = check(&env);
+    assert_eq!(code, 2);
+    // Every problem is reported, not just the first.
+    assert!(
+        err.contains("policy.default.require: unknown requirement \"exploit\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("policy.default.supported_versions[0].range"),
+        "{err}"
+    );
+}
+
+#[test]
+fn mailbox_pointing_at_an_unknown_policy() {
+    let (key, pass) = team();
+    let env = Env::new(&[("team.asc", &key)], Some(&pass), "");
+    let cfg = std::fs::read_to_string(&env.config).unwrap();
+    std::fs::write(
+        &env.config,
+        cfg.replace(
+            "path = \"Maildir\"",
+            "path = \"Maildir\"\npolicy = \"strict\"",
+        ),
+    )
+    .unwrap();
+    let (code, _, err) = check(&env);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("mailbox[0].policy: no [policy.strict] is defined"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_config_file() {
+    let o = triaged(
+        std::path::Path::new("/nonexistent/triaged.toml"),
+        &["check-config"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("/nonexistent/triaged.toml"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn config_example_parses_with_every_key() {
+    let cfg = triaged::config::Config::load(&repo().join("config.example.toml")).unwrap();
+    assert_eq!(cfg.mailboxes.len(), 1);
+    assert_eq!(cfg.policy["default"].ack_within.secs(), 48 * 3600);
+    assert_eq!(cfg.policy["default"].supported_versions.len(), 2);
+    assert_eq!(cfg.limits.max_message_size.0, 32 * 1024 * 1024);
+}
