@@ -10,6 +10,7 @@
 //! See ARCHITECTURE.md for the map and the guarantees.
 
 pub mod case;
+pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod crypto;

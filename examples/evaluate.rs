@@ -1,0 +1,300 @@
+//! Measures the classifier against a labelled corpus (JSON lines).
+//!
+//! ```sh
+//! cargo run --release --example evaluate -- ../shared/corpus/reports-dev.jsonl [--floors]
+//! ```
+//!
+//! Each line: `{"id", "subject", "body", "attachments": [...], "labels": {"has_poc",
+//! "has_versions", "versions": [...], "has_impact", "severity", "cvss_vector",
+//! "has_repro_steps", "has_fix_suggestion", "low_effort"}}`. Prints per field the
+//! accuracy (precision/recall for booleans, F1 for version statements) and the ids it
+//! got wrong. With `--floors` it exits 1 when a floor is not met: PoC accuracy ≥ 0.9,
+//! versions present ≥ 0.9, impact present ≥ 0.9, severity within one grade ≥ 0.8,
+//! and no report labelled as real flagged low-effort.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use triaged::classify::{self, AttachmentIn, Input};
+
+struct Bool {
+    name: &'static str,
+    tp: usize,
+    fp: usize,
+    tn: usize,
+    fn_: usize,
+    wrong: Vec<String>,
+}
+
+impl Bool {
+    fn new(name: &'static str) -> Self {
+        Bool {
+            name,
+            tp: 0,
+            fp: 0,
+            tn: 0,
+            fn_: 0,
+            wrong: vec![],
+        }
+    }
+    fn add(&mut self, id: &str, label: bool, pred: bool) {
+        match (label, pred) {
+            (true, true) => self.tp += 1,
+            (false, true) => {
+                self.fp += 1;
+                self.wrong.push(format!("{id}(fp)"));
+            }
+            (false, false) => self.tn += 1,
+            (true, false) => {
+                self.fn_ += 1;
+                self.wrong.push(format!("{id}(fn)"));
+            }
+        }
+    }
+    fn n(&self) -> usize {
+        self.tp + self.fp + self.tn + self.fn_
+    }
+    fn acc(&self) -> f64 {
+        (self.tp + self.tn) as f64 / self.n().max(1) as f64
+    }
+    fn prec(&self) -> f64 {
+        if self.tp + self.fp == 0 {
+            1.0
+        } else {
+            self.tp as f64 / (self.tp + self.fp) as f64
+        }
+    }
+    fn rec(&self) -> f64 {
+        if self.tp + self.fn_ == 0 {
+            1.0
+        } else {
+            self.tp as f64 / (self.tp + self.fn_) as f64
+        }
+    }
+    fn print(&self) {
+        println!(
+            "{:<18} {:>6.3} {:>9.3} {:>7.3}   {}",
+            self.name,
+            self.acc(),
+            self.prec(),
+            self.rec(),
+            self.wrong.join(" ")
+        );
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(path) = args
+        .iter()
+        .find(|a| !a.starts_with("--") && !a.starts_with("dev-"))
+    else {
+        eprintln!("usage: evaluate CORPUS.jsonl [--floors]");
+        std::process::exit(2);
+    };
+    let floors = args.iter().any(|a| a == "--floors");
+    // --explain ID prints the findings (with evidence) for one report.
+    let explain = args
+        .iter()
+        .position(|a| a == "--explain")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot read {path}: {e}");
+            std::process::exit(2);
+        }
+    };
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(i, l)| {
+            serde_json::from_str(l).unwrap_or_else(|e| {
+                eprintln!("error: {path}:{}: not JSON: {e}", i + 1);
+                std::process::exit(2)
+            })
+        })
+        .collect();
+
+    let mut poc = Bool::new("poc (present)");
+    let mut ver = Bool::new("versions present");
+    let mut imp = Bool::new("impact present");
+    let mut rep = Bool::new("repro_steps");
+    let mut fix = Bool::new("fix_suggestion");
+    let mut low = Bool::new("low_effort");
+    let (mut sev_exact, mut sev_one, mut sev_n) = (0usize, 0usize, 0usize);
+    let mut sev_wrong = Vec::new();
+    let (mut vtp, mut vfp, mut vfn) = (0usize, 0usize, 0usize);
+    let mut v_wrong = Vec::new();
+    let mut total_us = 0u128;
+
+    for r in &rows {
+        let id = r["id"].as_str().unwrap_or("?");
+        let labels = &r["labels"];
+        let atts: Vec<(Option<String>, String, Vec<u8>)> = r["attachments"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|x| match x {
+                        serde_json::Value::String(n) => (
+                            Some(n.clone()),
+                            "application/octet-stream".to_string(),
+                            vec![],
+                        ),
+                        o => (
+                            o["name"].as_str().map(str::to_string),
+                            o["content_type"]
+                                .as_str()
+                                .unwrap_or("application/octet-stream")
+                                .to_string(),
+                            o["content"].as_str().unwrap_or("").as_bytes().to_vec(),
+                        ),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let input = Input {
+            subject: r["subject"].as_str().unwrap_or(""),
+            text: r["body"].as_str().unwrap_or(""),
+            attachments: atts
+                .iter()
+                .map(|(n, t, d)| AttachmentIn {
+                    name: n.as_deref(),
+                    content_type: t,
+                    data: d,
+                })
+                .collect(),
+        };
+        let t0 = Instant::now();
+        let f = classify::classify(&input);
+        total_us += t0.elapsed().as_micros();
+        if explain.as_deref() == Some(id) {
+            println!("{}", serde_json::to_string_pretty(&f).unwrap_or_default());
+        }
+
+        let b = |k: &str| labels[k].as_bool().unwrap_or(false);
+        poc.add(id, b("has_poc"), f.poc.status == "present");
+        ver.add(id, b("has_versions"), f.versions.present);
+        imp.add(id, b("has_impact"), f.impact.present);
+        rep.add(id, b("has_repro_steps"), f.repro_steps.present);
+        fix.add(id, b("has_fix_suggestion"), f.fix_suggestion.present);
+        low.add(id, b("low_effort"), f.low_effort.flag);
+        if let Some(s) = labels["severity"].as_str() {
+            sev_n += 1;
+            let d = classify::grade_distance(s, &f.impact.severity);
+            if d == 0 {
+                sev_exact += 1;
+            }
+            if d <= 1 {
+                sev_one += 1;
+            } else {
+                sev_wrong.push(format!("{id}({s}->{})", f.impact.severity));
+            }
+        }
+        let label_set: BTreeSet<String> = labels["versions"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str())
+                    .map(|v| {
+                        classify::normalize_version_text(v)
+                            .unwrap_or_else(|| v.to_ascii_lowercase())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let pred_set: BTreeSet<String> = f
+            .versions
+            .items
+            .iter()
+            .map(|i| {
+                i.normalized
+                    .clone()
+                    .unwrap_or_else(|| i.text.to_ascii_lowercase())
+            })
+            .collect();
+        let tp = label_set.intersection(&pred_set).count();
+        vtp += tp;
+        vfp += pred_set.len() - tp;
+        vfn += label_set.len() - tp;
+        if label_set != pred_set {
+            v_wrong.push(format!("{id}{{want {:?} got {:?}}}", label_set, pred_set));
+        }
+    }
+
+    println!("corpus: {path} ({} reports)", rows.len());
+    println!(
+        "{:<18} {:>6} {:>9} {:>7}   misclassified",
+        "field", "acc", "precision", "recall"
+    );
+    for m in [&poc, &ver, &imp, &rep, &fix, &low] {
+        m.print();
+    }
+    let vp = if vtp + vfp == 0 {
+        1.0
+    } else {
+        vtp as f64 / (vtp + vfp) as f64
+    };
+    let vr = if vtp + vfn == 0 {
+        1.0
+    } else {
+        vtp as f64 / (vtp + vfn) as f64
+    };
+    let vf1 = if vp + vr == 0.0 {
+        0.0
+    } else {
+        2.0 * vp * vr / (vp + vr)
+    };
+    let sev_one_acc = sev_one as f64 / sev_n.max(1) as f64;
+    println!(
+        "{:<18} {:>6.3} (exact {:.3})   {}",
+        "severity ±1 grade",
+        sev_one_acc,
+        sev_exact as f64 / sev_n.max(1) as f64,
+        sev_wrong.join(" ")
+    );
+    println!(
+        "{:<18} F1 {:.3} (precision {:.3}, recall {:.3})",
+        "version items", vf1, vp, vr
+    );
+    for w in &v_wrong {
+        println!("    {w}");
+    }
+    println!(
+        "classification cost: {:.1} µs per report (mean over {})",
+        total_us as f64 / rows.len().max(1) as f64,
+        rows.len()
+    );
+
+    if floors {
+        let mut failed = Vec::new();
+        if poc.acc() < 0.9 {
+            failed.push(format!("poc accuracy {:.3} < 0.9", poc.acc()));
+        }
+        if ver.acc() < 0.9 {
+            failed.push(format!("versions present accuracy {:.3} < 0.9", ver.acc()));
+        }
+        if imp.acc() < 0.9 {
+            failed.push(format!("impact present accuracy {:.3} < 0.9", imp.acc()));
+        }
+        if sev_one_acc < 0.8 {
+            failed.push(format!(
+                "severity within one grade {:.3} < 0.8",
+                sev_one_acc
+            ));
+        }
+        if low.fp > 0 {
+            failed.push(format!("{} real report(s) flagged low-effort", low.fp));
+        }
+        if failed.is_empty() {
+            println!("floors: OK");
+        } else {
+            for f in &failed {
+                println!("floor FAILED: {f}");
+            }
+            std::process::exit(1);
+        }
+    }
+}

@@ -1,0 +1,1337 @@
+//! Classify: read a report the way a careful triager does. Pure functions, no I/O.
+//!
+//! Input is the report's text (all decrypted text parts, and follow-ups) and
+//! its attachments; output is [`Findings`]: proof of concept, affected
+//! versions, impact and severity (CVSS vectors are validated and scored with
+//! the `cvss` crate), reproduction steps, fix suggestions, CVE/CWE/GHSA ids,
+//! credit, and low-effort signals. Every finding carries the evidence that
+//! justified it: the text span, where it was found, and the rule that fired.
+//!
+//! The rules are general patterns (markdown sections, code blocks, request
+//! lines, payload shapes, version phrases), not sentences of any corpus.
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::Serialize;
+
+/// An attachment as the classifier sees it.
+#[derive(Debug, Clone)]
+pub struct AttachmentIn<'a> {
+    pub name: Option<&'a str>,
+    pub content_type: &'a str,
+    pub data: &'a [u8],
+}
+
+/// What the classifier reads.
+#[derive(Debug, Clone, Default)]
+pub struct Input<'a> {
+    pub subject: &'a str,
+    pub text: &'a str,
+    pub attachments: Vec<AttachmentIn<'a>>,
+}
+
+/// Why a finding was made: a span of text and the rule that matched it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Evidence {
+    /// The matched text (trimmed, at most 200 characters).
+    pub text: String,
+    /// `subject`, `body`, or `attachment:NAME`.
+    pub location: String,
+    /// Byte offsets of the match within that location's text.
+    pub start: usize,
+    pub end: usize,
+    pub rule: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Poc {
+    /// present | claimed | absent
+    pub status: String,
+    pub evidence: Vec<Evidence>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct VersionItem {
+    /// As written, e.g. "before 1.8.0".
+    pub text: String,
+    /// Normalised, e.g. "< 1.8.0"; null when it cannot be normalised.
+    pub normalized: Option<String>,
+    /// The product or component named with it, when stated.
+    pub product: Option<String>,
+    pub evidence: Evidence,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Versions {
+    pub present: bool,
+    pub items: Vec<VersionItem>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CvssInfo {
+    pub vector: String,
+    pub version: String,
+    pub score: f64,
+    pub severity: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Impact {
+    pub present: bool,
+    /// Vulnerability classes: rce, sqli, xss, ssrf, path-traversal, auth-bypass, ...
+    pub class: Vec<String>,
+    /// critical | high | medium | low | none
+    pub severity: String,
+    /// cvss | stated | estimated | none
+    pub severity_source: String,
+    pub cvss: Option<CvssInfo>,
+    /// A CVSS vector that was given but is invalid.
+    pub cvss_error: Option<String>,
+    pub evidence: Vec<Evidence>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Flag {
+    pub present: bool,
+    pub evidence: Vec<Evidence>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Credit {
+    /// The name to credit, when given.
+    pub name: Option<String>,
+    pub anonymous: bool,
+    pub evidence: Evidence,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LowEffort {
+    pub flag: bool,
+    pub reasons: Vec<String>,
+    pub evidence: Vec<Evidence>,
+}
+
+/// Everything the classifier found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Findings {
+    pub poc: Poc,
+    pub versions: Versions,
+    pub impact: Impact,
+    pub repro_steps: Flag,
+    pub fix_suggestion: Flag,
+    pub cve_ids: Vec<String>,
+    pub cwe_ids: Vec<String>,
+    pub ghsa_ids: Vec<String>,
+    pub credit: Option<Credit>,
+    pub low_effort: LowEffort,
+}
+
+impl Findings {
+    /// Is a requirement (as named in a policy's `require`) satisfied?
+    pub fn has(&self, requirement: &str) -> bool {
+        match requirement {
+            "poc" => self.poc.status == "present",
+            "versions" => self.versions.present,
+            "impact" => self.impact.present,
+            "repro_steps" => self.repro_steps.present,
+            "fix_suggestion" => self.fix_suggestion.present,
+            _ => false,
+        }
+    }
+}
+
+fn re(s: &str) -> Regex {
+    Regex::new(s).unwrap_or_else(|e| panic!("invalid built-in regex {s}: {e}"))
+}
+
+/// One located piece of text.
+struct Doc<'a> {
+    location: String,
+    text: &'a str,
+}
+
+fn evidence(doc: &Doc<'_>, start: usize, end: usize, rule: &str) -> Evidence {
+    let raw = &doc.text[start..end];
+    let t = raw.trim();
+    let text = if t.chars().count() > 200 {
+        let mut s: String = t.chars().take(199).collect();
+        s.push('…');
+        s
+    } else {
+        t.to_string()
+    };
+    Evidence {
+        text,
+        location: doc.location.clone(),
+        start,
+        end,
+        rule: rule.into(),
+    }
+}
+
+// ---------------------------------------------------------------- sections
+
+/// A markdown-ish section: heading text (lower case) and its byte range.
+#[derive(Debug, Clone)]
+struct Section {
+    heading: String,
+    start: usize,
+    end: usize,
+}
+
+static HEADING: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?m)^[ \t>]*(?:#{1,6}[ \t]*(?P<h1>[^\n]+?)[ \t#]*$|\*\*(?P<h2>[^\n*]{2,60})\*\*[ \t]*:?[ \t]*$|(?P<h3>[A-Z][A-Za-z /&-]{2,40}):[ \t]*$)",
+    )
+});
+
+fn sections(text: &str) -> Vec<Section> {
+    let mut heads: Vec<(usize, usize, String)> = HEADING
+        .captures_iter(text)
+        .map(|c| {
+            let m = c.get(0).map(|m| (m.start(), m.end())).unwrap_or((0, 0));
+            let h = c
+                .name("h1")
+                .or(c.name("h2"))
+                .or(c.name("h3"))
+                .map(|x| x.as_str())
+                .unwrap_or("");
+            (m.0, m.1, h.trim().trim_matches('*').to_ascii_lowercase())
+        })
+        .collect();
+    heads.sort_by_key(|h| h.0);
+    let mut out = Vec::new();
+    for (i, (_, body_start, h)) in heads.iter().enumerate() {
+        let end = heads.get(i + 1).map(|n| n.0).unwrap_or(text.len());
+        out.push(Section {
+            heading: h.clone(),
+            start: *body_start,
+            end,
+        });
+    }
+    out
+}
+
+fn section_at<'s>(secs: &'s [Section], pos: usize) -> Option<&'s Section> {
+    secs.iter().rev().find(|s| s.start <= pos && pos <= s.end)
+}
+
+static FIX_HEADING: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(patch(es)?|fix(es)?|remediation|mitigation|workarounds?|recommendations?|solution|suggested fix|resolution)\b",
+    )
+});
+static POC_HEADING: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\b(poc|proof[ -]of[ -]concept|exploit(ation|ing)?|reproduc\w*|repro|steps)\b")
+});
+static NONE_CONTENT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^\W*(none|n/a|no (known )?(workarounds?|patch(es)?|fix)( (is|are) (currently )?available)?|not (yet )?available|no workarounds have been made public|tbd)\W*$",
+    )
+});
+
+fn section_text<'a>(text: &'a str, s: &Section) -> &'a str {
+    text[s.start..s.end].trim()
+}
+
+// ---------------------------------------------------------------- PoC
+
+struct CodeBlock {
+    start: usize,
+    end: usize,
+    content_start: usize,
+    content_end: usize,
+    lang: String,
+}
+
+fn fenced_blocks(text: &str) -> Vec<CodeBlock> {
+    static FENCE: LazyLock<Regex> =
+        LazyLock::new(|| re(r"(?m)^[ \t>]*(```|~~~)[ \t]*([\w+-]*)[^\n]*$"));
+    let fences: Vec<_> = FENCE.captures_iter(text).collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 1 < fences.len() {
+        let (a, b) = (&fences[i], &fences[i + 1]);
+        let (am, bm) = (
+            a.get(0).unwrap_or_else(|| unreachable!()),
+            b.get(0).unwrap_or_else(|| unreachable!()),
+        );
+        out.push(CodeBlock {
+            start: am.start(),
+            end: bm.end(),
+            content_start: (am.end() + 1).min(bm.start()),
+            content_end: bm.start(),
+            lang: a
+                .get(2)
+                .map(|l| l.as_str().to_ascii_lowercase())
+                .unwrap_or_default(),
+        });
+        i += 2;
+    }
+    out
+}
+
+/// Indented code blocks: a blank line, then ≥1 lines indented by 4+ spaces or a tab with code-ish characters.
+fn indented_blocks(text: &str) -> Vec<(usize, usize)> {
+    static IND: LazyLock<Regex> =
+        LazyLock::new(|| re(r"(?m)(?:\A|\n[ \t]*\n)((?:(?:    |\t)[^\n]*\S[^\n]*(?:\n|\z))+)"));
+    IND.captures_iter(text)
+        .filter_map(|c| c.get(1))
+        .filter(|m| {
+            let s = m.as_str();
+            let codeish = s
+                .chars()
+                .filter(|c| "(){};=<>$/\\|&'\"[]".contains(*c))
+                .count();
+            codeish >= 2 && !s.trim_start().starts_with(['-', '*', '•'])
+        })
+        .map(|m| (m.start(), m.end()))
+        .collect()
+}
+
+static HTTP_REQUEST: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\b(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS)\s+\S*/\S*\s+HTTP/\d(\.\d)?"));
+static COMMAND: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r#"(?im)(?:^|\$|`)[ \t]*(?:sudo[ \t]+)?(curl|wget)[ \t]+(?:-{1,2}\w|['"]?https?://)[^\n]*|(?:^|\$|`)[ \t]*https?[ \t]+(?:GET|POST|PUT|DELETE|PATCH|:\d|https?://)[^\n]*|(?:^|\$)[ \t]*(?:python3?|node|ruby|perl|php|bash|sh|nc|ncat|java|go run)[ \t]+[^\n]*\S"#,
+    )
+});
+static PAYLOAD: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r#"(?i)<script\b[^\n]{0,80}|\bon(?:error|load|mouseover|focus|click)\s*=\s*[^\s>]{1,80}|javascript:[^\s"'<>]{1,80}|\balert\s*\([^\n)]{0,40}\)|'\s*or\s*'?1'?\s*=\s*'?1|\bunion(?:\s+all)?\s+select\b[^\n]{0,60}|(?:\.\./){2,}[^\s]{0,60}|(?:\.\.(?:%2f|%5c|\\)){2,}[^\s]{0,60}|%2e%2e%2f[^\s]{0,60}|\{\{\s*\d+\s*\*\s*\d+\s*\}\}|\$\{\s*\d+\s*\*\s*\d+\s*\}|\$\{jndi:[^\s}]{0,80}\}?|["'\[]__proto__["'\]]|__proto__\s*[.:\[]|;\s*drop\s+table\b[^\n]{0,40}|\bsleep\s*\(\s*\d+\s*\)|<!ENTITY\s+[^\n]{0,80}|\b169\.254\.169\.254\b[^\s]{0,60}|\bxp_cmdshell\b|\$\(\s*(?:id|whoami|touch|curl|wget)\b[^\n)]{0,60}\)"#,
+    )
+});
+static CLAIMED: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:i|we)(?:'ve| have| had| got| wrote| developed| created| built| possess)\s+(?:a\s+|an\s+)?(?:fully\s+)?(?:working|functional|full|weaponi[sz]ed|reliable)?\s*(?:poc|exploit|proof[- ]of[- ]concept)\b[^\n.]{0,80}|\b(?:poc|exploit|proof[- ]of[- ]concept|(?:technical |full )?details)\s+(?:is|are|will be|can be)?\s*(?:available|provided|shared|disclosed|released|sent)\s+(?:up)?on\s+request\b|\b(?:poc|exploit|proof[- ]of[- ]concept)\s+(?:is|are)\s+to\s+be\s+(?:disclosed|released|published)[^\n.]{0,60}|\bbefore\s+(?:i|we)\s+(?:share|send|disclose|provide|reveal)\b[^\n.]{0,60}|\b(?:bounty|reward|payment)\b[^\n.]{0,60}\b(?:first|before (?:i|we))\b",
+    )
+});
+
+fn attachment_is_poc(name: &str, content_type: &str) -> Option<&'static str> {
+    let l = name.to_ascii_lowercase();
+    let ext = l.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    let named = [
+        "poc", "exploit", "repro", "payload", "proof", "crash", "attack",
+    ]
+    .iter()
+    .any(|k| l.contains(k));
+    let script = [
+        "py", "sh", "js", "ts", "html", "htm", "svg", "php", "rb", "pl", "go", "c", "cpp", "rs",
+        "java", "ps1", "bat", "http", "har", "xml", "yaml", "yml", "json", "ipynb", "lua",
+    ]
+    .contains(&ext)
+        || content_type.contains("script")
+        || content_type.contains("python")
+        || content_type == "text/html";
+    let archive = ["zip", "tgz", "gz", "tar", "7z", "pcap", "pcapng", "cap"].contains(&ext);
+    if script {
+        Some("script-attachment")
+    } else if archive && named {
+        Some("archive-or-capture-named-poc")
+    } else if named && !content_type.starts_with("image/") {
+        Some("attachment-named-poc")
+    } else {
+        None
+    }
+}
+
+// ---------------------------------------------------------------- versions
+
+const V: &str = r"`?v?\d+(?:\.(?:\d+[0-9A-Za-z_]*|x|X|\*|v[0-9a-f]{6,}[0-9A-Za-z_]*))+(?:-[0-9A-Za-z][0-9A-Za-z.]*)?`?";
+const V1: &str = r"`?v?\d+(?:\.(?:\d+[0-9A-Za-z_]*|x|X|\*|v[0-9a-f]{6,}[0-9A-Za-z_]*))*(?:-[0-9A-Za-z][0-9A-Za-z.]*)?`?";
+
+struct VersionRule {
+    name: &'static str,
+    re: Regex,
+    /// How to normalise: the operator, or a marker.
+    norm: &'static str,
+}
+
+static VERSION_RULES: LazyLock<Vec<VersionRule>> = LazyLock::new(|| {
+    let r = |name, pat: String, norm| VersionRule {
+        name,
+        re: re(&pat),
+        norm,
+    };
+    vec![
+        r("range-between", format!(r"(?i)\bbetween\s+(?:versions?\s+)?(?P<a>{V1})\s+and\s+(?P<b>{V1})"), "between"),
+        r("range-through", format!(r"(?i)\b(?:versions?\s+)?(?P<a>{V})\s+(?:through|to|until|–|-)\s+(?:version\s+)?(?P<b>{V})\b"), "between"),
+        r("fixed-in", format!(r"(?i)\b(?:fixed|patched|resolved|addressed|corrected|released)\s+in\s+(?:[A-Za-z][\w-]{{0,20}}\s+)?(?:versions?\s+)?\[?`?(?:@?[\w-]+@|[\w-]+\s*(?:>=|=>))?\s*(?P<a>{V1})"), "<"),
+        r("upgrade-to", format!(r"(?i)\b(?:upgrade|update|bump|move)\s+(?:[A-Za-z][\w-]{{0,20}}\s+)?to\s+(?:[A-Za-z][\w-]{{0,20}}\s+)?(?:versions?\s+)?\[?(?P<a>{V1})"), "<"),
+        r("fix-included", format!(r"(?i)\b(?:fix|patch)\w*\s+(?:has\s+been|is|was)\s+(?:included|shipped|released|available)\s+in\s+(?:[A-Za-z][\w-]{{0,20}}\s+)?(?:versions?\s+)?(?P<a>{V1})"), "<"),
+        r("op-range", format!(r"(?P<op><=|>=|=<|=>|≤|≥|<|>)\s*(?P<a>{V})\s*(?:,|and|&&)?\s*`?\s*(?P<op2><=|=<|≤|<)\s*(?P<b>{V})"), "op-range"),
+        r("op", format!(r"(?P<op><=|>=|=<|=>|≤|≥|<|>)\s*(?P<a>{V}|`?v\d+`?\b)"), "op"),
+        r("and-earlier", format!(r"(?i)(?P<a>{V1})\s+(?:and|or)\s+(?:all\s+)?(?:earlier|before|older|below|prior|lower)(?:\s+versions?)?"), "<="),
+        r("before-and-including", format!(r"(?i)\b(?:before|up to|prior to)\s+and\s+including\s+(?:versions?\s+)?(?P<a>{V1})"), "<="),
+        r("up-to", format!(r"(?i)\b(?:up\s+to|through|until|to and including|including and prior to)\s+(?:versions?\s+)?(?P<a>{V1})"), "<="),
+        r("before", format!(r"(?i)\b(?:before|prior\s+to|older\s+than|lower\s+than|below|earlier\s+than|pre-)\s*(?:[A-Za-z][\w-]{{0,20}}\s+)?(?:versions?\s+)?(?P<a>{V1})"), "<"),
+        r("since", format!(r"(?i)\b(?:since|starting\s+(?:from|with|at|in)|from|introduced\s+in|beginning\s+(?:with|in))\s+(?:[A-Z][\w-]{{0,20}}\s+)?(?:versions?\s+)?(?P<a>{V})"), ">="),
+        r("series", r"\b(?P<a>\d+(?:\.\d+)?\.[xX*](?:\.[xX*])?)\b".to_string(), "series"),
+        r("product-version", format!(r"(?P<p>[A-Za-z][\w.-]{{1,30}})\s+(?:versions?\s+)?(?P<a>{V})\s+(?:is\s+|are\s+)?(?:has|have|allows?|is\s+vulnerable|are\s+vulnerable|is\s+affected|are\s+affected|contains?|suffers?|exposes?|leaks?|crashes|fails)\b"), "="),
+        r("version-stated", format!(r"(?i)\b(?:affected|vulnerable|tested)\s*:?\s*(?:on|in|with|against)?\s*(?:[A-Za-z][\w-]{{0,20}}\s+)?(?:versions?\s*:?\s*)?(?P<a>{V})"), "="),
+        r("versions-label", format!(r"(?im)^[ \t*-]*(?:affected\s+)?versions?\s*:\s*(?P<a>{V1})"), "="),
+        r("commit", r"(?i)\b(?:since|at|in|after|introduced in|main at|master at)?\s*commit\s+\[?`?(?P<c>[0-9a-f]{7,40})\b".to_string(), "commit"),
+        r("commit-url", r"(?i)\b(?:this|since|after|introduced\s+(?:in|by))\s+\[?commit\]?\(\S*?/commit/(?P<c>[0-9a-f]{7,40})\b".to_string(), "commit"),
+        r("all-versions", r"(?i)\b(?:all|every)\s+(?:released\s+|current\s+|supported\s+)?versions\b".to_string(), "all"),
+        r("latest", r"(?i)\b(?:the\s+)?(?:latest|most recent|current)\s+(?:stable\s+)?(?:version|release)\b|\b(?:main|master)\s+branch\b|\(latest(?:\s+release)?\)".to_string(), "latest"),
+        r("major-v", r"\b(?:in|on|for|and|or|of)\s+(?P<a>v\d{1,2})\b".to_string(), "major"),
+    ]
+});
+
+static LIST_CONT: LazyLock<Regex> = LazyLock::new(|| {
+    re(&format!(
+        r"\A\s*(?:,|;|\band\b|\bor\b|/)\s*(?:and\s+|or\s+)?(?:@?[\w-]+@)?(?P<a>{V})"
+    ))
+});
+
+fn clean_version(s: &str) -> String {
+    s.trim_matches('`')
+        .trim_start_matches(['v', 'V'])
+        .to_string()
+}
+
+const PRODUCT_STOP: &[&str] = &[
+    "version", "versions", "the", "in", "of", "and", "is", "from", "before", "to", "on", "with",
+    "for", "release", "releases", "since", "at", "or", "than", "up", "through", "a", "an", "all",
+    "by", "are", "was",
+];
+
+fn product_before(text: &str, start: usize) -> Option<String> {
+    let before = &text[..start];
+    let mut words = before.split_whitespace().rev();
+    for _ in 0..2 {
+        let w = words.next()?;
+        let w = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '-' && c != '_' && c != '.');
+        if w.is_empty() || PRODUCT_STOP.contains(&w.to_ascii_lowercase().as_str()) {
+            continue;
+        }
+        if w.chars().next().is_some_and(|c| c.is_alphabetic()) && w.len() >= 2 && w.len() <= 30 {
+            return Some(w.to_string());
+        }
+        return None;
+    }
+    None
+}
+
+/// Normalises an affected-version statement as a human wrote it ("before 1.8.0"
+/// → "< 1.8.0"). Used for evaluation labels too.
+pub fn normalize_version_text(s: &str) -> Option<String> {
+    let docs = [Doc {
+        location: "label".into(),
+        text: s,
+    }];
+    let items = extract_versions(&docs, &[]);
+    if let Some(n) = items.into_iter().next().and_then(|i| i.normalized) {
+        return Some(n);
+    }
+    // A bare version ("1.7.2") or major line ("v2") as written in a label or table.
+    static BARE_FULL: LazyLock<Regex> = LazyLock::new(|| re(&format!(r"^\s*(?P<a>{V})\s*$")));
+    static MAJOR_FULL: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*[vV](?P<a>\d+)\s*$"));
+    if let Some(c) = BARE_FULL.captures(s) {
+        return c
+            .name("a")
+            .map(|a| format!("= {}", clean_version(a.as_str())));
+    }
+    MAJOR_FULL
+        .captures(s)
+        .and_then(|c| c.name("a"))
+        .map(|a| format!("{}.x", a.as_str()))
+}
+
+fn extract_versions(docs: &[Doc<'_>], fix_sections: &[Vec<Section>]) -> Vec<VersionItem> {
+    let mut items: Vec<VersionItem> = Vec::new();
+    let mut taken: Vec<(usize, usize, usize)> = Vec::new(); // (doc, start, end)
+    for (di, doc) in docs.iter().enumerate() {
+        for rule in VERSION_RULES.iter() {
+            for c in rule.re.captures_iter(doc.text) {
+                let Some(m) = c.get(0) else { continue };
+                let (s, e) = (m.start(), m.end());
+                if taken.iter().any(|&(d, ts, te)| d == di && s < te && ts < e) {
+                    continue;
+                }
+                let a = c.name("a").map(|x| clean_version(x.as_str()));
+                let in_fix = fix_sections
+                    .get(di)
+                    .and_then(|secs| section_at(secs, s))
+                    .is_some_and(|sec| FIX_HEADING.is_match(&sec.heading));
+                let normalized = match rule.norm {
+                    "between" => {
+                        let b = c.name("b").map(|x| clean_version(x.as_str()));
+                        match (a.clone(), b) {
+                            (Some(a), Some(b)) => Some(format!(">= {a}, <= {b}")),
+                            _ => None,
+                        }
+                    }
+                    "op" => {
+                        let op = match c.name("op").map(|x| x.as_str()).unwrap_or("=") {
+                            "=<" | "≤" => "<=",
+                            "=>" | "≥" => ">=",
+                            "==" => "=",
+                            o => o,
+                        };
+                        a.clone().map(|a| format!("{op} {a}"))
+                    }
+                    "op-range" => {
+                        let op = |o: &str| match o {
+                            "=<" | "≤" => "<=".to_string(),
+                            "=>" | "≥" => ">=".to_string(),
+                            o => o.to_string(),
+                        };
+                        let b = c.name("b").map(|x| clean_version(x.as_str()));
+                        let (o1, o2) = (
+                            op(c.name("op").map(|x| x.as_str()).unwrap_or(">=")),
+                            op(c.name("op2").map(|x| x.as_str()).unwrap_or("<")),
+                        );
+                        match (a.clone(), b) {
+                            (Some(a), Some(b)) => Some(format!("{o1} {a}, {o2} {b}")),
+                            _ => None,
+                        }
+                    }
+                    "series" => a.clone().map(|a| {
+                        let base: Vec<&str> = a
+                            .split('.')
+                            .take_while(|p| *p != "x" && *p != "X" && *p != "*")
+                            .collect();
+                        format!("{}.x", base.join("."))
+                    }),
+                    "commit" => c
+                        .name("c")
+                        .map(|x| format!("commit {}", &x.as_str()[..x.as_str().len().min(12)])),
+                    "all" => Some("*".into()),
+                    "latest" => Some("latest".into()),
+                    "major" => a.clone().map(|a| format!("{a}.x")),
+                    "=" if in_fix => a.clone().map(|a| format!("< {a}")),
+                    op => a.clone().map(|a| format!("{op} {a}")),
+                };
+                // A version inside a "Patches"/"Fix" section is the fixed version.
+                let product = c
+                    .name("p")
+                    .map(|p| p.as_str().to_string())
+                    .filter(|p| !PRODUCT_STOP.contains(&p.to_ascii_lowercase().as_str()))
+                    .or_else(|| product_before(doc.text, s));
+                taken.push((di, s, e));
+                // "fixed in 5.0.12, 4.5.2 and 3.2.8": the same statement for each listed version.
+                let op_prefix = normalized
+                    .as_deref()
+                    .and_then(|n| n.split_once(' '))
+                    .filter(|(o, _)| ["<", "<=", ">=", ">", "="].contains(o))
+                    .map(|(o, _)| o.to_string());
+                items.push(VersionItem {
+                    text: m.as_str().trim().to_string(),
+                    normalized,
+                    product,
+                    evidence: evidence(doc, s, e, rule.name),
+                });
+                if let Some(op) = op_prefix {
+                    let mut pos = e;
+                    while let Some(cm) = LIST_CONT.captures(&doc.text[pos..]) {
+                        let (Some(whole), Some(v)) = (cm.get(0), cm.name("a")) else {
+                            break;
+                        };
+                        let (cs, ce) = (pos + whole.start(), pos + whole.end());
+                        taken.push((di, cs, ce));
+                        items.push(VersionItem {
+                            text: v.as_str().to_string(),
+                            normalized: Some(format!("{op} {}", clean_version(v.as_str()))),
+                            product: None,
+                            evidence: evidence(doc, cs, ce, "listed-version"),
+                        });
+                        pos = ce;
+                    }
+                }
+            }
+        }
+    }
+    // Bare versions inside a Patches/Fix section are fixed versions: affected = before them.
+    static BARE: LazyLock<Regex> =
+        LazyLock::new(|| re(&format!(r"(?:^|[\s(\[@])(?P<a>{V})(?:[\s).,;:\]]|$)")));
+    for (di, doc) in docs.iter().enumerate() {
+        let Some(secs) = fix_sections.get(di) else {
+            continue;
+        };
+        for sec in secs.iter().filter(|s| FIX_HEADING.is_match(&s.heading)) {
+            let body = &doc.text[sec.start..sec.end];
+            for c in BARE.captures_iter(body) {
+                let Some(m) = c.name("a") else { continue };
+                let (s, e) = (sec.start + m.start(), sec.start + m.end());
+                if taken.iter().any(|&(d, ts, te)| d == di && s < te && ts < e) {
+                    continue;
+                }
+                taken.push((di, s, e));
+                let a = clean_version(m.as_str());
+                items.push(VersionItem {
+                    text: m.as_str().to_string(),
+                    normalized: Some(format!("< {a}")),
+                    product: None,
+                    evidence: evidence(doc, s, e, "version-in-fix-section"),
+                });
+            }
+        }
+    }
+    // Dotted quads are addresses, not versions.
+    items.retain(|i| {
+        let v = i.normalized.as_deref().unwrap_or("");
+        let last = v.rsplit(' ').next().unwrap_or("");
+        let parts: Vec<&str> = last.split('.').collect();
+        !(parts.len() == 4
+            && parts
+                .iter()
+                .all(|p| p.parse::<u16>().is_ok_and(|n| n <= 255)))
+    });
+    // Drop weak "major" items (v1, v2) when stronger statements exist, and duplicates.
+    let strong = items.iter().any(|i| i.evidence.rule != "major-v");
+    if strong {
+        items.retain(|i| i.evidence.rule != "major-v");
+    }
+    let mut seen = BTreeSet::new();
+    items.retain(|i| seen.insert(i.normalized.clone().unwrap_or_else(|| i.text.clone())));
+    items
+}
+
+// ---------------------------------------------------------------- impact
+
+const CLASSES: &[(&str, &str)] = &[
+    (
+        "rce",
+        r"(?i)remote code execution|\brce\b|arbitrary (?:code|command)s?(?: execution)?|(?:code|command) (?:execution|injection)|execute (?:arbitrary|malicious|any) (?:code|commands?)|\bos command\b|code injection|sandbox (?:escape|bypass)|escape the sandbox|template injection|\bssti\b|reverse shell",
+    ),
+    (
+        "sqli",
+        r"(?i)sql injection|\bsqli\b|union\s+(?:all\s+)?select|'\s*or\s*'?1'?\s*=\s*'?1",
+    ),
+    (
+        "xss",
+        r"(?i)cross[- ]site scripting|\bxss\b|<script\b|\bon(?:error|load|mouseover|focus|click)\s*=|\balert\s*\(",
+    ),
+    (
+        "ssrf",
+        r"(?i)server[- ]side request forgery|\bssrf\b|169\.254\.169\.254",
+    ),
+    (
+        "path-traversal",
+        r"(?i)path traversal|directory traversal|(?:\.\./){2,}|(?:\.\.%2f){2,}|arbitrary file (?:read|write|access)|contents? of arbitrary files|local file inclusion|\blfi\b|read arbitrary files",
+    ),
+    (
+        "auth-bypass",
+        r"(?i)auth(?:entication|orization)? bypass|bypass(?:es|ed|ing)? (?:the )?(?:auth\w*|login|mfa|2fa|multi-factor|two-factor|signature|origin|access control|permission)|signature (?:verification )?bypass|\bimpersonat\w+|alg\s*=\s*none|unauthori[sz]ed access",
+    ),
+    (
+        "access-control",
+        r"(?i)\bidor\b|insecure direct object|broken access control|missing authori[sz]ation|other (?:users|customers)'|without (?:the )?(?:required )?permission|not within their",
+    ),
+    (
+        "info-disclosure",
+        r"(?i)information disclosure|info(?:rmation)? leak|sensitive (?:data|information)|\bleak(?:s|ed|ing|age)?\b|expos(?:es|ed|ure) (?:of )?(?:sensitive|the|credentials|tokens?|secrets?)|disclos(?:e|es|ure) of",
+    ),
+    (
+        "dos",
+        r"(?i)denial[- ]of[- ]service|\bdos\b|\bcrash(?:es|ed)?\b|resource exhaustion|consume (?:significant|large|very large|excessive|unbounded)|infinite loop|memory exhaustion|out of memory|indefinite(?:ly)? block",
+    ),
+    (
+        "csrf",
+        r"(?i)cross[- ]site request forgery|\bcsrf\b|\bxsrf\b",
+    ),
+    (
+        "open-redirect",
+        r"(?i)open redirect|redirects? (?:off-site|to (?:an? )?(?:arbitrary|external|attacker))",
+    ),
+    ("xxe", r"(?i)\bxxe\b|xml external entit"),
+    (
+        "deserialization",
+        r"(?i)(?:unsafe|insecure|untrusted) deserializ\w+|deserialization of untrusted",
+    ),
+    ("prototype-pollution", r"(?i)prototype pollution|__proto__"),
+    (
+        "privilege-escalation",
+        r"(?i)privilege escalation|escalat\w+ (?:of )?privileges?|elevat\w+ (?:of )?privileges?",
+    ),
+    (
+        "memory-corruption",
+        r"(?i)buffer overflow|heap overflow|stack overflow|use[- ]after[- ]free|out[- ]of[- ]bounds (?:write|read)|memory corruption|double free",
+    ),
+    ("request-smuggling", r"(?i)request smuggling|desync"),
+    (
+        "header-injection",
+        r"(?i)header injection|crlf injection|response splitting",
+    ),
+    (
+        "weak-crypto",
+        r"(?i)predictable (?:tokens?|values?|random)|weak (?:cipher|crypto\w*|random)|timing attack|dns poisoning|hostname verification",
+    ),
+    (
+        "spoofing",
+        r"(?i)\bspoof(?:ing|ed|s)?\b|\bphishing\b|\bforge (?:their|the|a) ",
+    ),
+    (
+        "security-bypass",
+        r"(?i)\b(?:is|are|be|been|can be) bypassed\b|\bbypass(?:es|ed|ing)? (?:the |this |a )?(?:[\w.`-]+ ){0,2}(?:check|restriction|protection|limitation|filter|validation|allow ?list|deny ?list|blacklist|whitelist|sandbox|origin check)s?\b|\bblacklist bypass\b",
+    ),
+    ("race-condition", r"(?i)race condition|\btoctou\b"),
+];
+
+static CLASS_RES: LazyLock<Vec<(&'static str, Regex)>> =
+    LazyLock::new(|| CLASSES.iter().map(|(n, p)| (*n, re(p))).collect());
+
+/// Weakness classes that say what is wrong but not what an attacker gains.
+const WEAKNESS_ONLY: &[&str] = &[
+    "race-condition",
+    "prototype-pollution",
+    "memory-corruption",
+    "weak-crypto",
+];
+
+static IMPACT_PHRASE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bimpact\s*:|\b(?:allow|allows|allowing|enable|enables|enabling|permit|permits|let|lets)\s+(?:an?\s+|the\s+|any\s+|remote\s+|unauthenticated\s+|authenticated\s+|local\s+|malicious\s+|low[- ]privileged?\s+|privileged\s+|some\s+|other\s+)*(?:attackers?|users?|adversar(?:y|ies)|clients?|hackers?|actors?|editors?|visitors?|them|anyone|one)\b|\b(?:attackers?|adversar(?:y|ies)|hackers?)\s+(?:can|could|may|might|is able to|are able to|would be able to)\b|\b(?:could|can|may|might|would|will)\s+(?:potentially\s+)?(?:lead|result|allow|cause|be (?:used|abused|exploited|leveraged))\b|\bleads?\s+to\b|\bresult(?:s|ing)?\s+in\b|\bloss of\b|\bopen(?:s|ing)? up\b|\bmade it possible\b|\bit (?:is|was) possible (?:for|to)\b|\b(?:could|can)\s+(?:change|create|delete|modify|read|write|access|execute|run|obtain|steal|inject|escalate|impersonate|forge|spoof|bypass|crash|exhaust|take over|hijack)\b|\b(?:is|are)\s+vulnerable\s+to\s+(?:cross|remote|sql|server|arbitrary|denial|command|code)|\b(?:malicious|untrusted)\s+(?:user|actor|party|repository|input|server|client)s?\s+(?:can|could|may|might)\b|\battacker[- ]controlled\b|\bcontents? of arbitrary\b",
+    )
+});
+
+static CVSS_RE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"CVSS:(?:3\.[01]|4\.0)/[A-Za-z]{1,3}:[A-Za-z](?:/[A-Za-z]{1,3}:[A-Za-z])*")
+});
+static STATED_SEVERITY: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bseverity\s*(?:level|rating)?\s*(?:is\s*|of\s*|[:=]\s*)\**(critical|high|medium|moderate|low|informational)\b|\b(critical|high|medium|moderate|low)[- ](?:severity|risk)\b|\bclassified as (critical|high|medium|moderate|low)\b",
+    )
+});
+
+const GRADES: &[&str] = &["none", "low", "medium", "high", "critical"];
+
+fn grade(s: &str) -> usize {
+    match s.to_ascii_lowercase().as_str() {
+        "critical" => 4,
+        "high" => 3,
+        "medium" | "moderate" => 2,
+        "low" | "informational" => 1,
+        _ => 0,
+    }
+}
+
+fn class_base(class: &str) -> usize {
+    match class {
+        "rce" => 4,
+        "sqli"
+        | "auth-bypass"
+        | "ssrf"
+        | "path-traversal"
+        | "deserialization"
+        | "xxe"
+        | "privilege-escalation"
+        | "memory-corruption"
+        | "request-smuggling" => 3,
+        "open-redirect" | "header-injection" | "race-condition" | "weak-crypto" => 1,
+        _ => 2,
+    }
+}
+
+static SCOPE_DOWN: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\blocal (?:access|attacker|user)|\brequires? (?:an? )?(?:admin\w*|authenticat\w+|privileged?|physical|local|user interaction)|\b(?:authenticated|privileged|trusted) (?:attacker|user)s?\b|\bcommand[- ]line (?:argument|option)s?|\bcli (?:argument|option)s?|\bself[- ]xss\b|\bno (?:direct )?security impact\b|limited circumstances",
+    )
+});
+static SCOPE_UP: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)account takeover|take over (?:any|the|an?) (?:account|admin)|full (?:control|compromise)|administrator'?s? (?:right|session|account|privileges)|any authenticated action|entire cluster|(?:steal|exfiltrate) (?:credentials|session|tokens?)|unauthenticated (?:attacker|remote|user)",
+    )
+});
+
+// ---------------------------------------------------------------- other findings
+
+static STEPS: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?im)\b(?:steps to reproduce|to reproduce|reproduction steps|how to reproduce|reproducer|repro steps)\b|^[ \t]*(?:step[ \t]*)?1[.):][ \t]+\S[^\n]*\n(?:[^\n]*\n){0,8}?[ \t]*(?:step[ \t]*)?2[.):][ \t]+\S",
+    )
+});
+static FIX_PHRASE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?im)\b(?:suggested|recommended|proposed|possible) (?:fix|patch|remediation|mitigation)\b|\bto fix this\b|\bthe fix (?:is|would be)\b|\b(?:fixed|patched|resolved|addressed) in\b|\b(?:upgrade|update) (?:\w+ )?to\b|\bshould (?:instead )?(?:be )?(?:use|using|validate|validated|sanitiz\w+|escap\w+|check|checked|reject|rejected|enforce|restrict|encode|encoded|verify|verified|limit|limited|drop|dropped)\b|\bwe recommend\b|\brecommend(?:ed)? (?:to|that|using|upgrading)\b|\bparameteri[sz]ed queries\b|^diff --git|^@@ -\d|\bcommit [0-9a-f]{7,40}\b.{0,40}\bfix|\bworkarounds?\b[^\n]{0,80}(?:\bis\b|:|\bdisable\b|\bset\b|\benforce\b|\buse\b)",
+    )
+});
+static CVE_RE: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bCVE-(\d{4})-(\d{4,7})\b"));
+static CWE_RE: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bCWE-(\d{1,4})\b"));
+static GHSA_RE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)\bGHSA(?:-[23456789cfghjmpqrvwx]{4}){3}\b"));
+static CREDIT_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:please\s+)?credit\s+(?:me|us|this (?:finding|report|issue))?\s*(?:as|to)\s+(?P<n>[^\n.,;()]{2,60})|\bthanks?\s+to\s+(?P<t>[^\n.;]{2,80}?)\s+for\s+(?:reporting|disclosing|discovering|finding|responsibly)|\b(?:reported|discovered|found)\s+by\s+(?P<r>[A-Z][^\n.,;()]{1,60})",
+    )
+});
+static ANON: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:remain|stay|be kept|be listed as|credited as)\s+anonymous\b|\b(?:do not|don't|please don't|no need to)\s+(?:credit|mention|name)\s+(?:me|us)\b|\bno credit\b",
+    )
+});
+static BEG_BOUNTY: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:bounty|reward|compensation|payment|paypal|bitcoin|btc|usdt)\b[^\n]{0,80}\b(?:before|first|in exchange|amount|how much|offer|eligible)\b|\b(?:how much|what) (?:is|will) (?:the|your) (?:bounty|reward)\b|\bbefore (?:i|we) (?:share|send|disclose|provide|reveal)\b",
+    )
+});
+static SCANNER: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:missing|lack of|no|absent|not (?:set|configured|enabled))\b[^\n.]{0,40}\b(?:dmarc|spf|dkim|x-frame-options|content-security-policy|csp header|hsts|strict-transport-security|x-content-type-options|x-xss-protection|referrer-policy|permissions-policy|security headers?|clickjacking protection|csrf token on (?:the )?logout|rate limit\w*)\b|\b(?:dmarc|spf|dkim)\b[^\n.]{0,30}\b(?:missing|not (?:found|set|configured)|record)\b|\bclickjacking\b|\bbanner grabbing\b|\bserver version disclos\w+|\bself[- ]xss\b|\bautocomplete\s+(?:enabled|on)\b",
+    )
+});
+
+// ---------------------------------------------------------------- classify
+
+/// Classifies one report.
+pub fn classify(input: &Input<'_>) -> Findings {
+    let mut docs = vec![
+        Doc {
+            location: "subject".into(),
+            text: input.subject,
+        },
+        Doc {
+            location: "body".into(),
+            text: input.text,
+        },
+    ];
+    for a in &input.attachments {
+        if let Ok(t) = std::str::from_utf8(a.data)
+            && (a.content_type.starts_with("text/")
+                || a.name
+                    .is_some_and(|n| attachment_is_poc(n, a.content_type).is_some()))
+        {
+            docs.push(Doc {
+                location: format!("attachment:{}", a.name.unwrap_or("(unnamed)")),
+                text: t,
+            });
+        }
+    }
+    let secs: Vec<Vec<Section>> = docs.iter().map(|d| sections(d.text)).collect();
+
+    // --- PoC
+    let mut poc_ev: Vec<Evidence> = Vec::new();
+    for (di, doc) in docs.iter().enumerate().skip(1) {
+        for b in fenced_blocks(doc.text) {
+            let content = doc.text[b.content_start..b.content_end].trim();
+            if content.is_empty() {
+                continue;
+            }
+            let in_fix =
+                section_at(&secs[di], b.start).is_some_and(|s| FIX_HEADING.is_match(&s.heading));
+            let is_diff = b.lang == "diff"
+                || content
+                    .lines()
+                    .filter(|l| l.starts_with('+') || l.starts_with('-') || l.starts_with("@@"))
+                    .count()
+                    * 2
+                    > content.lines().count();
+            if in_fix || is_diff {
+                continue;
+            }
+            poc_ev.push(evidence(doc, b.start, b.end, "code-block"));
+        }
+        for (s, e) in indented_blocks(doc.text) {
+            let in_fix =
+                section_at(&secs[di], s).is_some_and(|sec| FIX_HEADING.is_match(&sec.heading));
+            if !in_fix {
+                poc_ev.push(evidence(doc, s, e, "indented-code"));
+            }
+        }
+        for (rule, rx) in [
+            ("http-request", &*HTTP_REQUEST),
+            ("command", &*COMMAND),
+            ("payload", &*PAYLOAD),
+        ] {
+            for m in rx.find_iter(doc.text) {
+                poc_ev.push(evidence(doc, m.start(), m.end(), rule));
+            }
+        }
+        for s in &secs[di] {
+            if POC_HEADING.is_match(&s.heading) && !FIX_HEADING.is_match(&s.heading) {
+                let body = section_text(doc.text, s);
+                if body.len() >= 60 && !CLAIMED.is_match(body) {
+                    poc_ev.push(evidence(
+                        doc,
+                        s.start,
+                        s.end.min(s.start + 200),
+                        "poc-section",
+                    ));
+                }
+            }
+        }
+    }
+    for a in &input.attachments {
+        if let Some(name) = a.name
+            && let Some(rule) = attachment_is_poc(name, a.content_type)
+        {
+            poc_ev.push(Evidence {
+                text: name.to_string(),
+                location: format!("attachment:{name}"),
+                start: 0,
+                end: 0,
+                rule: rule.into(),
+            });
+        }
+    }
+    let mut claimed_ev = Vec::new();
+    for doc in &docs {
+        for m in CLAIMED.find_iter(doc.text) {
+            claimed_ev.push(evidence(doc, m.start(), m.end(), "claimed"));
+        }
+    }
+    let poc = if !poc_ev.is_empty() {
+        Poc {
+            status: "present".into(),
+            evidence: poc_ev.clone(),
+        }
+    } else if !claimed_ev.is_empty() {
+        Poc {
+            status: "claimed".into(),
+            evidence: claimed_ev.clone(),
+        }
+    } else {
+        Poc {
+            status: "absent".into(),
+            evidence: Vec::new(),
+        }
+    };
+
+    // --- versions
+    let items = extract_versions(&docs, &secs);
+    let versions = Versions {
+        present: !items.is_empty(),
+        items,
+    };
+
+    // --- impact and classes
+    let mut classes: Vec<String> = Vec::new();
+    let mut impact_ev = Vec::new();
+    for doc in &docs {
+        for (name, rx) in CLASS_RES.iter() {
+            if let Some(m) = rx.find(doc.text) {
+                if !classes.iter().any(|c| c == name) {
+                    classes.push((*name).to_string());
+                }
+                impact_ev.push(evidence(doc, m.start(), m.end(), &format!("class:{name}")));
+            }
+        }
+    }
+    let mut impact_present = false;
+    for (di, doc) in docs.iter().enumerate() {
+        for s in &secs[di] {
+            if s.heading.contains("impact") && section_text(doc.text, s).len() >= 20 {
+                impact_present = true;
+                impact_ev.push(evidence(
+                    doc,
+                    s.start,
+                    s.end.min(s.start + 200),
+                    "impact-section",
+                ));
+            }
+        }
+        if let Some(m) = IMPACT_PHRASE.find(doc.text) {
+            impact_present = true;
+            let line_start = doc.text[..m.start()]
+                .rfind('\n')
+                .map(|p| p + 1)
+                .unwrap_or(0);
+            let line_end = doc.text[m.end()..]
+                .find('\n')
+                .map(|p| m.end() + p)
+                .unwrap_or(doc.text.len());
+            impact_ev.push(evidence(doc, line_start, line_end, "impact-statement"));
+        }
+    }
+    // A consequence class (XSS, RCE, SSRF, DoS ...) names an impact; a weakness
+    // class alone (race condition, prototype pollution) does not.
+    if classes.iter().any(|c| !WEAKNESS_ONLY.contains(&c.as_str())) {
+        impact_present = true;
+    }
+
+    let mut cvss = None;
+    let mut cvss_error = None;
+    for doc in &docs {
+        if let Some(m) = CVSS_RE.find(doc.text) {
+            match score_cvss(m.as_str()) {
+                Ok(c) => {
+                    impact_ev.push(evidence(doc, m.start(), m.end(), "cvss-vector"));
+                    cvss = Some(c);
+                }
+                Err(e) => cvss_error = Some(format!("{}: {e}", m.as_str())),
+            }
+            break;
+        }
+    }
+    let all_text: String = docs.iter().map(|d| d.text).collect::<Vec<_>>().join("\n");
+    let (severity, severity_source) = if let Some(c) = &cvss {
+        (c.severity.clone(), "cvss")
+    } else if let Some(c) = STATED_SEVERITY.captures(&all_text) {
+        let word = (1..=3)
+            .find_map(|i| c.get(i))
+            .map(|m| m.as_str())
+            .unwrap_or("medium");
+        (GRADES[grade(word)].to_string(), "stated")
+    } else if !classes.is_empty() || impact_present {
+        let mut g = classes.iter().map(|c| class_base(c)).max().unwrap_or(2);
+        if SCOPE_DOWN.is_match(&all_text) {
+            g = g.saturating_sub(1).max(1);
+        } else if SCOPE_UP.is_match(&all_text) {
+            g = (g + 1).min(4);
+        }
+        (GRADES[g].to_string(), "estimated")
+    } else {
+        ("none".to_string(), "none")
+    };
+    let impact = Impact {
+        present: impact_present,
+        class: classes.clone(),
+        severity,
+        severity_source: severity_source.into(),
+        cvss,
+        cvss_error,
+        evidence: impact_ev,
+    };
+
+    // --- repro steps
+    let mut repro_ev = Vec::new();
+    for doc in docs.iter().skip(1) {
+        if let Some(m) = STEPS.find(doc.text) {
+            repro_ev.push(evidence(doc, m.start(), m.end(), "steps"));
+        }
+    }
+    if repro_ev.is_empty() && poc.status == "present" {
+        repro_ev.push(Evidence {
+            rule: "poc-is-reproducer".into(),
+            ..poc.evidence[0].clone()
+        });
+    }
+    let repro_steps = Flag {
+        present: !repro_ev.is_empty(),
+        evidence: repro_ev,
+    };
+
+    // --- fix suggestion
+    let mut fix_ev = Vec::new();
+    for (di, doc) in docs.iter().enumerate().skip(1) {
+        for s in &secs[di] {
+            if FIX_HEADING.is_match(&s.heading) {
+                let body = section_text(doc.text, s);
+                if body.len() >= 8 && !NONE_CONTENT.is_match(body) {
+                    fix_ev.push(evidence(
+                        doc,
+                        s.start,
+                        s.end.min(s.start + 200),
+                        "fix-section",
+                    ));
+                }
+            }
+        }
+        for m in FIX_PHRASE.find_iter(doc.text) {
+            fix_ev.push(evidence(doc, m.start(), m.end(), "fix-statement"));
+        }
+        for b in fenced_blocks(doc.text) {
+            if b.lang == "diff" {
+                fix_ev.push(evidence(doc, b.start, b.end, "diff"));
+            }
+        }
+    }
+    for a in &input.attachments {
+        if let Some(n) = a.name
+            && (n.ends_with(".patch") || n.ends_with(".diff"))
+        {
+            fix_ev.push(Evidence {
+                text: n.into(),
+                location: format!("attachment:{n}"),
+                start: 0,
+                end: 0,
+                rule: "patch-attachment".into(),
+            });
+        }
+    }
+    let fix_suggestion = Flag {
+        present: !fix_ev.is_empty(),
+        evidence: fix_ev,
+    };
+
+    // --- ids
+    let mut cve = BTreeSet::new();
+    let mut cwe = BTreeSet::new();
+    let mut ghsa = BTreeSet::new();
+    for doc in &docs {
+        for c in CVE_RE.captures_iter(doc.text) {
+            cve.insert(format!("CVE-{}-{}", &c[1], &c[2]));
+        }
+        for c in CWE_RE.captures_iter(doc.text) {
+            cwe.insert(format!("CWE-{}", &c[1]));
+        }
+        for m in GHSA_RE.find_iter(doc.text) {
+            ghsa.insert(m.as_str().to_ascii_lowercase().replacen("ghsa", "GHSA", 1));
+        }
+    }
+
+    // --- credit
+    let mut credit = None;
+    for doc in docs.iter().skip(1) {
+        if let Some(m) = ANON.find(doc.text) {
+            credit = Some(Credit {
+                name: None,
+                anonymous: true,
+                evidence: evidence(doc, m.start(), m.end(), "anonymous"),
+            });
+            break;
+        }
+        if let Some(c) = CREDIT_NAME.captures(doc.text) {
+            let m = c.get(0).unwrap_or_else(|| unreachable!());
+            let name = c
+                .name("n")
+                .or(c.name("t"))
+                .or(c.name("r"))
+                .map(|n| n.as_str().trim().to_string());
+            credit = Some(Credit {
+                name,
+                anonymous: false,
+                evidence: evidence(doc, m.start(), m.end(), "credit"),
+            });
+            break;
+        }
+    }
+
+    // --- low effort
+    let mut reasons = Vec::new();
+    let mut le_ev = Vec::new();
+    let technical = poc.status == "present" || versions.present || !cve.is_empty();
+    for doc in &docs {
+        if let Some(m) = BEG_BOUNTY.find(doc.text) {
+            if !reasons.contains(&"beg-bounty") {
+                reasons.push("beg-bounty");
+            }
+            le_ev.push(evidence(doc, m.start(), m.end(), "beg-bounty"));
+        }
+        if let Some(m) = SCANNER.find(doc.text) {
+            if !reasons.contains(&"scanner-finding") {
+                reasons.push("scanner-finding");
+            }
+            le_ev.push(evidence(doc, m.start(), m.end(), "scanner-finding"));
+        }
+    }
+    let body_len = input.text.trim().len();
+    static SEC_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)vulnerab|exploit|attack|inject|bypass|malicious|escalat|overflow|unauthori[sz]ed|leak|traversal|forgery|sandbox",
+        )
+    });
+    if classes.is_empty() && !impact.present && !technical && input.attachments.is_empty() {
+        if body_len < 400 {
+            reasons.push("no-technical-detail");
+        } else if !SEC_WORDS.is_match(&all_text) {
+            reasons.push("not-a-vulnerability-report");
+        }
+    }
+    // Bounty talk or scanner output next to a real PoC is not low effort.
+    let flag = reasons.contains(&"no-technical-detail")
+        || reasons.contains(&"not-a-vulnerability-report")
+        || ((reasons.contains(&"beg-bounty") || reasons.contains(&"scanner-finding"))
+            && poc.status != "present");
+    let low_effort = LowEffort {
+        flag,
+        reasons: reasons.into_iter().map(str::to_string).collect(),
+        evidence: le_ev,
+    };
+
+    Findings {
+        poc,
+        versions,
+        impact,
+        repro_steps,
+        fix_suggestion,
+        cve_ids: cve.into_iter().collect(),
+        cwe_ids: cwe.into_iter().collect(),
+        ghsa_ids: ghsa.into_iter().collect(),
+        credit,
+        low_effort,
+    }
+}
+
+/// Validates and scores a CVSS v3.x or v4.0 vector.
+pub fn score_cvss(vector: &str) -> Result<CvssInfo, String> {
+    if vector.starts_with("CVSS:4.0/") {
+        let v = cvss::v4::Vector::from_str(vector).map_err(|e| e.to_string())?;
+        let value = v.score().value();
+        let severity = v.score().severity().as_str().to_string();
+        Ok(CvssInfo {
+            vector: vector.into(),
+            version: "4.0".into(),
+            score: value,
+            severity,
+        })
+    } else {
+        let v = cvss::v3::Vector::from_str(vector).map_err(|e| e.to_string())?;
+        let score = v.score();
+        Ok(CvssInfo {
+            vector: vector.into(),
+            version: vector[5..8].to_string(),
+            score: score.value(),
+            severity: score.severity().as_str().to_string(),
+        })
+    }
+}
+
+/// Distance between two severity grades (for "within one grade").
+pub fn grade_distance(a: &str, b: &str) -> usize {
+    grade(a).abs_diff(grade(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str) -> Findings {
+        classify(&Input {
+            subject: "",
+            text,
+            attachments: vec![],
+        })
+    }
+
+    #[test]
+    fn poc_shapes() {
+        assert_eq!(
+            run("Run:\n\n```sh\ncurl -X POST http://localhost/api\n```\n")
+                .poc
+                .status,
+            "present"
+        );
+        assert_eq!(
+            run("GET /static/..%2f..%2fetc/passwd HTTP/1.1\nHost: x")
+                .poc
+                .status,
+            "present"
+        );
+        assert_eq!(
+            run("Post a comment with <img src=x onerror=alert(1)> to see it.")
+                .poc
+                .status,
+            "present"
+        );
+        assert_eq!(
+            run("I have a working exploit, tell me the bounty first.")
+                .poc
+                .status,
+            "claimed"
+        );
+        assert_eq!(
+            run("The PoC is to be disclosed on or after the 5th.")
+                .poc
+                .status,
+            "claimed"
+        );
+        assert_eq!(
+            run("The login form is vulnerable to XSS.").poc.status,
+            "absent"
+        );
+        let f = classify(&Input {
+            subject: "x",
+            text: "see attached",
+            attachments: vec![AttachmentIn {
+                name: Some("exploit.sh"),
+                content_type: "text/x-shellscript",
+                data: b"#!/bin/sh\n",
+            }],
+        });
+        assert_eq!(f.poc.status, "present");
+        assert_eq!(f.poc.evidence[0].rule, "script-attachment");
+    }
+
+    #[test]
+    fn versions_normalised() {
+        let n = |s: &str| normalize_version_text(s);
+        assert_eq!(n("<= 2.4.1").as_deref(), Some("<= 2.4.1"));
+        assert_eq!(n("before 1.8.0").as_deref(), Some("< 1.8.0"));
+        assert_eq!(n("2.3.x").as_deref(), Some("2.3.x"));
+        assert_eq!(
+            n("1.2.0 through 1.4.3").as_deref(),
+            Some(">= 1.2.0, <= 1.4.3")
+        );
+        assert_eq!(n("3.1 and earlier").as_deref(), Some("<= 3.1"));
+        assert_eq!(n("affected: v2.0.0-rc1").as_deref(), Some("= 2.0.0-rc1"));
+        assert_eq!(n("all versions").as_deref(), Some("*"));
+        assert_eq!(n("latest release").as_deref(), Some("latest"));
+        assert_eq!(
+            n("main at commit 1a2b3c4").as_deref(),
+            Some("commit 1a2b3c4")
+        );
+        assert_eq!(n("up to 0.1.2").as_deref(), Some("<= 0.1.2"));
+        assert_eq!(n("since 2.11.1").as_deref(), Some(">= 2.11.1"));
+    }
+
+    #[test]
+    fn versions_with_product_and_fix_section() {
+        let f = run("pgAdmin <= 8.5 is affected.\n\n### Patches\nThe fix ships in 8.6.\n");
+        let norm: Vec<_> = f
+            .versions
+            .items
+            .iter()
+            .filter_map(|i| i.normalized.clone())
+            .collect();
+        assert!(norm.contains(&"<= 8.5".to_string()), "{norm:?}");
+        assert!(norm.contains(&"< 8.6".to_string()), "{norm:?}");
+        assert_eq!(f.versions.items[0].product.as_deref(), Some("pgAdmin"));
+        assert!(!run("Please look at this issue.").versions.present);
+    }
+
+    #[test]
+    fn impact_class_and_severity() {
+        let f = run("An unauthenticated attacker can execute arbitrary code on the server (RCE).");
+        assert!(f.impact.present);
+        assert!(f.impact.class.contains(&"rce".to_string()));
+        assert_eq!(f.impact.severity, "critical");
+        assert_eq!(f.impact.severity_source, "estimated");
+        let f = run("Impact: XSS. CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:N");
+        let c = f.impact.cvss.as_ref().unwrap();
+        assert_eq!(c.score, 9.1);
+        assert_eq!(f.impact.severity, "critical");
+        assert_eq!(f.impact.severity_source, "cvss");
+        let f = run("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N");
+        assert_eq!(f.impact.cvss.as_ref().unwrap().version, "4.0");
+        assert_eq!(f.impact.severity, "critical");
+        let f = run("CVSS:3.1/AV:Q/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:N");
+        assert!(f.impact.cvss.is_none());
+        assert!(f.impact.cvss_error.is_some());
+        // A weakness alone is not an impact statement.
+        assert!(
+            !run("The parser has a TOCTOU race condition because it does not lock.")
+                .impact
+                .present
+        );
+    }
+
+    #[test]
+    fn ids_credit_fix_steps() {
+        let f = run(
+            "See CVE-2024-12345 and cwe-79, GHSA-abcd-efgh-jkmp.\nSteps to reproduce:\n1. open\n2. click\n\nSuggested fix: escape the output.\nPlease credit me as Jane Doe.",
+        );
+        assert_eq!(f.cve_ids, vec!["CVE-2024-12345"]);
+        assert_eq!(f.cwe_ids, vec!["CWE-79"]);
+        assert!(f.repro_steps.present);
+        assert!(f.fix_suggestion.present);
+        assert_eq!(f.credit.as_ref().unwrap().name.as_deref(), Some("Jane Doe"));
+        let f = run("I would like to remain anonymous.");
+        assert!(f.credit.unwrap().anonymous);
+        let f = run("### Patches\nNone.\n### Workarounds\nNone.\n");
+        assert!(!f.fix_suggestion.present);
+    }
+
+    #[test]
+    fn low_effort() {
+        let f = run(
+            "Your domain is missing a DMARC record and the X-Frame-Options header. What is the bounty amount?",
+        );
+        assert!(f.low_effort.flag);
+        assert!(
+            f.low_effort
+                .reasons
+                .contains(&"scanner-finding".to_string())
+        );
+        assert!(f.low_effort.reasons.contains(&"beg-bounty".to_string()));
+        assert!(run("hello").low_effort.flag);
+        let f = run(
+            "SQL injection in /login: curl -d \"u=' OR '1'='1\" http://x/login. Is this eligible for a bounty?",
+        );
+        assert!(!f.low_effort.flag, "{:?}", f.low_effort);
+    }
+}
