@@ -215,7 +215,7 @@ fn sections(text: &str) -> Vec<Section> {
     out
 }
 
-fn section_at<'s>(secs: &'s [Section], pos: usize) -> Option<&'s Section> {
+fn section_at(secs: &[Section], pos: usize) -> Option<&Section> {
     secs.iter().rev().find(|s| s.start <= pos && pos <= s.end)
 }
 
@@ -394,9 +394,39 @@ fn clean_version(s: &str) -> String {
 }
 
 const PRODUCT_STOP: &[&str] = &[
-    "version", "versions", "the", "in", "of", "and", "is", "from", "before", "to", "on", "with",
-    "for", "release", "releases", "since", "at", "or", "than", "up", "through", "a", "an", "all",
-    "by", "are", "was",
+    "version",
+    "versions",
+    "the",
+    "in",
+    "of",
+    "and",
+    "is",
+    "from",
+    "before",
+    "to",
+    "on",
+    "with",
+    "for",
+    "release",
+    "releases",
+    "since",
+    "at",
+    "or",
+    "than",
+    "up",
+    "through",
+    "a",
+    "an",
+    "all",
+    "by",
+    "are",
+    "was",
+    "affected",
+    "vulnerable",
+    "affects",
+    "including",
+    "tested",
+    "as",
 ];
 
 fn product_before(text: &str, start: usize) -> Option<String> {

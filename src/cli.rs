@@ -54,6 +54,17 @@ pub enum Command {
     /// Look at and act on cases.
     #[command(subcommand)]
     Case(CaseCmd),
+    /// Classify one message (.eml, decrypted with the configured keys) or a text file,
+    /// without touching the store; `-` reads standard input.
+    Classify {
+        /// A policy file (TOML with a [policy.NAME] table or bare policy keys), or the
+        /// name of a policy in the config.
+        #[arg(long)]
+        policy: Option<String>,
+        #[arg(long)]
+        json: bool,
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -165,6 +176,305 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             }
         }
         Command::Case(cmd) => case_cmd(cli, cmd),
+        Command::Classify { policy, json, file } => {
+            classify_cmd(cli, policy.as_deref(), *json, file)
+        }
+    }
+}
+
+/// Loads a policy from a file: `[policy.NAME]` tables (the first is used) or bare policy keys.
+pub fn load_policy_file(path: &std::path::Path) -> Result<(String, crate::config::PolicyConfig)> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the policy file {}", path.display()))?;
+    #[derive(serde::Deserialize)]
+    struct Wrapper {
+        policy: std::collections::BTreeMap<String, crate::config::PolicyConfig>,
+    }
+    if let Ok(w) = toml::from_str::<Wrapper>(&text)
+        && let Some((name, p)) = w.policy.into_iter().next()
+    {
+        return Ok((name, p));
+    }
+    let p: crate::config::PolicyConfig = toml::from_str(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: not a policy: {}\n  fix: write a [policy.NAME] table with ack_within, require, supported_versions (see config.example.toml)",
+            path.display(),
+            e.message()
+        )
+    })?;
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
+    Ok((name, p))
+}
+
+fn classify_cmd(
+    cli: &Cli,
+    policy: Option<&str>,
+    json: bool,
+    file: &std::path::Path,
+) -> Result<i32> {
+    use std::io::Read;
+    let bytes = if file.as_os_str() == "-" {
+        let mut b = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut b)
+            .context("reading standard input")?;
+        b
+    } else {
+        std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?
+    };
+    // The config is optional here: it supplies keys (to decrypt) and named policies.
+    let cfg = if cli.config.exists() {
+        match Config::load(&cli.config) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                eprintln!("warning: ignoring the config: {e}");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let keys = match cfg.as_ref().map(|c| c.team_keys()) {
+        Some(Ok(k)) => k,
+        Some(Err(problems)) => {
+            for p in problems {
+                eprintln!(
+                    "warning: {}: {}: {} (continuing without keys)",
+                    cli.config.display(),
+                    p.key,
+                    p.what
+                );
+            }
+            crate::crypto::TeamKeys::empty()
+        }
+        None => crate::crypto::TeamKeys::empty(),
+    };
+    let policy = match policy {
+        None => None,
+        Some(p) if std::path::Path::new(p).exists() => {
+            Some(load_policy_file(std::path::Path::new(p))?)
+        }
+        Some(name) => match cfg.as_ref().and_then(|c| c.policy.get(name)) {
+            Some(pc) => Some((name.to_string(), pc.clone())),
+            None => {
+                eprintln!(
+                    "error: no policy {name:?}: not a file, and not a [policy.{name}] in {}\n  hint: pass a policy file, e.g. --policy examples/policies/caddy.toml",
+                    cli.config.display()
+                );
+                return Ok(2);
+            }
+        },
+    };
+    let limits = cfg.as_ref().map(|c| c.limits.clone()).unwrap_or_default();
+    let is_mail = mail_parser::MessageParser::default()
+        .parse(&bytes[..])
+        .is_some_and(|m| {
+            m.headers().iter().any(|h| {
+                ["from", "subject", "date", "message-id", "content-type"]
+                    .iter()
+                    .any(|k| h.name().eq_ignore_ascii_case(k))
+            })
+        });
+    let (subject, text, atts, arrived, note) = if is_mail {
+        let a = crate::mime::analyze(&bytes, &keys, &limits);
+        let note = match &a.status {
+            crate::mime::Status::Ok => None,
+            crate::mime::Status::Undecryptable(r) => Some(format!(
+                "the message could not be decrypted ({r}); classified what is readable"
+            )),
+            crate::mime::Status::Unparseable(r) => {
+                Some(format!("the message could not be parsed ({r})"))
+            }
+        };
+        let r = a.report;
+        let atts: Vec<(Option<String>, String, Vec<u8>)> = r
+            .attachments
+            .into_iter()
+            .map(|x| (x.name, x.content_type, x.data))
+            .collect();
+        (
+            r.subject.unwrap_or_default(),
+            r.text,
+            atts,
+            r.date.unwrap_or_else(store::now),
+            note,
+        )
+    } else {
+        (
+            String::new(),
+            String::from_utf8_lossy(&bytes).into_owned(),
+            Vec::new(),
+            store::now(),
+            None,
+        )
+    };
+    if let Some(n) = &note {
+        eprintln!("warning: {n}");
+    }
+    let input = crate::classify::Input {
+        subject: &subject,
+        text: &text,
+        attachments: atts
+            .iter()
+            .map(|(n, t, d)| crate::classify::AttachmentIn {
+                name: n.as_deref(),
+                content_type: t,
+                data: d,
+            })
+            .collect(),
+    };
+    let findings = crate::classify::classify(&input);
+    let verdict = policy.map(|(name, p)| crate::policy::evaluate(&name, &p, &findings, arrived));
+    let mut v = serde_json::to_value(&findings).context("serialising findings")?;
+    v["policy"] = serde_json::to_value(&verdict).context("serialising the verdict")?;
+    if json {
+        print_json(&v)?;
+    } else {
+        print_findings(&v);
+    }
+    Ok(0)
+}
+
+fn ev_list(v: &serde_json::Value, n: usize) -> String {
+    v["evidence"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .take(n)
+                .map(|e| {
+                    format!(
+                        "{} {:?}",
+                        e["rule"].as_str().unwrap_or(""),
+                        trunc(&e["text"].as_str().unwrap_or("").replace('\n', " "), 60)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+        .unwrap_or_default()
+}
+
+/// Prints findings (and the policy verdict when present) for a person.
+pub fn print_findings(v: &serde_json::Value) {
+    let yes = |b: &serde_json::Value| {
+        if b.as_bool().unwrap_or(false) {
+            "present"
+        } else {
+            "absent"
+        }
+    };
+    println!(
+        "  poc:            {}  {}",
+        v["poc"]["status"].as_str().unwrap_or("?"),
+        ev_list(&v["poc"], 2)
+    );
+    let items: Vec<String> = v["versions"]["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|i| {
+                    let n = i["normalized"].as_str().unwrap_or("?");
+                    match i["product"].as_str() {
+                        Some(p) => format!("{n} ({p})"),
+                        None => n.to_string(),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    println!(
+        "  versions:       {}",
+        if items.is_empty() {
+            "absent".to_string()
+        } else {
+            items.join(", ")
+        }
+    );
+    let imp = &v["impact"];
+    let classes: Vec<&str> = imp["class"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|c| c.as_str()).collect())
+        .unwrap_or_default();
+    let cvss = imp["cvss"]
+        .get("vector")
+        .map(|vec| {
+            format!(
+                ", CVSS {} {}",
+                imp["cvss"]["score"],
+                vec.as_str().unwrap_or("")
+            )
+        })
+        .unwrap_or_default();
+    println!(
+        "  impact:         {}; class {}; severity {} ({}{})",
+        yes(&imp["present"]),
+        if classes.is_empty() {
+            "-".to_string()
+        } else {
+            classes.join(", ")
+        },
+        imp["severity"].as_str().unwrap_or("?"),
+        imp["severity_source"].as_str().unwrap_or("?"),
+        cvss
+    );
+    println!("  repro steps:    {}", yes(&v["repro_steps"]["present"]));
+    println!(
+        "  fix suggestion: {}  {}",
+        yes(&v["fix_suggestion"]["present"]),
+        ev_list(&v["fix_suggestion"], 1)
+    );
+    let ids: Vec<&str> = ["cve_ids", "cwe_ids", "ghsa_ids"]
+        .iter()
+        .flat_map(|k| {
+            v[*k]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|x| x.as_str())
+        })
+        .collect();
+    if !ids.is_empty() {
+        println!("  ids:            {}", ids.join(", "));
+    }
+    if let Some(c) = v.get("credit").filter(|c| !c.is_null()) {
+        println!(
+            "  credit:         {}",
+            if c["anonymous"].as_bool().unwrap_or(false) {
+                "anonymous".to_string()
+            } else {
+                c["name"].as_str().unwrap_or("?").to_string()
+            }
+        );
+    }
+    let le = &v["low_effort"];
+    if le["flag"].as_bool().unwrap_or(false) {
+        let r: Vec<&str> = le["reasons"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|x| x.as_str()).collect())
+            .unwrap_or_default();
+        println!("  low effort:     yes ({})", r.join(", "));
+    }
+    let p = &v["policy"];
+    if !p.is_null() {
+        let missing: Vec<&str> = p["missing"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|x| x.as_str()).collect())
+            .unwrap_or_default();
+        println!(
+            "  policy {}: missing [{}]; version {}{}; next state {}; ack due {}",
+            p["policy"].as_str().unwrap_or("?"),
+            missing.join(", "),
+            p["version"]["status"].as_str().unwrap_or("?"),
+            p["version"]["row"]["range"]
+                .as_str()
+                .map(|r| format!(" (row \"{r}\")"))
+                .unwrap_or_default(),
+            p["next_state"].as_str().unwrap_or("?"),
+            p["deadlines"]["ack_due"].as_str().unwrap_or("?")
+        );
     }
 }
 
@@ -193,16 +503,31 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
             let keys = store::keys_of(&store.conn, c.id)?;
             let findings = store::findings_of(&store.conn, c.id)?;
             let events = store::events_of(&store.conn, c.id)?;
+            let mut merged = serde_json::Map::new();
+            for f in &findings {
+                let mut val = f.value.clone();
+                if let serde_json::Value::Object(o) = &mut val
+                    && f.kind != "policy"
+                {
+                    o.insert("evidence".into(), f.evidence.clone());
+                }
+                merged.insert(f.kind.clone(), val);
+            }
+            let merged = serde_json::Value::Object(merged);
             if *json {
                 print_json(&serde_json::json!({
                     "case": c,
                     "messages": messages,
                     "reporter_keys": keys,
-                    "findings": findings,
+                    "findings": merged,
                     "events": events,
                 }))?;
             } else {
                 print_case(&c, &messages, &keys, &events);
+                if !findings.is_empty() {
+                    println!("findings:");
+                    print_findings(&merged);
+                }
             }
             Ok(0)
         }

@@ -202,6 +202,15 @@ impl TeamKeys {
         })
     }
 
+    /// No keys at all: encrypted input stays undecryptable (used by `classify` without a config).
+    pub fn empty() -> TeamKeys {
+        TeamKeys {
+            keys: Vec::new(),
+            certs: Vec::new(),
+            keyring: Vec::new(),
+        }
+    }
+
     pub fn fingerprints(&self) -> Vec<String> {
         self.certs
             .iter()

@@ -58,7 +58,10 @@ pub fn process_pending(store: &mut Store, cfg: &Config, keys: &TeamKeys) -> Resu
             match &outcome {
                 Outcome::Created { case, state } => {
                     sum.created += 1;
-                    if state != "new" {
+                    if state
+                        .parse::<crate::case::State>()
+                        .is_ok_and(|s| s.is_quarantine())
+                    {
                         sum.quarantined += 1;
                     }
                     tracing::info!(case = %case, mailbox = %mb.name, state = %state, "case opened");

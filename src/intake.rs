@@ -14,9 +14,11 @@ use rusqlite::{Connection, params};
 use sha2::{Digest, Sha256};
 
 use crate::case::{self, State};
+use crate::classify;
 use crate::config::Config;
 use crate::crypto::TeamKeys;
 use crate::mime::{self, Analysis, Report, Status};
+use crate::policy::{self, Verdict};
 use crate::source::Incoming;
 use crate::store::{self, Store, now};
 
@@ -134,20 +136,37 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
                 )),
             )?;
             let st: State = c.state.parse().unwrap_or(State::New);
-            if st == State::NeedsInfo && analysis.status == Status::Ok {
-                store::set_case_state(
-                    &tx,
-                    case_id,
-                    State::Triaged.as_str(),
-                    Some("the reporter sent more information"),
-                )?;
-                store::event(
-                    &tx,
-                    Some(case_id),
-                    "triaged",
-                    "state",
-                    Some("needs-info -> triaged: follow-up from the reporter"),
-                )?;
+            if analysis.status == Status::Ok && !st.is_quarantine() {
+                // Re-read the whole thread: the follow-up may add what was missing.
+                let v = classify_case(&tx, cfg, case_id)?;
+                if st == State::NeedsInfo {
+                    if v.next_state == State::Triaged.as_str() {
+                        store::set_case_state(
+                            &tx,
+                            case_id,
+                            State::Triaged.as_str(),
+                            Some("the reporter sent what was missing"),
+                        )?;
+                        store::event(
+                            &tx,
+                            Some(case_id),
+                            "triaged",
+                            "state",
+                            Some("needs-info -> triaged: the follow-up completed the report"),
+                        )?;
+                    } else {
+                        store::event(
+                            &tx,
+                            Some(case_id),
+                            "triaged",
+                            "still-missing",
+                            Some(&format!(
+                                "after the follow-up still missing: {}",
+                                v.missing.join(", ")
+                            )),
+                        )?;
+                    }
+                }
             }
             if st.is_quarantine() && analysis.status == Status::Ok {
                 tracing::info!(case = %c.id_public, "a readable follow-up arrived for a quarantined case; run `triaged case retry` after fixing keys");
@@ -213,14 +232,102 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
                 store::event(&tx, Some(case_id), "triaged", "quarantined", Some(reason))?;
             }
             insert_message(&tx, case_id, &sha, inc, &analysis)?;
+            let mut final_state = state.as_str().to_string();
+            if state == State::New {
+                let v = classify_case(&tx, cfg, case_id)?;
+                store::set_case_state(&tx, case_id, &v.next_state, Some(&v.reasons.join("; ")))?;
+                store::event(
+                    &tx,
+                    Some(case_id),
+                    "triaged",
+                    "state",
+                    Some(&format!("new -> {}", v.next_state)),
+                )?;
+                final_state = v.next_state;
+            }
             Outcome::Created {
                 case: public_id,
-                state: state.as_str().into(),
+                state: final_state,
             }
         }
     };
     tx.commit().context("committing the intake transaction")?;
     Ok(outcome)
+}
+
+/// Classifies the whole thread of a case, stores the findings and the policy
+/// verdict (replacing earlier ones), records an event, and returns the verdict.
+pub fn classify_case(tx: &Connection, cfg: &Config, case_id: i64) -> Result<Verdict> {
+    let c = store::case_by_id(tx, case_id)?;
+    let (subject, text, atts) = store::thread_content(tx, case_id)?;
+    let input = classify::Input {
+        subject: &subject,
+        text: &text,
+        attachments: atts
+            .iter()
+            .map(|(n, t, d)| classify::AttachmentIn {
+                name: n.as_deref(),
+                content_type: t,
+                data: d,
+            })
+            .collect(),
+    };
+    let findings = classify::classify(&input);
+    let policy = cfg.policy.get(&c.policy).cloned().unwrap_or_default();
+    let verdict = policy::evaluate(&c.policy, &policy, &findings, c.arrived_at);
+    store::replace_findings(tx, case_id, &findings, &verdict)?;
+    tx.execute(
+        "UPDATE cases SET severity = ?2, ack_due = ?3, followup_due = ?4 WHERE id = ?1",
+        params![
+            case_id,
+            findings.impact.severity,
+            verdict.ack_due,
+            verdict.followup_due
+        ],
+    )
+    .context("recording the severity")?;
+    store::event(
+        tx,
+        Some(case_id),
+        "triaged",
+        "classified",
+        Some(&summary(&findings, &verdict)),
+    )?;
+    Ok(verdict)
+}
+
+/// One line for the audit trail (no report text beyond short labels).
+pub fn summary(f: &classify::Findings, v: &Verdict) -> String {
+    format!(
+        "poc {}, versions {}, impact {} ({}{}), severity {} ({}); policy {}: missing [{}], version {}, -> {}",
+        f.poc.status,
+        if f.versions.present {
+            f.versions.items.len().to_string()
+        } else {
+            "none".into()
+        },
+        if f.impact.present {
+            "present"
+        } else {
+            "absent"
+        },
+        if f.impact.class.is_empty() {
+            "no class".to_string()
+        } else {
+            f.impact.class.join("/")
+        },
+        if f.low_effort.flag {
+            ", low effort"
+        } else {
+            ""
+        },
+        f.impact.severity,
+        f.impact.severity_source,
+        v.policy,
+        v.missing.join(", "),
+        v.version.status,
+        v.next_state
+    )
 }
 
 fn short(sha: &str) -> &str {
@@ -416,6 +523,11 @@ pub fn retry(
             )
             .context("updating the case after retry")?;
         }
+    }
+    if before.is_quarantine() && after == State::New {
+        let v = classify_case(&tx, cfg, c.id)?;
+        store::set_case_state(&tx, c.id, &v.next_state, Some(&v.reasons.join("; ")))?;
+        after = v.next_state.parse().unwrap_or(State::New);
     }
     store::event(
         &tx,

@@ -11,6 +11,9 @@ use std::cmp::Ordering;
 
 use serde::Serialize;
 
+use crate::classify::Findings;
+use crate::config::{PolicyConfig, VersionRow};
+
 /// A version as reporters write it: `2.4.1`, `v2.0.0-rc1`, `3.1`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Version {
@@ -197,6 +200,199 @@ impl VersionRange {
             VersionRange::Between(a, b) => v >= a && (v <= b || prefix_of(b, v)),
             VersionRange::All(rs) => rs.iter().all(|r| r.contains(v)),
         }
+    }
+}
+
+/// The highest version an affected-version statement covers, or "latest".
+#[derive(Debug, Clone, PartialEq)]
+enum Reported {
+    Version(Version),
+    Latest,
+}
+
+fn reported_of(normalized: &str) -> Option<Reported> {
+    let n = normalized.trim();
+    if n == "*" || n == "latest" {
+        return Some(Reported::Latest);
+    }
+    if n.starts_with("commit ") {
+        return None;
+    }
+    // ">= a, <= b" / ">= a, < b": the upper bound decides.
+    let last = n.rsplit(',').next().unwrap_or(n).trim();
+    let (op, v) = match last.split_once(' ') {
+        Some((op, v)) if ["<", "<=", ">", ">=", "="].contains(&op) => (op, v),
+        _ => ("=", last),
+    };
+    if let Some(series) = v.strip_suffix(".x") {
+        let mut parts: Vec<u64> = series.split('.').filter_map(|p| p.parse().ok()).collect();
+        parts.push(u64::from(u32::MAX));
+        return Some(Reported::Version(Version { parts, pre: None }));
+    }
+    let ver = Version::parse(v)?;
+    Some(match op {
+        ">" | ">=" => Reported::Latest,
+        // Just below the bound: a pre-release of it sorts before it.
+        "<" => Reported::Version(Version {
+            parts: ver.parts,
+            pre: Some("0".into()),
+        }),
+        _ => Reported::Version(ver),
+    })
+}
+
+/// Whether the reported version is in a supported row of the table.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionVerdict {
+    /// supported | unsupported | unknown
+    pub status: String,
+    /// The affected-version statement the verdict is based on.
+    pub reported: Option<String>,
+    /// The table row that matched.
+    pub row: Option<VersionRow>,
+}
+
+/// The policy's deadlines for a report, from its arrival (RFC 3339, UTC).
+#[derive(Debug, Clone, Serialize)]
+pub struct Deadlines {
+    pub ack_due: String,
+    pub followup_due: Option<String>,
+    pub resolve_due: Option<String>,
+}
+
+/// What a policy says about a classified report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    pub policy: String,
+    /// Required items the report does not carry (poc, versions, impact, ...).
+    pub missing: Vec<String>,
+    /// The report claims a PoC but does not include it.
+    pub poc_claimed_not_included: bool,
+    pub version: VersionVerdict,
+    pub low_effort: bool,
+    /// needs-info | triaged | rejected
+    pub next_state: String,
+    pub reasons: Vec<String>,
+    pub deadlines: Deadlines,
+    #[serde(skip)]
+    pub ack_due: i64,
+    #[serde(skip)]
+    pub followup_due: Option<i64>,
+}
+
+/// Matches the report's versions against the supported-versions table.
+pub fn version_verdict(table: &[VersionRow], findings: &Findings) -> VersionVerdict {
+    let unknown = VersionVerdict {
+        status: "unknown".into(),
+        reported: None,
+        row: None,
+    };
+    if table.is_empty() {
+        return unknown;
+    }
+    let mut any_unsupported: Option<VersionVerdict> = None;
+    for item in &findings.versions.items {
+        let Some(norm) = item.normalized.as_deref() else {
+            continue;
+        };
+        let Some(rep) = reported_of(norm) else {
+            continue;
+        };
+        for row in table {
+            let Ok(range) = VersionRange::parse(&row.range) else {
+                continue;
+            };
+            let hit = match (&rep, &range) {
+                (Reported::Latest, VersionRange::Latest | VersionRange::Any) => true,
+                (Reported::Latest, VersionRange::Cmp(Op::Ge | Op::Gt, _)) => true,
+                (Reported::Latest, _) => false,
+                (Reported::Version(v), r) => r.contains(v),
+            };
+            if hit {
+                let v = VersionVerdict {
+                    status: if row.supported {
+                        "supported"
+                    } else {
+                        "unsupported"
+                    }
+                    .into(),
+                    reported: Some(item.text.clone()),
+                    row: Some(row.clone()),
+                };
+                if row.supported {
+                    return v;
+                }
+                any_unsupported.get_or_insert(v);
+                break;
+            }
+        }
+        if rep == Reported::Latest && any_unsupported.is_none() {
+            // The current release is affected: supported by definition when any row is.
+            if let Some(row) = table.iter().find(|r| r.supported) {
+                return VersionVerdict {
+                    status: "supported".into(),
+                    reported: Some(item.text.clone()),
+                    row: Some(row.clone()),
+                };
+            }
+        }
+    }
+    any_unsupported.unwrap_or(unknown)
+}
+
+/// Evaluates classification findings under a policy.
+pub fn evaluate(
+    name: &str,
+    policy: &PolicyConfig,
+    findings: &Findings,
+    arrived_at: i64,
+) -> Verdict {
+    let missing: Vec<String> = policy
+        .require
+        .iter()
+        .filter(|r| !findings.has(r))
+        .cloned()
+        .collect();
+    let version = version_verdict(&policy.supported_versions, findings);
+    let mut reasons = Vec::new();
+    let low_effort = findings.low_effort.flag;
+    let next_state = if low_effort && policy.reject_low_effort {
+        reasons.push(format!(
+            "low-effort report ({}) under a policy that rejects them",
+            findings.low_effort.reasons.join(", ")
+        ));
+        "rejected"
+    } else if !missing.is_empty() {
+        reasons.push(format!("missing required: {}", missing.join(", ")));
+        "needs-info"
+    } else {
+        reasons.push("every required item is present".into());
+        "triaged"
+    };
+    if version.status == "unsupported" {
+        reasons.push(format!(
+            "reported version {} is not supported",
+            version.reported.as_deref().unwrap_or("?")
+        ));
+    }
+    let ack_due = arrived_at + policy.ack_within.secs();
+    let followup_due = policy.followup_within.map(|d| arrived_at + d.secs());
+    let resolve_due = policy.resolve_within.map(|d| arrived_at + d.secs());
+    Verdict {
+        policy: name.into(),
+        poc_claimed_not_included: findings.poc.status == "claimed",
+        missing,
+        version,
+        low_effort,
+        next_state: next_state.into(),
+        reasons,
+        deadlines: Deadlines {
+            ack_due: crate::store::rfc3339(ack_due),
+            followup_due: followup_due.map(crate::store::rfc3339),
+            resolve_due: resolve_due.map(crate::store::rfc3339),
+        },
+        ack_due,
+        followup_due,
     }
 }
 

@@ -9,7 +9,13 @@ fn sample_env() -> Env {
     let root = repo();
     let secret = std::fs::read(root.join("keys/test/team-secret.asc")).unwrap();
     let pass = std::fs::read_to_string(root.join("keys/test/passphrase")).unwrap();
-    let env = Env::new(&[("team.asc", &secret)], Some(pass.trim()), "");
+    // The demo's policy: PoC, versions and impact required; 2.3 and later supported.
+    let env = Env::new(
+        &[("team.asc", &secret)],
+        Some(pass.trim()),
+        "[policy.default]\nack_within = \"48h\"\nrequire = [\"poc\", \"versions\", \"impact\"]\n\
+         supported_versions = [{ range = \">= 2.3\", supported = true }, { range = \"< 2.3\", supported = false }]\n",
+    );
     let mut names: Vec<_> = std::fs::read_dir(root.join("examples/reports"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -46,64 +52,70 @@ fn every_sample_gets_the_right_state_and_signature() {
     let expect = [
         (
             "SQL injection in /api/login",
-            "new",
+            "triaged",
             "pgp-mime",
             "unsigned",
             "alice@example.net",
         ),
-        ("Stored XSS", "new", "pgp-mime", "good", "bob@example.org"),
+        (
+            "Stored XSS",
+            "triaged",
+            "pgp-mime",
+            "good",
+            "bob@example.org",
+        ),
         (
             "Path traversal",
-            "new",
+            "triaged",
             "inline",
             "unsigned",
             "alice@example.net",
         ),
         (
             "SSRF in webhook",
-            "new",
+            "triaged",
             "inline",
             "good",
             "dave@example.io",
         ),
         (
             "DoS in JSON import",
-            "new",
+            "triaged",
             "attachment",
             "unsigned",
             "alice@example.net",
         ),
         (
             "Open redirect",
-            "new",
+            "needs-info",
             "none",
             "unsigned",
             "frank@example.com",
         ),
         (
             "Auth bypass with an empty JWT",
-            "new",
+            "needs-info",
             "pgp-mime",
             "unknown-key",
             "carol@example.com",
         ),
         (
             "Predictable password reset",
-            "new",
+            "needs-info",
             "none",
             "good",
             "alice@example.net",
         ),
         (
             "IDOR on /api/invoices",
-            "new",
+            "triaged",
             "pgp-mime",
             "unsigned",
             "bob@example.org",
         ),
         (
             "Critical vulnerability found",
-            "new",
+            "needs-info",
             "none",
             "unsigned",
             "hunter@example.com",

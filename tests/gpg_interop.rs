@@ -159,7 +159,10 @@ fn decrypts_and_verifies_every_shape_gpg_produces() {
         (Some("inline"), Some("unsigned"))
     );
     let c = case_with(&cases, "Hidden recipient report");
-    assert_eq!(c["state"], "new");
+    assert_eq!(
+        c["state"], "triaged",
+        "no requirements in the default policy"
+    );
     let c = case_with(&cases, "Signed CSRF");
     assert_eq!(
         (c["encryption"].as_str(), c["signature"].as_str()),
@@ -172,7 +175,7 @@ fn decrypts_and_verifies_every_shape_gpg_produces() {
     let c = case_with(&cases, "Many recipients");
     assert_eq!(
         (c["state"].as_str(), c["signature"].as_str()),
-        (Some("new"), Some("good"))
+        (Some("triaged"), Some("good"))
     );
 
     // The signer fingerprint is recorded.
@@ -230,7 +233,7 @@ fn quarantined_report_is_retried_after_the_right_key_is_added() {
     .unwrap();
     let r = w.env.json(&["case", "retry", &id, "--json"]);
     assert_eq!(r["before"], "undecryptable");
-    assert_eq!(r["after"], "new");
+    assert_eq!(r["after"], "triaged");
     let show = w.env.json(&["case", "show", &id, "--json"]);
     assert_eq!(show["case"]["subject"], "Sent to the new key");
     assert!(

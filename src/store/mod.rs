@@ -464,6 +464,86 @@ pub fn findings_of(conn: &Connection, case_id: i64) -> Result<Vec<FindingRow>> {
     Ok(rows)
 }
 
+/// The subject, all text and all attachments of a case's thread (oldest first), for classification.
+#[allow(clippy::type_complexity)]
+pub fn thread_content(
+    conn: &Connection,
+    case_id: i64,
+) -> Result<(String, String, Vec<(Option<String>, String, Vec<u8>)>)> {
+    let mut stmt = conn
+        .prepare("SELECT id, subject, body_text FROM messages WHERE case_id = ?1 AND status = 'ok' ORDER BY arrived_at, id")
+        .context("preparing the thread query")?;
+    let msgs = stmt
+        .query_map([case_id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })
+        .context("reading the thread")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("reading the thread")?;
+    let subject = msgs.first().and_then(|m| m.1.clone()).unwrap_or_default();
+    let text = msgs
+        .iter()
+        .filter_map(|m| m.2.clone())
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    let mut astmt = conn
+        .prepare(
+            "SELECT name, content_type, content FROM attachments WHERE message_id = ?1 ORDER BY id",
+        )
+        .context("preparing the attachment query")?;
+    let mut atts = Vec::new();
+    for (id, _, _) in &msgs {
+        let rows = astmt
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .context("reading attachments")?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .context("reading attachments")?;
+        atts.extend(rows);
+    }
+    Ok((subject, text, atts))
+}
+
+/// Replaces a case's findings: one row per finding kind, evidence kept apart, plus the policy verdict.
+pub fn replace_findings(
+    conn: &Connection,
+    case_id: i64,
+    findings: &crate::classify::Findings,
+    verdict: &crate::policy::Verdict,
+) -> Result<()> {
+    conn.execute("DELETE FROM findings WHERE case_id = ?1", [case_id])
+        .context("clearing old findings")?;
+    let v = serde_json::to_value(findings).context("serialising findings")?;
+    let insert = |kind: &str,
+                  value: &serde_json::Value,
+                  evidence: &serde_json::Value|
+     -> Result<()> {
+        conn.execute(
+            "INSERT INTO findings (case_id, kind, value, evidence, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![case_id, kind, value.to_string(), evidence.to_string(), now()],
+        )
+        .with_context(|| format!("storing the finding {kind}"))?;
+        Ok(())
+    };
+    if let serde_json::Value::Object(map) = v {
+        for (kind, mut value) in map {
+            let evidence = match &mut value {
+                serde_json::Value::Object(o) => {
+                    o.remove("evidence").unwrap_or(serde_json::json!([]))
+                }
+                _ => serde_json::json!([]),
+            };
+            insert(&kind, &value, &evidence)?;
+        }
+    }
+    let pv = serde_json::to_value(verdict).context("serialising the verdict")?;
+    insert("policy", &pv, &serde_json::json!([]))?;
+    Ok(())
+}
+
 pub fn set_case_state(
     conn: &Connection,
     case_id: i64,
