@@ -15,13 +15,41 @@ use serde::{Deserialize, Deserializer};
 
 use crate::crypto::TeamKeys;
 
-/// A span of time written as `"48h"`, `"7d"`, `"90s"`, `"1d12h"`, `"2w"`.
+/// A span of time written as `"48h"`, `"7d"`, `"90s"`, `"1d12h"`, `"2w"`, or in
+/// business days as `"4bd"` (Monday to Friday, UTC, no holidays: a deadline of N
+/// business days lands at the arrival's time of day on the Nth weekday after it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Duration(pub i64);
+pub struct Duration(pub i64, pub Option<u32>);
 
 impl Duration {
+    /// A plain span in seconds.
+    pub const fn from_secs(s: i64) -> Duration {
+        Duration(s, None)
+    }
+
+    /// Nominal length in seconds (business days count as 24 h each).
     pub fn secs(self) -> i64 {
         self.0
+    }
+
+    /// The deadline for something that started at `start` (unix seconds).
+    pub fn after(self, start: i64) -> i64 {
+        let Some(days) = self.1 else {
+            return start + self.0;
+        };
+        use chrono::Datelike;
+        let mut t = start;
+        let mut left = days;
+        while left > 0 {
+            t += 86_400;
+            let wd = chrono::DateTime::from_timestamp(t, 0)
+                .map(|d| d.weekday().number_from_monday())
+                .unwrap_or(1);
+            if wd <= 5 {
+                left -= 1;
+            }
+        }
+        t
     }
 
     /// Parses a duration such as "48h", "7d", "1d12h", "30m", "90s", "2w".
@@ -29,6 +57,12 @@ impl Duration {
         let t = s.trim();
         if t.is_empty() {
             return Err("empty duration".into());
+        }
+        if let Some(n) = t.strip_suffix("bd") {
+            let n: u32 = n.trim().parse().map_err(|_| {
+                format!("invalid duration {s:?}: business days are written like \"4bd\"")
+            })?;
+            return Ok(Duration(i64::from(n) * 86_400, Some(n)));
         }
         let mut total: i64 = 0;
         let mut num = String::new();
@@ -67,12 +101,15 @@ impl Duration {
                 "invalid duration {s:?}: missing unit (use s, m, h, d or w, e.g. \"48h\" or \"7d\")"
             ));
         }
-        Ok(Duration(total))
+        Ok(Duration(total, None))
     }
 }
 
 impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(bd) = self.1 {
+            return write!(f, "{bd}bd");
+        }
         let s = self.0;
         if s != 0 && s % 86_400 == 0 {
             write!(f, "{}d", s / 86_400)
@@ -223,7 +260,7 @@ fn default_policy_name() -> String {
 }
 
 fn default_poll() -> Duration {
-    Duration(5)
+    Duration::from_secs(5)
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
@@ -262,22 +299,26 @@ pub struct PolicyConfig {
     pub reject_low_effort: bool,
     /// Free text: which SECURITY.md this policy encodes.
     pub source: Option<String>,
+    /// The current release, so that "latest" rows of the table can be matched
+    /// against concrete versions (e.g. latest = "2.8.4").
+    pub latest: Option<String>,
 }
 
 fn default_ack() -> Duration {
-    Duration(48 * 3600)
+    Duration::from_secs(48 * 3600)
 }
 
 impl Default for PolicyConfig {
     fn default() -> Self {
         PolicyConfig {
             ack_within: default_ack(),
-            followup_within: Some(Duration(7 * 86_400)),
+            followup_within: Some(Duration::from_secs(7 * 86_400)),
             resolve_within: None,
             require: Vec::new(),
             supported_versions: Vec::new(),
             reject_low_effort: false,
             source: None,
+            latest: None,
         }
     }
 }
@@ -708,8 +749,15 @@ mod tests {
         assert!(Duration::parse("48x").unwrap_err().contains("unknown unit"));
         assert!(Duration::parse("h").is_err());
         assert!(Duration::parse("").is_err());
-        assert_eq!(Duration(172_800).to_string(), "2d");
-        assert_eq!(Duration(7200).to_string(), "2h");
+        assert_eq!(Duration::from_secs(172_800).to_string(), "2d");
+        assert_eq!(Duration::from_secs(7200).to_string(), "2h");
+        // Business days skip the weekend: Friday 2026-11-27 10:00 UTC + 1bd = Monday 10:00.
+        let fri = 1_795_773_600;
+        let bd = Duration::parse("1bd").unwrap();
+        assert_eq!(bd.to_string(), "1bd");
+        assert_eq!(bd.after(fri), fri + 3 * 86_400);
+        assert_eq!(Duration::parse("4bd").unwrap().after(fri), fri + 6 * 86_400);
+        assert!(Duration::parse("xbd").is_err());
     }
 
     #[test]

@@ -207,8 +207,8 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
                     r.signature_status(),
                     inc.arrived_at,
                     now(),
-                    inc.arrived_at + policy.ack_within.secs(),
-                    policy.followup_within.map(|d| inc.arrived_at + d.secs()),
+                    policy.ack_within.after(inc.arrived_at),
+                    policy.followup_within.map(|d| d.after(inc.arrived_at)),
                 ],
             )
             .context("creating the case")?;

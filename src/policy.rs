@@ -120,9 +120,13 @@ impl VersionRange {
         let lower = t.to_ascii_lowercase();
         match lower.as_str() {
             "*" | "all" | "any" | "all versions" => return Ok(VersionRange::Any),
-            "latest" | "main" | "master" | "head" | "trunk" | "dev" | "development" => {
+            "latest" | "main" | "master" | "head" | "trunk" | "dev" | "development" | "current"
+            | "latest release" | "current release" => {
                 return Ok(VersionRange::Latest);
             }
+            "others" | "other" | "all others" | "all other releases" | "all other versions"
+            | "older" | "older releases" | "older versions" => return Ok(VersionRange::Any),
+            _ if lower.ends_with(".latest") => return Ok(VersionRange::Latest),
             _ => {}
         }
         for (sep, _) in [(" through ", 0), (" to ", 0), (" - ", 0), ("..", 0)] {
@@ -281,7 +285,12 @@ pub struct Verdict {
 }
 
 /// Matches the report's versions against the supported-versions table.
-pub fn version_verdict(table: &[VersionRow], findings: &Findings) -> VersionVerdict {
+pub fn version_verdict(
+    table: &[VersionRow],
+    latest: Option<&str>,
+    findings: &Findings,
+) -> VersionVerdict {
+    let latest = latest.and_then(Version::parse);
     let unknown = VersionVerdict {
         status: "unknown".into(),
         reported: None,
@@ -306,6 +315,10 @@ pub fn version_verdict(table: &[VersionRow], findings: &Findings) -> VersionVerd
                 (Reported::Latest, VersionRange::Latest | VersionRange::Any) => true,
                 (Reported::Latest, VersionRange::Cmp(Op::Ge | Op::Gt, _)) => true,
                 (Reported::Latest, _) => false,
+                // "latest" rows match concrete versions only when the policy names the current release.
+                (Reported::Version(v), VersionRange::Latest) => {
+                    latest.as_ref().is_some_and(|l| v >= l)
+                }
                 (Reported::Version(v), r) => r.contains(v),
             };
             if hit {
@@ -353,7 +366,11 @@ pub fn evaluate(
         .filter(|r| !findings.has(r))
         .cloned()
         .collect();
-    let version = version_verdict(&policy.supported_versions, findings);
+    let version = version_verdict(
+        &policy.supported_versions,
+        policy.latest.as_deref(),
+        findings,
+    );
     let mut reasons = Vec::new();
     let low_effort = findings.low_effort.flag;
     let next_state = if low_effort && policy.reject_low_effort {
@@ -375,9 +392,9 @@ pub fn evaluate(
             version.reported.as_deref().unwrap_or("?")
         ));
     }
-    let ack_due = arrived_at + policy.ack_within.secs();
-    let followup_due = policy.followup_within.map(|d| arrived_at + d.secs());
-    let resolve_due = policy.resolve_within.map(|d| arrived_at + d.secs());
+    let ack_due = policy.ack_within.after(arrived_at);
+    let followup_due = policy.followup_within.map(|d| d.after(arrived_at));
+    let resolve_due = policy.resolve_within.map(|d| d.after(arrived_at));
     Verdict {
         policy: name.into(),
         poc_claimed_not_included: findings.poc.status == "claimed",
