@@ -158,9 +158,9 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Run { once, json } => {
             let cfg = load(cli)?;
             let keys = cfg.validate()?;
-            let mut store = open_store(&cfg)?;
+            let store = open_store(&cfg)?;
             if *once {
-                let s = daemon::process_pending(&mut store, &cfg, &keys)?;
+                let s = daemon::run_once(store, &cfg, &keys)?;
                 if *json {
                     print_json(&s)?;
                 } else {
@@ -171,7 +171,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
                 }
                 Ok(0)
             } else {
-                daemon::run(&mut store, &cfg, &keys)?;
+                daemon::run(store, cfg, keys)?;
                 Ok(0)
             }
         }

@@ -250,9 +250,116 @@ pub struct MailboxConfig {
     pub policy: String,
     /// Our own address for this mailbox (used to never answer ourselves).
     pub address: Option<String>,
-    /// How often a Maildir is scanned by `run` (IMAP uses IDLE instead).
+    /// How often a Maildir is scanned by `run`; for IMAP servers without IDLE, how often to poll.
     #[serde(default = "default_poll")]
     pub poll_interval: Duration,
+    /// IMAP: the server.
+    pub host: Option<String>,
+    /// IMAP: the port (default 993 for implicit TLS, 143 otherwise).
+    pub port: Option<u16>,
+    /// IMAP: "implicit" (TLS from the first byte, port 993), "starttls", or "plain"
+    /// (refused unless the host is a loopback address).
+    #[serde(default)]
+    pub tls: TlsMode,
+    /// IMAP: the login name.
+    pub user: Option<String>,
+    /// IMAP: a file holding only the password (under systemd: LoadCredential=).
+    pub password_file: Option<PathBuf>,
+    /// IMAP: the name of an environment variable holding the password.
+    pub password_env: Option<String>,
+    /// IMAP: the password inline; allowed only when the config file is mode 0600.
+    pub password: Option<String>,
+    /// IMAP: the folder to watch.
+    #[serde(default = "default_folder")]
+    pub folder: String,
+    /// IMAP: what to do with a message once it is committed: "seen" (set \Seen) or "move".
+    #[serde(default)]
+    pub after: AfterCommit,
+    /// IMAP: the folder processed mail is moved to with after = "move" (created if missing).
+    #[serde(default = "default_move_to")]
+    pub move_to: String,
+    /// IMAP: re-issue IDLE this often (far inside RFC 2177's 29 minutes; NAT boxes drop quiet connections).
+    #[serde(default = "default_idle_refresh")]
+    pub idle_refresh: Duration,
+    /// IMAP: messages fetched per round trip.
+    #[serde(default = "default_batch")]
+    pub batch: u32,
+    /// Messages older than this at first sight become `imported` cases with no automatic ack.
+    #[serde(default = "default_horizon")]
+    pub import_horizon: Duration,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    #[default]
+    Implicit,
+    Starttls,
+    Plain,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum AfterCommit {
+    #[default]
+    Seen,
+    Move,
+}
+
+fn default_folder() -> String {
+    "INBOX".into()
+}
+fn default_move_to() -> String {
+    "Triaged".into()
+}
+fn default_idle_refresh() -> Duration {
+    Duration::from_secs(5 * 60)
+}
+fn default_batch() -> u32 {
+    50
+}
+fn default_horizon() -> Duration {
+    Duration::from_secs(7 * 86_400)
+}
+
+impl MailboxConfig {
+    /// The IMAP password, from the file, the environment or the config.
+    pub fn imap_password(&self, cfg: &Config) -> std::result::Result<String, Problem> {
+        let k = format!("mailbox {:?}", self.name);
+        if let Some(f) = &self.password_file {
+            let p = cfg.resolve(f);
+            return std::fs::read_to_string(&p)
+                .map(|s| s.trim_end_matches(['\r', '\n']).to_string())
+                .map_err(|e| Problem {
+                    key: format!("{k}.password_file"),
+                    what: format!("cannot read {}: {e}", p.display()),
+                    fix: "point password_file at a readable file holding only the password".into(),
+                });
+        }
+        if let Some(v) = &self.password_env {
+            return std::env::var(v).map_err(|_| Problem {
+                key: format!("{k}.password_env"),
+                what: format!("the environment variable {v} is not set"),
+                fix: format!("export {v}=… before starting triaged, or use password_file"),
+            });
+        }
+        if let Some(p) = &self.password {
+            return Ok(p.clone());
+        }
+        Err(Problem {
+            key: format!("{k}.password_file"),
+            what: "no password is configured for this IMAP mailbox".into(),
+            fix: "set password_file (or password_env) for the mailbox".into(),
+        })
+    }
+}
+
+/// Is this host a loopback address (where plain IMAP/SMTP is acceptable)?
+pub fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn default_policy_name() -> String {
@@ -611,7 +718,9 @@ impl Config {
                     None => problems.push(Problem {
                         key: format!("{k}.path"),
                         what: "a maildir mailbox needs a path".into(),
-                        fix: "set path = \"/var/mail/security\" (the folder holding new/ cur/ tmp/)".into(),
+                        fix:
+                            "set path = \"/var/mail/security\" (the folder holding new/ cur/ tmp/)"
+                                .into(),
                     }),
                     Some(p) => {
                         let p = self.resolve(p);
@@ -624,11 +733,64 @@ impl Config {
                         }
                     }
                 },
-                MailboxKind::Imap => problems.push(Problem {
-                    key: format!("{k}.kind"),
-                    what: "kind = \"imap\" is not supported by this build yet".into(),
-                    fix: "use kind = \"maildir\" and deliver into a local Maildir (e.g. with Dovecot LMTP)".into(),
-                }),
+                MailboxKind::Imap => {
+                    match &m.host {
+                        None => problems.push(Problem {
+                            key: format!("{k}.host"),
+                            what: "an imap mailbox needs a host".into(),
+                            fix: "set host = \"imap.example.org\"".into(),
+                        }),
+                        Some(h) if m.tls == TlsMode::Plain && !is_loopback(h) => problems.push(Problem {
+                            key: format!("{k}.tls"),
+                            what: format!("tls = \"plain\" would send the password to {h} unencrypted"),
+                            fix: "use tls = \"implicit\" (port 993) or \"starttls\"; plain is allowed only to a loopback address".into(),
+                        }),
+                        Some(_) => {}
+                    }
+                    if m.user.is_none() {
+                        problems.push(Problem {
+                            key: format!("{k}.user"),
+                            what: "an imap mailbox needs a user".into(),
+                            fix: "set user = \"security@example.org\"".into(),
+                        });
+                    }
+                    if let Err(p) = m.imap_password(self) {
+                        problems.push(p);
+                    }
+                    if m.password.is_some() {
+                        use std::os::unix::fs::PermissionsExt;
+                        let mode = std::fs::metadata(&self.file)
+                            .map(|md| md.permissions().mode() & 0o077)
+                            .unwrap_or(0o077);
+                        if mode != 0 {
+                            problems.push(Problem {
+                                key: format!("{k}.password"),
+                                what: format!(
+                                    "a password is written in {}, which others can read",
+                                    self.file.display()
+                                ),
+                                fix: format!(
+                                    "use password_file instead, or `chmod 600 {}`",
+                                    self.file.display()
+                                ),
+                            });
+                        }
+                    }
+                    if m.batch == 0 {
+                        problems.push(Problem {
+                            key: format!("{k}.batch"),
+                            what: "batch must be at least 1".into(),
+                            fix: "use e.g. batch = 50".into(),
+                        });
+                    }
+                    if m.idle_refresh.secs() <= 0 || m.idle_refresh.secs() > 29 * 60 {
+                        problems.push(Problem {
+                            key: format!("{k}.idle_refresh"),
+                            what: "idle_refresh must be between 1s and 29m (RFC 2177)".into(),
+                            fix: "use e.g. \"5m\"".into(),
+                        });
+                    }
+                }
             }
             if m.poll_interval.secs() <= 0 {
                 problems.push(Problem {

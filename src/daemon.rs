@@ -4,6 +4,8 @@
 //! `run --once` does); `run` repeats it on each mailbox's poll interval until
 //! SIGTERM or SIGINT, finishing the message in hand before it exits.
 
+use std::sync::{Arc, Mutex};
+
 use anyhow::{Context, Result};
 use serde::Serialize;
 
@@ -25,7 +27,40 @@ pub struct Summary {
     pub errors: usize,
 }
 
-/// One pass over every mailbox: ingest what is pending, mark it after commit.
+/// One pass over every mailbox, IMAP included: what `run --once` does.
+pub fn run_once(store: Store, cfg: &Config, keys: &TeamKeys) -> Result<Summary> {
+    let store = Mutex::new(store);
+    let mut sum = {
+        let mut st = store
+            .lock()
+            .map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
+        process_pending(&mut st, cfg, keys)?
+    };
+    let imap: Vec<_> = cfg
+        .mailboxes
+        .iter()
+        .filter(|m| m.kind == MailboxKind::Imap)
+        .collect();
+    if !imap.is_empty() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?;
+        for mb in imap {
+            let s = rt
+                .block_on(crate::source::imap::sync_once(&store, cfg, keys, mb))
+                .with_context(|| format!("mailbox {}", mb.name))?;
+            sum.seen += s.fetched;
+            sum.created += s.created;
+            sum.follow_ups += s.follow_ups;
+            sum.duplicates += s.duplicates;
+            sum.quarantined += s.quarantined;
+        }
+    }
+    Ok(sum)
+}
+
+/// One pass over every Maildir mailbox: ingest what is pending, mark it after commit.
 pub fn process_pending(store: &mut Store, cfg: &Config, keys: &TeamKeys) -> Result<Summary> {
     let mut sum = Summary::default();
     for mb in &cfg.mailboxes {
@@ -50,6 +85,8 @@ pub fn process_pending(store: &mut Store, cfg: &Config, keys: &TeamKeys) -> Resu
                 position: p.name.clone(),
                 arrived_at: p.arrived_at,
                 raw,
+                imported: false,
+                oversize: None,
             };
             // A store error (disk full, locked past the timeout) stops the pass
             // without marking the message: nothing is lost, the next pass retries.
@@ -82,16 +119,33 @@ pub fn process_pending(store: &mut Store, cfg: &Config, keys: &TeamKeys) -> Resu
     Ok(sum)
 }
 
-/// Watches every mailbox until SIGTERM/SIGINT.
-pub fn run(store: &mut Store, cfg: &Config, keys: &TeamKeys) -> Result<()> {
+/// Watches every mailbox until SIGTERM/SIGINT: one task per IMAP mailbox (IDLE),
+/// and a scan of the Maildirs every `poll_interval`.
+pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    rt.block_on(async {
+    let store = Arc::new(Mutex::new(store));
+    let cfg = Arc::new(cfg);
+    let keys = Arc::new(keys);
+    rt.block_on(async move {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let mut tasks = Vec::new();
+        for mb in cfg.mailboxes.iter().filter(|m| m.kind == MailboxKind::Imap) {
+            tasks.push(tokio::spawn(crate::source::imap::watch(
+                store.clone(),
+                cfg.clone(),
+                keys.clone(),
+                mb.clone(),
+                rx.clone(),
+            )));
+        }
+        let has_maildir = cfg.mailboxes.iter().any(|m| m.kind == MailboxKind::Maildir);
         let interval = cfg
             .mailboxes
             .iter()
+            .filter(|m| m.kind == MailboxKind::Maildir)
             .map(|m| m.poll_interval.secs())
             .min()
             .unwrap_or(5)
@@ -100,15 +154,21 @@ pub fn run(store: &mut Store, cfg: &Config, keys: &TeamKeys) -> Result<()> {
             .context("installing the SIGTERM handler")?;
         tracing::info!(mailboxes = cfg.mailboxes.len(), "watching");
         loop {
-            match process_pending(store, cfg, keys) {
-                Ok(s) if s.seen > 0 => tracing::info!(
-                    created = s.created,
-                    follow_ups = s.follow_ups,
-                    duplicates = s.duplicates,
-                    "pass done"
-                ),
-                Ok(_) => {}
-                Err(e) => tracing::error!("intake pass failed (will retry): {e:#}"),
+            if has_maildir {
+                let res = match store.lock() {
+                    Ok(mut st) => process_pending(&mut st, &cfg, &keys),
+                    Err(_) => Err(anyhow::anyhow!("store lock poisoned")),
+                };
+                match res {
+                    Ok(s) if s.seen > 0 => tracing::info!(
+                        created = s.created,
+                        follow_ups = s.follow_ups,
+                        duplicates = s.duplicates,
+                        "maildir pass done"
+                    ),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!("maildir pass failed (will retry): {e:#}"),
+                }
             }
             tokio::select! {
                 _ = tokio::time::sleep(std::time::Duration::from_secs(interval)) => {}
@@ -117,6 +177,10 @@ pub fn run(store: &mut Store, cfg: &Config, keys: &TeamKeys) -> Result<()> {
             }
         }
         tracing::info!("shutting down");
+        let _ = tx.send(true);
+        for t in tasks {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(10), t).await;
+        }
         Ok(())
     })
 }

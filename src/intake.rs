@@ -109,7 +109,17 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
     if let Some(case) = store::case_of_sha(&store.conn, &sha)? {
         return Ok(Outcome::Duplicate { case });
     }
-    let analysis = read_message(&inc.raw, cfg, keys);
+    let analysis = match inc.oversize {
+        Some(size) => {
+            let mut a = read_message(&inc.raw, cfg, keys);
+            a.status = Status::Unparseable(format!(
+                "oversize: {size} bytes exceeds limits.max_message_size ({} bytes); headers kept, body not fetched",
+                cfg.limits.max_message_size.0
+            ));
+            a
+        }
+        None => read_message(&inc.raw, cfg, keys),
+    };
     let tx = store
         .conn
         .transaction()
@@ -235,15 +245,26 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
             let mut final_state = state.as_str().to_string();
             if state == State::New {
                 let v = classify_case(&tx, cfg, case_id)?;
-                store::set_case_state(&tx, case_id, &v.next_state, Some(&v.reasons.join("; ")))?;
+                // Old mail at first contact: recorded and classified, but left to the
+                // operator (no automatic ack for a mailbox's history).
+                let (next, reason) = if inc.imported {
+                    (
+                        State::Imported.as_str().to_string(),
+                        "older than the mailbox's import horizon at first contact: no automatic ack"
+                            .to_string(),
+                    )
+                } else {
+                    (v.next_state.clone(), v.reasons.join("; "))
+                };
+                store::set_case_state(&tx, case_id, &next, Some(&reason))?;
                 store::event(
                     &tx,
                     Some(case_id),
                     "triaged",
                     "state",
-                    Some(&format!("new -> {}", v.next_state)),
+                    Some(&format!("new -> {next}")),
                 )?;
-                final_state = v.next_state;
+                final_state = next;
             }
             Outcome::Created {
                 case: public_id,

@@ -2,8 +2,9 @@
 //!
 //! A source hands intake raw bytes plus the message's position and arrival
 //! time, and marks a message processed only after intake has committed it.
-//! Sources never parse or decrypt. Today: [`maildir`]. IMAP comes next.
+//! Sources never parse or decrypt: [`maildir`] and [`imap`].
 
+pub mod imap;
 pub mod maildir;
 
 /// One message waiting in a source.
@@ -16,4 +17,8 @@ pub struct Incoming {
     /// Delivery time (unix seconds): the SLA clock starts here.
     pub arrived_at: i64,
     pub raw: Vec<u8>,
+    /// Older than the mailbox's import horizon at first contact: a case, but no automatic ack.
+    pub imported: bool,
+    /// The server declared this size above `limits.max_message_size`: only headers were fetched.
+    pub oversize: Option<u64>,
 }

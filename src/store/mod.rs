@@ -544,6 +544,38 @@ pub fn replace_findings(
     Ok(())
 }
 
+/// IMAP bookkeeping of one mailbox: (UIDVALIDITY, highest committed UID).
+pub fn mailbox_state(conn: &Connection, name: &str) -> Result<Option<(u32, u32)>> {
+    conn.query_row(
+        "SELECT uidvalidity, last_uid FROM mailboxes WHERE name = ?1 AND uidvalidity IS NOT NULL",
+        [name],
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)? as u32,
+                r.get::<_, Option<i64>>(1)?.unwrap_or(0) as u32,
+            ))
+        },
+    )
+    .optional()
+    .context("reading mailbox bookkeeping")
+}
+
+pub fn set_mailbox_state(
+    conn: &Connection,
+    name: &str,
+    kind: &str,
+    uidvalidity: u32,
+    last_uid: u32,
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO mailboxes (name, kind, uidvalidity, last_uid, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT(name) DO UPDATE SET kind = ?2, uidvalidity = ?3, last_uid = ?4, updated_at = ?5",
+        params![name, kind, i64::from(uidvalidity), i64::from(last_uid), now()],
+    )
+    .context("recording mailbox bookkeeping")?;
+    Ok(())
+}
+
 pub fn set_case_state(
     conn: &Connection,
     case_id: i64,
