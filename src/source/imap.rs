@@ -255,10 +255,8 @@ pub async fn sync(
                 info.insert(uid, (size, date));
             }
         }
-        let (small, big): (Vec<u32>, Vec<u32>) = info
-            .iter()
-            .map(|(u, _)| *u)
-            .partition(|u| info[u].0 <= limit);
+        let (small, big): (Vec<u32>, Vec<u32>) =
+            info.keys().copied().partition(|u| info[u].0 <= limit);
         let mut bodies: std::collections::BTreeMap<u32, Vec<u8>> =
             std::collections::BTreeMap::new();
         for (uids, item) in [
