@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages triaged needs to build and test, when missing.
 #   build: nettle-dev libclang-dev pkg-config (sequoia-openpgp's nettle backend, bindgen)
-#   test:  gnupg (interop fixtures are made and checked with gpg)
+#   test:  gnupg (interop fixtures are made and checked with gpg),
+#          dovecot-imapd dovecot-lmtpd opensmtpd (the real mail servers the tests start
+#          on loopback), util-linux (unshare) and procps (pgrep) for the harness
 # Usage: scripts/prereqs.sh build|test
 set -euo pipefail
 need=(nettle-dev libclang-dev pkg-config)
 if [[ "${1:-build}" == test ]]; then
-  need+=(gnupg)
+  need+=(gnupg dovecot-imapd dovecot-lmtpd opensmtpd util-linux procps)
 fi
 missing=()
 for p in "${need[@]}"; do
@@ -25,4 +27,6 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
+# policy-rc.d keeps the packages' own services from starting: the tests run their own
+# instances from private configs.
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

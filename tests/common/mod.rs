@@ -3,6 +3,8 @@
 //! config and run the `triaged` binary.
 #![allow(dead_code)]
 
+pub mod servers;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 

@@ -1,0 +1,487 @@
+//! Real mail servers for tests and benchmarks, started on loopback, on free
+//! ports, in a temp directory, torn down on drop:
+//!
+//! - Dovecot (Debian `dovecot-imapd` + `dovecot-lmtpd`) from a private config
+//!   (`dovecot -F -c FILE`), passwd-file users, Maildirs owned by uid 65534;
+//! - OpenSMTPD, which accepts `example.test` and delivers to that Dovecot over
+//!   LMTP. Its queue and control socket are fixed paths, so each instance runs
+//!   in its own mount namespace (`unshare -m`) with those paths bind-mounted
+//!   from its temp directory: instances are independent and can run in parallel.
+//!
+//! The API: [`MailServers::start`], [`MailServers::add_user`], [`MailServers::send`]
+//! (SMTP as a reporter), [`Imap`] (read or write a user's mailbox),
+//! [`MailServers::restart_dovecot`]. The IMAP and SMTP clients here are
+//! deliberately tiny and independent of triaged's own code.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+pub const PASSWORD: &str = "test-password";
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn wait_port(port: u16, what: &str, log: &Path) {
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(10) {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!(
+        "{what} did not listen on port {port}: {}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
+}
+
+fn term(child: &mut Child) {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(5) {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+pub struct MailServers {
+    pub dir: TempDir,
+    pub imap_port: u16,
+    pub lmtp_port: u16,
+    pub smtp_port: u16,
+    dovecot: Option<Child>,
+    smtpd: Option<Child>,
+}
+
+impl MailServers {
+    /// Starts Dovecot and OpenSMTPD; users `security@example.test` and `reporter@example.test` exist.
+    pub fn start() -> MailServers {
+        for bin in ["dovecot", "smtpd", "unshare"] {
+            assert!(
+                Command::new("sh")
+                    .arg("-c")
+                    .arg(format!("command -v {bin} || test -x /usr/sbin/{bin}"))
+                    .stdout(Stdio::null())
+                    .status()
+                    .is_ok_and(|s| s.success()),
+                "{bin} is missing: run scripts/test (it installs dovecot-imapd, dovecot-lmtpd, opensmtpd)"
+            );
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("triaged-mail")
+            .tempdir()
+            .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        for d in ["run", "state", "mail", "spool", "smtprun"] {
+            std::fs::create_dir_all(dir.path().join(d)).unwrap();
+        }
+        let _ = Command::new("chown")
+            .arg("65534:65534")
+            .arg(dir.path().join("mail"))
+            .status();
+        std::fs::set_permissions(
+            dir.path().join("spool"),
+            std::fs::Permissions::from_mode(0o711),
+        )
+        .unwrap();
+        let mut s = MailServers {
+            imap_port: free_port(),
+            lmtp_port: free_port(),
+            smtp_port: free_port(),
+            dir,
+            dovecot: None,
+            smtpd: None,
+        };
+        std::fs::write(s.path("users"), "").unwrap();
+        s.add_user("security@example.test");
+        s.add_user("reporter@example.test");
+        s.write_dovecot_conf();
+        s.start_dovecot();
+        s.start_smtpd();
+        s
+    }
+
+    pub fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+
+    /// Adds a passwd-file user (password [`PASSWORD`]); Dovecot rereads the file by itself.
+    pub fn add_user(&self, user: &str) {
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.path("users"))
+            .unwrap();
+        writeln!(f, "{user}:{{PLAIN}}{PASSWORD}").unwrap();
+    }
+
+    fn write_dovecot_conf(&self) {
+        let d = self.dir.path().display();
+        std::fs::write(
+            self.path("dovecot.conf"),
+            format!(
+                r#"base_dir = {d}/run
+state_dir = {d}/state
+log_path = {d}/dovecot.log
+ssl = no
+shutdown_clients = yes
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+protocols = imap lmtp
+listen = 127.0.0.1
+mail_location = maildir:{d}/mail/%u
+mail_uid = 65534
+mail_gid = 65534
+first_valid_uid = 1
+default_internal_user = dovecot
+default_login_user = dovenull
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {d}/users
+}}
+userdb {{
+  driver = static
+  args = uid=65534 gid=65534 home={d}/mail/%u allow_all_users=yes
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {imap}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service lmtp {{
+  inet_listener lmtp {{
+    address = 127.0.0.1
+    port = {lmtp}
+  }}
+}}
+"#,
+                imap = self.imap_port,
+                lmtp = self.lmtp_port
+            ),
+        )
+        .unwrap();
+    }
+
+    pub fn start_dovecot(&mut self) {
+        let log = std::fs::File::create(self.path("dovecot.out")).unwrap();
+        let child = Command::new("dovecot")
+            .arg("-F")
+            .arg("-c")
+            .arg(self.path("dovecot.conf"))
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("starting dovecot");
+        self.dovecot = Some(child);
+        wait_port(self.imap_port, "dovecot", &self.path("dovecot.log"));
+    }
+
+    /// Stops Dovecot like a crash or restart would: the master and every process it
+    /// started (a client's imap process must not outlive it and keep the connection up).
+    pub fn stop_dovecot(&mut self) {
+        if let Some(mut c) = self.dovecot.take() {
+            let children = Command::new("pgrep")
+                .arg("-P")
+                .arg(c.id().to_string())
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_default();
+            term(&mut c);
+            for pid in children.split_whitespace() {
+                let _ = Command::new("kill")
+                    .arg("-KILL")
+                    .arg(pid)
+                    .stderr(Stdio::null())
+                    .status();
+            }
+        }
+    }
+
+    pub fn restart_dovecot(&mut self) {
+        self.stop_dovecot();
+        self.start_dovecot();
+    }
+
+    fn start_smtpd(&mut self) {
+        let d = self.dir.path().display();
+        std::fs::write(self.path("virtual"), "@example.test nobody\n").unwrap();
+        std::fs::write(
+            self.path("smtpd.conf"),
+            format!(
+                "table vusers file:{d}/virtual\n\
+                 listen on 127.0.0.1 port {smtp}\n\
+                 action \"lmtp\" lmtp \"127.0.0.1:{lmtp}\" rcpt-to virtual <vusers>\n\
+                 match from any for domain \"example.test\" action \"lmtp\"\n",
+                smtp = self.smtp_port,
+                lmtp = self.lmtp_port
+            ),
+        )
+        .unwrap();
+        let script = format!(
+            "mkdir -p /var/spool/smtpd && mount --bind {d}/spool /var/spool/smtpd && mount --bind {d}/smtprun /run && exec smtpd -d -f {d}/smtpd.conf"
+        );
+        let log = std::fs::File::create(self.path("smtpd.out")).unwrap();
+        let child = Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("starting smtpd");
+        self.smtpd = Some(child);
+        wait_port(self.smtp_port, "smtpd", &self.path("smtpd.out"));
+    }
+
+    /// Sends a message over SMTP (as a reporter would) and waits until Dovecot has it.
+    pub fn send(&self, from: &str, to: &[&str], raw: &[u8]) {
+        smtp_send(self.smtp_port, from, to, raw).expect("SMTP delivery to OpenSMTPD");
+    }
+
+    /// An IMAP client logged in as `user`.
+    pub fn imap(&self, user: &str) -> Imap {
+        Imap::login(self.imap_port, user, PASSWORD)
+    }
+}
+
+impl Drop for MailServers {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.smtpd.take() {
+            term(&mut c);
+        }
+        self.stop_dovecot();
+    }
+}
+
+/// A minimal SMTP client: EHLO, MAIL, RCPT, DATA (dot-stuffed), QUIT.
+pub fn smtp_send(port: u16, from: &str, to: &[&str], raw: &[u8]) -> std::io::Result<()> {
+    let s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut r = BufReader::new(s.try_clone()?);
+    let mut w = s;
+    let expect = |r: &mut BufReader<TcpStream>, code: &str| -> std::io::Result<()> {
+        loop {
+            let mut line = String::new();
+            r.read_line(&mut line)?;
+            if !line.starts_with(code) {
+                return Err(std::io::Error::other(format!(
+                    "SMTP: expected {code}, got {line:?}"
+                )));
+            }
+            if line.as_bytes().get(3) != Some(&b'-') {
+                return Ok(());
+            }
+        }
+    };
+    expect(&mut r, "220")?;
+    write!(w, "EHLO test.example\r\n")?;
+    expect(&mut r, "250")?;
+    write!(w, "MAIL FROM:<{from}>\r\n")?;
+    expect(&mut r, "250")?;
+    for t in to {
+        write!(w, "RCPT TO:<{t}>\r\n")?;
+        expect(&mut r, "250")?;
+    }
+    write!(w, "DATA\r\n")?;
+    expect(&mut r, "354")?;
+    let text = String::from_utf8_lossy(raw).replace("\r\n", "\n");
+    for line in text.split('\n') {
+        if line.starts_with('.') {
+            w.write_all(b".")?;
+        }
+        w.write_all(line.as_bytes())?;
+        w.write_all(b"\r\n")?;
+    }
+    write!(w, ".\r\n")?;
+    expect(&mut r, "250")?;
+    write!(w, "QUIT\r\n")?;
+    Ok(())
+}
+
+/// A minimal synchronous IMAP client for checking and preparing mailboxes.
+pub struct Imap {
+    r: BufReader<TcpStream>,
+    w: TcpStream,
+    tag: u32,
+}
+
+impl Imap {
+    pub fn login(port: u16, user: &str, pass: &str) -> Imap {
+        let s = TcpStream::connect(("127.0.0.1", port)).expect("IMAP connect");
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let mut i = Imap {
+            r: BufReader::new(s.try_clone().unwrap()),
+            w: s,
+            tag: 0,
+        };
+        let mut greeting = String::new();
+        i.r.read_line(&mut greeting).unwrap();
+        i.cmd(&format!("LOGIN \"{user}\" \"{pass}\""))
+            .expect("IMAP LOGIN");
+        i
+    }
+
+    /// Runs a command; returns the untagged lines (literals inlined) or the failure line.
+    pub fn cmd(&mut self, c: &str) -> Result<Vec<Vec<u8>>, String> {
+        self.tag += 1;
+        let tag = format!("t{}", self.tag);
+        write!(self.w, "{tag} {c}\r\n").map_err(|e| e.to_string())?;
+        self.read_until(&tag)
+    }
+
+    fn read_until(&mut self, tag: &str) -> Result<Vec<Vec<u8>>, String> {
+        let mut out = Vec::new();
+        loop {
+            let mut line = Vec::new();
+            self.r
+                .read_until(b'\n', &mut line)
+                .map_err(|e| e.to_string())?;
+            if line.is_empty() {
+                return Err("connection closed".into());
+            }
+            // Inline literals {n}\r\n
+            while let Some(n) = literal_len(&line) {
+                let mut buf = vec![0u8; n];
+                self.r.read_exact(&mut buf).map_err(|e| e.to_string())?;
+                line.extend_from_slice(&buf);
+                let mut rest = Vec::new();
+                self.r
+                    .read_until(b'\n', &mut rest)
+                    .map_err(|e| e.to_string())?;
+                line.extend_from_slice(&rest);
+            }
+            let s = String::from_utf8_lossy(&line);
+            if s.starts_with(&format!("{tag} ")) {
+                return if s[tag.len() + 1..].starts_with("OK") {
+                    Ok(out)
+                } else {
+                    Err(s.trim().to_string())
+                };
+            }
+            out.push(line);
+        }
+    }
+
+    /// Appends a message (optionally with an INTERNALDATE like "01-Jan-2020 10:00:00 +0000").
+    pub fn append(&mut self, folder: &str, raw: &[u8], date: Option<&str>) {
+        self.tag += 1;
+        let tag = format!("t{}", self.tag);
+        let date = date.map(|d| format!(" \"{d}\"")).unwrap_or_default();
+        write!(
+            self.w,
+            "{tag} APPEND \"{folder}\"{date} {{{}}}\r\n",
+            raw.len()
+        )
+        .unwrap();
+        let mut cont = String::new();
+        self.r.read_line(&mut cont).unwrap();
+        assert!(cont.starts_with('+'), "APPEND refused: {cont}");
+        self.w.write_all(raw).unwrap();
+        self.w.write_all(b"\r\n").unwrap();
+        self.read_until(&tag).expect("APPEND");
+    }
+
+    /// Number of messages in a folder.
+    pub fn count(&mut self, folder: &str) -> usize {
+        let lines = self
+            .cmd(&format!("STATUS \"{folder}\" (MESSAGES)"))
+            .expect("STATUS");
+        for l in lines {
+            let s = String::from_utf8_lossy(&l);
+            if let Some(i) = s.find("MESSAGES ") {
+                return s[i + 9..]
+                    .trim_end_matches([')', '\r', '\n'])
+                    .trim()
+                    .parse()
+                    .unwrap_or(0);
+            }
+        }
+        0
+    }
+
+    /// Number of unseen messages in a folder.
+    pub fn unseen(&mut self, folder: &str) -> usize {
+        let lines = self
+            .cmd(&format!("STATUS \"{folder}\" (UNSEEN)"))
+            .expect("STATUS");
+        for l in lines {
+            let s = String::from_utf8_lossy(&l);
+            if let Some(i) = s.find("UNSEEN ") {
+                return s[i + 7..]
+                    .trim_end_matches([')', '\r', '\n'])
+                    .trim()
+                    .parse()
+                    .unwrap_or(0);
+            }
+        }
+        0
+    }
+
+    /// Every message of a folder, raw.
+    pub fn fetch_all(&mut self, folder: &str) -> Vec<Vec<u8>> {
+        self.cmd(&format!("SELECT \"{folder}\"")).expect("SELECT");
+        let lines = self.cmd("FETCH 1:* (BODY.PEEK[])").unwrap_or_default();
+        lines
+            .into_iter()
+            .filter_map(|l| {
+                let start = l.windows(3).position(|w| w == b"}\r\n")? + 3;
+                let end = l.iter().rposition(|&c| c == b')')?;
+                Some(l[start..end.max(start)].to_vec())
+            })
+            .collect()
+    }
+
+    pub fn create(&mut self, folder: &str) {
+        self.cmd(&format!("CREATE \"{folder}\"")).expect("CREATE");
+    }
+
+    pub fn delete(&mut self, folder: &str) {
+        self.cmd(&format!("DELETE \"{folder}\"")).expect("DELETE");
+    }
+
+    pub fn uidvalidity(&mut self, folder: &str) -> u32 {
+        let lines = self
+            .cmd(&format!("STATUS \"{folder}\" (UIDVALIDITY)"))
+            .expect("STATUS");
+        for l in lines {
+            let s = String::from_utf8_lossy(&l);
+            if let Some(i) = s.find("UIDVALIDITY ") {
+                return s[i + 12..]
+                    .trim_end_matches([')', '\r', '\n'])
+                    .trim()
+                    .parse()
+                    .unwrap_or(0);
+            }
+        }
+        0
+    }
+}
+
+fn literal_len(line: &[u8]) -> Option<usize> {
+    let s = std::str::from_utf8(line).ok()?;
+    let t = s.trim_end_matches(['\r', '\n']);
+    if !t.ends_with('}') {
+        return None;
+    }
+    let open = t.rfind('{')?;
+    t[open + 1..t.len() - 1].parse().ok()
+}

@@ -1,0 +1,372 @@
+//! IMAP intake against a real Dovecot (and OpenSMTPD delivering into it over LMTP).
+
+mod common;
+use common::servers::{MailServers, PASSWORD};
+use common::*;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A config watching `user`'s `folder` on the test Dovecot.
+fn imap_env(servers: &MailServers, user: &str, extra_mailbox: &str, extra: &str) -> Env {
+    let root = repo();
+    let key = std::fs::read(root.join("keys/test/team-secret.asc")).unwrap();
+    let pass = std::fs::read_to_string(root.join("keys/test/passphrase")).unwrap();
+    let env = Env::new(&[("team.asc", &key)], Some(pass.trim()), extra);
+    std::fs::write(env.dir.path().join("imap-password"), PASSWORD).unwrap();
+    let cfg = std::fs::read_to_string(&env.config).unwrap();
+    let mailbox = format!(
+        "[[mailbox]]\nname = \"security\"\nkind = \"imap\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"plain\"\n\
+         user = \"{user}\"\npassword_file = \"imap-password\"\n{extra_mailbox}\n",
+        servers.imap_port
+    );
+    let cfg = cfg.replace(
+        "[[mailbox]]\nname = \"security\"\nkind = \"maildir\"\npath = \"Maildir\"\n",
+        &mailbox,
+    );
+    std::fs::write(&env.config, cfg).unwrap();
+    env
+}
+
+fn report(n: usize) -> Vec<u8> {
+    plain(
+        &headers(
+            "Rita <rita@example.net>",
+            &format!("Report {n}: XSS in search"),
+            &format!("r{n}@example.net"),
+            &[],
+        ),
+        &format!(
+            "Report number {n}. The search page reflects <script>alert({n})</script>; an attacker can steal sessions. acme 2.4.{n}\n"
+        ),
+    )
+}
+
+/// `triaged run` in the background; killed with SIGTERM on drop.
+struct Daemon {
+    child: Child,
+    log: std::path::PathBuf,
+}
+
+impl Daemon {
+    fn start(env: &Env) -> Daemon {
+        let log = env.dir.path().join("daemon.log");
+        let child = Command::new(env!("CARGO_BIN_EXE_triaged"))
+            .arg("--config")
+            .arg(&env.config)
+            .arg("run")
+            .env("TRIAGED_LOG", "triaged=debug")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        Daemon { child, log }
+    }
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+    fn wait_log(&self, needle: &str, max: Duration) -> bool {
+        let t = Instant::now();
+        while t.elapsed() < max {
+            if self.log().contains(needle) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+    fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(5) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+    }
+}
+
+fn wait_cases(env: &Env, n: usize, max: Duration) -> (usize, Duration) {
+    let t = Instant::now();
+    loop {
+        let c = env.cases().len();
+        if c >= n || t.elapsed() > max {
+            return (c, t.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+#[test]
+fn idling_daemon_opens_a_case_for_an_encrypted_report_sent_over_smtp() {
+    let servers = MailServers::start();
+    let env = imap_env(&servers, "security@example.test", "", "");
+    let daemon = Daemon::start(&env);
+    assert!(
+        daemon.wait_log("connected", Duration::from_secs(10)),
+        "{}",
+        daemon.log()
+    );
+    // The daemon is idling; a reporter sends a gpg-encrypted report over SMTP.
+    let gpg = Gpg::new();
+    gpg.run(
+        &[
+            "--import",
+            repo().join("keys/test/team-public.asc").to_str().unwrap(),
+        ],
+        None,
+    );
+    let inner = crlf(
+        "Content-Type: text/plain; protected-headers=\"v1\"\nSubject: Encrypted over SMTP\n\nSQL injection: curl 'http://x/?q=1%27%20OR%201=1'\n",
+    );
+    let ct = gpg.encrypt(inner.as_bytes(), &["security@example.test"], None, false);
+    let raw = pgp_mime(
+        &headers("reporter@example.test", "...", "smtp1@example.test", &[]),
+        &ct,
+    );
+    servers.send("reporter@example.test", &["security@example.test"], &raw);
+    let sent = Instant::now();
+    let (n, _) = wait_cases(&env, 1, Duration::from_secs(15));
+    let took = sent.elapsed();
+    assert_eq!(n, 1, "{}", daemon.log());
+    // Dovecot wakes IDLE clients 500 ms after delivery; the rest is ours. Generous bound here,
+    // the timing itself belongs in the benchmarks.
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+    let c = &env.cases()[0];
+    assert_eq!(c["subject"], "Encrypted over SMTP");
+    assert_eq!(c["encryption"], "pgp-mime");
+    // Marked \Seen after commit.
+    assert_eq!(servers.imap("security@example.test").unseen("INBOX"), 0);
+}
+
+#[test]
+fn backlog_of_200_is_triaged_exactly_once_and_a_restart_reprocesses_nothing() {
+    let servers = MailServers::start();
+    let mut imap = servers.imap("security@example.test");
+    for n in 0..200 {
+        imap.append("INBOX", &report(n), None);
+    }
+    let env = imap_env(&servers, "security@example.test", "batch = 40", "");
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["seen"], 200, "{s}");
+    assert_eq!(s["created"], 200, "{s}");
+    assert_eq!(env.cases().len(), 200);
+    assert_eq!(imap.unseen("INBOX"), 0);
+    // A restart (a new process) fetches nothing: the UID bookkeeping holds.
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["seen"], 0, "{s}");
+    // New mail after the restart is picked up, and only it.
+    imap.append("INBOX", &report(999), None);
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(
+        (s["seen"].as_u64(), s["created"].as_u64()),
+        (Some(1), Some(1)),
+        "{s}"
+    );
+    assert_eq!(env.cases().len(), 201);
+}
+
+#[test]
+fn dovecot_restart_while_idling_reconnects_and_picks_up_mail() {
+    let mut servers = MailServers::start();
+    let env = imap_env(&servers, "security@example.test", "", "");
+    let daemon = Daemon::start(&env);
+    assert!(
+        daemon.wait_log("connected", Duration::from_secs(10)),
+        "{}",
+        daemon.log()
+    );
+    // Let the first pass finish and IDLE begin before pulling the plug.
+    std::thread::sleep(Duration::from_millis(300));
+    servers.stop_dovecot();
+    // triaged notices the lost connection and backs off.
+    assert!(
+        daemon.wait_log("retrying in", Duration::from_secs(10)),
+        "{}\n--- dovecot:\n{}",
+        daemon.log(),
+        std::fs::read_to_string(servers.path("dovecot.log")).unwrap_or_default()
+    );
+    servers.start_dovecot();
+    // Mail arrives before triaged is back.
+    servers
+        .imap("security@example.test")
+        .append("INBOX", &report(1), None);
+    let (n, _) = wait_cases(&env, 1, Duration::from_secs(20));
+    assert_eq!(n, 1, "{}", daemon.log());
+    assert!(
+        daemon.log().matches("connected").count() >= 2,
+        "{}",
+        daemon.log()
+    );
+}
+
+#[test]
+fn recreated_mailbox_with_new_uidvalidity_makes_no_duplicate_cases() {
+    let servers = MailServers::start();
+    let mut imap = servers.imap("security@example.test");
+    imap.create("Reports");
+    for n in 0..3 {
+        imap.append("Reports", &report(n), None);
+    }
+    let env = imap_env(
+        &servers,
+        "security@example.test",
+        "folder = \"Reports\"",
+        "",
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["created"], 3, "{s}");
+    let before = imap.uidvalidity("Reports");
+    imap.delete("Reports");
+    // Make sure the next UIDVALIDITY differs (Dovecot derives it from the clock).
+    std::thread::sleep(Duration::from_millis(1100));
+    imap.create("Reports");
+    for n in 0..3 {
+        imap.append("Reports", &report(n), None);
+    }
+    imap.append("Reports", &report(3), None);
+    assert_ne!(imap.uidvalidity("Reports"), before);
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["seen"], 4, "{s}");
+    assert_eq!(s["duplicates"], 3, "{s}");
+    assert_eq!(s["created"], 1, "{s}");
+    assert_eq!(env.cases().len(), 4);
+}
+
+#[test]
+fn move_after_commit_empties_the_inbox_into_the_target_folder() {
+    let servers = MailServers::start();
+    let mut imap = servers.imap("security@example.test");
+    for n in 0..5 {
+        imap.append("INBOX", &report(n), None);
+    }
+    let env = imap_env(
+        &servers,
+        "security@example.test",
+        "after = \"move\"\nmove_to = \"Triaged\"",
+        "",
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["created"], 5, "{s}");
+    assert_eq!(imap.count("INBOX"), 0);
+    assert_eq!(imap.count("Triaged"), 5);
+}
+
+#[test]
+fn old_mail_at_first_contact_is_imported_without_ack_and_oversize_keeps_headers() {
+    let servers = MailServers::start();
+    let mut imap = servers.imap("security@example.test");
+    imap.append("INBOX", &report(1), Some("01-Jan-2020 10:00:00 +0000"));
+    imap.append("INBOX", &report(2), None);
+    let mut big = plain(
+        &headers(
+            "Big <big@example.net>",
+            "A very large report",
+            "big@example.net",
+            &[],
+        ),
+        "x",
+    );
+    big.extend(std::iter::repeat_n(b'a', 300 * 1024));
+    imap.append("INBOX", &big, None);
+    let env = imap_env(
+        &servers,
+        "security@example.test",
+        "import_horizon = \"30d\"",
+        "[limits]\nmax_message_size = \"256KiB\"\n",
+    );
+    env.json(&["run", "--once", "--json"]);
+    let cases = env.cases();
+    assert_eq!(cases.len(), 3);
+    let old = cases
+        .iter()
+        .find(|c| c["subject"] == "Report 1: XSS in search")
+        .unwrap();
+    assert_eq!(old["state"], "imported");
+    assert_eq!(
+        old["arrived_at"], "2020-01-01T10:00:00Z",
+        "the clock starts at INTERNALDATE"
+    );
+    let new = cases
+        .iter()
+        .find(|c| c["subject"] == "Report 2: XSS in search")
+        .unwrap();
+    assert_ne!(new["state"], "imported");
+    let big = cases
+        .iter()
+        .find(|c| c["reporter"] == "big@example.net")
+        .unwrap();
+    assert_eq!(big["state"], "oversize");
+    assert_eq!(big["subject"], "A very large report", "headers are kept");
+}
+
+#[test]
+fn wrong_password_or_server_down_is_a_clear_error_with_backoff() {
+    let servers = MailServers::start();
+    let env = imap_env(&servers, "security@example.test", "", "");
+    std::fs::write(env.dir.path().join("imap-password"), "wrong").unwrap();
+    let o = env.run(&["run", "--once"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("login as security@example.test"), "{err}");
+    assert!(
+        err.contains("check the mailbox's user and password"),
+        "{err}"
+    );
+
+    // As a daemon: it stays up and retries with growing waits, not in a tight loop.
+    let mut daemon = Daemon::start(&env);
+    std::thread::sleep(Duration::from_secs(8));
+    assert!(daemon.alive(), "the daemon must not exit: {}", daemon.log());
+    // Dovecot delays each failed login by 2 s; triaged then waits 1 s, 2 s, 4 s ...
+    let attempts = daemon.log().matches("retrying in").count();
+    assert!(
+        (1..=4).contains(&attempts),
+        "{attempts} attempts in 8 s: {}",
+        daemon.log()
+    );
+    assert!(
+        daemon.log().contains("login as security@example.test"),
+        "{}",
+        daemon.log()
+    );
+    drop(daemon);
+
+    // Server down at start.
+    drop(servers);
+    let o = env.run(&["run", "--once"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("cannot connect to 127.0.0.1"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn plain_imap_to_a_remote_host_is_refused_by_check_config() {
+    let servers = MailServers::start();
+    let env = imap_env(&servers, "security@example.test", "", "");
+    let cfg = std::fs::read_to_string(&env.config)
+        .unwrap()
+        .replace("host = \"127.0.0.1\"", "host = \"imap.example.org\"");
+    std::fs::write(&env.config, cfg).unwrap();
+    let o = env.run(&["check-config"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("would send the password to imap.example.org unencrypted"),
+        "{}",
+        stderr(&o)
+    );
+}
