@@ -27,6 +27,6 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-# policy-rc.d keeps the packages' own services from starting: the tests run their own
-# instances from private configs.
+# If the packages' own services start, that is harmless: the tests run their own
+# instances from private configs on free loopback ports.
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

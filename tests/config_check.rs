@@ -200,7 +200,9 @@ fn missing_config_file() {
 #[test]
 fn config_example_parses_with_every_key() {
     let cfg = triaged::config::Config::load(&repo().join("config.example.toml")).unwrap();
-    assert_eq!(cfg.mailboxes.len(), 1);
+    assert_eq!(cfg.mailboxes.len(), 2);
+    assert_eq!(cfg.mailboxes[0].kind, triaged::config::MailboxKind::Imap);
+    assert_eq!(cfg.mailboxes[0].idle_refresh.secs(), 300);
     assert_eq!(cfg.policy["default"].ack_within.secs(), 48 * 3600);
     assert_eq!(cfg.policy["default"].supported_versions.len(), 2);
     assert_eq!(cfg.limits.max_message_size.0, 32 * 1024 * 1024);
