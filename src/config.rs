@@ -204,6 +204,8 @@ pub struct Config {
     pub policy: BTreeMap<String, PolicyConfig>,
     #[serde(default)]
     pub limits: Limits,
+    #[serde(default)]
+    pub schedule: ScheduleConfig,
     /// Directory of the config file; relative paths are resolved against it.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -378,7 +380,7 @@ pub enum Transport {
     Smtp,
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutboxConfig {
     #[serde(default)]
@@ -389,6 +391,81 @@ pub struct OutboxConfig {
     pub from: Option<String>,
     /// The team's own address, for escalations and digests.
     pub team: Option<String>,
+    /// `smtp` transport: the relay.
+    pub host: Option<String>,
+    /// `smtp` transport: the port (default 465 for implicit TLS, 587 for STARTTLS, 25 plain).
+    pub port: Option<u16>,
+    /// `smtp` transport: "implicit", "starttls", or "plain" (loopback only).
+    #[serde(default)]
+    pub tls: TlsMode,
+    /// `smtp` transport: login name (omit for no authentication).
+    pub user: Option<String>,
+    /// `smtp` transport: a file holding only the password.
+    pub password_file: Option<PathBuf>,
+    /// `smtp` transport: an environment variable holding the password.
+    pub password_env: Option<String>,
+    /// At most this many acknowledgments to one address per hour; more are suppressed (and recorded).
+    #[serde(default = "default_rate")]
+    pub rate_limit_per_hour: u32,
+    /// Send acknowledgments automatically (false: queue nothing; the team answers by hand).
+    #[serde(default = "default_true")]
+    pub auto_ack: bool,
+    /// Escalate to `team` when this share of a window has passed without the promised answer.
+    #[serde(default = "default_escalate")]
+    pub escalate_at: f64,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        OutboxConfig {
+            transport: Transport::File,
+            dir: None,
+            from: None,
+            team: None,
+            host: None,
+            port: None,
+            tls: TlsMode::Implicit,
+            user: None,
+            password_file: None,
+            password_env: None,
+            rate_limit_per_hour: default_rate(),
+            auto_ack: true,
+            escalate_at: default_escalate(),
+        }
+    }
+}
+
+fn default_rate() -> u32 {
+    5
+}
+fn default_true() -> bool {
+    true
+}
+fn default_escalate() -> f64 {
+    0.75
+}
+
+impl OutboxConfig {
+    pub fn smtp_password(&self, cfg: &Config) -> std::result::Result<Option<String>, Problem> {
+        if let Some(f) = &self.password_file {
+            let p = cfg.resolve(f);
+            return std::fs::read_to_string(&p)
+                .map(|s| Some(s.trim_end_matches(['\r', '\n']).to_string()))
+                .map_err(|e| Problem {
+                    key: "outbox.password_file".into(),
+                    what: format!("cannot read {}: {e}", p.display()),
+                    fix: "point outbox.password_file at a readable file holding only the password".into(),
+                });
+        }
+        if let Some(v) = &self.password_env {
+            return std::env::var(v).map(Some).map_err(|_| Problem {
+                key: "outbox.password_env".into(),
+                what: format!("the environment variable {v} is not set"),
+                fix: format!("export {v}=… before starting triaged"),
+            });
+        }
+        Ok(None)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -475,6 +552,25 @@ impl Default for Limits {
             max_mime_depth: default_depth(),
             max_mime_parts: default_parts(),
         }
+    }
+}
+
+/// Cron-driven jobs (six fields: sec min hour day month weekday).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleConfig {
+    /// The SLA sweep: escalations before deadlines, breach records.
+    #[serde(default = "default_sweep")]
+    pub sla_sweep: String,
+}
+
+fn default_sweep() -> String {
+    "0 */5 * * * *".into()
+}
+
+impl Default for ScheduleConfig {
+    fn default() -> Self {
+        ScheduleConfig { sla_sweep: default_sweep() }
     }
 }
 
@@ -848,11 +944,55 @@ impl Config {
                     });
                 }
             }
-            Transport::Smtp => problems.push(Problem {
-                key: "outbox.transport".into(),
-                what: "transport = \"smtp\" is not supported by this build yet".into(),
-                fix: "use transport = \"file\"".into(),
-            }),
+            Transport::Smtp => {
+                match &self.outbox.host {
+                    None => problems.push(Problem {
+                        key: "outbox.host".into(),
+                        what: "the smtp transport needs a host".into(),
+                        fix: "set outbox.host = \"smtp.example.org\"".into(),
+                    }),
+                    Some(h) if self.outbox.tls == TlsMode::Plain && !is_loopback(h) => problems.push(Problem {
+                        key: "outbox.tls".into(),
+                        what: format!("tls = \"plain\" to {h} would send mail and credentials unencrypted"),
+                        fix: "use tls = \"implicit\" (465) or \"starttls\" (587); plain only to a loopback relay".into(),
+                    }),
+                    Some(_) => {}
+                }
+                if let Err(p) = self.outbox.smtp_password(self) {
+                    problems.push(p);
+                }
+            }
+        }
+        if self.outbox.from.is_none() && self.outbox.auto_ack {
+            problems.push(Problem {
+                key: "outbox.from".into(),
+                what: "acknowledgments need a From address".into(),
+                fix: "set outbox.from = \"security@example.org\" (or auto_ack = false)".into(),
+            });
+        }
+        if !(0.0..1.0).contains(&self.outbox.escalate_at) || self.outbox.escalate_at == 0.0 {
+            problems.push(Problem {
+                key: "outbox.escalate_at".into(),
+                what: "escalate_at is a share of the window between 0 and 1".into(),
+                fix: "use e.g. 0.75 (escalate when three quarters of the window has passed)".into(),
+            });
+        }
+        if let Err(e) = <cron::Schedule as std::str::FromStr>::from_str(&self.schedule.sla_sweep) {
+            problems.push(Problem {
+                key: "schedule.sla_sweep".into(),
+                what: format!("invalid cron expression {:?}: {e}", self.schedule.sla_sweep),
+                fix: "use six fields, sec min hour day month weekday, e.g. \"0 */5 * * * *\"".into(),
+            });
+        }
+        if let Some(k) = &keys
+            && self.outbox.auto_ack
+            && !k.can_sign()
+        {
+            problems.push(Problem {
+                key: "keys.secret".into(),
+                what: "no team key can sign, and acknowledgments must be signed".into(),
+                fix: "use a key with a signing-capable (sub)key, or set outbox.auto_ack = false".into(),
+            });
         }
         if problems.is_empty() {
             keys.ok_or_else(|| ConfigError {

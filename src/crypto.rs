@@ -48,6 +48,8 @@ struct TeamKey {
 /// The team's unlocked secret keys plus the public keys we know of reporters.
 pub struct TeamKeys {
     keys: Vec<TeamKey>,
+    /// Unlocked signing keys (for acks and escalations), first is used.
+    signers: Vec<KeyPair>,
     certs: Vec<Cert>,
     keyring: Vec<Cert>,
 }
@@ -79,6 +81,7 @@ impl TeamKeys {
         keyring: Option<&(PathBuf, Vec<u8>)>,
     ) -> std::result::Result<TeamKeys, KeyError> {
         let mut keys = Vec::new();
+        let mut signers = Vec::new();
         let mut certs = Vec::new();
         for (path, bytes) in files {
             let parsed: Vec<Cert> = CertParser::from_bytes(bytes)
@@ -155,6 +158,17 @@ impl TeamKeys {
                     });
                     n += 1;
                 }
+                for ka in vc.keys().secret().supported().alive().revoked(false).for_signing() {
+                    let key = ka.key().clone();
+                    let key = if key.has_unencrypted_secret() {
+                        Some(key)
+                    } else {
+                        pass.and_then(|p| key.decrypt_secret(&Password::from(p)).ok())
+                    };
+                    if let Some(pair) = key.and_then(|k| k.into_keypair().ok()) {
+                        signers.push(pair);
+                    }
+                }
                 if !found_secret || n == 0 {
                     let has_any_secret = cert.keys().secret().next().is_some();
                     return Err(KeyError {
@@ -197,6 +211,7 @@ impl TeamKeys {
         };
         Ok(TeamKeys {
             keys,
+            signers,
             certs,
             keyring,
         })
@@ -206,9 +221,72 @@ impl TeamKeys {
     pub fn empty() -> TeamKeys {
         TeamKeys {
             keys: Vec::new(),
+            signers: Vec::new(),
             certs: Vec::new(),
             keyring: Vec::new(),
         }
+    }
+
+    /// Can we sign outgoing mail?
+    pub fn can_sign(&self) -> bool {
+        !self.signers.is_empty()
+    }
+
+    /// A detached, armored signature over `data` (SHA-256; micalg=pgp-sha256).
+    pub fn sign_detached(&self, data: &[u8]) -> Result<String> {
+        use openpgp::serialize::stream::{Armorer, Message, Signer};
+        use std::io::Write;
+        let pair = self.signers.first().context("no signing-capable team key is configured")?.clone();
+        let mut out = Vec::new();
+        {
+            let m = Message::new(&mut out);
+            let m = Armorer::new(m).kind(openpgp::armor::Kind::Signature).build()?;
+            let mut signer = Signer::new(m, pair)?
+                .hash_algo(openpgp::types::HashAlgorithm::SHA256)?
+                .detached()
+                .build()?;
+            signer.write_all(data)?;
+            signer.finalize()?;
+        }
+        String::from_utf8(out).context("armored signature is not UTF-8")
+    }
+
+    /// Signs and encrypts `data` to the recipients' valid encryption subkeys (and to the
+    /// team, so the sent copy stays readable). Armored.
+    pub fn sign_and_encrypt(&self, recipients: &[Cert], data: &[u8]) -> Result<String> {
+        use openpgp::serialize::stream::{Armorer, Encryptor, LiteralWriter, Message, Signer};
+        use std::io::Write;
+        let pair = self.signers.first().context("no signing-capable team key is configured")?.clone();
+        let mut keys = Vec::new();
+        for c in recipients.iter().chain(self.certs.iter()) {
+            let vc = c.with_policy(&POLICY, None)?;
+            for ka in vc.keys().supported().alive().revoked(false).for_transport_encryption().for_storage_encryption() {
+                keys.push(ka);
+            }
+        }
+        if keys.is_empty() {
+            anyhow::bail!("no valid encryption key among the recipients");
+        }
+        let mut out = Vec::new();
+        {
+            let m = Message::new(&mut out);
+            let m = Armorer::new(m).build()?;
+            let m = Encryptor::for_recipients(m, keys).build()?;
+            let m = Signer::new(m, pair)?.hash_algo(openpgp::types::HashAlgorithm::SHA256)?.build()?;
+            let mut w = LiteralWriter::new(m).build()?;
+            w.write_all(data)?;
+            w.finalize()?;
+        }
+        String::from_utf8(out).context("armored message is not UTF-8")
+    }
+
+    /// The first team certificate, minimal (for Autocrypt headers), binary.
+    pub fn autocrypt_keydata(&self) -> Option<Vec<u8>> {
+        use openpgp::serialize::Serialize;
+        let c = self.certs.first()?;
+        let mut out = Vec::new();
+        c.serialize(&mut out).ok()?;
+        Some(out)
     }
 
     pub fn fingerprints(&self) -> Vec<String> {
@@ -512,6 +590,40 @@ pub fn verify_detached(
         .with_policy(&POLICY, None, helper)?;
     v.verify_bytes(content)?;
     Ok(v.into_helper().sigs)
+}
+
+/// Can we encrypt to this certificate now? Err says why not (expired, revoked, no
+/// encryption-capable subkey): then the ack goes out signed only and says so.
+pub fn usable_for_encryption(cert: &Cert) -> std::result::Result<(), String> {
+    let vc = cert
+        .with_policy(&POLICY, None)
+        .map_err(|e| format!("the key {} is not valid: {e}", cert.fingerprint()))?;
+    if let openpgp::types::RevocationStatus::Revoked(_) = vc.revocation_status() {
+        return Err(format!("the key {} is revoked", cert.fingerprint()));
+    }
+    if vc.alive().is_err() {
+        return Err(format!("the key {} has expired", cert.fingerprint()));
+    }
+    if vc
+        .keys()
+        .supported()
+        .alive()
+        .revoked(false)
+        .for_transport_encryption()
+        .next()
+        .is_none()
+    {
+        return Err(format!(
+            "the key {} has no valid encryption subkey (expired, revoked or missing)",
+            cert.fingerprint()
+        ));
+    }
+    Ok(())
+}
+
+/// Parses an armored certificate stored with a case.
+pub fn cert_from_armor(armored: &str) -> Option<Cert> {
+    Cert::from_bytes(armored.as_bytes()).ok()
 }
 
 /// A reporter's public certificate found in a message.

@@ -25,6 +25,10 @@ pub struct Summary {
     pub duplicates: usize,
     pub quarantined: usize,
     pub errors: usize,
+    /// Escalations queued and breaches recorded by the SLA sweep.
+    pub escalations: usize,
+    pub sent: usize,
+    pub send_failed: usize,
 }
 
 /// One pass over every mailbox, IMAP included: what `run --once` does.
@@ -41,11 +45,11 @@ pub fn run_once(store: Store, cfg: &Config, keys: &TeamKeys) -> Result<Summary> 
         .iter()
         .filter(|m| m.kind == MailboxKind::Imap)
         .collect();
-    if !imap.is_empty() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .context("starting the async runtime")?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    {
         for mb in imap {
             let s = rt
                 .block_on(crate::source::imap::sync_once(&store, cfg, keys, mb))
@@ -57,6 +61,13 @@ pub fn run_once(store: Store, cfg: &Config, keys: &TeamKeys) -> Result<Summary> 
             sum.quarantined += s.quarantined;
         }
     }
+    {
+        let st = store.lock().map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
+        sum.escalations = crate::outbox::sweep(&st.conn, cfg, keys)?;
+    }
+    let sent = rt.block_on(crate::outbox::send_due(&store, cfg))?;
+    sum.sent = sent.sent;
+    sum.send_failed = sent.failed;
     Ok(sum)
 }
 
@@ -140,6 +151,47 @@ pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
                 mb.clone(),
                 rx.clone(),
             )));
+        }
+        // The sender: delivers queued mail shortly after it is queued, retries with backoff.
+        {
+            let (store, cfg, mut rx) = (store.clone(), cfg.clone(), rx.clone());
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    if let Err(e) = crate::outbox::send_due(&store, &cfg).await {
+                        tracing::error!("outbox: {e:#}");
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(std::time::Duration::from_millis(200)) => {}
+                        _ = rx.changed() => return,
+                    }
+                }
+            }));
+        }
+        // The SLA sweep on its cron schedule.
+        {
+            let (store, cfg, keys, mut rx) = (store.clone(), cfg.clone(), keys.clone(), rx.clone());
+            tasks.push(tokio::spawn(async move {
+                let Ok(schedule) = <cron::Schedule as std::str::FromStr>::from_str(&cfg.schedule.sla_sweep) else {
+                    return;
+                };
+                loop {
+                    let Some(next) = schedule.upcoming(chrono::Utc).next() else { return };
+                    let wait = (next - chrono::Utc::now()).to_std().unwrap_or_default();
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = rx.changed() => return,
+                    }
+                    let res = match store.lock() {
+                        Ok(st) => crate::outbox::sweep(&st.conn, &cfg, &keys),
+                        Err(_) => Err(anyhow::anyhow!("store lock poisoned")),
+                    };
+                    match res {
+                        Ok(n) if n > 0 => tracing::info!(escalations = n, "SLA sweep"),
+                        Ok(_) => {}
+                        Err(e) => tracing::error!("SLA sweep failed: {e:#}"),
+                    }
+                }
+            }));
         }
         let has_maildir = cfg.mailboxes.iter().any(|m| m.kind == MailboxKind::Maildir);
         let interval = cfg

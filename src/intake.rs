@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::case::{self, State};
 use crate::classify;
+use crate::outbox;
 use crate::config::Config;
 use crate::crypto::TeamKeys;
 use crate::mime::{self, Analysis, Report, Status};
@@ -133,7 +134,7 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
     let outcome = match thread {
         Some(case_id) => {
             let c = store::case_by_id(&tx, case_id)?;
-            insert_message(&tx, case_id, &sha, inc, &analysis)?;
+            let msg_row = insert_message(&tx, case_id, &sha, inc, &analysis)?;
             store::event(
                 &tx,
                 Some(case_id),
@@ -149,6 +150,9 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
             if analysis.status == Status::Ok && !st.is_quarantine() {
                 // Re-read the whole thread: the follow-up may add what was missing.
                 let v = classify_case(&tx, cfg, case_id)?;
+                if !st.is_closed() {
+                    outbox::enqueue_ack(&tx, cfg, keys, case_id, msg_row, &analysis.report, Some(&v), false)?;
+                }
                 if st == State::NeedsInfo {
                     if v.next_state == State::Triaged.as_str() {
                         store::set_case_state(
@@ -241,7 +245,7 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
             if let Some(reason) = &reason {
                 store::event(&tx, Some(case_id), "triaged", "quarantined", Some(reason))?;
             }
-            insert_message(&tx, case_id, &sha, inc, &analysis)?;
+            let msg_row = insert_message(&tx, case_id, &sha, inc, &analysis)?;
             let mut final_state = state.as_str().to_string();
             if state == State::New {
                 let v = classify_case(&tx, cfg, case_id)?;
@@ -265,6 +269,10 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
                     Some(&format!("new -> {next}")),
                 )?;
                 final_state = next;
+                outbox::enqueue_ack(&tx, cfg, keys, case_id, msg_row, &analysis.report, Some(&v), false)?;
+            } else if state == State::Undecryptable {
+                // Tell the reporter we could not read it (and which key to use).
+                outbox::enqueue_ack(&tx, cfg, keys, case_id, msg_row, &analysis.report, None, true)?;
             }
             Outcome::Created {
                 case: public_id,

@@ -17,6 +17,7 @@ pub mod crypto;
 pub mod daemon;
 pub mod intake;
 pub mod mime;
+pub mod outbox;
 pub mod policy;
 pub mod source;
 pub mod store;

@@ -223,7 +223,7 @@ impl Env {
             format!(
                 "[store]\npath = \"state/triaged.db\"\n\n[keys]\nsecret = [{}]\n{pass_line}\n\
                  [[mailbox]]\nname = \"security\"\nkind = \"maildir\"\npath = \"Maildir\"\n\n\
-                 [outbox]\ntransport = \"file\"\ndir = \"outbox\"\n\n{extra}",
+                 [outbox]\ntransport = \"file\"\ndir = \"outbox\"\nfrom = \"security@example.test\"\nteam = \"team@example.test\"\n\n{extra}",
                 files.join(", ")
             ),
         )

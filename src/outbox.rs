@@ -1,0 +1,712 @@
+//! Outbox: what we send, when we stay silent, and the durable queue.
+//!
+//! This module owns outgoing mail: deciding whether a report may be answered
+//! automatically (RFC 3834 and loop rules, per-sender rate limit, one ack per
+//! case), writing the acknowledgment (case id, arrival, next promise, what the
+//! policy still needs, version support, signature status), composing it as
+//! RFC 3156 PGP/MIME — multipart/signed, or signed-and-encrypted with protected
+//! headers when the reporter's key is valid — with a stable Message-ID, and
+//! queueing it in the same transaction as the case. `send_due` delivers queued
+//! rows (file or SMTP via lettre), records the server's reply, and retries with
+//! backoff. `sweep` escalates to the team before a deadline is breached.
+//!
+//! Who receives the ack: the From address of the report. Reply-To is ignored (a
+//! forged Reply-To must not turn triaged into a relay for unsolicited mail), and
+//! the Return-Path is only used to recognise bounces (null sender: no ack).
+
+use anyhow::{Context, Result, anyhow};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use crate::config::{Config, TlsMode, Transport};
+use crate::crypto::{self, TeamKeys};
+use crate::mime::Report;
+use crate::policy::Verdict;
+use crate::store::{self, now, rfc3339};
+
+/// Why an automatic answer must not be sent, or None when it may.
+pub fn silence_reason(r: &Report, cfg: &Config, own: &[String]) -> Option<String> {
+    if let Some(a) = &r.auto_submitted {
+        let v = a.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if v != "no" {
+            return Some(format!("Auto-Submitted: {a} (RFC 3834: never answer automatic mail)"));
+        }
+    }
+    if let Some(p) = &r.precedence {
+        let v = p.trim().to_ascii_lowercase();
+        if ["bulk", "list", "junk"].contains(&v.as_str()) {
+            return Some(format!("Precedence: {p} (bulk or list mail)"));
+        }
+    }
+    if let Some(l) = &r.list_id {
+        return Some(format!("List-Id: {l} (mailing-list mail)"));
+    }
+    if let Some(rp) = &r.return_path
+        && rp.trim_matches(['<', '>', ' ']).is_empty()
+    {
+        return Some("null Return-Path (a bounce or an automatic message)".into());
+    }
+    let Some(from) = &r.from_addr else {
+        return Some("no From address".into());
+    };
+    let local = from.split('@').next().unwrap_or("").to_ascii_lowercase();
+    if [
+        "mailer-daemon",
+        "postmaster",
+        "noreply",
+        "no-reply",
+        "donotreply",
+        "do-not-reply",
+        "bounce",
+        "bounces",
+        "nobody",
+    ]
+    .contains(&local.as_str())
+        || local.starts_with("owner-")
+        || local.ends_with("-request")
+    {
+        return Some(format!("automated sender {from}"));
+    }
+    let mut ours: Vec<String> = own.iter().map(|a| a.to_ascii_lowercase()).collect();
+    ours.extend(cfg.outbox.from.iter().map(|a| a.to_ascii_lowercase()));
+    ours.extend(cfg.outbox.team.iter().map(|a| a.to_ascii_lowercase()));
+    ours.extend(cfg.mailboxes.iter().filter_map(|m| m.address.clone()).map(|a| a.to_ascii_lowercase()));
+    if ours.iter().any(|a| a == from) {
+        return Some(format!("mail from our own address {from} (loop)"));
+    }
+    None
+}
+
+/// Keeps a header value on one line and free of anything that could start a new header.
+fn header_safe(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .chars()
+        .take(200)
+        .collect()
+}
+
+fn ascii(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii() && (!c.is_control() || c == '\n') { c } else { '?' }).collect()
+}
+
+fn requirement_text(r: &str) -> &'static str {
+    match r {
+        "poc" => "a proof of concept: code, an HTTP request, or exact inputs that demonstrate the issue",
+        "versions" => "the affected versions (for example \"<= 2.4.1\" or a commit)",
+        "impact" => "the impact: what an attacker gains, and under which conditions",
+        "repro_steps" => "step-by-step instructions to reproduce the issue",
+        "fix_suggestion" => "a patch or concrete steps to remediate the issue",
+        _ => "more information",
+    }
+}
+
+fn signature_text(status: &str) -> &'static str {
+    match status {
+        "good" => "your message was signed and the signature is valid",
+        "bad" => "your message was signed, but the signature DID NOT verify: it may have been altered",
+        "unknown-key" => "your message was signed by a key we do not have; attach your public key to verify it",
+        "invalid-key" => "your message was signed by a key that is expired or revoked",
+        _ => "your message was not signed",
+    }
+}
+
+/// Everything the ack text needs.
+pub struct AckFacts<'a> {
+    pub case_id: &'a str,
+    pub arrived_at: i64,
+    pub verdict: Option<&'a Verdict>,
+    pub signature: &'a str,
+    pub undecryptable: bool,
+    pub team_fingerprint: Option<String>,
+    /// Quoted only when the ack is encrypted to the reporter.
+    pub report_subject: Option<&'a str>,
+    pub encrypted: bool,
+    pub not_encrypted_because: Option<String>,
+    pub from: &'a str,
+}
+
+/// The text of an acknowledgment (or a rejection under `reject_low_effort`).
+pub fn ack_text(f: &AckFacts<'_>) -> String {
+    let mut t = String::new();
+    t.push_str("Hello,\n\nthis is an automatic reply from the security team's triage system.\n\n");
+    t.push_str(&format!("Case:      {}\n", f.case_id));
+    t.push_str(&format!("Received:  {}\n", rfc3339(f.arrived_at)));
+    t.push_str(&format!("Signature: {}\n", signature_text(f.signature)));
+    if f.encrypted && let Some(s) = f.report_subject {
+        t.push_str(&format!("Subject:   {}\n", s.chars().filter(|c| !c.is_control()).take(120).collect::<String>()));
+    }
+    t.push('\n');
+    if f.undecryptable {
+        t.push_str("We could not decrypt your message. ");
+        match &f.team_fingerprint {
+            Some(fp) => t.push_str(&format!(
+                "Please encrypt it again to our current key ({fp}, attached to this message as an Autocrypt header) and reply keeping the case id in the subject.\n\n"
+            )),
+            None => t.push_str("Please encrypt it again to our current key and reply keeping the case id in the subject.\n\n"),
+        }
+    } else if let Some(v) = f.verdict {
+        if v.next_state == "rejected" {
+            t.push_str("Your message was not accepted as a vulnerability report under our security policy:\n");
+            t.push_str("it does not contain the technical detail we need to act on it.\n\n");
+            t.push_str("A report we can act on contains:\n");
+            let mut req: Vec<&str> = v.missing.iter().map(|m| requirement_text(m)).collect();
+            if req.is_empty() {
+                req.push(requirement_text("poc"));
+                req.push(requirement_text("impact"));
+            }
+            for r in req {
+                t.push_str(&format!("  - {r}\n"));
+            }
+            t.push_str("\nYou are welcome to send a new report with these details.\n\n");
+        } else {
+            if let Some(f) = &v.deadlines.followup_due {
+                t.push_str(&format!("Next step: the team will send you a detailed response by {f}.\n\n"));
+            }
+            if v.missing.is_empty() {
+                t.push_str("Your report contains everything our policy asks for.\n\n");
+            } else {
+                t.push_str("To assess your report we still need:\n");
+                for m in &v.missing {
+                    t.push_str(&format!("  - {}\n", requirement_text(m)));
+                }
+                if v.poc_claimed_not_included {
+                    t.push_str("  (you mention a proof of concept: please include it; we do not pay for reports before triage)\n");
+                }
+                t.push('\n');
+            }
+            if v.version.status == "unsupported" {
+                t.push_str(&format!(
+                    "The version you reported ({}) is no longer supported by the project; please check whether the issue exists in a supported release.\n\n",
+                    v.version.reported.as_deref().unwrap_or("?")
+                ));
+            }
+        }
+    }
+    t.push_str(&format!(
+        "Please reply to this message and keep [{}] in the subject so that your answer joins the case.\n",
+        f.case_id
+    ));
+    if let Some(why) = &f.not_encrypted_because {
+        t.push_str(&format!("\nThis reply is signed but not encrypted: {why}.\n"));
+    } else if !f.encrypted {
+        t.push_str("\nThis reply is signed but not encrypted (we have no valid key of yours); it does not quote your report.\n");
+    }
+    t.push_str(&format!("\n-- \nSecurity team <{}> (automatic acknowledgment)\n", f.from));
+    ascii(&t)
+}
+
+/// Wraps text at 76 columns for a 7-bit text/plain part (lines are short already).
+fn crlf(s: &str) -> String {
+    s.replace("\r\n", "\n").replace('\n', "\r\n")
+}
+
+fn boundary(seed: &str) -> String {
+    let h = crate::intake::sha256_hex(seed.as_bytes());
+    format!("=_triaged_{}", &h[..24])
+}
+
+/// Folded Autocrypt header carrying the team key.
+fn autocrypt_header(addr: &str, keys: &TeamKeys) -> Option<String> {
+    let data = keys.autocrypt_keydata()?;
+    let b64 = base64_encode(&data);
+    let mut h = format!("Autocrypt: addr={addr}; prefer-encrypt=mutual; keydata=");
+    for chunk in b64.as_bytes().chunks(76) {
+        h.push_str("\r\n ");
+        h.push_str(std::str::from_utf8(chunk).unwrap_or(""));
+    }
+    Some(h)
+}
+
+fn base64_encode(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for c in data.chunks(3) {
+        let b = [c[0], *c.get(1).unwrap_or(&0), *c.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        out.push(T[(n >> 18) as usize & 63] as char);
+        out.push(T[(n >> 12) as usize & 63] as char);
+        out.push(if c.len() > 1 { T[(n >> 6) as usize & 63] as char } else { '=' });
+        out.push(if c.len() > 2 { T[n as usize & 63] as char } else { '=' });
+    }
+    out
+}
+
+/// A composed outgoing message.
+pub struct Composed {
+    pub bytes: Vec<u8>,
+    pub encrypted: bool,
+}
+
+/// Composes an RFC 3156 message: multipart/signed, or (with `encrypt_to`) a
+/// signed-and-encrypted multipart/encrypted whose inner part carries the
+/// protected headers. `headers` are the outer headers (CRLF-free values).
+#[allow(clippy::too_many_arguments)]
+pub fn compose(
+    keys: &TeamKeys,
+    from: &str,
+    to: &str,
+    subject: &str,
+    message_id: &str,
+    in_reply_to: Option<&str>,
+    body: &str,
+    encrypt_to: Option<&sequoia_openpgp::Cert>,
+) -> Result<Composed> {
+    let subject = header_safe(subject);
+    let mut outer = String::new();
+    outer.push_str(&format!("From: {}\r\n", header_safe(from)));
+    outer.push_str(&format!("To: {}\r\n", header_safe(to)));
+    outer.push_str(&format!("Subject: {subject}\r\n"));
+    outer.push_str(&format!("Date: {}\r\n", chrono::Utc::now().to_rfc2822()));
+    outer.push_str(&format!("Message-ID: <{}>\r\n", header_safe(message_id)));
+    if let Some(irt) = in_reply_to {
+        let irt = header_safe(irt.trim_matches(['<', '>']));
+        outer.push_str(&format!("In-Reply-To: <{irt}>\r\nReferences: <{irt}>\r\n"));
+    }
+    outer.push_str("Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n");
+    if let Some(ac) = autocrypt_header(from, keys) {
+        outer.push_str(&ac);
+        outer.push_str("\r\n");
+    }
+    let text = crlf(body);
+    match encrypt_to {
+        Some(cert) => {
+            // Combined method (RFC 3156 §6.2): one OpenPGP message, signed and encrypted,
+            // holding a MIME entity with the protected headers (Subject, From, To).
+            let inner = format!(
+                "Content-Type: text/plain; charset=us-ascii; protected-headers=\"v1\"\r\n\
+                 Content-Transfer-Encoding: 7bit\r\nSubject: {subject}\r\nFrom: {}\r\nTo: {}\r\n\r\n{text}",
+                header_safe(from),
+                header_safe(to)
+            );
+            let armored = keys
+                .sign_and_encrypt(std::slice::from_ref(cert), inner.as_bytes())
+                .context("signing and encrypting the reply")?;
+            let b = boundary(message_id);
+            let msg = format!(
+                "{outer}Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"{b}\"\r\n\r\n\
+                 This is an OpenPGP/MIME encrypted message (RFC 3156).\r\n\
+                 --{b}\r\nContent-Type: application/pgp-encrypted\r\nContent-Description: PGP/MIME version identification\r\n\r\nVersion: 1\r\n\r\n\
+                 --{b}\r\nContent-Type: application/octet-stream; name=\"encrypted.asc\"\r\n\
+                 Content-Description: OpenPGP encrypted message\r\nContent-Disposition: inline; filename=\"encrypted.asc\"\r\n\r\n\
+                 {}\r\n--{b}--\r\n",
+                crlf(&armored)
+            );
+            Ok(Composed {
+                bytes: msg.into_bytes(),
+                encrypted: true,
+            })
+        }
+        None => {
+            // The signed part, canonical: CRLF line ends, 7-bit, no trailing whitespace.
+            let text: String = text
+                .split("\r\n")
+                .map(|l| l.trim_end())
+                .collect::<Vec<_>>()
+                .join("\r\n");
+            let part = format!(
+                "Content-Type: text/plain; charset=us-ascii\r\nContent-Transfer-Encoding: 7bit\r\n\r\n{text}"
+            );
+            let sig = keys.sign_detached(part.as_bytes()).context("signing the reply")?;
+            let b = boundary(message_id);
+            let msg = format!(
+                "{outer}Content-Type: multipart/signed; micalg=pgp-sha256; protocol=\"application/pgp-signature\"; boundary=\"{b}\"\r\n\r\n\
+                 This is an OpenPGP/MIME signed message (RFC 3156).\r\n\
+                 --{b}\r\n{part}\r\n--{b}\r\n\
+                 Content-Type: application/pgp-signature; name=\"signature.asc\"\r\n\
+                 Content-Description: OpenPGP digital signature\r\nContent-Disposition: attachment; filename=\"signature.asc\"\r\n\r\n\
+                 {}\r\n--{b}--\r\n",
+                crlf(sig.trim_end())
+            );
+            Ok(Composed {
+                bytes: msg.into_bytes(),
+                encrypted: false,
+            })
+        }
+    }
+}
+
+fn domain_of(addr: &str) -> &str {
+    addr.rsplit_once('@').map(|(_, d)| d).unwrap_or("triaged.invalid")
+}
+
+/// Queues an acknowledgment for a case in the caller's transaction, or records why not.
+#[allow(clippy::too_many_arguments)]
+pub fn enqueue_ack(
+    tx: &Connection,
+    cfg: &Config,
+    keys: &TeamKeys,
+    case_id: i64,
+    message_row: i64,
+    report: &Report,
+    verdict: Option<&Verdict>,
+    undecryptable: bool,
+) -> Result<Option<i64>> {
+    if !cfg.outbox.auto_ack {
+        return Ok(None);
+    }
+    let c = store::case_by_id(tx, case_id)?;
+    let suppress = |why: &str| -> Result<Option<i64>> {
+        store::event(tx, Some(case_id), "triaged", "ack-suppressed", Some(why))?;
+        Ok(None)
+    };
+    if let Some(why) = silence_reason(report, cfg, &[]) {
+        return suppress(&why);
+    }
+    if c.state == "imported" {
+        return suppress("imported from the mailbox's history: the operator decides");
+    }
+    let Some(to) = report.from_addr.clone() else {
+        return suppress("no From address");
+    };
+    // One ack per case, unless a follow-up changed what is missing.
+    let last: Option<String> = tx
+        .query_row(
+            "SELECT body FROM outbox WHERE case_id = ?1 AND kind IN ('ack', 'rejection') ORDER BY id DESC LIMIT 1",
+            [case_id],
+            |r| r.get::<_, Vec<u8>>(0).map(|b| String::from_utf8_lossy(&b).into_owned()),
+        )
+        .optional()
+        .context("looking up earlier acks")?;
+    let missing_key = verdict.map(|v| v.missing.join(",")).unwrap_or_default();
+    if last.is_some() {
+        let prev: Option<String> = tx
+            .query_row(
+                "SELECT detail FROM events WHERE case_id = ?1 AND kind = 'ack-queued' ORDER BY id DESC LIMIT 1",
+                [case_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .context("looking up the last ack")?
+            .flatten();
+        if prev.as_deref().is_some_and(|p| p.ends_with(&format!("missing [{missing_key}]"))) {
+            return suppress("already acknowledged, and the follow-up does not change what is missing");
+        }
+    }
+    let hour_ago = now() - 3600;
+    let recent: i64 = tx
+        .query_row(
+            "SELECT COUNT(*) FROM outbox WHERE recipient = ?1 AND kind IN ('ack', 'rejection') AND created_at > ?2",
+            params![to, hour_ago],
+            |r| r.get(0),
+        )
+        .context("counting recent acks")?;
+    if recent >= i64::from(cfg.outbox.rate_limit_per_hour) {
+        return suppress(&format!(
+            "rate limit: {recent} acknowledgment(s) to {to} in the last hour (outbox.rate_limit_per_hour = {})",
+            cfg.outbox.rate_limit_per_hour
+        ));
+    }
+    // Encrypt when the reporter's key is known and valid now.
+    let mut reporter_cert = None;
+    let mut not_encrypted_because = None;
+    let armored: Vec<String> = {
+        let mut stmt = tx
+            .prepare("SELECT armored FROM reporter_keys WHERE case_id = ?1 ORDER BY id DESC")
+            .context("reading reporter keys")?;
+        stmt.query_map([case_id], |r| r.get(0))
+            .context("reading reporter keys")?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .context("reading reporter keys")?
+    };
+    let mut candidates: Vec<sequoia_openpgp::Cert> = armored.iter().filter_map(|a| crypto::cert_from_armor(a)).collect();
+    candidates.extend(keys.keyring().iter().cloned());
+    let matching: Vec<_> = candidates
+        .into_iter()
+        .filter(|c| {
+            c.userids().any(|u| {
+                u.userid()
+                    .email_normalized()
+                    .ok()
+                    .flatten()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(&to))
+            })
+        })
+        .collect();
+    for c in &matching {
+        match crypto::usable_for_encryption(c) {
+            Ok(()) => {
+                reporter_cert = Some(c.clone());
+                break;
+            }
+            Err(why) => not_encrypted_because = Some(why),
+        }
+    }
+    if reporter_cert.is_some() {
+        not_encrypted_because = None;
+    }
+    let from = cfg.outbox.from.clone().unwrap_or_else(|| "security@localhost".into());
+    let kind = if verdict.is_some_and(|v| v.next_state == "rejected") { "rejection" } else { "ack" };
+    let seq: i64 = tx
+        .query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM outbox", [], |r| r.get(0))
+        .context("numbering the outbox row")?;
+    let message_id = format!("{}.{kind}.{seq}.{}@{}", c.id_public, &crate::intake::sha256_hex(format!("{case_id}:{message_row}:{seq}").as_bytes())[..10], domain_of(&from));
+    let subject = if kind == "rejection" {
+        format!("[{}] Report not accepted", c.id_public)
+    } else {
+        format!("[{}] Report received", c.id_public)
+    };
+    let facts = AckFacts {
+        case_id: &c.id_public,
+        arrived_at: c.arrived_at,
+        verdict,
+        signature: &c.signature,
+        undecryptable,
+        team_fingerprint: keys.fingerprints().first().cloned(),
+        report_subject: report.subject.as_deref(),
+        encrypted: reporter_cert.is_some(),
+        not_encrypted_because: not_encrypted_because.clone(),
+        from: &from,
+    };
+    let body = ack_text(&facts);
+    let composed = compose(
+        keys,
+        &from,
+        &to,
+        &subject,
+        &message_id,
+        report.message_id.as_deref(),
+        &body,
+        reporter_cert.as_ref(),
+    )?;
+    tx.execute(
+        "INSERT INTO outbox (case_id, trigger_message, kind, recipient, message_id, subject, body, state, attempts, \
+         next_attempt_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', 0, ?8, ?8)",
+        params![case_id, message_row, kind, to, message_id, subject, composed.bytes, now()],
+    )
+    .context("queueing the acknowledgment")?;
+    let id = tx.last_insert_rowid();
+    store::event(
+        tx,
+        Some(case_id),
+        "triaged",
+        "ack-queued",
+        Some(&format!(
+            "{kind} to {to}, {}{}, missing [{missing_key}]",
+            if composed.encrypted { "signed and encrypted" } else { "signed" },
+            not_encrypted_because.map(|w| format!(" (not encrypted: {w})")).unwrap_or_default()
+        )),
+    )?;
+    Ok(Some(id))
+}
+
+/// A queued row to send.
+#[derive(Debug, Clone)]
+struct Due {
+    id: i64,
+    case_id: i64,
+    kind: String,
+    recipient: String,
+    message_id: String,
+    body: Vec<u8>,
+    attempts: i64,
+}
+
+/// Counts of one `send_due` pass.
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+pub struct SendStats {
+    pub sent: usize,
+    pub failed: usize,
+}
+
+fn due_rows(conn: &Connection) -> Result<Vec<Due>> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT id, case_id, kind, recipient, message_id, body, attempts FROM outbox \
+             WHERE state = 'queued' AND next_attempt_at <= ?1 ORDER BY id LIMIT 100",
+        )
+        .context("preparing the outbox query")?;
+    let rows = stmt
+        .query_map([now()], |r| {
+            Ok(Due {
+                id: r.get(0)?,
+                case_id: r.get(1)?,
+                kind: r.get(2)?,
+                recipient: r.get(3)?,
+                message_id: r.get(4)?,
+                body: r.get(5)?,
+                attempts: r.get(6)?,
+            })
+        })
+        .context("reading the outbox")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("reading the outbox")?;
+    Ok(rows)
+}
+
+/// Sends every due row. Store access is short and never held across the network.
+pub async fn send_due(store: &std::sync::Mutex<store::Store>, cfg: &Config) -> Result<SendStats> {
+    let rows = {
+        let st = store.lock().map_err(|_| anyhow!("store lock poisoned"))?;
+        due_rows(&st.conn)?
+    };
+    let mut stats = SendStats::default();
+    if rows.is_empty() {
+        return Ok(stats);
+    }
+    let transport = Sender::new(cfg)?;
+    for row in rows {
+        let res = transport.send(&row.recipient, &row.message_id, &row.body).await;
+        let st = store.lock().map_err(|_| anyhow!("store lock poisoned"))?;
+        match res {
+            Ok(reply) => {
+                stats.sent += 1;
+                st.conn
+                    .execute(
+                        "UPDATE outbox SET state = 'sent', sent_at = ?2, server_reply = ?3, attempts = attempts + 1 WHERE id = ?1",
+                        params![row.id, now(), reply],
+                    )
+                    .context("recording a sent message")?;
+                if row.kind == "ack" || row.kind == "rejection" {
+                    st.conn
+                        .execute("UPDATE cases SET acked_at = COALESCE(acked_at, ?2) WHERE id = ?1", params![row.case_id, now()])
+                        .context("recording the ack time")?;
+                }
+                store::event(&st.conn, Some(row.case_id), "triaged", &format!("{}-sent", row.kind), Some(&format!("to {} as <{}>: {reply}", row.recipient, row.message_id)))?;
+                tracing::info!(outbox = row.id, kind = %row.kind, "sent");
+            }
+            Err(e) => {
+                stats.failed += 1;
+                let wait = (30i64 << row.attempts.min(7)).min(3600);
+                st.conn
+                    .execute(
+                        "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",
+                        params![row.id, format!("{e:#}"), now() + wait],
+                    )
+                    .context("recording a failed send")?;
+                store::event(&st.conn, Some(row.case_id), "triaged", "send-failed", Some(&format!("{e:#}; retry in {wait} s")))?;
+                tracing::warn!(outbox = row.id, "sending failed (retry in {wait} s): {e:#}");
+            }
+        }
+    }
+    Ok(stats)
+}
+
+enum Sender {
+    File(std::path::PathBuf),
+    Smtp(lettre::AsyncSmtpTransport<lettre::Tokio1Executor>, String),
+}
+
+impl Sender {
+    fn new(cfg: &Config) -> Result<Sender> {
+        match cfg.outbox.transport {
+            Transport::File => {
+                let dir = cfg.resolve(cfg.outbox.dir.as_deref().context("outbox.dir is not set")?);
+                std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                Ok(Sender::File(dir))
+            }
+            Transport::Smtp => {
+                use lettre::transport::smtp::client::{Tls, TlsParameters};
+                let host = cfg.outbox.host.clone().context("outbox.host is not set")?;
+                let port = cfg.outbox.port.unwrap_or(match cfg.outbox.tls {
+                    TlsMode::Implicit => 465,
+                    TlsMode::Starttls => 587,
+                    TlsMode::Plain => 25,
+                });
+                let tls = match cfg.outbox.tls {
+                    TlsMode::Plain => Tls::None,
+                    TlsMode::Implicit => Tls::Wrapper(TlsParameters::new(host.clone()).context("TLS parameters")?),
+                    TlsMode::Starttls => Tls::Required(TlsParameters::new(host.clone()).context("TLS parameters")?),
+                };
+                let mut b = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous(host.clone())
+                    .port(port)
+                    .tls(tls)
+                    .timeout(Some(std::time::Duration::from_secs(30)));
+                if let Some(user) = &cfg.outbox.user {
+                    let pass = cfg.outbox.smtp_password(cfg).map_err(|p| anyhow!("{}: {}", p.key, p.what))?.unwrap_or_default();
+                    b = b.credentials(lettre::transport::smtp::authentication::Credentials::new(user.clone(), pass));
+                }
+                Ok(Sender::Smtp(b.build(), format!("{host}:{port}")))
+            }
+        }
+    }
+
+    /// Sends; returns the server's reply (or where the file went).
+    async fn send(&self, to: &str, message_id: &str, body: &[u8]) -> Result<String> {
+        match self {
+            Sender::File(dir) => {
+                let name = format!("{}.eml", message_id.replace(['/', '\\'], "_"));
+                let tmp = dir.join(format!(".{name}.tmp"));
+                std::fs::write(&tmp, body).with_context(|| format!("writing {}", tmp.display()))?;
+                let dest = dir.join(&name);
+                std::fs::rename(&tmp, &dest).with_context(|| format!("moving into {}", dest.display()))?;
+                Ok(format!("written to {}", dest.display()))
+            }
+            Sender::Smtp(t, server) => {
+                use lettre::AsyncTransport;
+                let to: lettre::Address = to.parse().map_err(|e| anyhow!("bad recipient {to:?}: {e}"))?;
+                // RFC 3834 §3.3: automatic responses go out with a null envelope sender.
+                let env = lettre::address::Envelope::new(None, vec![to]).context("building the envelope")?;
+                let r = t.send_raw(&env, body).await.with_context(|| format!("SMTP to {server}"))?;
+                Ok(format!("{} {}", r.code(), r.message().collect::<Vec<_>>().join(" ")))
+            }
+        }
+    }
+}
+
+/// The SLA sweep: escalate to the team when `escalate_at` of a window has passed
+/// without the promised answer, and record breaches. Idempotent per case and clock.
+pub fn sweep(conn: &Connection, cfg: &Config, keys: &TeamKeys) -> Result<usize> {
+    let t = now();
+    let mut n = 0;
+    let mut stmt = conn
+        .prepare(
+            "SELECT id, public_id, arrived_at, ack_due, acked_at, followup_due, responded_at, state FROM cases \
+             WHERE state NOT IN ('closed', 'rejected', 'duplicate', 'spam', 'imported')",
+        )
+        .context("preparing the SLA sweep")?;
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(i64, String, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)))
+        .context("reading cases for the sweep")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("reading cases for the sweep")?;
+    drop(stmt);
+    for (id, public, arrived, ack_due, acked, fu_due, responded, _state) in rows {
+        for (clock, due, done) in [("ack", ack_due, acked), ("followup", fu_due, responded)] {
+            let (Some(due), None) = (due, done) else { continue };
+            let warn_at = arrived + ((due - arrived) as f64 * cfg.outbox.escalate_at) as i64;
+            if t >= due {
+                let seen: i64 = conn
+                    .query_row("SELECT COUNT(*) FROM events WHERE case_id = ?1 AND kind = ?2", params![id, format!("breach-{clock}")], |r| r.get(0))
+                    .context("checking breaches")?;
+                if seen == 0 {
+                    store::event(conn, Some(id), "triaged", &format!("breach-{clock}"), Some(&format!("the {clock} deadline {} passed", rfc3339(due))))?;
+                    n += 1;
+                }
+            }
+            if t >= warn_at {
+                let kind = format!("escalation-{clock}");
+                let exists: i64 = conn
+                    .query_row("SELECT COUNT(*) FROM outbox WHERE case_id = ?1 AND kind = ?2", params![id, kind], |r| r.get(0))
+                    .context("checking escalations")?;
+                let Some(team) = cfg.outbox.team.clone() else { continue };
+                if exists > 0 || !keys.can_sign() {
+                    continue;
+                }
+                let from = cfg.outbox.from.clone().unwrap_or_else(|| "security@localhost".into());
+                let message_id = format!("{public}.{kind}@{}", domain_of(&from));
+                let left = due - t;
+                let body = format!(
+                    "Case {public}: the {} deadline is {} ({}).\n\nArrived: {}\n\nSee: triaged case show {public}\n",
+                    if clock == "ack" { "acknowledgment" } else { "detailed response" },
+                    rfc3339(due),
+                    if left > 0 { format!("{} h {} min left", left / 3600, (left % 3600) / 60) } else { format!("overdue by {} h {} min", -left / 3600, (-left % 3600) / 60) },
+                    rfc3339(arrived)
+                );
+                let subject = format!("[{public}] SLA escalation: {clock} due {}", rfc3339(due));
+                let composed = compose(keys, &from, &team, &subject, &message_id, None, &body, None)?;
+                conn.execute(
+                    "INSERT OR IGNORE INTO outbox (case_id, trigger_message, kind, recipient, message_id, subject, body, state, attempts, next_attempt_at, created_at) \
+                     VALUES (?1, NULL, ?2, ?3, ?4, ?5, ?6, 'queued', 0, ?7, ?7)",
+                    params![id, kind, team, message_id, subject, composed.bytes, t],
+                )
+                .context("queueing an escalation")?;
+                store::event(conn, Some(id), "triaged", "escalated", Some(&format!("{clock} due {} -> {team}", rfc3339(due))))?;
+                n += 1;
+            }
+        }
+    }
+    Ok(n)
+}
