@@ -54,6 +54,11 @@ pub enum Command {
     /// Look at and act on cases.
     #[command(subcommand)]
     Case(CaseCmd),
+    /// Open cases by next deadline (acknowledgment, then detailed response), with time left.
+    Sla {
+        #[arg(long)]
+        json: bool,
+    },
     /// Classify one message (.eml, decrypted with the configured keys) or a text file,
     /// without touching the store; `-` reads standard input.
     Classify {
@@ -88,6 +93,25 @@ pub enum CaseCmd {
         id: String,
         #[arg(long)]
         json: bool,
+    },
+    /// Move a case to another state (allowed transitions only). Moving a case records the
+    /// team's response and stops the follow-up clock.
+    Move {
+        id: String,
+        state: String,
+        /// Why (recorded in the audit trail).
+        #[arg(long)]
+        note: Option<String>,
+        /// The operator's name (default: $SUDO_USER, then $USER).
+        #[arg(long = "as")]
+        actor: Option<String>,
+    },
+    /// Add a note to a case's audit trail.
+    Note {
+        id: String,
+        text: String,
+        #[arg(long = "as")]
+        actor: Option<String>,
     },
 }
 
@@ -176,6 +200,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             }
         }
         Command::Case(cmd) => case_cmd(cli, cmd),
+        Command::Sla { json } => sla_cmd(cli, *json),
         Command::Classify { policy, json, file } => {
             classify_cmd(cli, policy.as_deref(), *json, file)
         }
@@ -531,6 +556,69 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
             }
             Ok(0)
         }
+        CaseCmd::Move {
+            id,
+            state,
+            note,
+            actor,
+        } => {
+            let Some(c) = store::case_by_public_id(&store.conn, id)? else {
+                eprintln!("error: no case {id}\n  hint: list cases with `triaged case list`");
+                return Ok(3);
+            };
+            let to: crate::case::State = state.parse()?;
+            let from: crate::case::State = c.state.parse()?;
+            if !from.can_move_to(to) {
+                let allowed: Vec<&str> = crate::case::ALL_STATES
+                    .iter()
+                    .filter(|s| from.can_move_to(**s))
+                    .map(|s| s.as_str())
+                    .collect();
+                eprintln!(
+                    "error: {id} is {from}; it cannot move to {to}\n  hint: from {from} a case can move to: {}",
+                    allowed.join(", ")
+                );
+                return Ok(4);
+            }
+            let actor = actor.clone().unwrap_or_else(operator);
+            let tx = store.conn.transaction().context("starting the move")?;
+            store::set_case_state(&tx, c.id, to.as_str(), note.as_deref())?;
+            tx.execute(
+                "UPDATE cases SET responded_at = COALESCE(responded_at, ?2) WHERE id = ?1",
+                rusqlite::params![c.id, store::now()],
+            )
+            .context("recording the response time")?;
+            store::event(
+                &tx,
+                Some(c.id),
+                &actor,
+                "state",
+                Some(&format!(
+                    "{from} -> {to}{}",
+                    note.as_deref()
+                        .map(|n| format!(": {n}"))
+                        .unwrap_or_default()
+                )),
+            )?;
+            tx.commit().context("committing the move")?;
+            println!("{id}: {from} -> {to}");
+            Ok(0)
+        }
+        CaseCmd::Note { id, text, actor } => {
+            let Some(c) = store::case_by_public_id(&store.conn, id)? else {
+                eprintln!("error: no case {id}\n  hint: list cases with `triaged case list`");
+                return Ok(3);
+            };
+            store::event(
+                &store.conn,
+                Some(c.id),
+                &actor.clone().unwrap_or_else(operator),
+                "note",
+                Some(text),
+            )?;
+            println!("{id}: note added");
+            Ok(0)
+        }
         CaseCmd::Retry { id, json } => {
             let keys = cfg.validate()?;
             if store::case_by_public_id(&store.conn, id)?.is_none() {
@@ -549,6 +637,60 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
             Ok(0)
         }
     }
+}
+
+fn sla_cmd(cli: &Cli, json: bool) -> Result<i32> {
+    let cfg = load(cli)?;
+    let store = open_store(&cfg)?;
+    let now = store::now();
+    let mut rows = Vec::new();
+    for c in store::list_cases(&store.conn, None)? {
+        let st: crate::case::State = c.state.parse().unwrap_or(crate::case::State::New);
+        if st.is_closed() || st == crate::case::State::Imported {
+            continue;
+        }
+        let (clock, due) = match (c.acked_at, c.ack_due, c.responded_at, c.followup_due) {
+            (None, Some(d), _, _) => ("ack", d),
+            (_, _, None, Some(d)) => ("followup", d),
+            _ => continue,
+        };
+        rows.push(serde_json::json!({
+            "id": c.id_public,
+            "state": c.state,
+            "clock": clock,
+            "due": store::rfc3339(due),
+            "seconds_left": due - now,
+            "overdue": due < now,
+        }));
+    }
+    rows.sort_by_key(|r| r["seconds_left"].as_i64().unwrap_or(0));
+    if json {
+        print_json(&rows)?;
+    } else if rows.is_empty() {
+        println!("no open deadlines");
+    } else {
+        println!(
+            "{:<14} {:<13} {:<9} {:<21} LEFT",
+            "CASE", "STATE", "CLOCK", "DUE"
+        );
+        for r in &rows {
+            let left = r["seconds_left"].as_i64().unwrap_or(0);
+            let human = if left < 0 {
+                format!("overdue {}h{:02}m", -left / 3600, (-left % 3600) / 60)
+            } else {
+                format!("{}h{:02}m", left / 3600, (left % 3600) / 60)
+            };
+            println!(
+                "{:<14} {:<13} {:<9} {:<21} {}",
+                r["id"].as_str().unwrap_or(""),
+                r["state"].as_str().unwrap_or(""),
+                r["clock"].as_str().unwrap_or(""),
+                r["due"].as_str().unwrap_or(""),
+                human
+            );
+        }
+    }
+    Ok(0)
 }
 
 /// The operator's name for the audit trail.

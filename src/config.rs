@@ -454,7 +454,8 @@ impl OutboxConfig {
                 .map_err(|e| Problem {
                     key: "outbox.password_file".into(),
                     what: format!("cannot read {}: {e}", p.display()),
-                    fix: "point outbox.password_file at a readable file holding only the password".into(),
+                    fix: "point outbox.password_file at a readable file holding only the password"
+                        .into(),
                 });
         }
         if let Some(v) = &self.password_env {
@@ -570,7 +571,9 @@ fn default_sweep() -> String {
 
 impl Default for ScheduleConfig {
     fn default() -> Self {
-        ScheduleConfig { sla_sweep: default_sweep() }
+        ScheduleConfig {
+            sla_sweep: default_sweep(),
+        }
     }
 }
 
@@ -981,7 +984,8 @@ impl Config {
             problems.push(Problem {
                 key: "schedule.sla_sweep".into(),
                 what: format!("invalid cron expression {:?}: {e}", self.schedule.sla_sweep),
-                fix: "use six fields, sec min hour day month weekday, e.g. \"0 */5 * * * *\"".into(),
+                fix: "use six fields, sec min hour day month weekday, e.g. \"0 */5 * * * *\""
+                    .into(),
             });
         }
         if let Some(k) = &keys
@@ -991,7 +995,8 @@ impl Config {
             problems.push(Problem {
                 key: "keys.secret".into(),
                 what: "no team key can sign, and acknowledgments must be signed".into(),
-                fix: "use a key with a signing-capable (sub)key, or set outbox.auto_ack = false".into(),
+                fix: "use a key with a signing-capable (sub)key, or set outbox.auto_ack = false"
+                    .into(),
             });
         }
         if problems.is_empty() {

@@ -158,7 +158,14 @@ impl TeamKeys {
                     });
                     n += 1;
                 }
-                for ka in vc.keys().secret().supported().alive().revoked(false).for_signing() {
+                for ka in vc
+                    .keys()
+                    .secret()
+                    .supported()
+                    .alive()
+                    .revoked(false)
+                    .for_signing()
+                {
                     let key = ka.key().clone();
                     let key = if key.has_unencrypted_secret() {
                         Some(key)
@@ -236,11 +243,17 @@ impl TeamKeys {
     pub fn sign_detached(&self, data: &[u8]) -> Result<String> {
         use openpgp::serialize::stream::{Armorer, Message, Signer};
         use std::io::Write;
-        let pair = self.signers.first().context("no signing-capable team key is configured")?.clone();
+        let pair = self
+            .signers
+            .first()
+            .context("no signing-capable team key is configured")?
+            .clone();
         let mut out = Vec::new();
         {
             let m = Message::new(&mut out);
-            let m = Armorer::new(m).kind(openpgp::armor::Kind::Signature).build()?;
+            let m = Armorer::new(m)
+                .kind(openpgp::armor::Kind::Signature)
+                .build()?;
             let mut signer = Signer::new(m, pair)?
                 .hash_algo(openpgp::types::HashAlgorithm::SHA256)?
                 .detached()
@@ -256,11 +269,22 @@ impl TeamKeys {
     pub fn sign_and_encrypt(&self, recipients: &[Cert], data: &[u8]) -> Result<String> {
         use openpgp::serialize::stream::{Armorer, Encryptor, LiteralWriter, Message, Signer};
         use std::io::Write;
-        let pair = self.signers.first().context("no signing-capable team key is configured")?.clone();
+        let pair = self
+            .signers
+            .first()
+            .context("no signing-capable team key is configured")?
+            .clone();
         let mut keys = Vec::new();
         for c in recipients.iter().chain(self.certs.iter()) {
             let vc = c.with_policy(&POLICY, None)?;
-            for ka in vc.keys().supported().alive().revoked(false).for_transport_encryption().for_storage_encryption() {
+            for ka in vc
+                .keys()
+                .supported()
+                .alive()
+                .revoked(false)
+                .for_transport_encryption()
+                .for_storage_encryption()
+            {
                 keys.push(ka);
             }
         }
@@ -272,7 +296,9 @@ impl TeamKeys {
             let m = Message::new(&mut out);
             let m = Armorer::new(m).build()?;
             let m = Encryptor::for_recipients(m, keys).build()?;
-            let m = Signer::new(m, pair)?.hash_algo(openpgp::types::HashAlgorithm::SHA256)?.build()?;
+            let m = Signer::new(m, pair)?
+                .hash_algo(openpgp::types::HashAlgorithm::SHA256)?
+                .build()?;
             let mut w = LiteralWriter::new(m).build()?;
             w.write_all(data)?;
             w.finalize()?;

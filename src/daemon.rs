@@ -62,7 +62,9 @@ pub fn run_once(store: Store, cfg: &Config, keys: &TeamKeys) -> Result<Summary> 
         }
     }
     {
-        let st = store.lock().map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
+        let st = store
+            .lock()
+            .map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
         sum.escalations = crate::outbox::sweep(&st.conn, cfg, keys)?;
     }
     let sent = rt.block_on(crate::outbox::send_due(&store, cfg))?;
@@ -171,11 +173,15 @@ pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
         {
             let (store, cfg, keys, mut rx) = (store.clone(), cfg.clone(), keys.clone(), rx.clone());
             tasks.push(tokio::spawn(async move {
-                let Ok(schedule) = <cron::Schedule as std::str::FromStr>::from_str(&cfg.schedule.sla_sweep) else {
+                let Ok(schedule) =
+                    <cron::Schedule as std::str::FromStr>::from_str(&cfg.schedule.sla_sweep)
+                else {
                     return;
                 };
                 loop {
-                    let Some(next) = schedule.upcoming(chrono::Utc).next() else { return };
+                    let Some(next) = schedule.upcoming(chrono::Utc).next() else {
+                        return;
+                    };
                     let wait = (next - chrono::Utc::now()).to_std().unwrap_or_default();
                     tokio::select! {
                         _ = tokio::time::sleep(wait) => {}

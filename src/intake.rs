@@ -15,10 +15,10 @@ use sha2::{Digest, Sha256};
 
 use crate::case::{self, State};
 use crate::classify;
-use crate::outbox;
 use crate::config::Config;
 use crate::crypto::TeamKeys;
 use crate::mime::{self, Analysis, Report, Status};
+use crate::outbox;
 use crate::policy::{self, Verdict};
 use crate::source::Incoming;
 use crate::store::{self, Store, now};
@@ -151,7 +151,16 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
                 // Re-read the whole thread: the follow-up may add what was missing.
                 let v = classify_case(&tx, cfg, case_id)?;
                 if !st.is_closed() {
-                    outbox::enqueue_ack(&tx, cfg, keys, case_id, msg_row, &analysis.report, Some(&v), false)?;
+                    outbox::enqueue_ack(
+                        &tx,
+                        cfg,
+                        keys,
+                        case_id,
+                        msg_row,
+                        &analysis.report,
+                        Some(&v),
+                        false,
+                    )?;
                 }
                 if st == State::NeedsInfo {
                     if v.next_state == State::Triaged.as_str() {
@@ -269,10 +278,28 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
                     Some(&format!("new -> {next}")),
                 )?;
                 final_state = next;
-                outbox::enqueue_ack(&tx, cfg, keys, case_id, msg_row, &analysis.report, Some(&v), false)?;
+                outbox::enqueue_ack(
+                    &tx,
+                    cfg,
+                    keys,
+                    case_id,
+                    msg_row,
+                    &analysis.report,
+                    Some(&v),
+                    false,
+                )?;
             } else if state == State::Undecryptable {
                 // Tell the reporter we could not read it (and which key to use).
-                outbox::enqueue_ack(&tx, cfg, keys, case_id, msg_row, &analysis.report, None, true)?;
+                outbox::enqueue_ack(
+                    &tx,
+                    cfg,
+                    keys,
+                    case_id,
+                    msg_row,
+                    &analysis.report,
+                    None,
+                    true,
+                )?;
             }
             Outcome::Created {
                 case: public_id,

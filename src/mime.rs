@@ -224,7 +224,10 @@ impl Walker<'_> {
             .and_then(|a| a.first())
             .and_then(|a| a.address())
             .map(|s| s.trim().to_ascii_lowercase());
-        r.return_path = id_list(msg.return_path()).into_iter().next();
+        r.return_path = msg
+            .header_raw("Return-Path")
+            .map(|s| s.trim().to_string())
+            .or_else(|| id_list(msg.return_path()).into_iter().next());
         if let Some(to) = msg.to() {
             r.to = to
                 .iter()

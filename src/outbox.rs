@@ -27,9 +27,16 @@ use crate::store::{self, now, rfc3339};
 /// Why an automatic answer must not be sent, or None when it may.
 pub fn silence_reason(r: &Report, cfg: &Config, own: &[String]) -> Option<String> {
     if let Some(a) = &r.auto_submitted {
-        let v = a.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let v = a
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         if v != "no" {
-            return Some(format!("Auto-Submitted: {a} (RFC 3834: never answer automatic mail)"));
+            return Some(format!(
+                "Auto-Submitted: {a} (RFC 3834: never answer automatic mail)"
+            ));
         }
     }
     if let Some(p) = &r.precedence {
@@ -70,7 +77,12 @@ pub fn silence_reason(r: &Report, cfg: &Config, own: &[String]) -> Option<String
     let mut ours: Vec<String> = own.iter().map(|a| a.to_ascii_lowercase()).collect();
     ours.extend(cfg.outbox.from.iter().map(|a| a.to_ascii_lowercase()));
     ours.extend(cfg.outbox.team.iter().map(|a| a.to_ascii_lowercase()));
-    ours.extend(cfg.mailboxes.iter().filter_map(|m| m.address.clone()).map(|a| a.to_ascii_lowercase()));
+    ours.extend(
+        cfg.mailboxes
+            .iter()
+            .filter_map(|m| m.address.clone())
+            .map(|a| a.to_ascii_lowercase()),
+    );
     if ours.iter().any(|a| a == from) {
         return Some(format!("mail from our own address {from} (loop)"));
     }
@@ -88,12 +100,22 @@ fn header_safe(s: &str) -> String {
 }
 
 fn ascii(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii() && (!c.is_control() || c == '\n') { c } else { '?' }).collect()
+    s.chars()
+        .map(|c| {
+            if c.is_ascii() && (!c.is_control() || c == '\n') {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect()
 }
 
 fn requirement_text(r: &str) -> &'static str {
     match r {
-        "poc" => "a proof of concept: code, an HTTP request, or exact inputs that demonstrate the issue",
+        "poc" => {
+            "a proof of concept: code, an HTTP request, or exact inputs that demonstrate the issue"
+        }
         "versions" => "the affected versions (for example \"<= 2.4.1\" or a commit)",
         "impact" => "the impact: what an attacker gains, and under which conditions",
         "repro_steps" => "step-by-step instructions to reproduce the issue",
@@ -105,8 +127,12 @@ fn requirement_text(r: &str) -> &'static str {
 fn signature_text(status: &str) -> &'static str {
     match status {
         "good" => "your message was signed and the signature is valid",
-        "bad" => "your message was signed, but the signature DID NOT verify: it may have been altered",
-        "unknown-key" => "your message was signed by a key we do not have; attach your public key to verify it",
+        "bad" => {
+            "your message was signed, but the signature DID NOT verify: it may have been altered"
+        }
+        "unknown-key" => {
+            "your message was signed by a key we do not have; attach your public key to verify it"
+        }
         "invalid-key" => "your message was signed by a key that is expired or revoked",
         _ => "your message was not signed",
     }
@@ -134,8 +160,16 @@ pub fn ack_text(f: &AckFacts<'_>) -> String {
     t.push_str(&format!("Case:      {}\n", f.case_id));
     t.push_str(&format!("Received:  {}\n", rfc3339(f.arrived_at)));
     t.push_str(&format!("Signature: {}\n", signature_text(f.signature)));
-    if f.encrypted && let Some(s) = f.report_subject {
-        t.push_str(&format!("Subject:   {}\n", s.chars().filter(|c| !c.is_control()).take(120).collect::<String>()));
+    if f.encrypted
+        && let Some(s) = f.report_subject
+    {
+        t.push_str(&format!(
+            "Subject:   {}\n",
+            s.chars()
+                .filter(|c| !c.is_control())
+                .take(120)
+                .collect::<String>()
+        ));
     }
     t.push('\n');
     if f.undecryptable {
@@ -162,7 +196,9 @@ pub fn ack_text(f: &AckFacts<'_>) -> String {
             t.push_str("\nYou are welcome to send a new report with these details.\n\n");
         } else {
             if let Some(f) = &v.deadlines.followup_due {
-                t.push_str(&format!("Next step: the team will send you a detailed response by {f}.\n\n"));
+                t.push_str(&format!(
+                    "Next step: the team will send you a detailed response by {f}.\n\n"
+                ));
             }
             if v.missing.is_empty() {
                 t.push_str("Your report contains everything our policy asks for.\n\n");
@@ -189,11 +225,16 @@ pub fn ack_text(f: &AckFacts<'_>) -> String {
         f.case_id
     ));
     if let Some(why) = &f.not_encrypted_because {
-        t.push_str(&format!("\nThis reply is signed but not encrypted: {why}.\n"));
+        t.push_str(&format!(
+            "\nThis reply is signed but not encrypted: {why}.\n"
+        ));
     } else if !f.encrypted {
         t.push_str("\nThis reply is signed but not encrypted (we have no valid key of yours); it does not quote your report.\n");
     }
-    t.push_str(&format!("\n-- \nSecurity team <{}> (automatic acknowledgment)\n", f.from));
+    t.push_str(&format!(
+        "\n-- \nSecurity team <{}> (automatic acknowledgment)\n",
+        f.from
+    ));
     ascii(&t)
 }
 
@@ -227,8 +268,16 @@ fn base64_encode(data: &[u8]) -> String {
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         out.push(T[(n >> 18) as usize & 63] as char);
         out.push(T[(n >> 12) as usize & 63] as char);
-        out.push(if c.len() > 1 { T[(n >> 6) as usize & 63] as char } else { '=' });
-        out.push(if c.len() > 2 { T[n as usize & 63] as char } else { '=' });
+        out.push(if c.len() > 1 {
+            T[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if c.len() > 2 {
+            T[n as usize & 63] as char
+        } else {
+            '='
+        });
     }
     out
 }
@@ -308,7 +357,9 @@ pub fn compose(
             let part = format!(
                 "Content-Type: text/plain; charset=us-ascii\r\nContent-Transfer-Encoding: 7bit\r\n\r\n{text}"
             );
-            let sig = keys.sign_detached(part.as_bytes()).context("signing the reply")?;
+            let sig = keys
+                .sign_detached(part.as_bytes())
+                .context("signing the reply")?;
             let b = boundary(message_id);
             let msg = format!(
                 "{outer}Content-Type: multipart/signed; micalg=pgp-sha256; protocol=\"application/pgp-signature\"; boundary=\"{b}\"\r\n\r\n\
@@ -328,7 +379,9 @@ pub fn compose(
 }
 
 fn domain_of(addr: &str) -> &str {
-    addr.rsplit_once('@').map(|(_, d)| d).unwrap_or("triaged.invalid")
+    addr.rsplit_once('@')
+        .map(|(_, d)| d)
+        .unwrap_or("triaged.invalid")
 }
 
 /// Queues an acknowledgment for a case in the caller's transaction, or records why not.
@@ -380,8 +433,13 @@ pub fn enqueue_ack(
             .optional()
             .context("looking up the last ack")?
             .flatten();
-        if prev.as_deref().is_some_and(|p| p.ends_with(&format!("missing [{missing_key}]"))) {
-            return suppress("already acknowledged, and the follow-up does not change what is missing");
+        if prev
+            .as_deref()
+            .is_some_and(|p| p.ends_with(&format!("missing [{missing_key}]")))
+        {
+            return suppress(
+                "already acknowledged, and the follow-up does not change what is missing",
+            );
         }
     }
     let hour_ago = now() - 3600;
@@ -410,7 +468,10 @@ pub fn enqueue_ack(
             .collect::<rusqlite::Result<Vec<_>>>()
             .context("reading reporter keys")?
     };
-    let mut candidates: Vec<sequoia_openpgp::Cert> = armored.iter().filter_map(|a| crypto::cert_from_armor(a)).collect();
+    let mut candidates: Vec<sequoia_openpgp::Cert> = armored
+        .iter()
+        .filter_map(|a| crypto::cert_from_armor(a))
+        .collect();
     candidates.extend(keys.keyring().iter().cloned());
     let matching: Vec<_> = candidates
         .into_iter()
@@ -436,12 +497,27 @@ pub fn enqueue_ack(
     if reporter_cert.is_some() {
         not_encrypted_because = None;
     }
-    let from = cfg.outbox.from.clone().unwrap_or_else(|| "security@localhost".into());
-    let kind = if verdict.is_some_and(|v| v.next_state == "rejected") { "rejection" } else { "ack" };
+    let from = cfg
+        .outbox
+        .from
+        .clone()
+        .unwrap_or_else(|| "security@localhost".into());
+    let kind = if verdict.is_some_and(|v| v.next_state == "rejected") {
+        "rejection"
+    } else {
+        "ack"
+    };
     let seq: i64 = tx
-        .query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM outbox", [], |r| r.get(0))
+        .query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM outbox", [], |r| {
+            r.get(0)
+        })
         .context("numbering the outbox row")?;
-    let message_id = format!("{}.{kind}.{seq}.{}@{}", c.id_public, &crate::intake::sha256_hex(format!("{case_id}:{message_row}:{seq}").as_bytes())[..10], domain_of(&from));
+    let message_id = format!(
+        "{}.{kind}.{seq}.{}@{}",
+        c.id_public,
+        &crate::intake::sha256_hex(format!("{case_id}:{message_row}:{seq}").as_bytes())[..10],
+        domain_of(&from)
+    );
     let subject = if kind == "rejection" {
         format!("[{}] Report not accepted", c.id_public)
     } else {
@@ -484,8 +560,14 @@ pub fn enqueue_ack(
         "ack-queued",
         Some(&format!(
             "{kind} to {to}, {}{}, missing [{missing_key}]",
-            if composed.encrypted { "signed and encrypted" } else { "signed" },
-            not_encrypted_because.map(|w| format!(" (not encrypted: {w})")).unwrap_or_default()
+            if composed.encrypted {
+                "signed and encrypted"
+            } else {
+                "signed"
+            },
+            not_encrypted_because
+                .map(|w| format!(" (not encrypted: {w})"))
+                .unwrap_or_default()
         )),
     )?;
     Ok(Some(id))
@@ -547,7 +629,9 @@ pub async fn send_due(store: &std::sync::Mutex<store::Store>, cfg: &Config) -> R
     }
     let transport = Sender::new(cfg)?;
     for row in rows {
-        let res = transport.send(&row.recipient, &row.message_id, &row.body).await;
+        let res = transport
+            .send(&row.recipient, &row.message_id, &row.body)
+            .await;
         let st = store.lock().map_err(|_| anyhow!("store lock poisoned"))?;
         match res {
             Ok(reply) => {
@@ -560,10 +644,22 @@ pub async fn send_due(store: &std::sync::Mutex<store::Store>, cfg: &Config) -> R
                     .context("recording a sent message")?;
                 if row.kind == "ack" || row.kind == "rejection" {
                     st.conn
-                        .execute("UPDATE cases SET acked_at = COALESCE(acked_at, ?2) WHERE id = ?1", params![row.case_id, now()])
+                        .execute(
+                            "UPDATE cases SET acked_at = COALESCE(acked_at, ?2) WHERE id = ?1",
+                            params![row.case_id, now()],
+                        )
                         .context("recording the ack time")?;
                 }
-                store::event(&st.conn, Some(row.case_id), "triaged", &format!("{}-sent", row.kind), Some(&format!("to {} as <{}>: {reply}", row.recipient, row.message_id)))?;
+                store::event(
+                    &st.conn,
+                    Some(row.case_id),
+                    "triaged",
+                    &format!("{}-sent", row.kind),
+                    Some(&format!(
+                        "to {} as <{}>: {reply}",
+                        row.recipient, row.message_id
+                    )),
+                )?;
                 tracing::info!(outbox = row.id, kind = %row.kind, "sent");
             }
             Err(e) => {
@@ -575,7 +671,13 @@ pub async fn send_due(store: &std::sync::Mutex<store::Store>, cfg: &Config) -> R
                         params![row.id, format!("{e:#}"), now() + wait],
                     )
                     .context("recording a failed send")?;
-                store::event(&st.conn, Some(row.case_id), "triaged", "send-failed", Some(&format!("{e:#}; retry in {wait} s")))?;
+                store::event(
+                    &st.conn,
+                    Some(row.case_id),
+                    "triaged",
+                    "send-failed",
+                    Some(&format!("{e:#}; retry in {wait} s")),
+                )?;
                 tracing::warn!(outbox = row.id, "sending failed (retry in {wait} s): {e:#}");
             }
         }
@@ -593,7 +695,8 @@ impl Sender {
         match cfg.outbox.transport {
             Transport::File => {
                 let dir = cfg.resolve(cfg.outbox.dir.as_deref().context("outbox.dir is not set")?);
-                std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
                 Ok(Sender::File(dir))
             }
             Transport::Smtp => {
@@ -606,16 +709,30 @@ impl Sender {
                 });
                 let tls = match cfg.outbox.tls {
                     TlsMode::Plain => Tls::None,
-                    TlsMode::Implicit => Tls::Wrapper(TlsParameters::new(host.clone()).context("TLS parameters")?),
-                    TlsMode::Starttls => Tls::Required(TlsParameters::new(host.clone()).context("TLS parameters")?),
+                    TlsMode::Implicit => {
+                        Tls::Wrapper(TlsParameters::new(host.clone()).context("TLS parameters")?)
+                    }
+                    TlsMode::Starttls => {
+                        Tls::Required(TlsParameters::new(host.clone()).context("TLS parameters")?)
+                    }
                 };
-                let mut b = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous(host.clone())
+                let mut b =
+                    lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous(
+                        host.clone(),
+                    )
                     .port(port)
                     .tls(tls)
                     .timeout(Some(std::time::Duration::from_secs(30)));
                 if let Some(user) = &cfg.outbox.user {
-                    let pass = cfg.outbox.smtp_password(cfg).map_err(|p| anyhow!("{}: {}", p.key, p.what))?.unwrap_or_default();
-                    b = b.credentials(lettre::transport::smtp::authentication::Credentials::new(user.clone(), pass));
+                    let pass = cfg
+                        .outbox
+                        .smtp_password(cfg)
+                        .map_err(|p| anyhow!("{}: {}", p.key, p.what))?
+                        .unwrap_or_default();
+                    b = b.credentials(lettre::transport::smtp::authentication::Credentials::new(
+                        user.clone(),
+                        pass,
+                    ));
                 }
                 Ok(Sender::Smtp(b.build(), format!("{host}:{port}")))
             }
@@ -630,16 +747,27 @@ impl Sender {
                 let tmp = dir.join(format!(".{name}.tmp"));
                 std::fs::write(&tmp, body).with_context(|| format!("writing {}", tmp.display()))?;
                 let dest = dir.join(&name);
-                std::fs::rename(&tmp, &dest).with_context(|| format!("moving into {}", dest.display()))?;
+                std::fs::rename(&tmp, &dest)
+                    .with_context(|| format!("moving into {}", dest.display()))?;
                 Ok(format!("written to {}", dest.display()))
             }
             Sender::Smtp(t, server) => {
                 use lettre::AsyncTransport;
-                let to: lettre::Address = to.parse().map_err(|e| anyhow!("bad recipient {to:?}: {e}"))?;
+                let to: lettre::Address = to
+                    .parse()
+                    .map_err(|e| anyhow!("bad recipient {to:?}: {e}"))?;
                 // RFC 3834 §3.3: automatic responses go out with a null envelope sender.
-                let env = lettre::address::Envelope::new(None, vec![to]).context("building the envelope")?;
-                let r = t.send_raw(&env, body).await.with_context(|| format!("SMTP to {server}"))?;
-                Ok(format!("{} {}", r.code(), r.message().collect::<Vec<_>>().join(" ")))
+                let env = lettre::address::Envelope::new(None, vec![to])
+                    .context("building the envelope")?;
+                let r = t
+                    .send_raw(&env, body)
+                    .await
+                    .with_context(|| format!("SMTP to {server}"))?;
+                Ok(format!(
+                    "{} {}",
+                    r.code(),
+                    r.message().collect::<Vec<_>>().join(" ")
+                ))
             }
         }
     }
@@ -657,53 +785,110 @@ pub fn sweep(conn: &Connection, cfg: &Config, keys: &TeamKeys) -> Result<usize> 
         )
         .context("preparing the SLA sweep")?;
     #[allow(clippy::type_complexity)]
-    let rows: Vec<(i64, String, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>, String)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)))
+    let rows: Vec<(
+        i64,
+        String,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        String,
+    )> = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+            ))
+        })
         .context("reading cases for the sweep")?
         .collect::<rusqlite::Result<Vec<_>>>()
         .context("reading cases for the sweep")?;
     drop(stmt);
     for (id, public, arrived, ack_due, acked, fu_due, responded, _state) in rows {
         for (clock, due, done) in [("ack", ack_due, acked), ("followup", fu_due, responded)] {
-            let (Some(due), None) = (due, done) else { continue };
+            let (Some(due), None) = (due, done) else {
+                continue;
+            };
             let warn_at = arrived + ((due - arrived) as f64 * cfg.outbox.escalate_at) as i64;
             if t >= due {
                 let seen: i64 = conn
-                    .query_row("SELECT COUNT(*) FROM events WHERE case_id = ?1 AND kind = ?2", params![id, format!("breach-{clock}")], |r| r.get(0))
+                    .query_row(
+                        "SELECT COUNT(*) FROM events WHERE case_id = ?1 AND kind = ?2",
+                        params![id, format!("breach-{clock}")],
+                        |r| r.get(0),
+                    )
                     .context("checking breaches")?;
                 if seen == 0 {
-                    store::event(conn, Some(id), "triaged", &format!("breach-{clock}"), Some(&format!("the {clock} deadline {} passed", rfc3339(due))))?;
+                    store::event(
+                        conn,
+                        Some(id),
+                        "triaged",
+                        &format!("breach-{clock}"),
+                        Some(&format!("the {clock} deadline {} passed", rfc3339(due))),
+                    )?;
                     n += 1;
                 }
             }
             if t >= warn_at {
                 let kind = format!("escalation-{clock}");
                 let exists: i64 = conn
-                    .query_row("SELECT COUNT(*) FROM outbox WHERE case_id = ?1 AND kind = ?2", params![id, kind], |r| r.get(0))
+                    .query_row(
+                        "SELECT COUNT(*) FROM outbox WHERE case_id = ?1 AND kind = ?2",
+                        params![id, kind],
+                        |r| r.get(0),
+                    )
                     .context("checking escalations")?;
-                let Some(team) = cfg.outbox.team.clone() else { continue };
+                let Some(team) = cfg.outbox.team.clone() else {
+                    continue;
+                };
                 if exists > 0 || !keys.can_sign() {
                     continue;
                 }
-                let from = cfg.outbox.from.clone().unwrap_or_else(|| "security@localhost".into());
+                let from = cfg
+                    .outbox
+                    .from
+                    .clone()
+                    .unwrap_or_else(|| "security@localhost".into());
                 let message_id = format!("{public}.{kind}@{}", domain_of(&from));
                 let left = due - t;
                 let body = format!(
                     "Case {public}: the {} deadline is {} ({}).\n\nArrived: {}\n\nSee: triaged case show {public}\n",
-                    if clock == "ack" { "acknowledgment" } else { "detailed response" },
+                    if clock == "ack" {
+                        "acknowledgment"
+                    } else {
+                        "detailed response"
+                    },
                     rfc3339(due),
-                    if left > 0 { format!("{} h {} min left", left / 3600, (left % 3600) / 60) } else { format!("overdue by {} h {} min", -left / 3600, (-left % 3600) / 60) },
+                    if left > 0 {
+                        format!("{} h {} min left", left / 3600, (left % 3600) / 60)
+                    } else {
+                        format!("overdue by {} h {} min", -left / 3600, (-left % 3600) / 60)
+                    },
                     rfc3339(arrived)
                 );
                 let subject = format!("[{public}] SLA escalation: {clock} due {}", rfc3339(due));
-                let composed = compose(keys, &from, &team, &subject, &message_id, None, &body, None)?;
+                let composed =
+                    compose(keys, &from, &team, &subject, &message_id, None, &body, None)?;
                 conn.execute(
                     "INSERT OR IGNORE INTO outbox (case_id, trigger_message, kind, recipient, message_id, subject, body, state, attempts, next_attempt_at, created_at) \
                      VALUES (?1, NULL, ?2, ?3, ?4, ?5, ?6, 'queued', 0, ?7, ?7)",
                     params![id, kind, team, message_id, subject, composed.bytes, t],
                 )
                 .context("queueing an escalation")?;
-                store::event(conn, Some(id), "triaged", "escalated", Some(&format!("{clock} due {} -> {team}", rfc3339(due))))?;
+                store::event(
+                    conn,
+                    Some(id),
+                    "triaged",
+                    "escalated",
+                    Some(&format!("{clock} due {} -> {team}", rfc3339(due))),
+                )?;
                 n += 1;
             }
         }

@@ -1,0 +1,525 @@
+//! Acknowledgments: composed as RFC 3156, verified and decrypted by GnuPG, parsed by
+//! Python's `email`, delivered over a real SMTP server, silent when they must be.
+
+mod common;
+use common::servers::{MailServers, PASSWORD};
+use common::*;
+
+fn team_env(extra: &str) -> Env {
+    let root = repo();
+    let key = std::fs::read(root.join("keys/test/team-secret.asc")).unwrap();
+    let pass = std::fs::read_to_string(root.join("keys/test/passphrase")).unwrap();
+    Env::new(&[("team.asc", &key)], Some(pass.trim()), extra)
+}
+
+fn outbox_files(env: &Env) -> Vec<Vec<u8>> {
+    let dir = env.dir.path().join("outbox");
+    let mut v: Vec<_> = std::fs::read_dir(&dir)
+        .map(|d| {
+            d.map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v.into_iter().map(|p| std::fs::read(p).unwrap()).collect()
+}
+
+/// Splits a multipart/signed message into (signed part bytes, signature) by its boundary.
+fn signed_parts(raw: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let text = String::from_utf8(raw.to_vec()).unwrap();
+    let b = text
+        .split("boundary=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let delim = format!("\r\n--{b}\r\n");
+    let first = text.find(&format!("--{b}\r\n")).unwrap() + b.len() + 4;
+    let second = text[first..].find(&delim).unwrap() + first;
+    let part = text.as_bytes()[first..second].to_vec();
+    let sig_start = text[second + delim.len()..]
+        .find("-----BEGIN PGP SIGNATURE")
+        .unwrap()
+        + second
+        + delim.len();
+    let sig_end = text.find("-----END PGP SIGNATURE-----").unwrap() + 27;
+    (part, text.as_bytes()[sig_start..sig_end].to_vec())
+}
+
+/// `gpg --verify` of a detached signature with only the team's public key known.
+fn gpg_verify(raw: &[u8]) -> String {
+    let gpg = Gpg::new();
+    gpg.run(
+        &[
+            "--import",
+            repo().join("keys/test/team-public.asc").to_str().unwrap(),
+        ],
+        None,
+    );
+    let (part, sig) = signed_parts(raw);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("part"), &part).unwrap();
+    std::fs::write(dir.path().join("sig.asc"), &sig).unwrap();
+    let o = std::process::Command::new("gpg")
+        .env("GNUPGHOME", gpg.home.path())
+        .args(["--batch", "--status-fd", "1", "--verify"])
+        .arg(dir.path().join("sig.asc"))
+        .arg(dir.path().join("part"))
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "gpg --verify failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Python's email parser: content type, number of parts, protocol and micalg parameters.
+fn python_parse(raw: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("m.eml");
+    std::fs::write(&p, raw).unwrap();
+    let o = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import email,sys\nm=email.message_from_bytes(open(sys.argv[1],'rb').read())\n\
+             print(m.get_content_type(), len(m.get_payload()), m.get_param('protocol'), m.get_param('micalg'), m.defects, [p.get_content_type() for p in m.get_payload()], m['Auto-Submitted'])",
+        )
+        .arg(&p)
+        .output()
+        .expect("python3");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+fn report_from(from: &str, msgid: &str, extra: &[&str]) -> Vec<u8> {
+    plain(
+        &headers(from, "XSS in search", msgid, extra),
+        "The search page reflects <script>alert(1)</script>; an attacker can steal sessions in acme 2.4.1.\n",
+    )
+}
+
+#[test]
+fn ack_is_a_pgp_mime_signature_gpg_and_python_accept() {
+    let env = team_env(
+        "[policy.default]\nrequire = [\"poc\", \"versions\", \"impact\", \"fix_suggestion\"]\n",
+    );
+    env.deliver(
+        "1",
+        &report_from("Rita <rita@example.net>", "r1@example.net", &[]),
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["sent"], 1, "{s}");
+    let acks = outbox_files(&env);
+    assert_eq!(acks.len(), 1);
+    let raw = &acks[0];
+    let text = String::from_utf8_lossy(raw);
+    assert!(text.contains("Subject: [SEC-"), "{text}");
+    assert!(text.contains("Auto-Submitted: auto-replied"));
+    assert!(text.contains("In-Reply-To: <r1@example.net>"));
+    assert!(text.contains("Autocrypt: addr=security@example.test"));
+    assert!(
+        text.contains("a patch or concrete steps to remediate"),
+        "the missing item is named: {text}"
+    );
+    assert!(
+        !text.contains("<script>"),
+        "an unencrypted ack never quotes the report"
+    );
+    let status = gpg_verify(raw);
+    assert!(status.contains("GOODSIG"), "{status}");
+    assert!(
+        status.contains("A2C3BC3FD507C7230A253F0DFA045DF9247F8F27"),
+        "{status}"
+    );
+    let py = python_parse(raw);
+    assert!(
+        py.starts_with("multipart/signed 2 application/pgp-signature pgp-sha256 [] ['text/plain', 'application/pgp-signature'] auto-replied"),
+        "{py}"
+    );
+    // Re-running sends nothing more (once in intent).
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["sent"], 0, "{s}");
+}
+
+#[test]
+fn ack_is_encrypted_to_a_valid_reporter_key_and_gpg_decrypts_it() {
+    let gpg = Gpg::new();
+    let fpr = gpg.generate("Rita <rita@example.net>", "ed25519", "cv25519", "");
+    let public = String::from_utf8(gpg.export_public(&fpr)).unwrap();
+    let env = team_env("");
+    let raw = crlf(&format!(
+        "{}Content-Type: multipart/mixed; boundary=\"=_rpt_boundary_7\"\n\n--=_rpt_boundary_7\nContent-Type: text/plain\n\n\
+         SQL injection: curl 'http://x/login?u=%27%20OR%201=1' works on acme 2.4.1; an attacker can read every account.\n\
+         --B\nContent-Type: application/pgp-keys; name=\"rita.asc\"\n\n{public}\n--=_rpt_boundary_7--\n",
+        headers(
+            "Rita <rita@example.net>",
+            "SQLi in login",
+            "r2@example.net",
+            &[]
+        )
+    ));
+    env.deliver("1", raw.as_bytes());
+    env.json(&["run", "--once", "--json"]);
+    let acks = outbox_files(&env);
+    assert_eq!(acks.len(), 1);
+    let text = String::from_utf8_lossy(&acks[0]).into_owned();
+    assert!(
+        text.contains("multipart/encrypted; protocol=\"application/pgp-encrypted\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("Subject: [SEC-"),
+        "the outer subject is neutral"
+    );
+    let start = text.find("-----BEGIN PGP MESSAGE-----").unwrap();
+    let end = text.find("-----END PGP MESSAGE-----").unwrap() + 25;
+    gpg.run(
+        &[
+            "--import",
+            repo().join("keys/test/team-public.asc").to_str().unwrap(),
+        ],
+        None,
+    );
+    let o = std::process::Command::new("gpg")
+        .env("GNUPGHOME", gpg.home.path())
+        .args(["--batch", "--status-fd", "2", "--decrypt"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(&text.as_bytes()[start..end])?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let plain = String::from_utf8_lossy(&o.stdout);
+    let status = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        status.contains("GOODSIG"),
+        "signed inside the encryption: {status}"
+    );
+    assert!(plain.contains("protected-headers=\"v1\""), "{plain}");
+    assert!(
+        plain.contains("SQLi in login"),
+        "encrypted: the report subject may be quoted: {plain}"
+    );
+    assert!(
+        plain.contains("everything our policy asks for") || plain.contains("we still need"),
+        "{plain}"
+    );
+}
+
+#[test]
+fn expired_reporter_key_gets_a_signed_ack_that_says_why() {
+    let gpg = Gpg::new();
+    // A key made in 2020 that expired after a day.
+    gpg.run(
+        &[
+            "--faked-system-time",
+            "20200101T000000",
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "Old <old@example.net>",
+            "ed25519",
+            "sign",
+            "1d",
+        ],
+        None,
+    );
+    let fpr = gpg.fingerprint("old@example.net");
+    gpg.run(
+        &[
+            "--faked-system-time",
+            "20200101T000000",
+            "--passphrase",
+            "",
+            "--quick-add-key",
+            &fpr,
+            "cv25519",
+            "encr",
+            "1d",
+        ],
+        None,
+    );
+    let public = String::from_utf8(gpg.export_public(&fpr)).unwrap();
+    let env = team_env("");
+    let raw = crlf(&format!(
+        "{}Content-Type: multipart/mixed; boundary=\"=_rpt_boundary_7\"\n\n--=_rpt_boundary_7\nContent-Type: text/plain\n\nXSS <script>alert(1)</script> in acme 2.4.1 lets an attacker steal sessions.\n\
+         --B\nContent-Type: application/pgp-keys\n\n{public}\n--=_rpt_boundary_7--\n",
+        headers("Old <old@example.net>", "XSS", "r3@example.net", &[])
+    ));
+    env.deliver("1", raw.as_bytes());
+    env.json(&["run", "--once", "--json"]);
+    let acks = outbox_files(&env);
+    assert_eq!(acks.len(), 1);
+    let text = String::from_utf8_lossy(&acks[0]);
+    assert!(text.contains("multipart/signed"), "{text}");
+    assert!(text.contains("signed but not encrypted: the key"), "{text}");
+    assert!(
+        text.contains("expired") || text.contains("no valid encryption subkey"),
+        "{text}"
+    );
+    assert!(gpg_verify(&acks[0]).contains("GOODSIG"));
+}
+
+#[test]
+fn automatic_list_bounce_and_own_mail_get_no_ack_and_each_silence_is_recorded() {
+    let env = team_env("");
+    let cases = [
+        (
+            "a",
+            report_from("bot@example.net", "a@x", &["Auto-Submitted: auto-replied"]),
+            "Auto-Submitted",
+        ),
+        (
+            "b",
+            report_from("news@example.net", "b@x", &["Precedence: bulk"]),
+            "Precedence",
+        ),
+        (
+            "c",
+            report_from(
+                "list@example.net",
+                "c@x",
+                &["List-Id: <sec.lists.example.net>"],
+            ),
+            "List-Id",
+        ),
+        (
+            "d",
+            report_from("x@example.net", "d@x", &["Return-Path: <>"]),
+            "null Return-Path",
+        ),
+        (
+            "e",
+            report_from("MAILER-DAEMON@example.net", "e@x", &[]),
+            "automated sender",
+        ),
+        (
+            "f",
+            report_from("security@example.test", "f@x", &[]),
+            "our own address",
+        ),
+    ];
+    for (n, raw, _) in &cases {
+        env.deliver(n, raw);
+    }
+    // Auto-Submitted: no is a person.
+    env.deliver(
+        "g",
+        &report_from("person@example.net", "g@x", &["Auto-Submitted: no"]),
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["created"], 7, "{s}");
+    assert_eq!(s["sent"], 1, "only the person gets an ack: {s}");
+    let all = env.cases();
+    for (_, _, why) in &cases {
+        let found = all.iter().any(|c| {
+            let show = env.json(&["case", "show", c["id"].as_str().unwrap(), "--json"]);
+            show["events"].as_array().unwrap().iter().any(|e| {
+                e["kind"] == "ack-suppressed" && e["detail"].as_str().unwrap_or("").contains(why)
+            })
+        });
+        assert!(found, "no ack-suppressed event mentioning {why}");
+    }
+    // Our own ack fed back in (a loop) is answered with silence.
+    let ack = outbox_files(&env).pop().unwrap();
+    env.deliver("loop", &ack);
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["sent"], 0, "{s}");
+}
+
+#[test]
+fn a_flood_from_one_sender_is_rate_limited() {
+    let env = team_env("");
+    for n in 0..7 {
+        env.deliver(
+            &format!("{n}"),
+            &plain(
+                &headers(
+                    "Flood <flood@example.net>",
+                    &format!("Bug {n}"),
+                    &format!("f{n}@x"),
+                    &[],
+                ),
+                &format!(
+                    "XSS number {n}: <script>alert({n})</script> steals sessions in acme 2.4.1\n"
+                ),
+            ),
+        );
+    }
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["created"], 7, "every message is stored: {s}");
+    assert_eq!(
+        s["sent"], 5,
+        "outbox.rate_limit_per_hour defaults to 5: {s}"
+    );
+}
+
+#[test]
+fn follow_up_that_changes_nothing_gets_no_second_ack() {
+    let env = team_env(
+        "[policy.default]\nrequire = [\"poc\", \"versions\", \"impact\", \"fix_suggestion\"]\n",
+    );
+    env.deliver("1", &report_from("Rita <rita@example.net>", "t1@x", &[]));
+    env.json(&["run", "--once", "--json"]);
+    env.deliver(
+        "2",
+        &plain(
+            &headers(
+                "Rita <rita@example.net>",
+                "Re: XSS",
+                "t2@x",
+                &["In-Reply-To: <t1@x>"],
+            ),
+            "Any news?\n",
+        ),
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(
+        (s["follow_ups"].as_u64(), s["sent"].as_u64()),
+        (Some(1), Some(0)),
+        "{s}"
+    );
+    env.deliver(
+        "3",
+        &plain(
+            &headers(
+                "Rita <rita@example.net>",
+                "Re: XSS",
+                "t3@x",
+                &["In-Reply-To: <t1@x>"],
+            ),
+            "Suggested fix: escape the query parameter before rendering.\n",
+        ),
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(
+        s["sent"], 1,
+        "what is missing changed: a new ack says so: {s}"
+    );
+}
+
+#[test]
+fn report_over_smtp_gets_a_verified_ack_in_the_reporters_mailbox_and_smtp_outage_is_survived() {
+    let servers = MailServers::start();
+    let env = team_env("");
+    std::fs::write(env.dir.path().join("imap-password"), PASSWORD).unwrap();
+    let dead_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cfg = std::fs::read_to_string(&env.config).unwrap()
+        .replace(
+            "[[mailbox]]\nname = \"security\"\nkind = \"maildir\"\npath = \"Maildir\"\n",
+            &format!("[[mailbox]]\nname = \"security\"\nkind = \"imap\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"plain\"\nuser = \"security@example.test\"\npassword_file = \"imap-password\"\n", servers.imap_port),
+        )
+        .replace("[outbox]\ntransport = \"file\"\ndir = \"outbox\"\n", &format!("[outbox]\ntransport = \"smtp\"\nhost = \"127.0.0.1\"\nport = {dead_port}\ntls = \"plain\"\n"));
+    std::fs::write(&env.config, &cfg).unwrap();
+    servers.send(
+        "reporter@example.test",
+        &["security@example.test"],
+        &report_from("reporter@example.test", "s1@example.test", &[]),
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // SMTP is down: the report becomes a case, the ack stays queued.
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(
+        (
+            s["created"].as_u64(),
+            s["sent"].as_u64(),
+            s["send_failed"].as_u64()
+        ),
+        (Some(1), Some(0), Some(1)),
+        "{s}"
+    );
+    // SMTP is back (and the retry is due): the ack goes out, once.
+    std::fs::write(
+        &env.config,
+        cfg.replace(
+            &format!("port = {dead_port}"),
+            &format!("port = {}", servers.smtp_port),
+        ),
+    )
+    .unwrap();
+    let db = rusqlite::Connection::open(env.dir.path().join("state/triaged.db")).unwrap();
+    db.execute("UPDATE outbox SET next_attempt_at = 0", [])
+        .unwrap();
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["sent"], 1, "{s}");
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["sent"], 0, "{s}");
+    let mut inbox = Vec::new();
+    for _ in 0..50 {
+        inbox = servers.imap("reporter@example.test").fetch_all("INBOX");
+        if !inbox.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(inbox.len(), 1, "exactly one ack in the reporter's mailbox");
+    let status = gpg_verify(&inbox[0]);
+    assert!(status.contains("GOODSIG"), "{status}");
+    assert!(
+        String::from_utf8_lossy(&inbox[0]).contains("Return-Path: <>"),
+        "null envelope sender (RFC 3834)"
+    );
+}
+
+#[test]
+fn sla_sweep_escalates_an_unacknowledged_case_and_records_the_breach() {
+    let env = team_env("[policy.default]\nack_within = \"1h\"\nfollowup_within = \"7d\"\n");
+    let cfg = std::fs::read_to_string(&env.config)
+        .unwrap()
+        .replace("[outbox]\n", "[outbox]\nauto_ack = false\n");
+    std::fs::write(&env.config, cfg).unwrap();
+    // Delivered hours ago (the Maildir name carries the delivery time).
+    let raw = report_from("Rita <rita@example.net>", "old@x", &[]);
+    let t = chrono::Utc::now().timestamp() - 3 * 3600;
+    std::fs::write(
+        env.maildir().join("new").join(format!("{t}.old.test")),
+        &raw,
+    )
+    .unwrap();
+    let s = env.json(&["run", "--once", "--json"]);
+    assert!(
+        s["escalations"].as_u64().unwrap() >= 2,
+        "escalation + breach: {s}"
+    );
+    let esc: Vec<_> = outbox_files(&env)
+        .into_iter()
+        .filter(|m| String::from_utf8_lossy(m).contains("SLA escalation"))
+        .collect();
+    assert_eq!(esc.len(), 1);
+    assert!(String::from_utf8_lossy(&esc[0]).contains("To: team@example.test"));
+    assert!(gpg_verify(&esc[0]).contains("GOODSIG"));
+    let sla = env.json(&["sla", "--json"]);
+    assert_eq!(sla[0]["clock"], "ack");
+    assert_eq!(sla[0]["overdue"], true);
+    // A second sweep does not escalate again.
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["escalations"], 0, "{s}");
+    // The operator answers by moving the case: that stops the follow-up clock.
+    let id = env.cases()[0]["id"].as_str().unwrap().to_string();
+    let o = env.run(&["case", "move", &id, "closed"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = env.run(&["case", "move", &id, "fixed"]);
+    assert_eq!(o.status.code(), Some(4), "closed -> fixed is not allowed");
+    assert!(stderr(&o).contains("can move to"), "{}", stderr(&o));
+    let show = env.json(&["case", "show", &id, "--json"]);
+    assert!(show["case"]["responded_at"].is_string());
+    let o = env.run(&["case", "note", &id, "called the reporter"]);
+    assert!(o.status.success());
+}
