@@ -54,6 +54,12 @@ pub enum Command {
     /// Look at and act on cases.
     #[command(subcommand)]
     Case(CaseCmd),
+    /// Print the team digest (open cases by state, deadlines in 24 h, breaches); `--queue`
+    /// queues it for the team (sent by the next `run`), as the daily schedule does.
+    Digest {
+        #[arg(long)]
+        queue: bool,
+    },
     /// Open cases by next deadline (acknowledgment, then detailed response), with time left.
     Sla {
         #[arg(long)]
@@ -201,6 +207,23 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         }
         Command::Case(cmd) => case_cmd(cli, cmd),
         Command::Sla { json } => sla_cmd(cli, *json),
+        Command::Digest { queue } => {
+            let cfg = load(cli)?;
+            let store = open_store(&cfg)?;
+            print!("{}", crate::outbox::digest_text(&store.conn)?);
+            if *queue {
+                let keys = cfg.validate()?;
+                match crate::outbox::enqueue_digest(&store.conn, &cfg, &keys)? {
+                    Some(_) => {
+                        eprintln!("queued for {}", cfg.outbox.team.as_deref().unwrap_or("?"))
+                    }
+                    None => {
+                        eprintln!("not queued: no outbox.team, or today's digest is already queued")
+                    }
+                }
+            }
+            Ok(0)
+        }
         Command::Classify { policy, json, file } => {
             classify_cmd(cli, policy.as_deref(), *json, file)
         }

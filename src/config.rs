@@ -413,6 +413,8 @@ pub struct OutboxConfig {
     /// Escalate to `team` when this share of a window has passed without the promised answer.
     #[serde(default = "default_escalate")]
     pub escalate_at: f64,
+    /// APPEND every sent message to this folder of the first IMAP mailbox (e.g. "Sent").
+    pub sent_folder: Option<String>,
 }
 
 impl Default for OutboxConfig {
@@ -431,6 +433,7 @@ impl Default for OutboxConfig {
             rate_limit_per_hour: default_rate(),
             auto_ack: true,
             escalate_at: default_escalate(),
+            sent_folder: None,
         }
     }
 }
@@ -563,6 +566,13 @@ pub struct ScheduleConfig {
     /// The SLA sweep: escalations before deadlines, breach records.
     #[serde(default = "default_sweep")]
     pub sla_sweep: String,
+    /// The digest to the team (open cases, deadlines in the next 24 h, breaches); "" disables it.
+    #[serde(default = "default_digest")]
+    pub digest: String,
+}
+
+fn default_digest() -> String {
+    "0 0 8 * * Mon-Fri".into()
 }
 
 fn default_sweep() -> String {
@@ -573,6 +583,7 @@ impl Default for ScheduleConfig {
     fn default() -> Self {
         ScheduleConfig {
             sla_sweep: default_sweep(),
+            digest: default_digest(),
         }
     }
 }

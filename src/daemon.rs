@@ -199,6 +199,34 @@ pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
                 }
             }));
         }
+        // The digest to the team on its cron schedule.
+        if !cfg.schedule.digest.is_empty() {
+            let (store, cfg, keys, mut rx) = (store.clone(), cfg.clone(), keys.clone(), rx.clone());
+            tasks.push(tokio::spawn(async move {
+                let Ok(schedule) =
+                    <cron::Schedule as std::str::FromStr>::from_str(&cfg.schedule.digest)
+                else {
+                    return;
+                };
+                loop {
+                    let Some(next) = schedule.upcoming(chrono::Utc).next() else {
+                        return;
+                    };
+                    let wait = (next - chrono::Utc::now()).to_std().unwrap_or_default();
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = rx.changed() => return,
+                    }
+                    let res = match store.lock() {
+                        Ok(st) => crate::outbox::enqueue_digest(&st.conn, &cfg, &keys),
+                        Err(_) => Err(anyhow::anyhow!("store lock poisoned")),
+                    };
+                    if let Err(e) = res {
+                        tracing::error!("digest failed: {e:#}");
+                    }
+                }
+            }));
+        }
         let has_maildir = cfg.mailboxes.iter().any(|m| m.kind == MailboxKind::Maildir);
         let interval = cfg
             .mailboxes

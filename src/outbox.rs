@@ -577,7 +577,7 @@ pub fn enqueue_ack(
 #[derive(Debug, Clone)]
 struct Due {
     id: i64,
-    case_id: i64,
+    case_id: Option<i64>,
     kind: String,
     recipient: String,
     message_id: String,
@@ -628,6 +628,7 @@ pub async fn send_due(store: &std::sync::Mutex<store::Store>, cfg: &Config) -> R
         return Ok(stats);
     }
     let transport = Sender::new(cfg)?;
+    let mut copies = Vec::new();
     for row in rows {
         let res = transport
             .send(&row.recipient, &row.message_id, &row.body)
@@ -642,24 +643,27 @@ pub async fn send_due(store: &std::sync::Mutex<store::Store>, cfg: &Config) -> R
                         params![row.id, now(), reply],
                     )
                     .context("recording a sent message")?;
-                if row.kind == "ack" || row.kind == "rejection" {
-                    st.conn
-                        .execute(
-                            "UPDATE cases SET acked_at = COALESCE(acked_at, ?2) WHERE id = ?1",
-                            params![row.case_id, now()],
-                        )
-                        .context("recording the ack time")?;
+                if let Some(case_id) = row.case_id {
+                    if row.kind == "ack" || row.kind == "rejection" {
+                        st.conn
+                            .execute(
+                                "UPDATE cases SET acked_at = COALESCE(acked_at, ?2) WHERE id = ?1",
+                                params![case_id, now()],
+                            )
+                            .context("recording the ack time")?;
+                    }
+                    store::event(
+                        &st.conn,
+                        Some(case_id),
+                        "triaged",
+                        &format!("{}-sent", row.kind),
+                        Some(&format!(
+                            "to {} as <{}>: {reply}",
+                            row.recipient, row.message_id
+                        )),
+                    )?;
                 }
-                store::event(
-                    &st.conn,
-                    Some(row.case_id),
-                    "triaged",
-                    &format!("{}-sent", row.kind),
-                    Some(&format!(
-                        "to {} as <{}>: {reply}",
-                        row.recipient, row.message_id
-                    )),
-                )?;
+                copies.push((row.id, row.body.clone()));
                 tracing::info!(outbox = row.id, kind = %row.kind, "sent");
             }
             Err(e) => {
@@ -671,18 +675,155 @@ pub async fn send_due(store: &std::sync::Mutex<store::Store>, cfg: &Config) -> R
                         params![row.id, format!("{e:#}"), now() + wait],
                     )
                     .context("recording a failed send")?;
-                store::event(
-                    &st.conn,
-                    Some(row.case_id),
-                    "triaged",
-                    "send-failed",
-                    Some(&format!("{e:#}; retry in {wait} s")),
-                )?;
+                if let Some(case_id) = row.case_id {
+                    store::event(
+                        &st.conn,
+                        Some(case_id),
+                        "triaged",
+                        "send-failed",
+                        Some(&format!("{e:#}; retry in {wait} s")),
+                    )?;
+                }
                 tracing::warn!(outbox = row.id, "sending failed (retry in {wait} s): {e:#}");
             }
         }
     }
+    if let Some(folder) = &cfg.outbox.sent_folder
+        && !copies.is_empty()
+        && let Err(e) = copy_to_sent(store, cfg, folder, &copies).await
+    {
+        tracing::warn!("copying sent mail to {folder:?} failed (the mail itself was sent): {e:#}");
+    }
     Ok(stats)
+}
+
+/// APPENDs sent messages to a folder of the first IMAP mailbox, so the team sees the
+/// conversation in their mail client.
+async fn copy_to_sent(
+    store: &std::sync::Mutex<store::Store>,
+    cfg: &Config,
+    folder: &str,
+    copies: &[(i64, Vec<u8>)],
+) -> Result<()> {
+    let mb = cfg
+        .mailboxes
+        .iter()
+        .find(|m| m.kind == crate::config::MailboxKind::Imap)
+        .context("outbox.sent_folder needs an IMAP mailbox")?;
+    let password = mb
+        .imap_password(cfg)
+        .map_err(|p| anyhow!("{}: {}", p.key, p.what))?;
+    let mut session = crate::source::imap::connect(mb, &password).await?;
+    let _ = session.create(folder).await; // exists already: fine
+    for (id, body) in copies {
+        session
+            .append(folder, Some("(\\Seen)"), None, body)
+            .await
+            .with_context(|| format!("APPEND to {folder}"))?;
+        let st = store.lock().map_err(|_| anyhow!("store lock poisoned"))?;
+        st.conn
+            .execute(
+                "UPDATE outbox SET copied_at = ?2 WHERE id = ?1",
+                params![id, now()],
+            )
+            .context("recording the Sent copy")?;
+    }
+    let _ = session.logout().await;
+    Ok(())
+}
+
+/// The daily digest: open cases by state, deadlines in the next 24 h, recent breaches.
+pub fn digest_text(conn: &Connection) -> Result<String> {
+    let t = now();
+    let mut out = format!("triaged digest, {}\n\nOpen cases by state:\n", rfc3339(t));
+    let mut stmt = conn
+        .prepare("SELECT state, COUNT(*) FROM cases WHERE state NOT IN ('closed', 'rejected', 'duplicate', 'spam') GROUP BY state ORDER BY state")
+        .context("counting cases")?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+        .context("counting cases")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("counting cases")?;
+    if rows.is_empty() {
+        out.push_str("  (none)\n");
+    }
+    for (s, n) in rows {
+        out.push_str(&format!("  {s:<14} {n}\n"));
+    }
+    out.push_str("\nDeadlines in the next 24 hours:\n");
+    let mut stmt = conn
+        .prepare(
+            "SELECT public_id, CASE WHEN acked_at IS NULL THEN 'ack' ELSE 'follow-up' END, \
+             CASE WHEN acked_at IS NULL THEN ack_due ELSE followup_due END AS due FROM cases \
+             WHERE state NOT IN ('closed', 'rejected', 'duplicate', 'spam', 'imported') \
+             AND ((acked_at IS NULL AND ack_due BETWEEN ?1 AND ?2) OR (acked_at IS NOT NULL AND responded_at IS NULL AND followup_due BETWEEN ?1 AND ?2)) \
+             ORDER BY due",
+        )
+        .context("listing deadlines")?;
+    let rows = stmt
+        .query_map(params![t, t + 86_400], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })
+        .context("listing deadlines")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("listing deadlines")?;
+    if rows.is_empty() {
+        out.push_str("  (none)\n");
+    }
+    for (id, clock, due) in rows {
+        out.push_str(&format!("  {id}  {clock} due {}\n", rfc3339(due)));
+    }
+    out.push_str("\nBreaches in the last 24 hours:\n");
+    let mut stmt = conn
+        .prepare("SELECT c.public_id, e.kind, e.at FROM events e JOIN cases c ON c.id = e.case_id WHERE e.kind LIKE 'breach-%' AND e.at > ?1 ORDER BY e.at")
+        .context("listing breaches")?;
+    let rows = stmt
+        .query_map([t - 86_400], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })
+        .context("listing breaches")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("listing breaches")?;
+    if rows.is_empty() {
+        out.push_str("  (none)\n");
+    }
+    for (id, kind, at) in rows {
+        out.push_str(&format!("  {id}  {kind} recorded {}\n", rfc3339(at)));
+    }
+    Ok(out)
+}
+
+/// Queues today's digest to the team (once per day).
+pub fn enqueue_digest(conn: &Connection, cfg: &Config, keys: &TeamKeys) -> Result<Option<i64>> {
+    let Some(team) = cfg.outbox.team.clone() else {
+        return Ok(None);
+    };
+    let from = cfg
+        .outbox
+        .from
+        .clone()
+        .unwrap_or_else(|| "security@localhost".into());
+    let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let message_id = format!("digest.{day}@{}", domain_of(&from));
+    let body = digest_text(conn)?;
+    let subject = format!("triaged digest {day}");
+    let composed = compose(keys, &from, &team, &subject, &message_id, None, &body, None)?;
+    let n = conn
+        .execute(
+            "INSERT OR IGNORE INTO outbox (case_id, trigger_message, kind, recipient, message_id, subject, body, state, attempts, next_attempt_at, created_at) \
+             VALUES (NULL, NULL, 'digest', ?1, ?2, ?3, ?4, 'queued', 0, ?5, ?5)",
+            params![team, message_id, subject, composed.bytes, now()],
+        )
+        .context("queueing the digest")?;
+    Ok((n > 0).then(|| conn.last_insert_rowid()))
 }
 
 enum Sender {

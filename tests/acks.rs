@@ -426,7 +426,7 @@ fn report_over_smtp_gets_a_verified_ack_in_the_reporters_mailbox_and_smtp_outage
             "[[mailbox]]\nname = \"security\"\nkind = \"maildir\"\npath = \"Maildir\"\n",
             &format!("[[mailbox]]\nname = \"security\"\nkind = \"imap\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"plain\"\nuser = \"security@example.test\"\npassword_file = \"imap-password\"\n", servers.imap_port),
         )
-        .replace("[outbox]\ntransport = \"file\"\ndir = \"outbox\"\n", &format!("[outbox]\ntransport = \"smtp\"\nhost = \"127.0.0.1\"\nport = {dead_port}\ntls = \"plain\"\n"));
+        .replace("[outbox]\ntransport = \"file\"\ndir = \"outbox\"\n", &format!("[outbox]\ntransport = \"smtp\"\nhost = \"127.0.0.1\"\nport = {dead_port}\ntls = \"plain\"\nsent_folder = \"Sent\"\n"));
     std::fs::write(&env.config, &cfg).unwrap();
     servers.send(
         "reporter@example.test",
@@ -476,6 +476,8 @@ fn report_over_smtp_gets_a_verified_ack_in_the_reporters_mailbox_and_smtp_outage
         String::from_utf8_lossy(&inbox[0]).contains("Return-Path: <>"),
         "null envelope sender (RFC 3834)"
     );
+    // A copy of the ack is in the team's Sent folder.
+    assert_eq!(servers.imap("security@example.test").count("Sent"), 1);
 }
 
 #[test]
@@ -522,4 +524,31 @@ fn sla_sweep_escalates_an_unacknowledged_case_and_records_the_breach() {
     assert!(show["case"]["responded_at"].is_string());
     let o = env.run(&["case", "note", &id, "called the reporter"]);
     assert!(o.status.success());
+}
+
+#[test]
+fn digest_lists_open_cases_and_is_sent_signed_to_the_team() {
+    let env = team_env("");
+    env.deliver("1", &report_from("Rita <rita@example.net>", "d1@x", &[]));
+    env.json(&["run", "--once", "--json"]);
+    let o = env.run(&["digest", "--queue"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("Open cases by state:"), "{text}");
+    assert!(
+        text.contains("needs-info") || text.contains("triaged"),
+        "{text}"
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["sent"], 1, "{s}");
+    let digest: Vec<_> = outbox_files(&env)
+        .into_iter()
+        .filter(|m| String::from_utf8_lossy(m).contains("triaged digest"))
+        .collect();
+    assert_eq!(digest.len(), 1);
+    assert!(gpg_verify(&digest[0]).contains("GOODSIG"));
+    // Once per day.
+    env.run(&["digest", "--queue"]);
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["sent"], 0, "{s}");
 }

@@ -14,7 +14,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 /// Numbered migrations, applied in order. Append only.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/0001_init.sql")),
+    (2, include_str!("migrations/0002_outbox_without_case.sql")),
+];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
 
@@ -598,5 +601,40 @@ mod tests {
     fn migrates_fresh_db() {
         let s = Store::open_in_memory().unwrap();
         assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn migrates_a_version_1_db_with_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0].1).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute_batch(
+                "INSERT INTO cases (public_id, year, seq, state, mailbox, policy, signature, arrived_at, created_at, updated_at) \
+                 VALUES ('SEC-2026-0001', 2026, 1, 'new', 'm', 'default', 'unsigned', 1, 1, 1); \
+                 INSERT INTO outbox (case_id, kind, recipient, message_id, subject, body, state, next_attempt_at, created_at) \
+                 VALUES (1, 'ack', 'r@example.net', 'm1@x', 's', x'00', 'sent', 0, 1);",
+            )
+            .unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
+        let (n, mid): (i64, String) = s
+            .conn
+            .query_row("SELECT COUNT(*), MAX(message_id) FROM outbox", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((n, mid.as_str()), (1, "m1@x"));
+        // A digest row without a case is now possible.
+        s.conn
+            .execute(
+                "INSERT INTO outbox (case_id, kind, recipient, message_id, subject, body, state, next_attempt_at, created_at) \
+                 VALUES (NULL, 'digest', 't@example.net', 'd1@x', 's', x'00', 'queued', 0, 1)",
+                [],
+            )
+            .unwrap();
     }
 }
