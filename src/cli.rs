@@ -188,6 +188,14 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Run { once, json } => {
             let cfg = load(cli)?;
             let keys = cfg.validate()?;
+            let perms = cfg.permission_problems();
+            if !perms.is_empty() {
+                return Err(ConfigError {
+                    file: cfg.file.clone(),
+                    problems: perms,
+                }
+                .into());
+            }
             let store = open_store(&cfg)?;
             if *once {
                 let s = daemon::run_once(store, &cfg, &keys)?;

@@ -229,8 +229,12 @@ pub struct KeysConfig {
     pub passphrase_file: Option<PathBuf>,
     /// The name of an environment variable holding the passphrase.
     pub passphrase_env: Option<String>,
-    /// Public keys of known reporters, used to verify signatures and (later) to encrypt acks.
+    /// Public keys of known reporters, used to verify signatures and to encrypt acks.
     pub reporter_keyring: Option<PathBuf>,
+    /// Start even when the secret key or passphrase file is readable by other users.
+    /// Only for published TEST keys (the demo); never in production.
+    #[serde(default)]
+    pub allow_readable_by_others: bool,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -1021,6 +1025,48 @@ impl Config {
                 problems,
             })
         }
+    }
+}
+
+impl Config {
+    /// `run` refuses to start when the secret key, its passphrase or the database can be
+    /// read by other users: each such file is a problem with the chmod that fixes it.
+    pub fn permission_problems(&self) -> Vec<Problem> {
+        use std::os::unix::fs::PermissionsExt;
+        let mut out = Vec::new();
+        let mut files: Vec<(&str, PathBuf)> = Vec::new();
+        if !self.keys.allow_readable_by_others {
+            files.extend(
+                self.keys
+                    .secret
+                    .paths()
+                    .iter()
+                    .map(|p| ("keys.secret", self.resolve(p))),
+            );
+            if let Some(p) = &self.keys.passphrase_file {
+                files.push(("keys.passphrase_file", self.resolve(p)));
+            }
+        }
+        files.push(("store.path", self.store_path()));
+        for (key, path) in files {
+            if let Ok(md) = std::fs::metadata(&path) {
+                let mode = md.permissions().mode() & 0o777;
+                if mode & 0o007 != 0 {
+                    out.push(Problem {
+                        key: key.into(),
+                        what: format!(
+                            "{} is readable by other users (mode {mode:04o})",
+                            path.display()
+                        ),
+                        fix: format!(
+                            "chmod 600 {} (and chown it to the service user)",
+                            path.display()
+                        ),
+                    });
+                }
+            }
+        }
+        out
     }
 }
 

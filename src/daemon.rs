@@ -236,9 +236,33 @@ pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
             .min()
             .unwrap_or(5)
             .max(1) as u64;
+        // The watchdog: pinged only while the store answers, so a wedged daemon is restarted.
+        if let Some(every) = crate::notify::watchdog_interval() {
+            let (store, mut rx) = (store.clone(), rx.clone());
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let healthy = store
+                        .lock()
+                        .ok()
+                        .is_some_and(|st| st.conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).is_ok());
+                    if healthy {
+                        crate::notify::notify("WATCHDOG=1");
+                    } else {
+                        tracing::error!("health check failed: not pinging the watchdog");
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(every) => {}
+                        _ = rx.changed() => return,
+                    }
+                }
+            }));
+        }
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .context("installing the SIGTERM handler")?;
+        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            .context("installing the SIGHUP handler")?;
         tracing::info!(mailboxes = cfg.mailboxes.len(), "watching");
+        crate::notify::notify(&format!("READY=1\nSTATUS=watching {} mailbox(es)", cfg.mailboxes.len()));
         loop {
             if has_maildir {
                 let res = match store.lock() {
@@ -260,9 +284,13 @@ pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
                 _ = tokio::time::sleep(std::time::Duration::from_secs(interval)) => {}
                 _ = tokio::signal::ctrl_c() => break,
                 _ = term.recv() => break,
+                _ = hup.recv() => {
+                    tracing::warn!("SIGHUP: the configuration is read only at start; restart the service to apply changes (systemctl restart triaged)");
+                }
             }
         }
         tracing::info!("shutting down");
+        crate::notify::notify("STOPPING=1");
         let _ = tx.send(true);
         for t in tasks {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(10), t).await;

@@ -17,6 +17,7 @@ pub mod crypto;
 pub mod daemon;
 pub mod intake;
 pub mod mime;
+pub mod notify;
 pub mod outbox;
 pub mod policy;
 pub mod source;

@@ -206,13 +206,24 @@ impl Env {
     pub fn new(secrets: &[(&str, &[u8])], pass: Option<&str>, extra: &str) -> Env {
         let dir = tempfile::tempdir().unwrap();
         let mut files = Vec::new();
+        use std::os::unix::fs::PermissionsExt;
         for (name, bytes) in secrets {
             std::fs::write(dir.path().join(name), bytes).unwrap();
+            std::fs::set_permissions(
+                dir.path().join(name),
+                std::fs::Permissions::from_mode(0o600),
+            )
+            .unwrap();
             files.push(format!("\"{name}\""));
         }
         let pass_line = match pass {
             Some(p) => {
                 std::fs::write(dir.path().join("passphrase"), format!("{p}\n")).unwrap();
+                std::fs::set_permissions(
+                    dir.path().join("passphrase"),
+                    std::fs::Permissions::from_mode(0o600),
+                )
+                .unwrap();
                 "passphrase_file = \"passphrase\"\n"
             }
             None => "",
