@@ -60,6 +60,14 @@ pub enum Command {
         #[arg(long)]
         queue: bool,
     },
+    /// Check everything a running service needs: config, store, keys (expiry), permissions,
+    /// IMAP logins, the SMTP relay. One line per check with the fix; exit 1 if any fails.
+    Doctor {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Generate shell completions (bash, zsh, fish, ...) on standard output.
+    Completions { shell: clap_complete::Shell },
     /// Open cases by next deadline (acknowledgment, then detailed response), with time left.
     Sla {
         #[arg(long)]
@@ -215,6 +223,42 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         }
         Command::Case(cmd) => case_cmd(cli, cmd),
         Command::Sla { json } => sla_cmd(cli, *json),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                *shell,
+                &mut Cli::command(),
+                "triaged",
+                &mut std::io::stdout(),
+            );
+            Ok(0)
+        }
+        Command::Doctor { json } => {
+            let cfg = load(cli)?;
+            let checks = crate::doctor::run(&cfg);
+            if *json {
+                print_json(&checks)?;
+            } else {
+                for c in &checks {
+                    println!(
+                        "{:<5} {:<16} {}",
+                        c.status.to_uppercase(),
+                        c.check,
+                        c.detail
+                    );
+                    if let Some(f) = &c.fix
+                        && c.status != "ok"
+                    {
+                        println!("      {:<16} fix: {f}", "");
+                    }
+                }
+            }
+            Ok(if checks.iter().any(|c| c.status == "fail") {
+                1
+            } else {
+                0
+            })
+        }
         Command::Digest { queue } => {
             let cfg = load(cli)?;
             let store = open_store(&cfg)?;

@@ -15,6 +15,7 @@ pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod daemon;
+pub mod doctor;
 pub mod intake;
 pub mod mime;
 pub mod notify;

@@ -826,6 +826,31 @@ pub fn enqueue_digest(conn: &Connection, cfg: &Config, keys: &TeamKeys) -> Resul
     Ok((n > 0).then(|| conn.last_insert_rowid()))
 }
 
+/// Connects to the SMTP relay (EHLO, TLS, AUTH) without sending anything: `doctor`.
+pub async fn test_smtp(cfg: &Config) -> Result<String> {
+    match Sender::new(cfg)? {
+        Sender::Smtp(t, server) => {
+            let ok = t
+                .test_connection()
+                .await
+                .with_context(|| format!("SMTP to {server}"))?;
+            if ok {
+                Ok(format!(
+                    "{server} accepts connections (EHLO{} ok)",
+                    if cfg.outbox.user.is_some() {
+                        ", AUTH"
+                    } else {
+                        ""
+                    }
+                ))
+            } else {
+                Err(anyhow!("{server} did not accept the connection"))
+            }
+        }
+        Sender::File(d) => Ok(format!("file transport into {}", d.display())),
+    }
+}
+
 enum Sender {
     File(std::path::PathBuf),
     Smtp(lettre::AsyncSmtpTransport<lettre::Tokio1Executor>, String),

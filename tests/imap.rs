@@ -370,3 +370,100 @@ fn plain_imap_to_a_remote_host_is_refused_by_check_config() {
         stderr(&o)
     );
 }
+
+#[test]
+fn doctor_diagnoses_a_wrong_password_and_an_unreachable_server_in_plain_words() {
+    let mut servers = MailServers::start();
+    let env = imap_env(&servers, "security@example.test", "", "");
+    let o = env.run(&["doctor"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("OK    imap security"), "{out}");
+    assert!(out.contains("IDLE supported"), "{out}");
+    let line = |out: &str, status: &str, check: &str, detail: &str| {
+        out.lines()
+            .any(|l| l.starts_with(status) && l.contains(check) && l.contains(detail))
+    };
+    assert!(
+        line(
+            &out,
+            "OK",
+            "team key",
+            "A2C3BC3FD507C7230A253F0DFA045DF9247F8F27"
+        ),
+        "{out}"
+    );
+    std::fs::write(env.dir.path().join("imap-password"), "wrong").unwrap();
+    let o = env.run(&["doctor", "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let imap = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "imap security")
+        .unwrap();
+    assert_eq!(imap["status"], "fail");
+    assert!(
+        imap["detail"]
+            .as_str()
+            .unwrap()
+            .contains("login as security@example.test"),
+        "{imap}"
+    );
+    assert!(imap["fix"].as_str().unwrap().contains("password"), "{imap}");
+    servers.stop_dovecot();
+    let o = env.run(&["doctor"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        line(&out, "FAIL", "imap security", "cannot connect to 127.0.0.1"),
+        "{out}"
+    );
+    assert!(out.contains("fix: check host, port and tls"), "{out}");
+}
+
+#[test]
+fn doctor_reports_an_expired_team_key() {
+    let gpg = Gpg::new();
+    gpg.run(
+        &[
+            "--faked-system-time",
+            "20200101T000000",
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "Old Team <security@example.test>",
+            "ed25519",
+            "sign",
+            "1d",
+        ],
+        None,
+    );
+    let fpr = gpg.fingerprint("security@example.test");
+    gpg.run(
+        &[
+            "--faked-system-time",
+            "20200101T000000",
+            "--passphrase",
+            "",
+            "--quick-add-key",
+            &fpr,
+            "cv25519",
+            "encr",
+            "1d",
+        ],
+        None,
+    );
+    let env = Env::new(&[("team.asc", &gpg.export_secret(&fpr, ""))], None, "");
+    let o = env.run(&["doctor"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("FAIL") && l.contains("team key") && l.contains(&fpr)),
+        "{out}"
+    );
+    assert!(out.contains("expired on 2020-01-02"), "{out}");
+    assert!(out.contains("gpg --quick-set-expire"), "{out}");
+}

@@ -1,0 +1,231 @@
+//! `triaged doctor`: one line per check, in plain words, with the fix.
+//!
+//! Checks the configuration, the store, the team keys (fingerprint, expiry, a
+//! warning 30 days ahead), file permissions, every IMAP mailbox (login, IDLE,
+//! folder) and the SMTP relay (connection, EHLO, authentication).
+
+use serde::Serialize;
+
+use crate::config::{Config, MailboxKind, Transport};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// ok | warn | fail
+    pub status: String,
+    pub check: String,
+    pub detail: String,
+    pub fix: Option<String>,
+}
+
+fn check(status: &str, name: &str, detail: impl Into<String>, fix: Option<&str>) -> Check {
+    Check {
+        status: status.into(),
+        check: name.into(),
+        detail: detail.into(),
+        fix: fix.map(str::to_string),
+    }
+}
+
+/// Runs every check; never stops at the first failure.
+pub fn run(cfg: &Config) -> Vec<Check> {
+    let mut out = Vec::new();
+    match cfg.validate() {
+        Ok(_) => out.push(check(
+            "ok",
+            "config",
+            format!("{} is valid", cfg.file.display()),
+            None,
+        )),
+        Err(e) => {
+            for p in e.problems {
+                out.push(check(
+                    "fail",
+                    "config",
+                    format!("{}: {}", p.key, p.what),
+                    Some(&p.fix),
+                ));
+            }
+        }
+    }
+    for p in cfg.permission_problems() {
+        out.push(check(
+            "fail",
+            "permissions",
+            format!("{}: {}", p.key, p.what),
+            Some(&p.fix),
+        ));
+    }
+    match crate::store::Store::open(&cfg.store_path()) {
+        Ok(s) => {
+            let n: i64 = s
+                .conn
+                .query_row("SELECT COUNT(*) FROM cases", [], |r| r.get(0))
+                .unwrap_or(0);
+            out.push(check(
+                "ok",
+                "store",
+                format!(
+                    "{} (schema {}, {n} cases)",
+                    cfg.store_path().display(),
+                    s.schema_version().unwrap_or(0)
+                ),
+                None,
+            ));
+        }
+        Err(e) => out.push(check(
+            "fail",
+            "store",
+            format!("{e:#}"),
+            Some("check store.path and its directory's permissions"),
+        )),
+    }
+    match cfg.team_keys() {
+        Ok(keys) => {
+            let now = crate::store::now();
+            for k in keys.info() {
+                let uid = k.user_ids.first().cloned().unwrap_or_default();
+                match k.expires {
+                    Some(t) if t <= now => out.push(check(
+                        "fail",
+                        "team key",
+                        format!(
+                            "{} ({uid}) expired on {}",
+                            k.fingerprint,
+                            crate::store::rfc3339(t)
+                        ),
+                        Some(&format!(
+                            "extend it: gpg --quick-set-expire {} 1y, then export it again",
+                            k.fingerprint
+                        )),
+                    )),
+                    Some(t) if t - now < 30 * 86_400 => out.push(check(
+                        "warn",
+                        "team key",
+                        format!(
+                            "{} ({uid}) expires on {} (in {} days)",
+                            k.fingerprint,
+                            crate::store::rfc3339(t),
+                            (t - now) / 86_400
+                        ),
+                        Some(&format!(
+                            "extend it soon: gpg --quick-set-expire {} 1y",
+                            k.fingerprint
+                        )),
+                    )),
+                    exp => out.push(check(
+                        "ok",
+                        "team key",
+                        format!(
+                            "{} ({uid}), {} decryption subkey(s), {}",
+                            k.fingerprint,
+                            k.decryption_subkeys,
+                            exp.map(|t| format!("expires {}", crate::store::rfc3339(t)))
+                                .unwrap_or_else(|| "no expiry".into())
+                        ),
+                        None,
+                    )),
+                }
+            }
+            if !keys.can_sign() {
+                out.push(check(
+                    "fail",
+                    "team key",
+                    "no valid signing key: acknowledgments cannot be signed",
+                    Some("add or renew a signing subkey"),
+                ));
+            }
+        }
+        Err(problems) => {
+            for p in problems {
+                out.push(check(
+                    "fail",
+                    "team key",
+                    format!("{}: {}", p.key, p.what),
+                    Some(&p.fix),
+                ));
+            }
+        }
+    }
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            out.push(check("fail", "runtime", e.to_string(), None));
+            return out;
+        }
+    };
+    for mb in cfg.mailboxes.iter().filter(|m| m.kind == MailboxKind::Imap) {
+        let name = format!("imap {}", mb.name);
+        let password = match mb.imap_password(cfg) {
+            Ok(p) => p,
+            Err(p) => {
+                out.push(check("fail", &name, p.what, Some(&p.fix)));
+                continue;
+            }
+        };
+        let res = rt.block_on(async {
+            let mut s = tokio::time::timeout(
+                std::time::Duration::from_secs(20),
+                crate::source::imap::connect(mb, &password),
+            )
+            .await
+            .map_err(|_| anyhow::anyhow!("no answer within 20 s"))??;
+            let idle = s
+                .capabilities()
+                .await
+                .map(|c| c.has_str("IDLE"))
+                .unwrap_or(false);
+            let sel = s.examine(&mb.folder).await;
+            let _ = s.logout().await;
+            anyhow::Ok((idle, sel.map(|m| m.exists)))
+        });
+        match res {
+            Ok((idle, Ok(n))) => out.push(check(
+                "ok",
+                &name,
+                format!(
+                    "logged in as {} on {}, folder {:?} has {n} message(s), {}",
+                    mb.user.as_deref().unwrap_or("?"),
+                    mb.host.as_deref().unwrap_or("?"),
+                    mb.folder,
+                    if idle {
+                        "IDLE supported"
+                    } else {
+                        "no IDLE: polling every poll_interval"
+                    }
+                ),
+                None,
+            )),
+            Ok((_, Err(e))) => out.push(check(
+                "fail",
+                &name,
+                format!("the folder {:?} cannot be opened: {e}", mb.folder),
+                Some("create it, or set the mailbox's folder to an existing one"),
+            )),
+            Err(e) => {
+                let msg = format!("{e:#}");
+                let fix = if msg.contains("login") {
+                    "check the mailbox's user and password (password_file / password_env)"
+                } else {
+                    "check host, port and tls for the mailbox, and that the server is up and reachable"
+                };
+                out.push(check("fail", &name, msg, Some(fix)));
+            }
+        }
+    }
+    if cfg.outbox.transport == Transport::Smtp {
+        let res = rt.block_on(crate::outbox::test_smtp(cfg));
+        match res {
+            Ok(d) => out.push(check("ok", "smtp", d, None)),
+            Err(e) => out.push(check(
+                "fail",
+                "smtp",
+                format!("{e:#}"),
+                Some("check outbox.host, port, tls and the credentials, and that the relay is reachable"),
+            )),
+        }
+    }
+    out
+}
