@@ -66,6 +66,26 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Counts by state and severity, median time to first response and to triage, SLA breaches.
+    Stats {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Team keys and the reporter keys seen.
+    #[command(subcommand)]
+    Keys(KeysCmd),
+    /// Print an RFC 9116 security.txt for this deployment (Contact, Expires, Encryption, Policy).
+    SecurityTxt {
+        /// Where the team's public key is published (https URL).
+        #[arg(long)]
+        encryption: String,
+        /// The policy URL (default: the first policy's `source` when it is a URL).
+        #[arg(long)]
+        policy: Option<String>,
+        /// Expires this many days from now (RFC 9116 recommends less than a year).
+        #[arg(long, default_value_t = 180)]
+        expires_days: i64,
+    },
     /// Generate shell completions (bash, zsh, fish, ...) on standard output.
     Completions { shell: clap_complete::Shell },
     /// Open cases by next deadline (acknowledgment, then detailed response), with time left.
@@ -87,15 +107,59 @@ pub enum Command {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum KeysCmd {
+    /// Team key fingerprints (and expiry) and every reporter key seen with a case.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the team's public key(s), armored, for publishing.
+    Export,
+    /// Add a reporter's public key to keys.reporter_keyring.
+    Import { file: PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum CaseCmd {
     /// List cases (a table, or `--json`).
     List {
         /// Only cases in this state (new, needs-info, undecryptable, ...).
         #[arg(long)]
         state: Option<String>,
+        /// Only cases of this severity (critical, high, medium, low, none).
+        #[arg(long)]
+        severity: Option<String>,
+        /// Only cases under this policy.
+        #[arg(long)]
+        policy: Option<String>,
+        /// Only cases past their acknowledgment or follow-up deadline.
+        #[arg(long)]
+        overdue: bool,
+        /// Only cases that arrived on or after this date (YYYY-MM-DD).
+        #[arg(long)]
+        since: Option<String>,
+        /// Order: arrived (default), deadline, severity.
+        #[arg(long, default_value = "arrived")]
+        sort: String,
         #[arg(long)]
         json: bool,
     },
+    /// Give a case to a person.
+    Assign {
+        id: String,
+        to: String,
+        #[arg(long = "as")]
+        actor: Option<String>,
+    },
+    /// Mark a case as a duplicate of another (never automatic).
+    Merge {
+        id: String,
+        into: String,
+        #[arg(long = "as")]
+        actor: Option<String>,
+    },
+    /// The case's thread as an mbox (decrypted text, plus the mail we sent), for a tracker.
+    Export { id: String },
     /// Show one case: messages, signature status, attachments, keys, events.
     Show {
         id: String,
@@ -223,6 +287,13 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         }
         Command::Case(cmd) => case_cmd(cli, cmd),
         Command::Sla { json } => sla_cmd(cli, *json),
+        Command::Stats { json } => stats_cmd(cli, *json),
+        Command::Keys(k) => keys_cmd(cli, k),
+        Command::SecurityTxt {
+            encryption,
+            policy,
+            expires_days,
+        } => security_txt_cmd(cli, encryption, policy.as_deref(), *expires_days),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(
@@ -582,11 +653,70 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
     let cfg = load(cli)?;
     let mut store = open_store(&cfg)?;
     match cmd {
-        CaseCmd::List { state, json } => {
+        CaseCmd::List {
+            state,
+            severity,
+            policy,
+            overdue,
+            since,
+            sort,
+            json,
+        } => {
             if let Some(s) = state {
                 s.parse::<crate::case::State>()?;
             }
-            let cases = store::list_cases(&store.conn, state.as_deref())?;
+            let since_ts = match since {
+                Some(d) => Some(
+                    chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                        .with_context(|| format!("--since {d:?}: use YYYY-MM-DD"))?
+                        .and_hms_opt(0, 0, 0)
+                        .map(|t| t.and_utc().timestamp())
+                        .unwrap_or(0),
+                ),
+                None => None,
+            };
+            let now = store::now();
+            let next_due = |c: &store::CaseRow| match (
+                c.acked_at,
+                c.ack_due,
+                c.responded_at,
+                c.followup_due,
+            ) {
+                (None, Some(d), _, _) => Some(d),
+                (_, _, None, Some(d)) => Some(d),
+                _ => None,
+            };
+            let mut cases: Vec<store::CaseRow> = store::list_cases(&store.conn, state.as_deref())?
+                .into_iter()
+                .filter(|c| {
+                    severity
+                        .as_deref()
+                        .is_none_or(|s| c.severity.as_deref() == Some(s))
+                })
+                .filter(|c| policy.as_deref().is_none_or(|p| c.policy == p))
+                .filter(|c| since_ts.is_none_or(|t| c.arrived_at >= t))
+                .filter(|c| {
+                    !*overdue
+                        || (!c
+                            .state
+                            .parse::<crate::case::State>()
+                            .is_ok_and(|s| s.is_closed())
+                            && next_due(c).is_some_and(|d| d < now))
+                })
+                .collect();
+            match sort.as_str() {
+                "arrived" => {}
+                "deadline" => cases.sort_by_key(|c| next_due(c).unwrap_or(i64::MAX)),
+                "severity" => cases.sort_by_key(|c| {
+                    std::cmp::Reverse(
+                        ["none", "low", "medium", "high", "critical"]
+                            .iter()
+                            .position(|s| Some(*s) == c.severity.as_deref())
+                            .unwrap_or(0),
+                    )
+                }),
+                other => anyhow::bail!("--sort {other:?}: use arrived, deadline or severity"),
+            }
             if *json {
                 print_json(&cases)?;
             } else {
@@ -679,6 +809,80 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
             println!("{id}: {from} -> {to}");
             Ok(0)
         }
+        CaseCmd::Assign { id, to, actor } => {
+            let Some(c) = store::case_by_public_id(&store.conn, id)? else {
+                eprintln!("error: no case {id}\n  hint: list cases with `triaged case list`");
+                return Ok(3);
+            };
+            store
+                .conn
+                .execute(
+                    "UPDATE cases SET assignee = ?2, updated_at = ?3 WHERE id = ?1",
+                    rusqlite::params![c.id, to, store::now()],
+                )
+                .context("assigning the case")?;
+            store::event(
+                &store.conn,
+                Some(c.id),
+                &actor.clone().unwrap_or_else(operator),
+                "assigned",
+                Some(to),
+            )?;
+            println!("{id}: assigned to {to}");
+            Ok(0)
+        }
+        CaseCmd::Merge { id, into, actor } => {
+            let (Some(c), Some(target)) = (
+                store::case_by_public_id(&store.conn, id)?,
+                store::case_by_public_id(&store.conn, into)?,
+            ) else {
+                eprintln!(
+                    "error: no case {id} or {into}\n  hint: list cases with `triaged case list`"
+                );
+                return Ok(3);
+            };
+            if c.id == target.id {
+                eprintln!("error: a case cannot be merged into itself");
+                return Ok(4);
+            }
+            let from: crate::case::State = c.state.parse()?;
+            if !from.can_move_to(crate::case::State::Duplicate) {
+                eprintln!("error: {id} is {from} and cannot become a duplicate");
+                return Ok(4);
+            }
+            let actor = actor.clone().unwrap_or_else(operator);
+            let tx = store.conn.transaction().context("starting the merge")?;
+            tx.execute(
+                "UPDATE cases SET state = 'duplicate', state_reason = ?2, merged_into = ?3, updated_at = ?4 WHERE id = ?1",
+                rusqlite::params![c.id, format!("duplicate of {}", target.id_public), target.id_public, store::now()],
+            )
+            .context("merging")?;
+            store::event(
+                &tx,
+                Some(c.id),
+                &actor,
+                "merged",
+                Some(&format!("{} -> duplicate of {}", from, target.id_public)),
+            )?;
+            store::event(
+                &tx,
+                Some(target.id),
+                &actor,
+                "duplicate-merged",
+                Some(&format!("{} was merged into this case", c.id_public)),
+            )?;
+            tx.commit().context("committing the merge")?;
+            println!("{id}: duplicate of {into}");
+            Ok(0)
+        }
+        CaseCmd::Export { id } => {
+            let Some(c) = store::case_by_public_id(&store.conn, id)? else {
+                eprintln!("error: no case {id}\n  hint: list cases with `triaged case list`");
+                return Ok(3);
+            };
+            print!("{}", export_mbox(&store.conn, &c)?);
+            Ok(0)
+        }
         CaseCmd::Note { id, text, actor } => {
             let Some(c) = store::case_by_public_id(&store.conn, id)? else {
                 eprintln!("error: no case {id}\n  hint: list cases with `triaged case list`");
@@ -712,6 +916,326 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// The thread as an mbox (mboxrd quoting): each message with its decrypted text and
+/// the headers a tracker needs, then the mail triaged sent.
+fn export_mbox(conn: &rusqlite::Connection, c: &store::CaseRow) -> Result<String> {
+    let mut out = String::new();
+    let mut put = |from: &str, at: i64, headers: &str, body: &str| {
+        let date = chrono::DateTime::from_timestamp(at, 0).unwrap_or_default();
+        out.push_str(&format!(
+            "From {} {}\n",
+            if from.is_empty() {
+                "MAILER-DAEMON"
+            } else {
+                from
+            },
+            date.format("%a %b %e %H:%M:%S %Y")
+        ));
+        out.push_str(headers);
+        out.push('\n');
+        for line in body.replace("\r\n", "\n").lines() {
+            let stripped = line.trim_start_matches('>');
+            if stripped.starts_with("From ") {
+                out.push('>');
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
+        out.push('\n');
+    };
+    let mut stmt = conn
+        .prepare("SELECT from_addr, arrived_at, subject, message_id, body_text, status, status_reason FROM messages WHERE case_id = ?1 ORDER BY arrived_at, id")
+        .context("reading the thread")?;
+    #[allow(clippy::type_complexity)]
+    let msgs: Vec<(
+        Option<String>,
+        i64,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        String,
+        Option<String>,
+    )> = stmt
+        .query_map([c.id], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })
+        .context("reading the thread")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("reading the thread")?;
+    for (from, at, subject, mid, body, status, reason) in msgs {
+        let from = from.unwrap_or_default();
+        let headers = format!(
+            "From: {from}\nDate: {}\nSubject: {}\nMessage-ID: <{}>\nX-Triaged-Case: {}\nX-Triaged-Status: {status}\nContent-Type: text/plain; charset=utf-8\n",
+            chrono::DateTime::from_timestamp(at, 0)
+                .unwrap_or_default()
+                .to_rfc2822(),
+            subject.unwrap_or_default().replace(['\r', '\n'], " "),
+            mid.unwrap_or_default(),
+            c.id_public
+        );
+        let body = match (status.as_str(), body) {
+            ("ok", Some(b)) => b,
+            (_, _) => format!("[not readable: {}]", reason.unwrap_or_default()),
+        };
+        put(&from, at, &headers, &body);
+    }
+    let mut stmt = conn
+        .prepare("SELECT recipient, COALESCE(sent_at, created_at), subject, message_id, kind, state FROM outbox WHERE case_id = ?1 ORDER BY id")
+        .context("reading sent mail")?;
+    let sent: Vec<(String, i64, String, String, String, String)> = stmt
+        .query_map([c.id], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .context("reading sent mail")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("reading sent mail")?;
+    for (to, at, subject, mid, kind, state) in sent {
+        let headers = format!(
+            "From: triaged\nTo: {to}\nDate: {}\nSubject: {subject}\nMessage-ID: <{mid}>\nX-Triaged-Case: {}\nContent-Type: text/plain; charset=utf-8\n",
+            chrono::DateTime::from_timestamp(at, 0)
+                .unwrap_or_default()
+                .to_rfc2822(),
+            c.id_public
+        );
+        put(
+            "triaged",
+            at,
+            &headers,
+            &format!("[{kind} to {to}, {state}; the signed original is in the outbox]"),
+        );
+    }
+    Ok(out)
+}
+
+fn median(mut v: Vec<i64>) -> Option<i64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_unstable();
+    Some(v[v.len() / 2])
+}
+
+fn stats_cmd(cli: &Cli, json: bool) -> Result<i32> {
+    let cfg = load(cli)?;
+    let store = open_store(&cfg)?;
+    let cases = store::list_cases(&store.conn, None)?;
+    let mut by_state = std::collections::BTreeMap::new();
+    let mut by_severity = std::collections::BTreeMap::new();
+    for c in &cases {
+        *by_state.entry(c.state.clone()).or_insert(0) += 1;
+        *by_severity
+            .entry(c.severity.clone().unwrap_or_else(|| "unknown".into()))
+            .or_insert(0) += 1;
+    }
+    let first_response = median(
+        cases
+            .iter()
+            .filter_map(|c| c.acked_at.map(|a| a - c.arrived_at))
+            .collect(),
+    );
+    let triage = median(
+        cases
+            .iter()
+            .filter_map(|c| c.responded_at.map(|a| a - c.arrived_at))
+            .collect(),
+    );
+    let breaches: i64 = store
+        .conn
+        .query_row(
+            "SELECT COUNT(*) FROM events WHERE kind LIKE 'breach-%'",
+            [],
+            |r| r.get(0),
+        )
+        .context("counting breaches")?;
+    let acked_in_time = cases
+        .iter()
+        .filter(|c| matches!((c.acked_at, c.ack_due), (Some(a), Some(d)) if a <= d))
+        .count();
+    let with_ack_clock = cases
+        .iter()
+        .filter(|c| c.ack_due.is_some() && c.state != "imported")
+        .count();
+    let v = serde_json::json!({
+        "cases": cases.len(),
+        "by_state": by_state,
+        "by_severity": by_severity,
+        "median_seconds_to_first_response": first_response,
+        "median_seconds_to_triage": triage,
+        "sla_breaches": breaches,
+        "acknowledged_within_window": acked_in_time,
+        "response_efficiency": if with_ack_clock == 0 { serde_json::Value::Null } else { serde_json::json!(acked_in_time as f64 / with_ack_clock as f64) },
+    });
+    if json {
+        print_json(&v)?;
+    } else {
+        println!("cases: {}", cases.len());
+        println!(
+            "by state:    {}",
+            by_state
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        println!(
+            "by severity: {}",
+            by_severity
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let h = |s: Option<i64>| {
+            s.map(|s| format!("{}h{:02}m", s / 3600, (s % 3600) / 60))
+                .unwrap_or_else(|| "-".into())
+        };
+        println!("median time to first response: {}", h(first_response));
+        println!("median time to triage:         {}", h(triage));
+        println!(
+            "acknowledged within the window: {acked_in_time} of {with_ack_clock}; SLA breaches: {breaches}"
+        );
+    }
+    Ok(0)
+}
+
+fn keys_cmd(cli: &Cli, cmd: &KeysCmd) -> Result<i32> {
+    let cfg = load(cli)?;
+    match cmd {
+        KeysCmd::List { json } => {
+            let keys = cfg.validate()?;
+            let store = open_store(&cfg)?;
+            let mut stmt = store
+                .conn
+                .prepare("SELECT k.fingerprint, k.user_ids, k.source, COUNT(DISTINCT k.case_id) FROM reporter_keys k GROUP BY k.fingerprint ORDER BY k.fingerprint")
+                .context("listing reporter keys")?;
+            let reporters: Vec<serde_json::Value> = stmt
+                .query_map([], |r| {
+                    let u: String = r.get(1)?;
+                    Ok(serde_json::json!({
+                        "fingerprint": r.get::<_, String>(0)?,
+                        "user_ids": serde_json::from_str::<serde_json::Value>(&u).unwrap_or_default(),
+                        "source": r.get::<_, String>(2)?,
+                        "cases": r.get::<_, i64>(3)?,
+                    }))
+                })
+                .context("listing reporter keys")?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .context("listing reporter keys")?;
+            let v = serde_json::json!({"team": keys.info(), "reporters": reporters});
+            if *json {
+                print_json(&v)?;
+            } else {
+                for k in keys.info() {
+                    println!("team      {}  {}", k.fingerprint, k.user_ids.join(", "));
+                }
+                for r in &reporters {
+                    println!(
+                        "reporter  {}  {} ({}, {} case(s))",
+                        r["fingerprint"].as_str().unwrap_or(""),
+                        r["user_ids"][0].as_str().unwrap_or(""),
+                        r["source"].as_str().unwrap_or(""),
+                        r["cases"]
+                    );
+                }
+            }
+            Ok(0)
+        }
+        KeysCmd::Export => {
+            let keys = cfg.validate()?;
+            use sequoia_openpgp::serialize::SerializeInto;
+            for c in keys.team_certs() {
+                let a = c.armored().to_vec().context("armoring the team key")?;
+                print!("{}", String::from_utf8_lossy(&a));
+            }
+            Ok(0)
+        }
+        KeysCmd::Import { file } => {
+            let Some(ring) = &cfg.keys.reporter_keyring else {
+                eprintln!(
+                    "error: {}: keys.reporter_keyring is not set\n  fix: set keys.reporter_keyring = \"/etc/triaged/reporters.asc\" and run this again",
+                    cfg.file.display()
+                );
+                return Ok(2);
+            };
+            let bytes =
+                std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let found = crate::crypto::read_certs(&bytes, "import");
+            if found.is_empty() {
+                eprintln!(
+                    "error: {} holds no OpenPGP public key\n  hint: export one with `gpg --export --armor EMAIL`",
+                    file.display()
+                );
+                return Ok(1);
+            }
+            let path = cfg.resolve(ring);
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .with_context(|| format!("cannot open {}", path.display()))?;
+            use std::io::Write;
+            for k in &found {
+                f.write_all(k.armored.as_bytes())
+                    .context("writing the keyring")?;
+                println!(
+                    "imported {} {}",
+                    k.fingerprint,
+                    k.user_ids.first().cloned().unwrap_or_default()
+                );
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn security_txt_cmd(cli: &Cli, encryption: &str, policy: Option<&str>, days: i64) -> Result<i32> {
+    let cfg = load(cli)?;
+    let contact = cfg
+        .outbox
+        .from
+        .clone()
+        .context("outbox.from is not set: it is the Contact address")?;
+    let expires = chrono::Utc::now() + chrono::Duration::days(days);
+    println!("Contact: mailto:{contact}");
+    println!(
+        "Expires: {}",
+        expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    println!("Encryption: {encryption}");
+    let pol = policy.map(str::to_string).or_else(|| {
+        cfg.policy
+            .values()
+            .find_map(|p| p.source.clone())
+            .filter(|s| s.starts_with("https://"))
+    });
+    if let Some(p) = pol {
+        println!("Policy: {p}");
+    }
+    println!("Preferred-Languages: en");
+    if let Ok(keys) = cfg.team_keys() {
+        eprintln!(
+            "note: publish the team key {} at {encryption}",
+            keys.fingerprints().join(", ")
+        );
+    }
+    Ok(0)
 }
 
 fn sla_cmd(cli: &Cli, json: bool) -> Result<i32> {

@@ -17,6 +17,7 @@ use serde::Serialize;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_init.sql")),
     (2, include_str!("migrations/0002_outbox_without_case.sql")),
+    (3, include_str!("migrations/0003_assignee_merge.sql")),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
@@ -154,12 +155,14 @@ pub struct CaseRow {
     pub responded_at: Option<i64>,
     pub messages: i64,
     pub encryption: Option<String>,
+    pub assignee: Option<String>,
+    pub merged_into: Option<String>,
 }
 
 const CASE_COLS: &str = "c.id, c.public_id, c.state, c.state_reason, c.reporter, c.reporter_name, c.subject, \
      c.mailbox, c.policy, c.signature, c.severity, c.arrived_at, c.created_at, c.updated_at, c.ack_due, \
      c.followup_due, c.acked_at, c.responded_at, (SELECT COUNT(*) FROM messages m WHERE m.case_id = c.id), \
-     (SELECT encryption FROM messages m WHERE m.case_id = c.id ORDER BY m.id LIMIT 1)";
+     (SELECT encryption FROM messages m WHERE m.case_id = c.id ORDER BY m.id LIMIT 1), c.assignee, c.merged_into";
 
 fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
     Ok(CaseRow {
@@ -183,6 +186,8 @@ fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
         responded_at: r.get(17)?,
         messages: r.get(18)?,
         encryption: r.get(19)?,
+        assignee: r.get(20)?,
+        merged_into: r.get(21)?,
     })
 }
 
