@@ -3,12 +3,13 @@
 #   build: nettle-dev libclang-dev pkg-config (sequoia-openpgp's nettle backend, bindgen)
 #   test:  gnupg (interop fixtures are made and checked with gpg),
 #          dovecot-imapd dovecot-lmtpd opensmtpd (the real mail servers the tests start
-#          on loopback), util-linux (unshare) and procps (pgrep) for the harness
+#          on loopback), util-linux (unshare) and procps (pgrep) for the harness,
+#          openssl (a private CA for the TLS tests), python3 (its email parser checks acks)
 # Usage: scripts/prereqs.sh build|test
 set -euo pipefail
 need=(nettle-dev libclang-dev pkg-config)
 if [[ "${1:-build}" == test ]]; then
-  need+=(gnupg dovecot-imapd dovecot-lmtpd opensmtpd util-linux procps)
+  need+=(gnupg dovecot-imapd dovecot-lmtpd opensmtpd util-linux procps openssl python3)
 fi
 missing=()
 for p in "${need[@]}"; do

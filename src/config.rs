@@ -267,6 +267,9 @@ pub struct MailboxConfig {
     /// (refused unless the host is a loopback address).
     #[serde(default)]
     pub tls: TlsMode,
+    /// IMAP: extra trusted certificates (PEM) for a server with an internal CA or a
+    /// self-signed certificate; the Web PKI roots stay trusted.
+    pub tls_ca_file: Option<PathBuf>,
     /// IMAP: the login name.
     pub user: Option<String>,
     /// IMAP: a file holding only the password (under systemd: LoadCredential=).
@@ -668,6 +671,14 @@ impl Config {
             .map(Path::to_path_buf)
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or_else(|| PathBuf::from("."));
+        let resolved: Vec<Option<PathBuf>> = cfg
+            .mailboxes
+            .iter()
+            .map(|m| m.tls_ca_file.as_ref().map(|p| cfg.resolve(p)))
+            .collect();
+        for (m, r) in cfg.mailboxes.iter_mut().zip(resolved) {
+            m.tls_ca_file = r;
+        }
         Ok(cfg)
     }
 

@@ -467,3 +467,59 @@ fn doctor_reports_an_expired_team_key() {
     assert!(out.contains("expired on 2020-01-02"), "{out}");
     assert!(out.contains("gpg --quick-set-expire"), "{out}");
 }
+
+#[test]
+fn implicit_tls_and_starttls_with_a_private_ca_and_refusal_without_it() {
+    let mut servers = MailServers::start();
+    let cert = servers.enable_tls();
+    servers
+        .imap("security@example.test")
+        .append("INBOX", &report(1), None);
+    servers
+        .imap("security@example.test")
+        .append("INBOX", &report(2), None);
+    // Implicit TLS, the server's certificate trusted through tls_ca_file.
+    let env = imap_env(
+        &servers,
+        "security@example.test",
+        &format!("tls_ca_file = \"{}\"", cert.display()),
+        "",
+    );
+    let cfg = std::fs::read_to_string(&env.config)
+        .unwrap()
+        .replace("tls = \"plain\"", "tls = \"implicit\"")
+        .replace(
+            &format!("port = {}", servers.imap_port),
+            &format!("port = {}", servers.imaps_port),
+        );
+    std::fs::write(&env.config, &cfg).unwrap();
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["created"], 2, "{s}");
+    // STARTTLS on the plain port.
+    let starttls = cfg
+        .replace("tls = \"implicit\"", "tls = \"starttls\"")
+        .replace(
+            &format!("port = {}", servers.imaps_port),
+            &format!("port = {}", servers.imap_port),
+        );
+    std::fs::write(&env.config, &starttls).unwrap();
+    servers
+        .imap("security@example.test")
+        .append("INBOX", &report(3), None);
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["created"], 1, "{s}");
+    // Without the CA the self-signed certificate is refused: no password is sent.
+    let untrusted: String = starttls
+        .lines()
+        .filter(|l| !l.starts_with("tls_ca_file"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&env.config, untrusted).unwrap();
+    let o = env.run(&["run", "--once"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("TLS handshake with 127.0.0.1 failed"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -83,10 +83,18 @@ impl AsyncWrite for Conn {
 
 pub type Session = async_imap::Session<Conn>;
 
-/// A TLS client configuration trusting the Web PKI roots.
-pub fn tls_config() -> Arc<tokio_rustls::rustls::ClientConfig> {
+/// A TLS client configuration trusting the Web PKI roots, plus the certificates in
+/// `extra_ca` (PEM) for servers with an internal CA or a self-signed certificate.
+pub fn tls_config(extra_ca: Option<&[u8]>) -> Arc<tokio_rustls::rustls::ClientConfig> {
     use tokio_rustls::rustls;
-    let roots = rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    let mut roots =
+        rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(pem) = extra_ca {
+        for cert in tokio_rustls::rustls::pki_types::CertificateDer::pem_slice_iter(pem).flatten() {
+            let _ = roots.add(cert);
+        }
+    }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let cfg = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -99,10 +107,10 @@ pub fn tls_config() -> Arc<tokio_rustls::rustls::ClientConfig> {
     Arc::new(cfg)
 }
 
-async fn tls_wrap(tcp: TcpStream, host: &str) -> Result<Conn> {
+async fn tls_wrap(tcp: TcpStream, host: &str, extra_ca: Option<&[u8]>) -> Result<Conn> {
     let name = tokio_rustls::rustls::pki_types::ServerName::try_from(host.to_string())
         .map_err(|_| anyhow!("{host:?} is not a valid TLS server name"))?;
-    let tls = tokio_rustls::TlsConnector::from(tls_config())
+    let tls = tokio_rustls::TlsConnector::from(tls_config(extra_ca))
         .connect(name, tcp)
         .await
         .with_context(|| format!("TLS handshake with {host} failed"))?;
@@ -125,9 +133,16 @@ pub async fn connect(mb: &MailboxConfig, password: &str) -> Result<Session> {
         .map_err(|_| anyhow!("connecting to {host}:{port} timed out"))?
         .with_context(|| format!("cannot connect to {host}:{port}"))?;
     let _ = tcp.set_nodelay(true);
+    let ca = match &mb.tls_ca_file {
+        Some(p) => Some(
+            std::fs::read(p).with_context(|| format!("cannot read tls_ca_file {}", p.display()))?,
+        ),
+        None => None,
+    };
+    let ca = ca.as_deref();
     let client = match mb.tls {
         TlsMode::Implicit => {
-            let mut c = async_imap::Client::new(tls_wrap(tcp, host).await?);
+            let mut c = async_imap::Client::new(tls_wrap(tcp, host, ca).await?);
             greeting(&mut c).await?;
             c
         }
@@ -145,7 +160,7 @@ pub async fn connect(mb: &MailboxConfig, password: &str) -> Result<Session> {
             let Conn::Plain(tcp) = c.into_inner() else {
                 bail!("unexpected TLS before STARTTLS");
             };
-            async_imap::Client::new(tls_wrap(tcp, host).await?)
+            async_imap::Client::new(tls_wrap(tcp, host, ca).await?)
         }
     };
     client.login(user, password).await.map_err(|(e, _)| {
@@ -335,7 +350,22 @@ pub async fn sync(
             store::set_mailbox_state(&st.conn, &mb.name, "imap", uidvalidity, last)?;
         }
         if total > mb.batch as usize {
-            tracing::info!(mailbox = %mb.name, done = stats.fetched, total, "backlog progress");
+            if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                let w = 30 * stats.fetched / total.max(1);
+                eprint!(
+                    "\r{} [{}{}] {}/{}",
+                    mb.name,
+                    "#".repeat(w),
+                    " ".repeat(30 - w),
+                    stats.fetched,
+                    total
+                );
+                if stats.fetched >= total {
+                    eprintln!();
+                }
+            } else {
+                tracing::info!(mailbox = %mb.name, done = stats.fetched, total, "backlog progress");
+            }
         }
     }
     Ok(stats)

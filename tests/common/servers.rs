@@ -63,6 +63,8 @@ fn term(child: &mut Child) {
 
 pub struct MailServers {
     pub dir: TempDir,
+    /// IMAP with implicit TLS (only after `enable_tls`).
+    pub imaps_port: u16,
     pub imap_port: u16,
     pub lmtp_port: u16,
     pub smtp_port: u16,
@@ -103,6 +105,7 @@ impl MailServers {
         )
         .unwrap();
         let mut s = MailServers {
+            imaps_port: free_port(),
             imap_port: free_port(),
             lmtp_port: free_port(),
             smtp_port: free_port(),
@@ -130,6 +133,85 @@ impl MailServers {
             .open(self.path("users"))
             .unwrap();
         writeln!(f, "{user}:{{PLAIN}}{PASSWORD}").unwrap();
+    }
+
+    /// Restarts Dovecot with TLS: STARTTLS on the IMAP port, implicit TLS on `imaps_port`,
+    /// with a fresh self-signed certificate for 127.0.0.1; returns the certificate (PEM) path.
+    pub fn enable_tls(&mut self) -> PathBuf {
+        // A private CA and a server certificate it signed (for 127.0.0.1).
+        let (ca, ca_key) = (self.path("ca.pem"), self.path("ca-key.pem"));
+        let (cert, key, csr) = (
+            self.path("cert.pem"),
+            self.path("key.pem"),
+            self.path("cert.csr"),
+        );
+        let ext = self.path("ext.cnf");
+        std::fs::write(&ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n").unwrap();
+        let run = |args: &[&str]| {
+            Command::new("openssl")
+                .args(args)
+                .current_dir(self.dir.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        let p = |x: &PathBuf| x.to_string_lossy().into_owned();
+        let ok = run(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=triaged test CA",
+            "-keyout",
+            &p(&ca_key),
+            "-out",
+            &p(&ca),
+        ]) && run(&[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            &p(&key),
+            "-out",
+            &p(&csr),
+        ]) && run(&[
+            "x509",
+            "-req",
+            "-in",
+            &p(&csr),
+            "-CA",
+            &p(&ca),
+            "-CAkey",
+            &p(&ca_key),
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            &p(&ext),
+            "-out",
+            &p(&cert),
+        ]);
+        assert!(ok, "openssl could not make a test certificate");
+        let conf = std::fs::read_to_string(self.path("dovecot.conf")).unwrap();
+        let conf = conf
+            .replace("ssl = no\n", &format!("ssl = yes\nssl_cert = <{}\nssl_key = <{}\n", cert.display(), key.display()))
+            .replace("  inet_listener imaps {\n    port = 0\n  }", &format!("  inet_listener imaps {{\n    address = 127.0.0.1\n    port = {}\n    ssl = yes\n  }}", self.imaps_port));
+        std::fs::write(self.path("dovecot.conf"), conf).unwrap();
+        self.restart_dovecot();
+        wait_port(self.imaps_port, "dovecot imaps", &self.path("dovecot.log"));
+        ca
     }
 
     fn write_dovecot_conf(&self) {
