@@ -880,7 +880,15 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
                 eprintln!("error: no case {id}\n  hint: list cases with `triaged case list`");
                 return Ok(3);
             };
-            print!("{}", export_mbox(&store.conn, &c)?);
+            let keys = if cfg.store.encrypt_at_rest {
+                Some(
+                    cfg.team_keys()
+                        .map_err(|p| anyhow::anyhow!("{}: {}", p[0].key, p[0].what))?,
+                )
+            } else {
+                None
+            };
+            print!("{}", export_mbox(&store.conn, &c, keys.as_ref())?);
             Ok(0)
         }
         CaseCmd::Note { id, text, actor } => {
@@ -920,7 +928,11 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
 
 /// The thread as an mbox (mboxrd quoting): each message with its decrypted text and
 /// the headers a tracker needs, then the mail triaged sent.
-fn export_mbox(conn: &rusqlite::Connection, c: &store::CaseRow) -> Result<String> {
+fn export_mbox(
+    conn: &rusqlite::Connection,
+    c: &store::CaseRow,
+    keys: Option<&crate::crypto::TeamKeys>,
+) -> Result<String> {
     let mut out = String::new();
     let mut put = |from: &str, at: i64, headers: &str, body: &str| {
         let date = chrono::DateTime::from_timestamp(at, 0).unwrap_or_default();
@@ -946,7 +958,7 @@ fn export_mbox(conn: &rusqlite::Connection, c: &store::CaseRow) -> Result<String
         out.push('\n');
     };
     let mut stmt = conn
-        .prepare("SELECT from_addr, arrived_at, subject, message_id, body_text, status, status_reason FROM messages WHERE case_id = ?1 ORDER BY arrived_at, id")
+        .prepare("SELECT from_addr, arrived_at, subject, message_id, CASE WHEN sealed = 1 THEN 'sealed:' || body_text ELSE body_text END, status, status_reason FROM messages WHERE case_id = ?1 ORDER BY arrived_at, id")
         .context("reading the thread")?;
     #[allow(clippy::type_complexity)]
     let msgs: Vec<(
@@ -984,6 +996,12 @@ fn export_mbox(conn: &rusqlite::Connection, c: &store::CaseRow) -> Result<String
             c.id_public
         );
         let body = match (status.as_str(), body) {
+            ("ok", Some(b)) if b.starts_with("sealed:") => match keys {
+                Some(k) => k
+                    .unseal_text(&b["sealed:".len()..])
+                    .context("decrypting a stored text")?,
+                None => "[encrypted at rest]".into(),
+            },
             ("ok", Some(b)) => b,
             (_, _) => format!("[not readable: {}]", reason.unwrap_or_default()),
         };

@@ -218,6 +218,10 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 pub struct StoreConfig {
     pub path: PathBuf,
+    /// Keep report text, attachments and plaintext raw mail encrypted to the team key in
+    /// the database; decrypted on demand. Findings and evidence stay queryable.
+    #[serde(default)]
+    pub encrypt_at_rest: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

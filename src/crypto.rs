@@ -306,6 +306,58 @@ impl TeamKeys {
         String::from_utf8(out).context("armored message is not UTF-8")
     }
 
+    /// Encrypts data to the team's own keys (encryption at rest), binary OpenPGP.
+    pub fn seal(&self, data: &[u8]) -> Result<Vec<u8>> {
+        use openpgp::serialize::stream::{Encryptor, LiteralWriter, Message};
+        use std::io::Write;
+        let mut keys = Vec::new();
+        for c in &self.certs {
+            let vc = c.with_policy(&POLICY, None)?;
+            keys.extend(
+                vc.keys()
+                    .supported()
+                    .revoked(false)
+                    .for_storage_encryption()
+                    .for_transport_encryption(),
+            );
+        }
+        anyhow::ensure!(
+            !keys.is_empty(),
+            "no team key can encrypt (store.encrypt_at_rest)"
+        );
+        let mut out = Vec::new();
+        {
+            let m = Message::new(&mut out);
+            let m = Encryptor::for_recipients(m, keys).build()?;
+            let mut w = LiteralWriter::new(m).build()?;
+            w.write_all(data)?;
+            w.finalize()?;
+        }
+        Ok(out)
+    }
+
+    /// Decrypts what `seal` made.
+    pub fn unseal(&self, data: &[u8]) -> Result<Vec<u8>> {
+        Ok(decrypt(self, &[], data, u64::MAX / 2)?.plaintext)
+    }
+
+    /// `seal` for text, armored (stored in TEXT columns).
+    pub fn seal_text(&self, text: &str) -> Result<String> {
+        let bin = self.seal(text.as_bytes())?;
+        let mut out = Vec::new();
+        {
+            use std::io::Write;
+            let mut w = openpgp::armor::Writer::new(&mut out, openpgp::armor::Kind::Message)?;
+            w.write_all(&bin)?;
+            w.finalize()?;
+        }
+        String::from_utf8(out).context("armor is not UTF-8")
+    }
+
+    pub fn unseal_text(&self, armored: &str) -> Result<String> {
+        Ok(String::from_utf8_lossy(&self.unseal(armored.as_bytes())?).into_owned())
+    }
+
     /// The first team certificate, minimal (for Autocrypt headers), binary.
     pub fn autocrypt_keydata(&self) -> Option<Vec<u8>> {
         use openpgp::serialize::Serialize;

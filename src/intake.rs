@@ -106,6 +106,7 @@ fn json<T: serde::Serialize>(v: &T) -> String {
 
 /// Ingests one message: idempotent by content, one transaction.
 pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) -> Result<Outcome> {
+    let seal = cfg.store.encrypt_at_rest.then_some(keys);
     let sha = sha256_hex(&inc.raw);
     if let Some(case) = store::case_of_sha(&store.conn, &sha)? {
         return Ok(Outcome::Duplicate { case });
@@ -134,7 +135,7 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
     let outcome = match thread {
         Some(case_id) => {
             let c = store::case_by_id(&tx, case_id)?;
-            let msg_row = insert_message(&tx, case_id, &sha, inc, &analysis)?;
+            let msg_row = insert_message(&tx, case_id, &sha, inc, &analysis, seal)?;
             store::event(
                 &tx,
                 Some(case_id),
@@ -149,7 +150,7 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
             let st: State = c.state.parse().unwrap_or(State::New);
             if analysis.status == Status::Ok && !st.is_quarantine() {
                 // Re-read the whole thread: the follow-up may add what was missing.
-                let v = classify_case(&tx, cfg, case_id)?;
+                let v = classify_case(&tx, cfg, keys, case_id)?;
                 if !st.is_closed() {
                     outbox::enqueue_ack(
                         &tx,
@@ -254,10 +255,10 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
             if let Some(reason) = &reason {
                 store::event(&tx, Some(case_id), "triaged", "quarantined", Some(reason))?;
             }
-            let msg_row = insert_message(&tx, case_id, &sha, inc, &analysis)?;
+            let msg_row = insert_message(&tx, case_id, &sha, inc, &analysis, seal)?;
             let mut final_state = state.as_str().to_string();
             if state == State::New {
-                let v = classify_case(&tx, cfg, case_id)?;
+                let v = classify_case(&tx, cfg, keys, case_id)?;
                 // Old mail at first contact: recorded and classified, but left to the
                 // operator (no automatic ack for a mailbox's history).
                 let (next, reason) = if inc.imported {
@@ -313,9 +314,14 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
 
 /// Classifies the whole thread of a case, stores the findings and the policy
 /// verdict (replacing earlier ones), records an event, and returns the verdict.
-pub fn classify_case(tx: &Connection, cfg: &Config, case_id: i64) -> Result<Verdict> {
+pub fn classify_case(
+    tx: &Connection,
+    cfg: &Config,
+    keys: &TeamKeys,
+    case_id: i64,
+) -> Result<Verdict> {
     let c = store::case_by_id(tx, case_id)?;
-    let (subject, text, atts) = store::thread_content(tx, case_id)?;
+    let (subject, text, atts) = store::thread_content(tx, case_id, keys)?;
     let input = classify::Input {
         subject: &subject,
         text: &text,
@@ -420,14 +426,36 @@ fn insert_message(
     sha: &str,
     inc: &Incoming,
     a: &Analysis,
+    seal: Option<&TeamKeys>,
 ) -> Result<i64> {
     let r = &a.report;
+    // Encryption at rest: the text always; the raw bytes when they arrived in the clear.
+    let (body, raw, raw_sealed) = match seal {
+        Some(k) => {
+            let body = k
+                .seal_text(&r.text)
+                .context("encrypting the report text at rest")?;
+            if r.encryption == "none" || r.encryption == "attachment" {
+                (
+                    body,
+                    std::borrow::Cow::Owned(
+                        k.seal(&inc.raw)
+                            .context("encrypting the raw message at rest")?,
+                    ),
+                    1i64,
+                )
+            } else {
+                (body, std::borrow::Cow::Borrowed(&inc.raw[..]), 0)
+            }
+        }
+        None => (r.text.clone(), std::borrow::Cow::Borrowed(&inc.raw[..]), 0),
+    };
     let (status, reason) = status_word(&a.status);
     tx.execute(
         "INSERT INTO messages (case_id, sha256, message_id, mailbox, source_pos, arrived_at, received_at, size, raw, \
          from_addr, outer_subject, subject, in_reply_to, refs, encryption, status, status_reason, signature, \
-         signatures, team_key, body_text, notes, processed_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?7)",
+         signatures, team_key, body_text, notes, processed_at, sealed, raw_sealed) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?7, ?23, ?24)",
         params![
             case_id,
             sha,
@@ -437,7 +465,7 @@ fn insert_message(
             inc.arrived_at,
             now(),
             inc.raw.len() as i64,
-            inc.raw,
+            &raw[..],
             r.from_addr,
             r.outer_subject,
             r.subject,
@@ -449,18 +477,26 @@ fn insert_message(
             r.signature_status(),
             json(&r.signatures),
             r.team_key,
-            r.text,
+            body,
             json(&r.notes),
+            seal.is_some() as i64,
+            raw_sealed,
         ],
     )
     .context("storing the message")?;
     let id = tx.last_insert_rowid();
-    write_parts(tx, case_id, id, r)?;
+    write_parts(tx, case_id, id, r, seal)?;
     Ok(id)
 }
 
 /// Attachments and reporter keys of one message.
-fn write_parts(tx: &Connection, case_id: i64, message_row: i64, r: &Report) -> Result<()> {
+fn write_parts(
+    tx: &Connection,
+    case_id: i64,
+    message_row: i64,
+    r: &Report,
+    seal: Option<&TeamKeys>,
+) -> Result<()> {
     tx.execute(
         "DELETE FROM attachments WHERE message_id = ?1",
         [message_row],
@@ -468,15 +504,19 @@ fn write_parts(tx: &Connection, case_id: i64, message_row: i64, r: &Report) -> R
     .context("clearing attachments")?;
     for att in &r.attachments {
         tx.execute(
-            "INSERT INTO attachments (message_id, name, content_type, size, encrypted, content) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO attachments (message_id, name, content_type, size, encrypted, content, sealed) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 message_row,
                 att.name,
                 att.content_type,
                 att.size as i64,
                 att.encrypted as i64,
-                att.data
+                match seal {
+                    Some(k) => k.seal(&att.data).context("encrypting an attachment at rest")?,
+                    None => att.data.clone(),
+                },
+                seal.is_some() as i64
             ],
         )
         .context("storing an attachment")?;
@@ -523,7 +563,8 @@ pub fn retry(
 ) -> Result<RetryResult> {
     let c = store::case_by_public_id(&store.conn, public_id)?
         .with_context(|| format!("no case {public_id}; list cases with `triaged case list`"))?;
-    let raws = store::raw_messages_of(&store.conn, c.id)?;
+    let raws = store::raw_messages_of(&store.conn, c.id, keys)?;
+    let seal = cfg.store.encrypt_at_rest.then_some(keys);
     let analyses: Vec<(i64, Analysis)> = raws
         .iter()
         .map(|(id, raw)| (*id, read_message(raw, cfg, keys)))
@@ -541,7 +582,7 @@ pub fn retry(
         }
         tx.execute(
             "UPDATE messages SET subject = ?2, encryption = ?3, status = ?4, status_reason = ?5, signature = ?6, \
-             signatures = ?7, team_key = ?8, body_text = ?9, notes = ?10, processed_at = ?11, from_addr = ?12 WHERE id = ?1",
+             signatures = ?7, team_key = ?8, body_text = ?9, notes = ?10, processed_at = ?11, from_addr = ?12, sealed = ?13 WHERE id = ?1",
             params![
                 id,
                 r.subject,
@@ -551,14 +592,18 @@ pub fn retry(
                 r.signature_status(),
                 json(&r.signatures),
                 r.team_key,
-                r.text,
+                match seal {
+                    Some(k) => k.seal_text(&r.text)?,
+                    None => r.text.clone(),
+                },
                 json(&r.notes),
                 now(),
                 r.from_addr,
+                seal.is_some() as i64,
             ],
         )
         .context("updating a re-read message")?;
-        write_parts(&tx, c.id, *id, r)?;
+        write_parts(&tx, c.id, *id, r, seal)?;
     }
     let before: State = c.state.parse().unwrap_or(State::New);
     let mut after = before;
@@ -581,7 +626,7 @@ pub fn retry(
         }
     }
     if before.is_quarantine() && after == State::New {
-        let v = classify_case(&tx, cfg, c.id)?;
+        let v = classify_case(&tx, cfg, keys, c.id)?;
         store::set_case_state(&tx, c.id, &v.next_state, Some(&v.reasons.join("; ")))?;
         after = v.next_state.parse().unwrap_or(State::New);
     }

@@ -15,23 +15,44 @@ fn env() -> Env {
     Env::new(&[("team.asc", &key)], Some(pass.trim()), "")
 }
 
-fn recv_until(sock: &UnixDatagram, needle: &str, max: Duration) -> Vec<String> {
-    let t = Instant::now();
-    let mut got = Vec::new();
-    let mut buf = [0u8; 4096];
-    sock.set_read_timeout(Some(Duration::from_millis(100)))
-        .unwrap();
-    while t.elapsed() < max {
-        if let Ok(n) = sock.recv(&mut buf) {
-            let m = String::from_utf8_lossy(&buf[..n]).into_owned();
-            let done = m.contains(needle);
-            got.push(m);
-            if done {
-                break;
+/// Collects every notification in the background, as systemd's manager would (a
+/// receiver that stops reading makes the daemon drop notifications, by design).
+struct Listener {
+    got: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Listener {
+    fn start(sock: UnixDatagram) -> Listener {
+        let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let g = got.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            sock.set_read_timeout(Some(Duration::from_millis(100)))
+                .unwrap();
+            loop {
+                if let Ok(n) = sock.recv(&mut buf) {
+                    g.lock()
+                        .unwrap()
+                        .push(String::from_utf8_lossy(&buf[..n]).into_owned());
+                }
+                if std::sync::Arc::strong_count(&g) == 1 {
+                    return;
+                }
             }
-        }
+        });
+        Listener { got }
     }
-    got
+
+    fn wait(&self, needle: &str, max: Duration) -> bool {
+        let t = Instant::now();
+        while t.elapsed() < max {
+            if self.got.lock().unwrap().iter().any(|m| m.contains(needle)) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
 }
 
 #[test]
@@ -48,10 +69,15 @@ fn notifies_ready_pings_the_watchdog_survives_sighup_and_stops_on_sigterm() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let got = recv_until(&sock, "READY=1", Duration::from_secs(10));
-    assert!(got.iter().any(|m| m.contains("READY=1")), "{got:?}");
-    let got = recv_until(&sock, "WATCHDOG=1", Duration::from_secs(5));
-    assert!(got.iter().any(|m| m.contains("WATCHDOG=1")), "{got:?}");
+    let listener = Listener::start(sock);
+    assert!(
+        listener.wait("READY=1", Duration::from_secs(10)),
+        "no READY=1"
+    );
+    assert!(
+        listener.wait("WATCHDOG=1", Duration::from_secs(5)),
+        "no WATCHDOG=1"
+    );
     // SIGHUP does not kill it (the config is read at start; documented).
     Command::new("kill")
         .args(["-HUP", &child.id().to_string()])
@@ -79,8 +105,10 @@ fn notifies_ready_pings_the_watchdog_survives_sighup_and_stops_on_sigterm() {
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
-    let got = recv_until(&sock, "STOPPING=1", Duration::from_secs(10));
-    assert!(got.iter().any(|m| m.contains("STOPPING=1")), "{got:?}");
+    assert!(
+        listener.wait("STOPPING=1", Duration::from_secs(10)),
+        "no STOPPING=1"
+    );
     let t = Instant::now();
     let status = loop {
         if let Ok(Some(s)) = child.try_wait() {

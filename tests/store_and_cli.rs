@@ -123,3 +123,68 @@ fn unparseable_bytes_still_make_a_case() {
     let cases = env.json(&["case", "list", "--state", "unparseable", "--json"]);
     assert_eq!(cases.as_array().unwrap().len(), 1, "{cases:#}");
 }
+
+#[test]
+fn encrypt_at_rest_keeps_plaintext_out_of_the_database() {
+    let root = repo();
+    let key = std::fs::read(root.join("keys/test/team-secret.asc")).unwrap();
+    let pass = std::fs::read_to_string(root.join("keys/test/passphrase")).unwrap();
+    let env = Env::new(
+        &[("team.asc", &key)],
+        Some(pass.trim()),
+        "[policy.default]\nrequire = [\"poc\", \"versions\"]\n",
+    );
+    let cfg = std::fs::read_to_string(&env.config)
+        .unwrap()
+        .replace("[store]\n", "[store]\nencrypt_at_rest = true\n");
+    std::fs::write(&env.config, cfg).unwrap();
+    let secret = "UNIQUE-SECRET-SENTENCE the admin token is leaked by /debug";
+    let raw = crlf(&format!(
+        "{}Content-Type: multipart/mixed; boundary=\"=_b_42\"\n\n--=_b_42\nContent-Type: text/plain\n\n{secret}; an attacker can read it.\n\
+         --=_b_42\nContent-Type: text/x-python; name=\"poc.py\"\nContent-Disposition: attachment; filename=\"poc.py\"\n\nprint('ATTACHMENT-SECRET')\n--=_b_42--\n",
+        headers("Zed <zed@example.net>", "Leak", "z1@x", &[])
+    ));
+    env.deliver("1", raw.as_bytes());
+    env.json(&["run", "--once", "--json"]);
+    let c = &env.cases()[0];
+    let id = c["id"].as_str().unwrap().to_string();
+    // Classification ran on the plaintext: PoC (the attachment) present, versions missing.
+    assert_eq!(c["state"], "needs-info", "{c:#}");
+    // Bodies, raw bytes and attachments are ciphertext; only findings' evidence snippets
+    // stay queryable (by design).
+    let conn = rusqlite::Connection::open(env.dir.path().join("state/triaged.db")).unwrap();
+    let (body, raw, sealed): (String, Vec<u8>, i64) = conn
+        .query_row("SELECT body_text, raw, raw_sealed FROM messages", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    assert!(body.starts_with("-----BEGIN PGP MESSAGE-----"), "{body}");
+    assert_eq!(sealed, 1);
+    assert!(!String::from_utf8_lossy(&raw).contains("UNIQUE-SECRET-SENTENCE"));
+    let att: Vec<u8> = conn
+        .query_row("SELECT content FROM attachments", [], |r| r.get(0))
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&att).contains("ATTACHMENT-SECRET"));
+    drop(conn);
+    // The operator still reads it: export decrypts on demand.
+    let o = env.run(&["case", "export", &id]);
+    assert!(stdout(&o).contains(secret), "{}", stdout(&o));
+    // A follow-up re-classifies the whole (encrypted) thread and completes the report.
+    env.deliver(
+        "2",
+        &plain(
+            &headers(
+                "Zed <zed@example.net>",
+                "Re: Leak",
+                "z2@x",
+                &["In-Reply-To: <z1@x>"],
+            ),
+            "Affected versions: <= 3.2.1\n",
+        ),
+    );
+    env.json(&["run", "--once", "--json"]);
+    assert_eq!(env.cases()[0]["state"], "triaged");
+    // And retry re-reads the encrypted raw bytes.
+    let r = env.json(&["case", "retry", &id, "--json"]);
+    assert_eq!(r["readable"], 2, "{r}");
+}

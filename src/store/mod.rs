@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_init.sql")),
     (2, include_str!("migrations/0002_outbox_without_case.sql")),
     (3, include_str!("migrations/0003_assignee_merge.sql")),
+    (4, include_str!("migrations/0004_sealed.sql")),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
@@ -402,16 +403,33 @@ pub fn messages_of(conn: &Connection, case_id: i64) -> Result<Vec<MessageRow>> {
 }
 
 /// Raw bytes of every message of a case, oldest first: (message row id, raw).
-pub fn raw_messages_of(conn: &Connection, case_id: i64) -> Result<Vec<(i64, Vec<u8>)>> {
+pub fn raw_messages_of(
+    conn: &Connection,
+    case_id: i64,
+    keys: &crate::crypto::TeamKeys,
+) -> Result<Vec<(i64, Vec<u8>)>> {
     let mut stmt = conn
-        .prepare("SELECT id, raw FROM messages WHERE case_id = ?1 ORDER BY arrived_at, id")
+        .prepare(
+            "SELECT id, raw, raw_sealed FROM messages WHERE case_id = ?1 ORDER BY arrived_at, id",
+        )
         .context("preparing the raw message query")?;
-    let rows = stmt
-        .query_map([case_id], |r| Ok((r.get(0)?, r.get(1)?)))
+    let rows: Vec<(i64, Vec<u8>, i64)> = stmt
+        .query_map([case_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .context("reading raw messages")?
         .collect::<rusqlite::Result<Vec<_>>>()
         .context("reading raw messages")?;
-    Ok(rows)
+    rows.into_iter()
+        .map(|(id, raw, sealed)| {
+            if sealed != 0 {
+                Ok((
+                    id,
+                    keys.unseal(&raw).context("decrypting a stored message")?,
+                ))
+            } else {
+                Ok((id, raw))
+            }
+        })
+        .collect()
 }
 
 pub fn events_of(conn: &Connection, case_id: i64) -> Result<Vec<EventRow>> {
@@ -477,9 +495,10 @@ pub fn findings_of(conn: &Connection, case_id: i64) -> Result<Vec<FindingRow>> {
 pub fn thread_content(
     conn: &Connection,
     case_id: i64,
+    keys: &crate::crypto::TeamKeys,
 ) -> Result<(String, String, Vec<(Option<String>, String, Vec<u8>)>)> {
     let mut stmt = conn
-        .prepare("SELECT id, subject, body_text FROM messages WHERE case_id = ?1 AND status = 'ok' ORDER BY arrived_at, id")
+        .prepare("SELECT id, subject, CASE WHEN sealed = 1 THEN 'sealed:' || body_text ELSE body_text END FROM messages WHERE case_id = ?1 AND status = 'ok' ORDER BY arrived_at, id")
         .context("preparing the thread query")?;
     let msgs = stmt
         .query_map([case_id], |r| {
@@ -493,24 +512,38 @@ pub fn thread_content(
         .collect::<rusqlite::Result<Vec<_>>>()
         .context("reading the thread")?;
     let subject = msgs.first().and_then(|m| m.1.clone()).unwrap_or_default();
-    let text = msgs
-        .iter()
-        .filter_map(|m| m.2.clone())
-        .collect::<Vec<_>>()
-        .join("\n\n");
+    let mut texts = Vec::new();
+    for m in &msgs {
+        if let Some(t) = &m.2 {
+            texts.push(match t.strip_prefix("sealed:") {
+                Some(armored) => keys
+                    .unseal_text(armored)
+                    .context("decrypting a stored text")?,
+                None => t.clone(),
+            });
+        }
+    }
+    let text = texts.join("\n\n");
     let mut astmt = conn
         .prepare(
-            "SELECT name, content_type, content FROM attachments WHERE message_id = ?1 ORDER BY id",
+            "SELECT name, content_type, content, sealed FROM attachments WHERE message_id = ?1 ORDER BY id",
         )
         .context("preparing the attachment query")?;
     let mut atts = Vec::new();
     for (id, _, _) in &msgs {
-        let rows = astmt
-            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        let rows: Vec<(Option<String>, String, Vec<u8>, i64)> = astmt
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .context("reading attachments")?
             .collect::<rusqlite::Result<Vec<_>>>()
             .context("reading attachments")?;
-        atts.extend(rows);
+        for (n, t, d, sealed) in rows {
+            let d = if sealed != 0 {
+                keys.unseal(&d).context("decrypting a stored attachment")?
+            } else {
+                d
+            };
+            atts.push((n, t, d));
+        }
     }
     Ok((subject, text, atts))
 }
