@@ -86,6 +86,8 @@ pub enum Command {
         #[arg(long, default_value_t = 180)]
         expires_days: i64,
     },
+    /// Print the man page (roff) on standard output: `triaged man > triaged.1`.
+    Man,
     /// Generate shell completions (bash, zsh, fish, ...) on standard output.
     Completions { shell: clap_complete::Shell },
     /// Open cases by next deadline (acknowledgment, then detailed response), with time left.
@@ -294,6 +296,13 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             policy,
             expires_days,
         } => security_txt_cmd(cli, encryption, policy.as_deref(), *expires_days),
+        Command::Man => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .context("writing the man page")?;
+            Ok(0)
+        }
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(

@@ -160,5 +160,22 @@ fn keys_list_export_import_and_security_txt_and_completions() {
     );
 
     let o = env.run(&["completions", "bash"]);
-    assert!(stdout(&o).contains("triaged"), "completions");
+    assert!(
+        stdout(&o).contains("_triaged()"),
+        "bash completion function"
+    );
+    assert!(
+        stdout(&o).contains("security-txt"),
+        "every subcommand is completed"
+    );
+    let o = env.run(&["man"]);
+    let man = stdout(&o);
+    assert!(
+        man.starts_with(".ie") || man.contains(".TH triaged"),
+        "{man}"
+    );
+    assert!(
+        man.contains("check\\-config") || man.contains("check-config"),
+        "{man}"
+    );
 }
