@@ -77,8 +77,15 @@ pub enum Command {
     /// Print an RFC 9116 security.txt for this deployment (Contact, Expires, Encryption, Policy).
     SecurityTxt {
         /// Where the team's public key is published (https URL).
+        #[arg(long, required_unless_present = "check")]
+        encryption: Option<String>,
+        /// Check a published security.txt instead: warns 30 days before Expires, and when
+        /// the key in `--published-key` is not one that decrypts our mail. Exit 1 on problems.
         #[arg(long)]
-        encryption: String,
+        check: Option<PathBuf>,
+        /// The public key file the security.txt's Encryption field points to (for --check).
+        #[arg(long)]
+        published_key: Option<PathBuf>,
         /// The policy URL (default: the first policy's `source` when it is a URL).
         #[arg(long)]
         policy: Option<String>,
@@ -293,9 +300,19 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Keys(k) => keys_cmd(cli, k),
         Command::SecurityTxt {
             encryption,
+            check,
+            published_key,
             policy,
             expires_days,
-        } => security_txt_cmd(cli, encryption, policy.as_deref(), *expires_days),
+        } => match check {
+            Some(file) => security_txt_check(cli, file, published_key.as_deref()),
+            None => security_txt_cmd(
+                cli,
+                encryption.as_deref().unwrap_or_default(),
+                policy.as_deref(),
+                *expires_days,
+            ),
+        },
         Command::Man => {
             use clap::CommandFactory;
             clap_mangen::Man::new(Cli::command())
@@ -1263,6 +1280,95 @@ fn security_txt_cmd(cli: &Cli, encryption: &str, policy: Option<&str>, days: i64
         );
     }
     Ok(0)
+}
+
+fn security_txt_check(
+    cli: &Cli,
+    file: &std::path::Path,
+    published_key: Option<&std::path::Path>,
+) -> Result<i32> {
+    let cfg = load(cli)?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let field = |name: &str| {
+        text.lines().find_map(|l| {
+            l.split_once(':')
+                .filter(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.trim().to_string())
+        })
+    };
+    let mut problems = 0;
+    match field("Expires").and_then(|e| chrono::DateTime::parse_from_rfc3339(&e).ok()) {
+        None => {
+            println!("FAIL  Expires is missing or not RFC 3339 (RFC 9116 requires it)");
+            problems += 1;
+        }
+        Some(e) => {
+            let left = e.timestamp() - store::now();
+            if left < 0 {
+                println!(
+                    "FAIL  expired on {e}: publish a new security.txt (triaged security-txt --encryption URL)"
+                );
+                problems += 1;
+            } else if left < 30 * 86_400 {
+                println!(
+                    "WARN  expires on {e}, in {} days: renew it soon",
+                    left / 86_400
+                );
+                problems += 1;
+            } else {
+                println!("OK    expires on {e}");
+            }
+        }
+    }
+    match field("Contact") {
+        Some(c) if cfg.outbox.from.as_deref().is_some_and(|f| c.contains(f)) => {
+            println!("OK    Contact {c}")
+        }
+        Some(c) => {
+            println!(
+                "WARN  Contact {c} is not outbox.from ({})",
+                cfg.outbox.from.as_deref().unwrap_or("-")
+            );
+            problems += 1;
+        }
+        None => {
+            println!("FAIL  Contact is missing");
+            problems += 1;
+        }
+    }
+    if let Some(path) = published_key {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let published: Vec<String> = crate::crypto::read_certs(&bytes, "published")
+            .into_iter()
+            .map(|k| k.fingerprint)
+            .collect();
+        let ours = cfg
+            .team_keys()
+            .map(|k| k.fingerprints())
+            .unwrap_or_default();
+        if published.iter().any(|p| ours.contains(p)) {
+            println!(
+                "OK    the published key {} decrypts our mail",
+                published.join(", ")
+            );
+        } else {
+            println!(
+                "FAIL  the published key ({}) is not a team key that decrypts ({}): reporters encrypt to the wrong key",
+                if published.is_empty() {
+                    "none found".to_string()
+                } else {
+                    published.join(", ")
+                },
+                ours.join(", ")
+            );
+            problems += 1;
+        }
+    } else if let Some(e) = field("Encryption") {
+        println!("NOTE  Encryption {e}: pass --published-key FILE to check it is our key");
+    }
+    Ok(if problems > 0 { 1 } else { 0 })
 }
 
 fn sla_cmd(cli: &Cli, json: bool) -> Result<i32> {

@@ -159,6 +159,39 @@ fn keys_list_export_import_and_security_txt_and_completions() {
         "{txt}"
     );
 
+    // Check a published security.txt: good, then expiring soon with the wrong key.
+    let good = env.dir.path().join("security.txt");
+    std::fs::write(&good, &txt).unwrap();
+    let team_pub = env.dir.path().join("team.pub.asc");
+    std::fs::write(&team_pub, stdout(&env.run(&["keys", "export"]))).unwrap();
+    let o = env.run(&[
+        "security-txt",
+        "--check",
+        good.to_str().unwrap(),
+        "--published-key",
+        team_pub.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let soon = (chrono::Utc::now() + chrono::Duration::days(10))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let stale = env.dir.path().join("stale.txt");
+    std::fs::write(
+        &stale,
+        format!("Contact: mailto:security@example.test\nExpires: {soon}\n"),
+    )
+    .unwrap();
+    let o = env.run(&[
+        "security-txt",
+        "--check",
+        stale.to_str().unwrap(),
+        "--published-key",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("WARN  expires on"), "{out}");
+    assert!(out.contains("reporters encrypt to the wrong key"), "{out}");
+
     let o = env.run(&["completions", "bash"]);
     assert!(
         stdout(&o).contains("_triaged()"),
