@@ -173,7 +173,15 @@ fn analyze_with(
     if report.subject.is_none() {
         report.subject = report.outer_subject.clone();
     }
-    let status = if report.encrypted_parts > 0 && report.decrypted_parts == 0 {
+    let bomb = report
+        .decrypt_errors
+        .iter()
+        .find(|e| e.contains("max_decrypted_size"))
+        .cloned();
+    let status = if let Some(e) = bomb.filter(|_| report.decrypted_parts == 0) {
+        // A compression bomb (or a huge plaintext) is not "undecryptable": it is oversize.
+        Status::Unparseable(format!("oversize: {e}"))
+    } else if report.encrypted_parts > 0 && report.decrypted_parts == 0 {
         Status::Undecryptable(
             report
                 .decrypt_errors
