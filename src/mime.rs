@@ -170,6 +170,25 @@ fn analyze_with(
     }
     .into();
     report.text = report.text.trim().to_string();
+    // A good signature by someone other than the From address proves less than it seems.
+    if let Some(from) = report.from_addr.clone() {
+        let mismatched: Vec<String> = report
+            .signatures
+            .iter()
+            .filter(|sg| sg.status == "good")
+            .filter(|sg| {
+                sg.user_id
+                    .as_deref()
+                    .is_some_and(|u| !u.to_ascii_lowercase().contains(&from))
+            })
+            .filter_map(|sg| sg.user_id.clone())
+            .collect();
+        for uid in mismatched {
+            report.notes.push(format!(
+                "signature-mismatch: signed by {uid}, but From is {from}"
+            ));
+        }
+    }
     if report.subject.is_none() {
         report.subject = report.outer_subject.clone();
     }

@@ -150,3 +150,60 @@ fn header_injection_never_reaches_an_outgoing_header_and_reply_to_is_ignored() {
     assert!(!head.contains("Bcc"), "{head}");
     assert!(!ack.contains("Hi\r\nBcc"), "{ack}");
 }
+
+#[test]
+fn a_signature_by_someone_else_than_from_is_flagged() {
+    let env = team_env("");
+    let gpg = Gpg::new();
+    let mallory = gpg.generate("Mallory <mallory@example.org>", "ed25519", "cv25519", "");
+    std::fs::write(env.dir.path().join("ring.asc"), gpg.export_public(&mallory)).unwrap();
+    let cfg = std::fs::read_to_string(&env.config)
+        .unwrap()
+        .replace("[keys]\n", "[keys]\nreporter_keyring = \"ring.asc\"\n");
+    std::fs::write(&env.config, cfg).unwrap();
+    let signed = gpg.clearsign(b"XSS <script>alert(1)</script> in acme 2.4.1\n", &mallory);
+    env.deliver(
+        "1",
+        &plain(
+            &headers("Alice <alice@example.net>", "Signed by another", "m@x", &[]),
+            &signed,
+        ),
+    );
+    env.json(&["run", "--once", "--json"]);
+    let c = &env.cases()[0];
+    assert_eq!(c["signature"], "good");
+    let show = env.json(&["case", "show", c["id"].as_str().unwrap(), "--json"]);
+    let notes = show["messages"][0]["notes"].to_string();
+    assert!(notes.contains("signature-mismatch: signed by Mallory <mallory@example.org>, but From is alice@example.net"), "{notes}");
+}
+
+#[test]
+fn a_flood_of_1000_messages_from_one_sender_is_stored_whole_and_acks_are_rate_limited() {
+    let env = team_env("");
+    for n in 0..1000 {
+        env.deliver(
+            &format!("{n:04}"),
+            &plain(
+                &headers(
+                    "Flood <flood@example.net>",
+                    &format!("Flood {n}"),
+                    &format!("fl{n}@x"),
+                    &[],
+                ),
+                &format!("message {n}: <script>alert({n})</script>\n"),
+            ),
+        );
+    }
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["created"], 1000, "{s}");
+    assert_eq!(s["sent"], 5, "{s}");
+    let conn = rusqlite::Connection::open(env.dir.path().join("state/triaged.db")).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 1000);
+    let suppressed: i64 = conn
+        .query_row("SELECT COUNT(*) FROM events WHERE kind = 'ack-suppressed' AND detail LIKE 'rate limit%'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(suppressed, 995);
+}
