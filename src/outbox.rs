@@ -619,6 +619,20 @@ fn due_rows(conn: &Connection) -> Result<Vec<Due>> {
 
 /// Sends every due row. Store access is short and never held across the network.
 pub async fn send_due(store: &std::sync::Mutex<store::Store>, cfg: &Config) -> Result<SendStats> {
+    let mut stats = SendStats::default();
+    // Batches of 100 until nothing is due (failed rows move into the future, so this ends).
+    for _ in 0..1000 {
+        let s = send_batch(store, cfg).await?;
+        stats.sent += s.sent;
+        stats.failed += s.failed;
+        if s.sent + s.failed == 0 {
+            break;
+        }
+    }
+    Ok(stats)
+}
+
+async fn send_batch(store: &std::sync::Mutex<store::Store>, cfg: &Config) -> Result<SendStats> {
     let rows = {
         let st = store.lock().map_err(|_| anyhow!("store lock poisoned"))?;
         due_rows(&st.conn)?
