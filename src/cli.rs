@@ -812,7 +812,10 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
                 return Ok(4);
             }
             let actor = actor.clone().unwrap_or_else(operator);
-            let tx = store.conn.transaction().context("starting the move")?;
+            let tx = store
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .context("starting the move")?;
             store::set_case_state(&tx, c.id, to.as_str(), note.as_deref())?;
             tx.execute(
                 "UPDATE cases SET responded_at = COALESCE(responded_at, ?2) WHERE id = ?1",
@@ -877,7 +880,10 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
                 return Ok(4);
             }
             let actor = actor.clone().unwrap_or_else(operator);
-            let tx = store.conn.transaction().context("starting the merge")?;
+            let tx = store
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .context("starting the merge")?;
             tx.execute(
                 "UPDATE cases SET state = 'duplicate', state_reason = ?2, merged_into = ?3, updated_at = ?4 WHERE id = ?1",
                 rusqlite::params![c.id, format!("duplicate of {}", target.id_public), target.id_public, store::now()],

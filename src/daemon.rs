@@ -103,8 +103,14 @@ pub fn process_pending(store: &mut Store, cfg: &Config, keys: &TeamKeys) -> Resu
             };
             // A store error (disk full, locked past the timeout) stops the pass
             // without marking the message: nothing is lost, the next pass retries.
-            let outcome = intake::ingest(store, cfg, keys, &inc)
-                .with_context(|| format!("ingesting {} from mailbox {}", p.name, mb.name))?;
+            let outcome = intake::ingest(store, cfg, keys, &inc).with_context(|| {
+                format!(
+                    "ingesting {} from mailbox {}{}",
+                    p.name,
+                    mb.name,
+                    crate::store::disk_hint(&cfg.store_path())
+                )
+            })?;
             match &outcome {
                 Outcome::Created { case, state } => {
                     sum.created += 1;

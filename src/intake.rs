@@ -122,9 +122,11 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
         }
         None => read_message(&inc.raw, cfg, keys),
     };
+    // IMMEDIATE: take the write lock up front, so a concurrent writer (a CLI command)
+    // makes us wait (busy timeout) instead of failing on a read-to-write upgrade.
     let tx = store
         .conn
-        .transaction()
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .context("starting the intake transaction")?;
     // Another process may have committed the same bytes meanwhile.
     if let Some(case) = store::case_of_sha(&tx, &sha)? {
@@ -571,7 +573,7 @@ pub fn retry(
         .collect();
     let tx = store
         .conn
-        .transaction()
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .context("starting the retry transaction")?;
     let mut readable = 0;
     for (id, a) in &analyses {

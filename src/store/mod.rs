@@ -59,12 +59,17 @@ impl Store {
         if !path.exists() {
             create_private(path)?;
         }
-        let conn = Connection::open(path)
-            .with_context(|| format!("cannot open the database {}", path.display()))?;
+        let conn = Connection::open(path).with_context(|| {
+            format!(
+                "cannot open the database {}{}",
+                path.display(),
+                disk_hint(path)
+            )
+        })?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .context("setting the busy timeout")?;
         conn.pragma_update(None, "journal_mode", "WAL")
-            .context("enabling WAL")?;
+            .with_context(|| format!("enabling WAL on {}{}", path.display(), disk_hint(path)))?;
         conn.pragma_update(None, "synchronous", "FULL")
             .context("setting synchronous=FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")
@@ -110,6 +115,28 @@ impl Store {
                 .with_context(|| format!("committing migration {version:04}"))?;
         }
         Ok(())
+    }
+}
+
+/// Free bytes on the file system holding `path` (statvfs).
+pub fn free_bytes(path: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = if path.is_dir() { path } else { path.parent()? };
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: c is a valid NUL-terminated path and st a properly sized out-parameter.
+    let r = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
+    (r == 0).then(|| st.f_bavail as u64 * st.f_frsize as u64)
+}
+
+/// ": the disk holding X is full (N bytes free)" when that is the likely cause, else "".
+pub fn disk_hint(path: &Path) -> String {
+    match free_bytes(path) {
+        Some(free) if free < 1024 * 1024 => format!(
+            ": the disk holding {} is full ({free} bytes free); triaged takes no mail and marks nothing processed until there is space",
+            path.parent().unwrap_or(path).display()
+        ),
+        _ => String::new(),
     }
 }
 
