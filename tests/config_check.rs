@@ -207,3 +207,12 @@ fn config_example_parses_with_every_key() {
     assert_eq!(cfg.policy["default"].supported_versions.len(), 2);
     assert_eq!(cfg.limits.max_message_size.0, 32 * 1024 * 1024);
 }
+
+#[test]
+fn config_example_documents_outbox_schedule_and_limits() {
+    let cfg = triaged::config::Config::load(&repo().join("config.example.toml")).unwrap();
+    assert_eq!(cfg.outbox.transport, triaged::config::Transport::Smtp);
+    assert_eq!(cfg.outbox.sent_folder.as_deref(), Some("Sent"));
+    assert_eq!(cfg.schedule.digest, "0 0 8 * * Mon-Fri");
+    assert!(!cfg.store.encrypt_at_rest);
+}
