@@ -752,8 +752,7 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
         }
         CaseCmd::Show { id, json } => {
             let Some(c) = store::case_by_public_id(&store.conn, id)? else {
-                eprintln!("error: no case {id}\n  hint: list cases with `triaged case list`");
-                return Ok(3);
+                return Ok(no_case(id));
             };
             let messages = store::messages_of(&store.conn, c.id)?;
             let keys = store::keys_of(&store.conn, c.id)?;
@@ -794,8 +793,7 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
             actor,
         } => {
             let Some(c) = store::case_by_public_id(&store.conn, id)? else {
-                eprintln!("error: no case {id}\n  hint: list cases with `triaged case list`");
-                return Ok(3);
+                return Ok(no_case(id));
             };
             let to: crate::case::State = state.parse()?;
             let from: crate::case::State = c.state.parse()?;
@@ -840,8 +838,7 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
         }
         CaseCmd::Assign { id, to, actor } => {
             let Some(c) = store::case_by_public_id(&store.conn, id)? else {
-                eprintln!("error: no case {id}\n  hint: list cases with `triaged case list`");
-                return Ok(3);
+                return Ok(no_case(id));
             };
             store
                 .conn
@@ -909,8 +906,7 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
         }
         CaseCmd::Export { id } => {
             let Some(c) = store::case_by_public_id(&store.conn, id)? else {
-                eprintln!("error: no case {id}\n  hint: list cases with `triaged case list`");
-                return Ok(3);
+                return Ok(no_case(id));
             };
             let keys = if cfg.store.encrypt_at_rest {
                 Some(
@@ -925,8 +921,7 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
         }
         CaseCmd::Note { id, text, actor } => {
             let Some(c) = store::case_by_public_id(&store.conn, id)? else {
-                eprintln!("error: no case {id}\n  hint: list cases with `triaged case list`");
-                return Ok(3);
+                return Ok(no_case(id));
             };
             store::event(
                 &store.conn,
@@ -941,8 +936,7 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
         CaseCmd::Retry { id, json } => {
             let keys = cfg.validate()?;
             if store::case_by_public_id(&store.conn, id)?.is_none() {
-                eprintln!("error: no case {id}\n  hint: list cases with `triaged case list`");
-                return Ok(3);
+                return Ok(no_case(id));
             }
             let r = intake::retry(&mut store, &cfg, &keys, id, &operator())?;
             if *json {
@@ -1429,6 +1423,12 @@ fn sla_cmd(cli: &Cli, json: bool) -> Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// Says that a case does not exist and how to find one; the exit code for it.
+fn no_case(id: &str) -> i32 {
+    eprintln!("error: no case {id}\n  hint: list cases with `triaged case list`");
+    3
 }
 
 /// The operator's name for the audit trail.

@@ -175,61 +175,30 @@ pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
                 }
             }));
         }
-        // The SLA sweep on its cron schedule.
+        // The SLA sweep and the digest, each on its cron schedule.
         {
-            let (store, cfg, keys, mut rx) = (store.clone(), cfg.clone(), keys.clone(), rx.clone());
-            tasks.push(tokio::spawn(async move {
-                let Ok(schedule) =
-                    <cron::Schedule as std::str::FromStr>::from_str(&cfg.schedule.sla_sweep)
-                else {
-                    return;
+            let (store, cfg2, keys) = (store.clone(), cfg.clone(), keys.clone());
+            tasks.push(spawn_cron(cfg.schedule.sla_sweep.clone(), rx.clone(), move || {
+                let res = match store.lock() {
+                    Ok(st) => crate::outbox::sweep(&st.conn, &cfg2, &keys),
+                    Err(_) => Err(anyhow::anyhow!("store lock poisoned")),
                 };
-                loop {
-                    let Some(next) = schedule.upcoming(chrono::Utc).next() else {
-                        return;
-                    };
-                    let wait = (next - chrono::Utc::now()).to_std().unwrap_or_default();
-                    tokio::select! {
-                        _ = tokio::time::sleep(wait) => {}
-                        _ = rx.changed() => return,
-                    }
-                    let res = match store.lock() {
-                        Ok(st) => crate::outbox::sweep(&st.conn, &cfg, &keys),
-                        Err(_) => Err(anyhow::anyhow!("store lock poisoned")),
-                    };
-                    match res {
-                        Ok(n) if n > 0 => tracing::info!(escalations = n, "SLA sweep"),
-                        Ok(_) => {}
-                        Err(e) => tracing::error!("SLA sweep failed: {e:#}"),
-                    }
+                match res {
+                    Ok(n) if n > 0 => tracing::info!(escalations = n, "SLA sweep"),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!("SLA sweep failed: {e:#}"),
                 }
             }));
         }
-        // The digest to the team on its cron schedule.
         if !cfg.schedule.digest.is_empty() {
-            let (store, cfg, keys, mut rx) = (store.clone(), cfg.clone(), keys.clone(), rx.clone());
-            tasks.push(tokio::spawn(async move {
-                let Ok(schedule) =
-                    <cron::Schedule as std::str::FromStr>::from_str(&cfg.schedule.digest)
-                else {
-                    return;
+            let (store, cfg2, keys) = (store.clone(), cfg.clone(), keys.clone());
+            tasks.push(spawn_cron(cfg.schedule.digest.clone(), rx.clone(), move || {
+                let res = match store.lock() {
+                    Ok(st) => crate::outbox::enqueue_digest(&st.conn, &cfg2, &keys),
+                    Err(_) => Err(anyhow::anyhow!("store lock poisoned")),
                 };
-                loop {
-                    let Some(next) = schedule.upcoming(chrono::Utc).next() else {
-                        return;
-                    };
-                    let wait = (next - chrono::Utc::now()).to_std().unwrap_or_default();
-                    tokio::select! {
-                        _ = tokio::time::sleep(wait) => {}
-                        _ = rx.changed() => return,
-                    }
-                    let res = match store.lock() {
-                        Ok(st) => crate::outbox::enqueue_digest(&st.conn, &cfg, &keys),
-                        Err(_) => Err(anyhow::anyhow!("store lock poisoned")),
-                    };
-                    if let Err(e) = res {
-                        tracing::error!("digest failed: {e:#}");
-                    }
+                if let Err(e) = res {
+                    tracing::error!("digest failed: {e:#}");
                 }
             }));
         }
@@ -302,5 +271,30 @@ pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(10), t).await;
         }
         Ok(())
+    })
+}
+
+/// Runs `job` at every time of the cron expression until shutdown. An invalid expression
+/// (rejected earlier by `check-config`) runs nothing.
+fn spawn_cron(
+    expr: String,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    mut job: impl FnMut() + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let Ok(schedule) = <cron::Schedule as std::str::FromStr>::from_str(&expr) else {
+            return;
+        };
+        loop {
+            let Some(next) = schedule.upcoming(chrono::Utc).next() else {
+                return;
+            };
+            let wait = (next - chrono::Utc::now()).to_std().unwrap_or_default();
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = shutdown.changed() => return,
+            }
+            job();
+        }
     })
 }
