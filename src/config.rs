@@ -544,6 +544,16 @@ pub struct Limits {
     /// Most MIME parts looked at in one message.
     #[serde(default = "default_parts")]
     pub max_mime_parts: usize,
+    /// Most attachments stored for one message; the rest stay only in the raw message.
+    #[serde(default = "default_attachments")]
+    pub max_attachments: usize,
+    /// Longest physical header line read; a longer line is cut (the raw message is kept whole).
+    #[serde(default = "default_header_line")]
+    pub max_header_line: Size,
+    /// Wall-clock time one message may take to read (parse, decrypt, verify); when it is
+    /// spent the rest is not read and the case becomes `oversize`.
+    #[serde(default = "default_time_budget")]
+    pub time_budget: Duration,
 }
 
 fn default_max_message() -> Size {
@@ -558,6 +568,15 @@ fn default_depth() -> usize {
 fn default_parts() -> usize {
     500
 }
+fn default_attachments() -> usize {
+    100
+}
+fn default_header_line() -> Size {
+    Size(16 * 1024)
+}
+fn default_time_budget() -> Duration {
+    Duration::from_secs(30)
+}
 
 impl Default for Limits {
     fn default() -> Self {
@@ -566,6 +585,9 @@ impl Default for Limits {
             max_decrypted_size: default_max_plain(),
             max_mime_depth: default_depth(),
             max_mime_parts: default_parts(),
+            max_attachments: default_attachments(),
+            max_header_line: default_header_line(),
+            time_budget: default_time_budget(),
         }
     }
 }

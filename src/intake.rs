@@ -87,7 +87,9 @@ fn state_for(status: &Status) -> (State, Option<String>) {
     match status {
         Status::Ok => (State::New, None),
         Status::Undecryptable(r) => (State::Undecryptable, Some(r.clone())),
-        Status::Unparseable(r) if r.starts_with("oversize") => (State::Oversize, Some(r.clone())),
+        Status::Unparseable(r) if r.starts_with("oversize") || r.starts_with("time budget") => {
+            (State::Oversize, Some(r.clone()))
+        }
         Status::Unparseable(r) => (State::Unparseable, Some(r.clone())),
     }
 }

@@ -88,7 +88,24 @@ pub struct Analysis {
 /// Never panics on hostile input that mail-parser and sequoia survive; the
 /// caller still guards with `catch_unwind`.
 pub fn analyze(raw: &[u8], team: &TeamKeys, limits: &Limits) -> Analysis {
-    let first = analyze_with(raw, team, limits, &[]);
+    let budget =
+        std::time::Duration::from_secs(u64::try_from(limits.time_budget.secs()).unwrap_or(0));
+    let deadline = std::time::Instant::now() + budget;
+    let mut cut_notes = Vec::new();
+    let capped = cap_header_lines(raw, limits.max_header_line.0, &mut cut_notes);
+    let raw: &[u8] = &capped;
+    let mut a = analyze_passes(raw, team, limits, deadline);
+    a.report.notes.splice(0..0, cut_notes);
+    a
+}
+
+fn analyze_passes(
+    raw: &[u8],
+    team: &TeamKeys,
+    limits: &Limits,
+    deadline: std::time::Instant,
+) -> Analysis {
+    let first = analyze_with(raw, team, limits, &[], deadline);
     // A signature by a key that the message itself carries (signed-then-encrypted
     // with the key attached inside) can only be checked once we have the key: rerun.
     let unknown = first
@@ -98,7 +115,7 @@ pub fn analyze(raw: &[u8], team: &TeamKeys, limits: &Limits) -> Analysis {
         .any(|s| s.status == "unknown-key");
     if unknown && !first.report.keys.is_empty() {
         let extra: Vec<_> = first.report.keys.iter().map(|k| k.cert.clone()).collect();
-        let mut second = analyze_with(raw, team, limits, &extra);
+        let mut second = analyze_with(raw, team, limits, &extra, deadline);
         second.report.keys = first.report.keys;
         return second;
     }
@@ -110,6 +127,7 @@ fn analyze_with(
     team: &TeamKeys,
     limits: &Limits,
     extra: &[sequoia_openpgp::Cert],
+    deadline: std::time::Instant,
 ) -> Analysis {
     let Some(msg) = MessageParser::default().parse(raw) else {
         return Analysis {
@@ -154,10 +172,20 @@ fn analyze_with(
         inline_blocks: 0,
         mime_blocks: 0,
         attachment_blocks: 0,
+        deadline,
+        timed_out: false,
+        attachments_dropped: 0,
     };
     w.headers(&msg);
     w.autocrypt(&msg);
     w.walk_part(&msg, 0, 0);
+    if w.attachments_dropped > 0 {
+        w.report.notes.push(format!(
+            "more than limits.max_attachments ({}): {} attachment(s) not stored (they stay in the raw message)",
+            limits.max_attachments, w.attachments_dropped
+        ));
+    }
+    let timed_out = w.timed_out;
     let mut report = w.report;
     report.encryption = if w.mime_blocks > 0 {
         "pgp-mime"
@@ -197,7 +225,12 @@ fn analyze_with(
         .iter()
         .find(|e| e.contains("max_decrypted_size"))
         .cloned();
-    let status = if let Some(e) = bomb.filter(|_| report.decrypted_parts == 0) {
+    let status = if timed_out {
+        Status::Unparseable(format!(
+            "time budget: reading took longer than limits.time_budget ({}); the parts after that were not read",
+            limits.time_budget
+        ))
+    } else if let Some(e) = bomb.filter(|_| report.decrypted_parts == 0) {
         // A compression bomb (or a huge plaintext) is not "undecryptable": it is oversize.
         Status::Unparseable(format!("oversize: {e}"))
     } else if report.encrypted_parts > 0 && report.decrypted_parts == 0 {
@@ -223,6 +256,10 @@ struct Walker<'a> {
     inline_blocks: usize,
     mime_blocks: usize,
     attachment_blocks: usize,
+    /// When the message's `limits.time_budget` is spent.
+    deadline: std::time::Instant,
+    timed_out: bool,
+    attachments_dropped: usize,
 }
 
 fn lower(s: Option<&str>) -> String {
@@ -240,6 +277,27 @@ fn id_list(v: &mail_parser::HeaderValue<'_>) -> Vec<String> {
 }
 
 impl Walker<'_> {
+    /// Is the time budget spent? Notes it once; the walk then reads nothing more.
+    fn out_of_time(&mut self) -> bool {
+        if !self.timed_out && std::time::Instant::now() >= self.deadline {
+            self.timed_out = true;
+            self.report.notes.push(format!(
+                "limits.time_budget ({}) spent: the remaining parts were not read",
+                self.limits.time_budget
+            ));
+        }
+        self.timed_out
+    }
+
+    /// Stores an attachment unless `limits.max_attachments` are stored already.
+    fn push_attachment(&mut self, a: Attachment) {
+        if self.report.attachments.len() >= self.limits.max_attachments {
+            self.attachments_dropped += 1;
+        } else {
+            self.report.attachments.push(a);
+        }
+    }
+
     fn headers(&mut self, msg: &Message<'_>) {
         let r = &mut self.report;
         if let Some(a) = msg.from().and_then(|a| a.first()) {
@@ -317,6 +375,9 @@ impl Walker<'_> {
     }
 
     fn walk_part(&mut self, msg: &Message<'_>, idx: usize, depth: usize) {
+        if self.out_of_time() {
+            return;
+        }
         self.parts_seen += 1;
         if self.parts_seen > self.limits.max_mime_parts {
             if self.parts_seen == self.limits.max_mime_parts + 1 {
@@ -462,6 +523,9 @@ impl Walker<'_> {
     /// Decrypts an OpenPGP message that holds a MIME entity (PGP/MIME) or plain text.
     fn decrypt_entity(&mut self, data: &[u8], depth: usize, pgp_mime: bool) -> bool {
         self.report.encrypted_parts += 1;
+        if self.out_of_time() {
+            return false;
+        }
         match crypto::decrypt(
             self.team,
             &self.extra,
@@ -602,7 +666,7 @@ impl Walker<'_> {
             for k in crypto::read_certs(data, "attachment") {
                 self.add_key(k);
             }
-            self.report.attachments.push(Attachment {
+            self.push_attachment(Attachment {
                 name,
                 content_type: ct,
                 size: data.len(),
@@ -621,6 +685,9 @@ impl Walker<'_> {
         {
             self.report.encrypted_parts += 1;
             self.attachment_blocks += 1;
+            if self.out_of_time() {
+                return;
+            }
             match crypto::decrypt(
                 self.team,
                 &self.extra,
@@ -644,7 +711,7 @@ impl Walker<'_> {
                     if looks_like_mime(&d.plaintext) && plain_name.is_none() {
                         self.walk_bytes(&d.plaintext, depth + 1);
                     }
-                    self.report.attachments.push(Attachment {
+                    self.push_attachment(Attachment {
                         content_type: guess_type(plain_name.as_deref(), &d.plaintext),
                         name: plain_name,
                         size: d.plaintext.len(),
@@ -657,7 +724,7 @@ impl Walker<'_> {
                         "attachment {}: {e:#}",
                         name.as_deref().unwrap_or("(unnamed)")
                     ));
-                    self.report.attachments.push(Attachment {
+                    self.push_attachment(Attachment {
                         name,
                         content_type: ct,
                         size: data.len(),
@@ -668,7 +735,7 @@ impl Walker<'_> {
             }
             return;
         }
-        self.report.attachments.push(Attachment {
+        self.push_attachment(Attachment {
             name,
             content_type: ct,
             size: data.len(),
@@ -676,6 +743,50 @@ impl Walker<'_> {
             data: data.to_vec(),
         });
     }
+}
+
+/// Cuts header lines (of the header block only) longer than `max` bytes, noting each cut.
+/// The stored raw message is never changed; this is only what the parser reads.
+fn cap_header_lines<'a>(
+    raw: &'a [u8],
+    max: u64,
+    notes: &mut Vec<String>,
+) -> std::borrow::Cow<'a, [u8]> {
+    let max = usize::try_from(max).unwrap_or(usize::MAX).max(78);
+    let head_end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .into_iter()
+        .chain(raw.windows(2).position(|w| w == b"\n\n"))
+        .min()
+        .unwrap_or(raw.len());
+    let head = &raw[..head_end];
+    if head.split(|&b| b == b'\n').all(|l| l.len() <= max) {
+        return std::borrow::Cow::Borrowed(raw);
+    }
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, line) in head.split(|&b| b == b'\n').enumerate() {
+        if i > 0 {
+            out.push(b'\n');
+        }
+        if line.len() > max {
+            let name_end = line.iter().position(|&b| b == b':').unwrap_or(0).min(40);
+            notes.push(format!(
+                "header line {} ({}...) is {} bytes, longer than limits.max_header_line ({max} bytes): cut",
+                i + 1,
+                String::from_utf8_lossy(&line[..name_end]),
+                line.len()
+            ));
+            out.extend_from_slice(&line[..max]);
+            if line.ends_with(b"\r") {
+                out.push(b'\r');
+            }
+        } else {
+            out.extend_from_slice(line);
+        }
+    }
+    out.extend_from_slice(&raw[head_end..]);
+    std::borrow::Cow::Owned(out)
 }
 
 fn is_attachment(part: &mail_parser::MessagePart<'_>) -> bool {

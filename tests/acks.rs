@@ -155,7 +155,7 @@ fn ack_is_encrypted_to_a_valid_reporter_key_and_gpg_decrypts_it() {
     let raw = crlf(&format!(
         "{}Content-Type: multipart/mixed; boundary=\"=_rpt_boundary_7\"\n\n--=_rpt_boundary_7\nContent-Type: text/plain\n\n\
          SQL injection: curl 'http://x/login?u=%27%20OR%201=1' works on acme 2.4.1; an attacker can read every account.\n\
-         --B\nContent-Type: application/pgp-keys; name=\"rita.asc\"\n\n{public}\n--=_rpt_boundary_7--\n",
+         --=_rpt_boundary_7\nContent-Type: application/pgp-keys; name=\"rita.asc\"\n\n{public}\n--=_rpt_boundary_7--\n",
         headers(
             "Rita <rita@example.net>",
             "SQLi in login",
@@ -256,7 +256,7 @@ fn expired_reporter_key_gets_a_signed_ack_that_says_why() {
     let env = team_env("");
     let raw = crlf(&format!(
         "{}Content-Type: multipart/mixed; boundary=\"=_rpt_boundary_7\"\n\n--=_rpt_boundary_7\nContent-Type: text/plain\n\nXSS <script>alert(1)</script> in acme 2.4.1 lets an attacker steal sessions.\n\
-         --B\nContent-Type: application/pgp-keys\n\n{public}\n--=_rpt_boundary_7--\n",
+         --=_rpt_boundary_7\nContent-Type: application/pgp-keys\n\n{public}\n--=_rpt_boundary_7--\n",
         headers("Old <old@example.net>", "XSS", "r3@example.net", &[])
     ));
     env.deliver("1", raw.as_bytes());

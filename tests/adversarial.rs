@@ -207,3 +207,192 @@ fn a_flood_of_1000_messages_from_one_sender_is_stored_whole_and_acks_are_rate_li
         .unwrap();
     assert_eq!(suppressed, 995);
 }
+
+#[test]
+fn attachments_beyond_max_attachments_are_not_stored_but_stay_in_the_raw_message() {
+    let env = team_env("[limits]\nmax_attachments = 10\n");
+    let mut m = String::from(&headers("att@example.net", "Many files", "att@x", &[]));
+    m.push_str("Content-Type: multipart/mixed; boundary=\"=_a\"\n\n");
+    m.push_str("--=_a\nContent-Type: text/plain\n\nXSS in acme 2.4.1, files attached.\n");
+    for i in 0..30 {
+        m.push_str(&format!(
+            "--=_a\nContent-Type: text/plain\nContent-Disposition: attachment; filename=\"f{i}.txt\"\n\nfile {i}\n"
+        ));
+    }
+    m.push_str("--=_a--\n");
+    let raw = crlf(&m);
+    env.deliver("1", raw.as_bytes());
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["created"], 1, "{s}");
+    let c = &env.cases()[0];
+    let show = env.json(&["case", "show", c["id"].as_str().unwrap(), "--json"]);
+    let msg = &show["messages"][0];
+    let atts = msg["attachments"].as_array().unwrap();
+    assert_eq!(atts.len(), 10, "{msg:#}");
+    assert_eq!(atts[9]["name"], "f9.txt");
+    let notes = msg["notes"].to_string();
+    assert!(
+        notes.contains("limits.max_attachments (10): 20 attachment(s) not stored"),
+        "{notes}"
+    );
+    assert_eq!(msg["size"], raw.len(), "the raw message is kept whole");
+    assert_ne!(c["state"], "oversize");
+}
+
+#[test]
+fn a_header_line_longer_than_max_header_line_is_cut_for_reading_only() {
+    let env = team_env("[limits]\nmax_header_line = \"1KiB\"\n");
+    let long_subject = format!("XSS in acme {}", "A".repeat(100_000));
+    let raw = plain(
+        &headers("long@example.net", &long_subject, "long@x", &[]),
+        "XSS <script>alert(1)</script> in acme 2.4.1 lets an attacker steal sessions.\n",
+    );
+    env.deliver("1", &raw);
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["created"], 1, "{s}");
+    let c = &env.cases()[0];
+    let subject = c["subject"].as_str().unwrap();
+    assert!(subject.starts_with("XSS in acme AAAA"), "{subject:.80}");
+    assert!(subject.len() < 1024, "cut: {} bytes", subject.len());
+    let show = env.json(&["case", "show", c["id"].as_str().unwrap(), "--json"]);
+    let msg = &show["messages"][0];
+    let notes = msg["notes"].to_string();
+    assert!(
+        notes.contains("(Subject...)")
+            && notes.contains("longer than limits.max_header_line (1024 bytes)"),
+        "{notes}"
+    );
+    assert_eq!(msg["size"], raw.len(), "the raw message is kept whole");
+    assert_eq!(s["sent"], 1, "{s}");
+    let ack = &outbox(&env)[0];
+    let head = &ack[..ack.find("\r\n\r\n").unwrap()];
+    assert!(
+        head.len() < 8 * 1024,
+        "the ack's header stays small: {}",
+        head.len()
+    );
+}
+
+#[test]
+fn a_spent_time_budget_makes_an_oversize_case_that_retry_reads_with_a_larger_budget() {
+    let env = team_env("[limits]\ntime_budget = \"0s\"\n");
+    env.deliver(
+        "1",
+        &plain(
+            &headers("slow@example.net", "Slow", "slow@x", &[]),
+            "XSS <script>alert(1)</script> in acme 2.4.1 lets an attacker steal sessions.\n",
+        ),
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["created"], 1, "{s}");
+    assert_eq!(s["sent"], 0, "no ack for a message that was not read: {s}");
+    let c = &env.cases()[0];
+    assert_eq!(c["state"], "oversize", "{c:#}");
+    let reason = c["state_reason"].as_str().unwrap();
+    assert!(reason.contains("limits.time_budget (0s)"), "{reason}");
+    // The operator raises the budget and retries: the report is read from the kept raw bytes.
+    let cfg = std::fs::read_to_string(&env.config)
+        .unwrap()
+        .replace("time_budget = \"0s\"", "time_budget = \"30s\"");
+    std::fs::write(&env.config, cfg).unwrap();
+    let id = c["id"].as_str().unwrap();
+    let out = env.run(&["case", "retry", id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let c = &env.cases()[0];
+    assert_ne!(c["state"], "oversize", "{c:#}");
+    let show = env.json(&["case", "show", id, "--json"]);
+    assert_eq!(show["messages"][0]["status"], "ok", "{show:#}");
+    assert!(show.to_string().contains("steal sessions"), "{show:#}");
+}
+
+/// Makes `n` throw-away recipient keys in one gpg run (a parameter file), so the
+/// 500-recipient test takes seconds, not minutes.
+fn many_keys(gpg: &Gpg, n: usize) -> Vec<String> {
+    let mut params = String::new();
+    for i in 0..n {
+        params.push_str(&format!(
+            "Key-Type: eddsa\nKey-Curve: ed25519\nSubkey-Type: ecdh\nSubkey-Curve: cv25519\n\
+             Name-Email: r{i}@example.org\nExpire-Date: 0\n%no-protection\n%commit\n"
+        ));
+    }
+    let file = gpg.home.path().join("params");
+    std::fs::write(&file, params).unwrap();
+    gpg.run(&["--gen-key", file.to_str().unwrap()], None);
+    (0..n).map(|i| format!("r{i}@example.org")).collect()
+}
+
+#[test]
+fn a_message_encrypted_to_500_recipients_is_read() {
+    let env = team_env("");
+    let gpg = Gpg::new();
+    gpg.run(
+        &[
+            "--import",
+            repo().join("keys/test/team-public.asc").to_str().unwrap(),
+        ],
+        None,
+    );
+    let others = many_keys(&gpg, 499);
+    let mut to: Vec<&str> = others.iter().map(String::as_str).collect();
+    // Ours is the last of 500 recipient packets.
+    to.push("security@example.test");
+    let body = b"XSS <script>alert(1)</script> in acme 2.4.1 lets an attacker steal sessions.\n";
+    let ct = gpg.encrypt(body, &to, None, false);
+    let listed = String::from_utf8_lossy(&gpg.run(&["--list-packets"], Some(ct.as_bytes())))
+        .matches(":pubkey enc packet:")
+        .count();
+    assert_eq!(listed, 500, "the message carries 500 recipient packets");
+    env.deliver(
+        "1",
+        &pgp_mime(&headers("many@example.net", "...", "many@x", &[]), &ct),
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["created"], 1, "{s}");
+    let c = &env.cases()[0];
+    assert_eq!(c["encryption"], "pgp-mime", "{c:#}");
+    assert_ne!(c["state"], "undecryptable", "{c:#}");
+    let show = env.json(&["case", "show", c["id"].as_str().unwrap(), "--json"]);
+    assert!(show.to_string().contains("steal sessions"), "{show:#}");
+}
+
+#[test]
+fn a_revoked_reporter_key_makes_its_signature_invalid_and_the_ack_is_not_encrypted_to_it() {
+    let env = team_env("");
+    let gpg = Gpg::new();
+    let fpr = gpg.generate("Rev <rev@example.net>", "ed25519", "cv25519", "");
+    let signed = gpg.clearsign(
+        b"XSS <script>alert(1)</script> in acme 2.4.1 lets an attacker steal sessions.\n",
+        &fpr,
+    );
+    // gpg writes a revocation certificate for every new key; import it to revoke the key.
+    let rev = std::fs::read_to_string(
+        gpg.home
+            .path()
+            .join("openpgp-revocs.d")
+            .join(format!("{fpr}.rev")),
+    )
+    .unwrap()
+    .replace(
+        ":-----BEGIN PGP PUBLIC KEY BLOCK-----",
+        "-----BEGIN PGP PUBLIC KEY BLOCK-----",
+    );
+    gpg.run(&["--import"], Some(rev.as_bytes()));
+    let public = String::from_utf8(gpg.export_public(&fpr)).unwrap();
+    let listed = String::from_utf8_lossy(&gpg.run(&["--with-colons", "--list-keys", &fpr], None))
+        .into_owned();
+    assert!(listed.lines().any(|l| l.starts_with("pub:r:")), "{listed}");
+    let raw = crlf(&format!(
+        "{}Content-Type: multipart/mixed; boundary=\"=_r\"\n\n--=_r\nContent-Type: text/plain\n\n{signed}\n\
+         --=_r\nContent-Type: application/pgp-keys\nContent-Disposition: attachment; filename=\"key.asc\"\n\n{public}\n--=_r--\n",
+        headers("Rev <rev@example.net>", "XSS", "rev@x", &[])
+    ));
+    env.deliver("1", raw.as_bytes());
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["sent"], 1, "{s}");
+    let c = &env.cases()[0];
+    assert_eq!(c["signature"], "invalid-key", "{c:#}");
+    let ack = &outbox(&env)[0];
+    assert!(ack.contains("multipart/signed"), "{ack}");
+    assert!(!ack.contains("multipart/encrypted"), "{ack}");
+    assert!(ack.contains("revoked"), "the ack says why: {ack}");
+}

@@ -70,6 +70,8 @@ pub struct MailServers {
     pub smtp_port: u16,
     dovecot: Option<Child>,
     smtpd: Option<Child>,
+    /// OpenSMTPD answers every RCPT with `451 4.3.0` (a real temporary failure).
+    smtp_tempfail: bool,
 }
 
 impl MailServers {
@@ -112,6 +114,7 @@ impl MailServers {
             dir,
             dovecot: None,
             smtpd: None,
+            smtp_tempfail: false,
         };
         std::fs::write(s.path("users"), "").unwrap();
         s.add_user("security@example.test");
@@ -305,14 +308,33 @@ service lmtp {{
         self.start_dovecot();
     }
 
+    /// Restarts OpenSMTPD so that it refuses every recipient with a temporary
+    /// `451 4.3.0` (`on`), or accepts mail again (`!on`).
+    pub fn set_smtp_tempfail(&mut self, on: bool) {
+        if let Some(mut c) = self.smtpd.take() {
+            term(&mut c);
+        }
+        self.smtp_tempfail = on;
+        self.start_smtpd();
+    }
+
     fn start_smtpd(&mut self) {
         let d = self.dir.path().display();
         std::fs::write(self.path("virtual"), "@example.test nobody\n").unwrap();
+        let (filter, use_filter) = if self.smtp_tempfail {
+            (
+                "filter \"tempfail\" phase rcpt-to match rcpt-to regex \".*\" reject \"451 4.3.0 try again later (test)\"\n",
+                " filter \"tempfail\"",
+            )
+        } else {
+            ("", "")
+        };
         std::fs::write(
             self.path("smtpd.conf"),
             format!(
                 "table vusers file:{d}/virtual\n\
-                 listen on 127.0.0.1 port {smtp}\n\
+                 {filter}\
+                 listen on 127.0.0.1 port {smtp}{use_filter}\n\
                  action \"lmtp\" lmtp \"127.0.0.1:{lmtp}\" rcpt-to virtual <vusers>\n\
                  match from any for domain \"example.test\" action \"lmtp\"\n",
                 smtp = self.smtp_port,
