@@ -4,7 +4,8 @@
 //! shell over [`cli`]. One message travels once, left to right:
 //!
 //! ```text
-//! source (maildir) -> intake -> mime + crypto -> store (SQLite)
+//! source (maildir | imap) -> intake -> mime + crypto -> classify -> policy
+//!     -> store (SQLite) -> outbox -> smtp
 //! ```
 //!
 //! See ARCHITECTURE.md for the map and the guarantees.
@@ -21,6 +22,7 @@ pub mod mime;
 pub mod notify;
 pub mod outbox;
 pub mod policy;
+pub mod smtp;
 pub mod source;
 pub mod store;
 

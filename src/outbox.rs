@@ -18,7 +18,7 @@ use anyhow::{Context, Result, anyhow};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-use crate::config::{Config, TlsMode, Transport};
+use crate::config::{Config, Transport};
 use crate::crypto::{self, TeamKeys};
 use crate::mime::Report;
 use crate::policy::Verdict;
@@ -641,33 +641,36 @@ async fn send_batch(store: &std::sync::Mutex<store::Store>, cfg: &Config) -> Res
     if rows.is_empty() {
         return Ok(stats);
     }
-    let transport = Sender::new(cfg)?;
+    let mut transport = Sender::new(cfg)?;
     let mut copies = Vec::new();
     for row in rows {
         let res = transport
             .send(&row.recipient, &row.message_id, &row.body)
             .await;
-        let st = store.lock().map_err(|_| anyhow!("store lock poisoned"))?;
+        let mut st = store.lock().map_err(|_| anyhow!("store lock poisoned"))?;
+        // One transaction (one fsync) per outcome: the row, the case and the event agree.
+        let tx = st
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .context("starting the send-record transaction")?;
         match res {
             Ok(reply) => {
                 stats.sent += 1;
-                st.conn
-                    .execute(
+                tx.execute(
                         "UPDATE outbox SET state = 'sent', sent_at = ?2, server_reply = ?3, attempts = attempts + 1 WHERE id = ?1",
                         params![row.id, now(), reply],
                     )
                     .context("recording a sent message")?;
                 if let Some(case_id) = row.case_id {
                     if row.kind == "ack" || row.kind == "rejection" {
-                        st.conn
-                            .execute(
-                                "UPDATE cases SET acked_at = COALESCE(acked_at, ?2) WHERE id = ?1",
-                                params![case_id, now()],
-                            )
-                            .context("recording the ack time")?;
+                        tx.execute(
+                            "UPDATE cases SET acked_at = COALESCE(acked_at, ?2) WHERE id = ?1",
+                            params![case_id, now()],
+                        )
+                        .context("recording the ack time")?;
                     }
                     store::event(
-                        &st.conn,
+                        &tx,
                         Some(case_id),
                         "triaged",
                         &format!("{}-sent", row.kind),
@@ -683,15 +686,14 @@ async fn send_batch(store: &std::sync::Mutex<store::Store>, cfg: &Config) -> Res
             Err(e) => {
                 stats.failed += 1;
                 let wait = (30i64 << row.attempts.min(7)).min(3600);
-                st.conn
-                    .execute(
+                tx.execute(
                         "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",
                         params![row.id, format!("{e:#}"), now() + wait],
                     )
                     .context("recording a failed send")?;
                 if let Some(case_id) = row.case_id {
                     store::event(
-                        &st.conn,
+                        &tx,
                         Some(case_id),
                         "triaged",
                         "send-failed",
@@ -701,7 +703,9 @@ async fn send_batch(store: &std::sync::Mutex<store::Store>, cfg: &Config) -> Res
                 tracing::warn!(outbox = row.id, "sending failed (retry in {wait} s): {e:#}");
             }
         }
+        tx.commit().context("recording the send outcome")?;
     }
+    transport.close().await;
     if let Some(folder) = &cfg.outbox.sent_folder
         && !copies.is_empty()
         && let Err(e) = copy_to_sent(store, cfg, folder, &copies).await
@@ -843,23 +847,17 @@ pub fn enqueue_digest(conn: &Connection, cfg: &Config, keys: &TeamKeys) -> Resul
 /// Connects to the SMTP relay (EHLO, TLS, AUTH) without sending anything: `doctor`.
 pub async fn test_smtp(cfg: &Config) -> Result<String> {
     match Sender::new(cfg)? {
-        Sender::Smtp(t, server) => {
-            let ok = t
-                .test_connection()
-                .await
-                .with_context(|| format!("SMTP to {server}"))?;
-            if ok {
-                Ok(format!(
-                    "{server} accepts connections (EHLO{} ok)",
-                    if cfg.outbox.user.is_some() {
-                        ", AUTH"
-                    } else {
-                        ""
-                    }
-                ))
-            } else {
-                Err(anyhow!("{server} did not accept the connection"))
-            }
+        Sender::Smtp(relay) => {
+            relay.check().await?;
+            Ok(format!(
+                "{} accepts connections (EHLO{} ok)",
+                relay.server,
+                if cfg.outbox.user.is_some() {
+                    ", AUTH"
+                } else {
+                    ""
+                }
+            ))
         }
         Sender::File(d) => Ok(format!("file transport into {}", d.display())),
     }
@@ -867,7 +865,7 @@ pub async fn test_smtp(cfg: &Config) -> Result<String> {
 
 enum Sender {
     File(std::path::PathBuf),
-    Smtp(lettre::AsyncSmtpTransport<lettre::Tokio1Executor>, String),
+    Smtp(Box<crate::smtp::Relay>),
 }
 
 impl Sender {
@@ -879,48 +877,12 @@ impl Sender {
                     .with_context(|| format!("cannot create {}", dir.display()))?;
                 Ok(Sender::File(dir))
             }
-            Transport::Smtp => {
-                use lettre::transport::smtp::client::{Tls, TlsParameters};
-                let host = cfg.outbox.host.clone().context("outbox.host is not set")?;
-                let port = cfg.outbox.port.unwrap_or(match cfg.outbox.tls {
-                    TlsMode::Implicit => 465,
-                    TlsMode::Starttls => 587,
-                    TlsMode::Plain => 25,
-                });
-                let tls = match cfg.outbox.tls {
-                    TlsMode::Plain => Tls::None,
-                    TlsMode::Implicit => {
-                        Tls::Wrapper(TlsParameters::new(host.clone()).context("TLS parameters")?)
-                    }
-                    TlsMode::Starttls => {
-                        Tls::Required(TlsParameters::new(host.clone()).context("TLS parameters")?)
-                    }
-                };
-                let mut b =
-                    lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous(
-                        host.clone(),
-                    )
-                    .port(port)
-                    .tls(tls)
-                    .timeout(Some(std::time::Duration::from_secs(30)));
-                if let Some(user) = &cfg.outbox.user {
-                    let pass = cfg
-                        .outbox
-                        .smtp_password(cfg)
-                        .map_err(|p| anyhow!("{}: {}", p.key, p.what))?
-                        .unwrap_or_default();
-                    b = b.credentials(lettre::transport::smtp::authentication::Credentials::new(
-                        user.clone(),
-                        pass,
-                    ));
-                }
-                Ok(Sender::Smtp(b.build(), format!("{host}:{port}")))
-            }
+            Transport::Smtp => Ok(Sender::Smtp(Box::new(crate::smtp::Relay::new(cfg)?))),
         }
     }
 
     /// Sends; returns the server's reply (or where the file went).
-    async fn send(&self, to: &str, message_id: &str, body: &[u8]) -> Result<String> {
+    async fn send(&mut self, to: &str, message_id: &str, body: &[u8]) -> Result<String> {
         match self {
             Sender::File(dir) => {
                 let name = format!("{}.eml", message_id.replace(['/', '\\'], "_"));
@@ -931,24 +893,13 @@ impl Sender {
                     .with_context(|| format!("moving into {}", dest.display()))?;
                 Ok(format!("written to {}", dest.display()))
             }
-            Sender::Smtp(t, server) => {
-                use lettre::AsyncTransport;
-                let to: lettre::Address = to
-                    .parse()
-                    .map_err(|e| anyhow!("bad recipient {to:?}: {e}"))?;
-                // RFC 3834 §3.3: automatic responses go out with a null envelope sender.
-                let env = lettre::address::Envelope::new(None, vec![to])
-                    .context("building the envelope")?;
-                let r = t
-                    .send_raw(&env, body)
-                    .await
-                    .with_context(|| format!("SMTP to {server}"))?;
-                Ok(format!(
-                    "{} {}",
-                    r.code(),
-                    r.message().collect::<Vec<_>>().join(" ")
-                ))
-            }
+            Sender::Smtp(relay) => relay.send(to, body).await,
+        }
+    }
+
+    async fn close(&mut self) {
+        if let Sender::Smtp(relay) = self {
+            relay.close().await;
         }
     }
 }

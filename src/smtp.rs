@@ -1,0 +1,202 @@
+//! SMTP: one connection to the relay per outbox batch, reused for every message.
+//!
+//! This module owns the wire to the relay: TCP with `TCP_NODELAY` (lettre writes the
+//! message and the closing `CRLF.CRLF` separately; with Nagle's algorithm on, the
+//! second write waits for the server's delayed ACK, about 40 ms per message), then
+//! implicit TLS, STARTTLS or plain (loopback only, enforced by config validation),
+//! EHLO and AUTH through lettre's `AsyncSmtpConnection`. It knows nothing of cases
+//! or the outbox table: [`crate::outbox`] decides what to send and records outcomes.
+
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+use crate::config::{Config, TlsMode};
+
+/// How long connecting, or one whole message exchange, may take.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A connection to the configured relay, opened on first use and reopened after an error.
+pub struct Relay {
+    host: String,
+    port: u16,
+    mode: TlsMode,
+    creds: Option<Credentials>,
+    conn: Option<AsyncSmtpConnection>,
+    /// `host:port`, for messages.
+    pub server: String,
+}
+
+impl Relay {
+    pub fn new(cfg: &Config) -> Result<Relay> {
+        let host = cfg.outbox.host.clone().context("outbox.host is not set")?;
+        let mode = cfg.outbox.tls;
+        let port = cfg.outbox.port.unwrap_or(match mode {
+            TlsMode::Implicit => 465,
+            TlsMode::Starttls => 587,
+            TlsMode::Plain => 25,
+        });
+        let creds = match &cfg.outbox.user {
+            Some(user) => {
+                let pass = cfg
+                    .outbox
+                    .smtp_password(cfg)
+                    .map_err(|p| anyhow!("{}: {}", p.key, p.what))?
+                    .unwrap_or_default();
+                Some(Credentials::new(user.clone(), pass))
+            }
+            None => None,
+        };
+        Ok(Relay {
+            server: format!("{host}:{port}"),
+            host,
+            port,
+            mode,
+            creds,
+            conn: None,
+        })
+    }
+
+    /// Connects, greets (EHLO), secures and authenticates; nothing is sent.
+    async fn open(&self) -> Result<AsyncSmtpConnection> {
+        let hello = ClientId::default();
+        let tcp =
+            tokio::time::timeout(TIMEOUT, TcpStream::connect((self.host.as_str(), self.port)))
+                .await
+                .map_err(|_| anyhow!("connecting timed out after {} s", TIMEOUT.as_secs()))?
+                .context("connecting")?;
+        tcp.set_nodelay(true).context("setting TCP_NODELAY")?;
+        let mut conn = match self.mode {
+            TlsMode::Plain => AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello)
+                .await
+                .context("greeting (EHLO)")?,
+            TlsMode::Starttls => {
+                let mut c = AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello)
+                    .await
+                    .context("greeting (EHLO)")?;
+                if !c.can_starttls() {
+                    bail!(
+                        "the server does not offer STARTTLS; set outbox.tls = \"implicit\" if it speaks TLS on connect"
+                    );
+                }
+                let params = TlsParameters::new(self.host.clone()).context("TLS parameters")?;
+                c.starttls(params, &hello).await.context("STARTTLS")?;
+                c
+            }
+            TlsMode::Implicit => {
+                let connector =
+                    tokio_rustls::TlsConnector::from(crate::source::imap::tls_config(None));
+                let name = tokio_rustls::rustls::pki_types::ServerName::try_from(self.host.clone())
+                    .with_context(|| format!("{:?} is not a valid TLS server name", self.host))?;
+                let tls = connector
+                    .connect(name, tcp)
+                    .await
+                    .context("TLS handshake")?;
+                AsyncSmtpConnection::connect_with_transport(Box::new(TlsStream(tls)), &hello)
+                    .await
+                    .context("greeting (EHLO)")?
+            }
+        };
+        if let Some(creds) = &self.creds {
+            conn.auth(&[Mechanism::Plain, Mechanism::Login], creds)
+                .await
+                .context("AUTH")?;
+        }
+        Ok(conn)
+    }
+
+    /// Checks that the relay takes a connection (EHLO, TLS, AUTH), then says QUIT.
+    pub async fn check(&self) -> Result<()> {
+        let mut c = self
+            .open()
+            .await
+            .with_context(|| format!("SMTP to {}", self.server))?;
+        let _ = c.quit().await;
+        Ok(())
+    }
+
+    /// Sends one message with a null envelope sender (RFC 3834 §3.3); returns the
+    /// server's reply. After any error the connection is dropped and reopened next time.
+    pub async fn send(&mut self, to: &str, body: &[u8]) -> Result<String> {
+        let to: lettre::Address = to
+            .parse()
+            .map_err(|e| anyhow!("bad recipient {to:?}: {e}"))?;
+        let env =
+            lettre::address::Envelope::new(None, vec![to]).context("building the envelope")?;
+        let res = tokio::time::timeout(TIMEOUT, async {
+            if self.conn.as_ref().is_none_or(|c| c.has_broken()) {
+                self.conn = Some(self.open().await?);
+            }
+            let conn = self.conn.as_mut().context("no SMTP connection")?;
+            conn.send(&env, body).await.map_err(anyhow::Error::from)
+        })
+        .await
+        .unwrap_or_else(|_| Err(anyhow!("no answer within {} s", TIMEOUT.as_secs())));
+        match res {
+            Ok(r) => Ok(format!(
+                "{} {}",
+                r.code(),
+                r.message().collect::<Vec<_>>().join(" ")
+            )),
+            Err(e) => {
+                if let Some(mut c) = self.conn.take() {
+                    c.abort().await;
+                }
+                Err(e).with_context(|| format!("SMTP to {}", self.server))
+            }
+        }
+    }
+
+    /// Ends the session politely.
+    pub async fn close(&mut self) {
+        if let Some(mut c) = self.conn.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), c.quit()).await;
+        }
+    }
+}
+
+/// A TLS stream lettre can drive as if it were a plain socket (implicit TLS).
+#[derive(Debug)]
+struct TlsStream(tokio_rustls::client::TlsStream<TcpStream>);
+
+impl AsyncTokioStream for TlsStream {
+    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.0.get_ref().0.peer_addr()
+    }
+}
+
+impl AsyncRead for TlsStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for TlsStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+    fn poll_shutdown(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
