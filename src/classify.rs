@@ -141,6 +141,19 @@ impl Findings {
             _ => false,
         }
     }
+
+    /// Every piece of evidence behind every finding.
+    pub fn evidence(&self) -> Vec<&Evidence> {
+        let mut v: Vec<&Evidence> = Vec::new();
+        v.extend(&self.poc.evidence);
+        v.extend(self.versions.items.iter().map(|i| &i.evidence));
+        v.extend(&self.impact.evidence);
+        v.extend(&self.repro_steps.evidence);
+        v.extend(&self.fix_suggestion.evidence);
+        v.extend(self.credit.iter().map(|c| &c.evidence));
+        v.extend(&self.low_effort.evidence);
+        v
+    }
 }
 
 fn re(s: &str) -> Regex {
@@ -153,7 +166,12 @@ struct Doc<'a> {
     text: &'a str,
 }
 
+/// Evidence for `start..end` of a document. Offsets computed by rules (a section cut
+/// at 200 bytes, say) may fall inside a character or past the end: they are moved to
+/// the enclosing character boundaries, so a span can always be sliced (fuzzing found this).
 fn evidence(doc: &Doc<'_>, start: usize, end: usize, rule: &str) -> Evidence {
+    let end = doc.text.ceil_char_boundary(end.min(doc.text.len()));
+    let start = doc.text.floor_char_boundary(start.min(end));
     let raw = &doc.text[start..end];
     let t = raw.trim();
     let text = if t.chars().count() > 200 {

@@ -671,7 +671,21 @@ impl Config {
                 "pass an existing file with --config FILE (see config.example.toml)",
             )
         })?;
-        let mut cfg: Config = toml::from_str(&text).map_err(|e| {
+        Config::from_toml(&text, file)
+    }
+
+    /// Parses config text (syntax and types only); `file` names it in errors and
+    /// anchors relative paths. Never panics on any input (a fuzz target checks).
+    pub fn from_toml(text: &str, file: &Path) -> std::result::Result<Config, ConfigError> {
+        let err = |key: &str, what: String, fix: &str| ConfigError {
+            file: file.to_path_buf(),
+            problems: vec![Problem {
+                key: key.into(),
+                what,
+                fix: fix.into(),
+            }],
+        };
+        let mut cfg: Config = toml::from_str(text).map_err(|e| {
             let key = e
                 .message()
                 .split('`')

@@ -624,9 +624,25 @@ fn read_limited(mut r: impl Read, limit: u64) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Runs a parse of untrusted OpenPGP data; a panic inside the OpenPGP library (it
+/// has happened: fuzzing found one in sequoia's SEIP parser, see
+/// tests/fuzz_regressions.rs) becomes an error for this one block, so the rest of
+/// the message is still read and the case says why this block was not.
+fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(anyhow!(
+            "the OpenPGP parser failed on malformed input while {what} (internal panic, contained)"
+        ))
+    })
+}
+
 /// Decrypts an OpenPGP message (armored or binary), verifying signatures inside it.
 /// `extra` certs are used for verification (keys found in the message itself).
 pub fn decrypt(team: &TeamKeys, extra: &[Cert], data: &[u8], limit: u64) -> Result<Decrypted> {
+    guarded("decrypting", || decrypt_inner(team, extra, data, limit))
+}
+
+fn decrypt_inner(team: &TeamKeys, extra: &[Cert], data: &[u8], limit: u64) -> Result<Decrypted> {
     let helper = Helper::new(team, extra);
     let mut d = DecryptorBuilder::from_bytes(data)
         .context("not an OpenPGP message")?
@@ -647,6 +663,17 @@ pub fn verify_inline(
     data: &[u8],
     limit: u64,
 ) -> Result<(Vec<u8>, Vec<SigResult>)> {
+    guarded("verifying a signed message", || {
+        verify_inline_inner(team, extra, data, limit)
+    })
+}
+
+fn verify_inline_inner(
+    team: &TeamKeys,
+    extra: &[Cert],
+    data: &[u8],
+    limit: u64,
+) -> Result<(Vec<u8>, Vec<SigResult>)> {
     let helper = Helper::new(team, extra);
     let mut v = VerifierBuilder::from_bytes(data)
         .context("not a signed OpenPGP message")?
@@ -657,6 +684,17 @@ pub fn verify_inline(
 
 /// Verifies a detached signature (PGP/MIME multipart/signed) over `content`.
 pub fn verify_detached(
+    team: &TeamKeys,
+    extra: &[Cert],
+    signature: &[u8],
+    content: &[u8],
+) -> Result<Vec<SigResult>> {
+    guarded("verifying a detached signature", || {
+        verify_detached_inner(team, extra, signature, content)
+    })
+}
+
+fn verify_detached_inner(
     team: &TeamKeys,
     extra: &[Cert],
     signature: &[u8],
@@ -718,6 +756,10 @@ pub struct FoundKey {
 
 /// Reads public certificates from bytes (armored or binary). Secret parts are dropped.
 pub fn read_certs(data: &[u8], source: &str) -> Vec<FoundKey> {
+    guarded("reading keys", || Ok(read_certs_inner(data, source))).unwrap_or_default()
+}
+
+fn read_certs_inner(data: &[u8], source: &str) -> Vec<FoundKey> {
     let Ok(parser) = CertParser::from_bytes(data) else {
         return Vec::new();
     };

@@ -338,9 +338,39 @@ pub fn classify_case(
             })
             .collect(),
     };
-    let findings = classify::classify(&input);
+    // A classifier bug must not turn one hostile report into a crash loop: the case is
+    // kept, nothing is claimed about its content, and a person is asked to read it.
+    let classified =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| classify::classify(&input)));
+    let failed = classified.is_err();
+    let findings = classified.unwrap_or_else(|_| {
+        classify::classify(&classify::Input {
+            subject: "",
+            text: "",
+            attachments: Vec::new(),
+        })
+    });
     let policy = cfg.policy.get(&c.policy).cloned().unwrap_or_default();
-    let verdict = policy::evaluate(&c.policy, &policy, &findings, c.arrived_at);
+    let mut verdict = policy::evaluate(&c.policy, &policy, &findings, c.arrived_at);
+    if failed {
+        verdict.missing.clear();
+        verdict.poc_claimed_not_included = false;
+        verdict.low_effort = false;
+        verdict.next_state = State::New.as_str().into();
+        verdict.reasons = vec![
+            "the classifier failed on this report (internal error): a person must read it".into(),
+        ];
+        tracing::error!(case = %c.id_public, "the classifier panicked on this report; case kept for a person to read");
+        store::event(
+            tx,
+            Some(case_id),
+            "triaged",
+            "classify-failed",
+            Some(
+                "internal error in the classifier; findings left empty, nothing claimed in the ack",
+            ),
+        )?;
+    }
     store::replace_findings(tx, case_id, &findings, &verdict)?;
     tx.execute(
         "UPDATE cases SET severity = ?2, ack_due = ?3, followup_due = ?4 WHERE id = ?1",
