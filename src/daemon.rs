@@ -82,57 +82,70 @@ pub fn process_pending(store: &mut Store, cfg: &Config, keys: &TeamKeys) -> Resu
         }
         let Some(path) = &mb.path else { continue };
         let md = Maildir::open(&cfg.resolve(path))?;
-        for p in md.pending()? {
-            sum.seen += 1;
-            let raw = match md.read(&p) {
-                Ok(r) => r,
-                Err(e) => {
-                    // Vanished or unreadable: leave it where it is; the next pass retries.
-                    tracing::warn!(mailbox = %mb.name, file = %p.name, "cannot read message: {e:#}");
-                    sum.errors += 1;
-                    continue;
-                }
-            };
-            let inc = Incoming {
-                mailbox: mb.name.clone(),
-                position: p.name.clone(),
-                arrived_at: p.arrived_at,
-                raw,
-                imported: false,
-                oversize: None,
-            };
-            // A store error (disk full, locked past the timeout) stops the pass
-            // without marking the message: nothing is lost, the next pass retries.
-            let outcome = intake::ingest(store, cfg, keys, &inc).with_context(|| {
-                format!(
-                    "ingesting {} from mailbox {}{}",
-                    p.name,
-                    mb.name,
-                    crate::store::disk_hint(&cfg.store_path())
-                )
-            })?;
-            match &outcome {
-                Outcome::Created { case, state } => {
-                    sum.created += 1;
-                    if state
-                        .parse::<crate::case::State>()
-                        .is_ok_and(|s| s.is_quarantine())
-                    {
-                        sum.quarantined += 1;
+        let pending = md.pending()?;
+        // Batches: read on every core, write each batch in one transaction (group
+        // commit), then mark its files; a crash before the commit re-reads the batch.
+        for chunk in pending.chunks(mb.batch.max(1) as usize) {
+            let mut files = Vec::new();
+            let mut incs = Vec::new();
+            for p in chunk {
+                sum.seen += 1;
+                let raw = match md.read(p) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        // Vanished or unreadable: leave it where it is; the next pass retries.
+                        tracing::warn!(mailbox = %mb.name, file = %p.name, "cannot read message: {e:#}");
+                        sum.errors += 1;
+                        continue;
                     }
-                    tracing::info!(case = %case, mailbox = %mb.name, state = %state, "case opened");
-                }
-                Outcome::FollowUp { case } => {
-                    sum.follow_ups += 1;
-                    tracing::info!(case = %case, mailbox = %mb.name, "follow-up added");
-                }
-                Outcome::Duplicate { case } => {
-                    sum.duplicates += 1;
-                    tracing::debug!(case = %case, mailbox = %mb.name, "already stored");
-                }
+                };
+                files.push(p);
+                incs.push(Incoming {
+                    mailbox: mb.name.clone(),
+                    position: p.name.clone(),
+                    arrived_at: p.arrived_at,
+                    raw,
+                    imported: false,
+                    oversize: None,
+                });
             }
-            md.mark_seen(&p)
-                .with_context(|| format!("marking {} as processed", p.name))?;
+            let prepared = intake::prepare_batch(cfg, keys, &incs);
+            // A store error (disk full, locked past the timeout) stops the pass
+            // without marking the batch: nothing is lost, the next pass retries.
+            let outcomes =
+                intake::commit_batch(store, cfg, keys, &incs, prepared).with_context(|| {
+                    format!(
+                        "ingesting {} message(s) from mailbox {}{}",
+                        incs.len(),
+                        mb.name,
+                        crate::store::disk_hint(&cfg.store_path())
+                    )
+                })?;
+            crate::outbox::kick();
+            for (p, outcome) in files.into_iter().zip(outcomes) {
+                match &outcome {
+                    Outcome::Created { case, state } => {
+                        sum.created += 1;
+                        if state
+                            .parse::<crate::case::State>()
+                            .is_ok_and(|s| s.is_quarantine())
+                        {
+                            sum.quarantined += 1;
+                        }
+                        tracing::info!(case = %case, mailbox = %mb.name, state = %state, "case opened");
+                    }
+                    Outcome::FollowUp { case } => {
+                        sum.follow_ups += 1;
+                        tracing::info!(case = %case, mailbox = %mb.name, "follow-up added");
+                    }
+                    Outcome::Duplicate { case } => {
+                        sum.duplicates += 1;
+                        tracing::debug!(case = %case, mailbox = %mb.name, "already stored");
+                    }
+                }
+                md.mark_seen(p)
+                    .with_context(|| format!("marking {} as processed", p.name))?;
+            }
         }
     }
     Ok(sum)
@@ -168,8 +181,11 @@ pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
                     if let Err(e) = crate::outbox::send_due(&store, &cfg).await {
                         tracing::error!("outbox: {e:#}");
                     }
+                    // Woken by intake as soon as an ack is queued; the periodic pass
+                    // picks up retries that have come due.
                     tokio::select! {
-                        _ = tokio::time::sleep(std::time::Duration::from_millis(200)) => {}
+                        _ = crate::outbox::kicked() => {}
+                        _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
                         _ = rx.changed() => return,
                     }
                 }

@@ -106,13 +106,64 @@ fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".into())
 }
 
+/// A message read (parsed, decrypted, verified) but not yet written: the CPU-heavy
+/// half of intake, which needs no database and runs in parallel for a batch.
+pub struct Prepared {
+    sha: String,
+    analysis: Analysis,
+}
+
 /// Ingests one message: idempotent by content, one transaction.
 pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) -> Result<Outcome> {
-    let seal = cfg.store.encrypt_at_rest.then_some(keys);
     let sha = sha256_hex(&inc.raw);
     if let Some(case) = store::case_of_sha(&store.conn, &sha)? {
         return Ok(Outcome::Duplicate { case });
     }
+    let p = prepare_with_sha(cfg, keys, inc, sha);
+    let mut out = commit_batch(store, cfg, keys, std::slice::from_ref(inc), vec![p])?;
+    out.pop().context("no intake outcome")
+}
+
+/// Reads a batch of messages, spread over the machine's cores (no database access).
+pub fn prepare_batch(cfg: &Config, keys: &TeamKeys, incs: &[Incoming]) -> Vec<Prepared> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(incs.len().max(1));
+    if threads <= 1 {
+        return incs.iter().map(|i| prepare(cfg, keys, i)).collect();
+    }
+    let per = incs.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = incs
+            .chunks(per)
+            .map(|chunk| {
+                s.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|i| prepare(cfg, keys, i))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    // read_message never panics (it catches); keep the count right anyway.
+                    Vec::new()
+                })
+            })
+            .collect()
+    })
+}
+
+/// Reads one message (no database access).
+pub fn prepare(cfg: &Config, keys: &TeamKeys, inc: &Incoming) -> Prepared {
+    prepare_with_sha(cfg, keys, inc, sha256_hex(&inc.raw))
+}
+
+fn prepare_with_sha(cfg: &Config, keys: &TeamKeys, inc: &Incoming, sha: String) -> Prepared {
     let analysis = match inc.oversize {
         Some(size) => {
             let mut a = read_message(&inc.raw, cfg, keys);
@@ -124,24 +175,61 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
         }
         None => read_message(&inc.raw, cfg, keys),
     };
+    Prepared { sha, analysis }
+}
+
+/// Writes prepared messages in ONE transaction (one durable commit for the batch:
+/// group commit). Nothing may be marked processed at the source before this returns
+/// Ok; on error nothing of the batch is stored and the whole batch is read again.
+pub fn commit_batch(
+    store: &mut Store,
+    cfg: &Config,
+    keys: &TeamKeys,
+    incs: &[Incoming],
+    prepared: Vec<Prepared>,
+) -> Result<Vec<Outcome>> {
+    if incs.len() != prepared.len() {
+        anyhow::bail!(
+            "intake: {} messages but {} read",
+            incs.len(),
+            prepared.len()
+        );
+    }
     // IMMEDIATE: take the write lock up front, so a concurrent writer (a CLI command)
     // makes us wait (busy timeout) instead of failing on a read-to-write upgrade.
     let tx = store
         .conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .context("starting the intake transaction")?;
-    // Another process may have committed the same bytes meanwhile.
-    if let Some(case) = store::case_of_sha(&tx, &sha)? {
+    let mut out = Vec::with_capacity(incs.len());
+    for (inc, p) in incs.iter().zip(prepared) {
+        out.push(write_one(&tx, cfg, keys, inc, p)?);
+    }
+    tx.commit().context("committing the intake transaction")?;
+    Ok(out)
+}
+
+fn write_one(
+    tx: &rusqlite::Transaction<'_>,
+    cfg: &Config,
+    keys: &TeamKeys,
+    inc: &Incoming,
+    p: Prepared,
+) -> Result<Outcome> {
+    let seal = cfg.store.encrypt_at_rest.then_some(keys);
+    let Prepared { sha, analysis } = p;
+    // Another process (or an earlier message of this batch) may have stored the same bytes.
+    if let Some(case) = store::case_of_sha(tx, &sha)? {
         return Ok(Outcome::Duplicate { case });
     }
     let r = &analysis.report;
-    let thread = find_thread(&tx, r)?;
+    let thread = find_thread(tx, r)?;
     let outcome = match thread {
         Some(case_id) => {
-            let c = store::case_by_id(&tx, case_id)?;
-            let msg_row = insert_message(&tx, case_id, &sha, inc, &analysis, seal)?;
+            let c = store::case_by_id(tx, case_id)?;
+            let msg_row = insert_message(tx, case_id, &sha, inc, &analysis, seal)?;
             store::event(
-                &tx,
+                tx,
                 Some(case_id),
                 "triaged",
                 "follow-up",
@@ -154,10 +242,10 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
             let st: State = c.state.parse().unwrap_or(State::New);
             if analysis.status == Status::Ok && !st.is_quarantine() {
                 // Re-read the whole thread: the follow-up may add what was missing.
-                let v = classify_case(&tx, cfg, keys, case_id)?;
+                let v = classify_case(tx, cfg, keys, case_id)?;
                 if !st.is_closed() {
                     outbox::enqueue_ack(
-                        &tx,
+                        tx,
                         cfg,
                         keys,
                         case_id,
@@ -170,13 +258,13 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
                 if st == State::NeedsInfo {
                     if v.next_state == State::Triaged.as_str() {
                         store::set_case_state(
-                            &tx,
+                            tx,
                             case_id,
                             State::Triaged.as_str(),
                             Some("the reporter sent what was missing"),
                         )?;
                         store::event(
-                            &tx,
+                            tx,
                             Some(case_id),
                             "triaged",
                             "state",
@@ -184,7 +272,7 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
                         )?;
                     } else {
                         store::event(
-                            &tx,
+                            tx,
                             Some(case_id),
                             "triaged",
                             "still-missing",
@@ -212,7 +300,7 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
             let year = chrono::DateTime::from_timestamp(inc.arrived_at, 0)
                 .map(|d| chrono::Datelike::year(&d))
                 .unwrap_or(2026);
-            let (seq, public_id) = store::next_public_id(&tx, year)?;
+            let (seq, public_id) = store::next_public_id(tx, year)?;
             let subject = match state {
                 State::New => r.subject.clone(),
                 _ => r.outer_subject.clone(),
@@ -242,7 +330,7 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
             .context("creating the case")?;
             let case_id = tx.last_insert_rowid();
             store::event(
-                &tx,
+                tx,
                 Some(case_id),
                 "triaged",
                 "created",
@@ -257,12 +345,12 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
                 )),
             )?;
             if let Some(reason) = &reason {
-                store::event(&tx, Some(case_id), "triaged", "quarantined", Some(reason))?;
+                store::event(tx, Some(case_id), "triaged", "quarantined", Some(reason))?;
             }
-            let msg_row = insert_message(&tx, case_id, &sha, inc, &analysis, seal)?;
+            let msg_row = insert_message(tx, case_id, &sha, inc, &analysis, seal)?;
             let mut final_state = state.as_str().to_string();
             if state == State::New {
-                let v = classify_case(&tx, cfg, keys, case_id)?;
+                let v = classify_case(tx, cfg, keys, case_id)?;
                 // Old mail at first contact: recorded and classified, but left to the
                 // operator (no automatic ack for a mailbox's history).
                 let (next, reason) = if inc.imported {
@@ -274,9 +362,9 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
                 } else {
                     (v.next_state.clone(), v.reasons.join("; "))
                 };
-                store::set_case_state(&tx, case_id, &next, Some(&reason))?;
+                store::set_case_state(tx, case_id, &next, Some(&reason))?;
                 store::event(
-                    &tx,
+                    tx,
                     Some(case_id),
                     "triaged",
                     "state",
@@ -284,7 +372,7 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
                 )?;
                 final_state = next;
                 outbox::enqueue_ack(
-                    &tx,
+                    tx,
                     cfg,
                     keys,
                     case_id,
@@ -296,7 +384,7 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
             } else if state == State::Undecryptable {
                 // Tell the reporter we could not read it (and which key to use).
                 outbox::enqueue_ack(
-                    &tx,
+                    tx,
                     cfg,
                     keys,
                     case_id,
@@ -312,7 +400,6 @@ pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) 
             }
         }
     };
-    tx.commit().context("committing the intake transaction")?;
     Ok(outcome)
 }
 
@@ -325,6 +412,8 @@ pub fn classify_case(
     case_id: i64,
 ) -> Result<Verdict> {
     let c = store::case_by_id(tx, case_id)?;
+    // A classifier bug must not turn one hostile report into a crash loop: the case is
+    // kept, nothing is claimed about its content, and a person is asked to read it.
     let (subject, text, atts) = store::thread_content(tx, case_id, keys)?;
     let input = classify::Input {
         subject: &subject,
@@ -338,8 +427,6 @@ pub fn classify_case(
             })
             .collect(),
     };
-    // A classifier bug must not turn one hostile report into a crash loop: the case is
-    // kept, nothing is claimed about its content, and a person is asked to read it.
     let classified =
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| classify::classify(&input)));
     let failed = classified.is_err();

@@ -618,6 +618,20 @@ fn due_rows(conn: &Connection) -> Result<Vec<Due>> {
 }
 
 /// Sends every due row. Store access is short and never held across the network.
+/// Wakes the daemon's sender as soon as intake has queued something (instead of
+/// waiting for its next periodic pass).
+static KICK: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// Tells the sender that mail is queued.
+pub fn kick() {
+    KICK.notify_one();
+}
+
+/// Resolves when [`kick`] was called (at most one stored wake-up).
+pub async fn kicked() {
+    KICK.notified().await;
+}
+
 pub async fn send_due(store: &std::sync::Mutex<store::Store>, cfg: &Config) -> Result<SendStats> {
     let mut stats = SendStats::default();
     // Batches of 100 until nothing is due (failed rows move into the future, so this ends).
@@ -648,9 +662,40 @@ async fn send_batch(store: &std::sync::Mutex<store::Store>, cfg: &Config) -> Res
             .send(&row.recipient, &row.message_id, &row.body)
             .await;
         let mut st = store.lock().map_err(|_| anyhow!("store lock poisoned"))?;
-        // One transaction (one fsync) per outcome: the row, the case and the event agree.
-        let tx = st
-            .conn
+        // One transaction per outcome: the row, the case and the event agree. It is
+        // committed with synchronous=NORMAL (WAL): a killed process loses nothing, and an
+        // OS crash or power loss can at worst forget the last few "sent" records, whose
+        // mail is then sent again with the same Message-ID: the crash window the
+        // outbox documents anyway. Intake keeps FULL: it is restored before the lock goes.
+        st.conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .context("relaxing fsync for the send record")?;
+        let recorded = record_outcome(&mut st.conn, &row, res, &mut stats, &mut copies);
+        st.conn
+            .pragma_update(None, "synchronous", "FULL")
+            .context("restoring synchronous=FULL")?;
+        recorded?;
+    }
+    transport.close().await;
+    if let Some(folder) = &cfg.outbox.sent_folder
+        && !copies.is_empty()
+        && let Err(e) = copy_to_sent(store, cfg, folder, &copies).await
+    {
+        tracing::warn!("copying sent mail to {folder:?} failed (the mail itself was sent): {e:#}");
+    }
+    Ok(stats)
+}
+
+/// Records one send outcome (sent, or failed with its retry time) in one transaction.
+fn record_outcome(
+    conn: &mut Connection,
+    row: &Due,
+    res: Result<String>,
+    stats: &mut SendStats,
+    copies: &mut Vec<(i64, Vec<u8>)>,
+) -> Result<()> {
+    {
+        let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .context("starting the send-record transaction")?;
         match res {
@@ -705,14 +750,7 @@ async fn send_batch(store: &std::sync::Mutex<store::Store>, cfg: &Config) -> Res
         }
         tx.commit().context("recording the send outcome")?;
     }
-    transport.close().await;
-    if let Some(folder) = &cfg.outbox.sent_folder
-        && !copies.is_empty()
-        && let Err(e) = copy_to_sent(store, cfg, folder, &copies).await
-    {
-        tracing::warn!("copying sent mail to {folder:?} failed (the mail itself was sent): {e:#}");
-    }
-    Ok(stats)
+    Ok(())
 }
 
 /// APPENDs sent messages to a folder of the first IMAP mailbox, so the team sees the

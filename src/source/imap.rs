@@ -300,25 +300,41 @@ pub async fn sync(
                 }
             }
         }
-        let mut done = Vec::new();
+        let mut uids_in = Vec::new();
+        let mut incs = Vec::new();
         for (&uid, &(size, date)) in &info {
             let Some(raw) = bodies.remove(&uid) else {
                 tracing::warn!(mailbox = %mb.name, uid, "the server returned no body; will retry on the next pass");
                 continue;
             };
-            let inc = Incoming {
+            uids_in.push(uid);
+            incs.push(Incoming {
                 mailbox: mb.name.clone(),
                 position: format!("{uidvalidity}:{uid}"),
                 arrived_at: date,
                 raw,
                 imported: first_contact && date < horizon,
                 oversize: (size > limit).then_some(size),
-            };
-            let outcome = {
-                let mut st = store.lock().map_err(|_| anyhow!("store lock poisoned"))?;
-                intake::ingest(&mut st, cfg, keys, &inc)
-                    .with_context(|| format!("ingesting UID {uid} of mailbox {}", mb.name))?
-            };
+            });
+        }
+        // Read (decrypt, verify) on every core without holding the store, then write
+        // the whole chunk in one transaction (group commit), then mark it: a crash
+        // before the commit leaves the chunk unmarked, and it is read again.
+        let prepared = intake::prepare_batch(cfg, keys, &incs);
+        let outcomes = {
+            let mut st = store.lock().map_err(|_| anyhow!("store lock poisoned"))?;
+            intake::commit_batch(&mut st, cfg, keys, &incs, prepared).with_context(|| {
+                format!(
+                    "ingesting UIDs {}..{} of mailbox {}",
+                    uids_in.first().unwrap_or(&0),
+                    uids_in.last().unwrap_or(&0),
+                    mb.name
+                )
+            })?
+        };
+        crate::outbox::kick();
+        let mut done = Vec::new();
+        for (uid, outcome) in uids_in.into_iter().zip(outcomes) {
             stats.fetched += 1;
             match &outcome {
                 Outcome::Created { case, state } => {

@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("migrations/0002_outbox_without_case.sql")),
     (3, include_str!("migrations/0003_assignee_merge.sql")),
     (4, include_str!("migrations/0004_sealed.sql")),
+    (5, include_str!("migrations/0005_indexes.sql")),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
