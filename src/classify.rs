@@ -156,6 +156,11 @@ impl Findings {
     }
 }
 
+/// Most matches of one rule taken from one text. A 20 MiB log pasted into a report
+/// would otherwise make hundreds of thousands of evidence spans (measured: ~90 MiB for
+/// one 18 MiB message, BENCHMARKS.md); the first ones are the evidence that matters.
+const MAX_MATCHES: usize = 32;
+
 fn re(s: &str) -> Regex {
     Regex::new(s).unwrap_or_else(|e| panic!("invalid built-in regex {s}: {e}"))
 }
@@ -494,7 +499,7 @@ fn extract_versions(docs: &[Doc<'_>], fix_sections: &[Vec<Section>]) -> Vec<Vers
     let mut taken: Vec<(usize, usize, usize)> = Vec::new(); // (doc, start, end)
     for (di, doc) in docs.iter().enumerate() {
         for rule in VERSION_RULES.iter() {
-            for c in rule.re.captures_iter(doc.text) {
+            for c in rule.re.captures_iter(doc.text).take(MAX_MATCHES) {
                 let Some(m) = c.get(0) else { continue };
                 let (s, e) = (m.start(), m.end());
                 if taken.iter().any(|&(d, ts, te)| d == di && s < te && ts < e) {
@@ -602,7 +607,7 @@ fn extract_versions(docs: &[Doc<'_>], fix_sections: &[Vec<Section>]) -> Vec<Vers
         };
         for sec in secs.iter().filter(|s| FIX_HEADING.is_match(&s.heading)) {
             let body = &doc.text[sec.start..sec.end];
-            for c in BARE.captures_iter(body) {
+            for c in BARE.captures_iter(body).take(MAX_MATCHES) {
                 let Some(m) = c.name("a") else { continue };
                 let (s, e) = (sec.start + m.start(), sec.start + m.end());
                 if taken.iter().any(|&(d, ts, te)| d == di && s < te && ts < e) {
@@ -885,7 +890,7 @@ pub fn classify(input: &Input<'_>) -> Findings {
             ("command", &*COMMAND),
             ("payload", &*PAYLOAD),
         ] {
-            for m in rx.find_iter(doc.text) {
+            for m in rx.find_iter(doc.text).take(MAX_MATCHES) {
                 poc_ev.push(evidence(doc, m.start(), m.end(), rule));
             }
         }
@@ -918,7 +923,7 @@ pub fn classify(input: &Input<'_>) -> Findings {
     }
     let mut claimed_ev = Vec::new();
     for doc in &docs {
-        for m in CLAIMED.find_iter(doc.text) {
+        for m in CLAIMED.find_iter(doc.text).take(MAX_MATCHES) {
             claimed_ev.push(evidence(doc, m.start(), m.end(), "claimed"));
         }
     }
@@ -1069,7 +1074,7 @@ pub fn classify(input: &Input<'_>) -> Findings {
                 }
             }
         }
-        for m in FIX_PHRASE.find_iter(doc.text) {
+        for m in FIX_PHRASE.find_iter(doc.text).take(MAX_MATCHES) {
             fix_ev.push(evidence(doc, m.start(), m.end(), "fix-statement"));
         }
         for b in fenced_blocks(doc.text) {

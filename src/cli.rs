@@ -150,6 +150,10 @@ pub enum CaseCmd {
         /// Order: arrived (default), deadline, severity.
         #[arg(long, default_value = "arrived")]
         sort: String,
+        /// Show at most N cases (the last N in the chosen order); 0 shows all.
+        /// Default: 100 for the table, all with --json.
+        #[arg(long)]
+        limit: Option<usize>,
         #[arg(long)]
         json: bool,
     },
@@ -230,10 +234,11 @@ fn open_store(cfg: &Config) -> Result<Store> {
 }
 
 fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(v).context("serialising JSON")?
-    );
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    serde_json::to_writer_pretty(&mut out, v).context("serialising JSON")?;
+    writeln!(out)?;
+    out.flush()?;
     Ok(())
 }
 
@@ -686,11 +691,13 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
             overdue,
             since,
             sort,
+            limit,
             json,
         } => {
             if let Some(s) = state {
                 s.parse::<crate::case::State>()?;
             }
+            let limit = limit.unwrap_or(if *json { 0 } else { 100 });
             let since_ts = match since {
                 Some(d) => Some(
                     chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
@@ -712,24 +719,33 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
                 (_, _, None, Some(d)) => Some(d),
                 _ => None,
             };
-            let mut cases: Vec<store::CaseRow> = store::list_cases(&store.conn, state.as_deref())?
-                .into_iter()
-                .filter(|c| {
-                    severity
-                        .as_deref()
-                        .is_none_or(|s| c.severity.as_deref() == Some(s))
-                })
-                .filter(|c| policy.as_deref().is_none_or(|p| c.policy == p))
-                .filter(|c| since_ts.is_none_or(|t| c.arrived_at >= t))
-                .filter(|c| {
-                    !*overdue
-                        || (!c
-                            .state
-                            .parse::<crate::case::State>()
-                            .is_ok_and(|s| s.is_closed())
-                            && next_due(c).is_some_and(|d| d < now))
-                })
-                .collect();
+            // Only the newest `limit` rows are read when nothing else filters or reorders.
+            let plain = severity.is_none()
+                && policy.is_none()
+                && since_ts.is_none()
+                && !*overdue
+                && sort == "arrived";
+            let total = store::count_cases(&store.conn, state.as_deref())?;
+            let sql_limit = (plain && limit > 0).then_some(limit);
+            let mut cases: Vec<store::CaseRow> =
+                store::list_cases_newest(&store.conn, state.as_deref(), sql_limit)?
+                    .into_iter()
+                    .filter(|c| {
+                        severity
+                            .as_deref()
+                            .is_none_or(|s| c.severity.as_deref() == Some(s))
+                    })
+                    .filter(|c| policy.as_deref().is_none_or(|p| c.policy == p))
+                    .filter(|c| since_ts.is_none_or(|t| c.arrived_at >= t))
+                    .filter(|c| {
+                        !*overdue
+                            || (!c
+                                .state
+                                .parse::<crate::case::State>()
+                                .is_ok_and(|s| s.is_closed())
+                                && next_due(c).is_some_and(|d| d < now))
+                    })
+                    .collect();
             match sort.as_str() {
                 "arrived" => {}
                 "deadline" => cases.sort_by_key(|c| next_due(c).unwrap_or(i64::MAX)),
@@ -743,10 +759,20 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
                 }),
                 other => anyhow::bail!("--sort {other:?}: use arrived, deadline or severity"),
             }
+            let matched = if plain { total } else { cases.len() };
+            if limit > 0 && cases.len() > limit {
+                cases.drain(..cases.len() - limit);
+            }
+            if cases.len() < matched {
+                eprintln!(
+                    "({} of {matched} cases shown, the last in this order; --limit 0 shows all)",
+                    cases.len()
+                );
+            }
             if *json {
                 print_json(&cases)?;
             } else {
-                print_case_table(&cases);
+                print_case_table(&cases)?;
             }
             Ok(0)
         }
@@ -1372,55 +1398,63 @@ fn security_txt_check(
 }
 
 fn sla_cmd(cli: &Cli, json: bool) -> Result<i32> {
+    #[derive(serde::Serialize)]
+    struct SlaRow {
+        id: String,
+        state: String,
+        clock: &'static str,
+        due: String,
+        seconds_left: i64,
+        overdue: bool,
+    }
     let cfg = load(cli)?;
     let store = open_store(&cfg)?;
     let now = store::now();
-    let mut rows = Vec::new();
-    for c in store::list_cases(&store.conn, None)? {
-        let st: crate::case::State = c.state.parse().unwrap_or(crate::case::State::New);
-        if st.is_closed() || st == crate::case::State::Imported {
-            continue;
-        }
-        let (clock, due) = match (c.acked_at, c.ack_due, c.responded_at, c.followup_due) {
-            (None, Some(d), _, _) => ("ack", d),
-            (_, _, None, Some(d)) => ("followup", d),
-            _ => continue,
-        };
-        rows.push(serde_json::json!({
-            "id": c.id_public,
-            "state": c.state,
-            "clock": clock,
-            "due": store::rfc3339(due),
-            "seconds_left": due - now,
-            "overdue": due < now,
-        }));
-    }
-    rows.sort_by_key(|r| r["seconds_left"].as_i64().unwrap_or(0));
+    let mut rows: Vec<SlaRow> = store::open_clocks(&store.conn)?
+        .into_iter()
+        .filter_map(|c| {
+            let (clock, due) = match (c.acked_at, c.ack_due, c.responded_at, c.followup_due) {
+                (None, Some(d), _, _) => ("ack", d),
+                (_, _, None, Some(d)) => ("followup", d),
+                _ => return None,
+            };
+            Some(SlaRow {
+                id: c.public_id,
+                state: c.state,
+                clock,
+                due: store::rfc3339(due),
+                seconds_left: due - now,
+                overdue: due < now,
+            })
+        })
+        .collect();
+    rows.sort_by_key(|r| r.seconds_left);
     if json {
         print_json(&rows)?;
     } else if rows.is_empty() {
         println!("no open deadlines");
     } else {
-        println!(
+        use std::io::Write;
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        writeln!(
+            out,
             "{:<14} {:<13} {:<9} {:<21} LEFT",
             "CASE", "STATE", "CLOCK", "DUE"
-        );
+        )?;
         for r in &rows {
-            let left = r["seconds_left"].as_i64().unwrap_or(0);
+            let left = r.seconds_left;
             let human = if left < 0 {
                 format!("overdue {}h{:02}m", -left / 3600, (-left % 3600) / 60)
             } else {
                 format!("{}h{:02}m", left / 3600, (left % 3600) / 60)
             };
-            println!(
+            writeln!(
+                out,
                 "{:<14} {:<13} {:<9} {:<21} {}",
-                r["id"].as_str().unwrap_or(""),
-                r["state"].as_str().unwrap_or(""),
-                r["clock"].as_str().unwrap_or(""),
-                r["due"].as_str().unwrap_or(""),
-                human
-            );
+                r.id, r.state, r.clock, r.due, human
+            )?;
         }
+        out.flush()?;
     }
     Ok(0)
 }
@@ -1455,19 +1489,23 @@ fn date(t: i64) -> String {
         .unwrap_or_default()
 }
 
-fn print_case_table(cases: &[store::CaseRow]) {
+fn print_case_table(cases: &[store::CaseRow]) -> Result<()> {
+    use std::io::Write;
     if cases.is_empty() {
         println!("no cases");
-        return;
+        return Ok(());
     }
     let wide = std::io::stdout().is_terminal();
     let subj = if wide { 40 } else { 60 };
-    println!(
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    writeln!(
+        out,
         "{:<14} {:<13} {:<11} {:<10} {:<28} {:<16} SUBJECT",
         "CASE", "STATE", "SIGNATURE", "ENCRYPTION", "REPORTER", "ARRIVED"
-    );
+    )?;
     for c in cases {
-        println!(
+        writeln!(
+            out,
             "{:<14} {:<13} {:<11} {:<10} {:<28} {:<16} {}",
             c.id_public,
             c.state,
@@ -1476,8 +1514,10 @@ fn print_case_table(cases: &[store::CaseRow]) {
             trunc(c.reporter.as_deref().unwrap_or("-"), 28),
             date(c.arrived_at),
             trunc(c.subject.as_deref().unwrap_or(""), subj)
-        );
+        )?;
     }
+    out.flush()?;
+    Ok(())
 }
 
 fn print_case(

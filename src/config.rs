@@ -294,7 +294,8 @@ pub struct MailboxConfig {
     /// IMAP: re-issue IDLE this often (far inside RFC 2177's 29 minutes; NAT boxes drop quiet connections).
     #[serde(default = "default_idle_refresh")]
     pub idle_refresh: Duration,
-    /// IMAP: messages fetched per round trip.
+    /// Messages fetched per IMAP round trip, and read and committed together (group
+    /// commit, IMAP and Maildir).
     #[serde(default = "default_batch")]
     pub batch: u32,
     /// Messages older than this at first sight become `imported` cases with no automatic ack.

@@ -197,7 +197,11 @@ fn analyze_with(
         "none"
     }
     .into();
-    report.text = report.text.trim().to_string();
+    // Trimmed in place: no second copy of a large text.
+    let end = report.text.trim_end().len();
+    report.text.truncate(end);
+    let start = report.text.len() - report.text.trim_start().len();
+    report.text.drain(..start);
     // A good signature by someone other than the From address proves less than it seems.
     if let Some(from) = report.from_addr.clone() {
         let mismatched: Vec<String> = report
@@ -541,7 +545,9 @@ impl Walker<'_> {
                 if pgp_mime || looks_like_mime(&d.plaintext) {
                     self.walk_bytes(&d.plaintext, depth + 1);
                 } else {
-                    let t = String::from_utf8_lossy(&d.plaintext).into_owned();
+                    // Valid UTF-8 is moved, not copied (a large report is held once).
+                    let t = String::from_utf8(d.plaintext)
+                        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
                     self.text(&t, depth + 1);
                 }
                 true

@@ -212,3 +212,35 @@ fn keys_list_export_import_and_security_txt_and_completions() {
         "{man}"
     );
 }
+
+#[test]
+fn list_limit_keeps_the_last_cases_in_the_chosen_order_and_says_so() {
+    let env = env_with_cases();
+    let all = ids(&env.json(&["case", "list", "--json"]));
+    assert_eq!(all.len(), 3);
+    // The SQL fast path (no other filter): the newest two, still oldest first.
+    let out = env.run(&["case", "list", "--limit", "2", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let two: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(ids(&two), all[1..].to_vec());
+    assert!(
+        stderr(&out).contains("(2 of 3 cases shown"),
+        "{}",
+        stderr(&out)
+    );
+    // With a reordering: the last one in severity order (the lowest).
+    let by_sev = ids(&env.json(&["case", "list", "--sort", "severity", "--json"]));
+    let last = ids(&env.json(&[
+        "case", "list", "--sort", "severity", "--limit", "1", "--json",
+    ]));
+    assert_eq!(last, vec![by_sev[2].clone()]);
+    // The table shows everything when there are fewer than 100, and says nothing more.
+    let table = env.run(&["case", "list"]);
+    assert_eq!(stdout(&table).lines().count(), 4, "{}", stdout(&table));
+    assert!(!stderr(&table).contains("shown"), "{}", stderr(&table));
+    // --limit 0: all.
+    assert_eq!(
+        ids(&env.json(&["case", "list", "--limit", "0", "--json"])),
+        all
+    );
+}

@@ -359,6 +359,83 @@ pub fn list_cases(conn: &Connection, state: Option<&str>) -> Result<Vec<CaseRow>
     Ok(rows)
 }
 
+/// Cases in arrival order; with `newest`, only the newest that many (still in arrival order).
+pub fn list_cases_newest(
+    conn: &Connection,
+    state: Option<&str>,
+    newest: Option<usize>,
+) -> Result<Vec<CaseRow>> {
+    let Some(n) = newest else {
+        return list_cases(conn, state);
+    };
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT {CASE_COLS} FROM cases c WHERE (?1 IS NULL OR c.state = ?1) ORDER BY c.year DESC, c.seq DESC LIMIT ?2"
+        ))
+        .context("preparing the case list")?;
+    let mut rows = stmt
+        .query_map(params![state, n as i64], case_from_row)
+        .context("listing cases")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("reading cases")?;
+    rows.reverse();
+    Ok(rows)
+}
+
+/// How many cases there are (in one state, or all).
+pub fn count_cases(conn: &Connection, state: Option<&str>) -> Result<usize> {
+    let n: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM cases WHERE (?1 IS NULL OR state = ?1)",
+            [state],
+            |r| r.get(0),
+        )
+        .context("counting cases")?;
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
+/// A case's SLA clock fields (for `triaged sla`).
+pub struct ClockRow {
+    pub public_id: String,
+    pub state: String,
+    pub ack_due: Option<i64>,
+    pub acked_at: Option<i64>,
+    pub followup_due: Option<i64>,
+    pub responded_at: Option<i64>,
+}
+
+/// The clocks of every case whose clocks run (not closed, not imported): one indexed
+/// query, no per-case subqueries.
+pub fn open_clocks(conn: &Connection) -> Result<Vec<ClockRow>> {
+    let stopped: Vec<String> = crate::case::ALL_STATES
+        .iter()
+        .filter(|s| s.is_closed() || **s == crate::case::State::Imported)
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT public_id, state, ack_due, acked_at, followup_due, responded_at FROM cases \
+             WHERE state NOT IN ({})",
+            stopped.join(", ")
+        ))
+        .context("preparing the SLA query")?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(ClockRow {
+                public_id: r.get(0)?,
+                state: r.get(1)?,
+                ack_due: r.get(2)?,
+                acked_at: r.get(3)?,
+                followup_due: r.get(4)?,
+                responded_at: r.get(5)?,
+            })
+        })
+        .context("reading SLA clocks")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("reading SLA clocks")?;
+    Ok(rows)
+}
+
 /// Allocates the next public id for `year` (call inside the creating transaction).
 pub fn next_public_id(conn: &Connection, year: i32) -> Result<(i64, String)> {
     let seq: i64 = conn
