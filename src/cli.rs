@@ -74,6 +74,9 @@ pub enum Command {
     /// Team keys and the reporter keys seen.
     #[command(subcommand)]
     Keys(KeysCmd),
+    /// Policies: read a project's SECURITY.md into one.
+    #[command(subcommand)]
+    Policy(PolicyCmd),
     /// Print an RFC 9116 security.txt for this deployment (Contact, Expires, Encryption, Policy).
     SecurityTxt {
         /// Where the team's public key is published (https URL).
@@ -112,6 +115,21 @@ pub enum Command {
         #[arg(long)]
         json: bool,
         file: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCmd {
+    /// Print the policy a SECURITY.md promises (TOML with the line behind every value,
+    /// or --json), and what it could not determine. Needs no config.
+    Import {
+        /// The SECURITY.md to read.
+        file: PathBuf,
+        /// The policy's name (default: "imported").
+        #[arg(long, default_value = "imported")]
+        name: String,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -303,6 +321,31 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Sla { json } => sla_cmd(cli, *json),
         Command::Stats { json } => stats_cmd(cli, *json),
         Command::Keys(k) => keys_cmd(cli, k),
+        Command::Policy(PolicyCmd::Import { file, name, json }) => {
+            let text = std::fs::read_to_string(file).with_context(|| {
+                format!(
+                    "cannot read {}: pass the project's SECURITY.md (often .github/SECURITY.md)",
+                    file.display()
+                )
+            })?;
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                anyhow::bail!(
+                    "--name {name:?}: use letters, digits, '-' and '_' (it becomes [policy.NAME])"
+                );
+            }
+            let imported = crate::policy_import::import(&text);
+            let source = file.display().to_string();
+            if *json {
+                print_json(&imported.to_json(name, &source))?;
+            } else {
+                print!("{}", imported.to_toml(name, &source));
+            }
+            Ok(0)
+        }
         Command::SecurityTxt {
             encryption,
             check,

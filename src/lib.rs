@@ -22,6 +22,7 @@ pub mod mime;
 pub mod notify;
 pub mod outbox;
 pub mod policy;
+pub mod policy_import;
 pub mod smtp;
 pub mod source;
 pub mod store;

@@ -1,0 +1,701 @@
+//! Policy import: read a project's SECURITY.md into a triaged policy.
+//!
+//! This module owns turning prose and markdown tables into [`PolicyConfig`] values,
+//! each with the line that justified it, plus what the document offers besides
+//! (contacts, channels, a PGP key, credit and safe-harbor statements) and what could
+//! not be determined. It is pure text in, data out: the CLI prints it as TOML or JSON.
+//!
+//! Rules, in short (README.md, "Importing a SECURITY.md"):
+//! - the acknowledgment window is the first duration in a sentence that promises a
+//!   first answer (acknowledge, respond, reply, confirm receipt, first answer), not in
+//!   an "if you have not heard from us within ..." fallback; the follow-up window is
+//!   the next duration in a sentence about a detailed response, updates or a fix;
+//!   business days stay business days (`"4bd"`, counted Monday to Friday);
+//! - a PoC is required when an instruction (must, please, need, mandatory, required,
+//!   describing) asks for a proof of concept, exploit code, the code used, precise
+//!   requests or commands, or how to reproduce — not when it says "if possible";
+//! - the supported-versions table is the first markdown table whose header names a
+//!   version; ✅ ✔ :white_check_mark: yes supported → supported; ❌ ✗ :x: no → not;
+//!   a cell is kept as written when the version check reads it, else reduced to the
+//!   version it names ("Latest release in 8.x" → "8.x") or to latest/others.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::Serialize;
+
+use crate::config::{Duration, PolicyConfig, VersionRow};
+use crate::policy::VersionRange;
+
+/// The line a value came from (1-based) and its text.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Cite {
+    pub line: usize,
+    pub text: String,
+}
+
+/// Everything read out of one SECURITY.md.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    pub ack_within: Option<(Duration, Cite)>,
+    pub followup_within: Option<(Duration, Cite)>,
+    pub require: Vec<(String, Cite)>,
+    pub reject_low_effort: Option<Cite>,
+    pub supported_versions: Vec<(VersionRow, Cite)>,
+    /// Table rows whose version cell the version check cannot read.
+    pub unreadable_rows: Vec<Cite>,
+    pub contacts: Vec<(String, Cite)>,
+    pub channels: Vec<(String, Cite)>,
+    pub pgp_key_offered: Option<Cite>,
+    pub credit: Option<Cite>,
+    pub safe_harbor: Option<Cite>,
+    /// Policy fields the document did not settle (defaults apply).
+    pub undetermined: Vec<String>,
+}
+
+fn re(s: &str) -> Regex {
+    Regex::new(s).unwrap_or_else(|e| panic!("invalid built-in regex {s}: {e}"))
+}
+
+const NUM: &str = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fourteen|thirty)";
+
+static DURATION: LazyLock<Regex> = LazyLock::new(|| {
+    re(&format!(
+        r"(?i)\b{NUM}\s*(?:\*\*)?\s*(business days?|working days?|hours?|hrs?|h\b|days?|weeks?|months?)"
+    ))
+});
+static ACK_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)acknowledg|\brespond|\bresponse|\breply|\breplies|\banswer|confirm(?:s|ed)? receipt|hear back|get back to you|\btriage",
+    )
+});
+static FALLBACK: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bif (?:you )?(?:do not|don't|have not|haven't|did not|didn't)\b|\bno (?:response|reply|answer)\b",
+    )
+});
+static FOLLOWUP_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)detailed|\bupdate|\bfix|\bpatch|resolution|\bresolve|\bnext steps|\bprogress|\bassessment|\bpublic|disclos|\brelease",
+    )
+});
+static POC_ASK: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)proof[- ]of[- ]concept|\bpoc\b|exploit code|the code you used|code (?:used )?to reproduce|http requests?|\bcurl\b|how to reproduce|command\(s\)",
+    )
+});
+static INSTRUCTION: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bmust\b|\bplease\b|\bneed\b|mandatory|\brequired?\b|\bdescribing\b|\bshould include\b",
+    )
+});
+static OPTIONAL: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)if (?:applicable|possible|available|you can)|\boptional|when possible|where possible|\bencourage",
+    )
+});
+static VERSIONS_ASK: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)(?:affected|which|the) versions?\b|version\(s\)|versions? (?:affected|of the project)")
+});
+static IMPACT_ASK: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)^\W*(?:\d+\.\s*)?\**impact\b|\bthe impact\b|\bpotential impact\b"));
+static STEPS_ASK: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)steps to reproduce|step-by-step|reproduction steps"));
+static PATCH_ASK: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(?:provide|submit|include|along with)[^.]{0,40}\b(?:a |working )?patch\b|patch submission|a working patch",
+    )
+});
+static LOW_EFFORT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(?:reject|close|dismiss|ignore|not (?:be )?accept)\w*[^.]{0,60}(?:vague|low[- ]effort|low[- ]quality|automated|scanner|without (?:a )?(?:poc|proof))|(?:vague|low[- ]effort|low[- ]quality|ai[- ]generated|automated scanner)[^.]{0,60}(?:rejected|closed|dismissed|ignored|not (?:be )?accepted)",
+    )
+});
+static EMAIL: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b"));
+static PGP: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)BEGIN PGP PUBLIC KEY|\b(?:pgp|gpg|openpgp)\b[^.\n]{0,30}\bkey\b|encrypt[^.\n]{0,40}\b(?:our|the) (?:public )?key",
+    )
+});
+static CREDIT: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\bcredit|acknowledg\w+ (?:you|reporters?) (?:in|publicly)|hall of fame|\banonym")
+});
+static SAFE_HARBOR: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)safe harbou?r|will not (?:pursue|take) legal action|not pursue legal|authori[sz]ed (?:research|testing)",
+    )
+});
+
+/// (channel, pattern) pairs: where reports can go besides email.
+static CHANNELS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
+    vec![
+        (
+            "github-advisory",
+            re(
+                r"(?i)security advisor(?:y|ies)|/security/advisories|report a vulnerability|private vulnerability reporting|github'?s? (?:private )?(?:security|vulnerability) report",
+            ),
+        ),
+        ("huntr", re(r"(?i)\bhuntr\b")),
+        ("tidelift", re(r"(?i)\btidelift\b")),
+        ("hackerone", re(r"(?i)\bhackerone\b")),
+        ("bugcrowd", re(r"(?i)\bbugcrowd\b")),
+        ("discord", re(r"(?i)\bdiscord\b")),
+        (
+            "github-issues",
+            re(
+                r"(?i)(?:open|create|file|submit)\w* (?:a |an )?(?:new )?(?:github )?issue\b(?:[^.\n]{0,60})$|via (?:github )?issues",
+            ),
+        ),
+        (
+            "maintainer-contact",
+            re(r"(?i)contact (?:one of )?(?:the |a )?maintainers?|maintainers? directly"),
+        ),
+    ]
+});
+
+fn word_number(s: &str) -> Option<i64> {
+    let n = match s.to_ascii_lowercase().as_str() {
+        "one" => 1,
+        "two" => 2,
+        "three" => 3,
+        "four" => 4,
+        "five" => 5,
+        "six" => 6,
+        "seven" => 7,
+        "eight" => 8,
+        "nine" => 9,
+        "ten" => 10,
+        "twelve" => 12,
+        "fourteen" => 14,
+        "thirty" => 30,
+        d => return d.parse().ok(),
+    };
+    Some(n)
+}
+
+/// The first duration in a text, as triaged writes it.
+fn first_duration(text: &str) -> Option<Duration> {
+    let c = DURATION.captures(text)?;
+    let n = word_number(&c[1])?;
+    let unit = c[2].to_ascii_lowercase();
+    let d = if unit.starts_with("business") || unit.starts_with("working") {
+        Duration::parse(&format!("{n}bd")).ok()?
+    } else if unit.starts_with('h') {
+        Duration::from_secs(n * 3600)
+    } else if unit.starts_with("week") {
+        Duration::from_secs(n * 7 * 86_400)
+    } else if unit.starts_with("month") {
+        Duration::from_secs(n * 30 * 86_400)
+    } else {
+        Duration::from_secs(n * 86_400)
+    };
+    Some(d)
+}
+
+/// A markdown table: its header cells, then each row's line and cells.
+type Table = (Vec<String>, Vec<(usize, Vec<String>)>);
+
+/// Sentences (with the line each starts on) and table rows (line, cells).
+struct Doc {
+    sentences: Vec<(usize, String)>,
+    /// Markdown tables: (header cells, rows of (line, cells)).
+    tables: Vec<Table>,
+}
+
+fn strip_md(s: &str) -> String {
+    static LINK: LazyLock<Regex> = LazyLock::new(|| re(r"\[([^\]]*)\]\([^)]*\)"));
+    let s = LINK.replace_all(s, "$1");
+    s.replace("**", "").replace('`', "").trim().to_string()
+}
+
+fn split_doc(text: &str) -> Doc {
+    let mut sentences = Vec::new();
+    let mut tables: Vec<Table> = Vec::new();
+    let mut para: Option<(usize, String)> = None;
+    // The instruction that introduces a list ("please include:") is carried to its items.
+    let mut list_intro: Option<String> = None;
+    let mut in_table = false;
+    let mut in_code = false;
+    // A paragraph: its text, and where each of its source lines starts in that text.
+    let flush = |para: &mut Option<(usize, String)>, out: &mut Vec<(usize, String)>| {
+        if let Some((_, p)) = para.take() {
+            let starts: Vec<(usize, usize)> = p
+                .split('\u{1}')
+                .scan(0usize, |off, chunk| {
+                    let here = *off;
+                    *off += chunk.len() + 1;
+                    let line: usize = chunk
+                        .split_once('\u{2}')
+                        .and_then(|(n, _)| n.parse().ok())
+                        .unwrap_or(0);
+                    Some((here, line))
+                })
+                .collect();
+            let plain: String = p
+                .split('\u{1}')
+                .map(|c| c.split_once('\u{2}').map_or(c, |(_, t)| t))
+                .collect::<Vec<_>>()
+                .join(" ");
+            // Offsets in `plain` shift by the markers removed; map through chunk order.
+            let mut chunk_starts = Vec::new();
+            let mut off = 0;
+            for c in p.split('\u{1}') {
+                chunk_starts.push(off);
+                off += c.split_once('\u{2}').map_or(c, |(_, t)| t).len() + 1;
+            }
+            let mut pos = 0;
+            for s in split_sentences(&plain) {
+                let at = plain[pos..].find(&s).map_or(pos, |i| pos + i);
+                pos = at + s.len();
+                let k = chunk_starts.iter().rposition(|&c| c <= at).unwrap_or(0);
+                out.push((starts.get(k).map_or(0, |x| x.1), s));
+            }
+        }
+    };
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        let t = raw.trim();
+        if t.starts_with("```") {
+            in_code = !in_code;
+            flush(&mut para, &mut sentences);
+            continue;
+        }
+        if in_code || t.starts_with("-----") || t.starts_with("<!--") {
+            continue;
+        }
+        if t.starts_with('|') {
+            flush(&mut para, &mut sentences);
+            let cells: Vec<String> = t
+                .trim_matches('|')
+                .split('|')
+                .map(|c| strip_md(c.trim()))
+                .collect();
+            let separator = cells
+                .iter()
+                .all(|c| !c.is_empty() && c.chars().all(|ch| matches!(ch, '-' | ':' | ' ')));
+            if !in_table {
+                tables.push((cells, Vec::new()));
+                in_table = true;
+            } else if !separator && let Some(tb) = tables.last_mut() {
+                tb.1.push((line, cells));
+            }
+            continue;
+        }
+        in_table = false;
+        if t.is_empty() || t.starts_with('#') {
+            flush(&mut para, &mut sentences);
+            if t.starts_with('#') {
+                list_intro = None;
+            }
+            continue;
+        }
+        let item = t.starts_with("- ")
+            || t.starts_with("* ")
+            || t.split_once(". ")
+                .is_some_and(|(n, _)| n.chars().all(|c| c.is_ascii_digit()));
+        if item {
+            flush(&mut para, &mut sentences);
+            let body = strip_md(t.trim_start_matches(['-', '*', ' ']));
+            let with_intro = match &list_intro {
+                Some(intro) => format!("{body} ({intro})"),
+                None => body,
+            };
+            sentences.push((line, with_intro));
+            continue;
+        }
+        let clean = strip_md(t);
+        list_intro = clean.trim_end().ends_with(':').then(|| clean.clone());
+        // Each source line is kept as "\u{1}LINE\u{2}text" until the paragraph is split.
+        let chunk = format!("{line}\u{2}{clean}");
+        match &mut para {
+            Some((_, p)) => {
+                p.push('\u{1}');
+                p.push_str(&chunk);
+            }
+            None => para = Some((line, chunk)),
+        }
+    }
+    flush(&mut para, &mut sentences);
+    Doc { sentences, tables }
+}
+
+fn split_sentences(p: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let chars: Vec<char> = p.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        cur.push(c);
+        let end = matches!(c, '.' | '!' | '?')
+            && chars.get(i + 1).is_none_or(|n| n.is_whitespace())
+            && !cur.ends_with("e.g.")
+            && !cur.ends_with("i.e.");
+        if end {
+            out.push(cur.trim().to_string());
+            cur.clear();
+        }
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur.trim().to_string());
+    }
+    out
+}
+
+fn cite(line: usize, text: &str) -> Cite {
+    let t: String = text.chars().take(200).collect();
+    Cite { line, text: t }
+}
+
+/// Reads a supported-versions cell: ✅ / ❌ and friends.
+fn supported_cell(c: &str) -> Option<bool> {
+    let l = c.to_ascii_lowercase();
+    if l.contains('✅')
+        || l.contains('✔')
+        || l.contains(":white_check_mark:")
+        || l.contains(":heavy_check_mark:")
+        || l.starts_with("yes")
+        || l == "supported"
+        || l.starts_with("active")
+    {
+        Some(true)
+    } else if l.contains('❌')
+        || l.contains('✗')
+        || l.contains('✖')
+        || l.contains(":x:")
+        || l.starts_with("no")
+        || l.contains("unsupported")
+        || l.contains("end of life")
+        || l.contains("eol")
+    {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// A version cell as the policy's version check reads it, if it can be.
+pub fn normalize_range(cell: &str) -> Option<String> {
+    static VERSIONISH: LazyLock<Regex> =
+        LazyLock::new(|| re(r"(?i)(?:[<>]=?|=)?\s*v?\d+(?:\.(?:\d+|x|\*))*(?:\.(?:x|\*))?"));
+    let t = cell.trim().trim_end_matches('.');
+    if VersionRange::parse(t).is_ok() {
+        return Some(t.to_string());
+    }
+    let l = t.to_ascii_lowercase();
+    if let Some(m) = VERSIONISH.find(t) {
+        let v = m.as_str().split_whitespace().collect::<Vec<_>>().join(" ");
+        if VersionRange::parse(&v).is_ok() {
+            return Some(v);
+        }
+    }
+    if ["other", "older", "previous", "prior", "earlier", "below"]
+        .iter()
+        .any(|w| l.contains(w))
+    {
+        return Some("others".into());
+    }
+    if ["latest", "current", "main", "master", "newest", "recent"]
+        .iter()
+        .any(|w| l.contains(w))
+    {
+        return Some("latest".into());
+    }
+    None
+}
+
+/// Reads a SECURITY.md.
+pub fn import(text: &str) -> Imported {
+    let doc = split_doc(text);
+    let mut out = Imported {
+        ack_within: None,
+        followup_within: None,
+        require: Vec::new(),
+        reject_low_effort: None,
+        supported_versions: Vec::new(),
+        unreadable_rows: Vec::new(),
+        contacts: Vec::new(),
+        channels: Vec::new(),
+        pgp_key_offered: None,
+        credit: None,
+        safe_harbor: None,
+        undetermined: Vec::new(),
+    };
+    // Windows: the first promised first answer, then the next promise after it.
+    let mut ack_at = None;
+    for (idx, (line, s)) in doc.sentences.iter().enumerate() {
+        if FALLBACK.is_match(s) {
+            continue;
+        }
+        if out.ack_within.is_none() && ACK_CONTEXT.is_match(s) {
+            if let Some(m) = DURATION.find(s)
+                && let Some(d) = first_duration(s)
+            {
+                out.ack_within = Some((d, cite(*line, s)));
+                ack_at = Some(idx);
+                // "acknowledged within 24 hours, and a detailed response within 48 hours"
+                let rest = &s[m.end()..];
+                if FOLLOWUP_CONTEXT.is_match(rest)
+                    && let Some(d2) = first_duration(rest)
+                {
+                    out.followup_within = Some((d2, cite(*line, s)));
+                }
+            }
+            continue;
+        }
+        if let Some(a) = ack_at
+            && idx > a
+            && out.followup_within.is_none()
+            && FOLLOWUP_CONTEXT.is_match(s)
+            && let Some(d) = first_duration(s)
+        {
+            out.followup_within = Some((d, cite(*line, s)));
+        }
+    }
+    // Required items.
+    let want = |name: &str, line: usize, s: &str, out: &mut Imported| {
+        if !out.require.iter().any(|(n, _)| n == name) {
+            out.require.push((name.to_string(), cite(line, s)));
+        }
+    };
+    for (line, s) in &doc.sentences {
+        if OPTIONAL.is_match(s) || !INSTRUCTION.is_match(s) {
+            continue;
+        }
+        if POC_ASK.is_match(s) {
+            want("poc", *line, s, &mut out);
+        }
+        if VERSIONS_ASK.is_match(s) {
+            want("versions", *line, s, &mut out);
+        }
+        if IMPACT_ASK.is_match(s) {
+            want("impact", *line, s, &mut out);
+        }
+        if STEPS_ASK.is_match(s) {
+            want("repro_steps", *line, s, &mut out);
+        }
+        if PATCH_ASK.is_match(s) {
+            want("fix_suggestion", *line, s, &mut out);
+        }
+    }
+    for (line, s) in &doc.sentences {
+        if out.reject_low_effort.is_none() && LOW_EFFORT.is_match(s) {
+            out.reject_low_effort = Some(cite(*line, s));
+        }
+        if out.pgp_key_offered.is_none()
+            && PGP.is_match(s)
+            && !s.to_ascii_lowercase().contains("don't encrypt")
+            && !s.to_ascii_lowercase().contains("do not encrypt")
+        {
+            out.pgp_key_offered = Some(cite(*line, s));
+        }
+        if out.credit.is_none() && CREDIT.is_match(s) {
+            out.credit = Some(cite(*line, s));
+        }
+        if out.safe_harbor.is_none() && SAFE_HARBOR.is_match(s) {
+            out.safe_harbor = Some(cite(*line, s));
+        }
+        for m in EMAIL.find_iter(s) {
+            let addr = m.as_str().to_ascii_lowercase();
+            if addr.ends_with("example.com") || addr.starts_with("git@") {
+                continue;
+            }
+            if !out.contacts.iter().any(|(a, _)| *a == addr) {
+                out.contacts.push((addr, cite(*line, s)));
+            }
+        }
+        for (name, rx) in CHANNELS.iter() {
+            if rx.is_match(s) && !out.channels.iter().any(|(n, _)| n == name) {
+                out.channels.push((name.to_string(), cite(*line, s)));
+            }
+        }
+    }
+    if text.contains("BEGIN PGP PUBLIC KEY") && out.pgp_key_offered.is_none() {
+        let line = text
+            .lines()
+            .position(|l| l.contains("BEGIN PGP PUBLIC KEY"))
+            .map_or(1, |i| i + 1);
+        out.pgp_key_offered = Some(cite(line, "-----BEGIN PGP PUBLIC KEY BLOCK-----"));
+    }
+    if let Some((_, c)) = out.contacts.first().cloned() {
+        out.channels.insert(0, ("email".into(), c));
+    }
+    // The supported-versions table.
+    if let Some((header, rows)) = doc.tables.iter().find(|(h, _)| {
+        h.first()
+            .is_some_and(|c| c.to_ascii_lowercase().contains("version"))
+            && h.iter().any(|c| c.to_ascii_lowercase().contains("support"))
+    }) {
+        let status_col = header
+            .iter()
+            .position(|c| c.to_ascii_lowercase().contains("support"))
+            .unwrap_or(1);
+        for (line, cells) in rows {
+            let (Some(v), Some(st)) = (cells.first(), cells.get(status_col)) else {
+                continue;
+            };
+            let Some(supported) = supported_cell(st) else {
+                out.unreadable_rows.push(cite(*line, &cells.join(" | ")));
+                continue;
+            };
+            match normalize_range(v) {
+                Some(range) => out.supported_versions.push((
+                    VersionRow { range, supported },
+                    cite(*line, &format!("| {} |", cells.join(" | "))),
+                )),
+                None => out.unreadable_rows.push(cite(*line, &cells.join(" | "))),
+            }
+        }
+    }
+    for (field, missing) in [
+        ("ack_within", out.ack_within.is_none()),
+        ("followup_within", out.followup_within.is_none()),
+        ("require", out.require.is_empty()),
+        ("supported_versions", out.supported_versions.is_empty()),
+        (
+            "contact",
+            out.contacts.is_empty() && out.channels.is_empty(),
+        ),
+    ] {
+        if missing {
+            out.undetermined.push(field.into());
+        }
+    }
+    out
+}
+
+impl Imported {
+    /// The policy these findings make (defaults where the document is silent).
+    pub fn policy(&self, source: &str) -> PolicyConfig {
+        let d = PolicyConfig::default();
+        PolicyConfig {
+            ack_within: self.ack_within.as_ref().map_or(d.ack_within, |(x, _)| *x),
+            followup_within: self.followup_within.as_ref().map(|(x, _)| *x),
+            resolve_within: None,
+            require: self.require.iter().map(|(n, _)| n.clone()).collect(),
+            supported_versions: self
+                .supported_versions
+                .iter()
+                .map(|(r, _)| r.clone())
+                .collect(),
+            reject_low_effort: self.reject_low_effort.is_some(),
+            source: Some(source.to_string()),
+            latest: None,
+        }
+    }
+
+    /// A `[policy.NAME]` block, every value preceded by the line it came from.
+    pub fn to_toml(&self, name: &str, source: &str) -> String {
+        let q = |s: &str| format!("{s:?}");
+        let c = |c: &Cite| format!("# line {}: {}\n", c.line, c.text.replace('\n', " "));
+        let mut t = String::new();
+        t.push_str(&format!(
+            "# Imported from {source} by `triaged policy import`. Check each value against the\n\
+             # line it came from, then add this block to triaged.toml.\n"
+        ));
+        for (a, ci) in &self.contacts {
+            t.push_str(&format!("# contact: {a} (line {})\n", ci.line));
+        }
+        let chans: Vec<&str> = self.channels.iter().map(|(n, _)| n.as_str()).collect();
+        t.push_str(&format!(
+            "# channels: {}\n",
+            if chans.is_empty() {
+                "none found".into()
+            } else {
+                chans.join(", ")
+            }
+        ));
+        t.push_str(&format!(
+            "# PGP key offered: {}\n",
+            self.pgp_key_offered
+                .as_ref()
+                .map_or("no".to_string(), |c| format!("yes (line {})", c.line))
+        ));
+        if let Some(ci) = &self.credit {
+            t.push_str(&format!(
+                "# credit/anonymity (recorded, not enforced): line {}: {}\n",
+                ci.line, ci.text
+            ));
+        }
+        if let Some(ci) = &self.safe_harbor {
+            t.push_str(&format!(
+                "# safe harbor (recorded, not enforced): line {}: {}\n",
+                ci.line, ci.text
+            ));
+        }
+        for r in &self.unreadable_rows {
+            t.push_str(&format!(
+                "# supported-versions row not read (line {}): {}\n",
+                r.line, r.text
+            ));
+        }
+        if !self.undetermined.is_empty() {
+            t.push_str(&format!(
+                "# could not determine: {} (defaults apply)\n",
+                self.undetermined.join(", ")
+            ));
+        }
+        t.push_str(&format!("[policy.{name}]\nsource = {}\n", q(source)));
+        if let Some((d, ci)) = &self.ack_within {
+            t.push_str(&c(ci));
+            t.push_str(&format!("ack_within = {}\n", q(&d.to_string())));
+        }
+        if let Some((d, ci)) = &self.followup_within {
+            t.push_str(&c(ci));
+            t.push_str(&format!("followup_within = {}\n", q(&d.to_string())));
+        }
+        for (n, ci) in &self.require {
+            t.push_str(&format!("# {n}: line {}: {}\n", ci.line, ci.text));
+        }
+        let req: Vec<String> = self.require.iter().map(|(n, _)| q(n)).collect();
+        t.push_str(&format!("require = [{}]\n", req.join(", ")));
+        if let Some(ci) = &self.reject_low_effort {
+            t.push_str(&c(ci));
+            t.push_str("reject_low_effort = true\n");
+        }
+        if !self.supported_versions.is_empty() {
+            t.push_str("supported_versions = [\n");
+            for (r, ci) in &self.supported_versions {
+                t.push_str(&format!(
+                    "  {{ range = {}, supported = {} }}, # line {}: {}\n",
+                    q(&r.range),
+                    r.supported,
+                    ci.line,
+                    ci.text
+                ));
+            }
+            t.push_str("]\n");
+        }
+        t
+    }
+
+    /// The JSON form (fields documented in README.md).
+    pub fn to_json(&self, name: &str, source: &str) -> serde_json::Value {
+        let p = self.policy(source);
+        let cite = |c: &Cite| serde_json::json!({"line": c.line, "text": c.text});
+        serde_json::json!({
+            "name": name,
+            "policy": {
+                "source": p.source,
+                "ack_within": self.ack_within.as_ref().map(|(d, _)| d.to_string()),
+                "followup_within": p.followup_within.map(|d| d.to_string()),
+                "require": p.require,
+                "reject_low_effort": p.reject_low_effort,
+                "supported_versions": p.supported_versions,
+            },
+            "evidence": {
+                "ack_within": self.ack_within.as_ref().map(|(_, c)| cite(c)),
+                "followup_within": self.followup_within.as_ref().map(|(_, c)| cite(c)),
+                "require": self.require.iter().map(|(n, c)| serde_json::json!({"item": n, "line": c.line, "text": c.text})).collect::<Vec<_>>(),
+                "reject_low_effort": self.reject_low_effort.as_ref().map(cite),
+                "supported_versions": self.supported_versions.iter().map(|(_, c)| cite(c)).collect::<Vec<_>>(),
+            },
+            "contacts": self.contacts.iter().map(|(a, c)| serde_json::json!({"address": a, "line": c.line})).collect::<Vec<_>>(),
+            "channels": self.channels.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
+            "pgp_key_offered": self.pgp_key_offered.is_some(),
+            "credit": self.credit.as_ref().map(cite),
+            "safe_harbor": self.safe_harbor.as_ref().map(cite),
+            "unreadable_rows": self.unreadable_rows.iter().map(cite).collect::<Vec<_>>(),
+            "undetermined": self.undetermined,
+        })
+    }
+}

@@ -1,0 +1,110 @@
+//! `triaged policy import`: a SECURITY.md (our own fixture, tests/fixtures/SECURITY.md)
+//! becomes a policy whose every value cites its line, which `check-config` accepts
+//! unchanged, and which then judges reports as the document promises.
+
+mod common;
+use common::*;
+
+fn import(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_triaged"))
+        .args(["policy", "import"])
+        .arg(repo().join("tests/fixtures/SECURITY.md"))
+        .args(args)
+        .env_remove("TRIAGED_CONFIG")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn imported_toml_cites_its_lines_and_passes_check_config_unchanged() {
+    let out = import(&["--name", "acme"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let toml = stdout(&out);
+    for want in [
+        "[policy.acme]",
+        "# line 23: We will acknowledge your report within 3 business days.",
+        "ack_within = \"3bd\"",
+        "followup_within = \"10d\"",
+        "require = [\"poc\", \"versions\", \"impact\"]",
+        "reject_low_effort = true",
+        "{ range = \"5.1.x\", supported = true }, # line 7:",
+        "{ range = \"< 4.0\", supported = false }, # line 10:",
+        "# contact: security@acme.example.org (line 14)",
+        "# PGP key offered: yes (line 14)",
+        "# safe harbor (recorded, not enforced): line 31:",
+    ] {
+        assert!(toml.contains(want), "missing {want:?} in:\n{toml}");
+    }
+    // The fallback promise ("if you have not heard from us within 5 business days") is
+    // not taken for the window.
+    assert!(!toml.contains("\"5bd\""), "{toml}");
+    let root = repo();
+    let key = std::fs::read(root.join("keys/test/team-secret.asc")).unwrap();
+    let pass = std::fs::read_to_string(root.join("keys/test/passphrase")).unwrap();
+    let env = Env::new(&[("team.asc", &key)], Some(pass.trim()), &toml);
+    let cfg = std::fs::read_to_string(&env.config).unwrap().replace(
+        "[[mailbox]]\nname = \"security\"\n",
+        "[[mailbox]]\nname = \"security\"\npolicy = \"acme\"\n",
+    );
+    std::fs::write(&env.config, cfg).unwrap();
+    let o = env.run(&["check-config"]);
+    assert!(
+        o.status.success(),
+        "check-config: {}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    // The policy at work: a report without a PoC against 4.2 (unsupported) is missing the PoC.
+    env.deliver(
+        "1",
+        &plain(
+            &headers("r@example.net", "XSS", "imp1@x", &[]),
+            "The admin panel of acme 4.2.0 is vulnerable to cross-site scripting; an attacker can steal administrator sessions.\n",
+        ),
+    );
+    env.json(&["run", "--once", "--json"]);
+    let c = &env.cases()[0];
+    let show = env.json(&["case", "show", c["id"].as_str().unwrap(), "--json"]);
+    let policy = &show["findings"]["policy"];
+    assert_eq!(policy["policy"], "acme", "{policy:#}");
+    assert!(policy["missing"].to_string().contains("poc"), "{policy:#}");
+    assert_eq!(policy["version"]["status"], "unsupported", "{policy:#}");
+}
+
+#[test]
+fn imported_json_has_the_documented_fields() {
+    let out = import(&["--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["name"], "imported");
+    assert_eq!(v["policy"]["ack_within"], "3bd");
+    assert_eq!(
+        v["policy"]["supported_versions"].as_array().unwrap().len(),
+        4
+    );
+    assert_eq!(v["evidence"]["ack_within"]["line"], 23);
+    assert_eq!(v["evidence"]["require"][0]["item"], "poc");
+    assert_eq!(v["contacts"][0]["address"], "security@acme.example.org");
+    assert_eq!(v["channels"][0], "email");
+    assert_eq!(v["pgp_key_offered"], true);
+    assert!(v["credit"]["text"].as_str().unwrap().contains("credit you"));
+    assert!(v["undetermined"].as_array().unwrap().is_empty(), "{v:#}");
+}
+
+#[test]
+fn a_missing_file_and_a_bad_name_are_clear_errors() {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_triaged"))
+        .args(["policy", "import", "/nonexistent/SECURITY.md"])
+        .env_remove("TRIAGED_CONFIG")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("cannot read /nonexistent/SECURITY.md"),
+        "{}",
+        stderr(&o)
+    );
+    let o = import(&["--name", "bad name"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--name \"bad name\""), "{}", stderr(&o));
+}
