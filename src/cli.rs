@@ -1556,7 +1556,18 @@ fn print_case_table(cases: &[store::CaseRow]) -> Result<()> {
             c.encryption.as_deref().unwrap_or("-"),
             trunc(c.reporter.as_deref().unwrap_or("-"), 28),
             date(c.arrived_at),
-            trunc(c.subject.as_deref().unwrap_or(""), subj)
+            trunc(
+                &match &c.possible_duplicate_of {
+                    Some(d) => format!(
+                        "[dup? {} {}] {}",
+                        d["case"].as_str().unwrap_or("?"),
+                        d["score"],
+                        c.subject.as_deref().unwrap_or("")
+                    ),
+                    None => c.subject.clone().unwrap_or_default(),
+                },
+                subj
+            )
         )?;
     }
     out.flush()?;

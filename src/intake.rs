@@ -459,6 +459,41 @@ pub fn classify_case(
         )?;
     }
     store::replace_findings(tx, case_id, &findings, &verdict)?;
+    // Likely duplicates of open and recent cases: a finding and an event, never a merge,
+    // and nothing of it in the ack (the reporter must not learn of another reporter).
+    let feats = crate::duplicates::features(&subject, &text, &findings);
+    if let Some(m) = crate::duplicates::find(tx, case_id, &feats, store::now())? {
+        store::add_finding(
+            tx,
+            case_id,
+            "duplicate",
+            &serde_json::json!({"case": m.case, "score": m.score}),
+            &serde_json::json!(m.reasons),
+        )?;
+        let detail = format!(
+            "of {} (score {:.2}: {})",
+            m.case,
+            m.score,
+            m.reasons.join("; ")
+        );
+        let known: bool = tx
+            .query_row(
+                "SELECT COUNT(*) > 0 FROM events WHERE case_id = ?1 AND kind = 'possible-duplicate' AND detail LIKE ?2",
+                params![case_id, format!("of {} %", m.case)],
+                |r| r.get(0),
+            )
+            .context("reading duplicate events")?;
+        if !known {
+            store::event(
+                tx,
+                Some(case_id),
+                "triaged",
+                "possible-duplicate",
+                Some(&detail),
+            )?;
+        }
+    }
+    crate::duplicates::index(tx, case_id, &feats)?;
     tx.execute(
         "UPDATE cases SET severity = ?2, ack_due = ?3, followup_due = ?4 WHERE id = ?1",
         params![

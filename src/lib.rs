@@ -17,6 +17,7 @@ pub mod config;
 pub mod crypto;
 pub mod daemon;
 pub mod doctor;
+pub mod duplicates;
 pub mod intake;
 pub mod mime;
 pub mod notify;

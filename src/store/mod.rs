@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("migrations/0003_assignee_merge.sql")),
     (4, include_str!("migrations/0004_sealed.sql")),
     (5, include_str!("migrations/0005_indexes.sql")),
+    (6, include_str!("migrations/0006_duplicates.sql")),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
@@ -186,12 +187,15 @@ pub struct CaseRow {
     pub encryption: Option<String>,
     pub assignee: Option<String>,
     pub merged_into: Option<String>,
+    /// A likely duplicate found at intake: `{"case": "SEC-…", "score": 0.8}`.
+    pub possible_duplicate_of: Option<serde_json::Value>,
 }
 
 const CASE_COLS: &str = "c.id, c.public_id, c.state, c.state_reason, c.reporter, c.reporter_name, c.subject, \
      c.mailbox, c.policy, c.signature, c.severity, c.arrived_at, c.created_at, c.updated_at, c.ack_due, \
      c.followup_due, c.acked_at, c.responded_at, (SELECT COUNT(*) FROM messages m WHERE m.case_id = c.id), \
-     (SELECT encryption FROM messages m WHERE m.case_id = c.id ORDER BY m.id LIMIT 1), c.assignee, c.merged_into";
+     (SELECT encryption FROM messages m WHERE m.case_id = c.id ORDER BY m.id LIMIT 1), c.assignee, c.merged_into, \
+     (SELECT value FROM findings f WHERE f.case_id = c.id AND f.kind = 'duplicate' LIMIT 1)";
 
 fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
     Ok(CaseRow {
@@ -217,6 +221,9 @@ fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
         encryption: r.get(19)?,
         assignee: r.get(20)?,
         merged_into: r.get(21)?,
+        possible_duplicate_of: r
+            .get::<_, Option<String>>(22)?
+            .and_then(|v| serde_json::from_str(&v).ok()),
     })
 }
 
@@ -654,6 +661,22 @@ pub fn thread_content(
 }
 
 /// Replaces a case's findings: one row per finding kind, evidence kept apart, plus the policy verdict.
+/// Adds one finding (kept until the case is classified again).
+pub fn add_finding(
+    conn: &Connection,
+    case_id: i64,
+    kind: &str,
+    value: &serde_json::Value,
+    evidence: &serde_json::Value,
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO findings (case_id, kind, value, evidence, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![case_id, kind, value.to_string(), evidence.to_string(), now()],
+    )
+    .with_context(|| format!("storing the finding {kind}"))?;
+    Ok(())
+}
+
 pub fn replace_findings(
     conn: &Connection,
     case_id: i64,

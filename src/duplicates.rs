@@ -1,0 +1,270 @@
+//! Duplicates: does a new report describe a bug that another case already has?
+//!
+//! This module owns the features a report is compared by — CVE/GHSA ids, vulnerability
+//! classes, URL/endpoint paths named in it, and a MinHash signature of its words — the
+//! index of those features in SQLite (`dup_keys`, `dup_sigs`; migration 0006) and the
+//! score. Lookups go through indexed keys (ids, paths and 8 locality-sensitive bands of
+//! the signature), so the cost per report stays flat as cases grow. It never merges:
+//! a likely duplicate becomes a `duplicate` finding with the other case and a score,
+//! and the operator decides with `triaged case merge`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
+
+use anyhow::{Context, Result};
+use regex::Regex;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use crate::classify::Findings;
+
+/// Slots in the MinHash signature; 8 bands of 4.
+const SLOTS: usize = 32;
+const BANDS: usize = 8;
+/// Reports older than this are not compared (a year).
+const HORIZON_SECS: i64 = 365 * 86_400;
+/// At or above this score a report is flagged as a likely duplicate.
+pub const THRESHOLD: f64 = 0.6;
+
+/// What a report is compared by.
+#[derive(Debug, Clone, Default)]
+pub struct Features {
+    pub ids: BTreeSet<String>,
+    pub classes: BTreeSet<String>,
+    pub paths: BTreeSet<String>,
+    pub sig: Vec<u64>,
+}
+
+/// A likely duplicate: the other case, a score in 0..=1, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Match {
+    pub case: String,
+    pub score: f64,
+    pub reasons: Vec<String>,
+}
+
+static PATH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?:https?://[A-Za-z0-9.\-:\[\]]+)?(/[A-Za-z0-9_\-.~%]+(?:/[A-Za-z0-9_\-.~%{}:]+)*)",
+    )
+    .unwrap_or_else(|e| panic!("built-in regex: {e}"))
+});
+static WORD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[a-z0-9]{2,}").unwrap_or_else(|e| panic!("built-in regex: {e}")));
+
+const STOP: &[&str] = &[
+    "the", "and", "a", "an", "to", "of", "in", "is", "it", "this", "that", "for", "on", "with",
+    "as", "be", "by", "are", "can", "you", "your", "we", "our", "i", "my", "me", "hi", "hello",
+    "thanks", "thank", "regards", "team", "security", "please", "found", "there", "which", "from",
+    "at", "or", "if", "so", "was", "has", "have", "will", "would", "could", "an",
+];
+
+/// FNV-1a, seeded: stable across versions and platforms (signatures are stored).
+fn hash(seed: u64, s: &str) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h ^ (h >> 29)
+}
+
+/// Features of a report (subject + text) with its findings.
+pub fn features(subject: &str, text: &str, f: &Findings) -> Features {
+    let mut ids: BTreeSet<String> = f.cve_ids.iter().map(|s| s.to_ascii_uppercase()).collect();
+    ids.extend(f.ghsa_ids.iter().map(|s| s.to_ascii_uppercase()));
+    let classes: BTreeSet<String> = f.impact.class.iter().cloned().collect();
+    let mut paths = BTreeSet::new();
+    for c in PATH.captures_iter(text).take(200) {
+        let p = c[1].trim_end_matches(['.', ',', ')']).to_ascii_lowercase();
+        // Endpoints and files, not fractions, dates or a bare "/".
+        let segs = p.split('/').filter(|s| !s.is_empty()).count();
+        if p.len() >= 4
+            && (segs >= 2 || p.contains('.') || p.contains("api"))
+            && p.chars().any(|c| c.is_ascii_alphabetic())
+        {
+            paths.insert(p);
+        }
+    }
+    let lower = format!("{subject}\n{text}").to_ascii_lowercase();
+    let words: Vec<&str> = WORD
+        .find_iter(&lower)
+        .map(|m| m.as_str())
+        .filter(|w| !STOP.contains(w))
+        .take(20_000)
+        .collect();
+    let mut sig = vec![u64::MAX; SLOTS];
+    let shingles: Vec<String> = if words.len() >= 3 {
+        words.windows(3).map(|w| w.join(" ")).collect()
+    } else {
+        words.iter().map(|w| w.to_string()).collect()
+    };
+    for sh in &shingles {
+        for (i, slot) in sig.iter_mut().enumerate() {
+            let h = hash(i as u64 + 1, sh);
+            if h < *slot {
+                *slot = h;
+            }
+        }
+    }
+    Features {
+        ids,
+        classes,
+        paths,
+        sig,
+    }
+}
+
+fn band_keys(sig: &[u64]) -> Vec<String> {
+    if sig.iter().all(|&x| x == u64::MAX) {
+        return Vec::new();
+    }
+    let per = SLOTS / BANDS;
+    (0..BANDS)
+        .map(|b| {
+            let mut h = 0u64;
+            for &v in &sig[b * per..(b + 1) * per] {
+                h = h.rotate_left(13) ^ v;
+            }
+            format!("{b}:{h:016x}")
+        })
+        .collect()
+}
+
+fn keys_of(f: &Features) -> Vec<(&'static str, String)> {
+    let mut k: Vec<(&'static str, String)> = Vec::new();
+    k.extend(f.ids.iter().map(|i| ("id", i.clone())));
+    k.extend(f.paths.iter().map(|p| ("path", p.clone())));
+    k.extend(band_keys(&f.sig).into_iter().map(|b| ("band", b)));
+    k
+}
+
+/// Records a case's features (replacing earlier ones).
+pub fn index(conn: &Connection, case_id: i64, f: &Features) -> Result<()> {
+    conn.execute("DELETE FROM dup_keys WHERE case_id = ?1", [case_id])
+        .context("clearing duplicate keys")?;
+    let mut ins = conn
+        .prepare_cached("INSERT OR IGNORE INTO dup_keys (case_id, kind, key) VALUES (?1, ?2, ?3)")
+        .context("preparing duplicate keys")?;
+    for (kind, key) in keys_of(f) {
+        ins.execute(params![case_id, kind, key])
+            .context("storing a duplicate key")?;
+    }
+    let sig: Vec<String> = f.sig.iter().map(|v| format!("{v:016x}")).collect();
+    conn.execute(
+        "INSERT INTO dup_sigs (case_id, sig, classes, paths, ids) VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT(case_id) DO UPDATE SET sig = ?2, classes = ?3, paths = ?4, ids = ?5",
+        params![
+            case_id,
+            sig.join(","),
+            serde_json::to_string(&f.classes).unwrap_or_default(),
+            serde_json::to_string(&f.paths).unwrap_or_default(),
+            serde_json::to_string(&f.ids).unwrap_or_default(),
+        ],
+    )
+    .context("storing the duplicate signature")?;
+    Ok(())
+}
+
+/// Scores two reports' features; the reasons say why.
+pub fn score(a: &Features, b: &Features) -> (f64, Vec<String>) {
+    let same = a
+        .sig
+        .iter()
+        .zip(&b.sig)
+        .filter(|(x, y)| x == y && **x != u64::MAX)
+        .count();
+    let jaccard = same as f64 / SLOTS as f64;
+    let mut reasons = Vec::new();
+    let mut s = jaccard;
+    if jaccard >= 0.2 {
+        reasons.push(format!("similar text (MinHash {jaccard:.2})"));
+    }
+    let ids: Vec<&String> = a.ids.intersection(&b.ids).collect();
+    let paths: Vec<&String> = a.paths.intersection(&b.paths).collect();
+    let classes: Vec<&String> = a.classes.intersection(&b.classes).collect();
+    if !ids.is_empty() {
+        s = s.max(0.9);
+        reasons.push(format!("same id {}", ids[0]));
+    }
+    if !paths.is_empty() && !classes.is_empty() {
+        s = s.max(0.75);
+    } else if !paths.is_empty() {
+        s += 0.2;
+    } else if !classes.is_empty() {
+        s += 0.1;
+    }
+    if !paths.is_empty() {
+        reasons.push(format!("same endpoint {}", paths[0]));
+    }
+    if !classes.is_empty() {
+        reasons.push(format!("same class {}", classes[0]));
+    }
+    (s.min(1.0), reasons)
+}
+
+fn load(conn: &Connection, case_id: i64) -> Result<Option<Features>> {
+    let row: Option<(String, String, String, String)> = conn
+        .query_row(
+            "SELECT sig, classes, paths, ids FROM dup_sigs WHERE case_id = ?1",
+            [case_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()
+        .context("reading a duplicate signature")?;
+    Ok(row.map(|(sig, classes, paths, ids)| Features {
+        sig: sig
+            .split(',')
+            .filter_map(|h| u64::from_str_radix(h, 16).ok())
+            .collect(),
+        classes: serde_json::from_str(&classes).unwrap_or_default(),
+        paths: serde_json::from_str(&paths).unwrap_or_default(),
+        ids: serde_json::from_str(&ids).unwrap_or_default(),
+    }))
+}
+
+/// The best likely duplicate of `case_id` among open and recent cases, if any.
+pub fn find(conn: &Connection, case_id: i64, f: &Features, now: i64) -> Result<Option<Match>> {
+    let mut candidates: BTreeMap<i64, ()> = BTreeMap::new();
+    let mut q = conn
+        .prepare_cached(
+            "SELECT case_id FROM dup_keys WHERE kind = ?1 AND key = ?2 AND case_id != ?3 LIMIT 50",
+        )
+        .context("preparing the duplicate lookup")?;
+    for (kind, key) in keys_of(f) {
+        let ids = q
+            .query_map(params![kind, key, case_id], |r| r.get::<_, i64>(0))
+            .context("looking up duplicates")?;
+        for id in ids {
+            candidates.insert(id.context("reading a candidate")?, ());
+        }
+        if candidates.len() >= 200 {
+            break;
+        }
+    }
+    let mut best: Option<Match> = None;
+    for &other in candidates.keys() {
+        let live: Option<String> = conn
+            .query_row(
+                "SELECT public_id FROM cases WHERE id = ?1 AND merged_into IS NULL \
+                 AND state NOT IN ('duplicate', 'spam') AND arrived_at > ?2",
+                params![other, now - HORIZON_SECS],
+                |r| r.get(0),
+            )
+            .optional()
+            .context("reading a candidate case")?;
+        let Some(public) = live else { continue };
+        let Some(g) = load(conn, other)? else {
+            continue;
+        };
+        let (s, reasons) = score(f, &g);
+        if s >= THRESHOLD && best.as_ref().is_none_or(|b| s > b.score) {
+            best = Some(Match {
+                case: public,
+                score: (s * 100.0).round() / 100.0,
+                reasons,
+            });
+        }
+    }
+    Ok(best)
+}
