@@ -131,6 +131,19 @@ pub enum PolicyCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Compare a configured policy with the SECURITY.md it came from (and the published
+    /// security.txt): what drifted. Exit 1 when anything did.
+    Check {
+        /// The policy to check (default: the first mailbox's).
+        #[arg(long)]
+        policy: Option<String>,
+        /// The SECURITY.md (default: the policy's `source`, when it is a file).
+        #[arg(long)]
+        security_md: Option<PathBuf>,
+        /// The security.txt as published (a fetched copy), checked too.
+        #[arg(long)]
+        security_txt: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -321,6 +334,16 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Sla { json } => sla_cmd(cli, *json),
         Command::Stats { json } => stats_cmd(cli, *json),
         Command::Keys(k) => keys_cmd(cli, k),
+        Command::Policy(PolicyCmd::Check {
+            policy,
+            security_md,
+            security_txt,
+        }) => policy_check(
+            cli,
+            policy.as_deref(),
+            security_md.as_deref(),
+            security_txt.as_deref(),
+        ),
         Command::Policy(PolicyCmd::Import { file, name, json }) => {
             let text = std::fs::read_to_string(file).with_context(|| {
                 format!(
@@ -1349,6 +1372,148 @@ fn security_txt_cmd(cli: &Cli, encryption: &str, policy: Option<&str>, days: i64
         );
     }
     Ok(0)
+}
+
+/// `policy check`: the running policy against its SECURITY.md (and security.txt).
+fn policy_check(
+    cli: &Cli,
+    name: Option<&str>,
+    md: Option<&std::path::Path>,
+    txt: Option<&std::path::Path>,
+) -> Result<i32> {
+    let cfg = load(cli)?;
+    let (name, p) = match name {
+        Some(n) => (
+            n.to_string(),
+            cfg.policy.get(n).cloned().with_context(|| {
+                format!(
+                    "no [policy.{n}] in {}; the policies there: {}",
+                    cfg.file.display(),
+                    cfg.policy.keys().cloned().collect::<Vec<_>>().join(", ")
+                )
+            })?,
+        ),
+        None => {
+            let mb = cfg
+                .mailboxes
+                .first()
+                .map(|m| m.name.clone())
+                .unwrap_or_default();
+            cfg.policy_for(&mb)
+        }
+    };
+    let md_path = match md {
+        Some(m) => m.to_path_buf(),
+        None => {
+            let src = p.source.clone().with_context(|| {
+                format!("policy {name} has no `source`: pass --security-md FILE")
+            })?;
+            cfg.resolve(std::path::Path::new(&src))
+        }
+    };
+    let text = std::fs::read_to_string(&md_path).with_context(|| {
+        format!(
+            "cannot read {}: pass the SECURITY.md with --security-md FILE",
+            md_path.display()
+        )
+    })?;
+    let doc = crate::policy_import::import(&text);
+    let want = doc.policy(&md_path.display().to_string());
+    let mut drift = 0;
+    let mut report = |ok: bool, what: String| {
+        if ok {
+            println!("OK     {what}");
+        } else {
+            println!("DRIFT  {what}");
+            drift += 1;
+        }
+    };
+    let line = |c: Option<&crate::policy_import::Cite>| {
+        c.map(|c| format!(" (SECURITY.md line {})", c.line))
+            .unwrap_or_default()
+    };
+    if let Some((d, c)) = &doc.ack_within {
+        report(
+            p.ack_within == *d,
+            format!(
+                "ack_within: policy {} / SECURITY.md {d}{}",
+                p.ack_within,
+                line(Some(c))
+            ),
+        );
+    }
+    if let Some((d, c)) = &doc.followup_within {
+        report(
+            p.followup_within == Some(*d),
+            format!(
+                "followup_within: policy {} / SECURITY.md {d}{}",
+                p.followup_within.map_or("-".into(), |x| x.to_string()),
+                line(Some(c))
+            ),
+        );
+    }
+    let mut have: Vec<&String> = p.require.iter().collect();
+    have.sort();
+    let mut asked: Vec<&String> = want.require.iter().collect();
+    asked.sort();
+    report(
+        have == asked,
+        format!("require: policy {have:?} / SECURITY.md {asked:?}"),
+    );
+    report(
+        p.reject_low_effort == want.reject_low_effort,
+        format!(
+            "reject_low_effort: policy {} / SECURITY.md {}{}",
+            p.reject_low_effort,
+            want.reject_low_effort,
+            line(doc.reject_low_effort.as_ref())
+        ),
+    );
+    if !want.supported_versions.is_empty() {
+        let fmt = |rows: &[crate::config::VersionRow]| {
+            rows.iter()
+                .map(|r| {
+                    format!(
+                        "{}={}",
+                        r.range.split_whitespace().collect::<String>(),
+                        if r.supported { "yes" } else { "no" }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        report(
+            fmt(&p.supported_versions) == fmt(&want.supported_versions),
+            format!(
+                "supported_versions: policy [{}] / SECURITY.md [{}]",
+                fmt(&p.supported_versions),
+                fmt(&want.supported_versions)
+            ),
+        );
+    }
+    if let (Some((addr, c)), Some(from)) = (doc.contacts.first(), cfg.outbox.from.as_deref()) {
+        report(
+            addr.eq_ignore_ascii_case(from),
+            format!(
+                "contact: outbox.from {from} / SECURITY.md {addr}{}",
+                line(Some(c))
+            ),
+        );
+    }
+    let mut code = i32::from(drift > 0);
+    if let Some(t) = txt {
+        println!("security.txt {}:", t.display());
+        if security_txt_check(cli, t, None)? != 0 {
+            code = 1;
+        }
+    }
+    if code != 0 {
+        println!(
+            "hint: `triaged policy import {}` prints the policy the document promises today",
+            md_path.display()
+        );
+    }
+    Ok(code)
 }
 
 fn security_txt_check(

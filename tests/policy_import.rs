@@ -108,3 +108,78 @@ fn a_missing_file_and_a_bad_name_are_clear_errors() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("--name \"bad name\""), "{}", stderr(&o));
 }
+
+#[test]
+fn policy_check_reports_what_drifted_from_the_security_md_and_security_txt() {
+    let toml = stdout(&import(&["--name", "acme"]));
+    let root = repo();
+    let key = std::fs::read(root.join("keys/test/team-secret.asc")).unwrap();
+    let pass = std::fs::read_to_string(root.join("keys/test/passphrase")).unwrap();
+    let env = Env::new(&[("team.asc", &key)], Some(pass.trim()), &toml);
+    let md = root.join("tests/fixtures/SECURITY.md");
+    let cfg = std::fs::read_to_string(&env.config)
+        .unwrap()
+        .replace(
+            "[[mailbox]]\nname = \"security\"\n",
+            "[[mailbox]]\nname = \"security\"\npolicy = \"acme\"\n",
+        )
+        .replace(
+            "from = \"security@example.test\"",
+            "from = \"security@acme.example.org\"",
+        );
+    std::fs::write(&env.config, &cfg).unwrap();
+    let md_arg = md.to_str().unwrap();
+    let o = env.run(&["policy", "check", "--security-md", md_arg]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(!stdout(&o).contains("DRIFT"), "{}", stdout(&o));
+    assert!(
+        stdout(&o)
+            .contains("OK     ack_within: policy 3bd / SECURITY.md 3bd (SECURITY.md line 23)"),
+        "{}",
+        stdout(&o)
+    );
+    // The running policy changed; the document did not.
+    std::fs::write(
+        &env.config,
+        cfg.replace("ack_within = \"3bd\"", "ack_within = \"48h\"")
+            .replace(
+                "require = [\"poc\", \"versions\", \"impact\"]",
+                "require = [\"poc\"]",
+            ),
+    )
+    .unwrap();
+    let o = env.run(&[
+        "policy",
+        "check",
+        "--policy",
+        "acme",
+        "--security-md",
+        md_arg,
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("DRIFT  ack_within: policy 2d / SECURITY.md 3bd"),
+        "{out}"
+    );
+    assert!(out.contains("DRIFT  require"), "{out}");
+    assert!(out.contains("hint: `triaged policy import"), "{out}");
+    // An expired security.txt is drift too.
+    std::fs::write(&env.config, &cfg).unwrap();
+    let txt = env.dir.path().join("security.txt");
+    std::fs::write(
+        &txt,
+        "Contact: mailto:security@acme.example.org\nExpires: 2020-01-01T00:00:00Z\n",
+    )
+    .unwrap();
+    let o = env.run(&[
+        "policy",
+        "check",
+        "--security-md",
+        md_arg,
+        "--security-txt",
+        txt.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("FAIL  expired on"), "{}", stdout(&o));
+}
