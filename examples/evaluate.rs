@@ -136,6 +136,7 @@ fn main() {
         attachments: vec![],
     });
 
+    let mut dup_docs: Vec<(String, String, String, triaged::duplicates::Features)> = Vec::new();
     for r in &rows {
         let id = r["id"].as_str().unwrap_or("?");
         let labels = &r["labels"];
@@ -176,6 +177,12 @@ fn main() {
         let t0 = Instant::now();
         let f = classify::classify(&input);
         total_us += t0.elapsed().as_micros();
+        dup_docs.push((
+            id.to_string(),
+            input.subject.to_string(),
+            input.text.to_string(),
+            triaged::duplicates::features(input.subject, input.text, &f),
+        ));
         if explain.as_deref() == Some(id) {
             println!("{}", serde_json::to_string_pretty(&f).unwrap_or_default());
         }
@@ -268,6 +275,58 @@ fn main() {
     for w in &v_wrong {
         println!("    {w}");
     }
+    // Duplicates: no two distinct real reports should match; a reformatted copy of each
+    // (re-wrapped, another greeting and sign-off, paragraphs in another order) should.
+    let mut false_pairs = Vec::new();
+    for i in 0..dup_docs.len() {
+        for j in i + 1..dup_docs.len() {
+            let (sc, why) = triaged::duplicates::score(&dup_docs[i].3, &dup_docs[j].3);
+            if sc >= triaged::duplicates::THRESHOLD {
+                false_pairs.push(format!(
+                    "{}~{} {sc:.2} {why:?}",
+                    dup_docs[i].0, dup_docs[j].0
+                ));
+            }
+        }
+    }
+    let mut matched = 0;
+    let mut missed = Vec::new();
+    for (id, subject, body, feats) in &dup_docs {
+        let mut paras: Vec<String> = body
+            .split("\n\n")
+            .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|p| !p.is_empty())
+            .collect();
+        if paras.len() > 2 {
+            let last = paras.pop().unwrap_or_default();
+            paras.insert(1, last);
+        }
+        let copy = format!(
+            "Good morning,\n\n{}\n\nBest wishes,\nsomeone else",
+            paras.join("\n\n")
+        );
+        let subj = format!("Fwd: {subject}");
+        let f = classify::classify(&Input {
+            subject: &subj,
+            text: &copy,
+            attachments: vec![],
+        });
+        let (sc, _) =
+            triaged::duplicates::score(feats, &triaged::duplicates::features(&subj, &copy, &f));
+        if sc >= triaged::duplicates::THRESHOLD {
+            matched += 1;
+        } else {
+            missed.push(format!("{id}({sc:.2})"));
+        }
+    }
+    println!(
+        "duplicates: {matched}/{} reformatted copies matched their original (missed: {}); {} false pair(s) among {} distinct reports {}",
+        dup_docs.len(),
+        missed.join(" "),
+        false_pairs.len(),
+        dup_docs.len(),
+        false_pairs.join(" ")
+    );
     println!(
         "classification cost: {:.1} µs per report (mean over {}, patterns compiled beforehand)",
         total_us as f64 / rows.len().max(1) as f64,

@@ -21,14 +21,20 @@ use crate::classify::Findings;
 /// Slots in the MinHash signature; 8 bands of 4.
 const SLOTS: usize = 32;
 const BANDS: usize = 8;
+/// Words per shingle.
+const SHINGLE: usize = 2;
 /// Reports older than this are not compared (a year).
 const HORIZON_SECS: i64 = 365 * 86_400;
+/// Most cases scored against one report.
+const MAX_CANDIDATES: usize = 40;
 /// At or above this score a report is flagged as a likely duplicate.
 pub const THRESHOLD: f64 = 0.6;
 
 /// What a report is compared by.
 #[derive(Debug, Clone, Default)]
 pub struct Features {
+    /// Products or components named with the affected versions (lower case).
+    pub products: BTreeSet<String>,
     pub ids: BTreeSet<String>,
     pub classes: BTreeSet<String>,
     pub paths: BTreeSet<String>,
@@ -48,6 +54,10 @@ static PATH: LazyLock<Regex> = LazyLock::new(|| {
         r"(?:https?://[A-Za-z0-9.\-:\[\]]+)?(/[A-Za-z0-9_\-.~%]+(?:/[A-Za-z0-9_\-.~%{}:]+)*)",
     )
     .unwrap_or_else(|e| panic!("built-in regex: {e}"))
+});
+static ATTACKER_HOST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^https?://[^/]*(?:attacker|evil|collaborator|oast|interact\.sh|webhook|requestbin|ngrok|burp)")
+        .unwrap_or_else(|e| panic!("built-in regex: {e}"))
 });
 static WORD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[a-z0-9]{2,}").unwrap_or_else(|e| panic!("built-in regex: {e}")));
@@ -74,9 +84,42 @@ pub fn features(subject: &str, text: &str, f: &Findings) -> Features {
     let mut ids: BTreeSet<String> = f.cve_ids.iter().map(|s| s.to_ascii_uppercase()).collect();
     ids.extend(f.ghsa_ids.iter().map(|s| s.to_ascii_uppercase()));
     let classes: BTreeSet<String> = f.impact.class.iter().cloned().collect();
+    let products: BTreeSet<String> = f
+        .versions
+        .items
+        .iter()
+        .filter_map(|i| i.product.as_deref())
+        .map(|p| p.trim().to_ascii_lowercase())
+        .filter(|p| !p.is_empty())
+        .collect();
     let mut paths = BTreeSet::new();
     for c in PATH.captures_iter(text).take(200) {
-        let p = c[1].trim_end_matches(['.', ',', ')']).to_ascii_lowercase();
+        let (Some(all), Some(path)) = (c.get(0), c.get(1)) else {
+            continue;
+        };
+        if all.start() == path.start() {
+            // No scheme and host matched: "//host" or "scheme://host" without a path is a
+            // host, not an endpoint.
+            if text[..path.start()].ends_with(['/', ':']) {
+                continue;
+            }
+        } else if ATTACKER_HOST.is_match(all.as_str()) {
+            // Where the payload sends data, not the endpoint that is vulnerable.
+            continue;
+        }
+        let p = path
+            .as_str()
+            .trim_end_matches(['.', ',', ')'])
+            .to_ascii_lowercase();
+        // A cited paper or a screenshot is not the vulnerable endpoint.
+        if [
+            ".pdf", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".mp4", ".webm", ".mov",
+        ]
+        .iter()
+        .any(|e| p.ends_with(e))
+        {
+            continue;
+        }
         // Endpoints and files, not fractions, dates or a bare "/".
         let segs = p.split('/').filter(|s| !s.is_empty()).count();
         if p.len() >= 4
@@ -94,20 +137,25 @@ pub fn features(subject: &str, text: &str, f: &Findings) -> Features {
         .take(20_000)
         .collect();
     let mut sig = vec![u64::MAX; SLOTS];
-    let shingles: Vec<String> = if words.len() >= 3 {
-        words.windows(3).map(|w| w.join(" ")).collect()
+    let shingles: Vec<String> = if words.len() >= SHINGLE {
+        words.windows(SHINGLE).map(|w| w.join(" ")).collect()
     } else {
         words.iter().map(|w| w.to_string()).collect()
     };
     for sh in &shingles {
+        // One string hash per shingle; the 32 slot hashes are cheap mixes of it.
+        let base = hash(0, sh);
         for (i, slot) in sig.iter_mut().enumerate() {
-            let h = hash(i as u64 + 1, sh);
+            let mut h = base ^ (i as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            h = (h ^ (h >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+            h ^= h >> 33;
             if h < *slot {
                 *slot = h;
             }
         }
     }
     Features {
+        products,
         ids,
         classes,
         paths,
@@ -141,7 +189,9 @@ fn keys_of(f: &Features) -> Vec<(&'static str, String)> {
 
 /// Records a case's features (replacing earlier ones).
 pub fn index(conn: &Connection, case_id: i64, f: &Features) -> Result<()> {
-    conn.execute("DELETE FROM dup_keys WHERE case_id = ?1", [case_id])
+    conn.prepare_cached("DELETE FROM dup_keys WHERE case_id = ?1")
+        .context("preparing the key cleanup")?
+        .execute([case_id])
         .context("clearing duplicate keys")?;
     let mut ins = conn
         .prepare_cached("INSERT OR IGNORE INTO dup_keys (case_id, kind, key) VALUES (?1, ?2, ?3)")
@@ -152,14 +202,15 @@ pub fn index(conn: &Connection, case_id: i64, f: &Features) -> Result<()> {
     }
     let sig: Vec<String> = f.sig.iter().map(|v| format!("{v:016x}")).collect();
     conn.execute(
-        "INSERT INTO dup_sigs (case_id, sig, classes, paths, ids) VALUES (?1, ?2, ?3, ?4, ?5) \
-         ON CONFLICT(case_id) DO UPDATE SET sig = ?2, classes = ?3, paths = ?4, ids = ?5",
+        "INSERT INTO dup_sigs (case_id, sig, classes, paths, ids, products) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+         ON CONFLICT(case_id) DO UPDATE SET sig = ?2, classes = ?3, paths = ?4, ids = ?5, products = ?6",
         params![
             case_id,
             sig.join(","),
             serde_json::to_string(&f.classes).unwrap_or_default(),
             serde_json::to_string(&f.paths).unwrap_or_default(),
             serde_json::to_string(&f.ids).unwrap_or_default(),
+            serde_json::to_string(&f.products).unwrap_or_default(),
         ],
     )
     .context("storing the duplicate signature")?;
@@ -200,19 +251,32 @@ pub fn score(a: &Features, b: &Features) -> (f64, Vec<String>) {
     if !classes.is_empty() {
         reasons.push(format!("same class {}", classes[0]));
     }
+    // Two reports that name different products are about different code, however alike
+    // (the same researchers often report one bug class to several projects).
+    if !a.products.is_empty() && !b.products.is_empty() && a.products.is_disjoint(&b.products) {
+        s *= 0.5;
+        reasons.push(format!(
+            "different products ({} / {})",
+            a.products.iter().cloned().collect::<Vec<_>>().join(", "),
+            b.products.iter().cloned().collect::<Vec<_>>().join(", ")
+        ));
+    }
     (s.min(1.0), reasons)
 }
 
 fn load(conn: &Connection, case_id: i64) -> Result<Option<Features>> {
-    let row: Option<(String, String, String, String)> = conn
-        .query_row(
-            "SELECT sig, classes, paths, ids FROM dup_sigs WHERE case_id = ?1",
-            [case_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    let row: Option<(String, String, String, String, String)> = conn
+        .prepare_cached(
+            "SELECT sig, classes, paths, ids, products FROM dup_sigs WHERE case_id = ?1",
         )
+        .context("preparing the signature query")?
+        .query_row([case_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
         .optional()
         .context("reading a duplicate signature")?;
-    Ok(row.map(|(sig, classes, paths, ids)| Features {
+    Ok(row.map(|(sig, classes, paths, ids, products)| Features {
+        products: serde_json::from_str(&products).unwrap_or_default(),
         sig: sig
             .split(',')
             .filter_map(|h| u64::from_str_radix(h, 16).ok())
@@ -238,19 +302,21 @@ pub fn find(conn: &Connection, case_id: i64, f: &Features, now: i64) -> Result<O
         for id in ids {
             candidates.insert(id.context("reading a candidate")?, ());
         }
-        if candidates.len() >= 200 {
+        // Bounded work per report, however many near-identical reports exist: the most
+        // recent candidates of each key, at most MAX_CANDIDATES in all.
+        if candidates.len() >= MAX_CANDIDATES {
             break;
         }
     }
     let mut best: Option<Match> = None;
     for &other in candidates.keys() {
         let live: Option<String> = conn
-            .query_row(
+            .prepare_cached(
                 "SELECT public_id FROM cases WHERE id = ?1 AND merged_into IS NULL \
                  AND state NOT IN ('duplicate', 'spam') AND arrived_at > ?2",
-                params![other, now - HORIZON_SECS],
-                |r| r.get(0),
             )
+            .context("preparing the candidate query")?
+            .query_row(params![other, now - HORIZON_SECS], |r| r.get(0))
             .optional()
             .context("reading a candidate case")?;
         let Some(public) = live else { continue };

@@ -13,5 +13,6 @@ CREATE TABLE dup_sigs (
     sig     TEXT NOT NULL,
     classes TEXT NOT NULL,
     paths   TEXT NOT NULL,
-    ids     TEXT NOT NULL
+    ids      TEXT NOT NULL,
+    products TEXT NOT NULL
 ) STRICT;
