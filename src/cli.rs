@@ -102,6 +102,10 @@ pub enum Command {
     Completions { shell: clap_complete::Shell },
     /// Open cases by next deadline (acknowledgment, then detailed response), with time left.
     Sla {
+        /// Show the N soonest deadlines (overdue first); 0 shows all.
+        /// Default: 100 for the table, all with --json.
+        #[arg(long)]
+        limit: Option<usize>,
         #[arg(long)]
         json: bool,
     },
@@ -331,7 +335,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             }
         }
         Command::Case(cmd) => case_cmd(cli, cmd),
-        Command::Sla { json } => sla_cmd(cli, *json),
+        Command::Sla { json, limit } => sla_cmd(cli, *json, *limit),
         Command::Stats { json } => stats_cmd(cli, *json),
         Command::Keys(k) => keys_cmd(cli, k),
         Command::Policy(PolicyCmd::Check {
@@ -1605,7 +1609,7 @@ fn security_txt_check(
     Ok(if problems > 0 { 1 } else { 0 })
 }
 
-fn sla_cmd(cli: &Cli, json: bool) -> Result<i32> {
+fn sla_cmd(cli: &Cli, json: bool, limit: Option<usize>) -> Result<i32> {
     #[derive(serde::Serialize)]
     struct SlaRow {
         id: String,
@@ -1618,7 +1622,8 @@ fn sla_cmd(cli: &Cli, json: bool) -> Result<i32> {
     let cfg = load(cli)?;
     let store = open_store(&cfg)?;
     let now = store::now();
-    let mut rows: Vec<SlaRow> = store::open_clocks(&store.conn)?
+    // Sort by deadline first, then format only the rows that are shown.
+    let mut clocks: Vec<(String, String, &'static str, i64)> = store::open_clocks(&store.conn)?
         .into_iter()
         .filter_map(|c| {
             let (clock, due) = match (c.acked_at, c.ack_due, c.responded_at, c.followup_due) {
@@ -1626,17 +1631,27 @@ fn sla_cmd(cli: &Cli, json: bool) -> Result<i32> {
                 (_, _, None, Some(d)) => ("followup", d),
                 _ => return None,
             };
-            Some(SlaRow {
-                id: c.public_id,
-                state: c.state,
-                clock,
-                due: store::rfc3339(due),
-                seconds_left: due - now,
-                overdue: due < now,
-            })
+            Some((c.public_id, c.state, clock, due))
         })
         .collect();
-    rows.sort_by_key(|r| r.seconds_left);
+    clocks.sort_by_key(|c| c.3);
+    let total = clocks.len();
+    let limit = limit.unwrap_or(if json { 0 } else { 100 });
+    if limit > 0 && clocks.len() > limit {
+        clocks.truncate(limit);
+        eprintln!("({limit} of {total} open deadlines shown, the soonest; --limit 0 shows all)");
+    }
+    let rows: Vec<SlaRow> = clocks
+        .into_iter()
+        .map(|(id, state, clock, due)| SlaRow {
+            id,
+            state,
+            clock,
+            due: store::rfc3339(due),
+            seconds_left: due - now,
+            overdue: due < now,
+        })
+        .collect();
     if json {
         print_json(&rows)?;
     } else if rows.is_empty() {
