@@ -46,6 +46,23 @@ fn main() {
         let file = l["file"].as_str().unwrap_or("");
         let text = std::fs::read_to_string(dir.join(file)).expect("the labelled document");
         let im = import(&text);
+        // The printed block must load as a policy whose version rows the check reads
+        // (what `check-config` verifies), unchanged.
+        let tmp = std::env::temp_dir().join(format!("triaged-eval-{}.toml", std::process::id()));
+        std::fs::write(&tmp, im.to_toml("imported", file)).expect("writing a temp file");
+        let loads = triaged::cli::load_policy_file(&tmp).is_ok_and(|(_, p)| {
+            p.supported_versions
+                .iter()
+                .all(|r| triaged::policy::VersionRange::parse(&r.range).is_ok())
+        });
+        let _ = std::fs::remove_file(&tmp);
+        score(
+            "output loads as a policy",
+            loads,
+            file,
+            loads.to_string(),
+            "true".into(),
+        );
         let ack_h = im.ack_within.as_ref().map(|(d, _)| d.secs() / 3600);
         score(
             "ack window (hours)",
