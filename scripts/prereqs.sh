@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages triaged needs to build and test, when missing.
 #   build: nettle-dev libclang-dev pkg-config (sequoia-openpgp's nettle backend, bindgen)
-#   test:  gnupg (interop fixtures are made and checked with gpg),
+#   test:  gnupg (interop fixtures are made and checked with gpg), dovecot-submissiond
+#          (a TLS + AUTH relay in front of OpenSMTPD, whose TLS is broken on Debian 12),
 #          dovecot-imapd dovecot-lmtpd opensmtpd (the real mail servers the tests start
 #          on loopback), util-linux (unshare) and procps (pgrep) for the harness,
 #          openssl (a private CA for the TLS tests), python3 (its email parser checks acks)
@@ -9,7 +10,7 @@
 set -euo pipefail
 need=(nettle-dev libclang-dev pkg-config)
 if [[ "${1:-build}" == test ]]; then
-  need+=(gnupg dovecot-imapd dovecot-lmtpd opensmtpd util-linux procps openssl python3)
+  need+=(gnupg dovecot-imapd dovecot-lmtpd dovecot-submissiond opensmtpd util-linux procps openssl python3)
 fi
 missing=()
 for p in "${need[@]}"; do

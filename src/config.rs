@@ -410,6 +410,9 @@ pub struct OutboxConfig {
     /// `smtp` transport: "implicit", "starttls", or "plain" (loopback only).
     #[serde(default)]
     pub tls: TlsMode,
+    /// `smtp` transport: a PEM file of CA certificates trusted besides the public roots
+    /// (a relay with a certificate from an internal CA).
+    pub tls_ca_file: Option<PathBuf>,
     /// `smtp` transport: login name (omit for no authentication).
     pub user: Option<String>,
     /// `smtp` transport: a file holding only the password.
@@ -439,6 +442,7 @@ impl Default for OutboxConfig {
             host: None,
             port: None,
             tls: TlsMode::Implicit,
+            tls_ca_file: None,
             user: None,
             password_file: None,
             password_env: None,
@@ -720,6 +724,7 @@ impl Config {
         for (m, r) in cfg.mailboxes.iter_mut().zip(resolved) {
             m.tls_ca_file = r;
         }
+        cfg.outbox.tls_ca_file = cfg.outbox.tls_ca_file.as_ref().map(|p| cfg.resolve(p));
         Ok(cfg)
     }
 

@@ -29,6 +29,8 @@ pub struct Relay {
     port: u16,
     mode: TlsMode,
     creds: Option<Credentials>,
+    /// Extra trusted CA certificates (PEM), from `outbox.tls_ca_file`.
+    ca: Option<Vec<u8>>,
     conn: Option<AsyncSmtpConnection>,
     /// `host:port`, for messages.
     pub server: String,
@@ -54,8 +56,18 @@ impl Relay {
             }
             None => None,
         };
+        let ca = match &cfg.outbox.tls_ca_file {
+            Some(p) => Some(std::fs::read(p).with_context(|| {
+                format!(
+                    "outbox.tls_ca_file: cannot read {} (a PEM file of CA certificates)",
+                    p.display()
+                )
+            })?),
+            None => None,
+        };
         Ok(Relay {
             server: format!("{host}:{port}"),
+            ca,
             host,
             port,
             mode,
@@ -86,13 +98,23 @@ impl Relay {
                         "the server does not offer STARTTLS; set outbox.tls = \"implicit\" if it speaks TLS on connect"
                     );
                 }
-                let params = TlsParameters::new(self.host.clone()).context("TLS parameters")?;
+                let mut b = TlsParameters::builder(self.host.clone());
+                if let Some(pem) = &self.ca {
+                    for cert in split_pem(pem) {
+                        b = b.add_root_certificate(
+                            lettre::transport::smtp::client::Certificate::from_pem(&cert)
+                                .context("outbox.tls_ca_file holds an unreadable certificate")?,
+                        );
+                    }
+                }
+                let params = b.build_rustls().context("TLS parameters")?;
                 c.starttls(params, &hello).await.context("STARTTLS")?;
                 c
             }
             TlsMode::Implicit => {
-                let connector =
-                    tokio_rustls::TlsConnector::from(crate::source::imap::tls_config(None));
+                let connector = tokio_rustls::TlsConnector::from(crate::source::imap::tls_config(
+                    self.ca.as_deref(),
+                ));
                 let name = tokio_rustls::rustls::pki_types::ServerName::try_from(self.host.clone())
                     .with_context(|| format!("{:?} is not a valid TLS server name", self.host))?;
                 let tls = connector
@@ -160,6 +182,23 @@ impl Relay {
             let _ = tokio::time::timeout(Duration::from_secs(5), c.quit()).await;
         }
     }
+}
+
+/// Each PEM certificate block of a file, on its own.
+fn split_pem(pem: &[u8]) -> Vec<Vec<u8>> {
+    let text = String::from_utf8_lossy(pem);
+    let mut out = Vec::new();
+    let mut rest = text.as_ref();
+    while let Some(start) = rest.find("-----BEGIN CERTIFICATE-----") {
+        let block = &rest[start..];
+        let Some(end) = block.find("-----END CERTIFICATE-----") else {
+            break;
+        };
+        let end = end + "-----END CERTIFICATE-----".len();
+        out.push(block.as_bytes()[..end].to_vec());
+        rest = &block[end..];
+    }
+    out
 }
 
 /// A TLS stream lettre can drive as if it were a plain socket (implicit TLS).

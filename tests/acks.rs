@@ -552,3 +552,96 @@ fn digest_lists_open_cases_and_is_sent_signed_to_the_team() {
     let s = env.json(&["run", "--once", "--json"]);
     assert_eq!(s["sent"], 0, "{s}");
 }
+
+#[test]
+fn acks_go_over_implicit_tls_and_starttls_with_auth_to_a_relay_with_a_private_ca_and_not_without_it()
+ {
+    let mut servers = MailServers::start();
+    let cert = servers.enable_tls();
+    let (smtps, starttls) = servers.enable_submission();
+    let env = team_env("");
+    std::fs::write(env.dir.path().join("smtp-password"), PASSWORD).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        env.dir.path().join("smtp-password"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    let relay = |port: u16, tls: &str, ca: Option<&std::path::Path>| {
+        let cfg = std::fs::read_to_string(&env.config).unwrap();
+        let start = cfg.find("[outbox]").unwrap();
+        let end = cfg[start..].find("from = ").map(|i| start + i).unwrap();
+        let ca_line = ca
+            .map(|p| format!("tls_ca_file = \"{}\"\n", p.display()))
+            .unwrap_or_default();
+        let new = format!(
+            "{}[outbox]\ntransport = \"smtp\"\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"{tls}\"\n{ca_line}\
+             user = \"security@example.test\"\npassword_file = \"smtp-password\"\n{}",
+            &cfg[..start],
+            &cfg[end..]
+        );
+        std::fs::write(&env.config, new).unwrap();
+    };
+    let inbox = |n: usize| {
+        let mut got = Vec::new();
+        for _ in 0..50 {
+            got = servers.imap("reporter@example.test").fetch_all("INBOX");
+            if got.len() >= n {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        got
+    };
+    // Implicit TLS, our CA trusted: delivered.
+    relay(smtps, "implicit", Some(&cert));
+    env.deliver(
+        "1",
+        &report_from("reporter@example.test", "tls1@example.test", &[]),
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    let last_error = || -> String {
+        rusqlite::Connection::open(env.dir.path().join("state/triaged.db"))
+            .unwrap()
+            .query_row(
+                "SELECT COALESCE(group_concat(last_error, ' | '), '') FROM outbox",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert_eq!(s["sent"], 1, "{s} {}", last_error());
+    assert_eq!(inbox(1).len(), 1);
+    // STARTTLS (required by the server), our CA trusted: delivered.
+    relay(starttls, "starttls", Some(&cert));
+    env.deliver(
+        "2",
+        &report_from("reporter@example.test", "tls2@example.test", &[]),
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["sent"], 1, "{s} {}", last_error());
+    let got = inbox(2);
+    assert_eq!(got.len(), 2);
+    assert!(gpg_verify(&got[1]).contains("GOODSIG"));
+    // Without the CA the certificate is not trusted: nothing is sent, the ack stays queued.
+    relay(smtps, "implicit", None);
+    env.deliver(
+        "3",
+        &report_from("reporter@example.test", "tls3@example.test", &[]),
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(
+        (s["sent"].as_u64(), s["send_failed"].as_u64()),
+        (Some(0), Some(1)),
+        "{s}"
+    );
+    let db = rusqlite::Connection::open(env.dir.path().join("state/triaged.db")).unwrap();
+    let err: String = db
+        .query_row(
+            "SELECT last_error FROM outbox WHERE state = 'queued'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(err.contains("TLS handshake"), "{err}");
+}

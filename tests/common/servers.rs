@@ -308,6 +308,41 @@ service lmtp {{
         self.start_dovecot();
     }
 
+    /// Adds Dovecot's submission service (RFC 6409, with AUTH) in front of OpenSMTPD,
+    /// using the certificate of `enable_tls` (call that first): STARTTLS on one port,
+    /// implicit TLS on the other; returns (implicit TLS port, STARTTLS port). OpenSMTPD
+    /// itself cannot serve TLS on Debian 12 (6.8.0p2 with OpenSSL 3 fails every handshake
+    /// with "EVP lib", OpenSMTPD issue #1171), so a TLS relay is Dovecot's.
+    pub fn enable_submission(&mut self) -> (u16, u16) {
+        assert!(
+            self.path("cert.pem").exists(),
+            "enable_tls() first: it makes the certificate"
+        );
+        let (submissions, submission) = (free_port(), free_port());
+        let conf = std::fs::read_to_string(self.path("dovecot.conf"))
+            .unwrap()
+            .replace(
+                "protocols = imap lmtp\n",
+                "protocols = imap lmtp submission\n",
+            );
+        let conf = format!(
+            "{conf}hostname = localhost\nsubmission_relay_host = 127.0.0.1\nsubmission_relay_port = {smtp}\n\
+             submission_relay_trusted = yes\n\
+             service submission-login {{\n  inet_listener submission {{\n    address = 127.0.0.1\n    port = {submission}\n  }}\n\
+             \x20 inet_listener submissions {{\n    address = 127.0.0.1\n    port = {submissions}\n    ssl = yes\n  }}\n}}\n",
+            smtp = self.smtp_port
+        );
+        std::fs::write(self.path("dovecot.conf"), conf).unwrap();
+        self.restart_dovecot();
+        wait_port(
+            submissions,
+            "dovecot submissions",
+            &self.path("dovecot.log"),
+        );
+        wait_port(submission, "dovecot submission", &self.path("dovecot.log"));
+        (submissions, submission)
+    }
+
     /// Restarts OpenSMTPD so that it refuses every recipient with a temporary
     /// `451 4.3.0` (`on`), or accepts mail again (`!on`).
     pub fn set_smtp_tempfail(&mut self, on: bool) {
