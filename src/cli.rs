@@ -325,7 +325,11 @@ fn dispatch(cli: &Cli) -> Result<i32> {
                 } else {
                     println!(
                         "processed {} message(s): {} new case(s) ({} quarantined), {} follow-up(s), {} already stored",
-                        s.seen, s.created, s.quarantined, s.follow_ups, s.duplicates
+                        s.seen,
+                        s.counts.created,
+                        s.counts.quarantined,
+                        s.counts.follow_ups,
+                        s.counts.duplicates
                     );
                 }
                 Ok(0)

@@ -656,21 +656,28 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-pub const REQUIREMENTS: &[&str] = &["poc", "versions", "impact", "repro_steps", "fix_suggestion"];
-
-impl Config {
-    /// Reads and parses a config file (syntax and types only).
-    pub fn load(file: &Path) -> std::result::Result<Config, ConfigError> {
-        let err = |key: &str, what: String, fix: &str| ConfigError {
+impl ConfigError {
+    /// An error with one problem.
+    pub fn one(file: &Path, key: &str, what: String, fix: &str) -> ConfigError {
+        ConfigError {
             file: file.to_path_buf(),
             problems: vec![Problem {
                 key: key.into(),
                 what,
                 fix: fix.into(),
             }],
-        };
+        }
+    }
+}
+
+pub const REQUIREMENTS: &[&str] = &["poc", "versions", "impact", "repro_steps", "fix_suggestion"];
+
+impl Config {
+    /// Reads and parses a config file (syntax and types only).
+    pub fn load(file: &Path) -> std::result::Result<Config, ConfigError> {
         let text = std::fs::read_to_string(file).map_err(|e| {
-            err(
+            ConfigError::one(
+                file,
                 "(file)",
                 format!("cannot read the config file: {e}"),
                 "pass an existing file with --config FILE (see config.example.toml)",
@@ -682,14 +689,7 @@ impl Config {
     /// Parses config text (syntax and types only); `file` names it in errors and
     /// anchors relative paths. Never panics on any input (a fuzz target checks).
     pub fn from_toml(text: &str, file: &Path) -> std::result::Result<Config, ConfigError> {
-        let err = |key: &str, what: String, fix: &str| ConfigError {
-            file: file.to_path_buf(),
-            problems: vec![Problem {
-                key: key.into(),
-                what,
-                fix: fix.into(),
-            }],
-        };
+        let err = |key: &str, what: String, fix: &str| ConfigError::one(file, key, what, fix);
         let mut cfg: Config = toml::from_str(text).map_err(|e| {
             let key = e
                 .message()

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::config::{Config, MailboxKind};
 use crate::crypto::TeamKeys;
-use crate::intake::{self, Outcome};
+use crate::intake;
 use crate::source::Incoming;
 use crate::source::maildir::Maildir;
 use crate::store::Store;
@@ -20,10 +20,8 @@ use crate::store::Store;
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct Summary {
     pub seen: usize,
-    pub created: usize,
-    pub follow_ups: usize,
-    pub duplicates: usize,
-    pub quarantined: usize,
+    #[serde(flatten)]
+    pub counts: intake::Counts,
     pub errors: usize,
     /// Escalations queued and breaches recorded by the SLA sweep.
     pub escalations: usize,
@@ -55,10 +53,7 @@ pub fn run_once(store: Store, cfg: &Config, keys: &TeamKeys) -> Result<Summary> 
                 .block_on(crate::source::imap::sync_once(&store, cfg, keys, mb))
                 .with_context(|| format!("mailbox {}", mb.name))?;
             sum.seen += s.fetched;
-            sum.created += s.created;
-            sum.follow_ups += s.follow_ups;
-            sum.duplicates += s.duplicates;
-            sum.quarantined += s.quarantined;
+            sum.counts.merge(&s.counts);
         }
     }
     {
@@ -123,26 +118,7 @@ pub fn process_pending(store: &mut Store, cfg: &Config, keys: &TeamKeys) -> Resu
                 })?;
             crate::outbox::kick();
             for (p, outcome) in files.into_iter().zip(outcomes) {
-                match &outcome {
-                    Outcome::Created { case, state } => {
-                        sum.created += 1;
-                        if state
-                            .parse::<crate::case::State>()
-                            .is_ok_and(|s| s.is_quarantine())
-                        {
-                            sum.quarantined += 1;
-                        }
-                        tracing::info!(case = %case, mailbox = %mb.name, state = %state, "case opened");
-                    }
-                    Outcome::FollowUp { case } => {
-                        sum.follow_ups += 1;
-                        tracing::info!(case = %case, mailbox = %mb.name, "follow-up added");
-                    }
-                    Outcome::Duplicate { case } => {
-                        sum.duplicates += 1;
-                        tracing::debug!(case = %case, mailbox = %mb.name, "already stored");
-                    }
-                }
+                sum.counts.add(&outcome, &mb.name, &p.name);
                 md.mark_seen(p)
                     .with_context(|| format!("marking {} as processed", p.name))?;
             }
@@ -262,9 +238,9 @@ pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
                 };
                 match res {
                     Ok(s) if s.seen > 0 => tracing::info!(
-                        created = s.created,
-                        follow_ups = s.follow_ups,
-                        duplicates = s.duplicates,
+                        created = s.counts.created,
+                        follow_ups = s.counts.follow_ups,
+                        duplicates = s.counts.duplicates,
                         "maildir pass done"
                     ),
                     Ok(_) => {}

@@ -44,6 +44,49 @@ impl Outcome {
     }
 }
 
+/// What a pass did with its messages, counted the same way for every source.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct Counts {
+    pub created: usize,
+    pub follow_ups: usize,
+    pub duplicates: usize,
+    pub quarantined: usize,
+}
+
+impl Counts {
+    /// Adds another pass's counts.
+    pub fn merge(&mut self, o: &Counts) {
+        self.created += o.created;
+        self.follow_ups += o.follow_ups;
+        self.duplicates += o.duplicates;
+        self.quarantined += o.quarantined;
+    }
+
+    /// Counts and logs one outcome; `at` says where the message was (a UID, a file).
+    pub fn add(&mut self, outcome: &Outcome, mailbox: &str, at: &str) {
+        match outcome {
+            Outcome::Created { case, state } => {
+                self.created += 1;
+                if state
+                    .parse::<crate::case::State>()
+                    .is_ok_and(|s| s.is_quarantine())
+                {
+                    self.quarantined += 1;
+                }
+                tracing::info!(case = %case, mailbox, at, state = %state, "case opened");
+            }
+            Outcome::FollowUp { case } => {
+                self.follow_ups += 1;
+                tracing::info!(case = %case, mailbox, at, "follow-up added");
+            }
+            Outcome::Duplicate { case } => {
+                self.duplicates += 1;
+                tracing::debug!(case = %case, mailbox, at, "already stored");
+            }
+        }
+    }
+}
+
 pub fn sha256_hex(b: &[u8]) -> String {
     let d = Sha256::digest(b);
     d.iter().map(|x| format!("{x:02x}")).collect()

@@ -24,7 +24,7 @@ use tokio::net::TcpStream;
 
 use crate::config::{AfterCommit, Config, MailboxConfig, TlsMode};
 use crate::crypto::TeamKeys;
-use crate::intake::{self, Outcome};
+use crate::intake;
 use crate::source::Incoming;
 use crate::store::{self, Store};
 
@@ -183,10 +183,7 @@ async fn greeting(c: &mut async_imap::Client<Conn>) -> Result<()> {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SyncStats {
     pub fetched: usize,
-    pub created: usize,
-    pub follow_ups: usize,
-    pub duplicates: usize,
-    pub quarantined: usize,
+    pub counts: intake::Counts,
 }
 
 /// One pass: fetch everything above the bookkeeping, ingest it, mark it.
@@ -336,26 +333,7 @@ pub async fn sync(
         let mut done = Vec::new();
         for (uid, outcome) in uids_in.into_iter().zip(outcomes) {
             stats.fetched += 1;
-            match &outcome {
-                Outcome::Created { case, state } => {
-                    stats.created += 1;
-                    if state
-                        .parse::<crate::case::State>()
-                        .is_ok_and(|s| s.is_quarantine())
-                    {
-                        stats.quarantined += 1;
-                    }
-                    tracing::info!(case = %case, mailbox = %mb.name, uid, state = %state, "case opened");
-                }
-                Outcome::FollowUp { case } => {
-                    stats.follow_ups += 1;
-                    tracing::info!(case = %case, mailbox = %mb.name, uid, "follow-up added");
-                }
-                Outcome::Duplicate { case } => {
-                    stats.duplicates += 1;
-                    tracing::debug!(case = %case, mailbox = %mb.name, uid, "already stored");
-                }
-            }
+            stats.counts.add(&outcome, &mb.name, &uid.to_string());
             done.push(uid);
         }
         if !done.is_empty() {
@@ -528,7 +506,7 @@ async fn watch_session(
     loop {
         let s = sync(&mut session, store, cfg, keys, mb).await?;
         if s.fetched > 0 {
-            tracing::info!(mailbox = %mb.name, fetched = s.fetched, created = s.created, follow_ups = s.follow_ups, duplicates = s.duplicates, "synced");
+            tracing::info!(mailbox = %mb.name, fetched = s.fetched, created = s.counts.created, follow_ups = s.counts.follow_ups, duplicates = s.counts.duplicates, "synced");
         }
         if *shutdown.borrow() {
             let _ = session.logout().await;
