@@ -212,45 +212,40 @@ fn strip_md(s: &str) -> String {
 fn split_doc(text: &str) -> Doc {
     let mut sentences = Vec::new();
     let mut tables: Vec<Table> = Vec::new();
-    let mut para: Option<(usize, String)> = None;
+    // The current paragraph: its source lines (line number, cleaned text).
+    let mut para: Vec<(usize, String)> = Vec::new();
     // The instruction that introduces a list ("please include:") is carried to its items.
     let mut list_intro: Option<String> = None;
     let mut in_table = false;
     let mut in_code = false;
     // A paragraph: its text, and where each of its source lines starts in that text.
-    let flush = |para: &mut Option<(usize, String)>, out: &mut Vec<(usize, String)>| {
-        if let Some((_, p)) = para.take() {
-            let starts: Vec<(usize, usize)> = p
-                .split('\u{1}')
-                .scan(0usize, |off, chunk| {
-                    let here = *off;
-                    *off += chunk.len() + 1;
-                    let line: usize = chunk
-                        .split_once('\u{2}')
-                        .and_then(|(n, _)| n.parse().ok())
-                        .unwrap_or(0);
-                    Some((here, line))
-                })
-                .collect();
-            let plain: String = p
-                .split('\u{1}')
-                .map(|c| c.split_once('\u{2}').map_or(c, |(_, t)| t))
-                .collect::<Vec<_>>()
-                .join(" ");
-            // Offsets in `plain` shift by the markers removed; map through chunk order.
-            let mut chunk_starts = Vec::new();
-            let mut off = 0;
-            for c in p.split('\u{1}') {
-                chunk_starts.push(off);
-                off += c.split_once('\u{2}').map_or(c, |(_, t)| t).len() + 1;
-            }
-            let mut pos = 0;
-            for s in split_sentences(&plain) {
-                let at = plain[pos..].find(&s).map_or(pos, |i| pos + i);
-                pos = at + s.len();
-                let k = chunk_starts.iter().rposition(|&c| c <= at).unwrap_or(0);
-                out.push((starts.get(k).map_or(0, |x| x.1), s));
-            }
+    // Splits a paragraph into sentences, each with the line it starts on.
+    let flush = |para: &mut Vec<(usize, String)>, out: &mut Vec<(usize, String)>| {
+        let lines = std::mem::take(para);
+        let plain = lines
+            .iter()
+            .map(|(_, t)| t.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        // Where each source line starts in `plain`.
+        let starts: Vec<(usize, usize)> = lines
+            .iter()
+            .scan(0usize, |off, (line, t)| {
+                let here = *off;
+                *off += t.len() + 1;
+                Some((here, *line))
+            })
+            .collect();
+        let mut pos = 0;
+        for s in split_sentences(&plain) {
+            let at = plain[pos..].find(&s).map_or(pos, |i| pos + i);
+            pos = at + s.len();
+            let line = starts
+                .iter()
+                .rev()
+                .find(|(off, _)| *off <= at)
+                .map_or(0, |(_, l)| *l);
+            out.push((line, s));
         }
     };
     for (i, raw) in text.lines().enumerate() {
@@ -306,15 +301,7 @@ fn split_doc(text: &str) -> Doc {
         }
         let clean = strip_md(t);
         list_intro = clean.trim_end().ends_with(':').then(|| clean.clone());
-        // Each source line is kept as "\u{1}LINE\u{2}text" until the paragraph is split.
-        let chunk = format!("{line}\u{2}{clean}");
-        match &mut para {
-            Some((_, p)) => {
-                p.push('\u{1}');
-                p.push_str(&chunk);
-            }
-            None => para = Some((line, chunk)),
-        }
+        para.push((line, clean));
     }
     flush(&mut para, &mut sentences);
     Doc { sentences, tables }
