@@ -212,14 +212,16 @@ fn main() {
         for sub in ["new", "cur", "tmp"] {
             std::fs::create_dir_all(d.join("Maildir").join(sub)).unwrap();
         }
+        // Delivered now: a fixed past time would make every deadline overdue and the
+        // SLA sweep would add escalations to the measured work.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
         for n in 0..n_reports {
             let cert = if n % 4 == 3 { &rsa } else { &team_pub };
             let m = mail(n, &format!("r{n}@example.net"), cert, n % 2 == 0);
-            std::fs::write(
-                d.join("Maildir/new").join(format!("1795500000.{n}.bench")),
-                m,
-            )
-            .unwrap();
+            std::fs::write(d.join("Maildir/new").join(format!("{now}.{n}.bench")), m).unwrap();
         }
         std::fs::copy(repo().join("keys/test/team-secret.asc"), d.join("team.asc")).unwrap();
         std::fs::write(d.join("rsa.asc"), rsa.as_tsk().armored().to_vec().unwrap()).unwrap();

@@ -199,6 +199,9 @@ pub fn plain(headers: &str, body: &str) -> Vec<u8> {
 pub struct Env {
     pub dir: TempDir,
     pub config: PathBuf,
+    /// The delivery time written into Maildir file names: when the Env was made, so that
+    /// deadlines computed from it are in the future on whatever day the tests run.
+    pub delivered_at: u64,
 }
 
 impl Env {
@@ -242,19 +245,28 @@ impl Env {
         for sub in ["new", "cur", "tmp"] {
             std::fs::create_dir_all(dir.path().join("Maildir").join(sub)).unwrap();
         }
-        Env { dir, config }
+        let delivered_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        Env {
+            dir,
+            config,
+            delivered_at,
+        }
     }
 
     pub fn maildir(&self) -> PathBuf {
         self.dir.path().join("Maildir")
     }
 
-    /// Delivers a message into Maildir/new with a given name (sorted by name within a second).
+    /// Delivers a message into Maildir/new with a given name. Every delivery of one Env carries
+    /// the same time (`delivered_at`), so intake orders them by name.
     pub fn deliver(&self, name: &str, raw: &[u8]) -> PathBuf {
         let p = self
             .maildir()
             .join("new")
-            .join(format!("1795500000.{name}.test"));
+            .join(format!("{}.{name}.test", self.delivered_at));
         std::fs::write(&p, raw).unwrap();
         p
     }
