@@ -120,6 +120,10 @@ pub enum Command {
         json: bool,
         file: PathBuf,
     },
+    /// The reader process the daemon starts for each batch of messages (see
+    /// `limits.isolate_reader`); not for people.
+    #[command(hide = true)]
+    ReadWorker,
 }
 
 #[derive(Subcommand, Debug)]
@@ -392,6 +396,10 @@ fn dispatch(cli: &Cli) -> Result<i32> {
                 *expires_days,
             ),
         },
+        Command::ReadWorker => {
+            crate::reader::worker_main(&cli.config)?;
+            Ok(0)
+        }
         Command::Man => {
             use clap::CommandFactory;
             clap_mangen::Man::new(Cli::command())
@@ -1038,7 +1046,8 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
             if store::case_by_public_id(&store.conn, id)?.is_none() {
                 return Ok(no_case(id));
             }
-            let r = intake::retry(&mut store, &cfg, &keys, id, &operator())?;
+            let reader = crate::reader::Reader::for_config(&cfg)?;
+            let r = intake::retry(&mut store, &cfg, &keys, &reader, id, &operator())?;
             if *json {
                 print_json(&r)?;
             } else {

@@ -559,6 +559,39 @@ pub struct Limits {
     /// spent the rest is not read and the case becomes `oversize`.
     #[serde(default = "default_time_budget")]
     pub time_budget: Duration,
+    /// Read each message in a separate reader process (the mail servers' answer to hostile
+    /// input): its memory is capped by `reader_memory`, and it is killed when
+    /// `time_budget` (plus a short grace) is spent, so no single message can wedge or
+    /// exhaust the daemon. `false` reads in the daemon itself (for debugging only).
+    #[serde(default = "default_isolate")]
+    pub isolate_reader: bool,
+    /// Address space one reader process may use (RLIMIT_AS). A message that needs more
+    /// becomes an `oversize` case with its raw bytes kept.
+    #[serde(default = "default_reader_memory")]
+    pub reader_memory: Size,
+    /// Reader processes running at once (default: the number of cores, at most 2).
+    /// `readers` x `reader_memory` plus ~100 MiB must fit the service's MemoryMax.
+    #[serde(default = "default_readers")]
+    pub readers: usize,
+    /// Bytes of mail (raw as fetched, and decrypted as read) held in memory before they
+    /// are committed: a batch is cut into smaller transactions when it reaches this.
+    #[serde(default = "default_batch_bytes")]
+    pub batch_bytes: Size,
+    /// How much of a case's text (and of each attachment) the classifier and duplicate
+    /// detection read; the rest is stored, not classified.
+    #[serde(default = "default_classify_bytes")]
+    pub classify_bytes: Size,
+    /// User ids read from a reporter's key (the rest are dropped before the key is
+    /// built: a key with 10,000 user ids took minutes).
+    #[serde(default = "default_key_user_ids")]
+    pub max_key_user_ids: usize,
+    /// Subkeys read from a reporter's key.
+    #[serde(default = "default_key_subkeys")]
+    pub max_key_subkeys: usize,
+    /// Encrypted session keys (PKESKs) tried per encrypted block; each try is a
+    /// public-key operation.
+    #[serde(default = "default_pkesks")]
+    pub max_pkesks: usize,
 }
 
 fn default_max_message() -> Size {
@@ -582,6 +615,33 @@ fn default_header_line() -> Size {
 fn default_time_budget() -> Duration {
     Duration::from_secs(30)
 }
+fn default_isolate() -> bool {
+    true
+}
+fn default_reader_memory() -> Size {
+    Size(384 * 1024 * 1024)
+}
+fn default_readers() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 2)
+}
+fn default_batch_bytes() -> Size {
+    Size(64 * 1024 * 1024)
+}
+fn default_key_user_ids() -> usize {
+    64
+}
+fn default_key_subkeys() -> usize {
+    16
+}
+fn default_pkesks() -> usize {
+    32
+}
+fn default_classify_bytes() -> Size {
+    Size(1024 * 1024)
+}
 
 impl Default for Limits {
     fn default() -> Self {
@@ -593,6 +653,14 @@ impl Default for Limits {
             max_attachments: default_attachments(),
             max_header_line: default_header_line(),
             time_budget: default_time_budget(),
+            isolate_reader: default_isolate(),
+            reader_memory: default_reader_memory(),
+            readers: default_readers(),
+            batch_bytes: default_batch_bytes(),
+            classify_bytes: default_classify_bytes(),
+            max_key_user_ids: default_key_user_ids(),
+            max_key_subkeys: default_key_subkeys(),
+            max_pkesks: default_pkesks(),
         }
     }
 }

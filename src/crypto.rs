@@ -338,7 +338,7 @@ impl TeamKeys {
 
     /// Decrypts what `seal` made.
     pub fn unseal(&self, data: &[u8]) -> Result<Vec<u8>> {
-        Ok(decrypt(self, &[], data, u64::MAX / 2)?.plaintext)
+        Ok(decrypt(self, &[], data, u64::MAX / 2, usize::MAX)?.plaintext)
     }
 
     /// `seal` for text, armored (stored in TEXT columns).
@@ -442,16 +442,19 @@ pub fn summarize(sigs: &[SigResult]) -> &'static str {
 struct Helper<'a> {
     team: &'a TeamKeys,
     extra: &'a [Cert],
+    /// Most PKESKs tried (each try is a public-key operation).
+    max_pkesks: usize,
     sigs: Vec<SigResult>,
     used: Option<String>,
     recipients: Vec<String>,
 }
 
 impl Helper<'_> {
-    fn new<'a>(team: &'a TeamKeys, extra: &'a [Cert]) -> Helper<'a> {
+    fn new<'a>(team: &'a TeamKeys, extra: &'a [Cert], max_pkesks: usize) -> Helper<'a> {
         Helper {
             team,
             extra,
+            max_pkesks,
             sigs: Vec::new(),
             used: None,
             recipients: Vec::new(),
@@ -562,6 +565,7 @@ impl DecryptionHelper for Helper<'_> {
     ) -> Result<Option<Cert>> {
         self.recipients = pkesks
             .iter()
+            .take(64)
             .map(|p| {
                 p.recipient()
                     .map(|r| r.to_hex())
@@ -569,7 +573,10 @@ impl DecryptionHelper for Helper<'_> {
             })
             .collect();
         // First the PKESKs addressed to one of our keys, then the anonymous ones
-        // (gpg --throw-keyids) against every team key.
+        // (gpg --throw-keyids) against every team key. Matching a key id costs
+        // nothing; a try costs a public-key operation, so tries are capped (a mail
+        // with 200,000 anonymous PKESKs must not take minutes).
+        let mut tries = 0usize;
         for anonymous in [false, true] {
             for pkesk in pkesks.iter().filter(|p| is_anonymous(p) == anonymous) {
                 for k in &self.team.keys {
@@ -579,6 +586,14 @@ impl DecryptionHelper for Helper<'_> {
                             .is_some_and(|r| r.aliases(KeyHandle::from(&k.key_fpr)));
                     if !matches {
                         continue;
+                    }
+                    tries += 1;
+                    if tries > self.max_pkesks {
+                        return Err(anyhow!(
+                            "gave up after trying {} encrypted session keys (limits.max_pkesks); {} in the message",
+                            self.max_pkesks,
+                            pkesks.len()
+                        ));
                     }
                     let mut pair = k.pair.clone();
                     if let Some((algo, sk)) = pkesk.decrypt(&mut pair, sym_algo)
@@ -638,12 +653,26 @@ fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
 
 /// Decrypts an OpenPGP message (armored or binary), verifying signatures inside it.
 /// `extra` certs are used for verification (keys found in the message itself).
-pub fn decrypt(team: &TeamKeys, extra: &[Cert], data: &[u8], limit: u64) -> Result<Decrypted> {
-    guarded("decrypting", || decrypt_inner(team, extra, data, limit))
+pub fn decrypt(
+    team: &TeamKeys,
+    extra: &[Cert],
+    data: &[u8],
+    limit: u64,
+    max_pkesks: usize,
+) -> Result<Decrypted> {
+    guarded("decrypting", || {
+        decrypt_inner(team, extra, data, limit, max_pkesks)
+    })
 }
 
-fn decrypt_inner(team: &TeamKeys, extra: &[Cert], data: &[u8], limit: u64) -> Result<Decrypted> {
-    let helper = Helper::new(team, extra);
+fn decrypt_inner(
+    team: &TeamKeys,
+    extra: &[Cert],
+    data: &[u8],
+    limit: u64,
+    max_pkesks: usize,
+) -> Result<Decrypted> {
+    let helper = Helper::new(team, extra, max_pkesks);
     let mut d = DecryptorBuilder::from_bytes(data)
         .context("not an OpenPGP message")?
         .with_policy(&POLICY, None, helper)?;
@@ -674,7 +703,7 @@ fn verify_inline_inner(
     data: &[u8],
     limit: u64,
 ) -> Result<(Vec<u8>, Vec<SigResult>)> {
-    let helper = Helper::new(team, extra);
+    let helper = Helper::new(team, extra, 0);
     let mut v = VerifierBuilder::from_bytes(data)
         .context("not a signed OpenPGP message")?
         .with_policy(&POLICY, None, helper)?;
@@ -700,7 +729,7 @@ fn verify_detached_inner(
     signature: &[u8],
     content: &[u8],
 ) -> Result<Vec<SigResult>> {
-    let helper = Helper::new(team, extra);
+    let helper = Helper::new(team, extra, 0);
     let mut v = DetachedVerifierBuilder::from_bytes(signature)
         .context("not an OpenPGP signature")?
         .with_policy(&POLICY, None, helper)?;
@@ -754,17 +783,106 @@ pub struct FoundKey {
     pub cert: Cert,
 }
 
-/// Reads public certificates from bytes (armored or binary). Secret parts are dropped.
-pub fn read_certs(data: &[u8], source: &str) -> Vec<FoundKey> {
-    guarded("reading keys", || Ok(read_certs_inner(data, source))).unwrap_or_default()
+/// How much of an untrusted certificate is read. Canonicalising a certificate costs
+/// more than linear time in its components (a key with 10,000 user ids took minutes),
+/// so what is parsed is cut to these before sequoia builds the certificate.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyLimits {
+    pub user_ids: usize,
+    pub subkeys: usize,
+    /// Signatures kept per component (a flood of certifications costs the same).
+    pub signatures: usize,
+    /// Packets looked at in one blob, in all.
+    pub packets: usize,
 }
 
-fn read_certs_inner(data: &[u8], source: &str) -> Vec<FoundKey> {
-    let Ok(parser) = CertParser::from_bytes(data) else {
-        return Vec::new();
+impl Default for KeyLimits {
+    fn default() -> Self {
+        KeyLimits {
+            user_ids: 64,
+            subkeys: 16,
+            signatures: 16,
+            packets: 10_000,
+        }
+    }
+}
+
+/// Reads public certificates from bytes (armored or binary) within the default
+/// [`KeyLimits`]. Secret parts are dropped.
+pub fn read_certs(data: &[u8], source: &str) -> Vec<FoundKey> {
+    read_certs_limited(data, source, &KeyLimits::default()).0
+}
+
+/// Reads public certificates within `lim`; the second value says what was cut.
+pub fn read_certs_limited(
+    data: &[u8],
+    source: &str,
+    lim: &KeyLimits,
+) -> (Vec<FoundKey>, Option<String>) {
+    guarded("reading keys", || Ok(read_certs_inner(data, source, lim)))
+        .unwrap_or_else(|e| (Vec::new(), Some(format!("{e:#}"))))
+}
+
+fn read_certs_inner(data: &[u8], source: &str, lim: &KeyLimits) -> (Vec<FoundKey>, Option<String>) {
+    use openpgp::Packet;
+    use openpgp::parse::{PacketParser, PacketParserResult};
+    let Ok(mut ppr) = PacketParser::from_bytes(data) else {
+        return (Vec::new(), None);
     };
-    parser
-        .filter_map(|c| c.ok())
+    let mut certs: Vec<Vec<Packet>> = Vec::new();
+    let (mut uids, mut subs, mut sigs, mut total) = (0usize, 0usize, 0usize, 0usize);
+    let mut skip = false;
+    let mut cut = std::collections::BTreeSet::new();
+    while let PacketParserResult::Some(pp) = ppr {
+        total += 1;
+        if total > lim.packets {
+            cut.insert(format!("more than {} packets", lim.packets));
+            break;
+        }
+        let Ok((packet, next)) = pp.next() else {
+            break;
+        };
+        ppr = next;
+        match &packet {
+            Packet::PublicKey(_) | Packet::SecretKey(_) => {
+                certs.push(Vec::new());
+                (uids, subs, sigs, skip) = (0, 0, 0, false);
+            }
+            Packet::UserID(_) | Packet::UserAttribute(_) => {
+                uids += 1;
+                sigs = 0;
+                skip = uids > lim.user_ids;
+                if skip {
+                    cut.insert(format!("user ids after the first {}", lim.user_ids));
+                }
+            }
+            Packet::PublicSubkey(_) | Packet::SecretSubkey(_) => {
+                subs += 1;
+                sigs = 0;
+                skip = subs > lim.subkeys;
+                if skip {
+                    cut.insert(format!("subkeys after the first {}", lim.subkeys));
+                }
+            }
+            Packet::Signature(_) => {
+                sigs += 1;
+                if sigs > lim.signatures && !skip {
+                    cut.insert(format!(
+                        "signatures after the first {} per component",
+                        lim.signatures
+                    ));
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        if !skip && let Some(c) = certs.last_mut() {
+            c.push(packet);
+        }
+    }
+    let found = certs
+        .into_iter()
+        .filter_map(|packets| Cert::from_packets(packets.into_iter()).ok())
         .filter_map(|c| {
             let c = c.strip_secret_key_material();
             let armored = String::from_utf8(c.armored().to_vec().ok()?).ok()?;
@@ -779,7 +897,14 @@ fn read_certs_inner(data: &[u8], source: &str) -> Vec<FoundKey> {
                 cert: c,
             })
         })
-        .collect()
+        .collect();
+    let note = (!cut.is_empty()).then(|| {
+        format!(
+            "a key ({source}) was read only in part (limits.max_key_*): {}",
+            cut.into_iter().collect::<Vec<_>>().join(", ")
+        )
+    });
+    (found, note)
 }
 
 /// What kind of OpenPGP data a blob holds, judged from its first packet or armor header.

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::config::{Config, MailboxKind};
 use crate::crypto::TeamKeys;
 use crate::intake;
+use crate::reader::Reader;
 use crate::source::Incoming;
 use crate::source::maildir::Maildir;
 use crate::store::Store;
@@ -31,26 +32,21 @@ pub struct Summary {
 
 /// One pass over every mailbox, IMAP included: what `run --once` does.
 pub fn run_once(store: Store, cfg: &Config, keys: &TeamKeys) -> Result<Summary> {
+    let reader = Reader::for_config(cfg)?;
     let store = Mutex::new(store);
-    let mut sum = {
-        let mut st = store
-            .lock()
-            .map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
-        process_pending(&mut st, cfg, keys)?
-    };
+    let mut sum = process_pending(&store, cfg, keys, &reader)?;
     let imap: Vec<_> = cfg
         .mailboxes
         .iter()
         .filter(|m| m.kind == MailboxKind::Imap)
         .collect();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let rt = runtime()?;
     {
         for mb in imap {
             let s = rt
-                .block_on(crate::source::imap::sync_once(&store, cfg, keys, mb))
+                .block_on(crate::source::imap::sync_once(
+                    &store, cfg, keys, &reader, mb,
+                ))
                 .with_context(|| format!("mailbox {}", mb.name))?;
             sum.seen += s.fetched;
             sum.counts.merge(&s.counts);
@@ -68,9 +64,27 @@ pub fn run_once(store: Store, cfg: &Config, keys: &TeamKeys) -> Result<Summary> 
     Ok(sum)
 }
 
+/// The async runtime: two worker threads, so that reading a batch (which blocks, in
+/// `block_in_place`) never stops the watchdog, the signals or the sender.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
 /// One pass over every Maildir mailbox: ingest what is pending, mark it after commit.
-pub fn process_pending(store: &mut Store, cfg: &Config, keys: &TeamKeys) -> Result<Summary> {
+/// The store is locked only while a batch is written, never while it is read.
+pub fn process_pending(
+    store: &Mutex<Store>,
+    cfg: &Config,
+    keys: &TeamKeys,
+    reader: &Reader,
+) -> Result<Summary> {
     let mut sum = Summary::default();
+    let max_msg = cfg.limits.max_message_size.0;
+    let budget = cfg.limits.batch_bytes.0.max(1);
     for mb in &cfg.mailboxes {
         if mb.kind != MailboxKind::Maildir {
             continue;
@@ -78,14 +92,37 @@ pub fn process_pending(store: &mut Store, cfg: &Config, keys: &TeamKeys) -> Resu
         let Some(path) = &mb.path else { continue };
         let md = Maildir::open(&cfg.resolve(path))?;
         let pending = md.pending()?;
-        // Batches: read on every core, write each batch in one transaction (group
-        // commit), then mark its files; a crash before the commit re-reads the batch.
-        for chunk in pending.chunks(mb.batch.max(1) as usize) {
+        // Batches of at most `batch` files and `limits.batch_bytes` of mail (at least
+        // one file): read in reader processes, written in transactions cut by bytes
+        // (group commit), then marked; a crash before the commit re-reads the batch.
+        let mut i = 0;
+        while i < pending.len() {
+            if crate::reader::shutting_down() {
+                return Ok(sum);
+            }
+            let mut j = i;
+            let mut bytes = 0u64;
+            while j < pending.len()
+                && j - i < mb.batch.max(1) as usize
+                && (j == i || bytes + pending[j].size.min(max_msg) <= budget)
+            {
+                bytes += pending[j].size.min(max_msg);
+                j += 1;
+            }
+            let chunk = &pending[i..j];
+            i = j;
             let mut files = Vec::new();
             let mut incs = Vec::new();
             for p in chunk {
                 sum.seen += 1;
-                let raw = match md.read(p) {
+                // An oversized file: only its head is read (the file itself stays in
+                // the Maildir, moved to cur/), as IMAP fetches only its headers.
+                let oversize = (p.size > max_msg).then_some(p.size);
+                let raw = match oversize {
+                    Some(_) => md.read_head(p, 64 * 1024),
+                    None => md.read(p),
+                };
+                let raw = match raw {
                     Ok(r) => r,
                     Err(e) => {
                         // Vanished or unreadable: leave it where it is; the next pass retries.
@@ -101,14 +138,13 @@ pub fn process_pending(store: &mut Store, cfg: &Config, keys: &TeamKeys) -> Resu
                     arrived_at: p.arrived_at,
                     raw,
                     imported: false,
-                    oversize: None,
+                    oversize,
                 });
             }
-            let prepared = intake::prepare_batch(cfg, keys, &incs);
             // A store error (disk full, locked past the timeout) stops the pass
             // without marking the batch: nothing is lost, the next pass retries.
             let outcomes =
-                intake::commit_batch(store, cfg, keys, &incs, prepared).with_context(|| {
+                intake::ingest_batch(store, cfg, keys, reader, &incs).with_context(|| {
                     format!(
                         "ingesting {} message(s) from mailbox {}{}",
                         incs.len(),
@@ -130,10 +166,8 @@ pub fn process_pending(store: &mut Store, cfg: &Config, keys: &TeamKeys) -> Resu
 /// Watches every mailbox until SIGTERM/SIGINT: one task per IMAP mailbox (IDLE),
 /// and a scan of the Maildirs every `poll_interval`.
 pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let rt = runtime()?;
+    let reader = Arc::new(Reader::for_config(&cfg)?);
     let store = Arc::new(Mutex::new(store));
     let cfg = Arc::new(cfg);
     let keys = Arc::new(keys);
@@ -145,6 +179,7 @@ pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
                 store.clone(),
                 cfg.clone(),
                 keys.clone(),
+                reader.clone(),
                 mb.clone(),
                 rx.clone(),
             )));
@@ -208,10 +243,13 @@ pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
             let (store, mut rx) = (store.clone(), rx.clone());
             tasks.push(tokio::spawn(async move {
                 loop {
-                    let healthy = store
-                        .lock()
-                        .ok()
-                        .is_some_and(|st| st.conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).is_ok());
+                    // A store busy writing a batch is a working store (try_lock: this
+                    // task never waits behind a commit).
+                    let healthy = match store.try_lock() {
+                        Ok(st) => st.conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).is_ok(),
+                        Err(std::sync::TryLockError::WouldBlock) => true,
+                        Err(std::sync::TryLockError::Poisoned(_)) => false,
+                    };
                     if healthy {
                         crate::notify::notify("WATCHDOG=1");
                     } else {
@@ -230,31 +268,47 @@ pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
             .context("installing the SIGHUP handler")?;
         tracing::info!(mailboxes = cfg.mailboxes.len(), "watching");
         crate::notify::notify(&format!("READY=1\nSTATUS=watching {} mailbox(es)", cfg.mailboxes.len()));
-        loop {
-            if has_maildir {
-                let res = match store.lock() {
-                    Ok(mut st) => process_pending(&mut st, &cfg, &keys),
-                    Err(_) => Err(anyhow::anyhow!("store lock poisoned")),
-                };
-                match res {
-                    Ok(s) if s.seen > 0 => tracing::info!(
-                        created = s.counts.created,
-                        follow_ups = s.counts.follow_ups,
-                        duplicates = s.counts.duplicates,
-                        "maildir pass done"
-                    ),
-                    Ok(_) => {}
-                    Err(e) => tracing::error!("maildir pass failed (will retry): {e:#}"),
+        // The Maildir scans run on a blocking thread: reading a message (in a reader
+        // process, killed when its budget is spent) never stops the signals, the
+        // watchdog or the sender, and the store is locked only while writing.
+        let maildir = has_maildir.then(|| {
+            let (store, cfg, keys, reader) = (store.clone(), cfg.clone(), keys.clone(), reader.clone());
+            tokio::task::spawn_blocking(move || {
+                while !crate::reader::shutting_down() {
+                    match process_pending(&store, &cfg, &keys, &reader) {
+                        Ok(s) if s.seen > 0 => tracing::info!(
+                            created = s.counts.created,
+                            follow_ups = s.counts.follow_ups,
+                            duplicates = s.counts.duplicates,
+                            "maildir pass done"
+                        ),
+                        Ok(_) => {}
+                        Err(e) if crate::reader::shutting_down() => {
+                            tracing::info!("maildir pass stopped: {e:#}");
+                        }
+                        Err(e) => tracing::error!("maildir pass failed (will retry): {e:#}"),
+                    }
+                    let until = std::time::Instant::now() + std::time::Duration::from_secs(interval);
+                    while std::time::Instant::now() < until && !crate::reader::shutting_down() {
+                        std::thread::sleep(std::time::Duration::from_millis(100));
+                    }
                 }
-            }
+            })
+        });
+        loop {
             tokio::select! {
-                _ = tokio::time::sleep(std::time::Duration::from_secs(interval)) => {}
                 _ = tokio::signal::ctrl_c() => break,
                 _ = term.recv() => break,
                 _ = hup.recv() => {
                     tracing::warn!("SIGHUP: the configuration is read only at start; restart the service to apply changes (systemctl restart triaged)");
                 }
             }
+        }
+        // Stop readers in progress at once (their messages are read again at the next
+        // start), then let every task finish what it is writing.
+        crate::reader::shutdown();
+        if let Some(m) = maildir {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(20), m).await;
         }
         tracing::info!("shutting down");
         crate::notify::notify("STOPPING=1");

@@ -20,6 +20,7 @@ use crate::crypto::TeamKeys;
 use crate::mime::{self, Analysis, Report, Status};
 use crate::outbox;
 use crate::policy::{self, Verdict};
+use crate::reader::Reader;
 use crate::source::Incoming;
 use crate::store::{self, Store, now};
 
@@ -156,25 +157,84 @@ pub struct Prepared {
     analysis: Analysis,
 }
 
-/// Ingests one message: idempotent by content, one transaction.
-pub fn ingest(store: &mut Store, cfg: &Config, keys: &TeamKeys, inc: &Incoming) -> Result<Outcome> {
-    let sha = sha256_hex(&inc.raw);
-    if let Some(case) = store::case_of_sha(&store.conn, &sha)? {
-        return Ok(Outcome::Duplicate { case });
+impl Prepared {
+    /// Bytes this read result holds in memory (text and attachments).
+    pub fn held_bytes(&self) -> u64 {
+        let r = &self.analysis.report;
+        (r.text.len() + r.attachments.iter().map(|a| a.data.len()).sum::<usize>()) as u64
     }
-    let p = prepare_with_sha(cfg, keys, inc, sha);
-    let mut out = commit_batch(store, cfg, keys, std::slice::from_ref(inc), vec![p])?;
-    out.pop().context("no intake outcome")
 }
 
-/// Reads a batch of messages, spread over the machine's cores (no database access).
-pub fn prepare_batch(cfg: &Config, keys: &TeamKeys, incs: &[Incoming]) -> Vec<Prepared> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(incs.len().max(1));
+/// Reads and stores a batch, holding at most about `limits.batch_bytes` of read mail
+/// at a time: messages are read `reader.parallelism()` at once, and what was read is
+/// committed (one transaction per cut) whenever the bytes held reach the budget. The
+/// store is locked only while writing, so readers never hold it. Returns an outcome
+/// per message, in order; on error (or shutdown) nothing after the last commit is
+/// stored, and the caller must not mark anything: the batch is read again, and what
+/// was committed turns into `Duplicate`.
+pub fn ingest_batch(
+    store: &std::sync::Mutex<Store>,
+    cfg: &Config,
+    keys: &TeamKeys,
+    reader: &Reader,
+    incs: &[Incoming],
+) -> Result<Vec<Outcome>> {
+    let per = reader.parallelism(cfg).max(1);
+    let budget = cfg.limits.batch_bytes.0.max(1);
+    let mut out = Vec::with_capacity(incs.len());
+    let mut held: Vec<Prepared> = Vec::new();
+    let mut held_bytes = 0u64;
+    let mut from = 0usize;
+    let commit = |from: usize, held: Vec<Prepared>, out: &mut Vec<Outcome>| -> Result<()> {
+        let n = held.len();
+        let mut st = store
+            .lock()
+            .map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
+        out.extend(commit_batch(
+            &mut st,
+            cfg,
+            keys,
+            &incs[from..from + n],
+            held,
+        )?);
+        Ok(())
+    };
+    for group in incs.chunks(per) {
+        if crate::reader::shutting_down() {
+            anyhow::bail!("shutting down: the rest of the batch is read at the next start");
+        }
+        let prepared = prepare_batch(cfg, keys, reader, group);
+        if crate::reader::shutting_down() {
+            // Reads cut short by the shutdown must not become cases.
+            anyhow::bail!("shutting down: the rest of the batch is read at the next start");
+        }
+        for p in prepared {
+            held_bytes += p.held_bytes();
+            held.push(p);
+        }
+        if held_bytes >= budget {
+            let n = held.len();
+            commit(from, std::mem::take(&mut held), &mut out)?;
+            from += n;
+            held_bytes = 0;
+        }
+    }
+    if !held.is_empty() {
+        commit(from, held, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// Reads a batch of messages in parallel (no database access).
+pub fn prepare_batch(
+    cfg: &Config,
+    keys: &TeamKeys,
+    reader: &Reader,
+    incs: &[Incoming],
+) -> Vec<Prepared> {
+    let threads = reader.parallelism(cfg).min(incs.len().max(1));
     if threads <= 1 {
-        return incs.iter().map(|i| prepare(cfg, keys, i)).collect();
+        return incs.iter().map(|i| prepare(cfg, keys, reader, i)).collect();
     }
     let per = incs.len().div_ceil(threads);
     std::thread::scope(|s| {
@@ -184,17 +244,31 @@ pub fn prepare_batch(cfg: &Config, keys: &TeamKeys, incs: &[Incoming]) -> Vec<Pr
                 s.spawn(move || {
                     chunk
                         .iter()
-                        .map(|i| prepare(cfg, keys, i))
+                        .map(|i| prepare(cfg, keys, reader, i))
                         .collect::<Vec<_>>()
                 })
             })
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| {
+            .zip(incs.chunks(per))
+            .flat_map(|(h, chunk)| {
                 h.join().unwrap_or_else(|_| {
                     // read_message never panics (it catches); keep the count right anyway.
-                    Vec::new()
+                    chunk
+                        .iter()
+                        .map(|i| Prepared {
+                            sha: sha256_hex(&i.raw),
+                            analysis: crate::reader::headers_only(
+                                &i.raw,
+                                cfg,
+                                Status::Unparseable(
+                                    "internal error while reading the message (reader panic)"
+                                        .into(),
+                                ),
+                            ),
+                        })
+                        .collect()
                 })
             })
             .collect()
@@ -202,21 +276,18 @@ pub fn prepare_batch(cfg: &Config, keys: &TeamKeys, incs: &[Incoming]) -> Vec<Pr
 }
 
 /// Reads one message (no database access).
-pub fn prepare(cfg: &Config, keys: &TeamKeys, inc: &Incoming) -> Prepared {
-    prepare_with_sha(cfg, keys, inc, sha256_hex(&inc.raw))
-}
-
-fn prepare_with_sha(cfg: &Config, keys: &TeamKeys, inc: &Incoming, sha: String) -> Prepared {
+pub fn prepare(cfg: &Config, keys: &TeamKeys, reader: &Reader, inc: &Incoming) -> Prepared {
+    let sha = sha256_hex(&inc.raw);
     let analysis = match inc.oversize {
-        Some(size) => {
-            let mut a = read_message(&inc.raw, cfg, keys);
-            a.status = Status::Unparseable(format!(
+        Some(size) => crate::reader::headers_only(
+            &inc.raw,
+            cfg,
+            Status::Unparseable(format!(
                 "oversize: {size} bytes exceeds limits.max_message_size ({} bytes); headers kept, body not fetched",
                 cfg.limits.max_message_size.0
-            ));
-            a
-        }
-        None => read_message(&inc.raw, cfg, keys),
+            )),
+        ),
+        None => reader.read(&inc.raw, cfg, keys),
     };
     Prepared { sha, analysis }
 }
@@ -457,7 +528,16 @@ pub fn classify_case(
     let c = store::case_by_id(tx, case_id)?;
     // A classifier bug must not turn one hostile report into a crash loop: the case is
     // kept, nothing is claimed about its content, and a person is asked to read it.
-    let (subject, text, atts) = store::thread_content(tx, case_id, keys)?;
+    let cap = cfg.limits.classify_bytes.0 as usize;
+    let (subject, mut text, mut atts) = store::thread_content(tx, case_id, keys, cap)?;
+    // Classification and duplicate features read a bounded prefix: what a report says
+    // about PoC, versions and impact is in its first pages, and a 60 MiB decompressed
+    // body must not cost the daemon minutes and hundreds of MiB (the text itself is
+    // stored whole).
+    truncate_at_char(&mut text, cap);
+    for (_, _, data) in &mut atts {
+        data.truncate(cap);
+    }
     let input = classify::Input {
         subject: &subject,
         text: &text,
@@ -591,6 +671,17 @@ pub fn summary(f: &classify::Findings, v: &Verdict) -> String {
     )
 }
 
+/// Cuts a string to at most `max` bytes, at a character boundary.
+fn truncate_at_char(s: &mut String, max: usize) {
+    if s.len() > max {
+        let mut end = max;
+        while end > 0 && !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+}
+
 fn short(sha: &str) -> &str {
     &sha[..12.min(sha.len())]
 }
@@ -631,9 +722,10 @@ fn insert_message(
     // Encryption at rest: the text always; the raw bytes when they arrived in the clear.
     let (body, raw, raw_sealed) = match seal {
         Some(k) => {
-            let body = k
-                .seal_text(&r.text)
-                .context("encrypting the report text at rest")?;
+            let body = std::borrow::Cow::Owned(
+                k.seal_text(&r.text)
+                    .context("encrypting the report text at rest")?,
+            );
             if r.encryption == "none" || r.encryption == "attachment" {
                 (
                     body,
@@ -647,7 +739,11 @@ fn insert_message(
                 (body, std::borrow::Cow::Borrowed(&inc.raw[..]), 0)
             }
         }
-        None => (r.text.clone(), std::borrow::Cow::Borrowed(&inc.raw[..]), 0),
+        None => (
+            std::borrow::Cow::Borrowed(r.text.as_str()),
+            std::borrow::Cow::Borrowed(&inc.raw[..]),
+            0,
+        ),
     };
     let (status, reason) = status_word(&a.status);
     tx.execute(
@@ -757,6 +853,7 @@ pub fn retry(
     store: &mut Store,
     cfg: &Config,
     keys: &TeamKeys,
+    reader: &Reader,
     public_id: &str,
     actor: &str,
 ) -> Result<RetryResult> {
@@ -766,7 +863,7 @@ pub fn retry(
     let seal = cfg.store.encrypt_at_rest.then_some(keys);
     let analyses: Vec<(i64, Analysis)> = raws
         .iter()
-        .map(|(id, raw)| (*id, read_message(raw, cfg, keys)))
+        .map(|(id, raw)| (*id, reader.read(raw, cfg, keys)))
         .collect();
     let tx = store
         .conn

@@ -24,6 +24,7 @@ pub mod notify;
 pub mod outbox;
 pub mod policy;
 pub mod policy_import;
+pub mod reader;
 pub mod smtp;
 pub mod source;
 pub mod store;

@@ -9,13 +9,13 @@
 //! and never writes anywhere.
 
 use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::Limits;
 use crate::crypto::{self, FoundKey, PgpKind, SigResult, TeamKeys};
 
 /// One attachment, decrypted when it was encrypted and we could.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Attachment {
     pub name: Option<String>,
     pub content_type: String,
@@ -27,7 +27,7 @@ pub struct Attachment {
 }
 
 /// Everything triaged reads out of one message.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Report {
     pub from_addr: Option<String>,
     pub from_name: Option<String>,
@@ -56,6 +56,8 @@ pub struct Report {
     /// All body text, decrypted, plain text preferred over HTML.
     pub text: String,
     pub attachments: Vec<Attachment>,
+    /// Not read back from JSON: keys travel as armor and are parsed again.
+    #[serde(skip_deserializing)]
     pub keys: Vec<FoundKey>,
     /// Things the walk noticed (limits reached, parts skipped).
     pub notes: Vec<String>,
@@ -68,7 +70,7 @@ impl Report {
 }
 
 /// The outcome of reading one message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Status {
     Ok,
     /// Encrypted, and no part could be decrypted.
@@ -349,10 +351,24 @@ impl Walker<'_> {
             }
         }
         if let Some(bytes) = keydata {
-            for k in crypto::read_certs(&bytes, "autocrypt") {
+            for k in self.read_certs(&bytes, "autocrypt") {
                 self.add_key(k);
             }
         }
+    }
+
+    /// Reads keys within `limits.max_key_*`, noting what was cut.
+    fn read_certs(&mut self, data: &[u8], source: &str) -> Vec<FoundKey> {
+        let lim = crypto::KeyLimits {
+            user_ids: self.limits.max_key_user_ids,
+            subkeys: self.limits.max_key_subkeys,
+            ..crypto::KeyLimits::default()
+        };
+        let (keys, note) = crypto::read_certs_limited(data, source, &lim);
+        if let Some(n) = note {
+            self.report.notes.push(n);
+        }
+        keys
     }
 
     fn add_key(&mut self, k: FoundKey) {
@@ -535,6 +551,7 @@ impl Walker<'_> {
             &self.extra,
             data,
             self.limits.max_decrypted_size.0,
+            self.limits.max_pkesks,
         ) {
             Ok(d) => {
                 self.report.decrypted_parts += 1;
@@ -645,7 +662,7 @@ impl Walker<'_> {
                     }
                 },
                 _ => {
-                    for k in crypto::read_certs(armored.as_bytes(), "inline") {
+                    for k in self.read_certs(armored.as_bytes(), "inline") {
                         self.add_key(k);
                     }
                 }
@@ -669,7 +686,7 @@ impl Walker<'_> {
             .to_ascii_lowercase();
         let kind = crypto::sniff(data);
         if ct == "application/pgp-keys" || kind == PgpKind::PublicKey {
-            for k in crypto::read_certs(data, "attachment") {
+            for k in self.read_certs(data, "attachment") {
                 self.add_key(k);
             }
             self.push_attachment(Attachment {
@@ -699,6 +716,7 @@ impl Walker<'_> {
                 &self.extra,
                 data,
                 self.limits.max_decrypted_size.0,
+                self.limits.max_pkesks,
             ) {
                 Ok(d) => {
                     self.report.decrypted_parts += 1;

@@ -25,6 +25,7 @@ use tokio::net::TcpStream;
 use crate::config::{AfterCommit, Config, MailboxConfig, TlsMode};
 use crate::crypto::TeamKeys;
 use crate::intake;
+use crate::reader::Reader;
 use crate::source::Incoming;
 use crate::store::{self, Store};
 
@@ -192,6 +193,7 @@ pub async fn sync(
     store: &Mutex<Store>,
     cfg: &Config,
     keys: &TeamKeys,
+    reader: &Reader,
     mb: &MailboxConfig,
 ) -> Result<SyncStats> {
     let mut stats = SyncStats::default();
@@ -267,81 +269,104 @@ pub async fn sync(
                 info.insert(uid, (size, date));
             }
         }
-        let (small, big): (Vec<u32>, Vec<u32>) =
-            info.keys().copied().partition(|u| info[u].0 <= limit);
-        let mut bodies: std::collections::BTreeMap<u32, Vec<u8>> =
-            std::collections::BTreeMap::new();
-        for (uids, item) in [
-            (small, "(UID BODY.PEEK[])"),
-            (big, "(UID BODY.PEEK[HEADER])"),
-        ] {
-            if uids.is_empty() {
-                continue;
-            }
-            let set = uids
-                .iter()
-                .map(|u| u.to_string())
-                .collect::<Vec<_>>()
-                .join(",");
-            let fetched: Vec<_> = session
-                .uid_fetch(&set, item)
-                .await
-                .with_context(|| format!("UID FETCH {item} failed"))?
-                .try_collect()
-                .await
-                .context("reading message bodies")?;
-            for f in fetched {
-                if let Some(uid) = f.uid {
-                    let b = f.body().or_else(|| f.header()).unwrap_or_default().to_vec();
-                    bodies.insert(uid, b);
+        // Fetch and ingest in groups of at most `limits.batch_bytes` (by the sizes the
+        // server declared; at least one message), so a batch of large mail is never
+        // held in memory at once.
+        let budget = cfg.limits.batch_bytes.0.max(1);
+        let mut groups: Vec<Vec<u32>> = Vec::new();
+        let mut bytes = 0u64;
+        for (&uid, &(size, _)) in &info {
+            let weight = if size <= limit { size } else { 64 * 1024 };
+            match groups.last_mut() {
+                Some(g) if bytes + weight <= budget => {
+                    g.push(uid);
+                    bytes += weight;
+                }
+                _ => {
+                    groups.push(vec![uid]);
+                    bytes = weight;
                 }
             }
         }
-        let mut uids_in = Vec::new();
-        let mut incs = Vec::new();
-        for (&uid, &(size, date)) in &info {
-            let Some(raw) = bodies.remove(&uid) else {
-                tracing::warn!(mailbox = %mb.name, uid, "the server returned no body; will retry on the next pass");
-                continue;
-            };
-            uids_in.push(uid);
-            incs.push(Incoming {
-                mailbox: mb.name.clone(),
-                position: format!("{uidvalidity}:{uid}"),
-                arrived_at: date,
-                raw,
-                imported: first_contact && date < horizon,
-                oversize: (size > limit).then_some(size),
-            });
-        }
-        // Read (decrypt, verify) on every core without holding the store, then write
-        // the whole chunk in one transaction (group commit), then mark it: a crash
-        // before the commit leaves the chunk unmarked, and it is read again.
-        let prepared = intake::prepare_batch(cfg, keys, &incs);
-        let outcomes = {
-            let mut st = store.lock().map_err(|_| anyhow!("store lock poisoned"))?;
-            intake::commit_batch(&mut st, cfg, keys, &incs, prepared).with_context(|| {
+        for group in groups {
+            let (small, big): (Vec<u32>, Vec<u32>) =
+                group.iter().copied().partition(|u| info[u].0 <= limit);
+            let mut bodies: std::collections::BTreeMap<u32, Vec<u8>> =
+                std::collections::BTreeMap::new();
+            for (uids, item) in [
+                (small, "(UID BODY.PEEK[])"),
+                (big, "(UID BODY.PEEK[HEADER])"),
+            ] {
+                if uids.is_empty() {
+                    continue;
+                }
+                let set = uids
+                    .iter()
+                    .map(|u| u.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",");
+                let fetched: Vec<_> = session
+                    .uid_fetch(&set, item)
+                    .await
+                    .with_context(|| format!("UID FETCH {item} failed"))?
+                    .try_collect()
+                    .await
+                    .context("reading message bodies")?;
+                for f in fetched {
+                    if let Some(uid) = f.uid {
+                        let b = f.body().or_else(|| f.header()).unwrap_or_default().to_vec();
+                        bodies.insert(uid, b);
+                    }
+                }
+            }
+            let mut uids_in = Vec::new();
+            let mut incs = Vec::new();
+            for uid in &group {
+                let (size, date) = info[uid];
+                let Some(raw) = bodies.remove(uid) else {
+                    tracing::warn!(mailbox = %mb.name, uid, "the server returned no body; will retry on the next pass");
+                    continue;
+                };
+                uids_in.push(*uid);
+                incs.push(Incoming {
+                    mailbox: mb.name.clone(),
+                    position: format!("{uidvalidity}:{uid}"),
+                    arrived_at: date,
+                    raw,
+                    imported: first_contact && date < horizon,
+                    oversize: (size > limit).then_some(size),
+                });
+            }
+            // Read (decrypt, verify) in reader processes without holding the store
+            // (block_in_place: the runtime's other thread keeps the watchdog, signals
+            // and sender going), write in transactions cut by bytes (group commit),
+            // then mark: a crash before the commit leaves the group unmarked, and it is
+            // read again.
+            let outcomes = tokio::task::block_in_place(|| {
+                intake::ingest_batch(store, cfg, keys, reader, &incs)
+            })
+            .with_context(|| {
                 format!(
                     "ingesting UIDs {}..{} of mailbox {}",
                     uids_in.first().unwrap_or(&0),
                     uids_in.last().unwrap_or(&0),
                     mb.name
                 )
-            })?
-        };
-        crate::outbox::kick();
-        let mut done = Vec::new();
-        for (uid, outcome) in uids_in.into_iter().zip(outcomes) {
-            stats.fetched += 1;
-            stats.counts.add(&outcome, &mb.name, &uid.to_string());
-            done.push(uid);
-        }
-        if !done.is_empty() {
-            mark(session, mb, &done).await?;
-            let max = *done.iter().max().unwrap_or(&last);
-            last = last.max(max);
-            let st = store.lock().map_err(|_| anyhow!("store lock poisoned"))?;
-            store::set_mailbox_state(&st.conn, &mb.name, "imap", uidvalidity, last)?;
+            })?;
+            crate::outbox::kick();
+            let mut done = Vec::new();
+            for (uid, outcome) in uids_in.into_iter().zip(outcomes) {
+                stats.fetched += 1;
+                stats.counts.add(&outcome, &mb.name, &uid.to_string());
+                done.push(uid);
+            }
+            if !done.is_empty() {
+                mark(session, mb, &done).await?;
+                let max = *done.iter().max().unwrap_or(&last);
+                last = last.max(max);
+                let st = store.lock().map_err(|_| anyhow!("store lock poisoned"))?;
+                store::set_mailbox_state(&st.conn, &mb.name, "imap", uidvalidity, last)?;
+            }
         }
         if total > mb.batch as usize {
             if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
@@ -435,6 +460,7 @@ pub async fn sync_once(
     store: &Mutex<Store>,
     cfg: &Config,
     keys: &TeamKeys,
+    reader: &Reader,
     mb: &MailboxConfig,
 ) -> Result<SyncStats> {
     let password = mb
@@ -444,7 +470,7 @@ pub async fn sync_once(
     if mb.after == AfterCommit::Move {
         ensure_folder(&mut session, &mb.move_to).await?;
     }
-    let stats = sync(&mut session, store, cfg, keys, mb).await?;
+    let stats = sync(&mut session, store, cfg, keys, reader, mb).await?;
     let _ = session.logout().await;
     Ok(stats)
 }
@@ -463,6 +489,7 @@ pub async fn watch(
     store: Arc<Mutex<Store>>,
     cfg: Arc<Config>,
     keys: Arc<TeamKeys>,
+    reader: Arc<Reader>,
     mb: MailboxConfig,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
@@ -471,7 +498,7 @@ pub async fn watch(
         if *shutdown.borrow() {
             return;
         }
-        match watch_session(&store, &cfg, &keys, &mb, &mut shutdown).await {
+        match watch_session(&store, &cfg, &keys, &reader, &mb, &mut shutdown).await {
             Ok(()) => return, // shutdown requested
             Err(e) => {
                 let wait = backoff_ms + jitter(backoff_ms / 4 + 1);
@@ -490,6 +517,7 @@ async fn watch_session(
     store: &Arc<Mutex<Store>>,
     cfg: &Config,
     keys: &TeamKeys,
+    reader: &Reader,
     mb: &MailboxConfig,
     shutdown: &mut tokio::sync::watch::Receiver<bool>,
 ) -> Result<()> {
@@ -504,7 +532,7 @@ async fn watch_session(
     }
     tracing::info!(mailbox = %mb.name, idle = can_idle, "connected");
     loop {
-        let s = sync(&mut session, store, cfg, keys, mb).await?;
+        let s = sync(&mut session, store, cfg, keys, reader, mb).await?;
         if s.fetched > 0 {
             tracing::info!(mailbox = %mb.name, fetched = s.fetched, created = s.counts.created, follow_ups = s.counts.follow_ups, duplicates = s.counts.duplicates, "synced");
         }

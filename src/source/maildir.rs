@@ -17,6 +17,8 @@ pub struct Pending {
     pub path: PathBuf,
     pub name: String,
     pub arrived_at: i64,
+    /// File size when listed.
+    pub size: u64,
 }
 
 pub struct Maildir {
@@ -63,9 +65,10 @@ impl Maildir {
                 if sub == "cur" && flags(&name).contains('S') {
                     continue;
                 }
+                let meta = e.metadata().ok();
+                let size = meta.as_ref().map(|m| m.len()).unwrap_or(0);
                 let arrived_at = delivery_time(&name).unwrap_or_else(|| {
-                    e.metadata()
-                        .ok()
+                    meta.as_ref()
                         .and_then(|m| m.modified().ok())
                         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                         .map(|d| d.as_secs() as i64)
@@ -75,6 +78,7 @@ impl Maildir {
                     path: e.path(),
                     name,
                     arrived_at,
+                    size,
                 });
             }
         }
@@ -84,6 +88,18 @@ impl Maildir {
 
     pub fn read(&self, p: &Pending) -> Result<Vec<u8>> {
         fs::read(&p.path).with_context(|| format!("cannot read {}", p.path.display()))
+    }
+
+    /// Reads at most the first `max` bytes (the headers of an oversized message).
+    pub fn read_head(&self, p: &Pending, max: u64) -> Result<Vec<u8>> {
+        use std::io::Read;
+        let f =
+            fs::File::open(&p.path).with_context(|| format!("cannot read {}", p.path.display()))?;
+        let mut out = Vec::new();
+        f.take(max)
+            .read_to_end(&mut out)
+            .with_context(|| format!("cannot read {}", p.path.display()))?;
+        Ok(out)
     }
 
     /// Moves a processed message to `cur/` with the S (seen) flag, durably.

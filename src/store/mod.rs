@@ -608,12 +608,16 @@ pub fn thread_content(
     conn: &Connection,
     case_id: i64,
     keys: &crate::crypto::TeamKeys,
+    cap: usize,
 ) -> Result<(String, String, Vec<(Option<String>, String, Vec<u8>)>)> {
+    // `cap`: at most this many characters of each text and bytes of each attachment
+    // are read (sealed ones are cut after decryption).
+    let cap = i64::try_from(cap).unwrap_or(i64::MAX);
     let mut stmt = conn
-        .prepare("SELECT id, subject, CASE WHEN sealed = 1 THEN 'sealed:' || body_text ELSE body_text END FROM messages WHERE case_id = ?1 AND status = 'ok' ORDER BY arrived_at, id")
+        .prepare("SELECT id, subject, CASE WHEN sealed = 1 THEN 'sealed:' || body_text ELSE substr(body_text, 1, ?2) END FROM messages WHERE case_id = ?1 AND status = 'ok' ORDER BY arrived_at, id")
         .context("preparing the thread query")?;
     let msgs = stmt
-        .query_map([case_id], |r| {
+        .query_map(params![case_id, cap], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, Option<String>>(1)?,
@@ -638,13 +642,15 @@ pub fn thread_content(
     let text = texts.join("\n\n");
     let mut astmt = conn
         .prepare(
-            "SELECT name, content_type, content, sealed FROM attachments WHERE message_id = ?1 ORDER BY id",
+            "SELECT name, content_type, CASE WHEN sealed = 1 THEN content ELSE substr(content, 1, ?2) END, sealed FROM attachments WHERE message_id = ?1 ORDER BY id",
         )
         .context("preparing the attachment query")?;
     let mut atts = Vec::new();
     for (id, _, _) in &msgs {
         let rows: Vec<(Option<String>, String, Vec<u8>, i64)> = astmt
-            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .query_map(params![id, cap], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
             .context("reading attachments")?
             .collect::<rusqlite::Result<Vec<_>>>()
             .context("reading attachments")?;

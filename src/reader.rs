@@ -1,0 +1,440 @@
+//! The reader: where a message is read (parsed, decrypted, verified) under limits
+//! that hold even when the OpenPGP or MIME code does not cooperate.
+//!
+//! This module owns the reader processes. With `limits.isolate_reader` (the default)
+//! each message is read by a long-lived child process (`triaged read-worker`, hidden)
+//! that lowers its own address space to `limits.reader_memory` (RLIMIT_AS), writes no
+//! core file and exits when the daemon is gone. The daemon hands it the raw bytes over a pipe
+//! and gets the [`Analysis`] back; when `limits.time_budget` plus a grace period is
+//! spent, or the daemon is shutting down, the child is killed and the message becomes
+//! an `oversize` case with its headers read (without decrypting) and its raw bytes
+//! kept. A child that dies (memory limit, crash) costs the same: one quarantined
+//! message, never a crash loop. This is the mail servers' classic answer (Postfix,
+//! Dovecot, qmail): hostile input is handled by a process that may be lost.
+//!
+//! It knows nothing of the store; [`crate::intake`] decides what to do with what
+//! was read.
+
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, Limits};
+use crate::crypto::TeamKeys;
+use crate::mime::{self, Analysis, Report, Status};
+
+/// Set on SIGTERM/SIGINT: readers in progress are stopped at once.
+static SHUTDOWN: AtomicBool = AtomicBool::new(false);
+
+/// Asks every reader to stop (the daemon is shutting down).
+pub fn shutdown() {
+    SHUTDOWN.store(true, Ordering::SeqCst);
+}
+
+/// True once [`shutdown`] was called.
+pub fn shutting_down() -> bool {
+    SHUTDOWN.load(Ordering::SeqCst)
+}
+
+/// How messages are read.
+pub enum Reader {
+    /// In this process (tests, fuzzing, `classify`): the cooperative time budget only.
+    InProcess,
+    /// In reader processes that can be killed.
+    Isolated(Pool),
+}
+
+impl Reader {
+    /// The reader the configuration asks for; `exe` is the triaged binary to start
+    /// (normally [`std::env::current_exe`]).
+    pub fn for_config(cfg: &Config) -> Result<Reader> {
+        if !cfg.limits.isolate_reader {
+            return Ok(Reader::InProcess);
+        }
+        let exe = std::env::current_exe().context("finding the triaged binary for the reader")?;
+        Ok(Reader::Isolated(Pool::new(exe, cfg)))
+    }
+
+    /// How many messages can be read at once.
+    pub fn parallelism(&self, cfg: &Config) -> usize {
+        match self {
+            Reader::InProcess => std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            Reader::Isolated(_) => cfg.limits.readers.max(1),
+        }
+    }
+
+    /// Reads one message. Never fails: what cannot be read becomes a status that says why.
+    pub fn read(&self, raw: &[u8], cfg: &Config, keys: &TeamKeys) -> Analysis {
+        match self {
+            Reader::InProcess => crate::intake::read_message(raw, cfg, keys),
+            Reader::Isolated(pool) => pool.read(raw, cfg, keys),
+        }
+    }
+}
+
+/// The reader processes, started on demand and reused.
+pub struct Pool {
+    exe: std::path::PathBuf,
+    config: std::path::PathBuf,
+    idle: Mutex<Vec<Worker>>,
+}
+
+struct Worker {
+    child: Child,
+    stdin: BufWriter<ChildStdin>,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Why a read in a worker did not produce an analysis.
+enum Lost {
+    /// Killed: the time budget was spent.
+    Timeout(Duration),
+    /// Killed: the daemon is shutting down.
+    Shutdown,
+    /// The worker died or broke the protocol.
+    Died(String),
+}
+
+impl Pool {
+    pub fn new(exe: std::path::PathBuf, cfg: &Config) -> Pool {
+        Pool {
+            exe,
+            config: cfg.file.clone(),
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn spawn(&self) -> Result<Worker> {
+        let mut child = Command::new(&self.exe)
+            .arg("--config")
+            .arg(&self.config)
+            .arg("read-worker")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("starting a reader process ({})", self.exe.display()))?;
+        let stdin = child.stdin.take().context("reader stdin")?;
+        let stdout = child.stdout.take().context("reader stdout")?;
+        let mut w = Worker {
+            child,
+            stdin: BufWriter::new(stdin),
+            stdout: BufReader::with_capacity(64 * 1024, stdout),
+        };
+        // The worker says "ready" once its keys are loaded: a broken worker is found here,
+        // not in the middle of a message.
+        let mut line = String::new();
+        w.stdout
+            .read_line(&mut line)
+            .context("waiting for the reader process to start")?;
+        if line.trim() != "ready" {
+            bail!("the reader process did not start (see its error above)");
+        }
+        Ok(w)
+    }
+
+    fn read(&self, raw: &[u8], cfg: &Config, keys: &TeamKeys) -> Analysis {
+        let worker = self.idle.lock().ok().and_then(|mut v| v.pop());
+        let mut worker = match worker {
+            Some(w) => w,
+            None => match self.spawn() {
+                Ok(w) => w,
+                Err(e) => {
+                    // Never lose or stall mail over a process that could not start
+                    // (TasksMax, a replaced binary): read it here, and say so loudly.
+                    tracing::error!(
+                        "reader process: {e:#}; reading this message in the daemon itself, without the memory limit"
+                    );
+                    return crate::intake::read_message(raw, cfg, keys);
+                }
+            },
+        };
+        let budget = hard_budget(&cfg.limits);
+        match exchange(&mut worker, raw, budget) {
+            Ok(a) => {
+                if let Ok(mut v) = self.idle.lock() {
+                    v.push(worker);
+                }
+                a
+            }
+            Err(lost) => {
+                let status = worker.child.try_wait().ok().flatten();
+                drop(worker);
+                let reason = match lost {
+                    Lost::Timeout(d) => format!(
+                        "time budget: reading did not finish within limits.time_budget ({}) and the reader was stopped after {} s; headers kept, body not read",
+                        cfg.limits.time_budget,
+                        d.as_secs()
+                    ),
+                    Lost::Shutdown => {
+                        "unreadable: the daemon stopped while this message was being read"
+                            .to_string()
+                    }
+                    Lost::Died(why) => format!(
+                        "oversize: reading this message needed more than limits.reader_memory ({} MiB) or stopped the reader ({why}{}); headers kept, body not read",
+                        cfg.limits.reader_memory.0 / (1024 * 1024),
+                        status.map(|s| format!(", {s}")).unwrap_or_default()
+                    ),
+                };
+                tracing::warn!("{reason}");
+                headers_only(raw, cfg, Status::Unparseable(reason))
+            }
+        }
+    }
+}
+
+/// The wall-clock time a worker gets for one message before it is killed: the
+/// cooperative budget (which stops reading between parts) plus a grace period.
+fn hard_budget(l: &Limits) -> Duration {
+    let b = Duration::from_secs(u64::try_from(l.time_budget.secs()).unwrap_or(0));
+    b + (b / 4).max(Duration::from_secs(2))
+}
+
+/// Sends one message and reads its analysis, killing the worker when the budget is
+/// spent or the daemon shuts down.
+fn exchange(w: &mut Worker, raw: &[u8], budget: Duration) -> std::result::Result<Analysis, Lost> {
+    let pid = w.child.id() as libc::pid_t;
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let start = Instant::now();
+    let killer = std::thread::spawn(move || {
+        loop {
+            match done_rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return None,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            let why = if shutting_down() {
+                Some(Lost::Shutdown)
+            } else if start.elapsed() >= budget {
+                Some(Lost::Timeout(start.elapsed()))
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                // SAFETY: plain kill(2) on our own child, not yet reaped (the Worker is
+                // only waited for after this thread is joined), so the pid is still ours.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                }
+                return Some(why);
+            }
+        }
+    });
+    let res = (|| -> Result<Analysis> {
+        w.stdin
+            .write_all(&(raw.len() as u64).to_le_bytes())
+            .and_then(|_| w.stdin.write_all(raw))
+            .and_then(|_| w.stdin.flush())
+            .context("writing to the reader")?;
+        decode(&mut w.stdout)
+    })();
+    let _ = done_tx.send(());
+    let killed = killer.join().ok().flatten();
+    match (res, killed) {
+        (_, Some(why)) => Err(why),
+        (Ok(a), None) => Ok(a),
+        (Err(e), None) => Err(Lost::Died(format!("{e:#}"))),
+    }
+}
+
+/// Reads what can be read without decrypting: the headers, and a status saying why.
+pub fn headers_only(raw: &[u8], cfg: &Config, status: Status) -> Analysis {
+    let head_end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .or_else(|| raw.windows(2).position(|w| w == b"\n\n"))
+        .unwrap_or(raw.len())
+        .min(64 * 1024);
+    let head = raw.get(..head_end).unwrap_or_default();
+    let mut a = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        mime::analyze(head, &TeamKeys::empty(), &cfg.limits)
+    }))
+    .unwrap_or_else(|_| Analysis {
+        report: Report {
+            encryption: "none".into(),
+            ..Report::default()
+        },
+        status: Status::Ok,
+    });
+    // Nothing of the body was read: no text, no keys, no claim about encryption.
+    a.report.text.clear();
+    a.report.attachments.clear();
+    a.report.keys.clear();
+    a.report.signatures.clear();
+    a.status = status;
+    a
+}
+
+/// What goes over the pipe before the binary parts (attachment bytes follow it, in
+/// order). Reporter keys travel as armor and the daemon re-reads them (they were cut
+/// to the limits in [`crate::crypto::read_certs`] already).
+#[derive(Serialize)]
+struct HeadOut<'a> {
+    report: &'a Report,
+    status: &'a Status,
+    keys: Vec<(&'a str, &'a str)>,
+}
+
+#[derive(Deserialize)]
+struct HeadIn {
+    report: Report,
+    status: Status,
+    keys: Vec<(String, String)>,
+}
+
+const MAX_FRAME: u64 = 1 << 32;
+
+fn encode(out: &mut impl Write, a: &Analysis) -> Result<()> {
+    let head = HeadOut {
+        report: &a.report,
+        status: &a.status,
+        keys: a
+            .report
+            .keys
+            .iter()
+            .map(|k| (k.source.as_str(), k.armored.as_str()))
+            .collect(),
+    };
+    out.write_all(&[1])?;
+    serde_json::to_writer(&mut *out, &head).context("encoding the analysis")?;
+    out.write_all(b"\n")?;
+    for att in &a.report.attachments {
+        out.write_all(&(att.data.len() as u64).to_le_bytes())?;
+        out.write_all(&att.data)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn decode(r: &mut impl BufRead) -> Result<Analysis> {
+    let mut tag = [0u8; 1];
+    r.read_exact(&mut tag)
+        .context("the reader process ended without an answer")?;
+    if tag[0] != 1 {
+        bail!("the reader process sent an unknown answer");
+    }
+    let mut de = serde_json::Deserializer::from_reader(&mut *r);
+    let head = HeadIn::deserialize(&mut de).context("decoding the reader's answer")?;
+    let mut nl = [0u8; 1];
+    r.read_exact(&mut nl)
+        .context("reading the reader's answer")?;
+    let HeadIn {
+        mut report,
+        status,
+        keys,
+    } = head;
+    for att in &mut report.attachments {
+        let mut len = [0u8; 8];
+        r.read_exact(&mut len).context("reading an attachment")?;
+        let n = u64::from_le_bytes(len);
+        if n > MAX_FRAME {
+            bail!("the reader process sent an attachment of {n} bytes");
+        }
+        let mut data = Vec::new();
+        r.by_ref()
+            .take(n)
+            .read_to_end(&mut data)
+            .context("reading an attachment")?;
+        if data.len() as u64 != n {
+            bail!("the reader process ended inside an attachment");
+        }
+        att.data = data;
+    }
+    report.keys = keys
+        .iter()
+        .flat_map(|(source, armored)| crate::crypto::read_certs(armored.as_bytes(), source))
+        .collect();
+    Ok(Analysis { report, status })
+}
+
+/// The reader process: `triaged read-worker` (started by the daemon, not by people).
+/// Lowers its limits, loads the team keys, says `ready`, then reads one message per
+/// request until its input ends.
+pub fn worker_main(cfg_file: &std::path::Path) -> Result<()> {
+    let cfg = Config::load(cfg_file).map_err(|e| anyhow!("{e}"))?;
+    lower_limits(&cfg.limits)?;
+    let keys = cfg.team_keys().map_err(|p| {
+        anyhow!(
+            "the reader could not load the team keys ({} problem(s); run `triaged check-config`)",
+            p.len()
+        )
+    })?;
+    let stdin = std::io::stdin();
+    let mut input = BufReader::new(stdin.lock());
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
+    out.write_all(b"ready\n")?;
+    out.flush()?;
+    loop {
+        let mut len = [0u8; 8];
+        match input.read_exact(&mut len) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
+            Err(e) => return Err(e).context("reading a request"),
+        }
+        let n = u64::from_le_bytes(len);
+        if n > MAX_FRAME {
+            bail!("request of {n} bytes refused");
+        }
+        let mut raw = Vec::new();
+        input.by_ref().take(n).read_to_end(&mut raw)?;
+        let a = crate::intake::read_message(&raw, &cfg, &keys);
+        drop(raw);
+        encode(&mut out, &a)?;
+    }
+}
+
+/// RLIMIT_AS to `reader_memory`, no core files, and an exit when the daemon is gone.
+fn lower_limits(l: &Limits) -> Result<()> {
+    let set = |res, v: u64| -> Result<()> {
+        let lim = libc::rlimit {
+            rlim_cur: v as libc::rlim_t,
+            rlim_max: v as libc::rlim_t,
+        };
+        // SAFETY: setrlimit with a valid pointer to a local struct.
+        if unsafe { libc::setrlimit(res, &lim) } != 0 {
+            bail!(
+                "setrlimit failed: {} (the service's SystemCallFilter must allow setrlimit)",
+                std::io::Error::last_os_error()
+            );
+        }
+        Ok(())
+    };
+    set(libc::RLIMIT_CORE, 0)?;
+    set(libc::RLIMIT_AS, l.reader_memory.0)?;
+    // Under a cgroup limit (the unit's MemoryMax), the kernel's OOM killer is to take a
+    // reader (one message quarantined), not the daemon (raising one's own score needs
+    // no privilege). Best effort: /proc may be hidden.
+    let _ = std::fs::write("/proc/self/oom_score_adj", "1000");
+    // Die with the daemon even in the middle of a message. (PR_SET_PDEATHSIG would
+    // fire when the daemon *thread* that started us ends, not the daemon.)
+    // SAFETY: getppid(2) takes no arguments and cannot fail.
+    let parent = unsafe { libc::getppid() };
+    std::thread::Builder::new()
+        .name("parent-watch".into())
+        .stack_size(64 * 1024)
+        .spawn(move || {
+            loop {
+                std::thread::sleep(Duration::from_millis(500));
+                // SAFETY: as above.
+                if unsafe { libc::getppid() } != parent {
+                    std::process::exit(1);
+                }
+            }
+        })
+        .context("starting the parent watch")?;
+    Ok(())
+}
