@@ -15,46 +15,6 @@ fn env() -> Env {
     Env::new(&[("team.asc", &key)], Some(pass.trim()), "")
 }
 
-/// Collects every notification in the background, as systemd's manager would (a
-/// receiver that stops reading makes the daemon drop notifications, by design).
-struct Listener {
-    got: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-}
-
-impl Listener {
-    fn start(sock: UnixDatagram) -> Listener {
-        let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let g = got.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            sock.set_read_timeout(Some(Duration::from_millis(100)))
-                .unwrap();
-            loop {
-                if let Ok(n) = sock.recv(&mut buf) {
-                    g.lock()
-                        .unwrap()
-                        .push(String::from_utf8_lossy(&buf[..n]).into_owned());
-                }
-                if std::sync::Arc::strong_count(&g) == 1 {
-                    return;
-                }
-            }
-        });
-        Listener { got }
-    }
-
-    fn wait(&self, needle: &str, max: Duration) -> bool {
-        let t = Instant::now();
-        while t.elapsed() < max {
-            if self.got.lock().unwrap().iter().any(|m| m.contains(needle)) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        false
-    }
-}
-
 #[test]
 fn notifies_ready_pings_the_watchdog_survives_sighup_and_stops_on_sigterm() {
     let env = env();

@@ -50,14 +50,18 @@ impl Gpg {
         let mut child = cmd
             .spawn()
             .expect("gpg must be installed (scripts/prereqs.sh test)");
-        {
-            use std::io::Write;
+        // Feed stdin from a thread: gpg writes output while it reads input, and a large
+        // output would fill the pipe and deadlock a writer that does not also read.
+        let out = std::thread::scope(|s| {
             let mut stdin = child.stdin.take().unwrap();
-            if let Some(i) = input {
-                stdin.write_all(i).unwrap();
-            }
-        }
-        let out = child.wait_with_output().unwrap();
+            s.spawn(move || {
+                use std::io::Write;
+                if let Some(i) = input {
+                    stdin.write_all(i).unwrap();
+                }
+            });
+            child.wait_with_output().unwrap()
+        });
         assert!(
             out.status.success(),
             "gpg {:?} failed: {}",
@@ -316,4 +320,44 @@ pub fn stdout(o: &Output) -> String {
 /// The repository root.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Collects every notification in the background, as systemd's manager would (a
+/// receiver that stops reading makes the daemon drop notifications, by design).
+pub struct Listener {
+    pub got: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Listener {
+    pub fn start(sock: std::os::unix::net::UnixDatagram) -> Listener {
+        let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let g = got.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            sock.set_read_timeout(Some(std::time::Duration::from_millis(100)))
+                .unwrap();
+            loop {
+                if let Ok(n) = sock.recv(&mut buf) {
+                    g.lock()
+                        .unwrap()
+                        .push(String::from_utf8_lossy(&buf[..n]).into_owned());
+                }
+                if std::sync::Arc::strong_count(&g) == 1 {
+                    return;
+                }
+            }
+        });
+        Listener { got }
+    }
+
+    pub fn wait(&self, needle: &str, max: std::time::Duration) -> bool {
+        let t = std::time::Instant::now();
+        while t.elapsed() < max {
+            if self.got.lock().unwrap().iter().any(|m| m.contains(needle)) {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        false
+    }
 }

@@ -1,0 +1,373 @@
+//! Hostile senders (issue 13): attacks anyone can mount by email, each performed
+//! against the real binary. Memory and time: small mails that decompress to a lot,
+//! keys that cost minutes to canonicalise, under a real memory limit (a memory
+//! cgroup, as the unit's MemoryMax) and with the daemon's watchdog observed.
+
+mod common;
+use common::*;
+
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sequoia_openpgp as openpgp;
+
+fn team_env(extra: &str) -> Env {
+    let root = repo();
+    let key = std::fs::read(root.join("keys/test/team-secret.asc")).unwrap();
+    let pass = std::fs::read_to_string(root.join("keys/test/passphrase")).unwrap();
+    Env::new(&[("team.asc", &key)], Some(pass.trim()), extra)
+}
+
+/// A memory cgroup with a hard limit, as systemd makes for `MemoryMax=` (cgroup v2, or
+/// v1's memory controller). None when this machine does not let us make one.
+struct MemCgroup {
+    dir: PathBuf,
+    v2: bool,
+}
+
+impl MemCgroup {
+    fn new(limit: u64) -> Option<MemCgroup> {
+        let name = format!("triaged-test-{}-{}", std::process::id(), rand_suffix());
+        for (root, v2) in [
+            ("/sys/fs/cgroup/memory", false),
+            ("/sys/fs/cgroup/unified", true),
+            ("/sys/fs/cgroup", true),
+        ] {
+            let root = Path::new(root);
+            let knob = if v2 {
+                "memory.max"
+            } else {
+                "memory.limit_in_bytes"
+            };
+            if v2 && !root.join("cgroup.controllers").exists() {
+                continue;
+            }
+            let dir = root.join(&name);
+            if std::fs::create_dir(&dir).is_err() {
+                continue;
+            }
+            if std::fs::write(dir.join(knob), limit.to_string()).is_ok() {
+                if !v2 {
+                    // No swap to hide in.
+                    let _ =
+                        std::fs::write(dir.join("memory.memsw.limit_in_bytes"), limit.to_string());
+                }
+                return Some(MemCgroup { dir, v2 });
+            }
+            let _ = std::fs::remove_dir(&dir);
+        }
+        None
+    }
+
+    /// Runs the binary inside the cgroup.
+    fn run(&self, config: &Path, args: &[&str]) -> std::process::Output {
+        let procs = self.dir.join("cgroup.procs");
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "echo $$ > '{}' && exec \"$0\" \"$@\"",
+                procs.display()
+            ))
+            .arg(env!("CARGO_BIN_EXE_triaged"))
+            .arg("--config")
+            .arg(config)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    /// How many times the kernel killed a process of the group for memory.
+    fn oom_kills(&self) -> u64 {
+        let (file, key) = if self.v2 {
+            ("memory.events", "oom_kill")
+        } else {
+            ("memory.oom_control", "oom_kill")
+        };
+        std::fs::read_to_string(self.dir.join(file))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix(key)?.trim().parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for MemCgroup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}
+
+fn rand_suffix() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos()
+}
+
+#[test]
+fn four_small_mails_that_decompress_to_60_mib_each_become_cases_under_a_512_mib_limit() {
+    let Some(cg) = MemCgroup::new(512 * 1024 * 1024) else {
+        eprintln!(
+            "SKIPPED: cannot create a memory cgroup here (not root, or no memory controller); \
+             this attack needs a real memory limit"
+        );
+        return;
+    };
+    let env = team_env("");
+    let gpg = Gpg::new();
+    gpg.run(
+        &[
+            "--import",
+            repo().join("keys/test/team-public.asc").to_str().unwrap(),
+        ],
+        None,
+    );
+    // The issue's repro: `yes 'The quick brown fox' | head -c 60M | gpg -z9 -ear TEAM`.
+    let text: Vec<u8> = b"The quick brown fox\n"
+        .iter()
+        .copied()
+        .cycle()
+        .take(60 * 1024 * 1024)
+        .collect();
+    let bomb = String::from_utf8(gpg.run(
+        &[
+            "--armor",
+            "--encrypt",
+            "-z",
+            "9",
+            "--compress-algo",
+            "zlib",
+            "-r",
+            "security@example.test",
+        ],
+        Some(&text),
+    ))
+    .unwrap();
+    drop(text);
+    assert!(bomb.len() < 400_000, "small on the wire: {}", bomb.len());
+    for i in 0..4 {
+        let raw = plain(
+            &headers(
+                &format!("r{i}@example.org"),
+                &format!("bomb {i}"),
+                &format!("bomb{i}@example.org"),
+                &[],
+            ),
+            &bomb,
+        );
+        env.deliver(&format!("b{i}"), &raw);
+    }
+    let out = cg.run(&env.config, &["run", "--once", "--json"]);
+    assert!(
+        out.status.success(),
+        "the daemon survived the batch under 512 MiB: {:?} {}",
+        out.status,
+        stderr(&out)
+    );
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["created"], 4, "{s}");
+    let cases = env.cases();
+    assert_eq!(cases.len(), 4);
+    for c in &cases {
+        let state = c["state"].as_str().unwrap();
+        assert!(
+            ["triaged", "needs-info", "oversize"].contains(&state),
+            "each bomb is a case, read or quarantined: {c:#}"
+        );
+    }
+    // Nothing is read again: the batch was committed and marked (no crash loop).
+    let again = cg.run(&env.config, &["run", "--once", "--json"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    let s: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(s["seen"], 0, "{s}");
+    eprintln!("OOM kills inside the group: {}", cg.oom_kills());
+}
+
+/// A reporter key with `n` user ids, each with a valid binding signature: the attack
+/// key whose canonicalisation costs minutes (sequoia's cost grows faster than linear).
+fn key_with_user_ids(n: usize) -> Vec<u8> {
+    use openpgp::cert::prelude::*;
+    use openpgp::packet::signature::SignatureBuilder;
+    use openpgp::serialize::SerializeInto;
+    use openpgp::types::SignatureType;
+    let (cert, _) = CertBuilder::new()
+        .add_userid("Eve <eve@example.org>")
+        .generate()
+        .unwrap();
+    let mut signer = cert
+        .primary_key()
+        .key()
+        .clone()
+        .parts_into_secret()
+        .unwrap()
+        .into_keypair()
+        .unwrap();
+    let mut bytes = cert.clone().strip_secret_key_material().to_vec().unwrap();
+    for i in 0..n {
+        let uid = openpgp::packet::UserID::from(format!("Eve {i} <eve{i}@example.org>"));
+        let sig = uid
+            .bind(
+                &mut signer,
+                &cert,
+                SignatureBuilder::new(SignatureType::PositiveCertification),
+            )
+            .unwrap();
+        bytes.extend(openpgp::Packet::from(uid).to_vec().unwrap());
+        bytes.extend(openpgp::Packet::from(sig).to_vec().unwrap());
+    }
+    bytes
+}
+
+fn mail_with_key(msgid: &str, key: &[u8]) -> Vec<u8> {
+    let b64 = base64(key);
+    let head = headers("eve@example.org", "Report with my key", msgid, &[]);
+    let head = head.replace(
+        "MIME-Version: 1.0\n",
+        "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b1\"\n",
+    );
+    format!(
+        "{head}\n--b1\nContent-Type: text/plain\n\nSQL injection in /api/login of acme 2.4.1:\n\
+         curl 'https://acme.example/api/login' -d \"user=' OR 1=1--\"\nAn attacker reads every account.\n\
+         --b1\nContent-Type: application/pgp-keys\nContent-Disposition: attachment; filename=eve.gpg\n\
+         Content-Transfer-Encoding: base64\n\n{b64}\n--b1--\n"
+    )
+    .into_bytes()
+}
+
+fn base64(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for (i, c) in data.chunks(3).enumerate() {
+        if i > 0 && i % 19 == 0 {
+            out.push('\n');
+        }
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for k in 0..4 {
+            if k <= c.len() {
+                out.push(T[((n >> (18 - 6 * k)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_key_with_10000_user_ids_is_cut_to_the_limit_and_the_report_is_read() {
+    let env = team_env("");
+    env.deliver(
+        "1",
+        &mail_with_key("uids1@example.org", &key_with_user_ids(10_000)),
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["created"], 1, "{s}");
+    let c = &env.cases()[0];
+    assert_ne!(c["state"], "oversize", "read within the budget: {c:#}");
+    let show = env.json(&["case", "show", c["id"].as_str().unwrap(), "--json"]);
+    let text = show.to_string();
+    assert!(
+        text.contains("read only in part") && text.contains("user ids after the first 64"),
+        "the case says the key was cut: {text}"
+    );
+}
+
+#[test]
+fn a_reader_stuck_in_one_openpgp_operation_is_killed_while_the_daemon_stays_live() {
+    // Without the key limits (raised here), the 10,000-user-id key keeps sequoia busy
+    // for minutes inside one call that the cooperative time budget cannot interrupt.
+    let env = team_env(
+        "[limits]\nmax_key_user_ids = 1000000\nmax_key_subkeys = 1000000\ntime_budget = \"20s\"\n",
+    );
+    let mail = mail_with_key("wedge@example.org", &key_with_user_ids(10_000));
+    // 1. The daemon: watchdog pings go on and SIGTERM is obeyed while a reader is stuck.
+    let sock_path = env.dir.path().join("notify.sock");
+    let sock = UnixDatagram::bind(&sock_path).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_triaged"))
+        .arg("--config")
+        .arg(&env.config)
+        .arg("run")
+        .env("NOTIFY_SOCKET", &sock_path)
+        .env("WATCHDOG_USEC", "200000")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let listener = Listener::start(sock);
+    assert!(
+        listener.wait("READY=1", Duration::from_secs(10)),
+        "no READY=1"
+    );
+    let file = env.deliver("wedge", &mail);
+    std::thread::sleep(Duration::from_secs(2)); // the scan picks it up; the reader is busy
+    let before = pings(&listener);
+    std::thread::sleep(Duration::from_secs(2));
+    let during = pings(&listener) - before;
+    assert!(
+        during >= 5,
+        "WATCHDOG=1 kept coming while the reader was stuck ({during} in 2 s)"
+    );
+    assert!(env.cases().is_empty(), "still being read");
+    let t = Instant::now();
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "SIGTERM obeyed within 5 s while a reader was stuck"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    assert!(
+        file.exists(),
+        "the message stays in new/ and is read at the next start"
+    );
+    assert!(
+        env.cases().is_empty(),
+        "a read cut short by the shutdown is no case"
+    );
+    // 2. The budget: the reader is killed, the message becomes an oversize case.
+    std::fs::write(
+        &env.config,
+        std::fs::read_to_string(&env.config)
+            .unwrap()
+            .replace("time_budget = \"20s\"", "time_budget = \"1s\""),
+    )
+    .unwrap();
+    let t = Instant::now();
+    let s = env.json(&["run", "--once", "--json"]);
+    let took = t.elapsed();
+    assert_eq!(s["created"], 1, "{s}");
+    assert!(
+        took < Duration::from_secs(15),
+        "killed after the budget, not after minutes: {took:?}"
+    );
+    let c = &env.cases()[0];
+    assert_eq!(c["state"], "oversize", "{c:#}");
+    let show = env.json(&["case", "show", c["id"].as_str().unwrap(), "--json"]);
+    assert!(
+        show.to_string().contains("time budget"),
+        "the reason names the budget: {show}"
+    );
+    assert_eq!(
+        c["reporter"], "eve@example.org",
+        "headers are read without the body"
+    );
+}
+
+fn pings(l: &Listener) -> usize {
+    l.got
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|m| m.contains("WATCHDOG=1"))
+        .count()
+}
