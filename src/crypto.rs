@@ -412,7 +412,8 @@ impl TeamKeys {
 /// The outcome of one signature.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct SigResult {
-    /// good | bad | unknown-key | invalid-key
+    /// good | bad | unknown-key | invalid-key | signer-mismatch (valid, but by a key
+    /// none of whose user ids is the From address)
     pub status: String,
     /// Fingerprint of the signer's certificate when known, else the issuer's key id.
     pub signer: Option<String>,
@@ -420,6 +421,9 @@ pub struct SigResult {
     pub user_id: Option<String>,
     /// Human-readable detail (never key material).
     pub detail: Option<String>,
+    /// The normalised e-mail addresses of the signer's valid user ids (good signatures).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emails: Vec<String>,
 }
 
 /// Summarises several signature results into one status word.
@@ -432,6 +436,8 @@ pub fn summarize(sigs: &[SigResult]) -> &'static str {
         "bad"
     } else if has("invalid-key") {
         "invalid-key"
+    } else if has("signer-mismatch") {
+        "signer-mismatch"
     } else if has("good") {
         "good"
     } else {
@@ -447,6 +453,8 @@ struct Helper<'a> {
     sigs: Vec<SigResult>,
     used: Option<String>,
     recipients: Vec<String>,
+    /// SHA-256 of the session key that opened the message (see [`Decrypted`]).
+    session_key_hash: Option<String>,
 }
 
 impl Helper<'_> {
@@ -458,6 +466,7 @@ impl Helper<'_> {
             sigs: Vec::new(),
             used: None,
             recipients: Vec::new(),
+            session_key_hash: None,
         }
     }
 }
@@ -494,6 +503,12 @@ impl VerificationHelper for Helper<'_> {
                             signer: Some(good.ka.cert().fingerprint().to_hex()),
                             user_id: first_uid(good.ka.cert()),
                             detail: None,
+                            emails: good
+                                .ka
+                                .cert()
+                                .userids()
+                                .filter_map(|u| u.userid().email_normalized().ok().flatten())
+                                .collect(),
                         },
                         Err(e) => {
                             let issuer = |sig: &openpgp::packet::Signature| {
@@ -505,36 +520,42 @@ impl VerificationHelper for Helper<'_> {
                                     signer: issuer(sig),
                                     user_id: None,
                                     detail: Some("the signer's public key is not known".into()),
+                                    emails: Vec::new(),
                                 },
                                 VerificationError::BadSignature { ka, error, .. } => SigResult {
                                     status: "bad".into(),
                                     signer: Some(ka.cert().fingerprint().to_hex()),
                                     user_id: first_uid(ka.cert()),
                                     detail: Some(format!("signature does not verify: {error}")),
+                                    emails: Vec::new(),
                                 },
                                 VerificationError::BadKey { ka, error, .. } => SigResult {
                                     status: "invalid-key".into(),
                                     signer: Some(ka.cert().fingerprint().to_hex()),
                                     user_id: first_uid(ka.cert()),
                                     detail: Some(format!("signing key not valid: {error}")),
+                                    emails: Vec::new(),
                                 },
                                 VerificationError::UnboundKey { sig, cert, error } => SigResult {
                                     status: "invalid-key".into(),
                                     signer: Some(cert.fingerprint().to_hex()).or(issuer(sig)),
                                     user_id: first_uid(cert),
                                     detail: Some(format!("signing key not valid: {error}")),
+                                    emails: Vec::new(),
                                 },
                                 VerificationError::MalformedSignature { sig, error } => SigResult {
                                     status: "bad".into(),
                                     signer: issuer(sig),
                                     user_id: None,
                                     detail: Some(format!("malformed signature: {error}")),
+                                    emails: Vec::new(),
                                 },
                                 other => SigResult {
                                     status: "bad".into(),
                                     signer: None,
                                     user_id: None,
                                     detail: Some(other.to_string()),
+                                    emails: Vec::new(),
                                 },
                             }
                         }
@@ -599,6 +620,12 @@ impl DecryptionHelper for Helper<'_> {
                     if let Some((algo, sk)) = pkesk.decrypt(&mut pair, sym_algo)
                         && decrypt(algo, &sk)
                     {
+                        use sha2::Digest;
+                        let mut h = sha2::Sha256::new();
+                        h.update(b"triaged session key v1\0");
+                        h.update(&sk[..]);
+                        self.session_key_hash =
+                            Some(h.finalize().iter().map(|b| format!("{b:02x}")).collect());
                         self.used = Some(k.cert_fpr.to_hex());
                         return Ok(None);
                     }
@@ -623,6 +650,10 @@ pub struct Decrypted {
     pub signatures: Vec<SigResult>,
     /// The team certificate whose subkey decrypted it.
     pub team_key: Option<String>,
+    /// SHA-256 of the session key (domain-separated; it reveals nothing of the key).
+    /// The same ciphertext copied into another mail has the same session key: this is
+    /// how a replayed report is recognised (EFAIL-style reply oracle).
+    pub session_key_hash: Option<String>,
 }
 
 fn read_limited(mut r: impl Read, limit: u64) -> Result<Vec<u8>> {
@@ -682,6 +713,7 @@ fn decrypt_inner(
         plaintext,
         signatures: h.sigs,
         team_key: h.used,
+        session_key_hash: h.session_key_hash,
     })
 }
 

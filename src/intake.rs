@@ -10,7 +10,7 @@
 //! SMTP.
 
 use anyhow::{Context, Result};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use crate::case::{self, State};
@@ -331,7 +331,7 @@ fn write_one(
     p: Prepared,
 ) -> Result<Outcome> {
     let seal = cfg.store.encrypt_at_rest.then_some(keys);
-    let Prepared { sha, analysis } = p;
+    let Prepared { sha, mut analysis } = p;
     // Another process (or an earlier message of this batch) may have stored the same bytes.
     if let Some(case) = store::case_of_sha(tx, &sha)? {
         return Ok(Outcome::Duplicate { case });
@@ -342,6 +342,7 @@ fn write_one(
         Some(case_id) => {
             let c = store::case_by_id(tx, case_id)?;
             let msg_row = insert_message(tx, case_id, &sha, inc, &analysis, seal)?;
+            let replay = replay_check(tx, case_id, msg_row, &analysis.report)?;
             store::event(
                 tx,
                 Some(case_id),
@@ -358,6 +359,9 @@ fn write_one(
                 // Re-read the whole thread: the follow-up may add what was missing.
                 let v = classify_case(tx, cfg, keys, case_id)?;
                 if !st.is_closed() {
+                    if replay.is_some() {
+                        analysis.report.subject = None;
+                    }
                     outbox::enqueue_ack(
                         tx,
                         cfg,
@@ -365,7 +369,7 @@ fn write_one(
                         case_id,
                         msg_row,
                         &analysis.report,
-                        Some(&v),
+                        if replay.is_some() { None } else { Some(&v) },
                         false,
                     )?;
                 }
@@ -462,6 +466,11 @@ fn write_one(
                 store::event(tx, Some(case_id), "triaged", "quarantined", Some(reason))?;
             }
             let msg_row = insert_message(tx, case_id, &sha, inc, &analysis, seal)?;
+            let replay = replay_check(tx, case_id, msg_row, &analysis.report)?;
+            if replay.is_some() {
+                // Nothing decrypted is echoed to a sender who may not have written it.
+                analysis.report.subject = None;
+            }
             let mut final_state = state.as_str().to_string();
             if state == State::New {
                 let v = classify_case(tx, cfg, keys, case_id)?;
@@ -492,7 +501,7 @@ fn write_one(
                     case_id,
                     msg_row,
                     &analysis.report,
-                    Some(&v),
+                    if replay.is_some() { None } else { Some(&v) },
                     false,
                 )?;
             } else if state == State::Undecryptable {
@@ -671,6 +680,52 @@ pub fn summary(f: &classify::Findings, v: &Verdict) -> String {
     )
 }
 
+/// The reply oracle (EFAIL-style): Eve pastes the encrypted part of Alice's report
+/// into her own mail and waits for an ack that quotes it. A message is suspect when
+/// one of its session keys opened a message from another address before, or when the
+/// From inside the encryption (protected headers) is not the sender. Records the
+/// session keys, and for a suspect message an event; returns why it is suspect. The
+/// caller then answers without any decrypted content (no subject, no verdict).
+fn replay_check(tx: &Connection, case_id: i64, msg_row: i64, r: &Report) -> Result<Option<String>> {
+    let from = r.from_addr.as_deref().unwrap_or("");
+    let mut why = None;
+    for h in &r.session_keys {
+        let earlier: Option<(Option<String>, String)> = tx
+            .query_row(
+                "SELECT s.from_addr, c.public_id FROM session_keys s JOIN cases c ON c.id = s.case_id                  WHERE s.hash = ?1 AND s.message_id != ?2 ORDER BY s.message_id LIMIT 1",
+                params![h, msg_row],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()
+            .context("looking up a session key")?;
+        if let Some((other_from, other_case)) = earlier
+            && !other_from.as_deref().is_some_and(|o| same_address(o, from))
+        {
+            why = Some(format!(
+                "re-used ciphertext: this encrypted part was first received in {other_case} from another sender; nothing decrypted is quoted to {from}"
+            ));
+        }
+        tx.execute(
+            "INSERT OR IGNORE INTO session_keys (hash, message_id, case_id, from_addr) VALUES (?1, ?2, ?3, ?4)",
+            params![h, msg_row, case_id, r.from_addr],
+        )
+        .context("recording a session key")?;
+    }
+    if why.is_none()
+        && let Some(inner) = r.inner_from.as_deref()
+        && !same_address(inner, from)
+    {
+        why = Some(format!(
+            "the From inside the encryption ({inner}) is not the sender ({from}); nothing decrypted is quoted to the sender"
+        ));
+    }
+    if let Some(w) = &why {
+        store::event(tx, Some(case_id), "triaged", "replay-suspected", Some(w))?;
+        tracing::warn!(case_id, "possible reply oracle: {w}");
+    }
+    Ok(why)
+}
+
 /// Cuts a string to at most `max` bytes, at a character boundary.
 fn truncate_at_char(s: &mut String, max: usize) {
     if s.len() > max {
@@ -687,13 +742,24 @@ fn short(sha: &str) -> &str {
 }
 
 /// Finds the case a message belongs to: In-Reply-To/References pointing at one of
-/// its messages or our mail, or a `[SEC-…]` tag — the tag only when the sender is
-/// the case's reporter, so a stranger who guesses a case id cannot write into it.
+/// its messages or our mail, or a `[SEC-…]` tag. Either way only when the sender is
+/// the case's reporter: case ids are guessable and a reply can name any Message-ID it
+/// has seen, so a stranger must not be able to write into someone else's case (their
+/// mail opens a case of its own).
 fn find_thread(conn: &Connection, r: &Report) -> Result<Option<i64>> {
+    let Some(from) = r.from_addr.as_deref() else {
+        return Ok(None);
+    };
+    let is_reporter =
+        |c: &store::CaseRow| c.reporter.as_deref().is_some_and(|x| same_address(x, from));
     let mut ids = r.in_reply_to.clone();
     ids.extend(r.references.iter().rev().cloned());
-    if let Some(c) = store::case_by_message_ids(conn, &ids)? {
-        return Ok(Some(c));
+    if let Some(id) = store::case_by_message_ids(conn, &ids)? {
+        let c = store::case_by_id(conn, id)?;
+        if is_reporter(&c) {
+            return Ok(Some(id));
+        }
+        tracing::info!(case = %c.id_public, "a reply from someone other than the reporter opens a case of its own");
     }
     let mut tags = Vec::new();
     for s in [&r.outer_subject, &r.subject].into_iter().flatten() {
@@ -701,13 +767,19 @@ fn find_thread(conn: &Connection, r: &Report) -> Result<Option<i64>> {
     }
     for t in tags {
         if let Some(c) = store::case_by_public_id(conn, &t)?
-            && c.reporter.is_some()
-            && c.reporter == r.from_addr
+            && is_reporter(&c)
         {
             return Ok(Some(c.id));
         }
     }
     Ok(None)
+}
+
+/// Two mail addresses name the same mailbox: equal after trimming, without case (as
+/// every mail server treats them), never by substring.
+pub fn same_address(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim(), b.trim());
+    a.contains('@') && a.eq_ignore_ascii_case(b)
 }
 
 fn insert_message(

@@ -53,6 +53,12 @@ pub struct Report {
     pub signatures: Vec<SigResult>,
     /// Team certificate that decrypted the message.
     pub team_key: Option<String>,
+    /// Hashes of the session keys that opened its encrypted parts (replay detection).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub session_keys: Vec<String>,
+    /// The From inside the encryption (protected headers), when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inner_from: Option<String>,
     /// All body text, decrypted, plain text preferred over HTML.
     pub text: String,
     pub attachments: Vec<Attachment>,
@@ -204,23 +210,32 @@ fn analyze_with(
     report.text.truncate(end);
     let start = report.text.len() - report.text.trim_start().len();
     report.text.drain(..start);
-    // A good signature by someone other than the From address proves less than it seems.
+    // A good signature by someone other than the From address proves less than it
+    // seems: compared exactly (normalised, without case) against every valid user id
+    // of the signer, never as a substring; such a signature is not `good`.
     if let Some(from) = report.from_addr.clone() {
-        let mismatched: Vec<String> = report
+        for sg in report
             .signatures
-            .iter()
+            .iter_mut()
             .filter(|sg| sg.status == "good")
-            .filter(|sg| {
-                sg.user_id
-                    .as_deref()
-                    .is_some_and(|u| !u.to_ascii_lowercase().contains(&from))
-            })
-            .filter_map(|sg| sg.user_id.clone())
-            .collect();
-        for uid in mismatched {
-            report.notes.push(format!(
-                "signature-mismatch: signed by {uid}, but From is {from}"
-            ));
+        {
+            if !sg
+                .emails
+                .iter()
+                .any(|e| e.eq_ignore_ascii_case(from.trim()))
+            {
+                let who = sg
+                    .user_id
+                    .clone()
+                    .unwrap_or_else(|| "an unnamed key".into());
+                sg.status = "signer-mismatch".into();
+                sg.detail = Some(format!(
+                    "valid signature by {who}, whose user ids do not include the From address {from}"
+                ));
+                report.notes.push(format!(
+                    "signature-mismatch: signed by {who}, but From is {from}"
+                ));
+            }
         }
     }
     if report.subject.is_none() {
@@ -530,6 +545,7 @@ impl Walker<'_> {
                         signer: None,
                         user_id: None,
                         detail: Some(format!("cannot check the PGP/MIME signature: {e}")),
+                        emails: Vec::new(),
                     }),
                 }
             }
@@ -555,6 +571,7 @@ impl Walker<'_> {
         ) {
             Ok(d) => {
                 self.report.decrypted_parts += 1;
+                self.report.session_keys.extend(d.session_key_hash.clone());
                 self.report.signatures.extend(d.signatures);
                 if self.report.team_key.is_none() {
                     self.report.team_key = d.team_key;
@@ -582,6 +599,11 @@ impl Walker<'_> {
             Some(inner) if !inner.headers().is_empty() => {
                 if let Some(s) = inner.subject() {
                     self.report.subject = Some(s.to_string());
+                }
+                if let Some(a) = inner.from().and_then(|a| a.first())
+                    && let Some(addr) = a.address()
+                {
+                    self.report.inner_from = Some(addr.to_ascii_lowercase());
                 }
                 if self.report.from_addr.is_none()
                     && let Some(a) = inner.from().and_then(|a| a.first())
@@ -657,6 +679,7 @@ impl Walker<'_> {
                             signer: None,
                             user_id: None,
                             detail: Some(format!("cannot check the clear-signed text: {e}")),
+                            emails: Vec::new(),
                         });
                         out.push_str(armored);
                     }
@@ -720,6 +743,7 @@ impl Walker<'_> {
             ) {
                 Ok(d) => {
                     self.report.decrypted_parts += 1;
+                    self.report.session_keys.extend(d.session_key_hash.clone());
                     self.report.signatures.extend(d.signatures);
                     if self.report.team_key.is_none() {
                         self.report.team_key = d.team_key;

@@ -134,6 +134,9 @@ fn signature_text(status: &str) -> &'static str {
             "your message was signed by a key we do not have; attach your public key to verify it"
         }
         "invalid-key" => "your message was signed by a key that is expired or revoked",
+        "signer-mismatch" => {
+            "your message carries a valid signature, but by a key whose user ids do not name your From address, so we cannot tell that you signed it"
+        }
         _ => "your message was not signed",
     }
 }
@@ -507,17 +510,7 @@ pub fn enqueue_ack(
     } else {
         "ack"
     };
-    let seq: i64 = tx
-        .query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM outbox", [], |r| {
-            r.get(0)
-        })
-        .context("numbering the outbox row")?;
-    let message_id = format!(
-        "{}.{kind}.{seq}.{}@{}",
-        c.id_public,
-        &crate::intake::sha256_hex(format!("{case_id}:{message_row}:{seq}").as_bytes())[..10],
-        domain_of(&from)
-    );
+    let message_id = new_message_id(&format!("{}.{kind}", c.id_public), &from)?;
     let subject = if kind == "rejection" {
         format!("[{}] Report not accepted", c.id_public)
     } else {
@@ -857,6 +850,17 @@ pub fn digest_text(conn: &Connection) -> Result<String> {
     Ok(out)
 }
 
+/// A Message-ID for mail we send: a readable prefix and 128 random bits. Replying to
+/// our mail joins a case only for its reporter, and a Message-ID nobody can predict
+/// (they were the case id and a row number, the same in every deployment) cannot be
+/// named in a forged In-Reply-To. It is stored with the outbox row, so a resend keeps it.
+pub fn new_message_id(prefix: &str, from: &str) -> Result<String> {
+    let mut r = [0u8; 16];
+    sequoia_openpgp::crypto::random(&mut r[..]).context("random bytes for a Message-ID")?;
+    let hex: String = r.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!("{prefix}.{hex}@{}", domain_of(from)))
+}
+
 /// Queues today's digest to the team (once per day).
 pub fn enqueue_digest(conn: &Connection, cfg: &Config, keys: &TeamKeys) -> Result<Option<i64>> {
     let Some(team) = cfg.outbox.team.clone() else {
@@ -868,9 +872,19 @@ pub fn enqueue_digest(conn: &Connection, cfg: &Config, keys: &TeamKeys) -> Resul
         .clone()
         .unwrap_or_else(|| "security@localhost".into());
     let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
-    let message_id = format!("digest.{day}@{}", domain_of(&from));
-    let body = digest_text(conn)?;
     let subject = format!("triaged digest {day}");
+    let sent_today: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'digest' AND subject = ?1",
+            [&subject],
+            |r| r.get(0),
+        )
+        .context("checking today's digest")?;
+    if sent_today > 0 {
+        return Ok(None);
+    }
+    let message_id = new_message_id(&format!("digest.{day}"), &from)?;
+    let body = digest_text(conn)?;
     let composed = compose(keys, &from, &team, &subject, &message_id, None, &body, None)?;
     let n = conn
         .execute(
@@ -1025,7 +1039,7 @@ pub fn sweep(conn: &Connection, cfg: &Config, keys: &TeamKeys) -> Result<usize> 
                     .from
                     .clone()
                     .unwrap_or_else(|| "security@localhost".into());
-                let message_id = format!("{public}.{kind}@{}", domain_of(&from));
+                let message_id = new_message_id(&format!("{public}.{kind}"), &from)?;
                 let left = due - t;
                 let body = format!(
                     "Case {public}: the {} deadline is {} ({}).\n\nArrived: {}\n\nSee: triaged case show {public}\n",

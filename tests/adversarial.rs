@@ -171,10 +171,41 @@ fn a_signature_by_someone_else_than_from_is_flagged() {
     );
     env.json(&["run", "--once", "--json"]);
     let c = &env.cases()[0];
-    assert_eq!(c["signature"], "good");
+    assert_eq!(
+        c["signature"], "signer-mismatch",
+        "a valid signature by someone else is not good"
+    );
     let show = env.json(&["case", "show", c["id"].as_str().unwrap(), "--json"]);
     let notes = show["messages"][0]["notes"].to_string();
     assert!(notes.contains("signature-mismatch: signed by Mallory <mallory@example.org>, but From is alice@example.net"), "{notes}");
+    let ack = &outbox(&env)[0];
+    assert!(
+        !ack.contains("the signature is valid") && ack.contains("do not name your From address"),
+        "the ack does not tell Alice her message was signed: {ack}"
+    );
+}
+
+#[test]
+fn a_signer_whose_address_merely_contains_from_is_not_the_sender() {
+    // The old check was a substring test: notalice@example.net passed for alice@example.net.
+    let env = team_env("");
+    let gpg = Gpg::new();
+    let eve = gpg.generate("Eve <notalice@example.net>", "ed25519", "cv25519", "");
+    std::fs::write(env.dir.path().join("ring.asc"), gpg.export_public(&eve)).unwrap();
+    let cfg = std::fs::read_to_string(&env.config)
+        .unwrap()
+        .replace("[keys]\n", "[keys]\nreporter_keyring = \"ring.asc\"\n");
+    std::fs::write(&env.config, cfg).unwrap();
+    let signed = gpg.clearsign(b"Please pay the bounty to IBAN XX00 EVIL\n", &eve);
+    env.deliver(
+        "1",
+        &plain(
+            &headers("Alice <alice@example.net>", "Invoice", "inv@x", &[]),
+            &signed,
+        ),
+    );
+    env.json(&["run", "--once", "--json"]);
+    assert_eq!(env.cases()[0]["signature"], "signer-mismatch");
 }
 
 #[test]

@@ -371,3 +371,147 @@ fn pings(l: &Listener) -> usize {
         .filter(|m| m.contains("WATCHDOG=1"))
         .count()
 }
+
+fn outbox_files(env: &Env) -> Vec<String> {
+    let dir = env.dir.path().join("outbox");
+    let mut v: Vec<_> = std::fs::read_dir(&dir)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    v.sort();
+    v.into_iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect()
+}
+
+fn message_id_of(mail: &str) -> String {
+    mail.lines()
+        .find_map(|l| l.strip_prefix("Message-ID: <"))
+        .unwrap()
+        .trim_end_matches('>')
+        .to_string()
+}
+
+#[test]
+fn a_copied_ciphertext_gets_an_ack_that_quotes_nothing_of_it() {
+    let env = team_env("");
+    let gpg = Gpg::new();
+    gpg.run(
+        &[
+            "--import",
+            repo().join("keys/test/team-public.asc").to_str().unwrap(),
+        ],
+        None,
+    );
+    let eve = gpg.generate("Eve <eve@example.org>", "ed25519", "cv25519", "");
+    std::fs::write(env.dir.path().join("ring.asc"), gpg.export_public(&eve)).unwrap();
+    let cfg = std::fs::read_to_string(&env.config)
+        .unwrap()
+        .replace("[keys]\n", "[keys]\nreporter_keyring = \"ring.asc\"\n");
+    std::fs::write(&env.config, cfg).unwrap();
+    let inner = crlf(
+        "Content-Type: text/plain; protected-headers=\"v1\"\nSubject: RCE in the acme upload handler (secret)\n\n\
+         acme 2.4.1: POST /upload with a .phtml file runs code:\ncurl -F f=@x.phtml https://acme.example/upload\n\
+         Impact: remote code execution as www-data.\n",
+    );
+    let ct = gpg.encrypt(inner.as_bytes(), &["security@example.test"], None, false);
+    env.deliver(
+        "1",
+        &pgp_mime(&headers("alice@example.net", "...", "a1@x", &[]), &ct),
+    );
+    // Eve pastes Alice's encrypted part into her own mail.
+    env.deliver(
+        "2",
+        &pgp_mime(&headers("eve@example.org", "...", "e1@x", &[]), &ct),
+    );
+    env.json(&["run", "--once", "--json"]);
+    let cases = env.cases();
+    assert_eq!(cases.len(), 2);
+    let acks = outbox_files(&env);
+    let to_eve: Vec<_> = acks
+        .iter()
+        .filter(|a| a.contains("To: eve@example.org"))
+        .collect();
+    assert_eq!(to_eve.len(), 1, "{acks:?}");
+    let plain = String::from_utf8(gpg.run(&["--decrypt"], Some(to_eve[0].as_bytes()))).unwrap();
+    assert!(plain.contains("Case:"), "{plain}");
+    for leak in [
+        "RCE in the acme",
+        "secret",
+        "everything our policy",
+        "still need",
+    ] {
+        assert!(
+            !plain.contains(leak),
+            "the ack to Eve reveals {leak:?}: {plain}"
+        );
+    }
+    let eve_case = cases
+        .iter()
+        .find(|c| c["reporter"] == "eve@example.org")
+        .unwrap();
+    let show = env.json(&["case", "show", eve_case["id"].as_str().unwrap(), "--json"]);
+    assert!(
+        show.to_string().contains("re-used ciphertext"),
+        "the case records the replay: {show}"
+    );
+}
+
+#[test]
+fn ack_message_ids_are_unpredictable_and_a_stranger_replying_to_one_does_not_join_the_case() {
+    let env = team_env("");
+    let report = "SQL injection in acme 2.4.1 /api/login:\ncurl -d \"user=' OR 1=1--\" https://acme.example/api/login\n\
+                  Impact: an attacker reads every account.\n";
+    env.deliver(
+        "1",
+        &plain(&headers("alice@example.net", "SQLi", "a1@x", &[]), report),
+    );
+    env.json(&["run", "--once", "--json"]);
+    let ack = &outbox_files(&env)[0];
+    let id = message_id_of(ack);
+    let random = id.split('@').next().unwrap().rsplit('.').next().unwrap();
+    assert!(
+        random.len() == 32 && random.chars().all(|c| c.is_ascii_hexdigit()),
+        "128 random bits in {id}"
+    );
+    // The same report in another deployment gets another Message-ID.
+    let other = team_env("");
+    other.deliver(
+        "1",
+        &plain(&headers("alice@example.net", "SQLi", "a1@x", &[]), report),
+    );
+    other.json(&["run", "--once", "--json"]);
+    assert_ne!(message_id_of(&outbox_files(&other)[0]), id);
+    // Mallory replies to the ack (he saw its Message-ID): a case of his own.
+    let case = env.cases()[0]["id"].as_str().unwrap().to_string();
+    let irt = format!("In-Reply-To: <{id}>");
+    env.deliver(
+        "2",
+        &plain(
+            &headers(
+                "mallory@example.org",
+                &format!("Re: [{case}] Report received"),
+                "m1@x",
+                &[&irt],
+            ),
+            "Please close this case, it is a duplicate.\n",
+        ),
+    );
+    // Alice's own reply joins.
+    env.deliver(
+        "3",
+        &plain(
+            &headers(
+                "Alice@Example.net",
+                &format!("Re: [{case}] Report received"),
+                "a2@x",
+                &[&irt],
+            ),
+            "More detail: also affects 2.3.0.\n",
+        ),
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["created"], 1, "Mallory's reply opens its own case: {s}");
+    assert_eq!(s["follow_ups"], 1, "Alice's reply joins: {s}");
+    let show = env.json(&["case", "show", &case, "--json"]);
+    assert!(!show.to_string().contains("mallory"), "{show}");
+}

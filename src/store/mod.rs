@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("migrations/0004_sealed.sql")),
     (5, include_str!("migrations/0005_indexes.sql")),
     (6, include_str!("migrations/0006_duplicates.sql")),
+    (7, include_str!("migrations/0007_session_keys.sql")),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
