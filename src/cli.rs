@@ -1296,14 +1296,18 @@ fn keys_cmd(cli: &Cli, cmd: &KeysCmd) -> Result<i32> {
                 print_json(&v)?;
             } else {
                 for k in keys.info() {
-                    println!("team      {}  {}", k.fingerprint, k.user_ids.join(", "));
+                    println!(
+                        "team      {}  {}",
+                        k.fingerprint,
+                        safe(&k.user_ids.join(", "))
+                    );
                 }
                 for r in &reporters {
                     println!(
                         "reporter  {}  {} ({}, {} case(s))",
                         r["fingerprint"].as_str().unwrap_or(""),
-                        r["user_ids"][0].as_str().unwrap_or(""),
-                        r["source"].as_str().unwrap_or(""),
+                        safe(r["user_ids"][0].as_str().unwrap_or("")),
+                        safe(r["source"].as_str().unwrap_or("")),
                         r["cases"]
                     );
                 }
@@ -1747,7 +1751,7 @@ fn print_case_table(cases: &[store::CaseRow]) -> Result<()> {
             c.state,
             c.signature,
             c.encryption.as_deref().unwrap_or("-"),
-            trunc(c.reporter.as_deref().unwrap_or("-"), 28),
+            trunc(&safe(c.reporter.as_deref().unwrap_or("-")), 28),
             date(c.arrived_at),
             trunc(
                 &match &c.possible_duplicate_of {
@@ -1755,9 +1759,9 @@ fn print_case_table(cases: &[store::CaseRow]) -> Result<()> {
                         "[dup? {} {}] {}",
                         d["case"].as_str().unwrap_or("?"),
                         d["score"],
-                        c.subject.as_deref().unwrap_or("")
+                        safe(c.subject.as_deref().unwrap_or(""))
                     ),
-                    None => c.subject.clone().unwrap_or_default(),
+                    None => safe(c.subject.as_deref().unwrap_or_default()),
                 },
                 subj
             )
@@ -1775,19 +1779,19 @@ fn print_case(
 ) {
     println!("{}  {}", c.id_public, c.state);
     if let Some(r) = &c.state_reason {
-        println!("  reason:     {r}");
+        println!("  reason:     {}", safe(r));
     }
     println!(
         "  reporter:   {}{}",
-        c.reporter.as_deref().unwrap_or("(unknown)"),
+        safe(c.reporter.as_deref().unwrap_or("(unknown)")),
         c.reporter_name
             .as_deref()
-            .map(|n| format!(" ({n})"))
+            .map(|n| format!(" ({})", safe(n)))
             .unwrap_or_default()
     );
     println!(
         "  subject:    {}",
-        trunc(c.subject.as_deref().unwrap_or(""), 100)
+        trunc(&safe(c.subject.as_deref().unwrap_or("")), 100)
     );
     println!("  mailbox:    {} (policy {})", c.mailbox, c.policy);
     println!("  signature:  {}", c.signature);
@@ -1804,13 +1808,13 @@ fn print_case(
             "  {}. {}  from {}  {} bytes  encryption {}  status {}",
             i + 1,
             rfc3339(m.arrived_at),
-            m.from.as_deref().unwrap_or("?"),
+            safe(m.from.as_deref().unwrap_or("?")),
             m.size,
             m.encryption,
             m.status
         );
         if let Some(r) = &m.status_reason {
-            println!("     reason: {r}");
+            println!("     reason: {}", safe(r));
         }
         let sigs = m.signatures.as_array().cloned().unwrap_or_default();
         if sigs.is_empty() {
@@ -1821,14 +1825,14 @@ fn print_case(
                 "     signature: {} {} {}",
                 s["status"].as_str().unwrap_or("?"),
                 s["signer"].as_str().unwrap_or(""),
-                s["user_id"].as_str().unwrap_or("")
+                safe(s["user_id"].as_str().unwrap_or(""))
             );
         }
         for a in &m.attachments {
             println!(
                 "     attachment: {} ({}, {} bytes{})",
-                a.name.as_deref().unwrap_or("(unnamed)"),
-                a.content_type,
+                safe(a.name.as_deref().unwrap_or("(unnamed)")),
+                safe(&a.content_type),
                 a.size,
                 if a.encrypted {
                     ", arrived encrypted"
@@ -1845,11 +1849,13 @@ fn print_case(
                 "  {} ({}) {}",
                 k.fingerprint,
                 k.source,
-                k.user_ids
-                    .as_array()
-                    .and_then(|a| a.first())
-                    .and_then(|u| u.as_str())
-                    .unwrap_or("")
+                safe(
+                    k.user_ids
+                        .as_array()
+                        .and_then(|a| a.first())
+                        .and_then(|u| u.as_str())
+                        .unwrap_or("")
+                )
             );
         }
     }
@@ -1860,7 +1866,30 @@ fn print_case(
             date(e.at),
             e.actor,
             e.kind,
-            e.detail.as_deref().unwrap_or("")
+            safe(e.detail.as_deref().unwrap_or(""))
         );
     }
+}
+
+/// Text from a report (names, subjects, attachment names, key user ids, notes) made safe
+/// for a terminal: control characters (CR, LF, ESC, ...) and bidirectional overrides are
+/// shown escaped, so a hostile display name cannot move the cursor, recolour the screen
+/// or forge a line of output.
+pub fn safe(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push(' '),
+            c if c.is_control()
+                || ('\u{202a}'..='\u{202e}').contains(&c)
+                || ('\u{2066}'..='\u{2069}').contains(&c) =>
+            {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }

@@ -515,3 +515,38 @@ fn ack_message_ids_are_unpredictable_and_a_stranger_replying_to_one_does_not_joi
     let show = env.json(&["case", "show", &case, "--json"]);
     assert!(!show.to_string().contains("mallory"), "{show}");
 }
+
+#[test]
+fn escape_sequences_and_line_breaks_from_a_report_never_reach_the_terminal() {
+    let env = team_env("");
+    let raw = crlf(
+        "From: =?utf-8?q?Eve=1B]0;pwned=07=1B[2J?= <eve@example.org>\n\
+         To: security@example.test\n\
+         Subject: =?utf-8?q?XSS=0D=0ASEC-2026-9999__triaged__good=1B[31m?=\n\
+         Message-ID: <esc@x>\nMIME-Version: 1.0\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\n\n\
+         --b\nContent-Type: text/plain\n\nXSS in acme 2.4.1: <script>alert(1)</script>\n\
+         --b\nContent-Type: text/plain; name=\"=?utf-8?q?poc=1B[8m.txt?=\"\n\
+         Content-Disposition: attachment; filename=\"=?utf-8?q?poc=1B[8m.txt?=\"\n\npoc\n--b--\n",
+    );
+    env.deliver("1", raw.as_bytes());
+    env.json(&["run", "--once", "--json"]);
+    let id = env.cases()[0]["id"].as_str().unwrap().to_string();
+    for args in [
+        vec!["case", "show", id.as_str()],
+        vec!["case", "list"],
+        vec!["keys", "list"],
+    ] {
+        let out = stdout(&env.run(&args));
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\u{7}') && !out.contains('\r'),
+            "{args:?}: {out:?}"
+        );
+        assert!(
+            !out.lines().any(|l| l.starts_with("SEC-2026-9999")),
+            "{args:?}: a forged line: {out}"
+        );
+    }
+    let show = stdout(&env.run(&["case", "show", &id]));
+    assert!(show.contains("\\u{1b}"), "escaped, not dropped: {show}");
+}
