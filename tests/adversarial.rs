@@ -11,17 +11,6 @@ fn team_env(extra: &str) -> Env {
     Env::new(&[("team.asc", &key)], Some(pass.trim()), extra)
 }
 
-fn outbox(env: &Env) -> Vec<String> {
-    let dir = env.dir.path().join("outbox");
-    let mut v: Vec<_> = std::fs::read_dir(&dir)
-        .map(|d| d.map(|e| e.unwrap().path()).collect())
-        .unwrap_or_default();
-    v.sort();
-    v.into_iter()
-        .map(|p| std::fs::read_to_string(p).unwrap())
-        .collect()
-}
-
 #[test]
 fn compression_bomb_becomes_a_case_with_its_raw_bytes_not_an_out_of_memory() {
     let env = team_env("[limits]\nmax_decrypted_size = \"1MiB\"\n");
@@ -137,7 +126,7 @@ fn header_injection_never_reaches_an_outgoing_header_and_reply_to_is_ignored() {
     env.deliver("1", raw.as_bytes());
     let s = env.json(&["run", "--once", "--json"]);
     assert_eq!(s["sent"], 1, "{s}");
-    let ack = &outbox(&env)[0];
+    let ack = &outbox_mails(&env)[0];
     let head = &ack[..ack.find("\r\n\r\n").unwrap()];
     assert!(
         head.contains("To: evil@example.net"),
@@ -178,7 +167,7 @@ fn a_signature_by_someone_else_than_from_is_flagged() {
     let show = env.json(&["case", "show", c["id"].as_str().unwrap(), "--json"]);
     let notes = show["messages"][0]["notes"].to_string();
     assert!(notes.contains("signature-mismatch: signed by Mallory <mallory@example.org>, but From is alice@example.net"), "{notes}");
-    let ack = &outbox(&env)[0];
+    let ack = &outbox_mails(&env)[0];
     assert!(
         !ack.contains("the signature is valid") && ack.contains("do not name your From address"),
         "the ack does not tell Alice her message was signed: {ack}"
@@ -295,7 +284,7 @@ fn a_header_line_longer_than_max_header_line_is_cut_for_reading_only() {
     );
     assert_eq!(msg["size"], raw.len(), "the raw message is kept whole");
     assert_eq!(s["sent"], 1, "{s}");
-    let ack = &outbox(&env)[0];
+    let ack = &outbox_mails(&env)[0];
     let head = &ack[..ack.find("\r\n\r\n").unwrap()];
     assert!(
         head.len() < 8 * 1024,
@@ -422,7 +411,7 @@ fn a_revoked_reporter_key_makes_its_signature_invalid_and_the_ack_is_not_encrypt
     assert_eq!(s["sent"], 1, "{s}");
     let c = &env.cases()[0];
     assert_eq!(c["signature"], "invalid-key", "{c:#}");
-    let ack = &outbox(&env)[0];
+    let ack = &outbox_mails(&env)[0];
     assert!(ack.contains("multipart/signed"), "{ack}");
     assert!(!ack.contains("multipart/encrypted"), "{ack}");
     assert!(ack.contains("revoked"), "the ack says why: {ack}");

@@ -372,17 +372,6 @@ fn pings(l: &Listener) -> usize {
         .count()
 }
 
-fn outbox_files(env: &Env) -> Vec<String> {
-    let dir = env.dir.path().join("outbox");
-    let mut v: Vec<_> = std::fs::read_dir(&dir)
-        .map(|d| d.map(|e| e.unwrap().path()).collect())
-        .unwrap_or_default();
-    v.sort();
-    v.into_iter()
-        .map(|p| std::fs::read_to_string(p).unwrap())
-        .collect()
-}
-
 fn message_id_of(mail: &str) -> String {
     mail.lines()
         .find_map(|l| l.strip_prefix("Message-ID: <"))
@@ -426,7 +415,7 @@ fn a_copied_ciphertext_gets_an_ack_that_quotes_nothing_of_it() {
     env.json(&["run", "--once", "--json"]);
     let cases = env.cases();
     assert_eq!(cases.len(), 2);
-    let acks = outbox_files(&env);
+    let acks = outbox_mails(&env);
     let to_eve: Vec<_> = acks
         .iter()
         .filter(|a| a.contains("To: eve@example.org"))
@@ -466,7 +455,7 @@ fn ack_message_ids_are_unpredictable_and_a_stranger_replying_to_one_does_not_joi
         &plain(&headers("alice@example.net", "SQLi", "a1@x", &[]), report),
     );
     env.json(&["run", "--once", "--json"]);
-    let ack = &outbox_files(&env)[0];
+    let ack = &outbox_mails(&env)[0];
     let id = message_id_of(ack);
     let random = id.split('@').next().unwrap().rsplit('.').next().unwrap();
     assert!(
@@ -480,7 +469,7 @@ fn ack_message_ids_are_unpredictable_and_a_stranger_replying_to_one_does_not_joi
         &plain(&headers("alice@example.net", "SQLi", "a1@x", &[]), report),
     );
     other.json(&["run", "--once", "--json"]);
-    assert_ne!(message_id_of(&outbox_files(&other)[0]), id);
+    assert_ne!(message_id_of(&outbox_mails(&other)[0]), id);
     // Mallory replies to the ack (he saw its Message-ID): a case of his own.
     let case = env.cases()[0]["id"].as_str().unwrap().to_string();
     let irt = format!("In-Reply-To: <{id}>");

@@ -361,3 +361,15 @@ impl Listener {
         false
     }
 }
+
+/// The mail a file-transport outbox wrote, in file-name order.
+pub fn outbox_mails(env: &Env) -> Vec<String> {
+    let dir = env.dir.path().join("outbox");
+    let mut v: Vec<_> = std::fs::read_dir(&dir)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    v.sort();
+    v.into_iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect()
+}
