@@ -859,10 +859,25 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
             Ok(0)
         }
         CaseCmd::Show { id, json } => {
-            let Some(c) = store::case_by_public_id(&store.conn, id)? else {
+            let Some(mut c) = store::case_by_public_id(&store.conn, id)? else {
                 return Ok(no_case(id));
             };
-            let messages = store::messages_of(&store.conn, c.id)?;
+            let mut messages = store::messages_of(&store.conn, c.id)?;
+            if c.subject_sealed || messages.iter().any(|m| m.subject_sealed) {
+                // Subjects sealed at rest open with the team key; without it they stay sealed.
+                match cfg.team_keys() {
+                    Ok(k) => {
+                        c.open(&k)?;
+                        for m in &mut messages {
+                            m.open(&k)?;
+                        }
+                    }
+                    Err(p) => eprintln!(
+                        "note: the subject is encrypted at rest and the team key could not be loaded ({}: {}); run `triaged check-config`",
+                        p[0].key, p[0].what
+                    ),
+                }
+            }
             let keys = store::keys_of(&store.conn, c.id)?;
             let findings = store::findings_of(&store.conn, c.id)?;
             let events = store::events_of(&store.conn, c.id)?;
@@ -1120,13 +1135,23 @@ fn export_mbox(
         .collect::<rusqlite::Result<Vec<_>>>()
         .context("reading the thread")?;
     for (from, at, subject, mid, body, status, reason) in msgs {
-        let from = from.unwrap_or_default();
+        let from = safe(&from.unwrap_or_default());
+        let subject = match (subject, keys) {
+            (Some(s), Some(k)) => Some(k.open_field(&s)?),
+            (Some(s), None) if s.starts_with(crate::crypto::SEALED) => {
+                Some("[encrypted at rest]".into())
+            }
+            (s, _) => s,
+        };
+        let subject = subject.as_deref().map(safe);
+        let mid = mid.as_deref().map(safe);
+        let reason = reason.as_deref().map(safe);
         let headers = format!(
             "From: {from}\nDate: {}\nSubject: {}\nMessage-ID: <{}>\nX-Triaged-Case: {}\nX-Triaged-Status: {status}\nContent-Type: text/plain; charset=utf-8\n",
             chrono::DateTime::from_timestamp(at, 0)
                 .unwrap_or_default()
                 .to_rfc2822(),
-            subject.unwrap_or_default().replace(['\r', '\n'], " "),
+            subject.unwrap_or_default(),
             mid.unwrap_or_default(),
             c.id_public
         );
@@ -1140,6 +1165,8 @@ fn export_mbox(
             ("ok", Some(b)) => b,
             (_, _) => format!("[not readable: {}]", reason.unwrap_or_default()),
         };
+        // The body keeps its lines; every other control character is shown escaped.
+        let body = body.lines().map(safe).collect::<Vec<_>>().join("\n");
         put(&from, at, &headers, &body);
     }
     let mut stmt = conn
@@ -1761,6 +1788,8 @@ fn print_case_table(cases: &[store::CaseRow]) -> Result<()> {
                         d["score"],
                         safe(c.subject.as_deref().unwrap_or(""))
                     ),
+                    None if c.subject_sealed =>
+                        "(encrypted at rest: `triaged case show` opens it)".into(),
                     None => safe(c.subject.as_deref().unwrap_or_default()),
                 },
                 subj

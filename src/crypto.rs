@@ -358,6 +358,23 @@ impl TeamKeys {
         Ok(String::from_utf8_lossy(&self.unseal(armored.as_bytes())?).into_owned())
     }
 
+    /// A short text field (a subject) sealed for a TEXT column: `sealed:` + armor.
+    /// Readers recognise the prefix ([`TeamKeys::open_field`]).
+    pub fn seal_field(&self, s: Option<&str>) -> Result<Option<String>> {
+        s.map(|s| Ok(format!("{SEALED}{}", self.seal_text(s)?)))
+            .transpose()
+    }
+
+    /// The clear text of a field written by [`TeamKeys::seal_field`] (others pass through).
+    pub fn open_field(&self, s: &str) -> Result<String> {
+        match s.strip_prefix(SEALED) {
+            Some(armored) => self
+                .unseal_text(armored)
+                .context("decrypting a field sealed at rest (store.encrypt_at_rest)"),
+            None => Ok(s.to_string()),
+        }
+    }
+
     /// The first team certificate, minimal (for Autocrypt headers), binary.
     pub fn autocrypt_keydata(&self) -> Option<Vec<u8>> {
         use openpgp::serialize::Serialize;
@@ -440,6 +457,10 @@ pub fn summarize(sigs: &[SigResult]) -> &'static str {
         "signer-mismatch"
     } else if has("good") {
         "good"
+    } else if has("unknown-key") {
+        "unknown-key"
+    } else if has("smime") {
+        "smime"
     } else {
         "unknown-key"
     }
@@ -643,6 +664,9 @@ impl DecryptionHelper for Helper<'_> {
     }
 }
 
+/// The prefix of a TEXT column value sealed at rest.
+pub const SEALED: &str = "sealed:";
+
 /// The result of decrypting (and verifying) one OpenPGP message.
 #[derive(Debug, Clone)]
 pub struct Decrypted {
@@ -654,6 +678,9 @@ pub struct Decrypted {
     /// The same ciphertext copied into another mail has the same session key: this is
     /// how a replayed report is recognised (EFAIL-style reply oracle).
     pub session_key_hash: Option<String>,
+    /// The message really was encrypted (a session key opened it). A signed-only
+    /// or bare literal OpenPGP message also "decrypts", but is not encrypted.
+    pub encrypted: bool,
 }
 
 fn read_limited(mut r: impl Read, limit: u64) -> Result<Vec<u8>> {
@@ -712,6 +739,7 @@ fn decrypt_inner(
     Ok(Decrypted {
         plaintext,
         signatures: h.sigs,
+        encrypted: h.session_key_hash.is_some() || h.used.is_some(),
         team_key: h.used,
         session_key_hash: h.session_key_hash,
     })

@@ -420,8 +420,15 @@ fn write_one(
                 .unwrap_or(2026);
             let (seq, public_id) = store::next_public_id(tx, year)?;
             let subject = match state {
-                State::New => r.subject.clone(),
-                _ => r.outer_subject.clone(),
+                State::New => r.subject.as_deref(),
+                _ => r.outer_subject.as_deref(),
+            };
+            // Encryption at rest covers the subject too (it is the report's first line).
+            let subject = match seal {
+                Some(k) => k
+                    .seal_field(subject)
+                    .context("encrypting the case subject at rest")?,
+                None => subject.map(str::to_string),
             };
             tx.execute(
                 "INSERT INTO cases (public_id, year, seq, state, state_reason, reporter, reporter_name, subject, \
@@ -791,26 +798,21 @@ fn insert_message(
     seal: Option<&TeamKeys>,
 ) -> Result<i64> {
     let r = &a.report;
-    // Encryption at rest: the text always; the raw bytes when they arrived in the clear.
+    // Encryption at rest: everything read from the report. The raw bytes too, whatever
+    // their encryption: a partly encrypted or signed-only message carries readable
+    // text, and even a wholly encrypted one has a readable Subject and headers.
     let (body, raw, raw_sealed) = match seal {
-        Some(k) => {
-            let body = std::borrow::Cow::Owned(
+        Some(k) => (
+            std::borrow::Cow::Owned(
                 k.seal_text(&r.text)
                     .context("encrypting the report text at rest")?,
-            );
-            if r.encryption == "none" || r.encryption == "attachment" {
-                (
-                    body,
-                    std::borrow::Cow::Owned(
-                        k.seal(&inc.raw)
-                            .context("encrypting the raw message at rest")?,
-                    ),
-                    1i64,
-                )
-            } else {
-                (body, std::borrow::Cow::Borrowed(&inc.raw[..]), 0)
-            }
-        }
+            ),
+            std::borrow::Cow::Owned(
+                k.seal(&inc.raw)
+                    .context("encrypting the raw message at rest")?,
+            ),
+            1i64,
+        ),
         None => (
             std::borrow::Cow::Borrowed(r.text.as_str()),
             std::borrow::Cow::Borrowed(&inc.raw[..]),
@@ -818,11 +820,20 @@ fn insert_message(
         ),
     };
     let (status, reason) = status_word(&a.status);
+    let (outer_subject, subject) = match seal {
+        Some(k) => (
+            k.seal_field(r.outer_subject.as_deref())
+                .context("encrypting the subject at rest")?,
+            k.seal_field(r.subject.as_deref())
+                .context("encrypting the subject at rest")?,
+        ),
+        None => (r.outer_subject.clone(), r.subject.clone()),
+    };
     tx.execute(
         "INSERT INTO messages (case_id, sha256, message_id, mailbox, source_pos, arrived_at, received_at, size, raw, \
          from_addr, outer_subject, subject, in_reply_to, refs, encryption, status, status_reason, signature, \
-         signatures, team_key, body_text, notes, processed_at, sealed, raw_sealed) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?7, ?23, ?24)",
+         signatures, team_key, body_text, notes, processed_at, sealed, raw_sealed, coverage) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?7, ?23, ?24, ?25)",
         params![
             case_id,
             sha,
@@ -834,8 +845,8 @@ fn insert_message(
             inc.raw.len() as i64,
             &raw[..],
             r.from_addr,
-            r.outer_subject,
-            r.subject,
+            outer_subject,
+            subject,
             json(&r.in_reply_to),
             json(&r.references),
             r.encryption,
@@ -848,6 +859,7 @@ fn insert_message(
             json(&r.notes),
             seal.is_some() as i64,
             raw_sealed,
+            json(&r.coverage),
         ],
     )
     .context("storing the message")?;
@@ -950,10 +962,13 @@ pub fn retry(
         }
         tx.execute(
             "UPDATE messages SET subject = ?2, encryption = ?3, status = ?4, status_reason = ?5, signature = ?6, \
-             signatures = ?7, team_key = ?8, body_text = ?9, notes = ?10, processed_at = ?11, from_addr = ?12, sealed = ?13 WHERE id = ?1",
+             signatures = ?7, team_key = ?8, body_text = ?9, notes = ?10, processed_at = ?11, from_addr = ?12, sealed = ?13, coverage = ?14 WHERE id = ?1",
             params![
                 id,
-                r.subject,
+                match seal {
+                    Some(k) => k.seal_field(r.subject.as_deref())?,
+                    None => r.subject.clone(),
+                },
                 r.encryption,
                 status,
                 reason,
@@ -968,6 +983,7 @@ pub fn retry(
                 now(),
                 r.from_addr,
                 seal.is_some() as i64,
+                json(&r.coverage),
             ],
         )
         .context("updating a re-read message")?;
@@ -985,7 +1001,13 @@ pub fn retry(
                     c.id,
                     st.as_str(),
                     reason,
-                    if st == State::New { first.report.subject.clone() } else { first.report.outer_subject.clone() },
+                    {
+                        let s = if st == State::New { first.report.subject.as_deref() } else { first.report.outer_subject.as_deref() };
+                        match seal {
+                            Some(k) => k.seal_field(s)?,
+                            None => s.map(str::to_string),
+                        }
+                    },
                     first.report.signature_status(),
                     now()
                 ],

@@ -25,6 +25,7 @@ pub mod outbox;
 pub mod policy;
 pub mod policy_import;
 pub mod reader;
+pub mod redact;
 pub mod smtp;
 pub mod source;
 pub mod store;

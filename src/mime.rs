@@ -67,11 +67,44 @@ pub struct Report {
     pub keys: Vec<FoundKey>,
     /// Things the walk noticed (limits reached, parts skipped).
     pub notes: Vec<String>,
+    /// What each content part (text piece or attachment) was protected by, in
+    /// reading order: an honest answer to "was this message signed / encrypted?"
+    /// when only some of it was (Johnny-you-are-fired, EFAIL-style mixing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coverage: Vec<PartCover>,
+    /// S/MIME parts seen (`encrypted`, `signed`): recognised, never read as OpenPGP.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub smime: Vec<String>,
 }
 
+/// One content part and the protection it arrived under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartCover {
+    /// `text` or the attachment's name (or content type).
+    pub part: String,
+    pub bytes: usize,
+    pub encrypted: bool,
+    pub signed: bool,
+}
+
+/// At most this many parts are listed (the counts stay exact).
+const MAX_COVER_LIST: usize = 64;
+
 impl Report {
+    /// The message's signature status; `partial` when a good signature covers only
+    /// some of the content parts (the unsigned rest must not borrow its trust).
     pub fn signature_status(&self) -> &'static str {
-        crypto::summarize(&self.signatures)
+        let s = crypto::summarize(&self.signatures);
+        if s == "good" && self.coverage.iter().any(|c| !c.signed) {
+            "partial"
+        } else {
+            s
+        }
+    }
+
+    /// Some content arrived encrypted and some did not.
+    pub fn partly_encrypted(&self) -> bool {
+        self.coverage.iter().any(|c| c.encrypted) && self.coverage.iter().any(|c| !c.encrypted)
     }
 }
 
@@ -183,6 +216,10 @@ fn analyze_with(
         deadline,
         timed_out: false,
         attachments_dropped: 0,
+        ctx_encrypted: false,
+        ctx_signed: false,
+        covered: 0,
+        smime_blocks: 0,
     };
     w.headers(&msg);
     w.autocrypt(&msg);
@@ -201,10 +238,43 @@ fn analyze_with(
         "inline"
     } else if w.attachment_blocks > 0 {
         "attachment"
+    } else if w.smime_blocks > 0 {
+        "smime"
     } else {
         "none"
     }
     .into();
+    if report.partly_encrypted() {
+        let clear: Vec<&str> = report
+            .coverage
+            .iter()
+            .filter(|c| !c.encrypted)
+            .map(|c| c.part.as_str())
+            .collect();
+        report.notes.push(format!(
+            "partial encryption: {} of {} content parts arrived unencrypted ({}); the rest was {}",
+            clear.len(),
+            report.coverage.len(),
+            clear.join(", "),
+            report.encryption
+        ));
+        report.encryption = "partial".into();
+    }
+    if crypto::summarize(&report.signatures) == "good" && report.coverage.iter().any(|c| !c.signed)
+    {
+        let unsigned: Vec<&str> = report
+            .coverage
+            .iter()
+            .filter(|c| !c.signed)
+            .map(|c| c.part.as_str())
+            .collect();
+        report.notes.push(format!(
+            "partial signature: {} of {} content parts are not covered by the signature ({})",
+            unsigned.len(),
+            report.coverage.len(),
+            unsigned.join(", ")
+        ));
+    }
     // Trimmed in place: no second copy of a large text.
     let end = report.text.trim_end().len();
     report.text.truncate(end);
@@ -281,6 +351,14 @@ struct Walker<'a> {
     deadline: std::time::Instant,
     timed_out: bool,
     attachments_dropped: usize,
+    /// The part being read arrived inside an encryption layer.
+    ctx_encrypted: bool,
+    /// The part being read is covered by a signature (of whatever status).
+    ctx_signed: bool,
+    /// Content parts seen (the coverage list is capped; the summary is not).
+    covered: usize,
+    /// S/MIME encrypted parts (application/pkcs7-mime enveloped-data).
+    smime_blocks: usize,
 }
 
 fn lower(s: Option<&str>) -> String {
@@ -398,6 +476,39 @@ impl Walker<'_> {
         }
     }
 
+    /// Records one content part under the protection in force where it was read.
+    fn cover(&mut self, part: &str, bytes: usize) {
+        if bytes == 0 {
+            return;
+        }
+        self.covered += 1;
+        let (encrypted, signed) = (self.ctx_encrypted, self.ctx_signed);
+        let list = &mut self.report.coverage;
+        if list.len() < MAX_COVER_LIST {
+            list.push(PartCover {
+                part: part.chars().filter(|c| !c.is_control()).take(80).collect(),
+                bytes,
+                encrypted,
+                signed,
+            });
+        } else if let Some(last) = list.last_mut() {
+            // Past the cap one entry stands for the rest: protected only if all were.
+            last.part = format!("{} more parts", self.covered - MAX_COVER_LIST + 1);
+            last.bytes += bytes;
+            last.encrypted &= encrypted;
+            last.signed &= signed;
+        }
+    }
+
+    /// Runs `f` with the protection context changed, then restores it.
+    fn within(&mut self, encrypted: bool, signed: bool, f: impl FnOnce(&mut Self)) {
+        let saved = (self.ctx_encrypted, self.ctx_signed);
+        self.ctx_encrypted |= encrypted;
+        self.ctx_signed |= signed;
+        f(self);
+        (self.ctx_encrypted, self.ctx_signed) = saved;
+    }
+
     fn push_text(&mut self, t: &str) {
         let t = t.trim();
         if t.is_empty() {
@@ -457,10 +568,34 @@ impl Walker<'_> {
                         }
                     }
                 }
-                "signed" => {
-                    self.verify_multipart_signed(msg, idx, children, ct);
+                "signed"
+                    if lower(ct.and_then(|c| c.attribute("protocol")))
+                        .contains("pkcs7-signature") =>
+                {
+                    // S/MIME: recognised and said so, not mistaken for a bad OpenPGP signature.
+                    self.report.smime.push("signed".into());
+                    self.report.signatures.push(SigResult {
+                        status: "smime".into(),
+                        signer: None,
+                        user_id: None,
+                        detail: Some(
+                            "S/MIME (X.509) signature: not checked, triaged verifies OpenPGP signatures only"
+                                .into(),
+                        ),
+                        emails: Vec::new(),
+                    });
                     if let Some(&first) = children.first() {
                         self.walk_part(msg, first as usize, depth + 1);
+                    }
+                }
+                "signed" => {
+                    let before = self.report.signatures.len();
+                    self.verify_multipart_signed(msg, idx, children, ct);
+                    let signed = self.report.signatures.len() > before;
+                    if let Some(&first) = children.first() {
+                        self.within(false, signed, |w| {
+                            w.walk_part(msg, first as usize, depth + 1)
+                        });
                     }
                 }
                 "alternative" => {
@@ -506,11 +641,49 @@ impl Walker<'_> {
                 if ctype == "application" && sub == "pgp-signature" {
                     return; // handled by multipart/signed
                 }
+                if ctype == "application"
+                    && matches!(sub.as_str(), "pkcs7-signature" | "x-pkcs7-signature")
+                {
+                    return; // the S/MIME detached signature, recorded with its multipart/signed
+                }
+                if ctype == "application" && matches!(sub.as_str(), "pkcs7-mime" | "x-pkcs7-mime") {
+                    self.smime_part(part);
+                    return;
+                }
                 self.binary(part, b, depth);
             }
             PartType::Message(inner) => {
                 self.walk_part(inner, 0, depth + 1);
             }
+        }
+    }
+
+    /// application/pkcs7-mime: S/MIME encrypted (enveloped-data) or opaque-signed
+    /// (signed-data). triaged reads OpenPGP only; either is recorded for what it is.
+    fn smime_part(&mut self, part: &mail_parser::MessagePart<'_>) {
+        let smime_type = lower(part.content_type().and_then(|c| c.attribute("smime-type")));
+        if smime_type.contains("signed-data") || smime_type.contains("certs-only") {
+            self.report.smime.push("signed".into());
+            self.report.signatures.push(SigResult {
+                status: "smime".into(),
+                signer: None,
+                user_id: None,
+                detail: Some(
+                    "S/MIME opaque-signed message: its content is inside the signature and was not read (triaged reads OpenPGP only)".into(),
+                ),
+                emails: Vec::new(),
+            });
+            self.report.notes.push(
+                "S/MIME opaque-signed (application/pkcs7-mime; smime-type=signed-data): content not read".into(),
+            );
+        } else {
+            // enveloped-data, authEnveloped-data, or no smime-type (smime.p7m).
+            self.report.smime.push("encrypted".into());
+            self.smime_blocks += 1;
+            self.report.encrypted_parts += 1;
+            self.report.decrypt_errors.push(
+                "S/MIME encrypted (application/pkcs7-mime): triaged reads OpenPGP only; the reporter was asked to encrypt to the team's OpenPGP key".into(),
+            );
         }
     }
 
@@ -570,20 +743,49 @@ impl Walker<'_> {
             self.limits.max_pkesks,
         ) {
             Ok(d) => {
-                self.report.decrypted_parts += 1;
+                if d.encrypted {
+                    self.report.decrypted_parts += 1;
+                } else {
+                    // A signed-only or bare literal message is not encryption, wherever it sits.
+                    self.report.encrypted_parts -= 1;
+                    if pgp_mime {
+                        self.mime_blocks -= 1;
+                    } else {
+                        self.inline_blocks -= 1;
+                    }
+                    self.report.notes.push(format!(
+                        "an OpenPGP message {} was not encrypted ({}): read as unencrypted",
+                        if pgp_mime {
+                            "inside multipart/encrypted"
+                        } else {
+                            "in the text"
+                        },
+                        if d.signatures.is_empty() {
+                            "bare literal data"
+                        } else {
+                            "signed only"
+                        }
+                    ));
+                }
                 self.report.session_keys.extend(d.session_key_hash.clone());
+                let signed = !d.signatures.is_empty();
                 self.report.signatures.extend(d.signatures);
                 if self.report.team_key.is_none() {
                     self.report.team_key = d.team_key;
                 }
-                if pgp_mime || looks_like_mime(&d.plaintext) {
-                    self.walk_bytes(&d.plaintext, depth + 1);
-                } else {
-                    // Valid UTF-8 is moved, not copied (a large report is held once).
-                    let t = String::from_utf8(d.plaintext)
-                        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-                    self.text(&t, depth + 1);
-                }
+                let plaintext = d.plaintext;
+                self.within(d.encrypted, signed, |w| {
+                    // PGP/MIME holds a MIME entity; one without any header (some
+                    // clients, hand-made mail) is read as the text it is, not dropped.
+                    if looks_like_mime(&plaintext) {
+                        w.walk_bytes(&plaintext, depth + 1);
+                    } else {
+                        // Valid UTF-8 is moved, not copied (a large report is held once).
+                        let t = String::from_utf8(plaintext)
+                            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                        w.text(&t, depth + 1);
+                    }
+                });
                 true
             }
             Err(e) => {
@@ -623,12 +825,14 @@ impl Walker<'_> {
     /// A text part: decrypt inline PGP blocks, verify clear-signed blocks, lift keys.
     fn text(&mut self, t: &str, depth: usize) {
         if !t.contains("-----BEGIN PGP ") {
+            self.cover("text", t.trim().len());
             self.push_text(t);
             return;
         }
         let mut out = String::new();
         let mut rest = t;
         while let Some(start) = rest.find("-----BEGIN PGP ") {
+            self.cover("text", rest[..start].trim().len());
             out.push_str(&rest[..start]);
             let block = &rest[start..];
             let (kind, end_marker) = if block.starts_with("-----BEGIN PGP MESSAGE-----") {
@@ -646,6 +850,7 @@ impl Walker<'_> {
                 .map(|e| e + end_marker.len())
             else {
                 // Unterminated or unknown armor: keep it as text.
+                self.cover("text", 15);
                 out.push_str(&block[..15]);
                 rest = &block[15..];
                 continue;
@@ -670,8 +875,11 @@ impl Walker<'_> {
                     self.limits.max_decrypted_size.0,
                 ) {
                     Ok((content, sigs)) => {
+                        let signed = !sigs.is_empty();
                         self.report.signatures.extend(sigs);
-                        out.push_str(&String::from_utf8_lossy(&content));
+                        let content = String::from_utf8_lossy(&content);
+                        self.within(false, signed, |w| w.cover("text", content.trim().len()));
+                        out.push_str(&content);
                     }
                     Err(e) => {
                         self.report.signatures.push(SigResult {
@@ -681,6 +889,7 @@ impl Walker<'_> {
                             detail: Some(format!("cannot check the clear-signed text: {e}")),
                             emails: Vec::new(),
                         });
+                        self.cover("text", armored.len());
                         out.push_str(armored);
                     }
                 },
@@ -692,6 +901,7 @@ impl Walker<'_> {
             }
             rest = &block[end..];
         }
+        self.cover("text", rest.trim().len());
         out.push_str(rest);
         self.push_text(&out);
     }
@@ -742,8 +952,14 @@ impl Walker<'_> {
                 self.limits.max_pkesks,
             ) {
                 Ok(d) => {
-                    self.report.decrypted_parts += 1;
+                    if d.encrypted {
+                        self.report.decrypted_parts += 1;
+                    } else {
+                        self.report.encrypted_parts -= 1;
+                        self.attachment_blocks -= 1;
+                    }
                     self.report.session_keys.extend(d.session_key_hash.clone());
+                    let signed = !d.signatures.is_empty();
                     self.report.signatures.extend(d.signatures);
                     if self.report.team_key.is_none() {
                         self.report.team_key = d.team_key;
@@ -756,9 +972,14 @@ impl Walker<'_> {
                             n.to_string()
                         }
                     });
-                    if looks_like_mime(&d.plaintext) && plain_name.is_none() {
-                        self.walk_bytes(&d.plaintext, depth + 1);
-                    }
+                    let label = plain_name.clone().unwrap_or_else(|| "attachment".into());
+                    self.within(d.encrypted, signed, |w| {
+                        if looks_like_mime(&d.plaintext) && plain_name.is_none() {
+                            w.walk_bytes(&d.plaintext, depth + 1);
+                        } else {
+                            w.cover(&label, d.plaintext.len());
+                        }
+                    });
                     self.push_attachment(Attachment {
                         content_type: guess_type(plain_name.as_deref(), &d.plaintext),
                         name: plain_name,
@@ -783,6 +1004,7 @@ impl Walker<'_> {
             }
             return;
         }
+        self.cover(name.as_deref().unwrap_or(&ct), data.len());
         self.push_attachment(Attachment {
             name,
             content_type: ct,

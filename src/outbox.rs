@@ -137,6 +137,12 @@ fn signature_text(status: &str) -> &'static str {
         "signer-mismatch" => {
             "your message carries a valid signature, but by a key whose user ids do not name your From address, so we cannot tell that you signed it"
         }
+        "smime" => {
+            "your message carries an S/MIME signature; we verify OpenPGP signatures only, so it was not checked"
+        }
+        "partial" => {
+            "only part of your message was signed (the signature is valid for that part); the unsigned parts were read as unsigned"
+        }
         _ => "your message was not signed",
     }
 }
@@ -154,6 +160,10 @@ pub struct AckFacts<'a> {
     pub encrypted: bool,
     pub not_encrypted_because: Option<String>,
     pub from: &'a str,
+    /// Some of the report arrived unencrypted beside encrypted parts.
+    pub partly_encrypted: bool,
+    /// The report was S/MIME encrypted (not readable: we read OpenPGP).
+    pub smime_encrypted: bool,
 }
 
 /// The text of an acknowledgment (or a rejection under `reject_low_effort`).
@@ -174,8 +184,19 @@ pub fn ack_text(f: &AckFacts<'_>) -> String {
                 .collect::<String>()
         ));
     }
+    if f.partly_encrypted {
+        t.push_str("Encryption: only part of your message was encrypted; the rest crossed the network readable by anyone on the way\n");
+    }
     t.push('\n');
-    if f.undecryptable {
+    if f.undecryptable && f.smime_encrypted {
+        t.push_str("Your message was encrypted with S/MIME (X.509 certificates). This team reads OpenPGP only, so we could not read it. ");
+        match &f.team_fingerprint {
+            Some(fp) => t.push_str(&format!(
+                "Please send it again encrypted to our OpenPGP key ({fp}, attached to this message as an Autocrypt header) and keep the case id in the subject.\n\n"
+            )),
+            None => t.push_str("Please send it again encrypted to our OpenPGP key and keep the case id in the subject.\n\n"),
+        }
+    } else if f.undecryptable {
         t.push_str("We could not decrypt your message. ");
         match &f.team_fingerprint {
             Some(fp) => t.push_str(&format!(
@@ -527,6 +548,8 @@ pub fn enqueue_ack(
         encrypted: reporter_cert.is_some(),
         not_encrypted_because: not_encrypted_because.clone(),
         from: &from,
+        partly_encrypted: report.partly_encrypted(),
+        smime_encrypted: report.smime.iter().any(|s| s == "encrypted"),
     };
     let body = ack_text(&facts);
     let composed = compose(

@@ -81,7 +81,8 @@ fn every_sample_gets_the_right_state_and_signature() {
         (
             "DoS in JSON import",
             "triaged",
-            "attachment",
+            // An encrypted attachment under a cleartext body: only part of it was encrypted.
+            "partial",
             "unsigned",
             "alice@example.net",
         ),

@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("migrations/0005_indexes.sql")),
     (6, include_str!("migrations/0006_duplicates.sql")),
     (7, include_str!("migrations/0007_session_keys.sql")),
+    (8, include_str!("migrations/0008_coverage.sql")),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
@@ -165,7 +166,13 @@ pub struct CaseRow {
     pub state_reason: Option<String>,
     pub reporter: Option<String>,
     pub reporter_name: Option<String>,
+    /// None while sealed at rest (`subject_sealed`); [`CaseRow::open`] fills it in.
     pub subject: Option<String>,
+    /// The subject is encrypted at rest and was not opened.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub subject_sealed: bool,
+    #[serde(skip)]
+    sealed_subject: Option<String>,
     pub mailbox: String,
     pub policy: String,
     pub signature: String,
@@ -198,15 +205,48 @@ const CASE_COLS: &str = "c.id, c.public_id, c.state, c.state_reason, c.reporter,
      (SELECT encryption FROM messages m WHERE m.case_id = c.id ORDER BY m.id LIMIT 1), c.assignee, c.merged_into, \
      (SELECT value FROM findings f WHERE f.case_id = c.id AND f.kind = 'duplicate' LIMIT 1)";
 
+/// Splits a stored subject into (clear, sealed armor).
+fn subject_field(v: Option<String>) -> (Option<String>, Option<String>) {
+    match v {
+        Some(s) if s.starts_with(crate::crypto::SEALED) => (None, Some(s)),
+        v => (v, None),
+    }
+}
+
+impl CaseRow {
+    /// Decrypts a subject sealed at rest (`store.encrypt_at_rest`) with the team key.
+    pub fn open(&mut self, keys: &crate::crypto::TeamKeys) -> Result<()> {
+        if let Some(s) = self.sealed_subject.take() {
+            self.subject = Some(keys.open_field(&s)?);
+            self.subject_sealed = false;
+        }
+        Ok(())
+    }
+}
+
+impl MessageRow {
+    /// Decrypts a subject sealed at rest with the team key.
+    pub fn open(&mut self, keys: &crate::crypto::TeamKeys) -> Result<()> {
+        if let Some(s) = self.sealed_subject.take() {
+            self.subject = Some(keys.open_field(&s)?);
+            self.subject_sealed = false;
+        }
+        Ok(())
+    }
+}
+
 fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
+    let (subject, sealed_subject) = subject_field(r.get(6)?);
     Ok(CaseRow {
+        subject_sealed: sealed_subject.is_some(),
+        sealed_subject,
         id: r.get(0)?,
         id_public: r.get(1)?,
         state: r.get(2)?,
         state_reason: r.get(3)?,
         reporter: r.get(4)?,
         reporter_name: r.get(5)?,
-        subject: r.get(6)?,
+        subject,
         mailbox: r.get(7)?,
         policy: r.get(8)?,
         signature: r.get(9)?,
@@ -242,6 +282,10 @@ pub struct MessageRow {
     pub size: i64,
     pub from: Option<String>,
     pub subject: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub subject_sealed: bool,
+    #[serde(skip)]
+    sealed_subject: Option<String>,
     pub encryption: String,
     pub status: String,
     pub status_reason: Option<String>,
@@ -249,6 +293,8 @@ pub struct MessageRow {
     pub signatures: serde_json::Value,
     pub team_key: Option<String>,
     pub notes: serde_json::Value,
+    /// What protected each content part (`[{part, bytes, encrypted, signed}]`).
+    pub coverage: serde_json::Value,
     pub attachments: Vec<AttachmentRow>,
 }
 
@@ -460,7 +506,7 @@ pub fn messages_of(conn: &Connection, case_id: i64) -> Result<Vec<MessageRow>> {
     let mut stmt = conn
         .prepare(
             "SELECT id, sha256, message_id, mailbox, source_pos, arrived_at, size, from_addr, subject, \
-             encryption, status, status_reason, signature, signatures, team_key, notes \
+             encryption, status, status_reason, signature, signatures, team_key, notes, coverage \
              FROM messages WHERE case_id = ?1 ORDER BY arrived_at, id",
         )
         .context("preparing the message list")?;
@@ -468,7 +514,11 @@ pub fn messages_of(conn: &Connection, case_id: i64) -> Result<Vec<MessageRow>> {
         .query_map([case_id], |r| {
             let sigs: String = r.get(13)?;
             let notes: Option<String> = r.get(15)?;
+            let (subject, sealed_subject) = subject_field(r.get(8)?);
             Ok(MessageRow {
+                subject,
+                subject_sealed: sealed_subject.is_some(),
+                sealed_subject,
                 id: r.get(0)?,
                 sha256: r.get(1)?,
                 message_id: r.get(2)?,
@@ -477,7 +527,6 @@ pub fn messages_of(conn: &Connection, case_id: i64) -> Result<Vec<MessageRow>> {
                 arrived_at: r.get(5)?,
                 size: r.get(6)?,
                 from: r.get(7)?,
-                subject: r.get(8)?,
                 encryption: r.get(9)?,
                 status: r.get(10)?,
                 status_reason: r.get(11)?,
@@ -485,6 +534,10 @@ pub fn messages_of(conn: &Connection, case_id: i64) -> Result<Vec<MessageRow>> {
                 signatures: serde_json::from_str(&sigs).unwrap_or(serde_json::Value::Null),
                 team_key: r.get(14)?,
                 notes: notes
+                    .and_then(|n| serde_json::from_str(&n).ok())
+                    .unwrap_or_else(|| serde_json::json!([])),
+                coverage: r
+                    .get::<_, Option<String>>(16)?
                     .and_then(|n| serde_json::from_str(&n).ok())
                     .unwrap_or_else(|| serde_json::json!([])),
                 attachments: Vec::new(),
@@ -628,7 +681,10 @@ pub fn thread_content(
         .context("reading the thread")?
         .collect::<rusqlite::Result<Vec<_>>>()
         .context("reading the thread")?;
-    let subject = msgs.first().and_then(|m| m.1.clone()).unwrap_or_default();
+    let subject = match msgs.first().and_then(|m| m.1.as_deref()) {
+        Some(s) => keys.open_field(s)?,
+        None => String::new(),
+    };
     let mut texts = Vec::new();
     for m in &msgs {
         if let Some(t) = &m.2 {
@@ -697,6 +753,10 @@ pub fn replace_findings(
                   value: &serde_json::Value,
                   evidence: &serde_json::Value|
      -> Result<()> {
+        // Findings stay queryable without the team key: no credentials in them.
+        let (mut value, mut evidence) = (value.clone(), evidence.clone());
+        crate::redact::json(&mut value);
+        crate::redact::json(&mut evidence);
         conn.execute(
             "INSERT INTO findings (case_id, kind, value, evidence, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![case_id, kind, value.to_string(), evidence.to_string(), now()],
