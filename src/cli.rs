@@ -286,6 +286,15 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         Command::CheckConfig { json } => {
             let cfg = load(cli)?;
             let keys = cfg.validate()?;
+            // What `run` refuses, check-config refuses too (never "OK" then a failed start).
+            let perms = cfg.permission_problems();
+            if !perms.is_empty() {
+                return Err(ConfigError {
+                    file: cfg.file.clone(),
+                    problems: perms,
+                }
+                .into());
+            }
             if *json {
                 print_json(&serde_json::json!({
                     "ok": true,
@@ -500,16 +509,7 @@ fn classify_cmd(
     file: &std::path::Path,
 ) -> Result<i32> {
     use std::io::Read;
-    let bytes = if file.as_os_str() == "-" {
-        let mut b = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut b)
-            .context("reading standard input")?;
-        b
-    } else {
-        std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?
-    };
-    // The config is optional here: it supplies keys (to decrypt) and named policies.
+    // The config is optional here: it supplies keys (to decrypt), named policies and limits.
     let cfg = if cli.config.exists() {
         match Config::load(&cli.config) {
             Ok(c) => Some(c),
@@ -521,6 +521,32 @@ fn classify_cmd(
     } else {
         None
     };
+    let limits = cfg.as_ref().map(|c| c.limits.clone()).unwrap_or_default();
+    // The same limits as intake: never more than limits.max_message_size in memory.
+    let max = limits.max_message_size.0;
+    let mut bytes = Vec::new();
+    let name = if file.as_os_str() == "-" {
+        std::io::stdin()
+            .take(max.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .context("reading standard input")?;
+        "standard input".to_string()
+    } else {
+        std::fs::File::open(file)
+            .with_context(|| format!("cannot read {}", file.display()))?
+            .take(max.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        file.display().to_string()
+    };
+    if bytes.len() as u64 > max {
+        eprintln!(
+            "error: {name} is larger than limits.max_message_size ({} bytes), the most triaged reads of one message\n  fix: raise [limits] max_message_size in {} if such reports are expected",
+            limits.max_message_size.0,
+            cli.config.display()
+        );
+        return Ok(2);
+    }
     let keys = match cfg.as_ref().map(|c| c.team_keys()) {
         Some(Ok(k)) => k,
         Some(Err(problems)) => {
@@ -552,7 +578,6 @@ fn classify_cmd(
             }
         },
     };
-    let limits = cfg.as_ref().map(|c| c.limits.clone()).unwrap_or_default();
     let is_mail = mail_parser::MessageParser::default()
         .parse(&bytes[..])
         .is_some_and(|m| {
@@ -597,6 +622,16 @@ fn classify_cmd(
     };
     if let Some(n) = &note {
         eprintln!("warning: {n}");
+    }
+    // Like intake, classify a bounded prefix of the text (limits.classify_bytes).
+    let mut text = text;
+    let cap = usize::try_from(limits.classify_bytes.0).unwrap_or(usize::MAX);
+    if text.len() > cap {
+        let mut cut = cap;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
     }
     let input = crate::classify::Input {
         subject: &subject,

@@ -764,6 +764,7 @@ impl Config {
                 .split('`')
                 .nth(1)
                 .map(str::to_string)
+                .or_else(|| e.span().and_then(|s| key_at(text, s.start)))
                 .unwrap_or_else(|| "(syntax)".into());
             let span = e
                 .span()
@@ -910,6 +911,70 @@ impl Config {
                 what: "both keys.passphrase_file and keys.passphrase_env are set".into(),
                 fix: "keep only one of them".into(),
             });
+        }
+        // A path naming an unset ${VAR} would silently become another path.
+        let secrets = self.keys.secret.paths();
+        let mut paths: Vec<(String, &Path)> =
+            vec![("store.path".into(), self.store.path.as_path())];
+        paths.extend(
+            secrets
+                .iter()
+                .map(|p| ("keys.secret".to_string(), p.as_path())),
+        );
+        for (k, p) in [
+            ("keys.passphrase_file", &self.keys.passphrase_file),
+            ("keys.reporter_keyring", &self.keys.reporter_keyring),
+        ] {
+            if let Some(p) = p {
+                paths.push((k.into(), p.as_path()));
+            }
+        }
+        for (i, m) in self.mailboxes.iter().enumerate() {
+            if let Some(p) = &m.path {
+                paths.push((format!("mailbox[{i}].path"), p.as_path()));
+            }
+        }
+        for (key, p) in paths {
+            let unset = unset_vars(&p.to_string_lossy());
+            if !unset.is_empty() {
+                problems.push(Problem {
+                    key,
+                    what: format!(
+                        "{} names ${{{}}}, which is not set in the environment",
+                        p.display(),
+                        unset.join("}, ${")
+                    ),
+                    fix: "set the variable (under systemd, LoadCredential= sets ${CREDENTIALS_DIRECTORY} and StateDirectory= sets ${STATE_DIRECTORY}) or write the path out".into(),
+                });
+            }
+        }
+        // Zero limits would refuse every message (or read none of it): never what is meant.
+        let l = &self.limits;
+        for (key, v) in [
+            ("limits.max_message_size", l.max_message_size.0),
+            ("limits.max_decrypted_size", l.max_decrypted_size.0),
+            ("limits.max_mime_depth", l.max_mime_depth as u64),
+            ("limits.max_mime_parts", l.max_mime_parts as u64),
+            ("limits.max_attachments", l.max_attachments as u64),
+            ("limits.max_header_line", l.max_header_line.0),
+            ("limits.time_budget", l.time_budget.secs().max(0) as u64),
+            ("limits.reader_memory", l.reader_memory.0),
+            ("limits.readers", l.readers as u64),
+            ("limits.batch_bytes", l.batch_bytes.0),
+            ("limits.classify_bytes", l.classify_bytes.0),
+            ("limits.max_key_user_ids", l.max_key_user_ids as u64),
+            ("limits.max_key_subkeys", l.max_key_subkeys as u64),
+            ("limits.max_pkesks", l.max_pkesks as u64),
+        ] {
+            if v == 0 {
+                problems.push(Problem {
+                    key: key.into(),
+                    what: "is 0, which would refuse or cut every message".into(),
+                    fix: format!(
+                        "remove {key} to use the default, or give a positive value (see config.example.toml)"
+                    ),
+                });
+            }
         }
         let store = self.store_path();
         if let Some(dir) = store.parent().filter(|d| !d.as_os_str().is_empty())
@@ -1195,7 +1260,46 @@ impl Config {
     }
 }
 
+/// The dotted key (`limits.max_pkesks`, `mailbox.batch`) whose value starts near
+/// `offset`: the `key =` on that line under the nearest `[table]` above it.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("");
+    let (k, _) = line.split_once('=')?;
+    let k = k.trim().trim_matches('"');
+    if k.is_empty() || k.starts_with('[') {
+        return None;
+    }
+    let table = text[..line_start].lines().rev().find_map(|l| {
+        let l = l.trim();
+        l.starts_with('[')
+            .then(|| l.trim_matches(['[', ']']).trim().to_string())
+    });
+    Some(match table {
+        Some(t) if !t.is_empty() => format!("{t}.{k}"),
+        _ => k.to_string(),
+    })
+}
+
+/// The `${VAR}` names in `s` that are not set in the environment.
+fn unset_vars(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else { break };
+        let name = &after[..end];
+        if std::env::var_os(name).is_none() {
+            out.push(name.to_string());
+        }
+        rest = &after[end + 1..];
+    }
+    out
+}
+
 /// Expands `${VAR}` in a path (for `${CREDENTIALS_DIRECTORY}` and `${STATE_DIRECTORY}`).
+/// An unset variable expands to nothing here; `validate` refuses such a path first.
 fn expand_env(s: &str) -> String {
     let mut out = String::new();
     let mut rest = s;

@@ -277,16 +277,19 @@ impl TeamKeys {
         let mut keys = Vec::new();
         for c in recipients.iter().chain(self.certs.iter()) {
             let vc = c.with_policy(&POLICY, None)?;
-            for ka in vc
+            let mut valid: Vec<_> = vc
                 .keys()
                 .supported()
                 .alive()
                 .revoked(false)
                 .for_transport_encryption()
                 .for_storage_encryption()
-            {
-                keys.push(ka);
-            }
+                .collect();
+            // A certificate with thousands of encryption subkeys must not make a
+            // huge reply: the newest few (gpg uses only the newest one).
+            valid.sort_by_key(|ka| std::cmp::Reverse(ka.key().creation_time()));
+            valid.truncate(MAX_RECIPIENT_SUBKEYS);
+            keys.extend(valid);
         }
         if keys.is_empty() {
             anyhow::bail!("no valid encryption key among the recipients");
@@ -663,6 +666,9 @@ impl DecryptionHelper for Helper<'_> {
         ))
     }
 }
+
+/// Most encryption subkeys of one recipient certificate a reply is encrypted to.
+pub const MAX_RECIPIENT_SUBKEYS: usize = 4;
 
 /// The prefix of a TEXT column value sealed at rest.
 pub const SEALED: &str = "sealed:";

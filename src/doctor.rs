@@ -17,6 +17,8 @@ pub struct Check {
     pub fix: Option<String>,
 }
 
+const RECOVER: &str = "stop triaged, keep a copy of the file, then recover with `sqlite3 DB .recover | sqlite3 NEW` and point store.path at NEW; mail stays in the mailbox until it is committed";
+
 fn check(status: &str, name: &str, detail: impl Into<String>, fix: Option<&str>) -> Check {
     Check {
         status: status.into(),
@@ -57,27 +59,63 @@ pub fn run(cfg: &Config) -> Vec<Check> {
     }
     match crate::store::Store::open(&cfg.store_path()) {
         Ok(s) => {
-            let n: i64 = s
-                .conn
-                .query_row("SELECT COUNT(*) FROM cases", [], |r| r.get(0))
-                .unwrap_or(0);
-            out.push(check(
-                "ok",
-                "store",
-                format!(
-                    "{} (schema {}, {n} cases)",
-                    cfg.store_path().display(),
-                    s.schema_version().unwrap_or(0)
-                ),
-                None,
-            ));
+            // A damaged file can open and even count rows: ask SQLite to check its pages.
+            let quick: Result<Vec<String>, _> =
+                s.conn.prepare("PRAGMA quick_check(20)").and_then(|mut st| {
+                    st.query_map([], |r| r.get::<_, String>(0))?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                });
+            let damage = match quick {
+                Ok(rows) if rows == ["ok"] => None,
+                Ok(rows) => Some(rows.join("; ")),
+                Err(e) => Some(e.to_string()),
+            };
+            if let Some(d) = damage {
+                out.push(check(
+                    "fail",
+                    "store",
+                    format!(
+                        "{} is damaged (PRAGMA quick_check): {}",
+                        cfg.store_path().display(),
+                        d.chars().take(400).collect::<String>()
+                    ),
+                    Some(RECOVER),
+                ));
+            } else {
+                let n: i64 = s
+                    .conn
+                    .query_row("SELECT COUNT(*) FROM cases", [], |r| r.get(0))
+                    .unwrap_or(0);
+                out.push(check(
+                    "ok",
+                    "store",
+                    format!(
+                        "{} (schema {}, {n} cases)",
+                        cfg.store_path().display(),
+                        s.schema_version().unwrap_or(0)
+                    ),
+                    None,
+                ));
+            }
         }
-        Err(e) => out.push(check(
-            "fail",
-            "store",
-            format!("{e:#}"),
-            Some("check store.path and its directory's permissions"),
-        )),
+        Err(e) => {
+            let text = format!("{e:#}");
+            let damaged = text.contains("malformed") || text.contains("not a database");
+            out.push(check(
+                "fail",
+                "store",
+                if damaged {
+                    format!("{} is damaged: {text}", cfg.store_path().display())
+                } else {
+                    text
+                },
+                Some(if damaged {
+                    RECOVER
+                } else {
+                    "check store.path and its directory's permissions"
+                }),
+            ))
+        }
     }
     match cfg.team_keys() {
         Ok(keys) => {

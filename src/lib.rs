@@ -10,6 +10,7 @@
 //!
 //! See ARCHITECTURE.md for the map and the guarantees.
 
+pub mod address;
 pub mod case;
 pub mod classify;
 pub mod cli;

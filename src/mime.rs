@@ -72,6 +72,13 @@ pub struct Report {
     /// when only some of it was (Johnny-you-are-fired, EFAIL-style mixing).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub coverage: Vec<PartCover>,
+    /// Why the From address cannot be answered automatically (ambiguous or
+    /// malformed: several From headers or mailboxes, a quoted local part, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_problem: Option<String>,
+    /// X-Loop header values (RFC-less but universal loop marker of autoresponders).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub x_loop: Vec<String>,
     /// S/MIME parts seen (`encrypted`, `signed`): recognised, never read as OpenPGP.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub smime: Vec<String>,
@@ -398,10 +405,40 @@ impl Walker<'_> {
     }
 
     fn headers(&mut self, msg: &Message<'_>) {
+        let raw = msg.raw_message();
+        let value = |h: &mail_parser::Header<'_>| {
+            String::from_utf8_lossy(
+                raw.get(h.offset_start as usize..h.offset_end as usize)
+                    .unwrap_or_default(),
+            )
+            .trim()
+            .to_string()
+        };
+        let named = |n: &str| -> Vec<String> {
+            msg.headers()
+                .iter()
+                .filter(|h| h.name().eq_ignore_ascii_case(n))
+                .map(value)
+                .collect()
+        };
+        let froms = named("from");
+        let x_loop = named("x-loop");
         let r = &mut self.report;
+        r.x_loop = x_loop;
         if let Some(a) = msg.from().and_then(|a| a.first()) {
             r.from_addr = a.address().map(|s| s.trim().to_ascii_lowercase());
             r.from_name = a.name().map(str::to_string);
+        }
+        // The address we may answer comes from a strict RFC 5322 reading of every
+        // From header; mail-parser's lenient reading stays for display only.
+        let refs: Vec<&str> = froms.iter().map(String::as_str).collect();
+        match crate::address::sender(&refs) {
+            Ok(m) => {
+                r.from_problem = m.unanswerable();
+                r.from_addr = Some(m.addr());
+            }
+            Err(e) if !froms.is_empty() => r.from_problem = Some(e),
+            Err(_) => {}
         }
         r.reply_to = msg
             .reply_to()
@@ -418,7 +455,7 @@ impl Walker<'_> {
                 .filter_map(|a| a.address().map(|s| s.to_ascii_lowercase()))
                 .collect();
         }
-        r.outer_subject = msg.subject().map(str::to_string);
+        r.outer_subject = msg.subject().map(|s| cap_subject(s, &mut r.notes));
         r.message_id = msg.message_id().map(str::to_string);
         r.in_reply_to = id_list(msg.in_reply_to());
         r.references = id_list(msg.references());
@@ -800,7 +837,7 @@ impl Walker<'_> {
         match MessageParser::default().parse(bytes) {
             Some(inner) if !inner.headers().is_empty() => {
                 if let Some(s) = inner.subject() {
-                    self.report.subject = Some(s.to_string());
+                    self.report.subject = Some(cap_subject(s, &mut self.report.notes));
                 }
                 if let Some(a) = inner.from().and_then(|a| a.first())
                     && let Some(addr) = a.address()
@@ -1057,6 +1094,23 @@ fn cap_header_lines<'a>(
     }
     out.extend_from_slice(&raw[head_end..]);
     std::borrow::Cow::Owned(out)
+}
+
+/// Longest subject kept (characters). A subject is a line for people; a 10 MB
+/// folded one is an attack on the store (it would be kept in three columns).
+pub const MAX_SUBJECT: usize = 998;
+
+fn cap_subject(s: &str, notes: &mut Vec<String>) -> String {
+    match s.char_indices().nth(MAX_SUBJECT) {
+        None => s.to_string(),
+        Some((cut, _)) => {
+            notes.push(format!(
+                "the Subject is {} bytes long: only its first {MAX_SUBJECT} characters are kept",
+                s.len()
+            ));
+            s[..cut].to_string()
+        }
+    }
 }
 
 fn is_attachment(part: &mail_parser::MessagePart<'_>) -> bool {

@@ -56,7 +56,17 @@ pub fn silence_reason(r: &Report, cfg: &Config, own: &[String]) -> Option<String
     let Some(from) = &r.from_addr else {
         return Some("no From address".into());
     };
-    let local = from.split('@').next().unwrap_or("").to_ascii_lowercase();
+    if let Some(p) = &r.from_problem {
+        return Some(format!("ambiguous sender: {p}"));
+    }
+    // mailer-daemon+tag@, MAILER-DAEMON@: the role, whatever the sub-address.
+    let local = from
+        .rsplit_once('@')
+        .map_or(from.as_str(), |(l, _)| l)
+        .split('+')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
     if [
         "mailer-daemon",
         "postmaster",
@@ -85,6 +95,14 @@ pub fn silence_reason(r: &Report, cfg: &Config, own: &[String]) -> Option<String
     );
     if ours.iter().any(|a| a == from) {
         return Some(format!("mail from our own address {from} (loop)"));
+    }
+    // X-Loop: set by autoresponders and list software (and by our own acks) to the
+    // address the mail already passed through; ours there means a loop.
+    if let Some(l) = r.x_loop.iter().find(|l| {
+        let l = l.to_ascii_lowercase();
+        ours.iter().any(|a| !a.is_empty() && l.contains(a.as_str()))
+    }) {
+        return Some(format!("X-Loop: {l} (it already passed through us)"));
     }
     None
 }
@@ -338,6 +356,7 @@ pub fn compose(
         outer.push_str(&format!("In-Reply-To: <{irt}>\r\nReferences: <{irt}>\r\n"));
     }
     outer.push_str("Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n");
+    outer.push_str(&format!("X-Loop: {}\r\n", header_safe(from)));
     if let Some(ac) = autocrypt_header(from, keys) {
         outer.push_str(&ac);
         outer.push_str("\r\n");
@@ -962,7 +981,22 @@ impl Sender {
             Sender::File(dir) => {
                 let name = format!("{}.eml", message_id.replace(['/', '\\'], "_"));
                 let tmp = dir.join(format!(".{name}.tmp"));
-                std::fs::write(&tmp, body).with_context(|| format!("writing {}", tmp.display()))?;
+                // 0600: escalations and digests name cases; only the service user reads them.
+                {
+                    use std::io::Write;
+                    use std::os::unix::fs::OpenOptionsExt;
+                    let mut f = std::fs::OpenOptions::new()
+                        .write(true)
+                        .create(true)
+                        .truncate(true)
+                        .mode(0o600)
+                        .open(&tmp)
+                        .with_context(|| format!("creating {}", tmp.display()))?;
+                    f.write_all(body)
+                        .with_context(|| format!("writing {}", tmp.display()))?;
+                    f.sync_all()
+                        .with_context(|| format!("syncing {}", tmp.display()))?;
+                }
                 let dest = dir.join(&name);
                 std::fs::rename(&tmp, &dest)
                     .with_context(|| format!("moving into {}", dest.display()))?;

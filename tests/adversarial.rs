@@ -416,3 +416,86 @@ fn a_revoked_reporter_key_makes_its_signature_invalid_and_the_ack_is_not_encrypt
     assert!(!ack.contains("multipart/encrypted"), "{ack}");
     assert!(ack.contains("revoked"), "the ack says why: {ack}");
 }
+
+#[test]
+fn ambiguous_or_unanswerable_from_addresses_get_a_case_but_never_an_ack() {
+    // Issue 13 item 10: each of these used to be answered (or answered at a wrong address).
+    let env = team_env("");
+    let body = "XSS <script>alert(1)</script> in acme 2.4.1 lets an attacker steal sessions.\n";
+    let msg = |from_lines: &str, extra: &str, id: &str| -> Vec<u8> {
+        crlf(&format!(
+            "{from_lines}\nTo: security@example.test\nSubject: Report {id}\nDate: Tue, 24 Nov 2026 10:00:00 +0000\n\
+             Message-ID: <{id}@x>\nMIME-Version: 1.0\n{extra}Content-Type: text/plain; charset=utf-8\n\n{body}"
+        ))
+        .into_bytes()
+    };
+    env.deliver("1", &msg("From: \"a,b\"@evil.test", "", "quoted"));
+    env.deliver("2", &msg("From: Jörg <jörg@exämple.test>", "", "utf8"));
+    env.deliver("3", &msg("From: MAILER-DAEMON+x@example.net", "", "daemon"));
+    env.deliver(
+        "4",
+        &msg(
+            "From: loop@example.net",
+            "X-Loop: security@example.test\n",
+            "xloop",
+        ),
+    );
+    env.deliver(
+        "5",
+        &msg(
+            "From: alice@example.net\nFrom: eve@evil.test",
+            "",
+            "twofrom",
+        ),
+    );
+    env.deliver(
+        "6",
+        &msg("From: alice@example.net, eve@evil.test", "", "twoboxes"),
+    );
+    env.deliver("7", &msg("From: Normal <normal@example.net>", "", "normal"));
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["created"], 7, "every message is a case: {s}");
+    let mails = outbox_mails(&env);
+    assert_eq!(
+        mails.len(),
+        1,
+        "only the normal sender is answered: {mails:#?}"
+    );
+    let head = &mails[0][..mails[0].find("\r\n\r\n").unwrap()];
+    assert!(head.contains("To: normal@example.net\r\n"), "{head}");
+    assert!(
+        head.contains("X-Loop: security@example.test\r\n"),
+        "our acks carry X-Loop: {head}"
+    );
+    assert!(head.is_ascii(), "{head}");
+    let conn = rusqlite::Connection::open(env.dir.path().join("state/triaged.db")).unwrap();
+    let why: Vec<String> = conn
+        .prepare("SELECT c.subject || ': ' || e.detail FROM events e JOIN cases c ON c.id = e.case_id WHERE e.kind = 'ack-suppressed' ORDER BY c.id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let expect = [
+        ("Report quoted", "quoted local part"),
+        ("Report utf8", "SMTPUTF8"),
+        ("Report daemon", "automated sender"),
+        ("Report xloop", "X-Loop: security@example.test"),
+        ("Report twofrom", "2 From headers"),
+        ("Report twoboxes", "2 mailboxes"),
+    ];
+    for (subject, reason) in expect {
+        assert!(
+            why.iter()
+                .any(|w| w.starts_with(subject) && w.contains(reason)),
+            "{subject}: {reason} not in {why:#?}"
+        );
+    }
+    // The quoted local part is stored as written, not cut to "@evil.test".
+    let cases = env.cases();
+    let q = cases
+        .iter()
+        .find(|c| c["subject"] == "Report quoted")
+        .unwrap();
+    assert_eq!(q["reporter"], "\"a,b\"@evil.test", "{q:#}");
+}

@@ -216,3 +216,64 @@ fn config_example_documents_outbox_schedule_and_limits() {
     assert_eq!(cfg.schedule.digest, "0 0 8 * * Mon-Fri");
     assert!(!cfg.store.encrypt_at_rest);
 }
+
+#[test]
+fn type_errors_unset_variables_and_zero_limits_name_their_key() {
+    // Issue 13 item 11: each used to say "(syntax)", expand to "", or be accepted.
+    let (key, pass) = team();
+    let cases = [
+        (
+            "[limits]\nmax_pkesks = \"many\"\n",
+            "limits.max_pkesks",
+            "invalid type",
+        ),
+        (
+            "[limits]\nreaders = 0\n",
+            "limits.readers: is 0",
+            "remove limits.readers to use the default",
+        ),
+        (
+            "[limits]\nmax_message_size = \"0\"\n",
+            "limits.max_message_size: is 0",
+            "positive value",
+        ),
+    ];
+    for (extra, want, fix) in cases {
+        let env = Env::new(&[("team.asc", &key)], Some(&pass), extra);
+        let (code, _, err) = check(&env);
+        assert_eq!(code, 2, "{extra}: {err}");
+        assert!(err.contains(want) && err.contains(fix), "{extra}: {err}");
+    }
+    let env = Env::new(&[("team.asc", &key)], Some(&pass), "");
+    let cfg = std::fs::read_to_string(&env.config).unwrap().replace(
+        "passphrase_file = \"passphrase\"",
+        "passphrase_file = \"${TRIAGED_TEST_SURELY_UNSET}/passphrase\"",
+    );
+    std::fs::write(&env.config, cfg).unwrap();
+    let (code, _, err) = check(&env);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("keys.passphrase_file")
+            && err.contains("${TRIAGED_TEST_SURELY_UNSET}, which is not set"),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_config_refuses_a_world_readable_key_as_run_does() {
+    use std::os::unix::fs::PermissionsExt;
+    let (key, pass) = team();
+    let env = Env::new(&[("team.asc", &key)], Some(&pass), "");
+    let file = env.dir.path().join("team.asc");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (code, out, err) = check(&env);
+    assert_ne!(code, 0, "check-config said {out}");
+    assert!(
+        err.contains("keys.secret")
+            && err.contains("readable by other users")
+            && err.contains("chmod 600"),
+        "{err}"
+    );
+    let run = env.run(&["run", "--once"]);
+    assert_eq!(run.status.code(), Some(code), "the same verdict as run");
+}

@@ -539,3 +539,220 @@ fn escape_sequences_and_line_breaks_from_a_report_never_reach_the_terminal() {
     let show = stdout(&env.run(&["case", "show", &id]));
     assert!(show.contains("\\u{1b}"), "escaped, not dropped: {show}");
 }
+
+#[test]
+fn a_reporter_key_with_300_encryption_subkeys_gets_an_ack_encrypted_to_a_few() {
+    // Issue 13 item 11: 3,000 subkeys made a 399 KB ack. Every PKESK is a public-key
+    // operation and ~150 bytes; a reply is encrypted to the newest few valid subkeys.
+    use openpgp::cert::prelude::*;
+    use openpgp::parse::{PacketParser, PacketParserResult, Parse};
+    use openpgp::serialize::SerializeInto;
+    let mut b = CertBuilder::new().add_userid("Many <many@example.org>");
+    for _ in 0..300 {
+        b = b.add_transport_encryption_subkey();
+    }
+    let (cert, _) = b.generate().unwrap();
+    let env = team_env("");
+    std::fs::write(
+        env.dir.path().join("ring.asc"),
+        cert.armored().to_vec().unwrap(),
+    )
+    .unwrap();
+    let cfg = std::fs::read_to_string(&env.config)
+        .unwrap()
+        .replace("[keys]\n", "[keys]\nreporter_keyring = \"ring.asc\"\n");
+    std::fs::write(&env.config, cfg).unwrap();
+    env.deliver(
+        "1",
+        &plain(
+            &headers("many@example.org", "SQLi", "many@x", &[]),
+            "SQL injection in /api/login of acme 2.4.1: curl 'https://acme.example/api/login' -d \"user=' OR 1=1--\"\n",
+        ),
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["sent"], 1, "{s}");
+    let ack = &outbox_mails(&env)[0];
+    let start = ack
+        .find("-----BEGIN PGP MESSAGE-----")
+        .expect("encrypted ack");
+    let end = ack.find("-----END PGP MESSAGE-----").unwrap() + 25;
+    let mut pkesks = 0;
+    let mut ppr = PacketParser::from_bytes(&ack.as_bytes()[start..end]).unwrap();
+    while let PacketParserResult::Some(pp) = ppr {
+        if matches!(pp.packet, openpgp::Packet::PKESK(_)) {
+            pkesks += 1;
+        }
+        ppr = pp.next().unwrap().1;
+    }
+    // At most 4 of the reporter's subkeys, plus the team's own key (a copy we can read).
+    assert!((2..=5).contains(&pkesks), "{pkesks} PKESKs");
+    assert!(ack.len() < 20_000, "the ack is {} bytes", ack.len());
+}
+
+/// Issue 13 item 11, the smaller holes, each as an operator or attacker meets it.
+#[test]
+fn a_10_mb_folded_subject_is_kept_once_not_three_times() {
+    let env = team_env("[limits]\nmax_message_size = \"32MiB\"\n");
+    let mut subject = String::from("Overflow");
+    for i in 0..200_000 {
+        subject.push_str(&format!(
+            "\n  fold{i:06} xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+        ));
+    }
+    let raw = plain(
+        &headers("fold@example.net", &subject, "fold@x", &[]),
+        "SQL injection in acme 2.4.1: curl 'https://acme.test/?id=1%27--'\n",
+    );
+    assert!(raw.len() > 10_000_000);
+    env.deliver("1", &raw);
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["created"], 1, "{s}");
+    let c = &env.cases()[0];
+    let stored = c["subject"].as_str().unwrap();
+    assert!(stored.chars().count() <= 998, "{}", stored.len());
+    let show = env.json(&["case", "show", c["id"].as_str().unwrap(), "--json"]);
+    assert!(
+        show["messages"][0]["notes"]
+            .to_string()
+            .contains("only its first 998 characters are kept"),
+        "{}",
+        show["messages"][0]["notes"]
+    );
+    let db: u64 = std::fs::read_dir(env.dir.path().join("state"))
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    assert!(
+        db < raw.len() as u64 + 4_000_000,
+        "store is {db} bytes for a {} byte message",
+        raw.len()
+    );
+}
+
+#[test]
+fn classify_obeys_max_message_size_for_files_and_standard_input() {
+    let env = team_env("[limits]\nmax_message_size = \"1MiB\"\n");
+    let big = env.dir.path().join("big.txt");
+    std::fs::write(&big, "A".repeat(2 * 1024 * 1024)).unwrap();
+    let o = env.run(&["classify", big.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("larger than limits.max_message_size (1048576 bytes)"),
+        "{}",
+        stderr(&o)
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_triaged"))
+        .args(["--config", env.config.to_str().unwrap(), "classify", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        // The reader stops at the limit; the rest of the write may meet a closed pipe.
+        let _ = stdin.write_all(&vec![b'B'; 3 * 1024 * 1024]);
+    }
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("standard input is larger"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn doctor_finds_a_damaged_database_and_outbox_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = team_env("");
+    env.deliver(
+        "1",
+        &plain(
+            &headers("alice@example.net", "XSS", "x@x", &[]),
+            "XSS <script>alert(1)</script> in acme 2.4.1\n",
+        ),
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["sent"], 1, "{s}");
+    for e in std::fs::read_dir(env.dir.path().join("outbox")).unwrap() {
+        let mode = e.unwrap().metadata().unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "outbox files are private");
+    }
+    let ok = env.run(&["doctor", "--json"]);
+    let checks: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
+    let store = |v: &serde_json::Value| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["check"] == "store")
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(store(&checks)["status"], "ok", "{checks:#}");
+    // Damage the last third of the file (table pages, not the schema): the file still
+    // opens and counts its cases, which is why doctor has to ask SQLite to check it.
+    let db = env.dir.path().join("state/triaged.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.pragma_update(None, "wal_checkpoint", "TRUNCATE").ok();
+    drop(conn);
+    let mut bytes = std::fs::read(&db).unwrap();
+    let page = 4096;
+    assert!(bytes.len() > 3 * page);
+    let from = bytes.len() - bytes.len() / 3;
+    for b in bytes[from..].iter_mut().step_by(7) {
+        *b ^= 0x5a;
+    }
+    std::fs::write(&db, &bytes).unwrap();
+    let bad = env.run(&["doctor", "--json"]);
+    assert_eq!(bad.status.code(), Some(1), "{}", stderr(&bad));
+    let checks: serde_json::Value = serde_json::from_slice(&bad.stdout).unwrap();
+    let st = store(&checks);
+    assert_eq!(st["status"], "fail", "{checks:#}");
+    assert!(
+        st["detail"]
+            .as_str()
+            .unwrap()
+            .contains("is damaged (PRAGMA quick_check)"),
+        "{st:#}"
+    );
+    assert!(st["fix"].as_str().unwrap().contains(".recover"), "{st:#}");
+}
+
+#[test]
+fn a_read_only_store_directory_gets_a_hint_not_a_bare_sqlite_error() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = team_env("");
+    env.json(&["run", "--once", "--json"]);
+    let state = env.dir.path().join("state");
+    // Another user than the service user (root ignores permissions, so drop to nobody).
+    let as_nobody = unsafe { libc::getuid() } == 0;
+    if as_nobody {
+        for p in [env.dir.path().to_path_buf(), state.clone()] {
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        std::fs::set_permissions(&env.config, std::fs::Permissions::from_mode(0o644)).unwrap();
+        for e in std::fs::read_dir(&state).unwrap() {
+            let p = e.unwrap().path();
+            std::os::unix::fs::chown(&p, Some(65534), Some(65534)).unwrap();
+        }
+    } else {
+        std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o555)).unwrap();
+    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_triaged"));
+    cmd.args(["--config", env.config.to_str().unwrap(), "case", "list"]);
+    if as_nobody {
+        use std::os::unix::process::CommandExt;
+        cmd.uid(65534).gid(65534);
+    }
+    let o = cmd.output().unwrap();
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("is not writable by this user")
+            && err.contains("fix: run triaged as the service user"),
+        "{err}"
+    );
+}

@@ -135,6 +135,30 @@ pub fn free_bytes(path: &Path) -> Option<u64> {
 
 /// ": the disk holding X is full (N bytes free)" when that is the likely cause, else "".
 pub fn disk_hint(path: &Path) -> String {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let writable = |p: &Path| {
+        std::ffi::CString::new(p.as_os_str().as_encoded_bytes())
+            .is_ok_and(|c| unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0)
+    };
+    if dir.exists() && !writable(dir) {
+        // SAFETY: getuid has no preconditions and cannot fail.
+        let uid = unsafe { libc::getuid() };
+        return format!(
+            ": the directory {} is not writable by this user (uid {uid}); SQLite's write-ahead log needs to create {}-wal and -shm beside the database, even to read\n  fix: run triaged as the service user (e.g. `sudo -u triaged triaged ...`) or give this user write access to {}",
+            dir.display(),
+            path.display(),
+            dir.display()
+        );
+    }
+    if path.exists() && !writable(path) {
+        return format!(
+            ": {} is not writable by this user\n  fix: run triaged as the service user, or `chmod u+w` the file",
+            path.display()
+        );
+    }
     match free_bytes(path) {
         Some(free) if free < 1024 * 1024 => format!(
             ": the disk holding {} is full ({free} bytes free); triaged takes no mail and marks nothing processed until there is space",
