@@ -736,10 +736,24 @@ fn decrypt_inner(
     limit: u64,
     max_pkesks: usize,
 ) -> Result<Decrypted> {
+    let trimmed = trim_esks(team, data, max_pkesks);
+    let (data, note): (&[u8], Option<String>) = match &trimmed {
+        Some((bytes, note)) => (bytes, Some(note.clone())),
+        None => (data, None),
+    };
     let helper = Helper::new(team, extra, max_pkesks);
-    let mut d = DecryptorBuilder::from_bytes(data)
-        .context("not an OpenPGP message")?
-        .with_policy(&POLICY, None, helper)?;
+    let mut d = match DecryptorBuilder::from_bytes(data)
+        .context("not an OpenPGP message")
+        .and_then(|b| b.with_policy(&POLICY, None, helper))
+    {
+        Ok(d) => d,
+        Err(e) => {
+            return Err(match note {
+                Some(n) => e.context(n),
+                None => e,
+            });
+        }
+    };
     let plaintext = read_limited(&mut d, limit)?;
     let h = d.into_helper();
     Ok(Decrypted {
@@ -749,6 +763,141 @@ fn decrypt_inner(
         team_key: h.used,
         session_key_hash: h.session_key_hash,
     })
+}
+
+/// More encrypted session keys than this in one message are trimmed before parsing.
+const MAX_ESKS_PARSED: usize = 256;
+
+/// A message with a flood of encrypted session keys (PKESK/SKESK) is trimmed before
+/// sequoia parses it: sequoia's message grammar check is quadratic in the number of
+/// packets (200,000 anonymous PKESKs took 3.5 minutes before the first decryption try).
+/// Kept: the PKESKs addressed to a team key and the first `max_pkesks` + 1 anonymous
+/// ones (so the try cap still speaks), then the encrypted data unchanged. Returns the
+/// new binary message and a note, or None when the message is within bounds.
+fn trim_esks(team: &TeamKeys, data: &[u8], max_pkesks: usize) -> Option<(Vec<u8>, String)> {
+    // Cheap first look: a small message cannot hold many ESKs.
+    if data.len() < MAX_ESKS_PARSED * 12 {
+        return None;
+    }
+    let trimmed = data.trim_ascii_start();
+    let binary: std::borrow::Cow<'_, [u8]> = if trimmed.starts_with(b"-----BEGIN PGP") {
+        let mut r = openpgp::armor::Reader::from_bytes(
+            data,
+            openpgp::armor::ReaderMode::Tolerant(Some(openpgp::armor::Kind::Message)),
+        );
+        let mut out = Vec::new();
+        r.read_to_end(&mut out).ok()?;
+        std::borrow::Cow::Owned(out)
+    } else {
+        std::borrow::Cow::Borrowed(data)
+    };
+    let b = &binary[..];
+    // (start, end, tag, recipient key id bytes or empty for anonymous)
+    let mut esks: Vec<(usize, usize, u8, Vec<u8>)> = Vec::new();
+    let mut pos = 0;
+    while let Some((tag, body, end)) = packet_at(b, pos) {
+        match tag {
+            1 => {
+                let recipient = match b.get(body) {
+                    Some(3) => b.get(body + 1..body + 9).map(<[u8]>::to_vec),
+                    Some(6) => b
+                        .get(body + 1)
+                        .and_then(|&n| b.get(body + 3..body + 2 + n as usize))
+                        .map(<[u8]>::to_vec),
+                    _ => None,
+                }
+                .filter(|id| id.iter().any(|&x| x != 0))
+                .unwrap_or_default();
+                esks.push((pos, end, tag, recipient));
+            }
+            3 | 10 => esks.push((pos, end, tag, Vec::new())),
+            _ => break,
+        }
+        pos = end;
+    }
+    if esks.len() <= MAX_ESKS_PARSED {
+        return None;
+    }
+    let ours = |id: &[u8]| {
+        team.keys.iter().any(|k| {
+            let fp = k.key_fpr.as_bytes();
+            // v4: key id = last 8 bytes of the fingerprint; v6: key id = first 8 bytes.
+            id == fp || (id.len() == 8 && (fp.ends_with(id) || fp.starts_with(id)))
+        })
+    };
+    let mut out = Vec::with_capacity(b.len().min(1 << 20));
+    let (mut kept_ours, mut kept_anon) = (0usize, 0usize);
+    for (s, e, tag, id) in &esks {
+        let keep = if *tag != 1 {
+            false
+        } else if id.is_empty() {
+            kept_anon += 1;
+            kept_anon <= max_pkesks + 1
+        } else if ours(id) && kept_ours < 64 {
+            kept_ours += 1;
+            true
+        } else {
+            false
+        };
+        if keep {
+            out.extend_from_slice(&b[*s..*e]);
+        }
+    }
+    out.extend_from_slice(&b[pos..]);
+    Some((
+        out,
+        format!(
+            "{} encrypted session keys in the message, more than triaged parses ({MAX_ESKS_PARSED}); kept {kept_ours} addressed to a team key and at most limits.max_pkesks ({max_pkesks}) + 1 anonymous ones",
+            esks.len()
+        ),
+    ))
+}
+
+/// The OpenPGP packet header at `pos`: (tag, body start, body end). None at the end, on
+/// a malformed header, or on a partial/indeterminate length (only data packets have those).
+fn packet_at(b: &[u8], pos: usize) -> Option<(u8, usize, usize)> {
+    let h = *b.get(pos)?;
+    if h & 0x80 == 0 {
+        return None;
+    }
+    let (tag, len, hdr) = if h & 0x40 != 0 {
+        let tag = h & 0x3f;
+        let l1 = *b.get(pos + 1)? as usize;
+        match l1 {
+            0..=191 => (tag, l1, 2),
+            192..=223 => (tag, ((l1 - 192) << 8) + *b.get(pos + 2)? as usize + 192, 3),
+            255 => {
+                let v = b.get(pos + 2..pos + 6)?;
+                (
+                    tag,
+                    u32::from_be_bytes([v[0], v[1], v[2], v[3]]) as usize,
+                    6,
+                )
+            }
+            _ => return None,
+        }
+    } else {
+        let tag = (h >> 2) & 0x0f;
+        match h & 3 {
+            0 => (tag, *b.get(pos + 1)? as usize, 2),
+            1 => {
+                let v = b.get(pos + 1..pos + 3)?;
+                (tag, u16::from_be_bytes([v[0], v[1]]) as usize, 3)
+            }
+            2 => {
+                let v = b.get(pos + 1..pos + 5)?;
+                (
+                    tag,
+                    u32::from_be_bytes([v[0], v[1], v[2], v[3]]) as usize,
+                    5,
+                )
+            }
+            _ => return None,
+        }
+    };
+    let body = pos + hdr;
+    let end = body.checked_add(len)?;
+    (end <= b.len()).then_some((tag, body, end))
 }
 
 /// Verifies an inline-signed or clear-signed message and returns its content.

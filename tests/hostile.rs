@@ -756,3 +756,79 @@ fn a_read_only_store_directory_gets_a_hint_not_a_bare_sqlite_error() {
         "{err}"
     );
 }
+
+#[test]
+fn two_hundred_thousand_anonymous_pkesks_cost_at_most_max_pkesks_tries() {
+    // Issue 13 item 2: each anonymous (--throw-keyids) PKESK is tried against every team
+    // key, and each try is an RSA operation: 200,000 of them took minutes. Only
+    // limits.max_pkesks are tried; the message is then undecryptable, and says why.
+    use openpgp::cert::prelude::*;
+    use openpgp::crypto::mpi;
+    use openpgp::packet::pkesk::PKESK3;
+    use openpgp::serialize::SerializeInto;
+    use openpgp::serialize::stream::{Encryptor, LiteralWriter, Message};
+    use openpgp::types::PublicKeyAlgorithm;
+    use std::io::Write;
+    let (other, _) = CertBuilder::new()
+        .add_userid("Other <other@example.org>")
+        .add_transport_encryption_subkey()
+        .generate()
+        .unwrap();
+    let policy = openpgp::policy::StandardPolicy::new();
+    let recipients = other
+        .keys()
+        .with_policy(&policy, None)
+        .for_transport_encryption()
+        .collect::<Vec<_>>();
+    let mut real = Vec::new();
+    {
+        let m = Message::new(&mut real);
+        let m = Encryptor::for_recipients(m, recipients).build().unwrap();
+        let mut w = LiteralWriter::new(m).build().unwrap();
+        w.write_all(b"SQL injection in acme 2.4.1").unwrap();
+        w.finalize().unwrap();
+    }
+    let one = openpgp::Packet::from(openpgp::packet::PKESK::from(
+        PKESK3::new(
+            None,
+            PublicKeyAlgorithm::RSAEncryptSign,
+            mpi::Ciphertext::RSA {
+                c: mpi::MPI::new(&[0x42; 16]),
+            },
+        )
+        .unwrap(),
+    ))
+    .to_vec()
+    .unwrap();
+    let mut bin = Vec::with_capacity(200_000 * one.len() + real.len());
+    for _ in 0..200_000 {
+        bin.extend_from_slice(&one);
+    }
+    bin.extend_from_slice(&real);
+    let mut armored = Vec::new();
+    {
+        let mut w =
+            openpgp::armor::Writer::new(&mut armored, openpgp::armor::Kind::Message).unwrap();
+        w.write_all(&bin).unwrap();
+        w.finalize().unwrap();
+    }
+    let env = team_env("[limits]\nmax_message_size = \"32MiB\"\n");
+    env.deliver(
+        "1",
+        &pgp_mime(
+            &headers("anon@example.org", "...", "anon@x", &[]),
+            std::str::from_utf8(&armored).unwrap(),
+        ),
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["created"], 1, "{s}");
+    let c = &env.cases()[0];
+    assert_eq!(c["state"], "undecryptable", "{c:#}");
+    let reason = c["state_reason"].as_str().unwrap();
+    assert!(
+        reason.contains("200001 encrypted session keys in the message")
+            && reason
+                .contains("gave up after trying 32 encrypted session keys (limits.max_pkesks)"),
+        "{reason}"
+    );
+}
