@@ -645,3 +645,103 @@ fn acks_go_over_implicit_tls_and_starttls_with_auth_to_a_relay_with_a_private_ca
         .unwrap();
     assert!(err.contains("TLS handshake"), "{err}");
 }
+
+#[test]
+fn hostile_senders_over_real_servers_smime_is_answered_plainly_and_ambiguous_from_is_not() {
+    // Issue 13 items 9 and 10 through OpenSMTPD, Dovecot and IMAP intake, with the
+    // acks sent over SMTP: only the S/MIME reporter gets an answer, and it says why.
+    let servers = MailServers::start();
+    let env = team_env("");
+    std::fs::write(env.dir.path().join("imap-password"), PASSWORD).unwrap();
+    let cfg = std::fs::read_to_string(&env.config).unwrap()
+        .replace(
+            "[[mailbox]]\nname = \"security\"\nkind = \"maildir\"\npath = \"Maildir\"\n",
+            &format!("[[mailbox]]\nname = \"security\"\nkind = \"imap\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"plain\"\nuser = \"security@example.test\"\npassword_file = \"imap-password\"\n", servers.imap_port),
+        )
+        .replace("[outbox]\ntransport = \"file\"\ndir = \"outbox\"\n", &format!("[outbox]\ntransport = \"smtp\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"plain\"\n", servers.smtp_port));
+    std::fs::write(&env.config, &cfg).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let (cert, _) = openssl_cert(tmp.path());
+    let smime = openssl_smime(
+        &[
+            "-encrypt",
+            "-aes256",
+            "-subject",
+            "SMIME report",
+            cert.to_str().unwrap(),
+        ],
+        tmp.path(),
+        "Content-Type: text/plain\n\nXSS in acme 2.4.1: <script>alert(1)</script>\n",
+    );
+    let date = "Date: Tue, 24 Nov 2026 10:00:00 +0000\nTo: security@example.test\n";
+    let mails = [
+        format!("From: reporter@example.test\n{date}Message-ID: <sm@x>\n{smime}"),
+        format!(
+            "From: \"a,b\"@example.test\n{date}Message-ID: <q@x>\nSubject: quoted\n\nXSS in acme 2.4.1\n"
+        ),
+        format!(
+            "From: reporter@example.test\nFrom: eve@example.test\n{date}Message-ID: <two@x>\nSubject: two\n\nXSS in acme 2.4.1\n"
+        ),
+        format!(
+            "From: reporter@example.test\nX-Loop: security@example.test\n{date}Message-ID: <loop@x>\nSubject: loop\n\nXSS in acme 2.4.1\n"
+        ),
+    ];
+    for m in &mails {
+        servers.send(
+            "reporter@example.test",
+            &["security@example.test"],
+            crlf(m).as_bytes(),
+        );
+    }
+    let mut created = 0;
+    for _ in 0..50 {
+        let s = env.json(&["run", "--once", "--json"]);
+        created += s["created"].as_u64().unwrap_or(0);
+        if created >= 4 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(created, 4, "every message is a case");
+    for _ in 0..50 {
+        if !servers
+            .imap("reporter@example.test")
+            .fetch_all("INBOX")
+            .is_empty()
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // Give any wrongly sent second answer time to arrive too.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let all = servers.imap("reporter@example.test").fetch_all("INBOX");
+    assert_eq!(
+        all.len(),
+        1,
+        "one answer only: {:?}",
+        all.iter()
+            .map(|m| String::from_utf8_lossy(m).into_owned())
+            .collect::<Vec<_>>()
+    );
+    let ack = String::from_utf8_lossy(&all[0]).into_owned();
+    assert!(gpg_verify(&all[0]).contains("GOODSIG"));
+    assert!(
+        ack.contains("encrypted with S/MIME") && ack.contains("OpenPGP only"),
+        "{ack}"
+    );
+    let db = rusqlite::Connection::open(env.dir.path().join("state/triaged.db")).unwrap();
+    let suppressed: Vec<String> = db
+        .prepare("SELECT detail FROM events WHERE kind = 'ack-suppressed' ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for want in ["quoted local part", "2 From headers", "X-Loop"] {
+        assert!(
+            suppressed.iter().any(|s| s.contains(want)),
+            "{want}: {suppressed:#?}"
+        );
+    }
+}

@@ -295,13 +295,26 @@ fn a_header_line_longer_than_max_header_line_is_cut_for_reading_only() {
 
 #[test]
 fn a_spent_time_budget_makes_an_oversize_case_that_retry_reads_with_a_larger_budget() {
-    let env = team_env("[limits]\ntime_budget = \"0s\"\n");
+    // A budget of 0 is refused by check-config, so the message has to be slow: 1,000
+    // inline blocks, each an RSA-3072 decryption with the team key (~6 s in all here).
+    let gpg = Gpg::new();
+    let team = gpg.generate("Team <security@example.test>", "rsa3072", "rsa3072", "pw");
+    let env = Env::new(
+        &[("team.asc", &gpg.export_secret(&team, "pw"))],
+        Some("pw"),
+        "[limits]\ntime_budget = \"1s\"\n",
+    );
+    let block = gpg.encrypt(b"part of the PoC\n", &[&team], None, false);
+    let mut body = String::from(
+        "XSS <script>alert(1)</script> in acme 2.4.1 lets an attacker steal sessions.\n\n",
+    );
+    for _ in 0..1000 {
+        body.push_str(&block);
+        body.push('\n');
+    }
     env.deliver(
         "1",
-        &plain(
-            &headers("slow@example.net", "Slow", "slow@x", &[]),
-            "XSS <script>alert(1)</script> in acme 2.4.1 lets an attacker steal sessions.\n",
-        ),
+        &plain(&headers("slow@example.net", "Slow", "slow@x", &[]), &body),
     );
     let s = env.json(&["run", "--once", "--json"]);
     assert_eq!(s["created"], 1, "{s}");
@@ -309,11 +322,11 @@ fn a_spent_time_budget_makes_an_oversize_case_that_retry_reads_with_a_larger_bud
     let c = &env.cases()[0];
     assert_eq!(c["state"], "oversize", "{c:#}");
     let reason = c["state_reason"].as_str().unwrap();
-    assert!(reason.contains("limits.time_budget (0s)"), "{reason}");
+    assert!(reason.contains("limits.time_budget (1s)"), "{reason}");
     // The operator raises the budget and retries: the report is read from the kept raw bytes.
     let cfg = std::fs::read_to_string(&env.config)
         .unwrap()
-        .replace("time_budget = \"0s\"", "time_budget = \"30s\"");
+        .replace("time_budget = \"1s\"", "time_budget = \"120s\"");
     std::fs::write(&env.config, cfg).unwrap();
     let id = c["id"].as_str().unwrap();
     let out = env.run(&["case", "retry", id]);

@@ -373,3 +373,43 @@ pub fn outbox_mails(env: &Env) -> Vec<String> {
         .map(|p| std::fs::read_to_string(p).unwrap())
         .collect()
 }
+
+/// An S/MIME certificate and key made by openssl (the client side of real S/MIME mail).
+pub fn openssl_cert(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (cert, key) = (dir.join("smime.crt"), dir.join("smime.key"));
+    let out = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args(["-subj", "/CN=Sam/emailAddress=sam@example.net"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (cert, key)
+}
+
+pub fn openssl_smime(args: &[&str], dir: &std::path::Path, input: &str) -> String {
+    let msg = dir.join("in.txt");
+    std::fs::write(&msg, crlf(input)).unwrap();
+    let out = std::process::Command::new("openssl")
+        .arg("smime")
+        .arg("-in")
+        .arg(&msg)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
