@@ -45,6 +45,17 @@ fn wait_port(port: u16, what: &str, log: &Path) {
     );
 }
 
+/// Waits (up to 10 s) until nothing listens on `port` any more.
+fn wait_port_free(port: u16) {
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(10) {
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn term(child: &mut Child) {
     let _ = Command::new("kill")
         .arg("-TERM")
@@ -305,6 +316,11 @@ service lmtp {{
 
     pub fn restart_dovecot(&mut self) {
         self.stop_dovecot();
+        // A killed login process can hold the listening sockets for a moment; a new
+        // master started before they are gone fails with "Address already in use".
+        for port in [self.imap_port, self.imaps_port, self.lmtp_port] {
+            wait_port_free(port);
+        }
         self.start_dovecot();
     }
 
