@@ -252,7 +252,7 @@ fn main() {
             })
             .collect();
         let pass = std::fs::read_to_string(repo().join("keys/test/passphrase")).unwrap();
-        let keys = triaged::crypto::TeamKeys::load(
+        let keys = triaged::read::crypto::TeamKeys::load(
             &[
                 (
                     "team.asc".into(),
@@ -270,7 +270,7 @@ fn main() {
         let mut signing = 0f64;
         for (n, m) in mails.iter().enumerate() {
             let t1 = Instant::now();
-            let a = triaged::mime::analyze(m, &keys, &limits);
+            let a = triaged::read::mime::analyze(m, &keys, &limits);
             by_kind[usize::from(n % 4 == 3) * 2 + usize::from(n % 2 == 0)] +=
                 t1.elapsed().as_secs_f64();
             let t2 = Instant::now();
@@ -507,7 +507,7 @@ fn main() {
     // Bare cost: decrypt + sign with sequoia in a loop, in this process.
     let key = std::fs::read(s.dir.path().join("team.asc")).unwrap();
     let rsa_key = std::fs::read(s.dir.path().join("rsa.asc")).unwrap();
-    let keys = triaged::crypto::TeamKeys::load(
+    let keys = triaged::read::crypto::TeamKeys::load(
         &[("team.asc".into(), key), ("rsa.asc".into(), rsa_key)],
         Some(pass.trim()),
         None,
@@ -516,7 +516,7 @@ fn main() {
     let limits = triaged::config::Limits::default();
     let t = Instant::now();
     for m in &mails {
-        let a = triaged::mime::analyze(m, &keys, &limits);
+        let a = triaged::read::mime::analyze(m, &keys, &limits);
         let _ = keys.sign_detached(a.report.text.as_bytes()).unwrap();
     }
     let bare = t.elapsed().as_secs_f64();

@@ -15,7 +15,7 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
-use triaged::classify::{self, AttachmentIn, Input};
+use triaged::judge::classify::{self, AttachmentIn, Input};
 
 struct Bool {
     name: &'static str,
@@ -136,7 +136,7 @@ fn main() {
         attachments: vec![],
     });
 
-    let mut dup_docs: Vec<(String, String, String, triaged::duplicates::Features)> = Vec::new();
+    let mut dup_docs: Vec<(String, String, String, triaged::judge::duplicates::Features)> = Vec::new();
     for r in &rows {
         let id = r["id"].as_str().unwrap_or("?");
         let labels = &r["labels"];
@@ -181,7 +181,7 @@ fn main() {
             id.to_string(),
             input.subject.to_string(),
             input.text.to_string(),
-            triaged::duplicates::features(input.subject, input.text, &f),
+            triaged::judge::duplicates::features(input.subject, input.text, &f),
         ));
         if explain.as_deref() == Some(id) {
             println!("{}", serde_json::to_string_pretty(&f).unwrap_or_default());
@@ -280,8 +280,8 @@ fn main() {
     let mut false_pairs = Vec::new();
     for i in 0..dup_docs.len() {
         for j in i + 1..dup_docs.len() {
-            let (sc, why) = triaged::duplicates::score(&dup_docs[i].3, &dup_docs[j].3);
-            if sc >= triaged::duplicates::THRESHOLD {
+            let (sc, why) = triaged::judge::duplicates::score(&dup_docs[i].3, &dup_docs[j].3);
+            if sc >= triaged::judge::duplicates::THRESHOLD {
                 false_pairs.push(format!(
                     "{}~{} {sc:.2} {why:?}",
                     dup_docs[i].0, dup_docs[j].0
@@ -312,8 +312,8 @@ fn main() {
             attachments: vec![],
         });
         let (sc, _) =
-            triaged::duplicates::score(feats, &triaged::duplicates::features(&subj, &copy, &f));
-        if sc >= triaged::duplicates::THRESHOLD {
+            triaged::judge::duplicates::score(feats, &triaged::judge::duplicates::features(&subj, &copy, &f));
+        if sc >= triaged::judge::duplicates::THRESHOLD {
             matched += 1;
         } else {
             missed.push(format!("{id}({sc:.2})"));

@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use triaged::policy_import::{import, normalize_range};
+use triaged::judge::policy_import::{import, normalize_range};
 
 /// Ranges compare without spaces: "> 2.0" and ">2.0" are the same range.
 fn squash(s: &str) -> String {
@@ -53,7 +53,7 @@ fn main() {
         let loads = triaged::cli::load_policy_file(&tmp).is_ok_and(|(_, p)| {
             p.supported_versions
                 .iter()
-                .all(|r| triaged::policy::VersionRange::parse(&r.range).is_ok())
+                .all(|r| triaged::judge::policy::VersionRange::parse(&r.range).is_ok())
         });
         let _ = std::fs::remove_file(&tmp);
         score(

@@ -10,25 +10,15 @@
 //!
 //! See ARCHITECTURE.md for the map and the guarantees.
 
-pub mod address;
-pub mod case;
-pub mod classify;
+pub mod app;
 pub mod cli;
 pub mod config;
-pub mod crypto;
-pub mod daemon;
-pub mod doctor;
-pub mod duplicates;
-pub mod intake;
-pub mod mime;
-pub mod notify;
-pub mod outbox;
-pub mod policy;
-pub mod policy_import;
-pub mod reader;
-pub mod redact;
-pub mod smtp;
-pub mod source;
+pub mod deliver;
+pub mod domain;
+pub mod ingest;
+pub mod judge;
+pub mod read;
+pub mod reply;
 pub mod store;
 
 /// Sets up logging: journald-friendly (no timestamps) when stderr is not a terminal.

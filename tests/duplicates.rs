@@ -123,8 +123,8 @@ fn paraphrased_copies_match_different_bugs_do_not_and_nothing_is_merged_or_told(
 
 #[test]
 fn the_score_is_flat_in_cost_and_symmetric() {
-    use triaged::classify::{Input, classify};
-    use triaged::duplicates::{features, score};
+    use triaged::judge::classify::{Input, classify};
+    use triaged::judge::duplicates::{features, score};
     let f = |t: &str| {
         features(
             "",

@@ -7,7 +7,7 @@ mod common;
 use common::*;
 
 use triaged::config::Limits;
-use triaged::crypto::TeamKeys;
+use triaged::read::crypto::TeamKeys;
 
 fn team() -> TeamKeys {
     let root = repo();
@@ -41,7 +41,7 @@ fn every_message_that_crashed_a_fuzz_target_is_read_without_a_panic() {
     );
     for (name, raw) in found {
         // No catch_unwind here: a panic escaping analyze fails this test.
-        let a = triaged::mime::analyze(&raw, &team, &Limits::default());
+        let a = triaged::read::mime::analyze(&raw, &team, &Limits::default());
         assert!(a.report.from_addr.is_some(), "{name}: headers read");
         let _ = a.status;
     }
@@ -51,7 +51,7 @@ fn every_message_that_crashed_a_fuzz_target_is_read_without_a_panic() {
 fn a_panic_in_sequoias_seip_parser_costs_only_that_block() {
     let raw = std::fs::read(repo().join("tests/fuzz-regressions/message-sequoia-seip-panic.eml"))
         .unwrap();
-    let a = triaged::mime::analyze(&raw, &team(), &Limits::default());
+    let a = triaged::read::mime::analyze(&raw, &team(), &Limits::default());
     let errors = a.report.decrypt_errors.join("; ");
     assert!(
         errors.contains("OpenPGP parser failed on malformed input"),
@@ -72,7 +72,7 @@ fn every_text_that_crashed_the_classifier_is_classified_with_evidence_inside_the
     for (name, data) in found {
         let text = String::from_utf8_lossy(&data);
         let (subject, body) = text.split_once('\n').unwrap_or(("", &text));
-        let f = triaged::classify::classify(&triaged::classify::Input {
+        let f = triaged::judge::classify::classify(&triaged::judge::classify::Input {
             subject,
             text: body,
             attachments: Vec::new(),

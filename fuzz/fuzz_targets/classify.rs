@@ -7,7 +7,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let (subject, body) = text.split_once('\n').unwrap_or(("", &text));
-    let f = triaged::classify::classify(&triaged::classify::Input {
+    let f = triaged::judge::classify::classify(&triaged::judge::classify::Input {
         subject,
         text: body,
         attachments: Vec::new(),
@@ -23,5 +23,5 @@ fuzz_target!(|data: &[u8]| {
             "evidence span out of bounds: {e:?}"
         );
     }
-    let _ = triaged::classify::score_cvss(&text);
+    let _ = triaged::judge::classify::score_cvss(&text);
 });

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use triaged::config::{Limits, PolicyConfig};
-use triaged::crypto::TeamKeys;
+use triaged::read::crypto::TeamKeys;
 
 static KEYS: LazyLock<TeamKeys> = LazyLock::new(|| {
     let key = include_bytes!("../../keys/test/team-secret.asc").to_vec();
@@ -39,21 +39,21 @@ fn contain_upstream_panics() {
 
 fuzz_target!(|raw: &[u8]| {
     contain_upstream_panics();
-    let a = triaged::mime::analyze(raw, &KEYS, &LIMITS);
+    let a = triaged::read::mime::analyze(raw, &KEYS, &LIMITS);
     let r = &a.report;
     let atts: Vec<_> = r
         .attachments
         .iter()
-        .map(|x| triaged::classify::AttachmentIn {
+        .map(|x| triaged::judge::classify::AttachmentIn {
             name: x.name.as_deref(),
             content_type: &x.content_type,
             data: &x.data,
         })
         .collect();
-    let f = triaged::classify::classify(&triaged::classify::Input {
+    let f = triaged::judge::classify::classify(&triaged::judge::classify::Input {
         subject: r.subject.as_deref().unwrap_or(""),
         text: &r.text,
         attachments: atts,
     });
-    let _ = triaged::policy::evaluate("default", &PolicyConfig::default(), &f, 0);
+    let _ = triaged::judge::policy::evaluate("default", &PolicyConfig::default(), &f, 0);
 });

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use triaged::policy::{Version, VersionRange};
+use triaged::judge::policy::{Version, VersionRange};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
@@ -13,6 +13,6 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(r) = &r {
             let _ = r.contains(&v);
         }
-        let _ = triaged::classify::normalize_version_text(version);
+        let _ = triaged::judge::classify::normalize_version_text(version);
     }
 });

@@ -10,6 +10,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
+pub use crate::domain::time::{now, rfc3339};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
@@ -31,13 +32,6 @@ pub struct Store {
     pub conn: Connection,
 }
 
-/// RFC 3339 (UTC) for a unix timestamp.
-pub fn rfc3339(t: i64) -> String {
-    chrono::DateTime::from_timestamp(t, 0)
-        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .unwrap_or_else(|| t.to_string())
-}
-
 fn ts<S: serde::Serializer>(t: &i64, s: S) -> std::result::Result<S::Ok, S::Error> {
     s.serialize_str(&rfc3339(*t))
 }
@@ -47,10 +41,6 @@ fn ts_opt<S: serde::Serializer>(t: &Option<i64>, s: S) -> std::result::Result<S:
         Some(t) => s.serialize_str(&rfc3339(*t)),
         None => s.serialize_none(),
     }
-}
-
-pub fn now() -> i64 {
-    chrono::Utc::now().timestamp()
 }
 
 impl Store {
@@ -232,14 +222,14 @@ const CASE_COLS: &str = "c.id, c.public_id, c.state, c.state_reason, c.reporter,
 /// Splits a stored subject into (clear, sealed armor).
 fn subject_field(v: Option<String>) -> (Option<String>, Option<String>) {
     match v {
-        Some(s) if s.starts_with(crate::crypto::SEALED) => (None, Some(s)),
+        Some(s) if s.starts_with(crate::read::crypto::SEALED) => (None, Some(s)),
         v => (v, None),
     }
 }
 
 impl CaseRow {
     /// Decrypts a subject sealed at rest (`store.encrypt_at_rest`) with the team key.
-    pub fn open(&mut self, keys: &crate::crypto::TeamKeys) -> Result<()> {
+    pub fn open(&mut self, keys: &crate::read::crypto::TeamKeys) -> Result<()> {
         if let Some(s) = self.sealed_subject.take() {
             self.subject = Some(keys.open_field(&s)?);
             self.subject_sealed = false;
@@ -250,7 +240,7 @@ impl CaseRow {
 
 impl MessageRow {
     /// Decrypts a subject sealed at rest with the team key.
-    pub fn open(&mut self, keys: &crate::crypto::TeamKeys) -> Result<()> {
+    pub fn open(&mut self, keys: &crate::read::crypto::TeamKeys) -> Result<()> {
         if let Some(s) = self.sealed_subject.take() {
             self.subject = Some(keys.open_field(&s)?);
             self.subject_sealed = false;
@@ -485,9 +475,9 @@ pub struct ClockRow {
 /// The clocks of every case whose clocks run (not closed, not imported): one indexed
 /// query, no per-case subqueries.
 pub fn open_clocks(conn: &Connection) -> Result<Vec<ClockRow>> {
-    let stopped: Vec<String> = crate::case::ALL_STATES
+    let stopped: Vec<String> = crate::domain::case::ALL_STATES
         .iter()
-        .filter(|s| s.is_closed() || **s == crate::case::State::Imported)
+        .filter(|s| s.is_closed() || **s == crate::domain::case::State::Imported)
         .map(|s| format!("'{}'", s.as_str()))
         .collect();
     let mut stmt = conn
@@ -523,7 +513,7 @@ pub fn next_public_id(conn: &Connection, year: i32) -> Result<(i64, String)> {
             |r| r.get(0),
         )
         .context("allocating a case id")?;
-    Ok((seq, crate::case::format_id(year, seq)))
+    Ok((seq, crate::domain::case::format_id(year, seq)))
 }
 
 pub fn messages_of(conn: &Connection, case_id: i64) -> Result<Vec<MessageRow>> {
@@ -596,7 +586,7 @@ pub fn messages_of(conn: &Connection, case_id: i64) -> Result<Vec<MessageRow>> {
 pub fn raw_messages_of(
     conn: &Connection,
     case_id: i64,
-    keys: &crate::crypto::TeamKeys,
+    keys: &crate::read::crypto::TeamKeys,
 ) -> Result<Vec<(i64, Vec<u8>)>> {
     let mut stmt = conn
         .prepare(
@@ -685,7 +675,7 @@ pub fn findings_of(conn: &Connection, case_id: i64) -> Result<Vec<FindingRow>> {
 pub fn thread_content(
     conn: &Connection,
     case_id: i64,
-    keys: &crate::crypto::TeamKeys,
+    keys: &crate::read::crypto::TeamKeys,
     cap: usize,
 ) -> Result<(String, String, Vec<(Option<String>, String, Vec<u8>)>)> {
     // `cap`: at most this many characters of each text and bytes of each attachment
@@ -767,8 +757,8 @@ pub fn add_finding(
 pub fn replace_findings(
     conn: &Connection,
     case_id: i64,
-    findings: &crate::classify::Findings,
-    verdict: &crate::policy::Verdict,
+    findings: &crate::judge::classify::Findings,
+    verdict: &crate::judge::policy::Verdict,
 ) -> Result<()> {
     conn.execute("DELETE FROM findings WHERE case_id = ?1", [case_id])
         .context("clearing old findings")?;
@@ -779,8 +769,8 @@ pub fn replace_findings(
      -> Result<()> {
         // Findings stay queryable without the team key: no credentials in them.
         let (mut value, mut evidence) = (value.clone(), evidence.clone());
-        crate::redact::json(&mut value);
-        crate::redact::json(&mut evidence);
+        crate::domain::redact::json(&mut value);
+        crate::domain::redact::json(&mut evidence);
         conn.execute(
             "INSERT INTO findings (case_id, kind, value, evidence, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![case_id, kind, value.to_string(), evidence.to_string(), now()],

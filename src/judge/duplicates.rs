@@ -16,7 +16,7 @@ use regex::Regex;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-use crate::classify::Findings;
+use crate::judge::classify::Findings;
 
 /// Slots in the MinHash signature; 8 bands of 4.
 const SLOTS: usize = 32;

@@ -5,14 +5,14 @@
 //! ASCII-armored PGP blocks in text parts, encrypted attachments
 //! (`*.asc`, `*.pgp`, `*.gpg`), attached public keys and `Autocrypt:` headers,
 //! HTML converted to text, and protected headers (the inner Subject).
-//! Cryptography itself is delegated to [`crate::crypto`]. It never classifies
+//! Cryptography itself is delegated to [`crate::read::crypto`]. It never classifies
 //! and never writes anywhere.
 
 use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Limits;
-use crate::crypto::{self, FoundKey, PgpKind, SigResult, TeamKeys};
+use crate::read::crypto::{self, FoundKey, PgpKind, SigResult, TeamKeys};
 
 /// One attachment, decrypted when it was encrypted and we could.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -432,7 +432,7 @@ impl Walker<'_> {
         // The address we may answer comes from a strict RFC 5322 reading of every
         // From header; mail-parser's lenient reading stays for display only.
         let refs: Vec<&str> = froms.iter().map(String::as_str).collect();
-        match crate::address::sender(&refs) {
+        match crate::read::address::sender(&refs) {
             Ok(m) => {
                 r.from_problem = m.unanswerable();
                 r.from_addr = Some(m.addr());

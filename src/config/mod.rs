@@ -10,10 +10,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
 use serde::{Deserialize, Deserializer};
 
-use crate::crypto::TeamKeys;
 
 /// A span of time written as `"48h"`, `"7d"`, `"90s"`, `"1d12h"`, `"2w"`, or in
 /// business days as `"4bd"` (Monday to Friday, UTC, no holidays: a deadline of N
@@ -527,12 +525,7 @@ impl Default for PolicyConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct VersionRow {
-    pub range: String,
-    pub supported: bool,
-}
+pub use crate::domain::version::VersionRow;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -850,61 +843,13 @@ impl Config {
         Ok(None)
     }
 
-    /// Loads the team keys, turning every failure into a config problem.
-    pub fn team_keys(&self) -> std::result::Result<TeamKeys, Vec<Problem>> {
-        let pass = self.passphrase().map_err(|p| vec![p])?;
-        let mut problems = Vec::new();
-        let mut files = Vec::new();
-        for p in self.keys.secret.paths() {
-            let path = self.resolve(&p);
-            match std::fs::read(&path) {
-                Ok(bytes) => files.push((path, bytes)),
-                Err(e) => problems.push(Problem {
-                    key: "keys.secret".into(),
-                    what: format!("cannot read the secret key file {}: {e}", path.display()),
-                    fix: "point keys.secret at the team's secret key (e.g. `gpg --export-secret-keys --armor security@example.org > team.asc`)".into(),
-                }),
-            }
-        }
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        let keyring = match &self.keys.reporter_keyring {
-            Some(p) => {
-                let path = self.resolve(p);
-                match std::fs::read(&path) {
-                    Ok(b) => Some((path, b)),
-                    Err(e) => {
-                        return Err(vec![Problem {
-                            key: "keys.reporter_keyring".into(),
-                            what: format!("cannot read {}: {e}", path.display()),
-                            fix: "point keys.reporter_keyring at a file of public keys, or remove the key".into(),
-                        }]);
-                    }
-                }
-            }
-            None => None,
-        };
-        TeamKeys::load(&files, pass.as_deref(), keyring.as_ref()).map_err(|e| {
-            vec![Problem {
-                key: e.key.into(),
-                what: e.what,
-                fix: e.fix,
-            }]
-        })
-    }
 
     /// Checks everything that can be checked without the network:
     /// files exist, keys unlock, policies referenced exist, values make sense.
-    pub fn validate(&self) -> std::result::Result<TeamKeys, ConfigError> {
+    /// Every problem of the settings themselves (not the key files: those are read by
+    /// [`crate::read::keys::validate`], which calls this). Touches nothing.
+    pub fn problems(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
-        let keys = match self.team_keys() {
-            Ok(k) => Some(k),
-            Err(p) => {
-                problems.extend(p);
-                None
-            }
-        };
         if self.keys.passphrase_file.is_some() && self.keys.passphrase_env.is_some() {
             problems.push(Problem {
                 key: "keys.passphrase_env".into(),
@@ -977,9 +922,16 @@ impl Config {
             }
         }
         let store = self.store_path();
+        // Validation has no side effects: the directory is created when the store is
+        // opened; here it is enough that its nearest existing ancestor is a directory.
+        let creatable = |dir: &Path| {
+            dir.ancestors()
+                .find(|a| a.exists())
+                .is_some_and(|a| a.is_dir())
+        };
         if let Some(dir) = store.parent().filter(|d| !d.as_os_str().is_empty())
             && !dir.exists()
-            && std::fs::create_dir_all(dir).is_err()
+            && !creatable(dir)
         {
             problems.push(Problem {
                 key: "store.path".into(),
@@ -1133,7 +1085,7 @@ impl Config {
                 });
             }
             for (i, row) in p.supported_versions.iter().enumerate() {
-                if let Err(e) = crate::policy::VersionRange::parse(&row.range) {
+                if let Err(e) = crate::domain::version::VersionRange::parse(&row.range) {
                     problems.push(Problem {
                         key: format!("policy.{name}.supported_versions[{i}].range"),
                         what: e,
@@ -1193,28 +1145,7 @@ impl Config {
                     .into(),
             });
         }
-        if let Some(k) = &keys
-            && self.outbox.auto_ack
-            && !k.can_sign()
-        {
-            problems.push(Problem {
-                key: "keys.secret".into(),
-                what: "no team key can sign, and acknowledgments must be signed".into(),
-                fix: "use a key with a signing-capable (sub)key, or set outbox.auto_ack = false"
-                    .into(),
-            });
-        }
-        if problems.is_empty() {
-            keys.ok_or_else(|| ConfigError {
-                file: self.file.clone(),
-                problems: vec![],
-            })
-        } else {
-            Err(ConfigError {
-                file: self.file.clone(),
-                problems,
-            })
-        }
+        problems
     }
 }
 
@@ -1316,15 +1247,6 @@ fn expand_env(s: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// Loads and validates a config file in one step (what `run` does).
-pub fn load_validated(file: &Path) -> Result<(Config, TeamKeys)> {
-    let cfg = Config::load(file)?;
-    let keys = cfg
-        .validate()
-        .with_context(|| format!("invalid configuration in {}", file.display()))?;
-    Ok((cfg, keys))
 }
 
 #[cfg(test)]

@@ -10,11 +10,11 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::config::{Config, MailboxKind};
-use crate::crypto::TeamKeys;
-use crate::intake;
-use crate::reader::Reader;
-use crate::source::Incoming;
-use crate::source::maildir::Maildir;
+use crate::read::crypto::TeamKeys;
+use crate::ingest::intake;
+use crate::read::reader::Reader;
+use crate::ingest::source::Incoming;
+use crate::ingest::maildir::Maildir;
 use crate::store::Store;
 
 /// Counts of one pass, printed by `run --once`.
@@ -44,7 +44,7 @@ pub fn run_once(store: Store, cfg: &Config, keys: &TeamKeys) -> Result<Summary> 
     {
         for mb in imap {
             let s = rt
-                .block_on(crate::source::imap::sync_once(
+                .block_on(crate::ingest::imap::sync_once(
                     &store, cfg, keys, &reader, mb,
                 ))
                 .with_context(|| format!("mailbox {}", mb.name))?;
@@ -56,9 +56,9 @@ pub fn run_once(store: Store, cfg: &Config, keys: &TeamKeys) -> Result<Summary> 
         let st = store
             .lock()
             .map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
-        sum.escalations = crate::outbox::sweep(&st.conn, cfg, keys)?;
+        sum.escalations = crate::reply::outbox::sweep(&st.conn, cfg, keys)?;
     }
-    let sent = rt.block_on(crate::outbox::send_due(&store, cfg))?;
+    let sent = rt.block_on(crate::reply::outbox::send_due(&store, cfg))?;
     sum.sent = sent.sent;
     sum.send_failed = sent.failed;
     Ok(sum)
@@ -97,7 +97,7 @@ pub fn process_pending(
         // (group commit), then marked; a crash before the commit re-reads the batch.
         let mut i = 0;
         while i < pending.len() {
-            if crate::reader::shutting_down() {
+            if crate::read::reader::shutting_down() {
                 return Ok(sum);
             }
             let mut j = i;
@@ -152,7 +152,7 @@ pub fn process_pending(
                         crate::store::disk_hint(&cfg.store_path())
                     )
                 })?;
-            crate::outbox::kick();
+            crate::reply::outbox::kick();
             for (p, outcome) in files.into_iter().zip(outcomes) {
                 sum.counts.add(&outcome, &mb.name, &p.name);
                 md.mark_seen(p)
@@ -175,7 +175,7 @@ pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
         let (tx, rx) = tokio::sync::watch::channel(false);
         let mut tasks = Vec::new();
         for mb in cfg.mailboxes.iter().filter(|m| m.kind == MailboxKind::Imap) {
-            tasks.push(tokio::spawn(crate::source::imap::watch(
+            tasks.push(tokio::spawn(crate::ingest::imap::watch(
                 store.clone(),
                 cfg.clone(),
                 keys.clone(),
@@ -189,13 +189,13 @@ pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
             let (store, cfg, mut rx) = (store.clone(), cfg.clone(), rx.clone());
             tasks.push(tokio::spawn(async move {
                 loop {
-                    if let Err(e) = crate::outbox::send_due(&store, &cfg).await {
+                    if let Err(e) = crate::reply::outbox::send_due(&store, &cfg).await {
                         tracing::error!("outbox: {e:#}");
                     }
                     // Woken by intake as soon as an ack is queued; the periodic pass
                     // picks up retries that have come due.
                     tokio::select! {
-                        _ = crate::outbox::kicked() => {}
+                        _ = crate::reply::outbox::kicked() => {}
                         _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
                         _ = rx.changed() => return,
                     }
@@ -207,7 +207,7 @@ pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
             let (store, cfg2, keys) = (store.clone(), cfg.clone(), keys.clone());
             tasks.push(spawn_cron(cfg.schedule.sla_sweep.clone(), rx.clone(), move || {
                 let res = match store.lock() {
-                    Ok(st) => crate::outbox::sweep(&st.conn, &cfg2, &keys),
+                    Ok(st) => crate::reply::outbox::sweep(&st.conn, &cfg2, &keys),
                     Err(_) => Err(anyhow::anyhow!("store lock poisoned")),
                 };
                 match res {
@@ -221,7 +221,7 @@ pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
             let (store, cfg2, keys) = (store.clone(), cfg.clone(), keys.clone());
             tasks.push(spawn_cron(cfg.schedule.digest.clone(), rx.clone(), move || {
                 let res = match store.lock() {
-                    Ok(st) => crate::outbox::enqueue_digest(&st.conn, &cfg2, &keys),
+                    Ok(st) => crate::reply::outbox::enqueue_digest(&st.conn, &cfg2, &keys),
                     Err(_) => Err(anyhow::anyhow!("store lock poisoned")),
                 };
                 if let Err(e) = res {
@@ -239,7 +239,7 @@ pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
             .unwrap_or(5)
             .max(1) as u64;
         // The watchdog: pinged only while the store answers, so a wedged daemon is restarted.
-        if let Some(every) = crate::notify::watchdog_interval() {
+        if let Some(every) = crate::app::notify::watchdog_interval() {
             let (store, mut rx) = (store.clone(), rx.clone());
             tasks.push(tokio::spawn(async move {
                 loop {
@@ -251,7 +251,7 @@ pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
                         Err(std::sync::TryLockError::Poisoned(_)) => false,
                     };
                     if healthy {
-                        crate::notify::notify("WATCHDOG=1");
+                        crate::app::notify::notify("WATCHDOG=1");
                     } else {
                         tracing::error!("health check failed: not pinging the watchdog");
                     }
@@ -267,14 +267,14 @@ pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
         let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
             .context("installing the SIGHUP handler")?;
         tracing::info!(mailboxes = cfg.mailboxes.len(), "watching");
-        crate::notify::notify(&format!("READY=1\nSTATUS=watching {} mailbox(es)", cfg.mailboxes.len()));
+        crate::app::notify::notify(&format!("READY=1\nSTATUS=watching {} mailbox(es)", cfg.mailboxes.len()));
         // The Maildir scans run on a blocking thread: reading a message (in a reader
         // process, killed when its budget is spent) never stops the signals, the
         // watchdog or the sender, and the store is locked only while writing.
         let maildir = has_maildir.then(|| {
             let (store, cfg, keys, reader) = (store.clone(), cfg.clone(), keys.clone(), reader.clone());
             tokio::task::spawn_blocking(move || {
-                while !crate::reader::shutting_down() {
+                while !crate::read::reader::shutting_down() {
                     match process_pending(&store, &cfg, &keys, &reader) {
                         Ok(s) if s.seen > 0 => tracing::info!(
                             created = s.counts.created,
@@ -283,13 +283,13 @@ pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
                             "maildir pass done"
                         ),
                         Ok(_) => {}
-                        Err(e) if crate::reader::shutting_down() => {
+                        Err(e) if crate::read::reader::shutting_down() => {
                             tracing::info!("maildir pass stopped: {e:#}");
                         }
                         Err(e) => tracing::error!("maildir pass failed (will retry): {e:#}"),
                     }
                     let until = std::time::Instant::now() + std::time::Duration::from_secs(interval);
-                    while std::time::Instant::now() < until && !crate::reader::shutting_down() {
+                    while std::time::Instant::now() < until && !crate::read::reader::shutting_down() {
                         std::thread::sleep(std::time::Duration::from_millis(100));
                     }
                 }
@@ -306,12 +306,12 @@ pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
         }
         // Stop readers in progress at once (their messages are read again at the next
         // start), then let every task finish what it is writing.
-        crate::reader::shutdown();
+        crate::read::reader::shutdown();
         if let Some(m) = maildir {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(20), m).await;
         }
         tracing::info!("shutting down");
-        crate::notify::notify("STOPPING=1");
+        crate::app::notify::notify("STOPPING=1");
         let _ = tx.send(true);
         for t in tasks {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(10), t).await;

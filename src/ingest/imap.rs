@@ -23,10 +23,10 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 use crate::config::{AfterCommit, Config, MailboxConfig, TlsMode};
-use crate::crypto::TeamKeys;
-use crate::intake;
-use crate::reader::Reader;
-use crate::source::Incoming;
+use crate::read::crypto::TeamKeys;
+use crate::ingest::intake;
+use crate::read::reader::Reader;
+use crate::ingest::source::Incoming;
 use crate::store::{self, Store};
 
 /// A connection: plain TCP (loopback only) or TLS.
@@ -353,7 +353,7 @@ pub async fn sync(
                     mb.name
                 )
             })?;
-            crate::outbox::kick();
+            crate::reply::outbox::kick();
             let mut done = Vec::new();
             for (uid, outcome) in uids_in.into_iter().zip(outcomes) {
                 stats.fetched += 1;

@@ -19,9 +19,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use crate::config::{Config, Transport};
-use crate::crypto::{self, TeamKeys};
-use crate::mime::Report;
-use crate::policy::Verdict;
+use crate::read::crypto::{self, TeamKeys};
+use crate::read::mime::Report;
+use crate::judge::policy::Verdict;
 use crate::store::{self, now, rfc3339};
 
 /// Why an automatic answer must not be sent, or None when it may.
@@ -286,7 +286,7 @@ fn crlf(s: &str) -> String {
 }
 
 fn boundary(seed: &str) -> String {
-    let h = crate::intake::sha256_hex(seed.as_bytes());
+    let h = crate::read::sha256_hex(seed.as_bytes());
     format!("=_triaged_{}", &h[..24])
 }
 
@@ -804,7 +804,7 @@ async fn copy_to_sent(
     let password = mb
         .imap_password(cfg)
         .map_err(|p| anyhow!("{}: {}", p.key, p.what))?;
-    let mut session = crate::source::imap::connect(mb, &password).await?;
+    let mut session = crate::ingest::imap::connect(mb, &password).await?;
     let _ = session.create(folder).await; // exists already: fine
     for (id, body) in copies {
         session
@@ -959,7 +959,7 @@ pub async fn test_smtp(cfg: &Config) -> Result<String> {
 
 enum Sender {
     File(std::path::PathBuf),
-    Smtp(Box<crate::smtp::Relay>),
+    Smtp(Box<crate::deliver::smtp::Relay>),
 }
 
 impl Sender {
@@ -971,7 +971,7 @@ impl Sender {
                     .with_context(|| format!("cannot create {}", dir.display()))?;
                 Ok(Sender::File(dir))
             }
-            Transport::Smtp => Ok(Sender::Smtp(Box::new(crate::smtp::Relay::new(cfg)?))),
+            Transport::Smtp => Ok(Sender::Smtp(Box::new(crate::deliver::smtp::Relay::new(cfg)?))),
         }
     }
 

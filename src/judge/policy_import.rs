@@ -25,7 +25,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use crate::config::{Duration, PolicyConfig, VersionRow};
-use crate::policy::VersionRange;
+use crate::judge::policy::VersionRange;
 
 /// The line a value came from (1-based) and its text.
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -31,7 +31,7 @@ fn check(status: &str, name: &str, detail: impl Into<String>, fix: Option<&str>)
 /// Runs every check; never stops at the first failure.
 pub fn run(cfg: &Config) -> Vec<Check> {
     let mut out = Vec::new();
-    match cfg.validate() {
+    match crate::read::keys::validate(&cfg) {
         Ok(_) => out.push(check(
             "ok",
             "config",
@@ -117,7 +117,7 @@ pub fn run(cfg: &Config) -> Vec<Check> {
             ))
         }
     }
-    match cfg.team_keys() {
+    match crate::read::keys::team_keys(&cfg) {
         Ok(keys) => {
             let now = crate::store::now();
             for k in keys.info() {
@@ -206,7 +206,7 @@ pub fn run(cfg: &Config) -> Vec<Check> {
         let res = rt.block_on(async {
             let mut s = tokio::time::timeout(
                 std::time::Duration::from_secs(20),
-                crate::source::imap::connect(mb, &password),
+                crate::ingest::imap::connect(mb, &password),
             )
             .await
             .map_err(|_| anyhow::anyhow!("no answer within 20 s"))??;
@@ -254,7 +254,7 @@ pub fn run(cfg: &Config) -> Vec<Check> {
         }
     }
     if cfg.outbox.transport == Transport::Smtp {
-        let res = rt.block_on(crate::outbox::test_smtp(cfg));
+        let res = rt.block_on(crate::reply::outbox::test_smtp(cfg));
         match res {
             Ok(d) => out.push(check("ok", "smtp", d, None)),
             Err(e) => out.push(check(

@@ -5,7 +5,7 @@
 //! second write waits for the server's delayed ACK, about 40 ms per message), then
 //! implicit TLS, STARTTLS or plain (loopback only, enforced by config validation),
 //! EHLO and AUTH through lettre's `AsyncSmtpConnection`. It knows nothing of cases
-//! or the outbox table: [`crate::outbox`] decides what to send and records outcomes.
+//! or the outbox table: [`crate::reply::outbox`] decides what to send and records outcomes.
 
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
@@ -112,7 +112,7 @@ impl Relay {
                 c
             }
             TlsMode::Implicit => {
-                let connector = tokio_rustls::TlsConnector::from(crate::source::imap::tls_config(
+                let connector = tokio_rustls::TlsConnector::from(crate::ingest::imap::tls_config(
                     self.ca.as_deref(),
                 ));
                 let name = tokio_rustls::rustls::pki_types::ServerName::try_from(self.host.clone())

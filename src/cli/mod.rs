@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{Config, ConfigError};
 use crate::store::{self, Store, rfc3339};
-use crate::{daemon, intake};
+use crate::{app::daemon, ingest::intake};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -285,7 +285,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
     match &cli.command {
         Command::CheckConfig { json } => {
             let cfg = load(cli)?;
-            let keys = cfg.validate()?;
+            let keys = crate::read::keys::validate(&cfg)?;
             // What `run` refuses, check-config refuses too (never "OK" then a failed start).
             let perms = cfg.permission_problems();
             if !perms.is_empty() {
@@ -321,7 +321,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         }
         Command::Run { once, json } => {
             let cfg = load(cli)?;
-            let keys = cfg.validate()?;
+            let keys = crate::read::keys::validate(&cfg)?;
             let perms = cfg.permission_problems();
             if !perms.is_empty() {
                 return Err(ConfigError {
@@ -381,7 +381,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
                     "--name {name:?}: use letters, digits, '-' and '_' (it becomes [policy.NAME])"
                 );
             }
-            let imported = crate::policy_import::import(&text);
+            let imported = crate::judge::policy_import::import(&text);
             let source = file.display().to_string();
             if *json {
                 print_json(&imported.to_json(name, &source))?;
@@ -406,7 +406,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             ),
         },
         Command::ReadWorker => {
-            crate::reader::worker_main(&cli.config)?;
+            crate::read::reader::worker_main(&cli.config)?;
             Ok(0)
         }
         Command::Man => {
@@ -428,7 +428,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         }
         Command::Doctor { json } => {
             let cfg = load(cli)?;
-            let checks = crate::doctor::run(&cfg);
+            let checks = crate::app::doctor::run(&cfg);
             if *json {
                 print_json(&checks)?;
             } else {
@@ -455,10 +455,10 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Digest { queue } => {
             let cfg = load(cli)?;
             let store = open_store(&cfg)?;
-            print!("{}", crate::outbox::digest_text(&store.conn)?);
+            print!("{}", crate::reply::outbox::digest_text(&store.conn)?);
             if *queue {
-                let keys = cfg.validate()?;
-                match crate::outbox::enqueue_digest(&store.conn, &cfg, &keys)? {
+                let keys = crate::read::keys::validate(&cfg)?;
+                match crate::reply::outbox::enqueue_digest(&store.conn, &cfg, &keys)? {
                     Some(_) => {
                         eprintln!("queued for {}", cfg.outbox.team.as_deref().unwrap_or("?"))
                     }
@@ -547,7 +547,7 @@ fn classify_cmd(
         );
         return Ok(2);
     }
-    let keys = match cfg.as_ref().map(|c| c.team_keys()) {
+    let keys = match cfg.as_ref().map(|c| crate::read::keys::team_keys(&c)) {
         Some(Ok(k)) => k,
         Some(Err(problems)) => {
             for p in problems {
@@ -558,9 +558,9 @@ fn classify_cmd(
                     p.what
                 );
             }
-            crate::crypto::TeamKeys::empty()
+            crate::read::crypto::TeamKeys::empty()
         }
-        None => crate::crypto::TeamKeys::empty(),
+        None => crate::read::crypto::TeamKeys::empty(),
     };
     let policy = match policy {
         None => None,
@@ -588,13 +588,13 @@ fn classify_cmd(
             })
         });
     let (subject, text, atts, arrived, note) = if is_mail {
-        let a = crate::mime::analyze(&bytes, &keys, &limits);
+        let a = crate::read::mime::analyze(&bytes, &keys, &limits);
         let note = match &a.status {
-            crate::mime::Status::Ok => None,
-            crate::mime::Status::Undecryptable(r) => Some(format!(
+            crate::read::mime::Status::Ok => None,
+            crate::read::mime::Status::Undecryptable(r) => Some(format!(
                 "the message could not be decrypted ({r}); classified what is readable"
             )),
-            crate::mime::Status::Unparseable(r) => {
+            crate::read::mime::Status::Unparseable(r) => {
                 Some(format!("the message could not be parsed ({r})"))
             }
         };
@@ -633,20 +633,20 @@ fn classify_cmd(
         }
         text.truncate(cut);
     }
-    let input = crate::classify::Input {
+    let input = crate::judge::classify::Input {
         subject: &subject,
         text: &text,
         attachments: atts
             .iter()
-            .map(|(n, t, d)| crate::classify::AttachmentIn {
+            .map(|(n, t, d)| crate::judge::classify::AttachmentIn {
                 name: n.as_deref(),
                 content_type: t,
                 data: d,
             })
             .collect(),
     };
-    let findings = crate::classify::classify(&input);
-    let verdict = policy.map(|(name, p)| crate::policy::evaluate(&name, &p, &findings, arrived));
+    let findings = crate::judge::classify::classify(&input);
+    let verdict = policy.map(|(name, p)| crate::judge::policy::evaluate(&name, &p, &findings, arrived));
     let mut v = serde_json::to_value(&findings).context("serialising findings")?;
     v["policy"] = serde_json::to_value(&verdict).context("serialising the verdict")?;
     if json {
@@ -812,7 +812,7 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
             json,
         } => {
             if let Some(s) = state {
-                s.parse::<crate::case::State>()?;
+                s.parse::<crate::domain::case::State>()?;
             }
             let limit = limit.unwrap_or(if *json { 0 } else { 100 });
             let since_ts = match since {
@@ -858,7 +858,7 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
                         !*overdue
                             || (!c
                                 .state
-                                .parse::<crate::case::State>()
+                                .parse::<crate::domain::case::State>()
                                 .is_ok_and(|s| s.is_closed())
                                 && next_due(c).is_some_and(|d| d < now))
                     })
@@ -900,7 +900,7 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
             let mut messages = store::messages_of(&store.conn, c.id)?;
             if c.subject_sealed || messages.iter().any(|m| m.subject_sealed) {
                 // Subjects sealed at rest open with the team key; without it they stay sealed.
-                match cfg.team_keys() {
+                match crate::read::keys::team_keys(&cfg) {
                     Ok(k) => {
                         c.open(&k)?;
                         for m in &mut messages {
@@ -953,10 +953,10 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
             let Some(c) = store::case_by_public_id(&store.conn, id)? else {
                 return Ok(no_case(id));
             };
-            let to: crate::case::State = state.parse()?;
-            let from: crate::case::State = c.state.parse()?;
+            let to: crate::domain::case::State = state.parse()?;
+            let from: crate::domain::case::State = c.state.parse()?;
             if !from.can_move_to(to) {
-                let allowed: Vec<&str> = crate::case::ALL_STATES
+                let allowed: Vec<&str> = crate::domain::case::ALL_STATES
                     .iter()
                     .filter(|s| from.can_move_to(**s))
                     .map(|s| s.as_str())
@@ -1029,8 +1029,8 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
                 eprintln!("error: a case cannot be merged into itself");
                 return Ok(4);
             }
-            let from: crate::case::State = c.state.parse()?;
-            if !from.can_move_to(crate::case::State::Duplicate) {
+            let from: crate::domain::case::State = c.state.parse()?;
+            if !from.can_move_to(crate::domain::case::State::Duplicate) {
                 eprintln!("error: {id} is {from} and cannot become a duplicate");
                 return Ok(4);
             }
@@ -1068,7 +1068,7 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
             };
             let keys = if cfg.store.encrypt_at_rest {
                 Some(
-                    cfg.team_keys()
+                    crate::read::keys::team_keys(&cfg)
                         .map_err(|p| anyhow::anyhow!("{}: {}", p[0].key, p[0].what))?,
                 )
             } else {
@@ -1092,11 +1092,11 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
             Ok(0)
         }
         CaseCmd::Retry { id, json } => {
-            let keys = cfg.validate()?;
+            let keys = crate::read::keys::validate(&cfg)?;
             if store::case_by_public_id(&store.conn, id)?.is_none() {
                 return Ok(no_case(id));
             }
-            let reader = crate::reader::Reader::for_config(&cfg)?;
+            let reader = crate::read::reader::Reader::for_config(&cfg)?;
             let r = intake::retry(&mut store, &cfg, &keys, &reader, id, &operator())?;
             if *json {
                 print_json(&r)?;
@@ -1116,7 +1116,7 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
 fn export_mbox(
     conn: &rusqlite::Connection,
     c: &store::CaseRow,
-    keys: Option<&crate::crypto::TeamKeys>,
+    keys: Option<&crate::read::crypto::TeamKeys>,
 ) -> Result<String> {
     let mut out = String::new();
     let mut put = |from: &str, at: i64, headers: &str, body: &str| {
@@ -1173,7 +1173,7 @@ fn export_mbox(
         let from = safe(&from.unwrap_or_default());
         let subject = match (subject, keys) {
             (Some(s), Some(k)) => Some(k.open_field(&s)?),
-            (Some(s), None) if s.starts_with(crate::crypto::SEALED) => {
+            (Some(s), None) if s.starts_with(crate::read::crypto::SEALED) => {
                 Some("[encrypted at rest]".into())
             }
             (s, _) => s,
@@ -1334,7 +1334,7 @@ fn keys_cmd(cli: &Cli, cmd: &KeysCmd) -> Result<i32> {
     let cfg = load(cli)?;
     match cmd {
         KeysCmd::List { json } => {
-            let keys = cfg.validate()?;
+            let keys = crate::read::keys::validate(&cfg)?;
             let store = open_store(&cfg)?;
             let mut stmt = store
                 .conn
@@ -1377,7 +1377,7 @@ fn keys_cmd(cli: &Cli, cmd: &KeysCmd) -> Result<i32> {
             Ok(0)
         }
         KeysCmd::Export => {
-            let keys = cfg.validate()?;
+            let keys = crate::read::keys::validate(&cfg)?;
             use sequoia_openpgp::serialize::SerializeInto;
             for c in keys.team_certs() {
                 let a = c.armored().to_vec().context("armoring the team key")?;
@@ -1395,7 +1395,7 @@ fn keys_cmd(cli: &Cli, cmd: &KeysCmd) -> Result<i32> {
             };
             let bytes =
                 std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-            let found = crate::crypto::read_certs(&bytes, "import");
+            let found = crate::read::crypto::read_certs(&bytes, "import");
             if found.is_empty() {
                 eprintln!(
                     "error: {} holds no OpenPGP public key\n  hint: export one with `gpg --export --armor EMAIL`",
@@ -1448,7 +1448,7 @@ fn security_txt_cmd(cli: &Cli, encryption: &str, policy: Option<&str>, days: i64
         println!("Policy: {p}");
     }
     println!("Preferred-Languages: en");
-    if let Ok(keys) = cfg.team_keys() {
+    if let Ok(keys) = crate::read::keys::team_keys(&cfg) {
         eprintln!(
             "note: publish the team key {} at {encryption}",
             keys.fingerprints().join(", ")
@@ -1500,7 +1500,7 @@ fn policy_check(
             md_path.display()
         )
     })?;
-    let doc = crate::policy_import::import(&text);
+    let doc = crate::judge::policy_import::import(&text);
     let want = doc.policy(&md_path.display().to_string());
     let mut drift = 0;
     let mut report = |ok: bool, what: String| {
@@ -1511,7 +1511,7 @@ fn policy_check(
             drift += 1;
         }
     };
-    let line = |c: Option<&crate::policy_import::Cite>| {
+    let line = |c: Option<&crate::judge::policy_import::Cite>| {
         c.map(|c| format!(" (SECURITY.md line {})", c.line))
             .unwrap_or_default()
     };
@@ -1657,12 +1657,11 @@ fn security_txt_check(
     if let Some(path) = published_key {
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let published: Vec<String> = crate::crypto::read_certs(&bytes, "published")
+        let published: Vec<String> = crate::read::crypto::read_certs(&bytes, "published")
             .into_iter()
             .map(|k| k.fingerprint)
             .collect();
-        let ours = cfg
-            .team_keys()
+        let ours = crate::read::keys::team_keys(&cfg)
             .map(|k| k.fingerprints())
             .unwrap_or_default();
         if published.iter().any(|p| ours.contains(p)) {

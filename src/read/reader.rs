@@ -12,7 +12,7 @@
 //! message, never a crash loop. This is the mail servers' classic answer (Postfix,
 //! Dovecot, qmail): hostile input is handled by a process that may be lost.
 //!
-//! It knows nothing of the store; [`crate::intake`] decides what to do with what
+//! It knows nothing of the store; [`crate::ingest::intake`] decides what to do with what
 //! was read.
 
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
@@ -25,8 +25,8 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, Limits};
-use crate::crypto::TeamKeys;
-use crate::mime::{self, Analysis, Report, Status};
+use crate::read::crypto::TeamKeys;
+use crate::read::mime::{self, Analysis, Report, Status};
 
 /// Set on SIGTERM/SIGINT: readers in progress are stopped at once.
 static SHUTDOWN: AtomicBool = AtomicBool::new(false);
@@ -73,7 +73,7 @@ impl Reader {
     /// Reads one message. Never fails: what cannot be read becomes a status that says why.
     pub fn read(&self, raw: &[u8], cfg: &Config, keys: &TeamKeys) -> Analysis {
         match self {
-            Reader::InProcess => crate::intake::read_message(raw, cfg, keys),
+            Reader::InProcess => crate::read::read_message(raw, cfg, keys),
             Reader::Isolated(pool) => pool.read(raw, cfg, keys),
         }
     }
@@ -159,7 +159,7 @@ impl Pool {
                     tracing::error!(
                         "reader process: {e:#}; reading this message in the daemon itself, without the memory limit"
                     );
-                    return crate::intake::read_message(raw, cfg, keys);
+                    return crate::read::read_message(raw, cfg, keys);
                 }
             },
         };
@@ -280,7 +280,7 @@ pub fn headers_only(raw: &[u8], cfg: &Config, status: Status) -> Analysis {
 
 /// What goes over the pipe before the binary parts (attachment bytes follow it, in
 /// order). Reporter keys travel as armor and the daemon re-reads them (they were cut
-/// to the limits in [`crate::crypto::read_certs`] already).
+/// to the limits in [`crate::read::crypto::read_certs`] already).
 #[derive(Serialize)]
 struct HeadOut<'a> {
     report: &'a Report,
@@ -355,7 +355,7 @@ fn decode(r: &mut impl BufRead) -> Result<Analysis> {
     }
     report.keys = keys
         .iter()
-        .flat_map(|(source, armored)| crate::crypto::read_certs(armored.as_bytes(), source))
+        .flat_map(|(source, armored)| crate::read::crypto::read_certs(armored.as_bytes(), source))
         .collect();
     Ok(Analysis { report, status })
 }
@@ -366,7 +366,7 @@ fn decode(r: &mut impl BufRead) -> Result<Analysis> {
 pub fn worker_main(cfg_file: &std::path::Path) -> Result<()> {
     let cfg = Config::load(cfg_file).map_err(|e| anyhow!("{e}"))?;
     lower_limits(&cfg.limits)?;
-    let keys = cfg.team_keys().map_err(|p| {
+    let keys = crate::read::keys::team_keys(&cfg).map_err(|p| {
         anyhow!(
             "the reader could not load the team keys ({} problem(s); run `triaged check-config`)",
             p.len()
@@ -391,7 +391,7 @@ pub fn worker_main(cfg_file: &std::path::Path) -> Result<()> {
         }
         let mut raw = Vec::new();
         input.by_ref().take(n).read_to_end(&mut raw)?;
-        let a = crate::intake::read_message(&raw, &cfg, &keys);
+        let a = crate::read::read_message(&raw, &cfg, &keys);
         drop(raw);
         encode(&mut out, &a)?;
     }

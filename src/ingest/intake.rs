@@ -2,7 +2,7 @@
 //!
 //! This module owns what happens to one message between its source and the
 //! store: hash it, skip it if the same bytes are already stored, read it
-//! (decrypt, verify, parse: [`crate::mime`]) outside any lock, then in one
+//! (decrypt, verify, parse: [`crate::read::mime`]) outside any lock, then in one
 //! SQLite transaction store the raw bytes, open a case or attach the message
 //! to its thread, and record events. A message that cannot be decrypted or
 //! parsed still becomes a case whose state says why; `retry` re-reads stored
@@ -11,17 +11,16 @@
 
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
-use sha2::{Digest, Sha256};
 
-use crate::case::{self, State};
-use crate::classify;
+use crate::domain::case::{self, State};
+use crate::judge::classify;
 use crate::config::Config;
-use crate::crypto::TeamKeys;
-use crate::mime::{self, Analysis, Report, Status};
-use crate::outbox;
-use crate::policy::{self, Verdict};
-use crate::reader::Reader;
-use crate::source::Incoming;
+use crate::read::crypto::TeamKeys;
+use crate::read::mime::{Analysis, Report, Status};
+use crate::reply::outbox;
+use crate::judge::policy::{self, Verdict};
+use crate::read::reader::Reader;
+use crate::ingest::source::Incoming;
 use crate::store::{self, Store, now};
 
 /// What intake did with one message.
@@ -69,7 +68,7 @@ impl Counts {
             Outcome::Created { case, state } => {
                 self.created += 1;
                 if state
-                    .parse::<crate::case::State>()
+                    .parse::<crate::domain::case::State>()
                     .is_ok_and(|s| s.is_quarantine())
                 {
                     self.quarantined += 1;
@@ -88,44 +87,7 @@ impl Counts {
     }
 }
 
-pub fn sha256_hex(b: &[u8]) -> String {
-    let d = Sha256::digest(b);
-    d.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-/// Reads a message, never panicking: a panic inside a parser becomes `unparseable`.
-pub fn read_message(raw: &[u8], cfg: &Config, keys: &TeamKeys) -> Analysis {
-    if raw.len() as u64 > cfg.limits.max_message_size.0 {
-        // Keep the headers readable; do not decrypt or walk the body.
-        let head_end = raw
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .or_else(|| raw.windows(2).position(|w| w == b"\n\n"))
-            .unwrap_or(raw.len().min(64 * 1024));
-        let head = &raw[..head_end.min(64 * 1024)];
-        let mut a = mime::analyze(head, keys, &cfg.limits);
-        a.status = Status::Unparseable(format!(
-            "oversize: {} bytes exceeds limits.max_message_size ({} bytes); headers kept, body not read",
-            raw.len(),
-            cfg.limits.max_message_size.0
-        ));
-        return a;
-    }
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        mime::analyze(raw, keys, &cfg.limits)
-    })) {
-        Ok(a) => a,
-        Err(_) => Analysis {
-            report: Report {
-                encryption: "none".into(),
-                ..Report::default()
-            },
-            status: Status::Unparseable(
-                "internal error while reading the message (parser panic)".into(),
-            ),
-        },
-    }
-}
+pub use crate::read::{read_message, sha256_hex};
 
 fn state_for(status: &Status) -> (State, Option<String>) {
     match status {
@@ -200,11 +162,11 @@ pub fn ingest_batch(
         Ok(())
     };
     for group in incs.chunks(per) {
-        if crate::reader::shutting_down() {
+        if crate::read::reader::shutting_down() {
             anyhow::bail!("shutting down: the rest of the batch is read at the next start");
         }
         let prepared = prepare_batch(cfg, keys, reader, group);
-        if crate::reader::shutting_down() {
+        if crate::read::reader::shutting_down() {
             // Reads cut short by the shutdown must not become cases.
             anyhow::bail!("shutting down: the rest of the batch is read at the next start");
         }
@@ -259,7 +221,7 @@ pub fn prepare_batch(
                         .iter()
                         .map(|i| Prepared {
                             sha: sha256_hex(&i.raw),
-                            analysis: crate::reader::headers_only(
+                            analysis: crate::read::reader::headers_only(
                                 &i.raw,
                                 cfg,
                                 Status::Unparseable(
@@ -279,7 +241,7 @@ pub fn prepare_batch(
 pub fn prepare(cfg: &Config, keys: &TeamKeys, reader: &Reader, inc: &Incoming) -> Prepared {
     let sha = sha256_hex(&inc.raw);
     let analysis = match inc.oversize {
-        Some(size) => crate::reader::headers_only(
+        Some(size) => crate::read::reader::headers_only(
             &inc.raw,
             cfg,
             Status::Unparseable(format!(
@@ -600,8 +562,8 @@ pub fn classify_case(
     store::replace_findings(tx, case_id, &findings, &verdict)?;
     // Likely duplicates of open and recent cases: a finding and an event, never a merge,
     // and nothing of it in the ack (the reporter must not learn of another reporter).
-    let feats = crate::duplicates::features(&subject, &text, &findings);
-    if let Some(m) = crate::duplicates::find(tx, case_id, &feats, store::now())? {
+    let feats = crate::judge::duplicates::features(&subject, &text, &findings);
+    if let Some(m) = crate::judge::duplicates::find(tx, case_id, &feats, store::now())? {
         store::add_finding(
             tx,
             case_id,
@@ -632,7 +594,7 @@ pub fn classify_case(
             )?;
         }
     }
-    crate::duplicates::index(tx, case_id, &feats)?;
+    crate::judge::duplicates::index(tx, case_id, &feats)?;
     tx.execute(
         "UPDATE cases SET severity = ?2, ack_due = ?3, followup_due = ?4 WHERE id = ?1",
         params![

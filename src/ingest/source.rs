@@ -2,10 +2,8 @@
 //!
 //! A source hands intake raw bytes plus the message's position and arrival
 //! time, and marks a message processed only after intake has committed it.
-//! Sources never parse or decrypt: [`maildir`] and [`imap`].
+//! Sources never parse or decrypt: [`super::maildir`] and [`super::imap`].
 
-pub mod imap;
-pub mod maildir;
 
 /// One message waiting in a source.
 #[derive(Debug, Clone)]

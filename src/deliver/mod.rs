@@ -1,0 +1,4 @@
+//! Deliver: putting composed mail on the wire. [`smtp`] is one relay connection
+//! per batch (implicit TLS, STARTTLS or loopback plain; AUTH; null envelope sender).
+
+pub mod smtp;

@@ -1,0 +1,10 @@
+//! Ingest: raw bytes from the sources into cases.
+//!
+//! Sources ([`maildir`], [`imap`]) only fetch and mark; [`intake`] reads a batch
+//! (via [`crate::read`]), judges it and commits it in one transaction; the
+//! source then marks what was committed. [`source`] is the shared vocabulary.
+
+pub mod imap;
+pub mod intake;
+pub mod maildir;
+pub mod source;

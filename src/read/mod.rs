@@ -1,0 +1,58 @@
+//! Read: raw message bytes → [`mime::Report`]. No SQL, no network.
+//!
+//! The MIME walk ([`mime`]), OpenPGP ([`crypto`]: team keys, decrypt, verify,
+//! seal), the strict reading of From ([`address`]) and where a message is read:
+//! in-process or in a killable, memory-capped reader process ([`reader`]).
+
+pub mod address;
+pub mod crypto;
+pub mod keys;
+pub mod mime;
+pub mod reader;
+
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::read::crypto::TeamKeys;
+use crate::read::mime::{Analysis, Report, Status};
+
+/// The SHA-256 of bytes, lower-case hex (messages are unique by it).
+pub fn sha256_hex(b: &[u8]) -> String {
+    let d = Sha256::digest(b);
+    d.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Reads a message, never panicking: a panic inside a parser becomes `unparseable`.
+pub fn read_message(raw: &[u8], cfg: &Config, keys: &TeamKeys) -> Analysis {
+    if raw.len() as u64 > cfg.limits.max_message_size.0 {
+        // Keep the headers readable; do not decrypt or walk the body.
+        let head_end = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .or_else(|| raw.windows(2).position(|w| w == b"\n\n"))
+            .unwrap_or(raw.len().min(64 * 1024));
+        let head = &raw[..head_end.min(64 * 1024)];
+        let mut a = mime::analyze(head, keys, &cfg.limits);
+        a.status = Status::Unparseable(format!(
+            "oversize: {} bytes exceeds limits.max_message_size ({} bytes); headers kept, body not read",
+            raw.len(),
+            cfg.limits.max_message_size.0
+        ));
+        return a;
+    }
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        mime::analyze(raw, keys, &cfg.limits)
+    })) {
+        Ok(a) => a,
+        Err(_) => Analysis {
+            report: Report {
+                encryption: "none".into(),
+                ..Report::default()
+            },
+            status: Status::Unparseable(
+                "internal error while reading the message (parser panic)".into(),
+            ),
+        },
+    }
+}
+

@@ -1,0 +1,7 @@
+//! Reply: what we say and to whom, and the durable outbox it waits in.
+//!
+//! [`outbox`]: silence rules (RFC 3834, loops, ambiguous senders, rate limit),
+//! acknowledgment texts, RFC 3156 composition (signed, signed+encrypted with
+//! protected headers), the queue, the sender loop and the SLA sweep.
+
+pub mod outbox;
