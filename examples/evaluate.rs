@@ -136,7 +136,8 @@ fn main() {
         attachments: vec![],
     });
 
-    let mut dup_docs: Vec<(String, String, String, triaged::judge::duplicates::Features)> = Vec::new();
+    let mut dup_docs: Vec<(String, String, String, triaged::judge::duplicates::Features)> =
+        Vec::new();
     for r in &rows {
         let id = r["id"].as_str().unwrap_or("?");
         let labels = &r["labels"];
@@ -311,8 +312,10 @@ fn main() {
             text: &copy,
             attachments: vec![],
         });
-        let (sc, _) =
-            triaged::judge::duplicates::score(feats, &triaged::judge::duplicates::features(&subj, &copy, &f));
+        let (sc, _) = triaged::judge::duplicates::score(
+            feats,
+            &triaged::judge::duplicates::features(&subj, &copy, &f),
+        );
         if sc >= triaged::judge::duplicates::THRESHOLD {
             matched += 1;
         } else {

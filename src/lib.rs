@@ -17,8 +17,10 @@ pub mod deliver;
 pub mod domain;
 pub mod ingest;
 pub mod judge;
+pub mod net;
 pub mod read;
 pub mod reply;
+pub mod sla;
 pub mod store;
 
 /// Sets up logging: journald-friendly (no timestamps) when stderr is not a terminal.

@@ -1,8 +1,8 @@
 //! Each example policy (examples/policies/*.toml) behaves as the SECURITY.md it
 //! encodes promises: its windows, its required items, its supported versions.
 
-use triaged::judge::classify::{Input, classify};
 use triaged::config::Duration;
+use triaged::judge::classify::{Input, classify};
 use triaged::judge::policy::{Verdict, evaluate};
 
 /// Friday 2026-11-27 10:00:00 UTC.

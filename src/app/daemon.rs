@@ -10,11 +10,12 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::config::{Config, MailboxKind};
-use crate::read::crypto::TeamKeys;
+use crate::deliver::sender::Wake;
 use crate::ingest::intake;
-use crate::read::reader::Reader;
-use crate::ingest::source::Incoming;
 use crate::ingest::maildir::Maildir;
+use crate::ingest::source::Incoming;
+use crate::read::crypto::TeamKeys;
+use crate::read::reader::Reader;
 use crate::store::Store;
 
 /// Counts of one pass, printed by `run --once`.
@@ -34,7 +35,9 @@ pub struct Summary {
 pub fn run_once(store: Store, cfg: &Config, keys: &TeamKeys) -> Result<Summary> {
     let reader = Reader::for_config(cfg)?;
     let store = Mutex::new(store);
-    let mut sum = process_pending(&store, cfg, keys, &reader)?;
+    // One pass sends right after reading: nobody waits on the wake channel here.
+    let wake = Wake::new();
+    let mut sum = process_pending(&store, cfg, keys, &reader, &wake)?;
     let imap: Vec<_> = cfg
         .mailboxes
         .iter()
@@ -45,7 +48,12 @@ pub fn run_once(store: Store, cfg: &Config, keys: &TeamKeys) -> Result<Summary> 
         for mb in imap {
             let s = rt
                 .block_on(crate::ingest::imap::sync_once(
-                    &store, cfg, keys, &reader, mb,
+                    &store,
+                    cfg,
+                    keys,
+                    &reader,
+                    mb,
+                    &|| wake.kick(),
                 ))
                 .with_context(|| format!("mailbox {}", mb.name))?;
             sum.seen += s.fetched;
@@ -56,9 +64,9 @@ pub fn run_once(store: Store, cfg: &Config, keys: &TeamKeys) -> Result<Summary> 
         let st = store
             .lock()
             .map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
-        sum.escalations = crate::reply::outbox::sweep(&st.conn, cfg, keys)?;
+        sum.escalations = crate::sla::sweep(&st.conn, cfg, keys)?;
     }
-    let sent = rt.block_on(crate::reply::outbox::send_due(&store, cfg))?;
+    let sent = rt.block_on(crate::deliver::sender::send_due(&store, cfg))?;
     sum.sent = sent.sent;
     sum.send_failed = sent.failed;
     Ok(sum)
@@ -81,6 +89,7 @@ pub fn process_pending(
     cfg: &Config,
     keys: &TeamKeys,
     reader: &Reader,
+    wake: &Wake,
 ) -> Result<Summary> {
     let mut sum = Summary::default();
     let max_msg = cfg.limits.max_message_size.0;
@@ -152,7 +161,7 @@ pub fn process_pending(
                         crate::store::disk_hint(&cfg.store_path())
                     )
                 })?;
-            crate::reply::outbox::kick();
+            wake.kick();
             for (p, outcome) in files.into_iter().zip(outcomes) {
                 sum.counts.add(&outcome, &mb.name, &p.name);
                 md.mark_seen(p)
@@ -171,6 +180,8 @@ pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
     let store = Arc::new(Mutex::new(store));
     let cfg = Arc::new(cfg);
     let keys = Arc::new(keys);
+    // The explicit wake channel: intake (Maildir and IMAP) kicks, the sender waits.
+    let wake = Wake::new();
     rt.block_on(async move {
         let (tx, rx) = tokio::sync::watch::channel(false);
         let mut tasks = Vec::new();
@@ -182,20 +193,24 @@ pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
                 reader.clone(),
                 mb.clone(),
                 rx.clone(),
+                {
+                    let wake = wake.clone();
+                    Arc::new(move || wake.kick())
+                },
             )));
         }
         // The sender: delivers queued mail shortly after it is queued, retries with backoff.
         {
-            let (store, cfg, mut rx) = (store.clone(), cfg.clone(), rx.clone());
+            let (store, cfg, mut rx, wake) = (store.clone(), cfg.clone(), rx.clone(), wake.clone());
             tasks.push(tokio::spawn(async move {
                 loop {
-                    if let Err(e) = crate::reply::outbox::send_due(&store, &cfg).await {
+                    if let Err(e) = crate::deliver::sender::send_due(&store, &cfg).await {
                         tracing::error!("outbox: {e:#}");
                     }
                     // Woken by intake as soon as an ack is queued; the periodic pass
                     // picks up retries that have come due.
                     tokio::select! {
-                        _ = crate::reply::outbox::kicked() => {}
+                        _ = wake.kicked() => {}
                         _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
                         _ = rx.changed() => return,
                     }
@@ -207,7 +222,7 @@ pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
             let (store, cfg2, keys) = (store.clone(), cfg.clone(), keys.clone());
             tasks.push(spawn_cron(cfg.schedule.sla_sweep.clone(), rx.clone(), move || {
                 let res = match store.lock() {
-                    Ok(st) => crate::reply::outbox::sweep(&st.conn, &cfg2, &keys),
+                    Ok(st) => crate::sla::sweep(&st.conn, &cfg2, &keys),
                     Err(_) => Err(anyhow::anyhow!("store lock poisoned")),
                 };
                 match res {
@@ -221,7 +236,7 @@ pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
             let (store, cfg2, keys) = (store.clone(), cfg.clone(), keys.clone());
             tasks.push(spawn_cron(cfg.schedule.digest.clone(), rx.clone(), move || {
                 let res = match store.lock() {
-                    Ok(st) => crate::reply::outbox::enqueue_digest(&st.conn, &cfg2, &keys),
+                    Ok(st) => crate::sla::enqueue_digest(&st.conn, &cfg2, &keys),
                     Err(_) => Err(anyhow::anyhow!("store lock poisoned")),
                 };
                 if let Err(e) = res {
@@ -246,7 +261,7 @@ pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
                     // A store busy writing a batch is a working store (try_lock: this
                     // task never waits behind a commit).
                     let healthy = match store.try_lock() {
-                        Ok(st) => st.conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).is_ok(),
+                        Ok(st) => st.ping().is_ok(),
                         Err(std::sync::TryLockError::WouldBlock) => true,
                         Err(std::sync::TryLockError::Poisoned(_)) => false,
                     };
@@ -272,10 +287,10 @@ pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
         // process, killed when its budget is spent) never stops the signals, the
         // watchdog or the sender, and the store is locked only while writing.
         let maildir = has_maildir.then(|| {
-            let (store, cfg, keys, reader) = (store.clone(), cfg.clone(), keys.clone(), reader.clone());
+            let (store, cfg, keys, reader, wake) = (store.clone(), cfg.clone(), keys.clone(), reader.clone(), wake.clone());
             tokio::task::spawn_blocking(move || {
                 while !crate::read::reader::shutting_down() {
-                    match process_pending(&store, &cfg, &keys, &reader) {
+                    match process_pending(&store, &cfg, &keys, &reader, &wake) {
                         Ok(s) if s.seen > 0 => tracing::info!(
                             created = s.counts.created,
                             follow_ups = s.counts.follow_ups,

@@ -31,7 +31,7 @@ fn check(status: &str, name: &str, detail: impl Into<String>, fix: Option<&str>)
 /// Runs every check; never stops at the first failure.
 pub fn run(cfg: &Config) -> Vec<Check> {
     let mut out = Vec::new();
-    match crate::read::keys::validate(&cfg) {
+    match crate::read::keys::validate(cfg) {
         Ok(_) => out.push(check(
             "ok",
             "config",
@@ -60,15 +60,10 @@ pub fn run(cfg: &Config) -> Vec<Check> {
     match crate::store::Store::open(&cfg.store_path()) {
         Ok(s) => {
             // A damaged file can open and even count rows: ask SQLite to check its pages.
-            let quick: Result<Vec<String>, _> =
-                s.conn.prepare("PRAGMA quick_check(20)").and_then(|mut st| {
-                    st.query_map([], |r| r.get::<_, String>(0))?
-                        .collect::<rusqlite::Result<Vec<_>>>()
-                });
-            let damage = match quick {
+            let damage = match s.quick_check() {
                 Ok(rows) if rows == ["ok"] => None,
                 Ok(rows) => Some(rows.join("; ")),
-                Err(e) => Some(e.to_string()),
+                Err(e) => Some(format!("{e:#}")),
             };
             if let Some(d) = damage {
                 out.push(check(
@@ -82,10 +77,7 @@ pub fn run(cfg: &Config) -> Vec<Check> {
                     Some(RECOVER),
                 ));
             } else {
-                let n: i64 = s
-                    .conn
-                    .query_row("SELECT COUNT(*) FROM cases", [], |r| r.get(0))
-                    .unwrap_or(0);
+                let n = crate::store::count_cases(&s.conn, None).unwrap_or(0);
                 out.push(check(
                     "ok",
                     "store",
@@ -117,7 +109,7 @@ pub fn run(cfg: &Config) -> Vec<Check> {
             ))
         }
     }
-    match crate::read::keys::team_keys(&cfg) {
+    match crate::read::keys::team_keys(cfg) {
         Ok(keys) => {
             let now = crate::store::now();
             for k in keys.info() {
@@ -206,7 +198,7 @@ pub fn run(cfg: &Config) -> Vec<Check> {
         let res = rt.block_on(async {
             let mut s = tokio::time::timeout(
                 std::time::Duration::from_secs(20),
-                crate::ingest::imap::connect(mb, &password),
+                crate::net::imap::connect(mb, &password),
             )
             .await
             .map_err(|_| anyhow::anyhow!("no answer within 20 s"))??;
@@ -254,7 +246,7 @@ pub fn run(cfg: &Config) -> Vec<Check> {
         }
     }
     if cfg.outbox.transport == Transport::Smtp {
-        let res = rt.block_on(crate::reply::outbox::test_smtp(cfg));
+        let res = rt.block_on(crate::deliver::sender::test_smtp(cfg));
         match res {
             Ok(d) => out.push(check("ok", "smtp", d, None)),
             Err(e) => out.push(check(

@@ -455,10 +455,10 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Digest { queue } => {
             let cfg = load(cli)?;
             let store = open_store(&cfg)?;
-            print!("{}", crate::reply::outbox::digest_text(&store.conn)?);
+            print!("{}", crate::sla::digest_text(&store.conn)?);
             if *queue {
                 let keys = crate::read::keys::validate(&cfg)?;
-                match crate::reply::outbox::enqueue_digest(&store.conn, &cfg, &keys)? {
+                match crate::sla::enqueue_digest(&store.conn, &cfg, &keys)? {
                     Some(_) => {
                         eprintln!("queued for {}", cfg.outbox.team.as_deref().unwrap_or("?"))
                     }
@@ -547,7 +547,7 @@ fn classify_cmd(
         );
         return Ok(2);
     }
-    let keys = match cfg.as_ref().map(|c| crate::read::keys::team_keys(&c)) {
+    let keys = match cfg.as_ref().map(crate::read::keys::team_keys) {
         Some(Ok(k)) => k,
         Some(Err(problems)) => {
             for p in problems {
@@ -646,7 +646,8 @@ fn classify_cmd(
             .collect(),
     };
     let findings = crate::judge::classify::classify(&input);
-    let verdict = policy.map(|(name, p)| crate::judge::policy::evaluate(&name, &p, &findings, arrived));
+    let verdict =
+        policy.map(|(name, p)| crate::judge::policy::evaluate(&name, &p, &findings, arrived));
     let mut v = serde_json::to_value(&findings).context("serialising findings")?;
     v["policy"] = serde_json::to_value(&verdict).context("serialising the verdict")?;
     if json {
@@ -968,29 +969,7 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
                 return Ok(4);
             }
             let actor = actor.clone().unwrap_or_else(operator);
-            let tx = store
-                .conn
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                .context("starting the move")?;
-            store::set_case_state(&tx, c.id, to.as_str(), note.as_deref())?;
-            tx.execute(
-                "UPDATE cases SET responded_at = COALESCE(responded_at, ?2) WHERE id = ?1",
-                rusqlite::params![c.id, store::now()],
-            )
-            .context("recording the response time")?;
-            store::event(
-                &tx,
-                Some(c.id),
-                &actor,
-                "state",
-                Some(&format!(
-                    "{from} -> {to}{}",
-                    note.as_deref()
-                        .map(|n| format!(": {n}"))
-                        .unwrap_or_default()
-                )),
-            )?;
-            tx.commit().context("committing the move")?;
+            store.move_case(c.id, from, to, note.as_deref(), &actor)?;
             println!("{id}: {from} -> {to}");
             Ok(0)
         }
@@ -998,20 +977,7 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
             let Some(c) = store::case_by_public_id(&store.conn, id)? else {
                 return Ok(no_case(id));
             };
-            store
-                .conn
-                .execute(
-                    "UPDATE cases SET assignee = ?2, updated_at = ?3 WHERE id = ?1",
-                    rusqlite::params![c.id, to, store::now()],
-                )
-                .context("assigning the case")?;
-            store::event(
-                &store.conn,
-                Some(c.id),
-                &actor.clone().unwrap_or_else(operator),
-                "assigned",
-                Some(to),
-            )?;
+            store.assign_case(c.id, to, &actor.clone().unwrap_or_else(operator))?;
             println!("{id}: assigned to {to}");
             Ok(0)
         }
@@ -1035,30 +1001,7 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
                 return Ok(4);
             }
             let actor = actor.clone().unwrap_or_else(operator);
-            let tx = store
-                .conn
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                .context("starting the merge")?;
-            tx.execute(
-                "UPDATE cases SET state = 'duplicate', state_reason = ?2, merged_into = ?3, updated_at = ?4 WHERE id = ?1",
-                rusqlite::params![c.id, format!("duplicate of {}", target.id_public), target.id_public, store::now()],
-            )
-            .context("merging")?;
-            store::event(
-                &tx,
-                Some(c.id),
-                &actor,
-                "merged",
-                Some(&format!("{} -> duplicate of {}", from, target.id_public)),
-            )?;
-            store::event(
-                &tx,
-                Some(target.id),
-                &actor,
-                "duplicate-merged",
-                Some(&format!("{} was merged into this case", c.id_public)),
-            )?;
-            tx.commit().context("committing the merge")?;
+            store.merge_case(&c, from, &target, &actor)?;
             println!("{id}: duplicate of {into}");
             Ok(0)
         }
@@ -1142,37 +1085,11 @@ fn export_mbox(
         }
         out.push('\n');
     };
-    let mut stmt = conn
-        .prepare("SELECT from_addr, arrived_at, subject, message_id, CASE WHEN sealed = 1 THEN 'sealed:' || body_text ELSE body_text END, status, status_reason FROM messages WHERE case_id = ?1 ORDER BY arrived_at, id")
-        .context("reading the thread")?;
-    #[allow(clippy::type_complexity)]
-    let msgs: Vec<(
-        Option<String>,
-        i64,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        String,
-        Option<String>,
-    )> = stmt
-        .query_map([c.id], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-            ))
-        })
-        .context("reading the thread")?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .context("reading the thread")?;
+    let msgs = store::thread_for_export(conn, c.id)?;
     for (from, at, subject, mid, body, status, reason) in msgs {
         let from = safe(&from.unwrap_or_default());
         let subject = match (subject, keys) {
-            (Some(s), Some(k)) => Some(k.open_field(&s)?),
+            (Some(s), Some(k)) => Some(crate::domain::seal::Opener::open_field(k, &s)?),
             (Some(s), None) if s.starts_with(crate::read::crypto::SEALED) => {
                 Some("[encrypted at rest]".into())
             }
@@ -1204,23 +1121,7 @@ fn export_mbox(
         let body = body.lines().map(safe).collect::<Vec<_>>().join("\n");
         put(&from, at, &headers, &body);
     }
-    let mut stmt = conn
-        .prepare("SELECT recipient, COALESCE(sent_at, created_at), subject, message_id, kind, state FROM outbox WHERE case_id = ?1 ORDER BY id")
-        .context("reading sent mail")?;
-    let sent: Vec<(String, i64, String, String, String, String)> = stmt
-        .query_map([c.id], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        })
-        .context("reading sent mail")?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .context("reading sent mail")?;
+    let sent = store::sent_of(conn, c.id)?;
     for (to, at, subject, mid, kind, state) in sent {
         let headers = format!(
             "From: triaged\nTo: {to}\nDate: {}\nSubject: {subject}\nMessage-ID: <{mid}>\nX-Triaged-Case: {}\nContent-Type: text/plain; charset=utf-8\n",
@@ -1271,14 +1172,7 @@ fn stats_cmd(cli: &Cli, json: bool) -> Result<i32> {
             .filter_map(|c| c.responded_at.map(|a| a - c.arrived_at))
             .collect(),
     );
-    let breaches: i64 = store
-        .conn
-        .query_row(
-            "SELECT COUNT(*) FROM events WHERE kind LIKE 'breach-%'",
-            [],
-            |r| r.get(0),
-        )
-        .context("counting breaches")?;
+    let breaches = store::count_breaches(&store.conn)?;
     let acked_in_time = cases
         .iter()
         .filter(|c| matches!((c.acked_at, c.ack_due), (Some(a), Some(d)) if a <= d))
@@ -1336,23 +1230,17 @@ fn keys_cmd(cli: &Cli, cmd: &KeysCmd) -> Result<i32> {
         KeysCmd::List { json } => {
             let keys = crate::read::keys::validate(&cfg)?;
             let store = open_store(&cfg)?;
-            let mut stmt = store
-                .conn
-                .prepare("SELECT k.fingerprint, k.user_ids, k.source, COUNT(DISTINCT k.case_id) FROM reporter_keys k GROUP BY k.fingerprint ORDER BY k.fingerprint")
-                .context("listing reporter keys")?;
-            let reporters: Vec<serde_json::Value> = stmt
-                .query_map([], |r| {
-                    let u: String = r.get(1)?;
-                    Ok(serde_json::json!({
-                        "fingerprint": r.get::<_, String>(0)?,
-                        "user_ids": serde_json::from_str::<serde_json::Value>(&u).unwrap_or_default(),
-                        "source": r.get::<_, String>(2)?,
-                        "cases": r.get::<_, i64>(3)?,
-                    }))
+            let reporters: Vec<serde_json::Value> = store::reporter_key_summary(&store.conn)?
+                .into_iter()
+                .map(|(fingerprint, user_ids, source, cases)| {
+                    serde_json::json!({
+                        "fingerprint": fingerprint,
+                        "user_ids": serde_json::from_str::<serde_json::Value>(&user_ids).unwrap_or_default(),
+                        "source": source,
+                        "cases": cases,
+                    })
                 })
-                .context("listing reporter keys")?
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .context("listing reporter keys")?;
+                .collect();
             let v = serde_json::json!({"team": keys.info(), "reporters": reporters});
             if *json {
                 print_json(&v)?;

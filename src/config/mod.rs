@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer};
 
-
 /// A span of time written as `"48h"`, `"7d"`, `"90s"`, `"1d12h"`, `"2w"`, or in
 /// business days as `"4bd"` (Monday to Friday, UTC, no holidays: a deadline of N
 /// business days lands at the arrival's time of day on the Nth weekday after it).
@@ -842,7 +841,6 @@ impl Config {
         }
         Ok(None)
     }
-
 
     /// Checks everything that can be checked without the network:
     /// files exist, keys unlock, policies referenced exist, values make sense.

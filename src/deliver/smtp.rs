@@ -7,15 +7,12 @@
 //! EHLO and AUTH through lettre's `AsyncSmtpConnection`. It knows nothing of cases
 //! or the outbox table: [`crate::reply::outbox`] decides what to send and records outcomes.
 
-use std::pin::Pin;
-use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 use crate::config::{Config, TlsMode};
@@ -100,9 +97,9 @@ impl Relay {
                 }
                 let mut b = TlsParameters::builder(self.host.clone());
                 if let Some(pem) = &self.ca {
-                    for cert in split_pem(pem) {
+                    for cert in crate::net::pem_certificates(pem) {
                         b = b.add_root_certificate(
-                            lettre::transport::smtp::client::Certificate::from_pem(&cert)
+                            lettre::transport::smtp::client::Certificate::from_der(cert.to_vec())
                                 .context("outbox.tls_ca_file holds an unreadable certificate")?,
                         );
                     }
@@ -112,16 +109,10 @@ impl Relay {
                 c
             }
             TlsMode::Implicit => {
-                let connector = tokio_rustls::TlsConnector::from(crate::ingest::imap::tls_config(
-                    self.ca.as_deref(),
-                ));
-                let name = tokio_rustls::rustls::pki_types::ServerName::try_from(self.host.clone())
-                    .with_context(|| format!("{:?} is not a valid TLS server name", self.host))?;
-                let tls = connector
-                    .connect(name, tcp)
+                let tls = crate::net::tls_wrap(tcp, &self.host, self.ca.as_deref())
                     .await
                     .context("TLS handshake")?;
-                AsyncSmtpConnection::connect_with_transport(Box::new(TlsStream(tls)), &hello)
+                AsyncSmtpConnection::connect_with_transport(Box::new(tls), &hello)
                     .await
                     .context("greeting (EHLO)")?
             }
@@ -181,61 +172,5 @@ impl Relay {
         if let Some(mut c) = self.conn.take() {
             let _ = tokio::time::timeout(Duration::from_secs(5), c.quit()).await;
         }
-    }
-}
-
-/// Each PEM certificate block of a file, on its own.
-fn split_pem(pem: &[u8]) -> Vec<Vec<u8>> {
-    let text = String::from_utf8_lossy(pem);
-    let mut out = Vec::new();
-    let mut rest = text.as_ref();
-    while let Some(start) = rest.find("-----BEGIN CERTIFICATE-----") {
-        let block = &rest[start..];
-        let Some(end) = block.find("-----END CERTIFICATE-----") else {
-            break;
-        };
-        let end = end + "-----END CERTIFICATE-----".len();
-        out.push(block.as_bytes()[..end].to_vec());
-        rest = &block[end..];
-    }
-    out
-}
-
-/// A TLS stream lettre can drive as if it were a plain socket (implicit TLS).
-#[derive(Debug)]
-struct TlsStream(tokio_rustls::client::TlsStream<TcpStream>);
-
-impl AsyncTokioStream for TlsStream {
-    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
-        self.0.get_ref().0.peer_addr()
-    }
-}
-
-impl AsyncRead for TlsStream {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for TlsStream {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
-    }
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
-    }
-    fn poll_shutdown(
-        mut self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
     }
 }

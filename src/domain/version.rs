@@ -213,4 +213,3 @@ pub(crate) fn prefix_of(bound: &Version, v: &Version) -> bool {
         && v.parts.len() > bound.parts.len()
         && v.parts[..bound.parts.len()] == bound.parts[..]
 }
-

@@ -11,174 +11,25 @@
 //! committed, every message is fetched again; intake's content hash turns the
 //! ones already stored into no-ops, so nothing becomes a second case.
 
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context as TaskContext, Poll};
 use std::time::Duration as StdDuration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use async_imap::extensions::idle::IdleResponse;
 use futures_util::TryStreamExt;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 
-use crate::config::{AfterCommit, Config, MailboxConfig, TlsMode};
-use crate::read::crypto::TeamKeys;
+use crate::config::{AfterCommit, Config, MailboxConfig};
 use crate::ingest::intake;
-use crate::read::reader::Reader;
 use crate::ingest::source::Incoming;
+use crate::read::crypto::TeamKeys;
+use crate::read::reader::Reader;
 use crate::store::{self, Store};
 
-/// A connection: plain TCP (loopback only) or TLS.
-pub enum Conn {
-    Plain(TcpStream),
-    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
-}
+pub use crate::net::imap::{Session, connect};
 
-impl std::fmt::Debug for Conn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Conn::Plain(_) => "Conn::Plain",
-            Conn::Tls(_) => "Conn::Tls",
-        })
-    }
-}
-
-impl AsyncRead for Conn {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            Conn::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            Conn::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-        }
-    }
-}
-
-impl AsyncWrite for Conn {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        match self.get_mut() {
-            Conn::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            Conn::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
-        }
-    }
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            Conn::Plain(s) => Pin::new(s).poll_flush(cx),
-            Conn::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-        }
-    }
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            Conn::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            Conn::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-        }
-    }
-}
-
-pub type Session = async_imap::Session<Conn>;
-
-/// A TLS client configuration trusting the Web PKI roots, plus the certificates in
-/// `extra_ca` (PEM) for servers with an internal CA or a self-signed certificate.
-pub fn tls_config(extra_ca: Option<&[u8]>) -> Arc<tokio_rustls::rustls::ClientConfig> {
-    use tokio_rustls::rustls;
-    use tokio_rustls::rustls::pki_types::pem::PemObject;
-    let mut roots =
-        rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    if let Some(pem) = extra_ca {
-        for cert in tokio_rustls::rustls::pki_types::CertificateDer::pem_slice_iter(pem).flatten() {
-            let _ = roots.add(cert);
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let cfg = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map(|b| b.with_root_certificates(roots).with_no_client_auth())
-        .unwrap_or_else(|_| {
-            rustls::ClientConfig::builder()
-                .with_root_certificates(rustls::RootCertStore::empty())
-                .with_no_client_auth()
-        });
-    Arc::new(cfg)
-}
-
-async fn tls_wrap(tcp: TcpStream, host: &str, extra_ca: Option<&[u8]>) -> Result<Conn> {
-    let name = tokio_rustls::rustls::pki_types::ServerName::try_from(host.to_string())
-        .map_err(|_| anyhow!("{host:?} is not a valid TLS server name"))?;
-    let tls = tokio_rustls::TlsConnector::from(tls_config(extra_ca))
-        .connect(name, tcp)
-        .await
-        .with_context(|| format!("TLS handshake with {host} failed"))?;
-    Ok(Conn::Tls(Box::new(tls)))
-}
-
-/// Connects and logs in.
-pub async fn connect(mb: &MailboxConfig, password: &str) -> Result<Session> {
-    let host = mb.host.as_deref().context("the mailbox has no host")?;
-    let user = mb.user.as_deref().context("the mailbox has no user")?;
-    let port = mb.port.unwrap_or(match mb.tls {
-        TlsMode::Implicit => 993,
-        _ => 143,
-    });
-    if mb.tls == TlsMode::Plain && !crate::config::is_loopback(host) {
-        bail!("refusing plain IMAP to {host}: use tls = \"implicit\" or \"starttls\"");
-    }
-    let tcp = tokio::time::timeout(StdDuration::from_secs(15), TcpStream::connect((host, port)))
-        .await
-        .map_err(|_| anyhow!("connecting to {host}:{port} timed out"))?
-        .with_context(|| format!("cannot connect to {host}:{port}"))?;
-    let _ = tcp.set_nodelay(true);
-    let ca = match &mb.tls_ca_file {
-        Some(p) => Some(
-            std::fs::read(p).with_context(|| format!("cannot read tls_ca_file {}", p.display()))?,
-        ),
-        None => None,
-    };
-    let ca = ca.as_deref();
-    let client = match mb.tls {
-        TlsMode::Implicit => {
-            let mut c = async_imap::Client::new(tls_wrap(tcp, host, ca).await?);
-            greeting(&mut c).await?;
-            c
-        }
-        TlsMode::Plain => {
-            let mut c = async_imap::Client::new(Conn::Plain(tcp));
-            greeting(&mut c).await?;
-            c
-        }
-        TlsMode::Starttls => {
-            let mut c = async_imap::Client::new(Conn::Plain(tcp));
-            greeting(&mut c).await?;
-            c.run_command_and_check_ok("STARTTLS", None)
-                .await
-                .with_context(|| format!("{host} refused STARTTLS"))?;
-            let Conn::Plain(tcp) = c.into_inner() else {
-                bail!("unexpected TLS before STARTTLS");
-            };
-            async_imap::Client::new(tls_wrap(tcp, host, ca).await?)
-        }
-    };
-    client.login(user, password).await.map_err(|(e, _)| {
-        anyhow!(
-            "login as {user} on {host}:{port} failed: {e} (check the mailbox's user and password)"
-        )
-    })
-}
-
-async fn greeting(c: &mut async_imap::Client<Conn>) -> Result<()> {
-    match tokio::time::timeout(StdDuration::from_secs(15), c.read_response()).await {
-        Ok(Ok(Some(_))) => Ok(()),
-        Ok(Ok(None)) => bail!("the server closed the connection before its greeting"),
-        Ok(Err(e)) => Err(anyhow!("reading the server greeting failed: {e}")),
-        Err(_) => bail!("no server greeting within 15 s"),
-    }
-}
+/// Called after each committed group, so that the caller can wake whoever acts on
+/// new cases (the daemon wakes its sender). Sources know nothing of delivery.
+pub type Committed<'a> = dyn Fn() + Send + Sync + 'a;
 
 /// Counts of one sync pass.
 #[derive(Debug, Default, Clone, Copy)]
@@ -195,6 +46,7 @@ pub async fn sync(
     keys: &TeamKeys,
     reader: &Reader,
     mb: &MailboxConfig,
+    committed: &Committed<'_>,
 ) -> Result<SyncStats> {
     let mut stats = SyncStats::default();
     let mailbox = session
@@ -353,7 +205,7 @@ pub async fn sync(
                     mb.name
                 )
             })?;
-            crate::reply::outbox::kick();
+            committed();
             let mut done = Vec::new();
             for (uid, outcome) in uids_in.into_iter().zip(outcomes) {
                 stats.fetched += 1;
@@ -462,6 +314,7 @@ pub async fn sync_once(
     keys: &TeamKeys,
     reader: &Reader,
     mb: &MailboxConfig,
+    committed: &Committed<'_>,
 ) -> Result<SyncStats> {
     let password = mb
         .imap_password(cfg)
@@ -470,7 +323,7 @@ pub async fn sync_once(
     if mb.after == AfterCommit::Move {
         ensure_folder(&mut session, &mb.move_to).await?;
     }
-    let stats = sync(&mut session, store, cfg, keys, reader, mb).await?;
+    let stats = sync(&mut session, store, cfg, keys, reader, mb, committed).await?;
     let _ = session.logout().await;
     Ok(stats)
 }
@@ -492,13 +345,24 @@ pub async fn watch(
     reader: Arc<Reader>,
     mb: MailboxConfig,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
+    committed: Arc<Committed<'static>>,
 ) {
     let mut backoff_ms: u64 = 1000;
     loop {
         if *shutdown.borrow() {
             return;
         }
-        match watch_session(&store, &cfg, &keys, &reader, &mb, &mut shutdown).await {
+        match watch_session(
+            &store,
+            &cfg,
+            &keys,
+            &reader,
+            &mb,
+            &mut shutdown,
+            committed.as_ref(),
+        )
+        .await
+        {
             Ok(()) => return, // shutdown requested
             Err(e) => {
                 let wait = backoff_ms + jitter(backoff_ms / 4 + 1);
@@ -520,6 +384,7 @@ async fn watch_session(
     reader: &Reader,
     mb: &MailboxConfig,
     shutdown: &mut tokio::sync::watch::Receiver<bool>,
+    committed: &Committed<'_>,
 ) -> Result<()> {
     let password = mb
         .imap_password(cfg)
@@ -532,7 +397,7 @@ async fn watch_session(
     }
     tracing::info!(mailbox = %mb.name, idle = can_idle, "connected");
     loop {
-        let s = sync(&mut session, store, cfg, keys, reader, mb).await?;
+        let s = sync(&mut session, store, cfg, keys, reader, mb, committed).await?;
         if s.fetched > 0 {
             tracing::info!(mailbox = %mb.name, fetched = s.fetched, created = s.counts.created, follow_ups = s.counts.follow_ups, duplicates = s.counts.duplicates, "synced");
         }

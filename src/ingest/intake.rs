@@ -12,15 +12,15 @@
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::domain::case::{self, State};
-use crate::judge::classify;
 use crate::config::Config;
+use crate::domain::case::{self, State};
+use crate::ingest::source::Incoming;
+use crate::judge::classify;
+use crate::judge::policy::{self, Verdict};
 use crate::read::crypto::TeamKeys;
 use crate::read::mime::{Analysis, Report, Status};
-use crate::reply::outbox;
-use crate::judge::policy::{self, Verdict};
 use crate::read::reader::Reader;
-use crate::ingest::source::Incoming;
+use crate::reply::outbox;
 use crate::store::{self, Store, now};
 
 /// What intake did with one message.
@@ -563,7 +563,7 @@ pub fn classify_case(
     // Likely duplicates of open and recent cases: a finding and an event, never a merge,
     // and nothing of it in the ack (the reporter must not learn of another reporter).
     let feats = crate::judge::duplicates::features(&subject, &text, &findings);
-    if let Some(m) = crate::judge::duplicates::find(tx, case_id, &feats, store::now())? {
+    if let Some(m) = find_duplicate(tx, case_id, &feats, store::now())? {
         store::add_finding(
             tx,
             case_id,
@@ -594,7 +594,12 @@ pub fn classify_case(
             )?;
         }
     }
-    crate::judge::duplicates::index(tx, case_id, &feats)?;
+    store::index_duplicate(
+        tx,
+        case_id,
+        &feats,
+        &crate::judge::duplicates::keys_of(&feats),
+    )?;
     tx.execute(
         "UPDATE cases SET severity = ?2, ack_due = ?3, followup_due = ?4 WHERE id = ?1",
         params![
@@ -1003,4 +1008,34 @@ pub fn retry(
         messages: analyses.len(),
         readable,
     })
+}
+
+/// The best likely duplicate of `case_id` among open and recent cases, if any: the
+/// store's index gives candidates, `judge::duplicates` scores them.
+fn find_duplicate(
+    conn: &Connection,
+    case_id: i64,
+    f: &crate::judge::duplicates::Features,
+    now: i64,
+) -> Result<Option<crate::judge::duplicates::Match>> {
+    use crate::judge::duplicates as dup;
+    let keys = dup::keys_of(f);
+    let mut best: Option<dup::Match> = None;
+    for other in store::duplicate_candidates(conn, case_id, &keys, dup::MAX_CANDIDATES)? {
+        let Some(public) = store::live_case(conn, other, now - dup::HORIZON_SECS)? else {
+            continue;
+        };
+        let Some(g) = store::duplicate_features(conn, other)? else {
+            continue;
+        };
+        let (s, reasons) = dup::score(f, &g);
+        if s >= dup::THRESHOLD && best.as_ref().is_none_or(|b| s > b.score) {
+            best = Some(dup::Match {
+                case: public,
+                score: (s * 100.0).round() / 100.0,
+                reasons,
+            });
+        }
+    }
+    Ok(best)
 }

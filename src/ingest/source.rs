@@ -4,7 +4,6 @@
 //! time, and marks a message processed only after intake has committed it.
 //! Sources never parse or decrypt: [`super::maildir`] and [`super::imap`].
 
-
 /// One message waiting in a source.
 #[derive(Debug, Clone)]
 pub struct Incoming {

@@ -15,7 +15,6 @@ use std::str::FromStr;
 use std::sync::LazyLock;
 
 use regex::Regex;
-use serde::Serialize;
 
 /// An attachment as the classifier sees it.
 #[derive(Debug, Clone)]
@@ -33,128 +32,7 @@ pub struct Input<'a> {
     pub attachments: Vec<AttachmentIn<'a>>,
 }
 
-/// Why a finding was made: a span of text and the rule that matched it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Evidence {
-    /// The matched text (trimmed, at most 200 characters).
-    pub text: String,
-    /// `subject`, `body`, or `attachment:NAME`.
-    pub location: String,
-    /// Byte offsets of the match within that location's text.
-    pub start: usize,
-    pub end: usize,
-    pub rule: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Poc {
-    /// present | claimed | absent
-    pub status: String,
-    pub evidence: Vec<Evidence>,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct VersionItem {
-    /// As written, e.g. "before 1.8.0".
-    pub text: String,
-    /// Normalised, e.g. "< 1.8.0"; null when it cannot be normalised.
-    pub normalized: Option<String>,
-    /// The product or component named with it, when stated.
-    pub product: Option<String>,
-    pub evidence: Evidence,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Versions {
-    pub present: bool,
-    pub items: Vec<VersionItem>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct CvssInfo {
-    pub vector: String,
-    pub version: String,
-    pub score: f64,
-    pub severity: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Impact {
-    pub present: bool,
-    /// Vulnerability classes: rce, sqli, xss, ssrf, path-traversal, auth-bypass, ...
-    pub class: Vec<String>,
-    /// critical | high | medium | low | none
-    pub severity: String,
-    /// cvss | stated | estimated | none
-    pub severity_source: String,
-    pub cvss: Option<CvssInfo>,
-    /// A CVSS vector that was given but is invalid.
-    pub cvss_error: Option<String>,
-    pub evidence: Vec<Evidence>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Flag {
-    pub present: bool,
-    pub evidence: Vec<Evidence>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Credit {
-    /// The name to credit, when given.
-    pub name: Option<String>,
-    pub anonymous: bool,
-    pub evidence: Evidence,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct LowEffort {
-    pub flag: bool,
-    pub reasons: Vec<String>,
-    pub evidence: Vec<Evidence>,
-}
-
-/// Everything the classifier found.
-#[derive(Debug, Clone, Serialize)]
-pub struct Findings {
-    pub poc: Poc,
-    pub versions: Versions,
-    pub impact: Impact,
-    pub repro_steps: Flag,
-    pub fix_suggestion: Flag,
-    pub cve_ids: Vec<String>,
-    pub cwe_ids: Vec<String>,
-    pub ghsa_ids: Vec<String>,
-    pub credit: Option<Credit>,
-    pub low_effort: LowEffort,
-}
-
-impl Findings {
-    /// Is a requirement (as named in a policy's `require`) satisfied?
-    pub fn has(&self, requirement: &str) -> bool {
-        match requirement {
-            "poc" => self.poc.status == "present",
-            "versions" => self.versions.present,
-            "impact" => self.impact.present,
-            "repro_steps" => self.repro_steps.present,
-            "fix_suggestion" => self.fix_suggestion.present,
-            _ => false,
-        }
-    }
-
-    /// Every piece of evidence behind every finding.
-    pub fn evidence(&self) -> Vec<&Evidence> {
-        let mut v: Vec<&Evidence> = Vec::new();
-        v.extend(&self.poc.evidence);
-        v.extend(self.versions.items.iter().map(|i| &i.evidence));
-        v.extend(&self.impact.evidence);
-        v.extend(&self.repro_steps.evidence);
-        v.extend(&self.fix_suggestion.evidence);
-        v.extend(self.credit.iter().map(|c| &c.evidence));
-        v.extend(&self.low_effort.evidence);
-        v
-    }
-}
+pub use crate::domain::findings::*;
 
 /// Most matches of one rule taken from one text. A 20 MiB log pasted into a report
 /// would otherwise make hundreds of thousands of evidence spans (measured: ~90 MiB for

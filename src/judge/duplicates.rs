@@ -8,14 +8,12 @@
 //! a likely duplicate becomes a `duplicate` finding with the other case and a score,
 //! and the operator decides with `triaged case merge`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
-use anyhow::{Context, Result};
 use regex::Regex;
-use rusqlite::{Connection, OptionalExtension, params};
-use serde::Serialize;
 
+pub use crate::domain::findings::{Features, Match};
 use crate::judge::classify::Findings;
 
 /// Slots in the MinHash signature; 8 bands of 4.
@@ -24,30 +22,11 @@ const BANDS: usize = 8;
 /// Words per shingle.
 const SHINGLE: usize = 2;
 /// Reports older than this are not compared (a year).
-const HORIZON_SECS: i64 = 365 * 86_400;
+pub const HORIZON_SECS: i64 = 365 * 86_400;
 /// Most cases scored against one report.
-const MAX_CANDIDATES: usize = 40;
+pub const MAX_CANDIDATES: usize = 40;
 /// At or above this score a report is flagged as a likely duplicate.
 pub const THRESHOLD: f64 = 0.6;
-
-/// What a report is compared by.
-#[derive(Debug, Clone, Default)]
-pub struct Features {
-    /// Products or components named with the affected versions (lower case).
-    pub products: BTreeSet<String>,
-    pub ids: BTreeSet<String>,
-    pub classes: BTreeSet<String>,
-    pub paths: BTreeSet<String>,
-    pub sig: Vec<u64>,
-}
-
-/// A likely duplicate: the other case, a score in 0..=1, and why.
-#[derive(Debug, Clone, Serialize)]
-pub struct Match {
-    pub case: String,
-    pub score: f64,
-    pub reasons: Vec<String>,
-}
 
 static PATH: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -179,42 +158,13 @@ fn band_keys(sig: &[u64]) -> Vec<String> {
         .collect()
 }
 
-fn keys_of(f: &Features) -> Vec<(&'static str, String)> {
+/// The index keys of a report: ids, endpoint paths and MinHash bands.
+pub fn keys_of(f: &Features) -> Vec<(&'static str, String)> {
     let mut k: Vec<(&'static str, String)> = Vec::new();
     k.extend(f.ids.iter().map(|i| ("id", i.clone())));
     k.extend(f.paths.iter().map(|p| ("path", p.clone())));
     k.extend(band_keys(&f.sig).into_iter().map(|b| ("band", b)));
     k
-}
-
-/// Records a case's features (replacing earlier ones).
-pub fn index(conn: &Connection, case_id: i64, f: &Features) -> Result<()> {
-    conn.prepare_cached("DELETE FROM dup_keys WHERE case_id = ?1")
-        .context("preparing the key cleanup")?
-        .execute([case_id])
-        .context("clearing duplicate keys")?;
-    let mut ins = conn
-        .prepare_cached("INSERT OR IGNORE INTO dup_keys (case_id, kind, key) VALUES (?1, ?2, ?3)")
-        .context("preparing duplicate keys")?;
-    for (kind, key) in keys_of(f) {
-        ins.execute(params![case_id, kind, key])
-            .context("storing a duplicate key")?;
-    }
-    let sig: Vec<String> = f.sig.iter().map(|v| format!("{v:016x}")).collect();
-    conn.execute(
-        "INSERT INTO dup_sigs (case_id, sig, classes, paths, ids, products) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-         ON CONFLICT(case_id) DO UPDATE SET sig = ?2, classes = ?3, paths = ?4, ids = ?5, products = ?6",
-        params![
-            case_id,
-            sig.join(","),
-            serde_json::to_string(&f.classes).unwrap_or_default(),
-            serde_json::to_string(&f.paths).unwrap_or_default(),
-            serde_json::to_string(&f.ids).unwrap_or_default(),
-            serde_json::to_string(&f.products).unwrap_or_default(),
-        ],
-    )
-    .context("storing the duplicate signature")?;
-    Ok(())
 }
 
 /// Scores two reports' features; the reasons say why.
@@ -262,75 +212,4 @@ pub fn score(a: &Features, b: &Features) -> (f64, Vec<String>) {
         ));
     }
     (s.min(1.0), reasons)
-}
-
-fn load(conn: &Connection, case_id: i64) -> Result<Option<Features>> {
-    let row: Option<(String, String, String, String, String)> = conn
-        .prepare_cached(
-            "SELECT sig, classes, paths, ids, products FROM dup_sigs WHERE case_id = ?1",
-        )
-        .context("preparing the signature query")?
-        .query_row([case_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })
-        .optional()
-        .context("reading a duplicate signature")?;
-    Ok(row.map(|(sig, classes, paths, ids, products)| Features {
-        products: serde_json::from_str(&products).unwrap_or_default(),
-        sig: sig
-            .split(',')
-            .filter_map(|h| u64::from_str_radix(h, 16).ok())
-            .collect(),
-        classes: serde_json::from_str(&classes).unwrap_or_default(),
-        paths: serde_json::from_str(&paths).unwrap_or_default(),
-        ids: serde_json::from_str(&ids).unwrap_or_default(),
-    }))
-}
-
-/// The best likely duplicate of `case_id` among open and recent cases, if any.
-pub fn find(conn: &Connection, case_id: i64, f: &Features, now: i64) -> Result<Option<Match>> {
-    let mut candidates: BTreeMap<i64, ()> = BTreeMap::new();
-    let mut q = conn
-        .prepare_cached(
-            "SELECT case_id FROM dup_keys WHERE kind = ?1 AND key = ?2 AND case_id != ?3 LIMIT 50",
-        )
-        .context("preparing the duplicate lookup")?;
-    for (kind, key) in keys_of(f) {
-        let ids = q
-            .query_map(params![kind, key, case_id], |r| r.get::<_, i64>(0))
-            .context("looking up duplicates")?;
-        for id in ids {
-            candidates.insert(id.context("reading a candidate")?, ());
-        }
-        // Bounded work per report, however many near-identical reports exist: the most
-        // recent candidates of each key, at most MAX_CANDIDATES in all.
-        if candidates.len() >= MAX_CANDIDATES {
-            break;
-        }
-    }
-    let mut best: Option<Match> = None;
-    for &other in candidates.keys() {
-        let live: Option<String> = conn
-            .prepare_cached(
-                "SELECT public_id FROM cases WHERE id = ?1 AND merged_into IS NULL \
-                 AND state NOT IN ('duplicate', 'spam') AND arrived_at > ?2",
-            )
-            .context("preparing the candidate query")?
-            .query_row(params![other, now - HORIZON_SECS], |r| r.get(0))
-            .optional()
-            .context("reading a candidate case")?;
-        let Some(public) = live else { continue };
-        let Some(g) = load(conn, other)? else {
-            continue;
-        };
-        let (s, reasons) = score(f, &g);
-        if s >= THRESHOLD && best.as_ref().is_none_or(|b| s > b.score) {
-            best = Some(Match {
-                case: public,
-                score: (s * 100.0).round() / 100.0,
-                reasons,
-            });
-        }
-    }
-    Ok(best)
 }

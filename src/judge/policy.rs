@@ -7,13 +7,10 @@
 //! reported version is supported, the deadlines, and the next case state.
 //! It never sends mail and never touches the store.
 
-
-use serde::Serialize;
-
-use crate::judge::classify::Findings;
 use crate::config::PolicyConfig;
 use crate::domain::version::VersionRow;
 pub use crate::domain::version::{Op, Version, VersionRange};
+use crate::judge::classify::Findings;
 
 /// The highest version an affected-version statement covers, or "latest".
 #[derive(Debug, Clone, PartialEq)]
@@ -53,44 +50,7 @@ fn reported_of(normalized: &str) -> Option<Reported> {
     })
 }
 
-/// Whether the reported version is in a supported row of the table.
-#[derive(Debug, Clone, Serialize)]
-pub struct VersionVerdict {
-    /// supported | unsupported | unknown
-    pub status: String,
-    /// The affected-version statement the verdict is based on.
-    pub reported: Option<String>,
-    /// The table row that matched.
-    pub row: Option<VersionRow>,
-}
-
-/// The policy's deadlines for a report, from its arrival (RFC 3339, UTC).
-#[derive(Debug, Clone, Serialize)]
-pub struct Deadlines {
-    pub ack_due: String,
-    pub followup_due: Option<String>,
-    pub resolve_due: Option<String>,
-}
-
-/// What a policy says about a classified report.
-#[derive(Debug, Clone, Serialize)]
-pub struct Verdict {
-    pub policy: String,
-    /// Required items the report does not carry (poc, versions, impact, ...).
-    pub missing: Vec<String>,
-    /// The report claims a PoC but does not include it.
-    pub poc_claimed_not_included: bool,
-    pub version: VersionVerdict,
-    pub low_effort: bool,
-    /// needs-info | triaged | rejected
-    pub next_state: String,
-    pub reasons: Vec<String>,
-    pub deadlines: Deadlines,
-    #[serde(skip)]
-    pub ack_due: i64,
-    #[serde(skip)]
-    pub followup_due: Option<i64>,
-}
+pub use crate::domain::verdict::{Deadlines, Verdict, VersionVerdict};
 
 /// Matches the report's versions against the supported-versions table.
 pub fn version_verdict(

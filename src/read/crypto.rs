@@ -362,20 +362,10 @@ impl TeamKeys {
     }
 
     /// A short text field (a subject) sealed for a TEXT column: `sealed:` + armor.
-    /// Readers recognise the prefix ([`TeamKeys::open_field`]).
+    /// Readers recognise the prefix ([`Opener::open_field`]).
     pub fn seal_field(&self, s: Option<&str>) -> Result<Option<String>> {
         s.map(|s| Ok(format!("{SEALED}{}", self.seal_text(s)?)))
             .transpose()
-    }
-
-    /// The clear text of a field written by [`TeamKeys::seal_field`] (others pass through).
-    pub fn open_field(&self, s: &str) -> Result<String> {
-        match s.strip_prefix(SEALED) {
-            Some(armored) => self
-                .unseal_text(armored)
-                .context("decrypting a field sealed at rest (store.encrypt_at_rest)"),
-            None => Ok(s.to_string()),
-        }
     }
 
     /// The first team certificate, minimal (for Autocrypt headers), binary.
@@ -670,8 +660,16 @@ impl DecryptionHelper for Helper<'_> {
 /// Most encryption subkeys of one recipient certificate a reply is encrypted to.
 pub const MAX_RECIPIENT_SUBKEYS: usize = 4;
 
-/// The prefix of a TEXT column value sealed at rest.
-pub const SEALED: &str = "sealed:";
+pub use crate::domain::seal::{Opener, SEALED};
+
+impl Opener for TeamKeys {
+    fn open_bytes(&self, data: &[u8]) -> Result<Vec<u8>> {
+        self.unseal(data)
+    }
+    fn open_text(&self, armored: &str) -> Result<String> {
+        self.unseal_text(armored)
+    }
+}
 
 /// The result of decrypting (and verifying) one OpenPGP message.
 #[derive(Debug, Clone)]

@@ -55,7 +55,6 @@ pub fn team_keys(cfg: &Config) -> std::result::Result<TeamKeys, Vec<Problem>> {
     })
 }
 
-
 /// The whole validation: the key files first, then every other setting; Ok with
 /// the unlocked team keys when there is no problem at all.
 pub fn validate(cfg: &Config) -> std::result::Result<TeamKeys, ConfigError> {
@@ -75,8 +74,7 @@ pub fn validate(cfg: &Config) -> std::result::Result<TeamKeys, ConfigError> {
         problems.push(Problem {
             key: "keys.secret".into(),
             what: "no team key can sign, and acknowledgments must be signed".into(),
-            fix: "use a key with a signing-capable (sub)key, or set outbox.auto_ack = false"
-                .into(),
+            fix: "use a key with a signing-capable (sub)key, or set outbox.auto_ack = false".into(),
         });
     }
     match keys {
@@ -91,8 +89,7 @@ pub fn validate(cfg: &Config) -> std::result::Result<TeamKeys, ConfigError> {
 /// Loads and validates a config file in one step (what `run` does).
 pub fn load_validated(file: &Path) -> Result<(Config, TeamKeys)> {
     let cfg = Config::load(file)?;
-    let keys = validate(&cfg)
-        .with_context(|| format!("invalid configuration in {}", file.display()))?;
+    let keys =
+        validate(&cfg).with_context(|| format!("invalid configuration in {}", file.display()))?;
     Ok((cfg, keys))
 }
-

@@ -55,4 +55,3 @@ pub fn read_message(raw: &[u8], cfg: &Config, keys: &TeamKeys) -> Analysis {
         },
     }
 }
-

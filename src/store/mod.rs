@@ -9,8 +9,11 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+mod duplicates;
+pub use duplicates::{duplicate_candidates, duplicate_features, index_duplicate, live_case};
+
 pub use crate::domain::time::{now, rfc3339};
+use anyhow::{Context, Result, bail};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
@@ -83,6 +86,112 @@ impl Store {
         let mut store = Store { conn };
         store.migrate()?;
         Ok(store)
+    }
+
+    /// SQLite's own page check (`PRAGMA quick_check`, at most 20 problems): `["ok"]`
+    /// for a sound file.
+    pub fn quick_check(&self) -> Result<Vec<String>> {
+        let mut st = self
+            .conn
+            .prepare("PRAGMA quick_check(20)")
+            .context("preparing quick_check")?;
+        let rows = st
+            .query_map([], |r| r.get::<_, String>(0))
+            .context("running quick_check")?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .context("reading quick_check")?;
+        Ok(rows)
+    }
+
+    /// A trivial query: the database answers (the watchdog's health check).
+    pub fn ping(&self) -> Result<()> {
+        self.conn
+            .query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+            .context("the database does not answer")?;
+        Ok(())
+    }
+
+    /// An operator moves a case (the transition was checked by the caller): state,
+    /// reason, the response clock, and the event, in one transaction.
+    pub fn move_case(
+        &mut self,
+        case_id: i64,
+        from: crate::domain::case::State,
+        to: crate::domain::case::State,
+        note: Option<&str>,
+        actor: &str,
+    ) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .context("starting the move")?;
+        set_case_state(&tx, case_id, to.as_str(), note)?;
+        tx.execute(
+            "UPDATE cases SET responded_at = COALESCE(responded_at, ?2) WHERE id = ?1",
+            params![case_id, now()],
+        )
+        .context("recording the response time")?;
+        event(
+            &tx,
+            Some(case_id),
+            actor,
+            "state",
+            Some(&format!(
+                "{from} -> {to}{}",
+                note.map(|n| format!(": {n}")).unwrap_or_default()
+            )),
+        )?;
+        tx.commit().context("committing the move")
+    }
+
+    /// Assigns a case to a person, with its event.
+    pub fn assign_case(&mut self, case_id: i64, to: &str, actor: &str) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .context("starting the assignment")?;
+        tx.execute(
+            "UPDATE cases SET assignee = ?2, updated_at = ?3 WHERE id = ?1",
+            params![case_id, to, now()],
+        )
+        .context("assigning the case")?;
+        event(&tx, Some(case_id), actor, "assigned", Some(to))?;
+        tx.commit().context("committing the assignment")
+    }
+
+    /// Marks `case` a duplicate of `target` (the transition was checked by the caller),
+    /// with an event on both cases, in one transaction.
+    pub fn merge_case(
+        &mut self,
+        case: &CaseRow,
+        from: crate::domain::case::State,
+        target: &CaseRow,
+        actor: &str,
+    ) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .context("starting the merge")?;
+        tx.execute(
+            "UPDATE cases SET state = 'duplicate', state_reason = ?2, merged_into = ?3, updated_at = ?4 WHERE id = ?1",
+            params![case.id, format!("duplicate of {}", target.id_public), target.id_public, now()],
+        )
+        .context("merging")?;
+        event(
+            &tx,
+            Some(case.id),
+            actor,
+            "merged",
+            Some(&format!("{} -> duplicate of {}", from, target.id_public)),
+        )?;
+        event(
+            &tx,
+            Some(target.id),
+            actor,
+            "duplicate-merged",
+            Some(&format!("{} was merged into this case", case.id_public)),
+        )?;
+        tx.commit().context("committing the merge")
     }
 
     pub fn schema_version(&self) -> Result<i64> {
@@ -222,14 +331,14 @@ const CASE_COLS: &str = "c.id, c.public_id, c.state, c.state_reason, c.reporter,
 /// Splits a stored subject into (clear, sealed armor).
 fn subject_field(v: Option<String>) -> (Option<String>, Option<String>) {
     match v {
-        Some(s) if s.starts_with(crate::read::crypto::SEALED) => (None, Some(s)),
+        Some(s) if s.starts_with(crate::domain::seal::SEALED) => (None, Some(s)),
         v => (v, None),
     }
 }
 
 impl CaseRow {
     /// Decrypts a subject sealed at rest (`store.encrypt_at_rest`) with the team key.
-    pub fn open(&mut self, keys: &crate::read::crypto::TeamKeys) -> Result<()> {
+    pub fn open(&mut self, keys: &dyn crate::domain::seal::Opener) -> Result<()> {
         if let Some(s) = self.sealed_subject.take() {
             self.subject = Some(keys.open_field(&s)?);
             self.subject_sealed = false;
@@ -240,7 +349,7 @@ impl CaseRow {
 
 impl MessageRow {
     /// Decrypts a subject sealed at rest with the team key.
-    pub fn open(&mut self, keys: &crate::read::crypto::TeamKeys) -> Result<()> {
+    pub fn open(&mut self, keys: &dyn crate::domain::seal::Opener) -> Result<()> {
         if let Some(s) = self.sealed_subject.take() {
             self.subject = Some(keys.open_field(&s)?);
             self.subject_sealed = false;
@@ -586,7 +695,7 @@ pub fn messages_of(conn: &Connection, case_id: i64) -> Result<Vec<MessageRow>> {
 pub fn raw_messages_of(
     conn: &Connection,
     case_id: i64,
-    keys: &crate::read::crypto::TeamKeys,
+    keys: &dyn crate::domain::seal::Opener,
 ) -> Result<Vec<(i64, Vec<u8>)>> {
     let mut stmt = conn
         .prepare(
@@ -603,7 +712,8 @@ pub fn raw_messages_of(
             if sealed != 0 {
                 Ok((
                     id,
-                    keys.unseal(&raw).context("decrypting a stored message")?,
+                    keys.open_bytes(&raw)
+                        .context("decrypting a stored message")?,
                 ))
             } else {
                 Ok((id, raw))
@@ -675,7 +785,7 @@ pub fn findings_of(conn: &Connection, case_id: i64) -> Result<Vec<FindingRow>> {
 pub fn thread_content(
     conn: &Connection,
     case_id: i64,
-    keys: &crate::read::crypto::TeamKeys,
+    keys: &dyn crate::domain::seal::Opener,
     cap: usize,
 ) -> Result<(String, String, Vec<(Option<String>, String, Vec<u8>)>)> {
     // `cap`: at most this many characters of each text and bytes of each attachment
@@ -704,7 +814,7 @@ pub fn thread_content(
         if let Some(t) = &m.2 {
             texts.push(match t.strip_prefix("sealed:") {
                 Some(armored) => keys
-                    .unseal_text(armored)
+                    .open_text(armored)
                     .context("decrypting a stored text")?,
                 None => t.clone(),
             });
@@ -727,7 +837,8 @@ pub fn thread_content(
             .context("reading attachments")?;
         for (n, t, d, sealed) in rows {
             let d = if sealed != 0 {
-                keys.unseal(&d).context("decrypting a stored attachment")?
+                keys.open_bytes(&d)
+                    .context("decrypting a stored attachment")?
             } else {
                 d
             };
@@ -757,8 +868,8 @@ pub fn add_finding(
 pub fn replace_findings(
     conn: &Connection,
     case_id: i64,
-    findings: &crate::judge::classify::Findings,
-    verdict: &crate::judge::policy::Verdict,
+    findings: &crate::domain::findings::Findings,
+    verdict: &crate::domain::verdict::Verdict,
 ) -> Result<()> {
     conn.execute("DELETE FROM findings WHERE case_id = ?1", [case_id])
         .context("clearing old findings")?;
@@ -838,6 +949,89 @@ pub fn set_case_state(
     )
     .context("updating the case state")?;
     Ok(())
+}
+
+/// SLA breaches recorded so far (events `breach-*`).
+pub fn count_breaches(conn: &Connection) -> Result<i64> {
+    conn.query_row(
+        "SELECT COUNT(*) FROM events WHERE kind LIKE 'breach-%'",
+        [],
+        |r| r.get(0),
+    )
+    .context("counting breaches")
+}
+
+/// Every reporter key seen: (fingerprint, user ids as JSON, source, number of cases).
+pub fn reporter_key_summary(conn: &Connection) -> Result<Vec<(String, String, String, i64)>> {
+    let mut stmt = conn
+        .prepare("SELECT k.fingerprint, k.user_ids, k.source, COUNT(DISTINCT k.case_id) FROM reporter_keys k GROUP BY k.fingerprint ORDER BY k.fingerprint")
+        .context("listing reporter keys")?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .context("listing reporter keys")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("listing reporter keys")?;
+    Ok(rows)
+}
+
+/// One message of a case as exported: from, arrival, subject (maybe sealed), Message-ID,
+/// body (`sealed:`-prefixed when sealed), status, status reason.
+pub type ExportedMessage = (
+    Option<String>,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+);
+
+/// A case's messages for `case export`, oldest first.
+pub fn thread_for_export(conn: &Connection, case_id: i64) -> Result<Vec<ExportedMessage>> {
+    let mut stmt = conn
+        .prepare("SELECT from_addr, arrived_at, subject, message_id, CASE WHEN sealed = 1 THEN 'sealed:' || body_text ELSE body_text END, status, status_reason FROM messages WHERE case_id = ?1 ORDER BY arrived_at, id")
+        .context("reading the thread")?;
+    let rows = stmt
+        .query_map([case_id], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })
+        .context("reading the thread")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("reading the thread")?;
+    Ok(rows)
+}
+
+/// (recipient, sent or queued at, subject, Message-ID, kind, state).
+pub type SentRow = (String, i64, String, String, String, String);
+
+/// What was queued or sent for a case.
+pub fn sent_of(conn: &Connection, case_id: i64) -> Result<Vec<SentRow>> {
+    let mut stmt = conn
+        .prepare("SELECT recipient, COALESCE(sent_at, created_at), subject, message_id, kind, state FROM outbox WHERE case_id = ?1 ORDER BY id")
+        .context("reading sent mail")?;
+    let rows = stmt
+        .query_map([case_id], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .context("reading sent mail")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("reading sent mail")?;
+    Ok(rows)
 }
 
 #[cfg(test)]

@@ -1,0 +1,311 @@
+//! The sender: delivers queued outbox rows (file or SMTP through
+//! [`crate::deliver::smtp`]), records each server reply, retries with backoff,
+//! and copies what was sent to the team's Sent folder over IMAP. It never decides
+//! what to say ([`crate::reply`] does) and is woken by [`kick`] after a commit.
+
+use anyhow::{Context, Result, anyhow};
+use rusqlite::{Connection, params};
+use serde::Serialize;
+
+use crate::config::{Config, Transport};
+use crate::store::{self, now};
+
+/// A queued row to send.
+#[derive(Debug, Clone)]
+struct Due {
+    id: i64,
+    case_id: Option<i64>,
+    kind: String,
+    recipient: String,
+    message_id: String,
+    body: Vec<u8>,
+    attempts: i64,
+}
+
+/// Counts of one `send_due` pass.
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+pub struct SendStats {
+    pub sent: usize,
+    pub failed: usize,
+}
+
+fn due_rows(conn: &Connection) -> Result<Vec<Due>> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT id, case_id, kind, recipient, message_id, body, attempts FROM outbox \
+             WHERE state = 'queued' AND next_attempt_at <= ?1 ORDER BY id LIMIT 100",
+        )
+        .context("preparing the outbox query")?;
+    let rows = stmt
+        .query_map([now()], |r| {
+            Ok(Due {
+                id: r.get(0)?,
+                case_id: r.get(1)?,
+                kind: r.get(2)?,
+                recipient: r.get(3)?,
+                message_id: r.get(4)?,
+                body: r.get(5)?,
+                attempts: r.get(6)?,
+            })
+        })
+        .context("reading the outbox")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("reading the outbox")?;
+    Ok(rows)
+}
+
+/// Sends every due row. Store access is short and never held across the network.
+/// The explicit wake channel of the sender: the daemon makes one, gives a clone to
+/// every place that queues mail (intake's commit callback), and the sender loop
+/// waits on it (at most one stored wake-up) as well as on its periodic timer.
+#[derive(Clone, Default)]
+pub struct Wake(std::sync::Arc<tokio::sync::Notify>);
+
+impl Wake {
+    pub fn new() -> Wake {
+        Wake::default()
+    }
+
+    /// Tells the sender that mail is queued.
+    pub fn kick(&self) {
+        self.0.notify_one();
+    }
+
+    /// Resolves when [`Wake::kick`] was called.
+    pub async fn kicked(&self) {
+        self.0.notified().await;
+    }
+}
+
+pub async fn send_due(store: &std::sync::Mutex<store::Store>, cfg: &Config) -> Result<SendStats> {
+    let mut stats = SendStats::default();
+    // Batches of 100 until nothing is due (failed rows move into the future, so this ends).
+    for _ in 0..1000 {
+        let s = send_batch(store, cfg).await?;
+        stats.sent += s.sent;
+        stats.failed += s.failed;
+        if s.sent + s.failed == 0 {
+            break;
+        }
+    }
+    Ok(stats)
+}
+
+async fn send_batch(store: &std::sync::Mutex<store::Store>, cfg: &Config) -> Result<SendStats> {
+    let rows = {
+        let st = store.lock().map_err(|_| anyhow!("store lock poisoned"))?;
+        due_rows(&st.conn)?
+    };
+    let mut stats = SendStats::default();
+    if rows.is_empty() {
+        return Ok(stats);
+    }
+    let mut transport = Sender::new(cfg)?;
+    let mut copies = Vec::new();
+    for row in rows {
+        let res = transport
+            .send(&row.recipient, &row.message_id, &row.body)
+            .await;
+        let mut st = store.lock().map_err(|_| anyhow!("store lock poisoned"))?;
+        // One transaction per outcome: the row, the case and the event agree. It is
+        // committed with synchronous=NORMAL (WAL): a killed process loses nothing, and an
+        // OS crash or power loss can at worst forget the last few "sent" records, whose
+        // mail is then sent again with the same Message-ID: the crash window the
+        // outbox documents anyway. Intake keeps FULL: it is restored before the lock goes.
+        st.conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .context("relaxing fsync for the send record")?;
+        let recorded = record_outcome(&mut st.conn, &row, res, &mut stats, &mut copies);
+        st.conn
+            .pragma_update(None, "synchronous", "FULL")
+            .context("restoring synchronous=FULL")?;
+        recorded?;
+    }
+    transport.close().await;
+    if let Some(folder) = &cfg.outbox.sent_folder
+        && !copies.is_empty()
+        && let Err(e) = copy_to_sent(store, cfg, folder, &copies).await
+    {
+        tracing::warn!("copying sent mail to {folder:?} failed (the mail itself was sent): {e:#}");
+    }
+    Ok(stats)
+}
+
+/// Records one send outcome (sent, or failed with its retry time) in one transaction.
+fn record_outcome(
+    conn: &mut Connection,
+    row: &Due,
+    res: Result<String>,
+    stats: &mut SendStats,
+    copies: &mut Vec<(i64, Vec<u8>)>,
+) -> Result<()> {
+    {
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .context("starting the send-record transaction")?;
+        match res {
+            Ok(reply) => {
+                stats.sent += 1;
+                tx.execute(
+                        "UPDATE outbox SET state = 'sent', sent_at = ?2, server_reply = ?3, attempts = attempts + 1 WHERE id = ?1",
+                        params![row.id, now(), reply],
+                    )
+                    .context("recording a sent message")?;
+                if let Some(case_id) = row.case_id {
+                    if row.kind == "ack" || row.kind == "rejection" {
+                        tx.execute(
+                            "UPDATE cases SET acked_at = COALESCE(acked_at, ?2) WHERE id = ?1",
+                            params![case_id, now()],
+                        )
+                        .context("recording the ack time")?;
+                    }
+                    store::event(
+                        &tx,
+                        Some(case_id),
+                        "triaged",
+                        &format!("{}-sent", row.kind),
+                        Some(&format!(
+                            "to {} as <{}>: {reply}",
+                            row.recipient, row.message_id
+                        )),
+                    )?;
+                }
+                copies.push((row.id, row.body.clone()));
+                tracing::info!(outbox = row.id, kind = %row.kind, "sent");
+            }
+            Err(e) => {
+                stats.failed += 1;
+                let wait = (30i64 << row.attempts.min(7)).min(3600);
+                tx.execute(
+                        "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",
+                        params![row.id, format!("{e:#}"), now() + wait],
+                    )
+                    .context("recording a failed send")?;
+                if let Some(case_id) = row.case_id {
+                    store::event(
+                        &tx,
+                        Some(case_id),
+                        "triaged",
+                        "send-failed",
+                        Some(&format!("{e:#}; retry in {wait} s")),
+                    )?;
+                }
+                tracing::warn!(outbox = row.id, "sending failed (retry in {wait} s): {e:#}");
+            }
+        }
+        tx.commit().context("recording the send outcome")?;
+    }
+    Ok(())
+}
+
+/// APPENDs sent messages to a folder of the first IMAP mailbox, so the team sees the
+/// conversation in their mail client.
+async fn copy_to_sent(
+    store: &std::sync::Mutex<store::Store>,
+    cfg: &Config,
+    folder: &str,
+    copies: &[(i64, Vec<u8>)],
+) -> Result<()> {
+    let mb = cfg
+        .mailboxes
+        .iter()
+        .find(|m| m.kind == crate::config::MailboxKind::Imap)
+        .context("outbox.sent_folder needs an IMAP mailbox")?;
+    let password = mb
+        .imap_password(cfg)
+        .map_err(|p| anyhow!("{}: {}", p.key, p.what))?;
+    let mut session = crate::net::imap::connect(mb, &password).await?;
+    let _ = session.create(folder).await; // exists already: fine
+    for (id, body) in copies {
+        session
+            .append(folder, Some("(\\Seen)"), None, body)
+            .await
+            .with_context(|| format!("APPEND to {folder}"))?;
+        let st = store.lock().map_err(|_| anyhow!("store lock poisoned"))?;
+        st.conn
+            .execute(
+                "UPDATE outbox SET copied_at = ?2 WHERE id = ?1",
+                params![id, now()],
+            )
+            .context("recording the Sent copy")?;
+    }
+    let _ = session.logout().await;
+    Ok(())
+}
+
+/// Connects to the SMTP relay (EHLO, TLS, AUTH) without sending anything: `doctor`.
+pub async fn test_smtp(cfg: &Config) -> Result<String> {
+    match Sender::new(cfg)? {
+        Sender::Smtp(relay) => {
+            relay.check().await?;
+            Ok(format!(
+                "{} accepts connections (EHLO{} ok)",
+                relay.server,
+                if cfg.outbox.user.is_some() {
+                    ", AUTH"
+                } else {
+                    ""
+                }
+            ))
+        }
+        Sender::File(d) => Ok(format!("file transport into {}", d.display())),
+    }
+}
+
+enum Sender {
+    File(std::path::PathBuf),
+    Smtp(Box<crate::deliver::smtp::Relay>),
+}
+
+impl Sender {
+    fn new(cfg: &Config) -> Result<Sender> {
+        match cfg.outbox.transport {
+            Transport::File => {
+                let dir = cfg.resolve(cfg.outbox.dir.as_deref().context("outbox.dir is not set")?);
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+                Ok(Sender::File(dir))
+            }
+            Transport::Smtp => Ok(Sender::Smtp(Box::new(crate::deliver::smtp::Relay::new(
+                cfg,
+            )?))),
+        }
+    }
+
+    /// Sends; returns the server's reply (or where the file went).
+    async fn send(&mut self, to: &str, message_id: &str, body: &[u8]) -> Result<String> {
+        match self {
+            Sender::File(dir) => {
+                let name = format!("{}.eml", message_id.replace(['/', '\\'], "_"));
+                let tmp = dir.join(format!(".{name}.tmp"));
+                // 0600: escalations and digests name cases; only the service user reads them.
+                {
+                    use std::io::Write;
+                    use std::os::unix::fs::OpenOptionsExt;
+                    let mut f = std::fs::OpenOptions::new()
+                        .write(true)
+                        .create(true)
+                        .truncate(true)
+                        .mode(0o600)
+                        .open(&tmp)
+                        .with_context(|| format!("creating {}", tmp.display()))?;
+                    f.write_all(body)
+                        .with_context(|| format!("writing {}", tmp.display()))?;
+                    f.sync_all()
+                        .with_context(|| format!("syncing {}", tmp.display()))?;
+                }
+                let dest = dir.join(&name);
+                std::fs::rename(&tmp, &dest)
+                    .with_context(|| format!("moving into {}", dest.display()))?;
+                Ok(format!("written to {}", dest.display()))
+            }
+            Sender::Smtp(relay) => relay.send(to, body).await,
+        }
+    }
+
+    async fn close(&mut self) {
+        if let Sender::Smtp(relay) = self {
+            relay.close().await;
+        }
+    }
+}
