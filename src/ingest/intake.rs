@@ -10,7 +10,7 @@
 //! SMTP.
 
 use anyhow::{Context, Result};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 
 use crate::config::Config;
 use crate::domain::case::{self, State};
@@ -21,7 +21,7 @@ use crate::read::crypto::TeamKeys;
 use crate::read::mime::{Analysis, Report, Status};
 use crate::read::reader::Reader;
 use crate::reply::outbox;
-use crate::store::{self, Store, now};
+use crate::store::{self, Store};
 
 /// What intake did with one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -367,11 +367,7 @@ fn write_one(
             if st.is_quarantine() && analysis.status == Status::Ok {
                 tracing::info!(case = %c.id_public, "a readable follow-up arrived for a quarantined case; run `triaged case retry` after fixing keys");
             }
-            tx.execute(
-                "UPDATE cases SET updated_at = ?2 WHERE id = ?1",
-                params![case_id, now()],
-            )
-            .context("touching the case")?;
+            store::touch_case(tx, case_id)?;
             Outcome::FollowUp { case: c.id_public }
         }
         None => {
@@ -392,30 +388,25 @@ fn write_one(
                     .context("encrypting the case subject at rest")?,
                 None => subject.map(str::to_string),
             };
-            tx.execute(
-                "INSERT INTO cases (public_id, year, seq, state, state_reason, reporter, reporter_name, subject, \
-                 mailbox, policy, signature, arrived_at, created_at, updated_at, ack_due, followup_due) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15)",
-                params![
-                    public_id,
+            let case_id = store::create_case(
+                tx,
+                &store::NewCase {
+                    public_id: &public_id,
                     year,
                     seq,
-                    state.as_str(),
-                    reason,
-                    r.from_addr,
-                    r.from_name,
-                    subject,
-                    inc.mailbox,
-                    policy_name,
-                    r.signature_status(),
-                    inc.arrived_at,
-                    now(),
-                    policy.ack_within.after(inc.arrived_at),
-                    policy.followup_within.map(|d| d.after(inc.arrived_at)),
-                ],
-            )
-            .context("creating the case")?;
-            let case_id = tx.last_insert_rowid();
+                    state: state.as_str(),
+                    state_reason: reason.as_deref(),
+                    reporter: r.from_addr.as_deref(),
+                    reporter_name: r.from_name.as_deref(),
+                    subject: subject.as_deref(),
+                    mailbox: &inc.mailbox,
+                    policy: &policy_name,
+                    signature: r.signature_status(),
+                    arrived_at: inc.arrived_at,
+                    ack_due: policy.ack_within.after(inc.arrived_at),
+                    followup_due: policy.followup_within.map(|d| d.after(inc.arrived_at)),
+                },
+            )?;
             store::event(
                 tx,
                 Some(case_id),
@@ -577,13 +568,7 @@ pub fn classify_case(
             m.score,
             m.reasons.join("; ")
         );
-        let known: bool = tx
-            .query_row(
-                "SELECT COUNT(*) > 0 FROM events WHERE case_id = ?1 AND kind = 'possible-duplicate' AND detail LIKE ?2",
-                params![case_id, format!("of {} %", m.case)],
-                |r| r.get(0),
-            )
-            .context("reading duplicate events")?;
+        let known = store::duplicate_recorded(tx, case_id, &m.case)?;
         if !known {
             store::event(
                 tx,
@@ -600,16 +585,13 @@ pub fn classify_case(
         &feats,
         &crate::judge::duplicates::keys_of(&feats),
     )?;
-    tx.execute(
-        "UPDATE cases SET severity = ?2, ack_due = ?3, followup_due = ?4 WHERE id = ?1",
-        params![
-            case_id,
-            findings.impact.severity,
-            verdict.ack_due,
-            verdict.followup_due
-        ],
-    )
-    .context("recording the severity")?;
+    store::set_case_verdict(
+        tx,
+        case_id,
+        &findings.impact.severity,
+        verdict.ack_due,
+        verdict.followup_due,
+    )?;
     store::event(
         tx,
         Some(case_id),
@@ -664,14 +646,7 @@ fn replay_check(tx: &Connection, case_id: i64, msg_row: i64, r: &Report) -> Resu
     let from = r.from_addr.as_deref().unwrap_or("");
     let mut why = None;
     for h in &r.session_keys {
-        let earlier: Option<(Option<String>, String)> = tx
-            .query_row(
-                "SELECT s.from_addr, c.public_id FROM session_keys s JOIN cases c ON c.id = s.case_id                  WHERE s.hash = ?1 AND s.message_id != ?2 ORDER BY s.message_id LIMIT 1",
-                params![h, msg_row],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()
-            .context("looking up a session key")?;
+        let earlier = store::session_key_seen(tx, h, msg_row)?;
         if let Some((other_from, other_case)) = earlier
             && !other_from.as_deref().is_some_and(|o| same_address(o, from))
         {
@@ -679,11 +654,7 @@ fn replay_check(tx: &Connection, case_id: i64, msg_row: i64, r: &Report) -> Resu
                 "re-used ciphertext: this encrypted part was first received in {other_case} from another sender; nothing decrypted is quoted to {from}"
             ));
         }
-        tx.execute(
-            "INSERT OR IGNORE INTO session_keys (hash, message_id, case_id, from_addr) VALUES (?1, ?2, ?3, ?4)",
-            params![h, msg_row, case_id, r.from_addr],
-        )
-        .context("recording a session key")?;
+        store::record_session_key(tx, h, msg_row, case_id, r.from_addr.as_deref())?;
     }
     if why.is_none()
         && let Some(inner) = r.inner_from.as_deref()
@@ -796,41 +767,35 @@ fn insert_message(
         ),
         None => (r.outer_subject.clone(), r.subject.clone()),
     };
-    tx.execute(
-        "INSERT INTO messages (case_id, sha256, message_id, mailbox, source_pos, arrived_at, received_at, size, raw, \
-         from_addr, outer_subject, subject, in_reply_to, refs, encryption, status, status_reason, signature, \
-         signatures, team_key, body_text, notes, processed_at, sealed, raw_sealed, coverage) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?7, ?23, ?24, ?25)",
-        params![
+    let id = store::insert_message(
+        tx,
+        &store::NewMessage {
             case_id,
-            sha,
-            r.message_id,
-            inc.mailbox,
-            inc.position,
-            inc.arrived_at,
-            now(),
-            inc.raw.len() as i64,
-            &raw[..],
-            r.from_addr,
-            outer_subject,
-            subject,
-            json(&r.in_reply_to),
-            json(&r.references),
-            r.encryption,
+            sha256: sha,
+            message_id: r.message_id.as_deref(),
+            mailbox: &inc.mailbox,
+            source_pos: &inc.position,
+            arrived_at: inc.arrived_at,
+            size: inc.raw.len() as i64,
+            raw: &raw[..],
+            raw_sealed: raw_sealed != 0,
+            from_addr: r.from_addr.as_deref(),
+            outer_subject: outer_subject.as_deref(),
+            subject: subject.as_deref(),
+            in_reply_to: &json(&r.in_reply_to),
+            refs: &json(&r.references),
+            encryption: &r.encryption,
             status,
-            reason,
-            r.signature_status(),
-            json(&r.signatures),
-            r.team_key,
-            body,
-            json(&r.notes),
-            seal.is_some() as i64,
-            raw_sealed,
-            json(&r.coverage),
-        ],
-    )
-    .context("storing the message")?;
-    let id = tx.last_insert_rowid();
+            status_reason: reason,
+            signature: r.signature_status(),
+            signatures: &json(&r.signatures),
+            team_key: r.team_key.as_deref(),
+            body_text: &body,
+            notes: &json(&r.notes),
+            sealed: seal.is_some(),
+            coverage: &json(&r.coverage),
+        },
+    )?;
     write_parts(tx, case_id, id, r, seal)?;
     Ok(id)
 }
@@ -843,47 +808,37 @@ fn write_parts(
     r: &Report,
     seal: Option<&TeamKeys>,
 ) -> Result<()> {
-    tx.execute(
-        "DELETE FROM attachments WHERE message_id = ?1",
-        [message_row],
-    )
-    .context("clearing attachments")?;
-    for att in &r.attachments {
-        tx.execute(
-            "INSERT INTO attachments (message_id, name, content_type, size, encrypted, content, sealed) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                message_row,
-                att.name,
-                att.content_type,
-                att.size as i64,
-                att.encrypted as i64,
-                match seal {
-                    Some(k) => k.seal(&att.data).context("encrypting an attachment at rest")?,
-                    None => att.data.clone(),
-                },
-                seal.is_some() as i64
-            ],
-        )
-        .context("storing an attachment")?;
-    }
+    let sealed: Vec<Vec<u8>> = match seal {
+        Some(k) => r
+            .attachments
+            .iter()
+            .map(|a| k.seal(&a.data).context("encrypting an attachment at rest"))
+            .collect::<Result<_>>()?,
+        None => Vec::new(),
+    };
+    let atts: Vec<store::NewAttachment<'_>> = r
+        .attachments
+        .iter()
+        .enumerate()
+        .map(|(i, a)| store::NewAttachment {
+            name: a.name.as_deref(),
+            content_type: &a.content_type,
+            size: a.size as i64,
+            encrypted: a.encrypted,
+            content: sealed.get(i).map_or(&a.data[..], |v| &v[..]),
+            sealed: seal.is_some(),
+        })
+        .collect();
+    store::replace_attachments(tx, message_row, &atts)?;
     for k in &r.keys {
-        let n = tx
-            .execute(
-                "INSERT OR IGNORE INTO reporter_keys (case_id, fingerprint, user_ids, source, armored, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![case_id, k.fingerprint, json(&k.user_ids), k.source, k.armored, now()],
-            )
-            .context("storing a reporter key")?;
-        if n > 0 {
-            store::event(
-                tx,
-                Some(case_id),
-                "triaged",
-                "reporter-key",
-                Some(&format!("{} from {}", k.fingerprint, k.source)),
-            )?;
-        }
+        store::add_reporter_key(
+            tx,
+            case_id,
+            &k.fingerprint,
+            &json(&k.user_ids),
+            &k.source,
+            &k.armored,
+        )?;
     }
     Ok(())
 }
@@ -927,33 +882,32 @@ pub fn retry(
         if a.status == Status::Ok {
             readable += 1;
         }
-        tx.execute(
-            "UPDATE messages SET subject = ?2, encryption = ?3, status = ?4, status_reason = ?5, signature = ?6, \
-             signatures = ?7, team_key = ?8, body_text = ?9, notes = ?10, processed_at = ?11, from_addr = ?12, sealed = ?13, coverage = ?14 WHERE id = ?1",
-            params![
-                id,
-                match seal {
-                    Some(k) => k.seal_field(r.subject.as_deref())?,
-                    None => r.subject.clone(),
-                },
-                r.encryption,
+        let subject = match seal {
+            Some(k) => k.seal_field(r.subject.as_deref())?,
+            None => r.subject.clone(),
+        };
+        let body = match seal {
+            Some(k) => k.seal_text(&r.text)?,
+            None => r.text.clone(),
+        };
+        store::update_reread_message(
+            &tx,
+            &store::RereadMessage {
+                id: *id,
+                subject: subject.as_deref(),
+                encryption: &r.encryption,
                 status,
-                reason,
-                r.signature_status(),
-                json(&r.signatures),
-                r.team_key,
-                match seal {
-                    Some(k) => k.seal_text(&r.text)?,
-                    None => r.text.clone(),
-                },
-                json(&r.notes),
-                now(),
-                r.from_addr,
-                seal.is_some() as i64,
-                json(&r.coverage),
-            ],
-        )
-        .context("updating a re-read message")?;
+                status_reason: reason,
+                signature: r.signature_status(),
+                signatures: &json(&r.signatures),
+                team_key: r.team_key.as_deref(),
+                body_text: &body,
+                notes: &json(&r.notes),
+                from_addr: r.from_addr.as_deref(),
+                sealed: seal.is_some(),
+                coverage: &json(&r.coverage),
+            },
+        )?;
         write_parts(&tx, c.id, *id, r, seal)?;
     }
     let before: State = c.state.parse().unwrap_or(State::New);
@@ -962,24 +916,23 @@ pub fn retry(
         let (st, reason) = state_for(&first.status);
         if before.is_quarantine() {
             after = st;
-            tx.execute(
-                "UPDATE cases SET state = ?2, state_reason = ?3, subject = ?4, signature = ?5, updated_at = ?6 WHERE id = ?1",
-                params![
-                    c.id,
-                    st.as_str(),
-                    reason,
-                    {
-                        let s = if st == State::New { first.report.subject.as_deref() } else { first.report.outer_subject.as_deref() };
-                        match seal {
-                            Some(k) => k.seal_field(s)?,
-                            None => s.map(str::to_string),
-                        }
-                    },
-                    first.report.signature_status(),
-                    now()
-                ],
-            )
-            .context("updating the case after retry")?;
+            let s = if st == State::New {
+                first.report.subject.as_deref()
+            } else {
+                first.report.outer_subject.as_deref()
+            };
+            let subject = match seal {
+                Some(k) => k.seal_field(s)?,
+                None => s.map(str::to_string),
+            };
+            store::lift_quarantine(
+                &tx,
+                c.id,
+                st.as_str(),
+                reason.as_deref(),
+                subject.as_deref(),
+                first.report.signature_status(),
+            )?;
         }
     }
     if before.is_quarantine() && after == State::New {

@@ -10,7 +10,13 @@
 use std::path::Path;
 
 mod duplicates;
+mod intake;
 pub use duplicates::{duplicate_candidates, duplicate_features, index_duplicate, live_case};
+pub use intake::{
+    NewAttachment, NewCase, NewMessage, RereadMessage, add_reporter_key, create_case,
+    duplicate_recorded, insert_message, lift_quarantine, record_session_key, replace_attachments,
+    session_key_seen, set_case_verdict, touch_case, update_reread_message,
+};
 
 pub use crate::domain::time::{now, rfc3339};
 use anyhow::{Context, Result, bail};

@@ -1,0 +1,323 @@
+//! The writes of intake and `case retry`, each a named function taking plain values:
+//! cases, messages (raw bytes first), attachments, reporter keys, session-key hashes.
+//! Sealing at rest happens before these are called: what arrives here is what is
+//! stored.
+
+use anyhow::{Context, Result};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{event, now};
+
+/// A new case as intake creates it.
+pub struct NewCase<'a> {
+    pub public_id: &'a str,
+    pub year: i32,
+    pub seq: i64,
+    pub state: &'a str,
+    pub state_reason: Option<&'a str>,
+    pub reporter: Option<&'a str>,
+    pub reporter_name: Option<&'a str>,
+    /// Possibly sealed (`sealed:` + armor).
+    pub subject: Option<&'a str>,
+    pub mailbox: &'a str,
+    pub policy: &'a str,
+    pub signature: &'a str,
+    pub arrived_at: i64,
+    pub ack_due: i64,
+    pub followup_due: Option<i64>,
+}
+
+/// Inserts a case; returns its row id.
+pub fn create_case(conn: &Connection, c: &NewCase<'_>) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO cases (public_id, year, seq, state, state_reason, reporter, reporter_name, subject, \
+         mailbox, policy, signature, arrived_at, created_at, updated_at, ack_due, followup_due) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15)",
+        params![
+            c.public_id,
+            c.year,
+            c.seq,
+            c.state,
+            c.state_reason,
+            c.reporter,
+            c.reporter_name,
+            c.subject,
+            c.mailbox,
+            c.policy,
+            c.signature,
+            c.arrived_at,
+            now(),
+            c.ack_due,
+            c.followup_due,
+        ],
+    )
+    .context("creating the case")?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// A follow-up arrived: the case was updated now.
+pub fn touch_case(conn: &Connection, case_id: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE cases SET updated_at = ?2 WHERE id = ?1",
+        params![case_id, now()],
+    )
+    .context("touching the case")?;
+    Ok(())
+}
+
+/// The classification's outcome on the case row: severity and the policy's deadlines.
+pub fn set_case_verdict(
+    conn: &Connection,
+    case_id: i64,
+    severity: &str,
+    ack_due: i64,
+    followup_due: Option<i64>,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE cases SET severity = ?2, ack_due = ?3, followup_due = ?4 WHERE id = ?1",
+        params![case_id, severity, ack_due, followup_due],
+    )
+    .context("recording the severity")?;
+    Ok(())
+}
+
+/// Was `other` already recorded as a possible duplicate of this case?
+pub fn duplicate_recorded(conn: &Connection, case_id: i64, other: &str) -> Result<bool> {
+    conn.query_row(
+        "SELECT COUNT(*) > 0 FROM events WHERE case_id = ?1 AND kind = 'possible-duplicate' AND detail LIKE ?2",
+        params![case_id, format!("of {other} %")],
+        |r| r.get(0),
+    )
+    .context("reading duplicate events")
+}
+
+/// The first other message opened by the same session key: (its sender, its case).
+pub fn session_key_seen(
+    conn: &Connection,
+    hash: &str,
+    message_row: i64,
+) -> Result<Option<(Option<String>, String)>> {
+    conn.query_row(
+        "SELECT s.from_addr, c.public_id FROM session_keys s JOIN cases c ON c.id = s.case_id \
+         WHERE s.hash = ?1 AND s.message_id != ?2 ORDER BY s.message_id LIMIT 1",
+        params![hash, message_row],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )
+    .optional()
+    .context("looking up a session key")
+}
+
+/// Records that a session key opened this message.
+pub fn record_session_key(
+    conn: &Connection,
+    hash: &str,
+    message_row: i64,
+    case_id: i64,
+    from: Option<&str>,
+) -> Result<()> {
+    conn.execute(
+        "INSERT OR IGNORE INTO session_keys (hash, message_id, case_id, from_addr) VALUES (?1, ?2, ?3, ?4)",
+        params![hash, message_row, case_id, from],
+    )
+    .context("recording a session key")?;
+    Ok(())
+}
+
+/// A message as stored: the raw bytes and what was read from them (sealed or not).
+pub struct NewMessage<'a> {
+    pub case_id: i64,
+    pub sha256: &'a str,
+    pub message_id: Option<&'a str>,
+    pub mailbox: &'a str,
+    pub source_pos: &'a str,
+    pub arrived_at: i64,
+    pub size: i64,
+    pub raw: &'a [u8],
+    pub raw_sealed: bool,
+    pub from_addr: Option<&'a str>,
+    pub outer_subject: Option<&'a str>,
+    pub subject: Option<&'a str>,
+    /// JSON lists.
+    pub in_reply_to: &'a str,
+    pub refs: &'a str,
+    pub encryption: &'a str,
+    pub status: &'a str,
+    pub status_reason: Option<&'a str>,
+    pub signature: &'a str,
+    /// JSON.
+    pub signatures: &'a str,
+    pub team_key: Option<&'a str>,
+    pub body_text: &'a str,
+    /// JSON.
+    pub notes: &'a str,
+    pub sealed: bool,
+    /// JSON.
+    pub coverage: &'a str,
+}
+
+/// Inserts a message; returns its row id.
+pub fn insert_message(conn: &Connection, m: &NewMessage<'_>) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO messages (case_id, sha256, message_id, mailbox, source_pos, arrived_at, received_at, size, raw, \
+         from_addr, outer_subject, subject, in_reply_to, refs, encryption, status, status_reason, signature, \
+         signatures, team_key, body_text, notes, processed_at, sealed, raw_sealed, coverage) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?7, ?23, ?24, ?25)",
+        params![
+            m.case_id,
+            m.sha256,
+            m.message_id,
+            m.mailbox,
+            m.source_pos,
+            m.arrived_at,
+            now(),
+            m.size,
+            m.raw,
+            m.from_addr,
+            m.outer_subject,
+            m.subject,
+            m.in_reply_to,
+            m.refs,
+            m.encryption,
+            m.status,
+            m.status_reason,
+            m.signature,
+            m.signatures,
+            m.team_key,
+            m.body_text,
+            m.notes,
+            m.sealed as i64,
+            m.raw_sealed as i64,
+            m.coverage,
+        ],
+    )
+    .context("storing the message")?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// What `case retry` re-read from a stored message.
+pub struct RereadMessage<'a> {
+    pub id: i64,
+    pub subject: Option<&'a str>,
+    pub encryption: &'a str,
+    pub status: &'a str,
+    pub status_reason: Option<&'a str>,
+    pub signature: &'a str,
+    pub signatures: &'a str,
+    pub team_key: Option<&'a str>,
+    pub body_text: &'a str,
+    pub notes: &'a str,
+    pub from_addr: Option<&'a str>,
+    pub sealed: bool,
+    pub coverage: &'a str,
+}
+
+/// Replaces what was read from a message with a new reading.
+pub fn update_reread_message(conn: &Connection, m: &RereadMessage<'_>) -> Result<()> {
+    conn.execute(
+        "UPDATE messages SET subject = ?2, encryption = ?3, status = ?4, status_reason = ?5, signature = ?6, \
+         signatures = ?7, team_key = ?8, body_text = ?9, notes = ?10, processed_at = ?11, from_addr = ?12, sealed = ?13, coverage = ?14 WHERE id = ?1",
+        params![
+            m.id,
+            m.subject,
+            m.encryption,
+            m.status,
+            m.status_reason,
+            m.signature,
+            m.signatures,
+            m.team_key,
+            m.body_text,
+            m.notes,
+            now(),
+            m.from_addr,
+            m.sealed as i64,
+            m.coverage,
+        ],
+    )
+    .context("updating a re-read message")?;
+    Ok(())
+}
+
+/// A quarantined case that now reads: its state, reason, subject and signature.
+pub fn lift_quarantine(
+    conn: &Connection,
+    case_id: i64,
+    state: &str,
+    reason: Option<&str>,
+    subject: Option<&str>,
+    signature: &str,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE cases SET state = ?2, state_reason = ?3, subject = ?4, signature = ?5, updated_at = ?6 WHERE id = ?1",
+        params![case_id, state, reason, subject, signature, now()],
+    )
+    .context("updating the case after retry")?;
+    Ok(())
+}
+
+/// One attachment of a message (content sealed or not).
+pub struct NewAttachment<'a> {
+    pub name: Option<&'a str>,
+    pub content_type: &'a str,
+    pub size: i64,
+    pub encrypted: bool,
+    pub content: &'a [u8],
+    pub sealed: bool,
+}
+
+/// Replaces a message's attachments.
+pub fn replace_attachments(
+    conn: &Connection,
+    message_row: i64,
+    atts: &[NewAttachment<'_>],
+) -> Result<()> {
+    conn.execute(
+        "DELETE FROM attachments WHERE message_id = ?1",
+        [message_row],
+    )
+    .context("clearing attachments")?;
+    for a in atts {
+        conn.execute(
+            "INSERT INTO attachments (message_id, name, content_type, size, encrypted, content, sealed) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                message_row,
+                a.name,
+                a.content_type,
+                a.size,
+                a.encrypted as i64,
+                a.content,
+                a.sealed as i64
+            ],
+        )
+        .context("storing an attachment")?;
+    }
+    Ok(())
+}
+
+/// Records a reporter key seen in a case (once per case and fingerprint), with an event.
+pub fn add_reporter_key(
+    conn: &Connection,
+    case_id: i64,
+    fingerprint: &str,
+    user_ids_json: &str,
+    source: &str,
+    armored: &str,
+) -> Result<()> {
+    let n = conn
+        .execute(
+            "INSERT OR IGNORE INTO reporter_keys (case_id, fingerprint, user_ids, source, armored, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![case_id, fingerprint, user_ids_json, source, armored, now()],
+        )
+        .context("storing a reporter key")?;
+    if n > 0 {
+        event(
+            conn,
+            Some(case_id),
+            "triaged",
+            "reporter-key",
+            Some(&format!("{fingerprint} from {source}")),
+        )?;
+    }
+    Ok(())
+}
