@@ -4,23 +4,13 @@
 //! what to say ([`crate::reply`] does) and is woken by [`kick`] after a commit.
 
 use anyhow::{Context, Result, anyhow};
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::config::{Config, Transport};
-use crate::store::{self, now};
+use crate::store::{self};
 
-/// A queued row to send.
-#[derive(Debug, Clone)]
-struct Due {
-    id: i64,
-    case_id: Option<i64>,
-    kind: String,
-    recipient: String,
-    message_id: String,
-    body: Vec<u8>,
-    attempts: i64,
-}
+use crate::store::Due;
 
 /// Counts of one `send_due` pass.
 #[derive(Debug, Default, Clone, Copy, Serialize)]
@@ -29,32 +19,6 @@ pub struct SendStats {
     pub failed: usize,
 }
 
-fn due_rows(conn: &Connection) -> Result<Vec<Due>> {
-    let mut stmt = conn
-        .prepare(
-            "SELECT id, case_id, kind, recipient, message_id, body, attempts FROM outbox \
-             WHERE state = 'queued' AND next_attempt_at <= ?1 ORDER BY id LIMIT 100",
-        )
-        .context("preparing the outbox query")?;
-    let rows = stmt
-        .query_map([now()], |r| {
-            Ok(Due {
-                id: r.get(0)?,
-                case_id: r.get(1)?,
-                kind: r.get(2)?,
-                recipient: r.get(3)?,
-                message_id: r.get(4)?,
-                body: r.get(5)?,
-                attempts: r.get(6)?,
-            })
-        })
-        .context("reading the outbox")?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .context("reading the outbox")?;
-    Ok(rows)
-}
-
-/// Sends every due row. Store access is short and never held across the network.
 /// The explicit wake channel of the sender: the daemon makes one, gives a clone to
 /// every place that queues mail (intake's commit callback), and the sender loop
 /// waits on it (at most one stored wake-up) as well as on its periodic timer.
@@ -77,6 +41,7 @@ impl Wake {
     }
 }
 
+/// Sends every due row. Store access is short and never held across the network.
 pub async fn send_due(store: &std::sync::Mutex<store::Store>, cfg: &Config) -> Result<SendStats> {
     let mut stats = SendStats::default();
     // Batches of 100 until nothing is due (failed rows move into the future, so this ends).
@@ -94,7 +59,7 @@ pub async fn send_due(store: &std::sync::Mutex<store::Store>, cfg: &Config) -> R
 async fn send_batch(store: &std::sync::Mutex<store::Store>, cfg: &Config) -> Result<SendStats> {
     let rows = {
         let st = store.lock().map_err(|_| anyhow!("store lock poisoned"))?;
-        due_rows(&st.conn)?
+        store::due_rows(&st.conn)?
     };
     let mut stats = SendStats::default();
     if rows.is_empty() {
@@ -146,50 +111,14 @@ fn record_outcome(
         match res {
             Ok(reply) => {
                 stats.sent += 1;
-                tx.execute(
-                        "UPDATE outbox SET state = 'sent', sent_at = ?2, server_reply = ?3, attempts = attempts + 1 WHERE id = ?1",
-                        params![row.id, now(), reply],
-                    )
-                    .context("recording a sent message")?;
-                if let Some(case_id) = row.case_id {
-                    if row.kind == "ack" || row.kind == "rejection" {
-                        tx.execute(
-                            "UPDATE cases SET acked_at = COALESCE(acked_at, ?2) WHERE id = ?1",
-                            params![case_id, now()],
-                        )
-                        .context("recording the ack time")?;
-                    }
-                    store::event(
-                        &tx,
-                        Some(case_id),
-                        "triaged",
-                        &format!("{}-sent", row.kind),
-                        Some(&format!(
-                            "to {} as <{}>: {reply}",
-                            row.recipient, row.message_id
-                        )),
-                    )?;
-                }
+                store::record_sent(&tx, row, &reply)?;
                 copies.push((row.id, row.body.clone()));
                 tracing::info!(outbox = row.id, kind = %row.kind, "sent");
             }
             Err(e) => {
                 stats.failed += 1;
                 let wait = (30i64 << row.attempts.min(7)).min(3600);
-                tx.execute(
-                        "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",
-                        params![row.id, format!("{e:#}"), now() + wait],
-                    )
-                    .context("recording a failed send")?;
-                if let Some(case_id) = row.case_id {
-                    store::event(
-                        &tx,
-                        Some(case_id),
-                        "triaged",
-                        "send-failed",
-                        Some(&format!("{e:#}; retry in {wait} s")),
-                    )?;
-                }
+                store::record_send_failure(&tx, row, &format!("{e:#}"), wait)?;
                 tracing::warn!(outbox = row.id, "sending failed (retry in {wait} s): {e:#}");
             }
         }
@@ -222,12 +151,7 @@ async fn copy_to_sent(
             .await
             .with_context(|| format!("APPEND to {folder}"))?;
         let st = store.lock().map_err(|_| anyhow!("store lock poisoned"))?;
-        st.conn
-            .execute(
-                "UPDATE outbox SET copied_at = ?2 WHERE id = ?1",
-                params![id, now()],
-            )
-            .context("recording the Sent copy")?;
+        store::record_copied(&st.conn, *id)?;
     }
     let _ = session.logout().await;
     Ok(())

@@ -15,7 +15,7 @@
 //! the Return-Path is only used to recognise bounces (null sender: no ack).
 
 use anyhow::{Context, Result};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 
 use crate::config::Config;
 use crate::judge::policy::Verdict;
@@ -456,42 +456,14 @@ pub fn enqueue_ack(
         return suppress("no From address");
     };
     // One ack per case, unless a follow-up changed what is missing.
-    let last: Option<String> = tx
-        .query_row(
-            "SELECT body FROM outbox WHERE case_id = ?1 AND kind IN ('ack', 'rejection') ORDER BY id DESC LIMIT 1",
-            [case_id],
-            |r| r.get::<_, Vec<u8>>(0).map(|b| String::from_utf8_lossy(&b).into_owned()),
-        )
-        .optional()
-        .context("looking up earlier acks")?;
     let missing_key = verdict.map(|v| v.missing.join(",")).unwrap_or_default();
-    if last.is_some() {
-        let prev: Option<String> = tx
-            .query_row(
-                "SELECT detail FROM events WHERE case_id = ?1 AND kind = 'ack-queued' ORDER BY id DESC LIMIT 1",
-                [case_id],
-                |r| r.get(0),
-            )
-            .optional()
-            .context("looking up the last ack")?
-            .flatten();
-        if prev
-            .as_deref()
-            .is_some_and(|p| p.ends_with(&format!("missing [{missing_key}]")))
-        {
-            return suppress(
-                "already acknowledged, and the follow-up does not change what is missing",
-            );
-        }
+    if let Some(prev) = store::last_ack_missing(tx, case_id)?
+        && prev.as_deref() == Some(missing_key.as_str())
+    {
+        return suppress("already acknowledged, and the follow-up does not change what is missing");
     }
     let hour_ago = now() - 3600;
-    let recent: i64 = tx
-        .query_row(
-            "SELECT COUNT(*) FROM outbox WHERE recipient = ?1 AND kind IN ('ack', 'rejection') AND created_at > ?2",
-            params![to, hour_ago],
-            |r| r.get(0),
-        )
-        .context("counting recent acks")?;
+    let recent = store::acks_to_since(tx, &to, hour_ago)?;
     if recent >= i64::from(cfg.outbox.rate_limit_per_hour) {
         return suppress(&format!(
             "rate limit: {recent} acknowledgment(s) to {to} in the last hour (outbox.rate_limit_per_hour = {})",
@@ -501,15 +473,7 @@ pub fn enqueue_ack(
     // Encrypt when the reporter's key is known and valid now.
     let mut reporter_cert = None;
     let mut not_encrypted_because = None;
-    let armored: Vec<String> = {
-        let mut stmt = tx
-            .prepare("SELECT armored FROM reporter_keys WHERE case_id = ?1 ORDER BY id DESC")
-            .context("reading reporter keys")?;
-        stmt.query_map([case_id], |r| r.get(0))
-            .context("reading reporter keys")?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .context("reading reporter keys")?
-    };
+    let armored = store::reporter_keys_armored(tx, case_id)?;
     let mut candidates: Vec<sequoia_openpgp::Cert> = armored
         .iter()
         .filter_map(|a| crypto::cert_from_armor(a))
@@ -580,13 +544,21 @@ pub fn enqueue_ack(
         &body,
         reporter_cert.as_ref(),
     )?;
-    tx.execute(
-        "INSERT INTO outbox (case_id, trigger_message, kind, recipient, message_id, subject, body, state, attempts, \
-         next_attempt_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', 0, ?8, ?8)",
-        params![case_id, message_row, kind, to, message_id, subject, composed.bytes, now()],
-    )
-    .context("queueing the acknowledgment")?;
-    let id = tx.last_insert_rowid();
+    let id = store::queue_mail(
+        tx,
+        &store::NewOutgoing {
+            case_id: Some(case_id),
+            trigger_message: Some(message_row),
+            kind,
+            recipient: &to,
+            message_id: &message_id,
+            subject: &subject,
+            body: &composed.bytes,
+            missing: Some(&missing_key),
+            at: now(),
+        },
+    )?
+    .context("the acknowledgment's Message-ID is queued already")?;
     store::event(
         tx,
         Some(case_id),

@@ -2,8 +2,8 @@
 //! records breaches, and the daily digest. Both are queued in the outbox (signed
 //! with the team key, composed by [`crate::reply::outbox::compose`]).
 
-use anyhow::{Context, Result};
-use rusqlite::{Connection, params};
+use anyhow::Result;
+use rusqlite::Connection;
 
 use crate::config::Config;
 use crate::read::crypto::TeamKeys;
@@ -15,14 +15,7 @@ use crate::reply::outbox::{compose, new_message_id};
 pub fn digest_text(conn: &Connection) -> Result<String> {
     let t = now();
     let mut out = format!("triaged digest, {}\n\nOpen cases by state:\n", rfc3339(t));
-    let mut stmt = conn
-        .prepare("SELECT state, COUNT(*) FROM cases WHERE state NOT IN ('closed', 'rejected', 'duplicate', 'spam') GROUP BY state ORDER BY state")
-        .context("counting cases")?;
-    let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
-        .context("counting cases")?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .context("counting cases")?;
+    let rows = store::open_counts_by_state(conn)?;
     if rows.is_empty() {
         out.push_str("  (none)\n");
     }
@@ -30,26 +23,7 @@ pub fn digest_text(conn: &Connection) -> Result<String> {
         out.push_str(&format!("  {s:<14} {n}\n"));
     }
     out.push_str("\nDeadlines in the next 24 hours:\n");
-    let mut stmt = conn
-        .prepare(
-            "SELECT public_id, CASE WHEN acked_at IS NULL THEN 'ack' ELSE 'follow-up' END, \
-             CASE WHEN acked_at IS NULL THEN ack_due ELSE followup_due END AS due FROM cases \
-             WHERE state NOT IN ('closed', 'rejected', 'duplicate', 'spam', 'imported') \
-             AND ((acked_at IS NULL AND ack_due BETWEEN ?1 AND ?2) OR (acked_at IS NOT NULL AND responded_at IS NULL AND followup_due BETWEEN ?1 AND ?2)) \
-             ORDER BY due",
-        )
-        .context("listing deadlines")?;
-    let rows = stmt
-        .query_map(params![t, t + 86_400], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })
-        .context("listing deadlines")?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .context("listing deadlines")?;
+    let rows = store::deadlines_between(conn, t, t + 86_400)?;
     if rows.is_empty() {
         out.push_str("  (none)\n");
     }
@@ -57,20 +31,7 @@ pub fn digest_text(conn: &Connection) -> Result<String> {
         out.push_str(&format!("  {id}  {clock} due {}\n", rfc3339(due)));
     }
     out.push_str("\nBreaches in the last 24 hours:\n");
-    let mut stmt = conn
-        .prepare("SELECT c.public_id, e.kind, e.at FROM events e JOIN cases c ON c.id = e.case_id WHERE e.kind LIKE 'breach-%' AND e.at > ?1 ORDER BY e.at")
-        .context("listing breaches")?;
-    let rows = stmt
-        .query_map([t - 86_400], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })
-        .context("listing breaches")?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .context("listing breaches")?;
+    let rows = store::breaches_since(conn, t - 86_400)?;
     if rows.is_empty() {
         out.push_str("  (none)\n");
     }
@@ -92,27 +53,27 @@ pub fn enqueue_digest(conn: &Connection, cfg: &Config, keys: &TeamKeys) -> Resul
         .unwrap_or_else(|| "security@localhost".into());
     let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let subject = format!("triaged digest {day}");
-    let sent_today: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM outbox WHERE kind = 'digest' AND subject = ?1",
-            [&subject],
-            |r| r.get(0),
-        )
-        .context("checking today's digest")?;
-    if sent_today > 0 {
+    let sent_today = store::queued_with_subject(conn, "digest", &subject)?;
+    if sent_today {
         return Ok(None);
     }
     let message_id = new_message_id(&format!("digest.{day}"), &from)?;
     let body = digest_text(conn)?;
     let composed = compose(keys, &from, &team, &subject, &message_id, None, &body, None)?;
-    let n = conn
-        .execute(
-            "INSERT OR IGNORE INTO outbox (case_id, trigger_message, kind, recipient, message_id, subject, body, state, attempts, next_attempt_at, created_at) \
-             VALUES (NULL, NULL, 'digest', ?1, ?2, ?3, ?4, 'queued', 0, ?5, ?5)",
-            params![team, message_id, subject, composed.bytes, now()],
-        )
-        .context("queueing the digest")?;
-    Ok((n > 0).then(|| conn.last_insert_rowid()))
+    store::queue_mail(
+        conn,
+        &store::NewOutgoing {
+            case_id: None,
+            trigger_message: None,
+            kind: "digest",
+            recipient: &team,
+            message_id: &message_id,
+            subject: &subject,
+            body: &composed.bytes,
+            missing: None,
+            at: now(),
+        },
+    )
 }
 
 /// The SLA sweep: escalate to the team when `escalate_at` of a window has passed
@@ -120,54 +81,19 @@ pub fn enqueue_digest(conn: &Connection, cfg: &Config, keys: &TeamKeys) -> Resul
 pub fn sweep(conn: &Connection, cfg: &Config, keys: &TeamKeys) -> Result<usize> {
     let t = now();
     let mut n = 0;
-    let mut stmt = conn
-        .prepare(
-            "SELECT id, public_id, arrived_at, ack_due, acked_at, followup_due, responded_at, state FROM cases \
-             WHERE state NOT IN ('closed', 'rejected', 'duplicate', 'spam', 'imported')",
-        )
-        .context("preparing the SLA sweep")?;
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(
-        i64,
-        String,
-        i64,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        String,
-    )> = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-            ))
-        })
-        .context("reading cases for the sweep")?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .context("reading cases for the sweep")?;
-    drop(stmt);
-    for (id, public, arrived, ack_due, acked, fu_due, responded, _state) in rows {
+    let rows = store::sweep_clocks(conn)?;
+    for c in rows {
+        let (id, public, arrived) = (c.id, c.public_id.as_str(), c.arrived_at);
+        let (ack_due, acked, fu_due, responded) =
+            (c.ack_due, c.acked_at, c.followup_due, c.responded_at);
         for (clock, due, done) in [("ack", ack_due, acked), ("followup", fu_due, responded)] {
             let (Some(due), None) = (due, done) else {
                 continue;
             };
             let warn_at = arrived + ((due - arrived) as f64 * cfg.outbox.escalate_at) as i64;
             if t >= due {
-                let seen: i64 = conn
-                    .query_row(
-                        "SELECT COUNT(*) FROM events WHERE case_id = ?1 AND kind = ?2",
-                        params![id, format!("breach-{clock}")],
-                        |r| r.get(0),
-                    )
-                    .context("checking breaches")?;
-                if seen == 0 {
+                let seen = store::case_has_event(conn, id, &format!("breach-{clock}"))?;
+                if !seen {
                     store::event(
                         conn,
                         Some(id),
@@ -180,17 +106,11 @@ pub fn sweep(conn: &Connection, cfg: &Config, keys: &TeamKeys) -> Result<usize> 
             }
             if t >= warn_at {
                 let kind = format!("escalation-{clock}");
-                let exists: i64 = conn
-                    .query_row(
-                        "SELECT COUNT(*) FROM outbox WHERE case_id = ?1 AND kind = ?2",
-                        params![id, kind],
-                        |r| r.get(0),
-                    )
-                    .context("checking escalations")?;
+                let exists = store::case_has_mail(conn, id, &kind)?;
                 let Some(team) = cfg.outbox.team.clone() else {
                     continue;
                 };
-                if exists > 0 || !keys.can_sign() {
+                if exists || !keys.can_sign() {
                     continue;
                 }
                 let from = cfg
@@ -218,12 +138,20 @@ pub fn sweep(conn: &Connection, cfg: &Config, keys: &TeamKeys) -> Result<usize> 
                 let subject = format!("[{public}] SLA escalation: {clock} due {}", rfc3339(due));
                 let composed =
                     compose(keys, &from, &team, &subject, &message_id, None, &body, None)?;
-                conn.execute(
-                    "INSERT OR IGNORE INTO outbox (case_id, trigger_message, kind, recipient, message_id, subject, body, state, attempts, next_attempt_at, created_at) \
-                     VALUES (?1, NULL, ?2, ?3, ?4, ?5, ?6, 'queued', 0, ?7, ?7)",
-                    params![id, kind, team, message_id, subject, composed.bytes, t],
-                )
-                .context("queueing an escalation")?;
+                store::queue_mail(
+                    conn,
+                    &store::NewOutgoing {
+                        case_id: Some(id),
+                        trigger_message: None,
+                        kind: &kind,
+                        recipient: &team,
+                        message_id: &message_id,
+                        subject: &subject,
+                        body: &composed.bytes,
+                        missing: None,
+                        at: t,
+                    },
+                )?;
                 store::event(
                     conn,
                     Some(id),

@@ -11,11 +11,19 @@ use std::path::Path;
 
 mod duplicates;
 mod intake;
+mod outbox;
 pub use duplicates::{duplicate_candidates, duplicate_features, index_duplicate, live_case};
 pub use intake::{
     NewAttachment, NewCase, NewMessage, RereadMessage, add_reporter_key, create_case,
     duplicate_recorded, insert_message, lift_quarantine, record_session_key, replace_attachments,
     session_key_seen, set_case_verdict, touch_case, update_reread_message,
+};
+
+pub use outbox::{
+    Clocks, Due, NewOutgoing, acks_to_since, breaches_since, case_has_event, case_has_mail,
+    deadlines_between, due_rows, last_ack_missing, open_counts_by_state, queue_mail,
+    queued_with_subject, record_copied, record_send_failure, record_sent, reporter_keys_armored,
+    sweep_clocks,
 };
 
 pub use crate::domain::time::{now, rfc3339};
@@ -33,6 +41,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("migrations/0006_duplicates.sql")),
     (7, include_str!("migrations/0007_session_keys.sql")),
     (8, include_str!("migrations/0008_coverage.sql")),
+    (9, include_str!("migrations/0009_outbox_missing.sql")),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;

@@ -362,11 +362,38 @@ service lmtp {{
     /// Restarts OpenSMTPD so that it refuses every recipient with a temporary
     /// `451 4.3.0` (`on`), or accepts mail again (`!on`).
     pub fn set_smtp_tempfail(&mut self, on: bool) {
+        // A message OpenSMTPD has delivered but not yet removed from its queue would be
+        // delivered again by the restarted server (a second, different copy): wait until
+        // the queue is empty first.
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(5) && self.queued_files() > 0 {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         if let Some(mut c) = self.smtpd.take() {
             term(&mut c);
         }
         self.smtp_tempfail = on;
         self.start_smtpd();
+    }
+
+    /// Files in OpenSMTPD's queue directories (its spool is bind-mounted from ours).
+    fn queued_files(&self) -> usize {
+        fn count(p: &Path) -> usize {
+            std::fs::read_dir(p)
+                .map(|rd| {
+                    rd.flatten()
+                        .map(|e| {
+                            let p = e.path();
+                            if p.is_dir() { count(&p) } else { 1 }
+                        })
+                        .sum()
+                })
+                .unwrap_or(0)
+        }
+        ["queue", "incoming", "temporary"]
+            .iter()
+            .map(|d| count(&self.path("spool").join(d)))
+            .sum()
     }
 
     fn start_smtpd(&mut self) {

@@ -1,0 +1,298 @@
+//! The outbox table and the SLA's reads: queueing composed mail, the sender's due
+//! rows and outcomes, the questions the silence rules ask (one ack per case, rate
+//! limit), and the digest's and sweep's views of open cases.
+
+use anyhow::{Context, Result};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{event, now};
+
+/// A composed message to queue.
+pub struct NewOutgoing<'a> {
+    pub case_id: Option<i64>,
+    pub trigger_message: Option<i64>,
+    /// ack | rejection | digest | escalation-ack | escalation-followup
+    pub kind: &'a str,
+    pub recipient: &'a str,
+    pub message_id: &'a str,
+    pub subject: &'a str,
+    pub body: &'a [u8],
+    /// For acks: the requirements the ack said were missing (comma-separated).
+    pub missing: Option<&'a str>,
+    pub at: i64,
+}
+
+/// Queues a message; None when an identical Message-ID is queued already.
+pub fn queue_mail(conn: &Connection, m: &NewOutgoing<'_>) -> Result<Option<i64>> {
+    let n = conn
+        .execute(
+            "INSERT OR IGNORE INTO outbox (case_id, trigger_message, kind, recipient, message_id, subject, body, state, attempts, \
+             next_attempt_at, created_at, missing) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', 0, ?8, ?8, ?9)",
+            params![
+                m.case_id,
+                m.trigger_message,
+                m.kind,
+                m.recipient,
+                m.message_id,
+                m.subject,
+                m.body,
+                m.at,
+                m.missing
+            ],
+        )
+        .with_context(|| format!("queueing the {}", m.kind))?;
+    Ok((n > 0).then(|| conn.last_insert_rowid()))
+}
+
+/// The last ack or rejection of a case: Some(what it said was missing) when there is
+/// one (the inner None: queued before migration 0009 recorded it).
+pub fn last_ack_missing(conn: &Connection, case_id: i64) -> Result<Option<Option<String>>> {
+    conn.query_row(
+        "SELECT missing FROM outbox WHERE case_id = ?1 AND kind IN ('ack', 'rejection') ORDER BY id DESC LIMIT 1",
+        [case_id],
+        |r| r.get::<_, Option<String>>(0),
+    )
+    .optional()
+    .context("looking up earlier acks")
+}
+
+/// Acks and rejections queued to `recipient` since `since`.
+pub fn acks_to_since(conn: &Connection, recipient: &str, since: i64) -> Result<i64> {
+    conn.query_row(
+        "SELECT COUNT(*) FROM outbox WHERE recipient = ?1 AND kind IN ('ack', 'rejection') AND created_at > ?2",
+        params![recipient, since],
+        |r| r.get(0),
+    )
+    .context("counting recent acks")
+}
+
+/// The armored reporter keys of a case, newest first.
+pub fn reporter_keys_armored(conn: &Connection, case_id: i64) -> Result<Vec<String>> {
+    let mut stmt = conn
+        .prepare("SELECT armored FROM reporter_keys WHERE case_id = ?1 ORDER BY id DESC")
+        .context("reading reporter keys")?;
+    let rows = stmt
+        .query_map([case_id], |r| r.get(0))
+        .context("reading reporter keys")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("reading reporter keys")?;
+    Ok(rows)
+}
+
+/// A queued row due for sending.
+#[derive(Debug, Clone)]
+pub struct Due {
+    pub id: i64,
+    pub case_id: Option<i64>,
+    pub kind: String,
+    pub recipient: String,
+    pub message_id: String,
+    pub body: Vec<u8>,
+    pub attempts: i64,
+}
+
+/// Up to 100 rows due now, oldest first.
+pub fn due_rows(conn: &Connection) -> Result<Vec<Due>> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT id, case_id, kind, recipient, message_id, body, attempts FROM outbox \
+             WHERE state = 'queued' AND next_attempt_at <= ?1 ORDER BY id LIMIT 100",
+        )
+        .context("preparing the outbox query")?;
+    let rows = stmt
+        .query_map([now()], |r| {
+            Ok(Due {
+                id: r.get(0)?,
+                case_id: r.get(1)?,
+                kind: r.get(2)?,
+                recipient: r.get(3)?,
+                message_id: r.get(4)?,
+                body: r.get(5)?,
+                attempts: r.get(6)?,
+            })
+        })
+        .context("reading the outbox")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("reading the outbox")?;
+    Ok(rows)
+}
+
+/// The server took a row: mark it sent, stop the ack clock for an ack, record the event.
+pub fn record_sent(conn: &Connection, row: &Due, reply: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE outbox SET state = 'sent', sent_at = ?2, server_reply = ?3, attempts = attempts + 1 WHERE id = ?1",
+        params![row.id, now(), reply],
+    )
+    .context("recording a sent message")?;
+    if let Some(case_id) = row.case_id {
+        if row.kind == "ack" || row.kind == "rejection" {
+            conn.execute(
+                "UPDATE cases SET acked_at = COALESCE(acked_at, ?2) WHERE id = ?1",
+                params![case_id, now()],
+            )
+            .context("recording the ack time")?;
+        }
+        event(
+            conn,
+            Some(case_id),
+            "triaged",
+            &format!("{}-sent", row.kind),
+            Some(&format!(
+                "to {} as <{}>: {reply}",
+                row.recipient, row.message_id
+            )),
+        )?;
+    }
+    Ok(())
+}
+
+/// Sending a row failed: count the attempt, keep the error, retry after `wait` seconds.
+pub fn record_send_failure(conn: &Connection, row: &Due, error: &str, wait: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",
+        params![row.id, error, now() + wait],
+    )
+    .context("recording a failed send")?;
+    if let Some(case_id) = row.case_id {
+        event(
+            conn,
+            Some(case_id),
+            "triaged",
+            "send-failed",
+            Some(&format!("{error}; retry in {wait} s")),
+        )?;
+    }
+    Ok(())
+}
+
+/// A sent row was copied to the Sent folder.
+pub fn record_copied(conn: &Connection, id: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE outbox SET copied_at = ?2 WHERE id = ?1",
+        params![id, now()],
+    )
+    .context("recording the Sent copy")?;
+    Ok(())
+}
+
+/// Is a message of this kind and subject queued already (today's digest)?
+pub fn queued_with_subject(conn: &Connection, kind: &str, subject: &str) -> Result<bool> {
+    let n: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM outbox WHERE kind = ?1 AND subject = ?2",
+            params![kind, subject],
+            |r| r.get(0),
+        )
+        .context("checking the outbox")?;
+    Ok(n > 0)
+}
+
+/// Has this case a queued or sent message of this kind (an escalation)?
+pub fn case_has_mail(conn: &Connection, case_id: i64, kind: &str) -> Result<bool> {
+    let n: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM outbox WHERE case_id = ?1 AND kind = ?2",
+            params![case_id, kind],
+            |r| r.get(0),
+        )
+        .context("checking escalations")?;
+    Ok(n > 0)
+}
+
+/// Has this case an event of this kind (a recorded breach)?
+pub fn case_has_event(conn: &Connection, case_id: i64, kind: &str) -> Result<bool> {
+    let n: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM events WHERE case_id = ?1 AND kind = ?2",
+            params![case_id, kind],
+            |r| r.get(0),
+        )
+        .context("checking breaches")?;
+    Ok(n > 0)
+}
+
+/// Open cases by state (the digest).
+pub fn open_counts_by_state(conn: &Connection) -> Result<Vec<(String, i64)>> {
+    let mut stmt = conn
+        .prepare("SELECT state, COUNT(*) FROM cases WHERE state NOT IN ('closed', 'rejected', 'duplicate', 'spam') GROUP BY state ORDER BY state")
+        .context("counting cases")?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .context("counting cases")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("counting cases")?;
+    Ok(rows)
+}
+
+/// Open deadlines between `from` and `to`: (case, `ack` or `follow-up`, due).
+pub fn deadlines_between(
+    conn: &Connection,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(String, String, i64)>> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT public_id, CASE WHEN acked_at IS NULL THEN 'ack' ELSE 'follow-up' END, \
+             CASE WHEN acked_at IS NULL THEN ack_due ELSE followup_due END AS due FROM cases \
+             WHERE state NOT IN ('closed', 'rejected', 'duplicate', 'spam', 'imported') \
+             AND ((acked_at IS NULL AND ack_due BETWEEN ?1 AND ?2) OR (acked_at IS NOT NULL AND responded_at IS NULL AND followup_due BETWEEN ?1 AND ?2)) \
+             ORDER BY due",
+        )
+        .context("listing deadlines")?;
+    let rows = stmt
+        .query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .context("listing deadlines")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("listing deadlines")?;
+    Ok(rows)
+}
+
+/// Breaches recorded since `since`: (case, kind, when).
+pub fn breaches_since(conn: &Connection, since: i64) -> Result<Vec<(String, String, i64)>> {
+    let mut stmt = conn
+        .prepare("SELECT c.public_id, e.kind, e.at FROM events e JOIN cases c ON c.id = e.case_id WHERE e.kind LIKE 'breach-%' AND e.at > ?1 ORDER BY e.at")
+        .context("listing breaches")?;
+    let rows = stmt
+        .query_map([since], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .context("listing breaches")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("listing breaches")?;
+    Ok(rows)
+}
+
+/// The clocks of an open case, for the SLA sweep.
+pub struct Clocks {
+    pub id: i64,
+    pub public_id: String,
+    pub arrived_at: i64,
+    pub ack_due: Option<i64>,
+    pub acked_at: Option<i64>,
+    pub followup_due: Option<i64>,
+    pub responded_at: Option<i64>,
+}
+
+/// Every open case's clocks.
+pub fn sweep_clocks(conn: &Connection) -> Result<Vec<Clocks>> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT id, public_id, arrived_at, ack_due, acked_at, followup_due, responded_at FROM cases \
+             WHERE state NOT IN ('closed', 'rejected', 'duplicate', 'spam', 'imported')",
+        )
+        .context("preparing the SLA sweep")?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(Clocks {
+                id: r.get(0)?,
+                public_id: r.get(1)?,
+                arrived_at: r.get(2)?,
+                ack_due: r.get(3)?,
+                acked_at: r.get(4)?,
+                followup_due: r.get(5)?,
+                responded_at: r.get(6)?,
+            })
+        })
+        .context("reading cases for the sweep")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("reading cases for the sweep")?;
+    Ok(rows)
+}
