@@ -514,7 +514,8 @@ fn escape_sequences_and_line_breaks_from_a_report_never_reach_the_terminal() {
          Subject: =?utf-8?q?XSS=0D=0ASEC-2026-9999__triaged__good=1B[31m?=\n\
          Message-ID: <esc@x>\nMIME-Version: 1.0\n\
          Content-Type: multipart/mixed; boundary=\"b\"\n\n\
-         --b\nContent-Type: text/plain\n\nXSS in acme 2.4.1: <script>alert(1)</script>\n\
+         --b\nContent-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\n\
+         XSS=1B[2J in acme 2.4.1: <script>alert(1)</script>\n\
          --b\nContent-Type: text/plain; name=\"=?utf-8?q?poc=1B[8m.txt?=\"\n\
          Content-Disposition: attachment; filename=\"=?utf-8?q?poc=1B[8m.txt?=\"\n\npoc\n--b--\n",
     );
@@ -525,6 +526,7 @@ fn escape_sequences_and_line_breaks_from_a_report_never_reach_the_terminal() {
         vec!["case", "show", id.as_str()],
         vec!["case", "list"],
         vec!["keys", "list"],
+        vec!["case", "export", id.as_str()],
     ] {
         let out = stdout(&env.run(&args));
         assert!(
