@@ -1699,7 +1699,7 @@ fn print_case_table(cases: &[store::CaseRow]) -> Result<()> {
             c.id_public,
             c.state,
             c.signature,
-            c.encryption.as_deref().unwrap_or("-"),
+            c.encryption.map_or("-", |e| e.as_str()),
             trunc(&safe(c.reporter.as_deref().unwrap_or("-")), 28),
             date(c.arrived_at),
             trunc(

@@ -9,6 +9,7 @@ pub mod case;
 pub mod findings;
 pub mod redact;
 pub mod seal;
+pub mod status;
 pub mod time;
 pub mod verdict;
 pub mod version;

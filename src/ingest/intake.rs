@@ -784,7 +784,7 @@ fn insert_message(
             subject: subject.as_deref(),
             in_reply_to: &json(&r.in_reply_to),
             refs: &json(&r.references),
-            encryption: &r.encryption,
+            encryption: r.encryption,
             status,
             status_reason: reason,
             signature: r.signature_status(),
@@ -895,7 +895,7 @@ pub fn retry(
             &store::RereadMessage {
                 id: *id,
                 subject: subject.as_deref(),
-                encryption: &r.encryption,
+                encryption: r.encryption,
                 status,
                 status_reason: reason,
                 signature: r.signature_status(),

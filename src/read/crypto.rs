@@ -422,9 +422,7 @@ impl TeamKeys {
 /// The outcome of one signature.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct SigResult {
-    /// good | bad | unknown-key | invalid-key | signer-mismatch (valid, but by a key
-    /// none of whose user ids is the From address)
-    pub status: String,
+    pub status: SigStatus,
     /// Fingerprint of the signer's certificate when known, else the issuer's key id.
     pub signer: Option<String>,
     /// The signer's first user id when the certificate is known.
@@ -438,25 +436,24 @@ pub struct SigResult {
 
 /// Summarises several signature results into one status word.
 /// A bad signature wins over everything: a good one next to it must not hide tampering.
-pub fn summarize(sigs: &[SigResult]) -> &'static str {
-    let has = |s: &str| sigs.iter().any(|r| r.status == s);
-    if sigs.is_empty() {
-        "unsigned"
-    } else if has("bad") {
-        "bad"
-    } else if has("invalid-key") {
-        "invalid-key"
-    } else if has("signer-mismatch") {
-        "signer-mismatch"
-    } else if has("good") {
-        "good"
-    } else if has("unknown-key") {
-        "unknown-key"
-    } else if has("smime") {
-        "smime"
+pub fn summarize(sigs: &[SigResult]) -> SigStatus {
+    let has = |s: SigStatus| sigs.iter().any(|r| r.status == s);
+    // The worst news wins: a bad signature cannot hide behind a good one.
+    [
+        SigStatus::Bad,
+        SigStatus::InvalidKey,
+        SigStatus::SignerMismatch,
+        SigStatus::Good,
+        SigStatus::UnknownKey,
+        SigStatus::Smime,
+    ]
+    .into_iter()
+    .find(|s| has(*s))
+    .unwrap_or(if sigs.is_empty() {
+        SigStatus::Unsigned
     } else {
-        "unknown-key"
-    }
+        SigStatus::UnknownKey
+    })
 }
 
 struct Helper<'a> {
@@ -513,7 +510,7 @@ impl VerificationHelper for Helper<'_> {
                 for r in results {
                     let res = match r {
                         Ok(good) => SigResult {
-                            status: "good".into(),
+                            status: SigStatus::Good,
                             signer: Some(good.ka.cert().fingerprint().to_hex()),
                             user_id: first_uid(good.ka.cert()),
                             detail: None,
@@ -530,42 +527,42 @@ impl VerificationHelper for Helper<'_> {
                             };
                             match &e {
                                 VerificationError::MissingKey { sig } => SigResult {
-                                    status: "unknown-key".into(),
+                                    status: SigStatus::UnknownKey,
                                     signer: issuer(sig),
                                     user_id: None,
                                     detail: Some("the signer's public key is not known".into()),
                                     emails: Vec::new(),
                                 },
                                 VerificationError::BadSignature { ka, error, .. } => SigResult {
-                                    status: "bad".into(),
+                                    status: SigStatus::Bad,
                                     signer: Some(ka.cert().fingerprint().to_hex()),
                                     user_id: first_uid(ka.cert()),
                                     detail: Some(format!("signature does not verify: {error}")),
                                     emails: Vec::new(),
                                 },
                                 VerificationError::BadKey { ka, error, .. } => SigResult {
-                                    status: "invalid-key".into(),
+                                    status: SigStatus::InvalidKey,
                                     signer: Some(ka.cert().fingerprint().to_hex()),
                                     user_id: first_uid(ka.cert()),
                                     detail: Some(format!("signing key not valid: {error}")),
                                     emails: Vec::new(),
                                 },
                                 VerificationError::UnboundKey { sig, cert, error } => SigResult {
-                                    status: "invalid-key".into(),
+                                    status: SigStatus::InvalidKey,
                                     signer: Some(cert.fingerprint().to_hex()).or(issuer(sig)),
                                     user_id: first_uid(cert),
                                     detail: Some(format!("signing key not valid: {error}")),
                                     emails: Vec::new(),
                                 },
                                 VerificationError::MalformedSignature { sig, error } => SigResult {
-                                    status: "bad".into(),
+                                    status: SigStatus::Bad,
                                     signer: issuer(sig),
                                     user_id: None,
                                     detail: Some(format!("malformed signature: {error}")),
                                     emails: Vec::new(),
                                 },
                                 other => SigResult {
-                                    status: "bad".into(),
+                                    status: SigStatus::Bad,
                                     signer: None,
                                     user_id: None,
                                     detail: Some(other.to_string()),
@@ -661,6 +658,7 @@ impl DecryptionHelper for Helper<'_> {
 pub const MAX_RECIPIENT_SUBKEYS: usize = 4;
 
 pub use crate::domain::seal::{Opener, SEALED};
+pub use crate::domain::status::SigStatus;
 
 impl Opener for TeamKeys {
     fn open_bytes(&self, data: &[u8]) -> Result<Vec<u8>> {

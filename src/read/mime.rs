@@ -12,6 +12,7 @@ use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Limits;
+use crate::domain::status::{Encryption, SigStatus};
 use crate::read::crypto::{self, FoundKey, PgpKind, SigResult, TeamKeys};
 
 /// One attachment, decrypted when it was encrypted and we could.
@@ -45,8 +46,7 @@ pub struct Report {
     pub auto_submitted: Option<String>,
     pub precedence: Option<String>,
     pub list_id: Option<String>,
-    /// none | pgp-mime | inline | attachment
-    pub encryption: String,
+    pub encryption: Encryption,
     pub encrypted_parts: usize,
     pub decrypted_parts: usize,
     pub decrypt_errors: Vec<String>,
@@ -100,10 +100,10 @@ const MAX_COVER_LIST: usize = 64;
 impl Report {
     /// The message's signature status; `partial` when a good signature covers only
     /// some of the content parts (the unsigned rest must not borrow its trust).
-    pub fn signature_status(&self) -> &'static str {
+    pub fn signature_status(&self) -> SigStatus {
         let s = crypto::summarize(&self.signatures);
-        if s == "good" && self.coverage.iter().any(|c| !c.signed) {
-            "partial"
+        if s == SigStatus::Good && self.coverage.iter().any(|c| !c.signed) {
+            SigStatus::Partial
         } else {
             s
         }
@@ -160,7 +160,7 @@ fn analyze_passes(
         .report
         .signatures
         .iter()
-        .any(|s| s.status == "unknown-key");
+        .any(|s| s.status == SigStatus::UnknownKey);
     if unknown && !first.report.keys.is_empty() {
         let extra: Vec<_> = first.report.keys.iter().map(|k| k.cert.clone()).collect();
         let mut second = analyze_with(raw, team, limits, &extra, deadline);
@@ -180,7 +180,7 @@ fn analyze_with(
     let Some(msg) = MessageParser::default().parse(raw) else {
         return Analysis {
             report: Report {
-                encryption: "none".into(),
+                encryption: Encryption::None,
                 ..Report::default()
             },
             status: Status::Unparseable("mail-parser could not read any header or body".into()),
@@ -203,7 +203,7 @@ fn analyze_with(
     if !has_known {
         return Analysis {
             report: Report {
-                encryption: "none".into(),
+                encryption: Encryption::None,
                 ..Report::default()
             },
             status: Status::Unparseable(
@@ -240,17 +240,16 @@ fn analyze_with(
     let timed_out = w.timed_out;
     let mut report = w.report;
     report.encryption = if w.mime_blocks > 0 {
-        "pgp-mime"
+        Encryption::PgpMime
     } else if w.inline_blocks > 0 {
-        "inline"
+        Encryption::Inline
     } else if w.attachment_blocks > 0 {
-        "attachment"
+        Encryption::Attachment
     } else if w.smime_blocks > 0 {
-        "smime"
+        Encryption::Smime
     } else {
-        "none"
-    }
-    .into();
+        Encryption::None
+    };
     if report.partly_encrypted() {
         let clear: Vec<&str> = report
             .coverage
@@ -265,9 +264,10 @@ fn analyze_with(
             clear.join(", "),
             report.encryption
         ));
-        report.encryption = "partial".into();
+        report.encryption = Encryption::Partial;
     }
-    if crypto::summarize(&report.signatures) == "good" && report.coverage.iter().any(|c| !c.signed)
+    if crypto::summarize(&report.signatures) == SigStatus::Good
+        && report.coverage.iter().any(|c| !c.signed)
     {
         let unsigned: Vec<&str> = report
             .coverage
@@ -294,7 +294,7 @@ fn analyze_with(
         for sg in report
             .signatures
             .iter_mut()
-            .filter(|sg| sg.status == "good")
+            .filter(|sg| sg.status == SigStatus::Good)
         {
             if !sg
                 .emails
@@ -305,7 +305,7 @@ fn analyze_with(
                     .user_id
                     .clone()
                     .unwrap_or_else(|| "an unnamed key".into());
-                sg.status = "signer-mismatch".into();
+                sg.status = SigStatus::SignerMismatch;
                 sg.detail = Some(format!(
                     "valid signature by {who}, whose user ids do not include the From address {from}"
                 ));
@@ -612,7 +612,7 @@ impl Walker<'_> {
                     // S/MIME: recognised and said so, not mistaken for a bad OpenPGP signature.
                     self.report.smime.push("signed".into());
                     self.report.signatures.push(SigResult {
-                        status: "smime".into(),
+                        status: SigStatus::Smime,
                         signer: None,
                         user_id: None,
                         detail: Some(
@@ -702,7 +702,7 @@ impl Walker<'_> {
         if smime_type.contains("signed-data") || smime_type.contains("certs-only") {
             self.report.smime.push("signed".into());
             self.report.signatures.push(SigResult {
-                status: "smime".into(),
+                status: SigStatus::Smime,
                 signer: None,
                 user_id: None,
                 detail: Some(
@@ -751,7 +751,7 @@ impl Walker<'_> {
                 match crypto::verify_detached(self.team, &self.extra, &sig, &canon) {
                     Ok(s) => self.report.signatures.extend(s),
                     Err(e) => self.report.signatures.push(SigResult {
-                        status: "bad".into(),
+                        status: SigStatus::Bad,
                         signer: None,
                         user_id: None,
                         detail: Some(format!("cannot check the PGP/MIME signature: {e}")),
@@ -920,7 +920,7 @@ impl Walker<'_> {
                     }
                     Err(e) => {
                         self.report.signatures.push(SigResult {
-                            status: "bad".into(),
+                            status: SigStatus::Bad,
                             signer: None,
                             user_id: None,
                             detail: Some(format!("cannot check the clear-signed text: {e}")),

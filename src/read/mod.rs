@@ -46,7 +46,7 @@ pub fn read_message(raw: &[u8], cfg: &Config, keys: &TeamKeys) -> Analysis {
         Ok(a) => a,
         Err(_) => Analysis {
             report: Report {
-                encryption: "none".into(),
+                encryption: crate::domain::status::Encryption::None,
                 ..Report::default()
             },
             status: Status::Unparseable(

@@ -264,7 +264,7 @@ pub fn headers_only(raw: &[u8], cfg: &Config, status: Status) -> Analysis {
     }))
     .unwrap_or_else(|_| Analysis {
         report: Report {
-            encryption: "none".into(),
+            encryption: crate::domain::status::Encryption::None,
             ..Report::default()
         },
         status: Status::Ok,

@@ -18,6 +18,7 @@ use anyhow::{Context, Result};
 use rusqlite::Connection;
 
 use crate::config::Config;
+use crate::domain::status::SigStatus;
 use crate::judge::policy::Verdict;
 use crate::read::crypto::{self, TeamKeys};
 use crate::read::mime::Report;
@@ -141,26 +142,26 @@ fn requirement_text(r: &str) -> &'static str {
     }
 }
 
-fn signature_text(status: &str) -> &'static str {
+fn signature_text(status: SigStatus) -> &'static str {
     match status {
-        "good" => "your message was signed and the signature is valid",
-        "bad" => {
+        SigStatus::Good => "your message was signed and the signature is valid",
+        SigStatus::Bad => {
             "your message was signed, but the signature DID NOT verify: it may have been altered"
         }
-        "unknown-key" => {
+        SigStatus::UnknownKey => {
             "your message was signed by a key we do not have; attach your public key to verify it"
         }
-        "invalid-key" => "your message was signed by a key that is expired or revoked",
-        "signer-mismatch" => {
+        SigStatus::InvalidKey => "your message was signed by a key that is expired or revoked",
+        SigStatus::SignerMismatch => {
             "your message carries a valid signature, but by a key whose user ids do not name your From address, so we cannot tell that you signed it"
         }
-        "smime" => {
+        SigStatus::Smime => {
             "your message carries an S/MIME signature; we verify OpenPGP signatures only, so it was not checked"
         }
-        "partial" => {
+        SigStatus::Partial => {
             "only part of your message was signed (the signature is valid for that part); the unsigned parts were read as unsigned"
         }
-        _ => "your message was not signed",
+        SigStatus::Unsigned => "your message was not signed",
     }
 }
 
@@ -169,7 +170,7 @@ pub struct AckFacts<'a> {
     pub case_id: &'a str,
     pub arrived_at: i64,
     pub verdict: Option<&'a Verdict>,
-    pub signature: &'a str,
+    pub signature: SigStatus,
     pub undecryptable: bool,
     pub team_fingerprint: Option<String>,
     /// Quoted only when the ack is encrypted to the reporter.
@@ -523,7 +524,7 @@ pub fn enqueue_ack(
         case_id: &c.id_public,
         arrived_at: c.arrived_at,
         verdict,
-        signature: &c.signature,
+        signature: c.signature,
         undecryptable,
         team_fingerprint: keys.fingerprints().first().cloned(),
         report_subject: report.subject.as_deref(),

@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{event, now};
+use crate::domain::status::{Encryption, SigStatus};
 
 /// A new case as intake creates it.
 pub struct NewCase<'a> {
@@ -21,7 +22,7 @@ pub struct NewCase<'a> {
     pub subject: Option<&'a str>,
     pub mailbox: &'a str,
     pub policy: &'a str,
-    pub signature: &'a str,
+    pub signature: SigStatus,
     pub arrived_at: i64,
     pub ack_due: i64,
     pub followup_due: Option<i64>,
@@ -140,10 +141,10 @@ pub struct NewMessage<'a> {
     /// JSON lists.
     pub in_reply_to: &'a str,
     pub refs: &'a str,
-    pub encryption: &'a str,
+    pub encryption: Encryption,
     pub status: &'a str,
     pub status_reason: Option<&'a str>,
-    pub signature: &'a str,
+    pub signature: SigStatus,
     /// JSON.
     pub signatures: &'a str,
     pub team_key: Option<&'a str>,
@@ -198,10 +199,10 @@ pub fn insert_message(conn: &Connection, m: &NewMessage<'_>) -> Result<i64> {
 pub struct RereadMessage<'a> {
     pub id: i64,
     pub subject: Option<&'a str>,
-    pub encryption: &'a str,
+    pub encryption: Encryption,
     pub status: &'a str,
     pub status_reason: Option<&'a str>,
-    pub signature: &'a str,
+    pub signature: SigStatus,
     pub signatures: &'a str,
     pub team_key: Option<&'a str>,
     pub body_text: &'a str,
@@ -244,7 +245,7 @@ pub fn lift_quarantine(
     state: &str,
     reason: Option<&str>,
     subject: Option<&str>,
-    signature: &str,
+    signature: SigStatus,
 ) -> Result<()> {
     conn.execute(
         "UPDATE cases SET state = ?2, state_reason = ?3, subject = ?4, signature = ?5, updated_at = ?6 WHERE id = ?1",

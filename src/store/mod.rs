@@ -313,7 +313,7 @@ pub struct CaseRow {
     sealed_subject: Option<String>,
     pub mailbox: String,
     pub policy: String,
-    pub signature: String,
+    pub signature: crate::domain::status::SigStatus,
     pub severity: Option<String>,
     #[serde(serialize_with = "ts")]
     pub arrived_at: i64,
@@ -330,7 +330,7 @@ pub struct CaseRow {
     #[serde(serialize_with = "ts_opt")]
     pub responded_at: Option<i64>,
     pub messages: i64,
-    pub encryption: Option<String>,
+    pub encryption: Option<crate::domain::status::Encryption>,
     pub assignee: Option<String>,
     pub merged_into: Option<String>,
     /// A likely duplicate found at intake: `{"case": "SEC-…", "score": 0.8}`.
@@ -424,10 +424,10 @@ pub struct MessageRow {
     pub subject_sealed: bool,
     #[serde(skip)]
     sealed_subject: Option<String>,
-    pub encryption: String,
-    pub status: String,
+    pub encryption: crate::domain::status::Encryption,
+    pub status: crate::domain::status::ReadStatus,
     pub status_reason: Option<String>,
-    pub signature: String,
+    pub signature: crate::domain::status::SigStatus,
     pub signatures: serde_json::Value,
     pub team_key: Option<String>,
     pub notes: serde_json::Value,

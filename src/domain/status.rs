@@ -1,0 +1,152 @@
+//! Statuses read from a message, as typed values: the signature status
+//! ([`SigStatus`]), what encryption it arrived in ([`Encryption`]) and whether it
+//! could be read ([`ReadStatus`]). Each has one spelling, used in SQL (ToSql/FromSql),
+//! JSON (serde) and text (Display/FromStr); the spellings are the stable words of
+//! README's "JSON fields".
+
+use std::fmt;
+
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+
+/// Declares a string-valued enum: `as_str`, `ALL`, Display, FromStr, serde, ToSql, FromSql.
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident = $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($(#[$vm])* $v),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$v),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$v => $s),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.pad(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($s => Ok($name::$v),)+
+                    other => Err(format!(
+                        "{other:?} is not a {}; use one of: {}",
+                        stringify!($name),
+                        [$($s),+].join(", ")
+                    )),
+                }
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(self.as_str()))
+            }
+        }
+
+        impl FromSql for $name {
+            fn column_result(v: ValueRef<'_>) -> FromSqlResult<Self> {
+                v.as_str()?
+                    .parse()
+                    .map_err(|e: String| FromSqlError::Other(e.into()))
+            }
+        }
+    };
+}
+
+string_enum! {
+    /// What a message's signatures say, summarised (README "Signature words").
+    SigStatus {
+        /// Verifies, by a valid key whose user ids name the From address, over every part.
+        Good = "good",
+        /// A good signature that covers only some of the content parts.
+        Partial = "partial",
+        /// Does not verify: the message may have been altered.
+        Bad = "bad",
+        /// By a key we do not have.
+        UnknownKey = "unknown-key",
+        /// By an expired or revoked key.
+        InvalidKey = "invalid-key",
+        /// Valid, but by a key none of whose user ids is the From address.
+        SignerMismatch = "signer-mismatch",
+        /// An S/MIME signature, not checked.
+        Smime = "smime",
+        Unsigned = "unsigned",
+    }
+}
+
+string_enum! {
+    /// How a message arrived encrypted.
+    Encryption {
+        None = "none",
+        PgpMime = "pgp-mime",
+        Inline = "inline",
+        Attachment = "attachment",
+        /// Some content parts encrypted, some not.
+        Partial = "partial",
+        Smime = "smime",
+    }
+}
+
+#[allow(clippy::derivable_impls)] // the macro derives a fixed set
+impl Default for Encryption {
+    fn default() -> Self {
+        Encryption::None
+    }
+}
+
+string_enum! {
+    /// Whether a message could be read.
+    ReadStatus {
+        Ok = "ok",
+        Undecryptable = "undecryptable",
+        Unparseable = "unparseable",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_spelling_round_trips_through_text_json_and_sql() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        for s in SigStatus::ALL {
+            assert_eq!(s.as_str().parse::<SigStatus>().unwrap(), *s);
+            let j = serde_json::to_string(s).unwrap();
+            assert_eq!(j, format!("\"{s}\""));
+            assert_eq!(serde_json::from_str::<SigStatus>(&j).unwrap(), *s);
+            let back: SigStatus = conn.query_row("SELECT ?1", [s], |r| r.get(0)).unwrap();
+            assert_eq!(back, *s);
+        }
+        for e in Encryption::ALL {
+            assert_eq!(e.as_str().parse::<Encryption>().unwrap(), *e);
+        }
+        assert!(
+            "sealed"
+                .parse::<ReadStatus>()
+                .unwrap_err()
+                .contains("ok, undecryptable")
+        );
+        // Tables pad these words: Display honours width and alignment.
+        assert_eq!(format!("[{:<8}]", SigStatus::Good), "[good    ]");
+    }
+}
