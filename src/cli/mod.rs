@@ -856,12 +856,7 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
                     .filter(|c| policy.as_deref().is_none_or(|p| c.policy == p))
                     .filter(|c| since_ts.is_none_or(|t| c.arrived_at >= t))
                     .filter(|c| {
-                        !*overdue
-                            || (!c
-                                .state
-                                .parse::<crate::domain::case::State>()
-                                .is_ok_and(|s| s.is_closed())
-                                && next_due(c).is_some_and(|d| d < now))
+                        !*overdue || (!c.state.is_closed() && next_due(c).is_some_and(|d| d < now))
                     })
                     .collect();
             match sort.as_str() {
@@ -955,7 +950,7 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
                 return Ok(no_case(id));
             };
             let to: crate::domain::case::State = state.parse()?;
-            let from: crate::domain::case::State = c.state.parse()?;
+            let from = c.state;
             if !from.can_move_to(to) {
                 let allowed: Vec<&str> = crate::domain::case::ALL_STATES
                     .iter()
@@ -995,7 +990,7 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
                 eprintln!("error: a case cannot be merged into itself");
                 return Ok(4);
             }
-            let from: crate::domain::case::State = c.state.parse()?;
+            let from = c.state;
             if !from.can_move_to(crate::domain::case::State::Duplicate) {
                 eprintln!("error: {id} is {from} and cannot become a duplicate");
                 return Ok(4);
@@ -1155,7 +1150,7 @@ fn stats_cmd(cli: &Cli, json: bool) -> Result<i32> {
     let mut by_state = std::collections::BTreeMap::new();
     let mut by_severity = std::collections::BTreeMap::new();
     for c in &cases {
-        *by_state.entry(c.state.clone()).or_insert(0) += 1;
+        *by_state.entry(c.state.as_str().to_string()).or_insert(0) += 1;
         *by_severity
             .entry(c.severity.clone().unwrap_or_else(|| "unknown".into()))
             .or_insert(0) += 1;
@@ -1179,7 +1174,7 @@ fn stats_cmd(cli: &Cli, json: bool) -> Result<i32> {
         .count();
     let with_ack_clock = cases
         .iter()
-        .filter(|c| c.ack_due.is_some() && c.state != "imported")
+        .filter(|c| c.ack_due.is_some() && c.state != crate::domain::case::State::Imported)
         .count();
     let v = serde_json::json!({
         "cases": cases.len(),

@@ -316,7 +316,7 @@ fn write_one(
                     inc.raw.len()
                 )),
             )?;
-            let st: State = c.state.parse().unwrap_or(State::New);
+            let st: State = c.state;
             if analysis.status == Status::Ok && !st.is_quarantine() {
                 // Re-read the whole thread: the follow-up may add what was missing.
                 let v = classify_case(tx, cfg, keys, case_id)?;
@@ -910,7 +910,7 @@ pub fn retry(
         )?;
         write_parts(&tx, c.id, *id, r, seal)?;
     }
-    let before: State = c.state.parse().unwrap_or(State::New);
+    let before: State = c.state;
     let mut after = before;
     if let Some((_, first)) = analyses.first() {
         let (st, reason) = state_for(&first.status);

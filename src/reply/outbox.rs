@@ -450,7 +450,7 @@ pub fn enqueue_ack(
     if let Some(why) = silence_reason(report, cfg, &[]) {
         return suppress(&why);
     }
-    if c.state == "imported" {
+    if c.state == crate::domain::case::State::Imported {
         return suppress("imported from the mailbox's history: the operator decides");
     }
     let Some(to) = report.from_addr.clone() else {

@@ -300,7 +300,7 @@ pub struct CaseRow {
     pub id: i64,
     #[serde(rename = "id")]
     pub id_public: String,
-    pub state: String,
+    pub state: crate::domain::case::State,
     pub state_reason: Option<String>,
     pub reporter: Option<String>,
     pub reporter_name: Option<String>,
