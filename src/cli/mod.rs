@@ -175,8 +175,8 @@ pub enum CaseCmd {
         #[arg(long)]
         state: Option<String>,
         /// Only cases of this severity (critical, high, medium, low, none).
-        #[arg(long)]
-        severity: Option<String>,
+        #[arg(long, value_parser = |s: &str| s.parse::<crate::domain::status::Severity>())]
+        severity: Option<crate::domain::status::Severity>,
         /// Only cases under this policy.
         #[arg(long)]
         policy: Option<String>,
@@ -187,8 +187,8 @@ pub enum CaseCmd {
         #[arg(long)]
         since: Option<String>,
         /// Order: arrived (default), deadline, severity.
-        #[arg(long, default_value = "arrived")]
-        sort: String,
+        #[arg(long, value_enum, default_value_t = Sort::Arrived)]
+        sort: Sort,
         /// Show at most N cases (the last N in the chosen order); 0 shows all.
         /// Default: 100 for the table, all with --json.
         #[arg(long)]
@@ -243,6 +243,17 @@ pub enum CaseCmd {
         #[arg(long = "as")]
         actor: Option<String>,
     },
+}
+
+/// The order of `case list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Sort {
+    /// Arrival order.
+    Arrived,
+    /// The next open deadline first.
+    Deadline,
+    /// Most severe first.
+    Severity,
 }
 
 /// Runs the CLI; returns the process exit code.
@@ -842,16 +853,14 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
                 && policy.is_none()
                 && since_ts.is_none()
                 && !*overdue
-                && sort == "arrived";
+                && *sort == Sort::Arrived;
             let total = store::count_cases(&store.conn, state.as_deref())?;
             let sql_limit = (plain && limit > 0).then_some(limit);
             let mut cases: Vec<store::CaseRow> =
                 store::list_cases_newest(&store.conn, state.as_deref(), sql_limit)?
                     .into_iter()
                     .filter(|c| {
-                        severity
-                            .as_deref()
-                            .is_none_or(|s| c.severity.as_deref() == Some(s))
+                        severity.is_none_or(|s| c.severity == Some(s))
                     })
                     .filter(|c| policy.as_deref().is_none_or(|p| c.policy == p))
                     .filter(|c| since_ts.is_none_or(|t| c.arrived_at >= t))
@@ -859,18 +868,11 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
                         !*overdue || (!c.state.is_closed() && next_due(c).is_some_and(|d| d < now))
                     })
                     .collect();
-            match sort.as_str() {
-                "arrived" => {}
-                "deadline" => cases.sort_by_key(|c| next_due(c).unwrap_or(i64::MAX)),
-                "severity" => cases.sort_by_key(|c| {
-                    std::cmp::Reverse(
-                        ["none", "low", "medium", "high", "critical"]
-                            .iter()
-                            .position(|s| Some(*s) == c.severity.as_deref())
-                            .unwrap_or(0),
-                    )
-                }),
-                other => anyhow::bail!("--sort {other:?}: use arrived, deadline or severity"),
+            match sort {
+                Sort::Arrived => {}
+                Sort::Deadline => cases.sort_by_key(|c| next_due(c).unwrap_or(i64::MAX)),
+                // Most severe first; unknown severity last.
+                Sort::Severity => cases.sort_by_key(|c| std::cmp::Reverse(c.severity)),
             }
             let matched = if plain { total } else { cases.len() };
             if limit > 0 && cases.len() > limit {
@@ -1152,7 +1154,7 @@ fn stats_cmd(cli: &Cli, json: bool) -> Result<i32> {
     for c in &cases {
         *by_state.entry(c.state.as_str().to_string()).or_insert(0) += 1;
         *by_severity
-            .entry(c.severity.clone().unwrap_or_else(|| "unknown".into()))
+            .entry(c.severity.map_or("unknown", |s| s.as_str()).to_string())
             .or_insert(0) += 1;
     }
     let first_response = median(

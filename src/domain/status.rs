@@ -1,6 +1,6 @@
 //! Statuses read from a message, as typed values: the signature status
-//! ([`SigStatus`]), what encryption it arrived in ([`Encryption`]) and whether it
-//! could be read ([`ReadStatus`]). Each has one spelling, used in SQL (ToSql/FromSql),
+//! ([`SigStatus`]), what encryption it arrived in ([`Encryption`]), whether it
+//! could be read ([`ReadStatus`]) and how severe the report is ([`Severity`]). Each has one spelling, used in SQL (ToSql/FromSql),
 //! JSON (serde) and text (Display/FromStr); the spellings are the stable words of
 //! README's "JSON fields".
 
@@ -119,6 +119,17 @@ string_enum! {
         Ok = "ok",
         Undecryptable = "undecryptable",
         Unparseable = "unparseable",
+    }
+}
+
+string_enum! {
+    /// How bad a report is, lowest first (the order `--sort severity` uses, reversed).
+    Severity {
+        None = "none",
+        Low = "low",
+        Medium = "medium",
+        High = "high",
+        Critical = "critical",
     }
 }
 

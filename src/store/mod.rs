@@ -314,7 +314,7 @@ pub struct CaseRow {
     pub mailbox: String,
     pub policy: String,
     pub signature: crate::domain::status::SigStatus,
-    pub severity: Option<String>,
+    pub severity: Option<crate::domain::status::Severity>,
     #[serde(serialize_with = "ts")]
     pub arrived_at: i64,
     #[serde(serialize_with = "ts")]
