@@ -859,9 +859,7 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
             let mut cases: Vec<store::CaseRow> =
                 store::list_cases_newest(&store.conn, state.as_deref(), sql_limit)?
                     .into_iter()
-                    .filter(|c| {
-                        severity.is_none_or(|s| c.severity == Some(s))
-                    })
+                    .filter(|c| severity.is_none_or(|s| c.severity == Some(s)))
                     .filter(|c| policy.as_deref().is_none_or(|p| c.policy == p))
                     .filter(|c| since_ts.is_none_or(|t| c.arrived_at >= t))
                     .filter(|c| {

@@ -568,8 +568,7 @@ pub fn classify_case(
             m.score,
             m.reasons.join("; ")
         );
-        let known = store::duplicate_recorded(tx, case_id, &m.case)?;
-        if !known {
+        if store::note_duplicate(tx, case_id, &m.case)? {
             store::event(
                 tx,
                 Some(case_id),

@@ -82,14 +82,16 @@ pub fn set_case_verdict(
     Ok(())
 }
 
-/// Was `other` already recorded as a possible duplicate of this case?
-pub fn duplicate_recorded(conn: &Connection, case_id: i64, other: &str) -> Result<bool> {
-    conn.query_row(
-        "SELECT COUNT(*) > 0 FROM events WHERE case_id = ?1 AND kind = 'possible-duplicate' AND detail LIKE ?2",
-        params![case_id, format!("of {other} %")],
-        |r| r.get(0),
-    )
-    .context("reading duplicate events")
+/// Records `other` as the likely duplicate noted for this case; false when it was
+/// noted already (so the event is written once per pair).
+pub fn note_duplicate(conn: &Connection, case_id: i64, other: &str) -> Result<bool> {
+    let n = conn
+        .execute(
+            "UPDATE cases SET duplicate_noted = ?2 WHERE id = ?1 AND duplicate_noted IS NOT ?2",
+            params![case_id, other],
+        )
+        .context("noting a likely duplicate")?;
+    Ok(n > 0)
 }
 
 /// The first other message opened by the same session key: (its sender, its case).
@@ -321,4 +323,73 @@ pub fn add_reporter_key(
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::status::SigStatus;
+
+    fn case(conn: &Connection, n: i64) -> i64 {
+        create_case(
+            conn,
+            &NewCase {
+                public_id: &format!("SEC-2026-{n:04}"),
+                year: 2026,
+                seq: n,
+                state: "new",
+                state_reason: None,
+                reporter: Some("r@example.net"),
+                reporter_name: None,
+                subject: Some("s"),
+                mailbox: "security",
+                policy: "default",
+                signature: SigStatus::Unsigned,
+                arrived_at: 1,
+                ack_due: 2,
+                followup_due: None,
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_likely_duplicate_is_noted_once_per_other_case() {
+        let store = crate::store::Store::open_in_memory().unwrap();
+        let id = case(&store.conn, 1);
+        assert!(note_duplicate(&store.conn, id, "SEC-2026-0007").unwrap());
+        assert!(!note_duplicate(&store.conn, id, "SEC-2026-0007").unwrap());
+        assert!(note_duplicate(&store.conn, id, "SEC-2026-0008").unwrap());
+    }
+
+    #[test]
+    fn the_last_ack_remembers_what_it_said_was_missing() {
+        use crate::store::{NewOutgoing, last_ack_missing, queue_mail};
+        let store = crate::store::Store::open_in_memory().unwrap();
+        let id = case(&store.conn, 1);
+        assert_eq!(last_ack_missing(&store.conn, id).unwrap(), None);
+        let m = |mid: &'static str, missing: &'static str| NewOutgoing {
+            case_id: Some(id),
+            trigger_message: None,
+            kind: "ack",
+            recipient: "r@example.net",
+            message_id: mid,
+            subject: "[SEC-2026-0001] Report received",
+            body: b"x",
+            missing: Some(missing),
+            at: 5,
+        };
+        queue_mail(&store.conn, &m("a@x", "poc,versions")).unwrap();
+        assert_eq!(
+            last_ack_missing(&store.conn, id).unwrap(),
+            Some(Some("poc,versions".into()))
+        );
+        queue_mail(&store.conn, &m("b@x", "")).unwrap();
+        assert_eq!(
+            last_ack_missing(&store.conn, id).unwrap(),
+            Some(Some(String::new()))
+        );
+        // The same Message-ID twice is one row.
+        assert!(queue_mail(&store.conn, &m("b@x", "")).unwrap().is_none());
+    }
 }

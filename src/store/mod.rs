@@ -15,7 +15,7 @@ mod outbox;
 pub use duplicates::{duplicate_candidates, duplicate_features, index_duplicate, live_case};
 pub use intake::{
     NewAttachment, NewCase, NewMessage, RereadMessage, add_reporter_key, create_case,
-    duplicate_recorded, insert_message, lift_quarantine, record_session_key, replace_attachments,
+    insert_message, lift_quarantine, note_duplicate, record_session_key, replace_attachments,
     session_key_seen, set_case_verdict, touch_case, update_reread_message,
 };
 
@@ -42,6 +42,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("migrations/0007_session_keys.sql")),
     (8, include_str!("migrations/0008_coverage.sql")),
     (9, include_str!("migrations/0009_outbox_missing.sql")),
+    (10, include_str!("migrations/0010_duplicate_noted.sql")),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
