@@ -1,0 +1,197 @@
+//! Tests as data (the way stalwart's mail-parser and chatmail/core keep theirs): each
+//! `.eml` below is read with the committed test team key, classified, and judged by a
+//! fixed policy; the outcome is compared with `NN.expected.json` beside it. No servers,
+//! no processes: the fast tier. `UPDATE_GOLDEN=1 cargo test --test fixtures` rewrites
+//! the expected files after an intended change (review the diff).
+//!
+//! - `examples/reports/*.eml`: the demo's reports, made by GnuPG (expected JSON in
+//!   `tests/fixtures/demo/`);
+//! - `tests/fixtures/read/*.eml`: mail made by other tools (GnuPG clear-signing with a
+//!   key we do not have, OpenSSL S/MIME) and hostile headers (expected JSON beside).
+
+use std::path::{Path, PathBuf};
+
+use triaged::config::PolicyConfig;
+use triaged::judge::classify::{AttachmentIn, Input, classify};
+use triaged::read::crypto::TeamKeys;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn team() -> TeamKeys {
+    let path = repo().join("keys/test/team-secret.asc");
+    let bytes = std::fs::read(&path).unwrap();
+    let pass = std::fs::read_to_string(repo().join("keys/test/passphrase")).unwrap();
+    TeamKeys::load(&[(path, bytes)], Some(pass.trim()), None)
+        .map_err(|e| e.what)
+        .unwrap()
+}
+
+fn policy() -> PolicyConfig {
+    toml::from_str(
+        "ack_within = \"48h\"\nfollowup_within = \"7d\"\nrequire = [\"poc\", \"versions\", \"impact\"]\n\
+         supported_versions = [{ range = \">= 2.3\", supported = true }, { range = \"< 2.3\", supported = false }]\n",
+    )
+    .unwrap()
+}
+
+/// What a reader (and the judge) made of one message: the stable, reviewable part.
+fn outcome(raw: &[u8], keys: &TeamKeys) -> serde_json::Value {
+    let a = triaged::read::read_message(
+        raw,
+        &triaged::config::Config::from_toml(
+            "[store]\npath = \"unused.db\"\n[keys]\nsecret = []\n",
+            Path::new("fixture.toml"),
+        )
+        .unwrap(),
+        keys,
+    );
+    let r = &a.report;
+    let status = match &a.status {
+        triaged::read::mime::Status::Ok => serde_json::json!("ok"),
+        triaged::read::mime::Status::Undecryptable(why) => {
+            serde_json::json!({"undecryptable": why})
+        }
+        triaged::read::mime::Status::Unparseable(why) => serde_json::json!({"unparseable": why}),
+    };
+    let input = Input {
+        subject: r.subject.as_deref().unwrap_or(""),
+        text: &r.text,
+        attachments: r
+            .attachments
+            .iter()
+            .map(|x| AttachmentIn {
+                name: x.name.as_deref(),
+                content_type: &x.content_type,
+                data: &x.data,
+            })
+            .collect(),
+    };
+    let findings = classify(&input);
+    // A fixed arrival: deadlines are part of the expected outcome.
+    let verdict = triaged::judge::policy::evaluate("fixture", &policy(), &findings, 1_796_000_000);
+    let text: String = r.text.chars().take(400).collect();
+    serde_json::json!({
+        "status": status,
+        "from": r.from_addr,
+        "from_problem": r.from_problem,
+        "subject": r.subject,
+        "encryption": r.encryption,
+        "signature": r.signature_status(),
+        "signatures": r.signatures.iter().map(|s| serde_json::json!({
+            "status": s.status, "user_id": s.user_id, "detail": s.detail,
+        })).collect::<Vec<_>>(),
+        "encrypted_parts": r.encrypted_parts,
+        "decrypted_parts": r.decrypted_parts,
+        "coverage": r.coverage,
+        "smime": r.smime,
+        "attachments": r.attachments.iter().map(|x| serde_json::json!({
+            "name": x.name, "content_type": x.content_type, "size": x.size, "encrypted": x.encrypted,
+        })).collect::<Vec<_>>(),
+        "keys": r.keys.iter().map(|k| serde_json::json!({"fingerprint": k.fingerprint, "source": k.source})).collect::<Vec<_>>(),
+        "notes": r.notes,
+        "text_start": text,
+        "findings": findings,
+        "verdict": verdict,
+    })
+}
+
+fn emls(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn run(dir: &Path, expected_dir: &Path) {
+    let keys = team();
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let mut failures = Vec::new();
+    let files = emls(dir);
+    assert!(!files.is_empty(), "no .eml in {}", dir.display());
+    for eml in files {
+        let got = outcome(&std::fs::read(&eml).unwrap(), &keys);
+        let got = serde_json::to_string_pretty(&got).unwrap() + "\n";
+        let stem = eml.file_stem().unwrap().to_string_lossy().into_owned();
+        let exp = expected_dir.join(format!("{stem}.expected.json"));
+        if update {
+            std::fs::create_dir_all(expected_dir).unwrap();
+            std::fs::write(&exp, &got).unwrap();
+            continue;
+        }
+        match std::fs::read_to_string(&exp) {
+            Ok(want) if want == got => {}
+            Ok(want) => {
+                let first = want
+                    .lines()
+                    .zip(got.lines())
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(0);
+                failures.push(format!(
+                    "{}: differs from {} at line {}:\n  want {}\n  got  {}",
+                    eml.display(),
+                    exp.display(),
+                    first + 1,
+                    want.lines().nth(first).unwrap_or(""),
+                    got.lines().nth(first).unwrap_or("")
+                ));
+            }
+            Err(_) => failures.push(format!("{} is missing", exp.display())),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{}\n(an intended change: UPDATE_GOLDEN=1 cargo test --test fixtures, and review the diff)",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn demo_reports_made_by_gnupg_read_as_expected() {
+    run(
+        &repo().join("examples/reports"),
+        &repo().join("tests/fixtures/demo"),
+    );
+}
+
+#[test]
+fn mail_from_other_tools_and_hostile_headers_reads_as_expected() {
+    let dir = repo().join("tests/fixtures/read");
+    run(&dir, &dir);
+}
+
+#[test]
+fn expected_files_say_what_matters() {
+    // A few facts asserted directly, so the golden files cannot drift into nonsense.
+    let keys = team();
+    let read = |name: &str| {
+        outcome(
+            &std::fs::read(repo().join("tests/fixtures/read").join(name)).unwrap(),
+            &keys,
+        )
+    };
+    let pre = read("01-clearsigned-with-unsigned-preamble.eml");
+    assert_eq!(pre["signature"], "unknown-key", "{pre:#}");
+    assert_eq!(pre["coverage"][0]["signed"], false);
+    assert_eq!(
+        read("02-quoted-comma-from.eml")["from"],
+        "\"a,b\"@evil.test"
+    );
+    assert!(
+        read("03-two-from-headers.eml")["from_problem"]
+            .as_str()
+            .unwrap()
+            .contains("2 From headers")
+    );
+    let html = read("04-html-only-report.eml");
+    assert_eq!(html["findings"]["poc"]["status"], "present", "{html:#}");
+    assert_eq!(
+        read("05-smime-encrypted-openssl.eml")["encryption"],
+        "smime"
+    );
+    assert_eq!(read("06-smime-signed-openssl.eml")["signature"], "smime");
+}
