@@ -4,6 +4,10 @@
 //! `run --once` does); `run` repeats it on each mailbox's poll interval until
 //! SIGTERM or SIGINT, finishing the message in hand before it exits.
 
+// Issue 14: index and string slicing here are not yet all checked `get`s (the lints are
+// denied crate-wide; tests/tidy.rs keeps this list of exceptions from growing).
+#![allow(clippy::indexing_slicing, clippy::string_slice)]
+
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};

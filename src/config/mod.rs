@@ -6,6 +6,10 @@
 //! network. Relative paths in the file are resolved against the directory the
 //! config file lives in, so `examples/demo.toml` works from any working dir.
 
+// Issue 14: index and string slicing here are not yet all checked `get`s (the lints are
+// denied crate-wide; tests/tidy.rs keeps this list of exceptions from growing).
+#![allow(clippy::indexing_slicing, clippy::string_slice)]
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -165,18 +165,28 @@ pub fn format_id(year: i32, seq: i64) -> String {
 
 /// Finds case tags (`[SEC-2026-0001]` or a bare `SEC-2026-0001`) in a subject line.
 pub fn tags_in(subject: &str) -> Vec<String> {
+    // Subjects are attacker input: every step is a checked `get`, no index can panic.
     let mut out = Vec::new();
     let b = subject.as_bytes();
     let mut i = 0;
-    while let Some(p) = subject[i..].find("SEC-") {
+    while let Some(p) = subject.get(i..).and_then(|t| t.find("SEC-")) {
         let s = i + p;
-        let rest = &b[s + 4..];
-        let year_ok =
-            rest.len() >= 5 && rest[..4].iter().all(u8::is_ascii_digit) && rest[4] == b'-';
+        let rest = b.get(s + 4..).unwrap_or_default();
+        let year_ok = rest
+            .get(..4)
+            .is_some_and(|y| y.iter().all(u8::is_ascii_digit))
+            && rest.get(4) == Some(&b'-');
         if year_ok {
-            let digits = rest[5..].iter().take_while(|c| c.is_ascii_digit()).count();
-            if digits >= 4 {
-                out.push(subject[s..s + 9 + digits].to_string());
+            let digits = rest
+                .get(5..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
+            if digits >= 4
+                && let Some(tag) = subject.get(s..s + 9 + digits)
+            {
+                out.push(tag.to_string());
             }
         }
         i = s + 4;

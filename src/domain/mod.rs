@@ -13,3 +13,11 @@ pub mod status;
 pub mod time;
 pub mod verdict;
 pub mod version;
+
+/// Compiles one of triaged's own (built-in, constant) regular expressions. A pattern
+/// that does not compile is a bug in triaged that every test run hits at once; it never
+/// depends on input, so this is the one place where a panic is accepted.
+#[allow(clippy::panic)]
+pub fn builtin_regex(pattern: &str) -> regex::Regex {
+    regex::Regex::new(pattern).unwrap_or_else(|e| panic!("invalid built-in regex {pattern}: {e}"))
+}

@@ -2,6 +2,10 @@
 //! and ranges (`<= 2.4.1`, `>= 1.2, < 2.0`, `2.3.x`, `*`), semver-aware. Also the
 //! supported-versions table row of a policy. Pure types and parsing.
 
+// Issue 14: index and string slicing here are not yet all checked `get`s (the lints are
+// denied crate-wide; tests/tidy.rs keeps this list of exceptions from growing).
+#![allow(clippy::indexing_slicing, clippy::string_slice)]
+
 use std::cmp::Ordering;
 
 use serde::{Deserialize, Serialize};

@@ -11,6 +11,10 @@
 //! committed, every message is fetched again; intake's content hash turns the
 //! ones already stored into no-ops, so nothing becomes a second case.
 
+// Issue 14: index and string slicing here are not yet all checked `get`s (the lints are
+// denied crate-wide; tests/tidy.rs keeps this list of exceptions from growing).
+#![allow(clippy::indexing_slicing, clippy::string_slice)]
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 

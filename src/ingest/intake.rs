@@ -156,7 +156,7 @@ pub fn ingest_batch(
             &mut st,
             cfg,
             keys,
-            &incs[from..from + n],
+            incs.get(from..from + n).unwrap_or_default(),
             held,
         )?);
         Ok(())
@@ -682,7 +682,7 @@ fn truncate_at_char(s: &mut String, max: usize) {
 }
 
 fn short(sha: &str) -> &str {
-    &sha[..12.min(sha.len())]
+    sha.get(..12).unwrap_or(sha)
 }
 
 /// Finds the case a message belongs to: In-Reply-To/References pointing at one of

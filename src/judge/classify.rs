@@ -10,6 +10,10 @@
 //! The rules are general patterns (markdown sections, code blocks, request
 //! lines, payload shapes, version phrases), not sentences of any corpus.
 
+// Issue 14: index and string slicing here are not yet all checked `get`s (the lints are
+// denied crate-wide; tests/tidy.rs keeps this list of exceptions from growing).
+#![allow(clippy::indexing_slicing, clippy::string_slice)]
+
 use std::collections::BTreeSet;
 use std::str::FromStr;
 use std::sync::LazyLock;
@@ -40,7 +44,7 @@ pub use crate::domain::findings::*;
 const MAX_MATCHES: usize = 32;
 
 fn re(s: &str) -> Regex {
-    Regex::new(s).unwrap_or_else(|e| panic!("invalid built-in regex {s}: {e}"))
+    crate::domain::builtin_regex(s)
 }
 
 /// One located piece of text.

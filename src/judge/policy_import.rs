@@ -19,6 +19,10 @@
 //!   a cell is kept as written when the version check reads it, else reduced to the
 //!   version it names ("Latest release in 8.x" → "8.x") or to latest/others.
 
+// Issue 14: index and string slicing here are not yet all checked `get`s (the lints are
+// denied crate-wide; tests/tidy.rs keeps this list of exceptions from growing).
+#![allow(clippy::indexing_slicing, clippy::string_slice)]
+
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -54,7 +58,7 @@ pub struct Imported {
 }
 
 fn re(s: &str) -> Regex {
-    Regex::new(s).unwrap_or_else(|e| panic!("invalid built-in regex {s}: {e}"))
+    crate::domain::builtin_regex(s)
 }
 
 const NUM: &str = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fourteen|thirty)";

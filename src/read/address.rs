@@ -154,7 +154,8 @@ fn addr_spec(t: &[Tok]) -> Result<(String, bool, String, bool), String> {
         .iter()
         .rposition(|x| *x == Tok::Special('@'))
         .ok_or("no @ in the address")?;
-    let (l, d) = (&t[..at], &t[at + 1..]);
+    let (l, rest) = t.split_at(at);
+    let d = rest.get(1..).unwrap_or_default();
     let mut local = String::new();
     let mut quoted = false;
     for x in l {
@@ -193,13 +194,17 @@ fn mailbox(t: &[Tok]) -> Result<Mailbox, String> {
             if t.last() != Some(&Tok::Special('>')) {
                 return Err("unterminated angle address".into());
             }
-            let inner = &t[open + 1..t.len() - 1];
+            let inner = t.get(open + 1..t.len() - 1).unwrap_or_default();
             // Obsolete route (RFC 5322 §4.4): "<@a.example,@b.example:user@c.example>".
             let inner = match inner.iter().position(|x| *x == Tok::Special(':')) {
-                Some(c) if inner.first() == Some(&Tok::Special('@')) => &inner[c + 1..],
+                Some(c) if inner.first() == Some(&Tok::Special('@')) => {
+                    inner.get(c + 1..).unwrap_or_default()
+                }
                 _ => inner,
             };
-            let words: Vec<String> = t[..open]
+            let words: Vec<String> = t
+                .get(..open)
+                .unwrap_or_default()
                 .iter()
                 .map(|x| match x {
                     Tok::Atom(a) | Tok::Quoted(a) => a.clone(),
@@ -238,7 +243,7 @@ pub fn parse_list(value: &str) -> Result<Vec<Mailbox>, String> {
             }
             Tok::Special(',') if depth == 0 => {
                 if i > start {
-                    out.push(mailbox(&toks[start..i])?);
+                    out.push(mailbox(toks.get(start..i).unwrap_or_default())?);
                 }
                 start = i + 1;
             }
@@ -246,7 +251,7 @@ pub fn parse_list(value: &str) -> Result<Vec<Mailbox>, String> {
         }
     }
     if toks.len() > start {
-        out.push(mailbox(&toks[start..])?);
+        out.push(mailbox(toks.get(start..).unwrap_or_default())?);
     }
     if out.is_empty() {
         return Err("no address".into());

@@ -836,10 +836,10 @@ fn trim_esks(team: &TeamKeys, data: &[u8], max_pkesks: usize) -> Option<(Vec<u8>
             false
         };
         if keep {
-            out.extend_from_slice(&b[*s..*e]);
+            out.extend_from_slice(b.get(*s..*e).unwrap_or_default());
         }
     }
-    out.extend_from_slice(&b[pos..]);
+    out.extend_from_slice(b.get(pos..).unwrap_or_default());
     Some((
         out,
         format!(
@@ -863,12 +863,8 @@ fn packet_at(b: &[u8], pos: usize) -> Option<(u8, usize, usize)> {
             0..=191 => (tag, l1, 2),
             192..=223 => (tag, ((l1 - 192) << 8) + *b.get(pos + 2)? as usize + 192, 3),
             255 => {
-                let v = b.get(pos + 2..pos + 6)?;
-                (
-                    tag,
-                    u32::from_be_bytes([v[0], v[1], v[2], v[3]]) as usize,
-                    6,
-                )
+                let v: [u8; 4] = b.get(pos + 2..pos + 6)?.try_into().ok()?;
+                (tag, u32::from_be_bytes(v) as usize, 6)
             }
             _ => return None,
         }
@@ -877,16 +873,12 @@ fn packet_at(b: &[u8], pos: usize) -> Option<(u8, usize, usize)> {
         match h & 3 {
             0 => (tag, *b.get(pos + 1)? as usize, 2),
             1 => {
-                let v = b.get(pos + 1..pos + 3)?;
-                (tag, u16::from_be_bytes([v[0], v[1]]) as usize, 3)
+                let v: [u8; 2] = b.get(pos + 1..pos + 3)?.try_into().ok()?;
+                (tag, u16::from_be_bytes(v) as usize, 3)
             }
             2 => {
-                let v = b.get(pos + 1..pos + 5)?;
-                (
-                    tag,
-                    u32::from_be_bytes([v[0], v[1], v[2], v[3]]) as usize,
-                    5,
-                )
+                let v: [u8; 4] = b.get(pos + 1..pos + 5)?.try_into().ok()?;
+                (tag, u32::from_be_bytes(v) as usize, 5)
             }
             _ => return None,
         }
@@ -1131,7 +1123,7 @@ pub enum PgpKind {
 
 /// Classifies data without decrypting it: is it a message, a key, a signature?
 pub fn sniff(data: &[u8]) -> PgpKind {
-    let head = &data[..data.len().min(4096)];
+    let head = data.get(..4096).unwrap_or(data);
     let text = String::from_utf8_lossy(head);
     if text.contains("-----BEGIN PGP MESSAGE-----") {
         return PgpKind::Message;

@@ -8,6 +8,10 @@
 //! Cryptography itself is delegated to [`crate::read::crypto`]. It never classifies
 //! and never writes anywhere.
 
+// Issue 14: index and string slicing here are not yet all checked `get`s (the lints are
+// denied crate-wide; tests/tidy.rs keeps this list of exceptions from growing).
+#![allow(clippy::indexing_slicing, clippy::string_slice)]
+
 use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 use serde::{Deserialize, Serialize};
 

@@ -31,7 +31,7 @@ pub fn read_message(raw: &[u8], cfg: &Config, keys: &TeamKeys) -> Analysis {
             .position(|w| w == b"\r\n\r\n")
             .or_else(|| raw.windows(2).position(|w| w == b"\n\n"))
             .unwrap_or(raw.len().min(64 * 1024));
-        let head = &raw[..head_end.min(64 * 1024)];
+        let head = raw.get(..head_end.min(64 * 1024)).unwrap_or(raw);
         let mut a = mime::analyze(head, keys, &cfg.limits);
         a.status = Status::Unparseable(format!(
             "oversize: {} bytes exceeds limits.max_message_size ({} bytes); headers kept, body not read",

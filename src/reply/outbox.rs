@@ -14,6 +14,10 @@
 //! forged Reply-To must not turn triaged into a relay for unsolicited mail), and
 //! the Return-Path is only used to recognise bounces (null sender: no ack).
 
+// Issue 14: index and string slicing here are not yet all checked `get`s (the lints are
+// denied crate-wide; tests/tidy.rs keeps this list of exceptions from growing).
+#![allow(clippy::indexing_slicing, clippy::string_slice)]
+
 use anyhow::{Context, Result};
 use rusqlite::Connection;
 
@@ -287,7 +291,7 @@ fn crlf(s: &str) -> String {
 
 fn boundary(seed: &str) -> String {
     let h = crate::read::sha256_hex(seed.as_bytes());
-    format!("=_triaged_{}", &h[..24])
+    format!("=_triaged_{}", h.get(..24).unwrap_or(&h))
 }
 
 /// Folded Autocrypt header carrying the team key.

@@ -45,7 +45,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("migrations/0010_duplicate_noted.sql")),
 ];
 
-pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
+pub const SCHEMA_VERSION: i64 = match MIGRATIONS.last() {
+    Some(m) => m.0,
+    None => 0,
+};
 
 pub struct Store {
     pub conn: Connection,
