@@ -8,6 +8,8 @@
 // denied crate-wide; tests/tidy.rs keeps this list of exceptions from growing).
 #![allow(clippy::indexing_slicing, clippy::string_slice)]
 
+pub mod render;
+
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -887,7 +889,7 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
                 );
             }
             if *json {
-                print_json(&cases)?;
+                print_json(&cases.iter().map(render::case).collect::<Vec<_>>())?;
             } else {
                 print_case_table(&cases)?;
             }
@@ -929,11 +931,11 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
             let merged = serde_json::Value::Object(merged);
             if *json {
                 print_json(&serde_json::json!({
-                    "case": c,
-                    "messages": messages,
-                    "reporter_keys": keys,
+                    "case": render::case(&c),
+                    "messages": messages.iter().map(render::message).collect::<Vec<_>>(),
+                    "reporter_keys": keys.iter().map(render::key).collect::<Vec<_>>(),
                     "findings": merged,
-                    "events": events,
+                    "events": events.iter().map(render::event).collect::<Vec<_>>(),
                 }))?;
             } else {
                 print_case(&c, &messages, &keys, &events);

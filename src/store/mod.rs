@@ -54,17 +54,6 @@ pub struct Store {
     pub conn: Connection,
 }
 
-fn ts<S: serde::Serializer>(t: &i64, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_str(&rfc3339(*t))
-}
-
-fn ts_opt<S: serde::Serializer>(t: &Option<i64>, s: S) -> std::result::Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => s.serialize_str(&rfc3339(*t)),
-        None => s.serialize_none(),
-    }
-}
-
 impl Store {
     /// Opens (creating if needed, mode 0600) and migrates the database.
     pub fn open(path: &Path) -> Result<Store> {
@@ -298,11 +287,9 @@ fn create_private(path: &Path) -> Result<()> {
 }
 
 /// A case as stored.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct CaseRow {
-    #[serde(skip)]
     pub id: i64,
-    #[serde(rename = "id")]
     pub id_public: String,
     pub state: crate::domain::case::State,
     pub state_reason: Option<String>,
@@ -311,27 +298,18 @@ pub struct CaseRow {
     /// None while sealed at rest (`subject_sealed`); [`CaseRow::open`] fills it in.
     pub subject: Option<String>,
     /// The subject is encrypted at rest and was not opened.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub subject_sealed: bool,
-    #[serde(skip)]
     sealed_subject: Option<String>,
     pub mailbox: String,
     pub policy: String,
     pub signature: crate::domain::status::SigStatus,
     pub severity: Option<crate::domain::status::Severity>,
-    #[serde(serialize_with = "ts")]
     pub arrived_at: i64,
-    #[serde(serialize_with = "ts")]
     pub created_at: i64,
-    #[serde(serialize_with = "ts")]
     pub updated_at: i64,
-    #[serde(serialize_with = "ts_opt")]
     pub ack_due: Option<i64>,
-    #[serde(serialize_with = "ts_opt")]
     pub followup_due: Option<i64>,
-    #[serde(serialize_with = "ts_opt")]
     pub acked_at: Option<i64>,
-    #[serde(serialize_with = "ts_opt")]
     pub responded_at: Option<i64>,
     pub messages: i64,
     pub encryption: Option<crate::domain::status::Encryption>,
@@ -411,22 +389,18 @@ fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
 }
 
 /// A stored message (without its raw bytes).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct MessageRow {
-    #[serde(skip)]
     pub id: i64,
     pub sha256: String,
     pub message_id: Option<String>,
     pub mailbox: String,
     pub source_pos: Option<String>,
-    #[serde(serialize_with = "ts")]
     pub arrived_at: i64,
     pub size: i64,
     pub from: Option<String>,
     pub subject: Option<String>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub subject_sealed: bool,
-    #[serde(skip)]
     sealed_subject: Option<String>,
     pub encryption: crate::domain::status::Encryption,
     pub status: crate::domain::status::ReadStatus,
@@ -440,7 +414,7 @@ pub struct MessageRow {
     pub attachments: Vec<AttachmentRow>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct AttachmentRow {
     pub name: Option<String>,
     pub content_type: String,
@@ -448,16 +422,15 @@ pub struct AttachmentRow {
     pub encrypted: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct EventRow {
-    #[serde(serialize_with = "ts")]
     pub at: i64,
     pub actor: String,
     pub kind: String,
     pub detail: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct KeyRow {
     pub fingerprint: String,
     pub user_ids: serde_json::Value,
