@@ -1162,3 +1162,87 @@ pub fn sniff(data: &[u8]) -> PgpKind {
         _ => PgpKind::NotPgp,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn team() -> TeamKeys {
+        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let path = root.join("keys/test/team-secret.asc");
+        let bytes = std::fs::read(&path).unwrap();
+        let pass = std::fs::read_to_string(root.join("keys/test/passphrase")).unwrap();
+        TeamKeys::load(&[(path, bytes)], Some(pass.trim()), None)
+            .map_err(|e| e.what)
+            .unwrap()
+    }
+
+    fn sig(status: SigStatus) -> SigResult {
+        SigResult {
+            status,
+            signer: None,
+            user_id: None,
+            detail: None,
+            emails: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_worst_signature_wins() {
+        use SigStatus::*;
+        assert_eq!(summarize(&[]), Unsigned);
+        assert_eq!(summarize(&[sig(Good), sig(Bad)]), Bad);
+        assert_eq!(summarize(&[sig(Good), sig(InvalidKey)]), InvalidKey);
+        assert_eq!(summarize(&[sig(Good), sig(SignerMismatch)]), SignerMismatch);
+        assert_eq!(summarize(&[sig(UnknownKey), sig(Good)]), Good);
+        assert_eq!(summarize(&[sig(Smime)]), Smime);
+        assert_eq!(summarize(&[sig(UnknownKey), sig(Smime)]), UnknownKey);
+    }
+
+    #[test]
+    fn sealed_data_and_fields_open_with_the_team_key() {
+        let keys = team();
+        let sealed = keys.seal(b"raw report bytes").unwrap();
+        assert!(!sealed.windows(3).any(|w| w == b"raw"));
+        assert_eq!(keys.open_bytes(&sealed).unwrap(), b"raw report bytes");
+        let f = keys.seal_field(Some("a subject")).unwrap().unwrap();
+        assert!(f.starts_with(SEALED) && !f.contains("a subject"));
+        assert_eq!(keys.open_field(&f).unwrap(), "a subject");
+        assert_eq!(keys.open_field("plain").unwrap(), "plain");
+    }
+
+    #[test]
+    fn packet_headers_of_every_length_form_are_read_and_truncation_is_refused() {
+        // new format, one-octet length; two-octet; five-octet; old format 1, 2, 4 octets.
+        assert_eq!(packet_at(&[0xc1, 2, 9, 9], 0), Some((1, 2, 4)));
+        let mut two = vec![0xc1, 192, 10];
+        two.extend(vec![0u8; 202]);
+        assert_eq!(packet_at(&two, 0), Some((1, 3, 205)));
+        let mut five = vec![0xc1, 255, 0, 0, 0, 3];
+        five.extend([1, 2, 3]);
+        assert_eq!(packet_at(&five, 0), Some((1, 6, 9)));
+        assert_eq!(packet_at(&[0x84, 1, 7], 0), Some((1, 2, 3)));
+        assert_eq!(packet_at(&[0x85, 0, 1, 7], 0), Some((1, 3, 4)));
+        assert_eq!(packet_at(&[0x86, 0, 0, 0, 1, 7], 0), Some((1, 5, 6)));
+        assert_eq!(packet_at(&[0xc1, 5, 1], 0), None, "body runs past the end");
+        assert_eq!(packet_at(&[0x41, 1, 1], 0), None, "not a packet header");
+        assert_eq!(
+            packet_at(&[0xd2, 0xe0], 0),
+            None,
+            "partial length: a data packet"
+        );
+        assert_eq!(packet_at(&[], 0), None);
+    }
+
+    #[test]
+    fn a_small_message_is_never_rewritten() {
+        assert!(
+            trim_esks(
+                &team(),
+                b"-----BEGIN PGP MESSAGE-----\n\n-----END PGP MESSAGE-----\n",
+                32
+            )
+            .is_none()
+        );
+    }
+}

@@ -594,3 +594,127 @@ pub fn new_message_id(prefix: &str, from: &str) -> Result<String> {
     let hex: String = r.iter().map(|b| format!("{b:02x}")).collect();
     Ok(format!("{prefix}.{hex}@{}", domain_of(from)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> Config {
+        Config::from_toml(
+            "[store]\npath = \"x.db\"\n[keys]\nsecret = []\n[outbox]\nfrom = \"security@example.test\"\nteam = \"team@example.test\"\n",
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap()
+    }
+
+    fn report(from: &str) -> Report {
+        Report {
+            from_addr: Some(from.into()),
+            ..Report::default()
+        }
+    }
+
+    #[test]
+    fn silence_rules_name_their_reason() {
+        let cfg = cfg();
+        assert_eq!(silence_reason(&report("rita@example.net"), &cfg, &[]), None);
+        let cases: Vec<(Report, &str)> = vec![
+            (
+                Report {
+                    auto_submitted: Some("auto-replied".into()),
+                    ..report("a@example.net")
+                },
+                "RFC 3834",
+            ),
+            (
+                Report {
+                    auto_submitted: Some("no".into()),
+                    precedence: Some("bulk".into()),
+                    ..report("a@example.net")
+                },
+                "Precedence: bulk",
+            ),
+            (
+                Report {
+                    list_id: Some("<l.example>".into()),
+                    ..report("a@example.net")
+                },
+                "List-Id",
+            ),
+            (
+                Report {
+                    return_path: Some("<>".into()),
+                    ..report("a@example.net")
+                },
+                "null Return-Path",
+            ),
+            (report("MAILER-DAEMON+x@example.net"), "automated sender"),
+            (report("owner-list@example.net"), "automated sender"),
+            (report("security@example.test"), "loop"),
+            (
+                Report {
+                    x_loop: vec!["Security <SECURITY@example.test>".into()],
+                    ..report("a@example.net")
+                },
+                "X-Loop",
+            ),
+            (
+                Report {
+                    from_problem: Some("2 From headers".into()),
+                    ..report("a@example.net")
+                },
+                "ambiguous sender",
+            ),
+            (Report::default(), "no From address"),
+        ];
+        for (r, want) in cases {
+            let got = silence_reason(&r, &cfg, &[]).unwrap_or_default();
+            assert!(got.contains(want), "{want:?} not in {got:?} for {r:?}");
+        }
+    }
+
+    #[test]
+    fn the_ack_says_what_the_signature_and_encryption_really_were() {
+        let facts = |signature, partly_encrypted, smime_encrypted, undecryptable| AckFacts {
+            case_id: "SEC-2026-0001",
+            arrived_at: 0,
+            verdict: None,
+            signature,
+            undecryptable,
+            team_fingerprint: Some("ABCD".into()),
+            report_subject: Some("secret subject"),
+            encrypted: false,
+            not_encrypted_because: None,
+            from: "security@example.test",
+            partly_encrypted,
+            smime_encrypted,
+        };
+        let t = ack_text(&facts(SigStatus::Partial, true, false, false));
+        assert!(t.contains("only part of your message was signed"), "{t}");
+        assert!(t.contains("only part of your message was encrypted"), "{t}");
+        assert!(
+            !t.contains("secret subject"),
+            "a cleartext ack quotes nothing: {t}"
+        );
+        let t = ack_text(&facts(SigStatus::Smime, false, true, true));
+        assert!(
+            t.contains("S/MIME") && t.contains("OpenPGP only") && t.contains("ABCD"),
+            "{t}"
+        );
+        let t = ack_text(&facts(SigStatus::Good, false, false, false));
+        assert!(t.contains("the signature is valid"), "{t}");
+    }
+
+    #[test]
+    fn message_ids_carry_128_random_bits_and_the_sender_domain() {
+        let a = new_message_id("SEC-2026-0001.ack", "security@example.test").unwrap();
+        let b = new_message_id("SEC-2026-0001.ack", "security@example.test").unwrap();
+        assert_ne!(a, b);
+        let hex = a
+            .strip_prefix("SEC-2026-0001.ack.")
+            .and_then(|r| r.strip_suffix("@example.test"))
+            .unwrap();
+        assert_eq!(hex.len(), 32);
+        assert!(hex.chars().all(|c| c.is_ascii_hexdigit()));
+    }
+}
