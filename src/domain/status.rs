@@ -133,6 +133,29 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// What an outbox row is.
+    OutboxKind {
+        /// The acknowledgment of a report.
+        Ack = "ack",
+        /// The polite refusal under `reject_low_effort`.
+        Rejection = "rejection",
+        /// The team's daily digest.
+        Digest = "digest",
+        /// The team is told an acknowledgment deadline is near.
+        EscalationAck = "escalation-ack",
+        /// The team is told a detailed-response deadline is near.
+        EscalationFollowup = "escalation-followup",
+    }
+}
+
+impl OutboxKind {
+    /// Mail to the reporter that stops the acknowledgment clock when sent.
+    pub fn acknowledges(self) -> bool {
+        matches!(self, OutboxKind::Ack | OutboxKind::Rejection)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

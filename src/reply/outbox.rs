@@ -22,7 +22,7 @@ use anyhow::{Context, Result};
 use rusqlite::Connection;
 
 use crate::config::Config;
-use crate::domain::status::SigStatus;
+use crate::domain::status::{OutboxKind, SigStatus};
 use crate::judge::policy::Verdict;
 use crate::read::crypto::{self, TeamKeys};
 use crate::read::mime::Report;
@@ -514,12 +514,12 @@ pub fn enqueue_ack(
         .clone()
         .unwrap_or_else(|| "security@localhost".into());
     let kind = if verdict.is_some_and(|v| v.next_state == "rejected") {
-        "rejection"
+        OutboxKind::Rejection
     } else {
-        "ack"
+        OutboxKind::Ack
     };
     let message_id = new_message_id(&format!("{}.{kind}", c.id_public), &from)?;
-    let subject = if kind == "rejection" {
+    let subject = if kind == OutboxKind::Rejection {
         format!("[{}] Report not accepted", c.id_public)
     } else {
         format!("[{}] Report received", c.id_public)

@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::read::crypto::TeamKeys;
 use crate::store::{self, now, rfc3339};
 
+use crate::domain::status::OutboxKind;
 use crate::reply::outbox::{compose, new_message_id};
 
 /// The daily digest: open cases by state, deadlines in the next 24 h, recent breaches.
@@ -53,7 +54,7 @@ pub fn enqueue_digest(conn: &Connection, cfg: &Config, keys: &TeamKeys) -> Resul
         .unwrap_or_else(|| "security@localhost".into());
     let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let subject = format!("triaged digest {day}");
-    let sent_today = store::queued_with_subject(conn, "digest", &subject)?;
+    let sent_today = store::queued_with_subject(conn, OutboxKind::Digest, &subject)?;
     if sent_today {
         return Ok(None);
     }
@@ -65,7 +66,7 @@ pub fn enqueue_digest(conn: &Connection, cfg: &Config, keys: &TeamKeys) -> Resul
         &store::NewOutgoing {
             case_id: None,
             trigger_message: None,
-            kind: "digest",
+            kind: OutboxKind::Digest,
             recipient: &team,
             message_id: &message_id,
             subject: &subject,
@@ -105,8 +106,12 @@ pub fn sweep(conn: &Connection, cfg: &Config, keys: &TeamKeys) -> Result<usize> 
                 }
             }
             if t >= warn_at {
-                let kind = format!("escalation-{clock}");
-                let exists = store::case_has_mail(conn, id, &kind)?;
+                let kind = if clock == "ack" {
+                    OutboxKind::EscalationAck
+                } else {
+                    OutboxKind::EscalationFollowup
+                };
+                let exists = store::case_has_mail(conn, id, kind)?;
                 let Some(team) = cfg.outbox.team.clone() else {
                     continue;
                 };
@@ -143,7 +148,7 @@ pub fn sweep(conn: &Connection, cfg: &Config, keys: &TeamKeys) -> Result<usize> 
                     &store::NewOutgoing {
                         case_id: Some(id),
                         trigger_message: None,
-                        kind: &kind,
+                        kind,
                         recipient: &team,
                         message_id: &message_id,
                         subject: &subject,

@@ -371,7 +371,7 @@ mod tests {
         let m = |mid: &'static str, missing: &'static str| NewOutgoing {
             case_id: Some(id),
             trigger_message: None,
-            kind: "ack",
+            kind: crate::domain::status::OutboxKind::Ack,
             recipient: "r@example.net",
             message_id: mid,
             subject: "[SEC-2026-0001] Report received",

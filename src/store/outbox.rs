@@ -6,13 +6,13 @@ use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{event, now};
+use crate::domain::status::OutboxKind;
 
 /// A composed message to queue.
 pub struct NewOutgoing<'a> {
     pub case_id: Option<i64>,
     pub trigger_message: Option<i64>,
-    /// ack | rejection | digest | escalation-ack | escalation-followup
-    pub kind: &'a str,
+    pub kind: OutboxKind,
     pub recipient: &'a str,
     pub message_id: &'a str,
     pub subject: &'a str,
@@ -84,7 +84,7 @@ pub fn reporter_keys_armored(conn: &Connection, case_id: i64) -> Result<Vec<Stri
 pub struct Due {
     pub id: i64,
     pub case_id: Option<i64>,
-    pub kind: String,
+    pub kind: OutboxKind,
     pub recipient: String,
     pub message_id: String,
     pub body: Vec<u8>,
@@ -125,7 +125,7 @@ pub fn record_sent(conn: &Connection, row: &Due, reply: &str) -> Result<()> {
     )
     .context("recording a sent message")?;
     if let Some(case_id) = row.case_id {
-        if row.kind == "ack" || row.kind == "rejection" {
+        if row.kind.acknowledges() {
             conn.execute(
                 "UPDATE cases SET acked_at = COALESCE(acked_at, ?2) WHERE id = ?1",
                 params![case_id, now()],
@@ -176,7 +176,7 @@ pub fn record_copied(conn: &Connection, id: i64) -> Result<()> {
 }
 
 /// Is a message of this kind and subject queued already (today's digest)?
-pub fn queued_with_subject(conn: &Connection, kind: &str, subject: &str) -> Result<bool> {
+pub fn queued_with_subject(conn: &Connection, kind: OutboxKind, subject: &str) -> Result<bool> {
     let n: i64 = conn
         .query_row(
             "SELECT COUNT(*) FROM outbox WHERE kind = ?1 AND subject = ?2",
@@ -188,7 +188,7 @@ pub fn queued_with_subject(conn: &Connection, kind: &str, subject: &str) -> Resu
 }
 
 /// Has this case a queued or sent message of this kind (an escalation)?
-pub fn case_has_mail(conn: &Connection, case_id: i64, kind: &str) -> Result<bool> {
+pub fn case_has_mail(conn: &Connection, case_id: i64, kind: OutboxKind) -> Result<bool> {
     let n: i64 = conn
         .query_row(
             "SELECT COUNT(*) FROM outbox WHERE case_id = ?1 AND kind = ?2",
