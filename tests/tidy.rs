@@ -53,7 +53,6 @@ const SLICING_DEBT: &[&str] = &[
     "src/judge/classify.rs",
     "src/judge/duplicates.rs",
     "src/judge/policy_import.rs",
-    "src/read/mime.rs",
     "src/reply/outbox.rs",
 ];
 

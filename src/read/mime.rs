@@ -8,10 +8,6 @@
 //! Cryptography itself is delegated to [`crate::read::crypto`]. It never classifies
 //! and never writes anywhere.
 
-// Issue 14: index and string slicing here are not yet all checked `get`s (the lints are
-// denied crate-wide; tests/tidy.rs keeps this list of exceptions from growing).
-#![allow(clippy::indexing_slicing, clippy::string_slice)]
-
 use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 use serde::{Deserialize, Serialize};
 
@@ -735,7 +731,9 @@ impl Walker<'_> {
         children: &[u32],
         ct: Option<&mail_parser::ContentType<'_>>,
     ) {
-        let part = &msg.parts[idx];
+        let Some(part) = msg.parts.get(idx) else {
+            return;
+        };
         let Some(boundary) = ct.and_then(|c| c.attribute("boundary")) else {
             return;
         };
@@ -872,10 +870,12 @@ impl Walker<'_> {
         }
         let mut out = String::new();
         let mut rest = t;
-        while let Some(start) = rest.find("-----BEGIN PGP ") {
-            self.cover("text", rest[..start].trim().len());
-            out.push_str(&rest[..start]);
-            let block = &rest[start..];
+        while let Some((before, block)) = rest
+            .find("-----BEGIN PGP ")
+            .and_then(|start| rest.split_at_checked(start))
+        {
+            self.cover("text", before.trim().len());
+            out.push_str(before);
             let (kind, end_marker) = if block.starts_with("-----BEGIN PGP MESSAGE-----") {
                 ("message", "-----END PGP MESSAGE-----")
             } else if block.starts_with("-----BEGIN PGP SIGNED MESSAGE-----") {
@@ -891,12 +891,13 @@ impl Walker<'_> {
                 .map(|e| e + end_marker.len())
             else {
                 // Unterminated or unknown armor: keep it as text.
-                self.cover("text", 15);
-                out.push_str(&block[..15]);
-                rest = &block[15..];
+                let (marker, after) = block.split_at_checked(15).unwrap_or((block, ""));
+                self.cover("text", marker.len());
+                out.push_str(marker);
+                rest = after;
                 continue;
             };
-            let armored = &block[..end];
+            let (armored, after) = block.split_at_checked(end).unwrap_or((block, ""));
             match kind {
                 "message" => {
                     self.inline_blocks += 1;
@@ -940,7 +941,7 @@ impl Walker<'_> {
                     }
                 }
             }
-            rest = &block[end..];
+            rest = after;
         }
         self.cover("text", rest.trim().len());
         out.push_str(rest);
@@ -1008,7 +1009,7 @@ impl Walker<'_> {
                     let plain_name = name.as_deref().map(|n| {
                         let l = n.to_ascii_lowercase();
                         if [".asc", ".pgp", ".gpg"].iter().any(|e| l.ends_with(e)) {
-                            n[..n.len() - 4].to_string()
+                            n.get(..n.len() - 4).unwrap_or(n).to_string()
                         } else {
                             n.to_string()
                         }
@@ -1071,7 +1072,7 @@ fn cap_header_lines<'a>(
         .chain(raw.windows(2).position(|w| w == b"\n\n"))
         .min()
         .unwrap_or(raw.len());
-    let head = &raw[..head_end];
+    let (head, tail) = raw.split_at_checked(head_end).unwrap_or((raw, &[]));
     if head.split(|&b| b == b'\n').all(|l| l.len() <= max) {
         return std::borrow::Cow::Borrowed(raw);
     }
@@ -1085,10 +1086,10 @@ fn cap_header_lines<'a>(
             notes.push(format!(
                 "header line {} ({}...) is {} bytes, longer than limits.max_header_line ({max} bytes): cut",
                 i + 1,
-                String::from_utf8_lossy(&line[..name_end]),
+                String::from_utf8_lossy(line.get(..name_end).unwrap_or(line)),
                 line.len()
             ));
-            out.extend_from_slice(&line[..max]);
+            out.extend_from_slice(line.get(..max).unwrap_or(line));
             if line.ends_with(b"\r") {
                 out.push(b'\r');
             }
@@ -1096,7 +1097,7 @@ fn cap_header_lines<'a>(
             out.extend_from_slice(line);
         }
     }
-    out.extend_from_slice(&raw[head_end..]);
+    out.extend_from_slice(tail);
     std::borrow::Cow::Owned(out)
 }
 
@@ -1112,7 +1113,7 @@ fn cap_subject(s: &str, notes: &mut Vec<String>) -> String {
                 "the Subject is {} bytes long: only its first {MAX_SUBJECT} characters are kept",
                 s.len()
             ));
-            s[..cut].to_string()
+            s.get(..cut).unwrap_or(s).to_string()
         }
     }
 }
@@ -1125,7 +1126,7 @@ fn is_attachment(part: &mail_parser::MessagePart<'_>) -> bool {
 
 /// Does a decrypted payload start with a MIME header block naming a Content-Type?
 fn looks_like_mime(b: &[u8]) -> bool {
-    let head = String::from_utf8_lossy(&b[..b.len().min(2048)]);
+    let head = String::from_utf8_lossy(b.get(..2048).unwrap_or(b));
     let Some(first) = head.lines().next() else {
         return false;
     };
@@ -1187,15 +1188,21 @@ pub fn split_multipart<'a>(body: &'a [u8], boundary: &str) -> Vec<&'a [u8]> {
     let mut marks: Vec<(usize, usize, bool)> = Vec::new();
     let mut i = 0;
     while i < body.len() {
-        let eol = body[i..]
+        let eol = body
+            .get(i..)
+            .unwrap_or_default()
             .iter()
             .position(|&c| c == b'\n')
             .map(|p| i + p)
             .unwrap_or(body.len());
-        let line = &body[i..eol];
+        let line = body.get(i..eol).unwrap_or_default();
         if let Some(rest) = line.strip_prefix(delim) {
             let closing = rest.starts_with(b"--");
-            let tail = if closing { &rest[2..] } else { rest };
+            let tail = if closing {
+                rest.get(2..).unwrap_or_default()
+            } else {
+                rest
+            };
             if tail.iter().all(|c| c.is_ascii_whitespace()) {
                 marks.push((i, (eol + 1).min(body.len()), closing));
             }
@@ -1204,18 +1211,20 @@ pub fn split_multipart<'a>(body: &'a [u8], boundary: &str) -> Vec<&'a [u8]> {
     }
     let mut out = Vec::new();
     for w in marks.windows(2) {
-        if w[0].2 {
+        let [(_, s, closing), (next, _, _)] = w else {
+            continue;
+        };
+        if *closing {
             break;
         }
-        let s = w[0].1;
-        let mut e = w[1].0;
-        if e > s && body[e - 1] == b'\n' {
+        let (s, mut e) = (*s, *next);
+        if e > s && body.get(e - 1) == Some(&b'\n') {
             e -= 1;
-            if e > s && body[e - 1] == b'\r' {
+            if e > s && body.get(e - 1) == Some(&b'\r') {
                 e -= 1;
             }
         }
-        out.push(&body[s..e.max(s)]);
+        out.push(body.get(s..e.max(s)).unwrap_or_default());
     }
     out
 }
