@@ -197,7 +197,7 @@ fn main() {
         low.add(id, b("low_effort"), f.low_effort.flag);
         if let Some(s) = labels["severity"].as_str() {
             sev_n += 1;
-            let d = classify::grade_distance(s, &f.impact.severity);
+            let d = classify::grade_distance(s, f.impact.severity.as_str());
             if d == 0 {
                 sev_exact += 1;
             }

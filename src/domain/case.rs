@@ -118,6 +118,13 @@ impl fmt::Display for State {
     }
 }
 
+/// Comparing with the word, for callers of the library API and tests.
+impl PartialEq<&str> for State {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 impl serde::Serialize for State {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())

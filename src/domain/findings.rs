@@ -6,6 +6,8 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
+use crate::domain::status::{PocStatus, Severity, SeveritySource};
+
 /// Why a finding was made: a span of text and the rule that matched it.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Evidence {
@@ -21,8 +23,7 @@ pub struct Evidence {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Poc {
-    /// present | claimed | absent
-    pub status: String,
+    pub status: PocStatus,
     pub evidence: Vec<Evidence>,
 }
 
@@ -56,10 +57,8 @@ pub struct Impact {
     pub present: bool,
     /// Vulnerability classes: rce, sqli, xss, ssrf, path-traversal, auth-bypass, ...
     pub class: Vec<String>,
-    /// critical | high | medium | low | none
-    pub severity: String,
-    /// cvss | stated | estimated | none
-    pub severity_source: String,
+    pub severity: Severity,
+    pub severity_source: SeveritySource,
     pub cvss: Option<CvssInfo>,
     /// A CVSS vector that was given but is invalid.
     pub cvss_error: Option<String>,
@@ -106,7 +105,7 @@ impl Findings {
     /// Is a requirement (as named in a policy's `require`) satisfied?
     pub fn has(&self, requirement: &str) -> bool {
         match requirement {
-            "poc" => self.poc.status == "present",
+            "poc" => self.poc.status == PocStatus::Present,
             "versions" => self.versions.present,
             "impact" => self.impact.present,
             "repro_steps" => self.repro_steps.present,

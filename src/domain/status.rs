@@ -56,6 +56,14 @@ macro_rules! string_enum {
             }
         }
 
+        /// Comparing with the word, for callers of the library API and tests (triaged's
+        /// own decisions compare typed values).
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+
         impl ToSql for $name {
             fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
                 Ok(ToSqlOutput::from(self.as_str()))
@@ -146,6 +154,38 @@ string_enum! {
         EscalationAck = "escalation-ack",
         /// The team is told a detailed-response deadline is near.
         EscalationFollowup = "escalation-followup",
+    }
+}
+
+string_enum! {
+    /// Whether a report carries a proof of concept.
+    PocStatus {
+        Present = "present",
+        /// The report says it has one but does not include it.
+        Claimed = "claimed",
+        Absent = "absent",
+    }
+}
+
+string_enum! {
+    /// Where a severity comes from.
+    SeveritySource {
+        /// A valid CVSS vector in the report, scored.
+        Cvss = "cvss",
+        /// The report names a severity.
+        Stated = "stated",
+        /// Estimated from the vulnerability class and scope.
+        Estimated = "estimated",
+        None = "none",
+    }
+}
+
+string_enum! {
+    /// Whether the reported version is in a supported row of the policy's table.
+    VersionSupport {
+        Supported = "supported",
+        Unsupported = "unsupported",
+        Unknown = "unknown",
     }
 }
 

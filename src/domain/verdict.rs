@@ -4,13 +4,14 @@
 
 use serde::Serialize;
 
+use crate::domain::case::State;
+use crate::domain::status::VersionSupport;
 use crate::domain::version::VersionRow;
 
 /// Whether the reported version is in a supported row of the table.
 #[derive(Debug, Clone, Serialize)]
 pub struct VersionVerdict {
-    /// supported | unsupported | unknown
-    pub status: String,
+    pub status: VersionSupport,
     /// The affected-version statement the verdict is based on.
     pub reported: Option<String>,
     /// The table row that matched.
@@ -36,7 +37,7 @@ pub struct Verdict {
     pub version: VersionVerdict,
     pub low_effort: bool,
     /// needs-info | triaged | rejected
-    pub next_state: String,
+    pub next_state: State,
     pub reasons: Vec<String>,
     pub deadlines: Deadlines,
     #[serde(skip)]

@@ -336,7 +336,7 @@ fn write_one(
                     )?;
                 }
                 if st == State::NeedsInfo {
-                    if v.next_state == State::Triaged.as_str() {
+                    if v.next_state == State::Triaged {
                         store::set_case_state(
                             tx,
                             case_id,
@@ -438,14 +438,14 @@ fn write_one(
                 // operator (no automatic ack for a mailbox's history).
                 let (next, reason) = if inc.imported {
                     (
-                        State::Imported.as_str().to_string(),
+                        State::Imported,
                         "older than the mailbox's import horizon at first contact: no automatic ack"
                             .to_string(),
                     )
                 } else {
-                    (v.next_state.clone(), v.reasons.join("; "))
+                    (v.next_state, v.reasons.join("; "))
                 };
-                store::set_case_state(tx, case_id, &next, Some(&reason))?;
+                store::set_case_state(tx, case_id, next.as_str(), Some(&reason))?;
                 store::event(
                     tx,
                     Some(case_id),
@@ -453,7 +453,7 @@ fn write_one(
                     "state",
                     Some(&format!("new -> {next}")),
                 )?;
-                final_state = next;
+                final_state = next.as_str().to_string();
                 outbox::enqueue_ack(
                     tx,
                     cfg,
@@ -535,7 +535,7 @@ pub fn classify_case(
         verdict.missing.clear();
         verdict.poc_claimed_not_included = false;
         verdict.low_effort = false;
-        verdict.next_state = State::New.as_str().into();
+        verdict.next_state = State::New;
         verdict.reasons = vec![
             "the classifier failed on this report (internal error): a person must read it".into(),
         ];
@@ -587,7 +587,7 @@ pub fn classify_case(
     store::set_case_verdict(
         tx,
         case_id,
-        &findings.impact.severity,
+        findings.impact.severity,
         verdict.ack_due,
         verdict.followup_due,
     )?;
@@ -936,8 +936,13 @@ pub fn retry(
     }
     if before.is_quarantine() && after == State::New {
         let v = classify_case(&tx, cfg, keys, c.id)?;
-        store::set_case_state(&tx, c.id, &v.next_state, Some(&v.reasons.join("; ")))?;
-        after = v.next_state.parse().unwrap_or(State::New);
+        store::set_case_state(
+            &tx,
+            c.id,
+            v.next_state.as_str(),
+            Some(&v.reasons.join("; ")),
+        )?;
+        after = v.next_state;
     }
     store::event(
         &tx,

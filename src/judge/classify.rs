@@ -37,6 +37,7 @@ pub struct Input<'a> {
 }
 
 pub use crate::domain::findings::*;
+use crate::domain::status::{PocStatus, Severity, SeveritySource};
 
 /// Most matches of one rule taken from one text. A 20 MiB log pasted into a report
 /// would otherwise make hundreds of thousands of evidence spans (measured: ~90 MiB for
@@ -633,8 +634,6 @@ static STATED_SEVERITY: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
-const GRADES: &[&str] = &["none", "low", "medium", "high", "critical"];
-
 fn grade(s: &str) -> usize {
     match s.to_ascii_lowercase().as_str() {
         "critical" => 4,
@@ -811,17 +810,17 @@ pub fn classify(input: &Input<'_>) -> Findings {
     }
     let poc = if !poc_ev.is_empty() {
         Poc {
-            status: "present".into(),
+            status: PocStatus::Present,
             evidence: poc_ev.clone(),
         }
     } else if !claimed_ev.is_empty() {
         Poc {
-            status: "claimed".into(),
+            status: PocStatus::Claimed,
             evidence: claimed_ev.clone(),
         }
     } else {
         Poc {
-            status: "absent".into(),
+            status: PocStatus::Absent,
             evidence: Vec::new(),
         }
     };
@@ -894,13 +893,16 @@ pub fn classify(input: &Input<'_>) -> Findings {
     }
     let all_text: String = docs.iter().map(|d| d.text).collect::<Vec<_>>().join("\n");
     let (severity, severity_source) = if let Some(c) = &cvss {
-        (c.severity.clone(), "cvss")
+        (
+            c.severity.parse().unwrap_or(Severity::None),
+            SeveritySource::Cvss,
+        )
     } else if let Some(c) = STATED_SEVERITY.captures(&all_text) {
         let word = (1..=3)
             .find_map(|i| c.get(i))
             .map(|m| m.as_str())
             .unwrap_or("medium");
-        (GRADES[grade(word)].to_string(), "stated")
+        (Severity::ALL[grade(word)], SeveritySource::Stated)
     } else if !classes.is_empty() || impact_present {
         let mut g = classes.iter().map(|c| class_base(c)).max().unwrap_or(2);
         if SCOPE_DOWN.is_match(&all_text) {
@@ -908,15 +910,15 @@ pub fn classify(input: &Input<'_>) -> Findings {
         } else if SCOPE_UP.is_match(&all_text) {
             g = (g + 1).min(4);
         }
-        (GRADES[g].to_string(), "estimated")
+        (Severity::ALL[g], SeveritySource::Estimated)
     } else {
-        ("none".to_string(), "none")
+        (Severity::None, SeveritySource::None)
     };
     let impact = Impact {
         present: impact_present,
         class: classes.clone(),
         severity,
-        severity_source: severity_source.into(),
+        severity_source,
         cvss,
         cvss_error,
         evidence: impact_ev,
@@ -929,7 +931,7 @@ pub fn classify(input: &Input<'_>) -> Findings {
             repro_ev.push(evidence(doc, m.start(), m.end(), "steps"));
         }
     }
-    if repro_ev.is_empty() && poc.status == "present" {
+    if repro_ev.is_empty() && poc.status == PocStatus::Present {
         repro_ev.push(Evidence {
             rule: "poc-is-reproducer".into(),
             ..poc.evidence[0].clone()
@@ -1029,7 +1031,7 @@ pub fn classify(input: &Input<'_>) -> Findings {
     // --- low effort
     let mut reasons = Vec::new();
     let mut le_ev = Vec::new();
-    let technical = poc.status == "present" || versions.present || !cve.is_empty();
+    let technical = poc.status == PocStatus::Present || versions.present || !cve.is_empty();
     for doc in &docs {
         if let Some(m) = BEG_BOUNTY.find(doc.text) {
             if !reasons.contains(&"beg-bounty") {
@@ -1061,7 +1063,7 @@ pub fn classify(input: &Input<'_>) -> Findings {
     let flag = reasons.contains(&"no-technical-detail")
         || reasons.contains(&"not-a-vulnerability-report")
         || ((reasons.contains(&"beg-bounty") || reasons.contains(&"scanner-finding"))
-            && poc.status != "present");
+            && poc.status != PocStatus::Present);
     let low_effort = LowEffort {
         flag,
         reasons: reasons.into_iter().map(str::to_string).collect(),

@@ -8,6 +8,8 @@
 //! It never sends mail and never touches the store.
 
 use crate::config::PolicyConfig;
+use crate::domain::case::State;
+use crate::domain::status::{PocStatus, VersionSupport};
 use crate::domain::version::VersionRow;
 pub use crate::domain::version::{Op, Version, VersionRange};
 use crate::judge::classify::Findings;
@@ -60,7 +62,7 @@ pub fn version_verdict(
 ) -> VersionVerdict {
     let latest = latest.and_then(Version::parse);
     let unknown = VersionVerdict {
-        status: "unknown".into(),
+        status: VersionSupport::Unknown,
         reported: None,
         row: None,
     };
@@ -92,11 +94,10 @@ pub fn version_verdict(
             if hit {
                 let v = VersionVerdict {
                     status: if row.supported {
-                        "supported"
+                        VersionSupport::Supported
                     } else {
-                        "unsupported"
-                    }
-                    .into(),
+                        VersionSupport::Unsupported
+                    },
                     reported: Some(item.text.clone()),
                     row: Some(row.clone()),
                 };
@@ -111,7 +112,7 @@ pub fn version_verdict(
             // The current release is affected: supported by definition when any row is.
             if let Some(row) = table.iter().find(|r| r.supported) {
                 return VersionVerdict {
-                    status: "supported".into(),
+                    status: VersionSupport::Supported,
                     reported: Some(item.text.clone()),
                     row: Some(row.clone()),
                 };
@@ -146,15 +147,15 @@ pub fn evaluate(
             "low-effort report ({}) under a policy that rejects them",
             findings.low_effort.reasons.join(", ")
         ));
-        "rejected"
+        State::Rejected
     } else if !missing.is_empty() {
         reasons.push(format!("missing required: {}", missing.join(", ")));
-        "needs-info"
+        State::NeedsInfo
     } else {
         reasons.push("every required item is present".into());
-        "triaged"
+        State::Triaged
     };
-    if version.status == "unsupported" {
+    if version.status == VersionSupport::Unsupported {
         reasons.push(format!(
             "reported version {} is not supported",
             version.reported.as_deref().unwrap_or("?")
@@ -165,11 +166,11 @@ pub fn evaluate(
     let resolve_due = policy.resolve_within.map(|d| d.after(arrived_at));
     Verdict {
         policy: name.into(),
-        poc_claimed_not_included: findings.poc.status == "claimed",
+        poc_claimed_not_included: findings.poc.status == PocStatus::Claimed,
         missing,
         version,
         low_effort,
-        next_state: next_state.into(),
+        next_state,
         reasons,
         deadlines: Deadlines {
             ack_due: crate::domain::time::rfc3339(ack_due),

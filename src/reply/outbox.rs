@@ -227,7 +227,7 @@ pub fn ack_text(f: &AckFacts<'_>) -> String {
             None => t.push_str("Please encrypt it again to our current key and reply keeping the case id in the subject.\n\n"),
         }
     } else if let Some(v) = f.verdict {
-        if v.next_state == "rejected" {
+        if v.next_state == crate::domain::case::State::Rejected {
             t.push_str("Your message was not accepted as a vulnerability report under our security policy:\n");
             t.push_str("it does not contain the technical detail we need to act on it.\n\n");
             t.push_str("A report we can act on contains:\n");
@@ -258,7 +258,7 @@ pub fn ack_text(f: &AckFacts<'_>) -> String {
                 }
                 t.push('\n');
             }
-            if v.version.status == "unsupported" {
+            if v.version.status == crate::domain::status::VersionSupport::Unsupported {
                 t.push_str(&format!(
                     "The version you reported ({}) is no longer supported by the project; please check whether the issue exists in a supported release.\n\n",
                     v.version.reported.as_deref().unwrap_or("?")
@@ -513,7 +513,7 @@ pub fn enqueue_ack(
         .from
         .clone()
         .unwrap_or_else(|| "security@localhost".into());
-    let kind = if verdict.is_some_and(|v| v.next_state == "rejected") {
+    let kind = if verdict.is_some_and(|v| v.next_state == crate::domain::case::State::Rejected) {
         OutboxKind::Rejection
     } else {
         OutboxKind::Ack

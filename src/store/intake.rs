@@ -70,7 +70,7 @@ pub fn touch_case(conn: &Connection, case_id: i64) -> Result<()> {
 pub fn set_case_verdict(
     conn: &Connection,
     case_id: i64,
-    severity: &str,
+    severity: crate::domain::status::Severity,
     ack_due: i64,
     followup_due: Option<i64>,
 ) -> Result<()> {
