@@ -8,10 +8,28 @@ use serde::Serialize;
 
 use crate::config::{Config, MailboxKind, Transport};
 
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    Ok,
+    Warn,
+    Fail,
+}
+
+impl CheckStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckStatus::Ok => "ok",
+            CheckStatus::Warn => "warn",
+            CheckStatus::Fail => "fail",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
-    /// ok | warn | fail
-    pub status: String,
+    pub status: CheckStatus,
     pub check: String,
     pub detail: String,
     pub fix: Option<String>,
@@ -19,9 +37,9 @@ pub struct Check {
 
 const RECOVER: &str = "stop triaged, keep a copy of the file, then recover with `sqlite3 DB .recover | sqlite3 NEW` and point store.path at NEW; mail stays in the mailbox until it is committed";
 
-fn check(status: &str, name: &str, detail: impl Into<String>, fix: Option<&str>) -> Check {
+fn check(status: CheckStatus, name: &str, detail: impl Into<String>, fix: Option<&str>) -> Check {
     Check {
-        status: status.into(),
+        status,
         check: name.into(),
         detail: detail.into(),
         fix: fix.map(str::to_string),
@@ -33,7 +51,7 @@ pub fn run(cfg: &Config) -> Vec<Check> {
     let mut out = Vec::new();
     match crate::read::keys::validate(cfg) {
         Ok(_) => out.push(check(
-            "ok",
+            CheckStatus::Ok,
             "config",
             format!("{} is valid", cfg.file.display()),
             None,
@@ -41,7 +59,7 @@ pub fn run(cfg: &Config) -> Vec<Check> {
         Err(e) => {
             for p in e.problems {
                 out.push(check(
-                    "fail",
+                    CheckStatus::Fail,
                     "config",
                     format!("{}: {}", p.key, p.what),
                     Some(&p.fix),
@@ -51,7 +69,7 @@ pub fn run(cfg: &Config) -> Vec<Check> {
     }
     for p in cfg.permission_problems() {
         out.push(check(
-            "fail",
+            CheckStatus::Fail,
             "permissions",
             format!("{}: {}", p.key, p.what),
             Some(&p.fix),
@@ -67,7 +85,7 @@ pub fn run(cfg: &Config) -> Vec<Check> {
             };
             if let Some(d) = damage {
                 out.push(check(
-                    "fail",
+                    CheckStatus::Fail,
                     "store",
                     format!(
                         "{} is damaged (PRAGMA quick_check): {}",
@@ -79,7 +97,7 @@ pub fn run(cfg: &Config) -> Vec<Check> {
             } else {
                 let n = crate::store::count_cases(&s.conn, None).unwrap_or(0);
                 out.push(check(
-                    "ok",
+                    CheckStatus::Ok,
                     "store",
                     format!(
                         "{} (schema {}, {n} cases)",
@@ -94,7 +112,7 @@ pub fn run(cfg: &Config) -> Vec<Check> {
             let text = format!("{e:#}");
             let damaged = text.contains("malformed") || text.contains("not a database");
             out.push(check(
-                "fail",
+                CheckStatus::Fail,
                 "store",
                 if damaged {
                     format!("{} is damaged: {text}", cfg.store_path().display())
@@ -116,7 +134,7 @@ pub fn run(cfg: &Config) -> Vec<Check> {
                 let uid = k.user_ids.first().cloned().unwrap_or_default();
                 match k.expires {
                     Some(t) if t <= now => out.push(check(
-                        "fail",
+                        CheckStatus::Fail,
                         "team key",
                         format!(
                             "{} ({uid}) expired on {}",
@@ -129,7 +147,7 @@ pub fn run(cfg: &Config) -> Vec<Check> {
                         )),
                     )),
                     Some(t) if t - now < 30 * 86_400 => out.push(check(
-                        "warn",
+                        CheckStatus::Warn,
                         "team key",
                         format!(
                             "{} ({uid}) expires on {} (in {} days)",
@@ -143,7 +161,7 @@ pub fn run(cfg: &Config) -> Vec<Check> {
                         )),
                     )),
                     exp => out.push(check(
-                        "ok",
+                        CheckStatus::Ok,
                         "team key",
                         format!(
                             "{} ({uid}), {} decryption subkey(s), {}",
@@ -158,7 +176,7 @@ pub fn run(cfg: &Config) -> Vec<Check> {
             }
             if !keys.can_sign() {
                 out.push(check(
-                    "fail",
+                    CheckStatus::Fail,
                     "team key",
                     "no valid signing key: acknowledgments cannot be signed",
                     Some("add or renew a signing subkey"),
@@ -168,7 +186,7 @@ pub fn run(cfg: &Config) -> Vec<Check> {
         Err(problems) => {
             for p in problems {
                 out.push(check(
-                    "fail",
+                    CheckStatus::Fail,
                     "team key",
                     format!("{}: {}", p.key, p.what),
                     Some(&p.fix),
@@ -182,7 +200,7 @@ pub fn run(cfg: &Config) -> Vec<Check> {
     {
         Ok(rt) => rt,
         Err(e) => {
-            out.push(check("fail", "runtime", e.to_string(), None));
+            out.push(check(CheckStatus::Fail, "runtime", e.to_string(), None));
             return out;
         }
     };
@@ -191,7 +209,7 @@ pub fn run(cfg: &Config) -> Vec<Check> {
         let password = match mb.imap_password(cfg) {
             Ok(p) => p,
             Err(p) => {
-                out.push(check("fail", &name, p.what, Some(&p.fix)));
+                out.push(check(CheckStatus::Fail, &name, p.what, Some(&p.fix)));
                 continue;
             }
         };
@@ -213,7 +231,7 @@ pub fn run(cfg: &Config) -> Vec<Check> {
         });
         match res {
             Ok((idle, Ok(n))) => out.push(check(
-                "ok",
+                CheckStatus::Ok,
                 &name,
                 format!(
                     "logged in as {} on {}, folder {:?} has {n} message(s), {}",
@@ -229,7 +247,7 @@ pub fn run(cfg: &Config) -> Vec<Check> {
                 None,
             )),
             Ok((_, Err(e))) => out.push(check(
-                "fail",
+                CheckStatus::Fail,
                 &name,
                 format!("the folder {:?} cannot be opened: {e}", mb.folder),
                 Some("create it, or set the mailbox's folder to an existing one"),
@@ -241,16 +259,16 @@ pub fn run(cfg: &Config) -> Vec<Check> {
                 } else {
                     "check host, port and tls for the mailbox, and that the server is up and reachable"
                 };
-                out.push(check("fail", &name, msg, Some(fix)));
+                out.push(check(CheckStatus::Fail, &name, msg, Some(fix)));
             }
         }
     }
     if cfg.outbox.transport == Transport::Smtp {
         let res = rt.block_on(crate::deliver::sender::test_smtp(cfg));
         match res {
-            Ok(d) => out.push(check("ok", "smtp", d, None)),
+            Ok(d) => out.push(check(CheckStatus::Ok, "smtp", d, None)),
             Err(e) => out.push(check(
-                "fail",
+                CheckStatus::Fail,
                 "smtp",
                 format!("{e:#}"),
                 Some("check outbox.host, port, tls and the credentials, and that the relay is reachable"),

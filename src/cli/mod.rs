@@ -452,22 +452,27 @@ fn dispatch(cli: &Cli) -> Result<i32> {
                 for c in &checks {
                     println!(
                         "{:<5} {:<16} {}",
-                        c.status.to_uppercase(),
+                        c.status.as_str().to_uppercase(),
                         c.check,
                         c.detail
                     );
                     if let Some(f) = &c.fix
-                        && c.status != "ok"
+                        && c.status != crate::app::doctor::CheckStatus::Ok
                     {
                         println!("      {:<16} fix: {f}", "");
                     }
                 }
             }
-            Ok(if checks.iter().any(|c| c.status == "fail") {
-                1
-            } else {
-                0
-            })
+            Ok(
+                if checks
+                    .iter()
+                    .any(|c| c.status == crate::app::doctor::CheckStatus::Fail)
+                {
+                    1
+                } else {
+                    0
+                },
+            )
         }
         Command::Digest { queue } => {
             let cfg = load(cli)?;
@@ -1580,7 +1585,7 @@ fn sla_cmd(cli: &Cli, json: bool, limit: Option<usize>) -> Result<i32> {
     #[derive(serde::Serialize)]
     struct SlaRow {
         id: String,
-        state: String,
+        state: crate::domain::case::State,
         clock: &'static str,
         due: String,
         seconds_left: i64,
@@ -1590,17 +1595,18 @@ fn sla_cmd(cli: &Cli, json: bool, limit: Option<usize>) -> Result<i32> {
     let store = open_store(&cfg)?;
     let now = store::now();
     // Sort by deadline first, then format only the rows that are shown.
-    let mut clocks: Vec<(String, String, &'static str, i64)> = store::open_clocks(&store.conn)?
-        .into_iter()
-        .filter_map(|c| {
-            let (clock, due) = match (c.acked_at, c.ack_due, c.responded_at, c.followup_due) {
-                (None, Some(d), _, _) => ("ack", d),
-                (_, _, None, Some(d)) => ("followup", d),
-                _ => return None,
-            };
-            Some((c.public_id, c.state, clock, due))
-        })
-        .collect();
+    let mut clocks: Vec<(String, crate::domain::case::State, &'static str, i64)> =
+        store::open_clocks(&store.conn)?
+            .into_iter()
+            .filter_map(|c| {
+                let (clock, due) = match (c.acked_at, c.ack_due, c.responded_at, c.followup_due) {
+                    (None, Some(d), _, _) => ("ack", d),
+                    (_, _, None, Some(d)) => ("followup", d),
+                    _ => return None,
+                };
+                Some((c.public_id, c.state, clock, due))
+            })
+            .collect();
     clocks.sort_by_key(|c| c.3);
     let total = clocks.len();
     let limit = limit.unwrap_or(if json { 0 } else { 100 });

@@ -566,7 +566,7 @@ pub fn count_cases(conn: &Connection, state: Option<&str>) -> Result<usize> {
 /// A case's SLA clock fields (for `triaged sla`).
 pub struct ClockRow {
     pub public_id: String,
-    pub state: String,
+    pub state: crate::domain::case::State,
     pub ack_due: Option<i64>,
     pub acked_at: Option<i64>,
     pub followup_due: Option<i64>,
