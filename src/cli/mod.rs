@@ -833,124 +833,20 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
             sort,
             limit,
             json,
-        } => {
-            if let Some(s) = state {
-                s.parse::<crate::domain::case::State>()?;
-            }
-            let limit = limit.unwrap_or(if *json { 0 } else { 100 });
-            let since_ts = match since {
-                Some(d) => Some(
-                    chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                        .with_context(|| format!("--since {d:?}: use YYYY-MM-DD"))?
-                        .and_hms_opt(0, 0, 0)
-                        .map(|t| t.and_utc().timestamp())
-                        .unwrap_or(0),
-                ),
-                None => None,
-            };
-            let now = store::now();
-            let next_due = |c: &store::CaseRow| match (
-                c.acked_at,
-                c.ack_due,
-                c.responded_at,
-                c.followup_due,
-            ) {
-                (None, Some(d), _, _) => Some(d),
-                (_, _, None, Some(d)) => Some(d),
-                _ => None,
-            };
-            // Only the newest `limit` rows are read when nothing else filters or reorders.
-            let plain = severity.is_none()
-                && policy.is_none()
-                && since_ts.is_none()
-                && !*overdue
-                && *sort == Sort::Arrived;
-            let total = store::count_cases(&store.conn, state.as_deref())?;
-            let sql_limit = (plain && limit > 0).then_some(limit);
-            let mut cases: Vec<store::CaseRow> =
-                store::list_cases_newest(&store.conn, state.as_deref(), sql_limit)?
-                    .into_iter()
-                    .filter(|c| severity.is_none_or(|s| c.severity == Some(s)))
-                    .filter(|c| policy.as_deref().is_none_or(|p| c.policy == p))
-                    .filter(|c| since_ts.is_none_or(|t| c.arrived_at >= t))
-                    .filter(|c| {
-                        !*overdue || (!c.state.is_closed() && next_due(c).is_some_and(|d| d < now))
-                    })
-                    .collect();
-            match sort {
-                Sort::Arrived => {}
-                Sort::Deadline => cases.sort_by_key(|c| next_due(c).unwrap_or(i64::MAX)),
-                // Most severe first; unknown severity last.
-                Sort::Severity => cases.sort_by_key(|c| std::cmp::Reverse(c.severity)),
-            }
-            let matched = if plain { total } else { cases.len() };
-            if limit > 0 && cases.len() > limit {
-                cases.drain(..cases.len() - limit);
-            }
-            if cases.len() < matched {
-                eprintln!(
-                    "({} of {matched} cases shown, the last in this order; --limit 0 shows all)",
-                    cases.len()
-                );
-            }
-            if *json {
-                print_json(&cases.iter().map(render::case).collect::<Vec<_>>())?;
-            } else {
-                print_case_table(&cases)?;
-            }
-            Ok(0)
-        }
-        CaseCmd::Show { id, json } => {
-            let Some(mut c) = store::case_by_public_id(&store.conn, id)? else {
-                return Ok(no_case(id));
-            };
-            let mut messages = store::messages_of(&store.conn, c.id)?;
-            if c.subject_sealed || messages.iter().any(|m| m.subject_sealed) {
-                // Subjects sealed at rest open with the team key; without it they stay sealed.
-                match crate::read::keys::team_keys(&cfg) {
-                    Ok(k) => {
-                        c.open(&k)?;
-                        for m in &mut messages {
-                            m.open(&k)?;
-                        }
-                    }
-                    Err(p) => eprintln!(
-                        "note: the subject is encrypted at rest and the team key could not be loaded ({}: {}); run `triaged check-config`",
-                        p[0].key, p[0].what
-                    ),
-                }
-            }
-            let keys = store::keys_of(&store.conn, c.id)?;
-            let findings = store::findings_of(&store.conn, c.id)?;
-            let events = store::events_of(&store.conn, c.id)?;
-            let mut merged = serde_json::Map::new();
-            for f in &findings {
-                let mut val = f.value.clone();
-                if let serde_json::Value::Object(o) = &mut val
-                    && f.kind != "policy"
-                {
-                    o.insert("evidence".into(), f.evidence.clone());
-                }
-                merged.insert(f.kind.clone(), val);
-            }
-            let merged = serde_json::Value::Object(merged);
-            if *json {
-                print_json(&serde_json::json!({
-                    "case": render::case(&c),
-                    "messages": messages.iter().map(render::message).collect::<Vec<_>>(),
-                    "reporter_keys": keys.iter().map(render::key).collect::<Vec<_>>(),
-                    "findings": merged,
-                    "events": events.iter().map(render::event).collect::<Vec<_>>(),
-                }))?;
-            } else {
-                print_case(&c, &messages, &keys, &events);
-                if !findings.is_empty() {
-                    println!("findings:");
-                    print_findings(&merged);
-                }
-            }
-            Ok(0)
-        }
+        } => case_list(
+            &store,
+            &CaseFilter {
+                state: state.as_deref(),
+                severity: *severity,
+                policy: policy.as_deref(),
+                overdue: *overdue,
+                since: since.as_deref(),
+                sort: *sort,
+                limit: *limit,
+            },
+            *json,
+        ),
+        CaseCmd::Show { id, json } => case_show(&cfg, &store, id, *json),
         CaseCmd::Move {
             id,
             state,
@@ -1058,6 +954,143 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// What `case list` selects and how it orders.
+struct CaseFilter<'a> {
+    state: Option<&'a str>,
+    severity: Option<crate::domain::status::Severity>,
+    policy: Option<&'a str>,
+    overdue: bool,
+    since: Option<&'a str>,
+    sort: Sort,
+    limit: Option<usize>,
+}
+
+/// `case list`: filter, order, limit, print (table or JSON).
+fn case_list(store: &Store, filter: &CaseFilter<'_>, json: bool) -> Result<i32> {
+    let CaseFilter {
+        state,
+        severity,
+        policy,
+        overdue,
+        since,
+        sort,
+        limit,
+    } = filter;
+    if let Some(s) = state {
+        s.parse::<crate::domain::case::State>()?;
+    }
+    let limit = limit.unwrap_or(if json { 0 } else { 100 });
+    let since_ts = match since {
+        Some(d) => Some(
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .with_context(|| format!("--since {d:?}: use YYYY-MM-DD"))?
+                .and_hms_opt(0, 0, 0)
+                .map(|t| t.and_utc().timestamp())
+                .unwrap_or(0),
+        ),
+        None => None,
+    };
+    let now = store::now();
+    let next_due =
+        |c: &store::CaseRow| match (c.acked_at, c.ack_due, c.responded_at, c.followup_due) {
+            (None, Some(d), _, _) => Some(d),
+            (_, _, None, Some(d)) => Some(d),
+            _ => None,
+        };
+    // Only the newest `limit` rows are read when nothing else filters or reorders.
+    let plain = severity.is_none()
+        && policy.is_none()
+        && since_ts.is_none()
+        && !*overdue
+        && *sort == Sort::Arrived;
+    let total = store::count_cases(&store.conn, state.as_deref())?;
+    let sql_limit = (plain && limit > 0).then_some(limit);
+    let mut cases: Vec<store::CaseRow> =
+        store::list_cases_newest(&store.conn, state.as_deref(), sql_limit)?
+            .into_iter()
+            .filter(|c| severity.is_none_or(|s| c.severity == Some(s)))
+            .filter(|c| policy.as_deref().is_none_or(|p| c.policy == p))
+            .filter(|c| since_ts.is_none_or(|t| c.arrived_at >= t))
+            .filter(|c| !*overdue || (!c.state.is_closed() && next_due(c).is_some_and(|d| d < now)))
+            .collect();
+    match sort {
+        Sort::Arrived => {}
+        Sort::Deadline => cases.sort_by_key(|c| next_due(c).unwrap_or(i64::MAX)),
+        // Most severe first; unknown severity last.
+        Sort::Severity => cases.sort_by_key(|c| std::cmp::Reverse(c.severity)),
+    }
+    let matched = if plain { total } else { cases.len() };
+    if limit > 0 && cases.len() > limit {
+        cases.drain(..cases.len() - limit);
+    }
+    if cases.len() < matched {
+        eprintln!(
+            "({} of {matched} cases shown, the last in this order; --limit 0 shows all)",
+            cases.len()
+        );
+    }
+    if json {
+        print_json(&cases.iter().map(render::case).collect::<Vec<_>>())?;
+    } else {
+        print_case_table(&cases)?;
+    }
+    Ok(0)
+}
+
+/// `case show`: the case, its messages (subjects opened with the team key when sealed),
+/// reporter keys, findings and events.
+fn case_show(cfg: &Config, store: &Store, id: &str, json: bool) -> Result<i32> {
+    let Some(mut c) = store::case_by_public_id(&store.conn, id)? else {
+        return Ok(no_case(id));
+    };
+    let mut messages = store::messages_of(&store.conn, c.id)?;
+    if c.subject_sealed || messages.iter().any(|m| m.subject_sealed) {
+        // Subjects sealed at rest open with the team key; without it they stay sealed.
+        match crate::read::keys::team_keys(cfg) {
+            Ok(k) => {
+                c.open(&k)?;
+                for m in &mut messages {
+                    m.open(&k)?;
+                }
+            }
+            Err(p) => eprintln!(
+                "note: the subject is encrypted at rest and the team key could not be loaded ({}: {}); run `triaged check-config`",
+                p[0].key, p[0].what
+            ),
+        }
+    }
+    let keys = store::keys_of(&store.conn, c.id)?;
+    let findings = store::findings_of(&store.conn, c.id)?;
+    let events = store::events_of(&store.conn, c.id)?;
+    let mut merged = serde_json::Map::new();
+    for f in &findings {
+        let mut val = f.value.clone();
+        if let serde_json::Value::Object(o) = &mut val
+            && f.kind != "policy"
+        {
+            o.insert("evidence".into(), f.evidence.clone());
+        }
+        merged.insert(f.kind.clone(), val);
+    }
+    let merged = serde_json::Value::Object(merged);
+    if json {
+        print_json(&serde_json::json!({
+            "case": render::case(&c),
+            "messages": messages.iter().map(render::message).collect::<Vec<_>>(),
+            "reporter_keys": keys.iter().map(render::key).collect::<Vec<_>>(),
+            "findings": merged,
+            "events": events.iter().map(render::event).collect::<Vec<_>>(),
+        }))?;
+    } else {
+        print_case(&c, &messages, &keys, &events);
+        if !findings.is_empty() {
+            println!("findings:");
+            print_findings(&merged);
+        }
+    }
+    Ok(0)
 }
 
 /// The thread as an mbox (mboxrd quoting): each message with its decrypted text and
