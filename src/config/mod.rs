@@ -859,6 +859,22 @@ impl Config {
                 fix: "keep only one of them".into(),
             });
         }
+        for check in [
+            Self::path_problems,
+            Self::limit_problems,
+            Self::store_problems,
+            Self::mailbox_problems,
+            Self::policy_problems,
+            Self::outbox_problems,
+            Self::schedule_problems,
+        ] {
+            check(self, &mut problems);
+        }
+        problems
+    }
+
+    /// Paths naming an unset `${VAR}`.
+    fn path_problems(&self, problems: &mut Vec<Problem>) {
         // A path naming an unset ${VAR} would silently become another path.
         let secrets = self.keys.secret.paths();
         let mut paths: Vec<(String, &Path)> =
@@ -895,6 +911,10 @@ impl Config {
                 });
             }
         }
+    }
+
+    /// Zero limits.
+    fn limit_problems(&self, problems: &mut Vec<Problem>) {
         // Zero limits would refuse every message (or read none of it): never what is meant.
         let l = &self.limits;
         for (key, v) in [
@@ -923,6 +943,10 @@ impl Config {
                 });
             }
         }
+    }
+
+    /// The store's directory (checked, never created).
+    fn store_problems(&self, problems: &mut Vec<Problem>) {
         let store = self.store_path();
         // Validation has no side effects: the directory is created when the store is
         // opened; here it is enough that its nearest existing ancestor is a directory.
@@ -946,6 +970,10 @@ impl Config {
                         .into(),
             });
         }
+    }
+
+    /// The mailboxes.
+    fn mailbox_problems(&self, problems: &mut Vec<Problem>) {
         if self.mailboxes.is_empty() {
             problems.push(Problem {
                 key: "mailbox".into(),
@@ -1069,6 +1097,10 @@ impl Config {
                 });
             }
         }
+    }
+
+    /// The policies.
+    fn policy_problems(&self, problems: &mut Vec<Problem>) {
         for (name, p) in &self.policy {
             for r in &p.require {
                 if !REQUIREMENTS.contains(&r.as_str()) {
@@ -1096,6 +1128,10 @@ impl Config {
                 }
             }
         }
+    }
+
+    /// The outbox (transport, sender, escalation).
+    fn outbox_problems(&self, problems: &mut Vec<Problem>) {
         match self.outbox.transport {
             Transport::File => {
                 if self.outbox.dir.is_none() {
@@ -1139,6 +1175,10 @@ impl Config {
                 fix: "use e.g. 0.75 (escalate when three quarters of the window has passed)".into(),
             });
         }
+    }
+
+    /// The cron schedules.
+    fn schedule_problems(&self, problems: &mut Vec<Problem>) {
         if let Err(e) = <cron::Schedule as std::str::FromStr>::from_str(&self.schedule.sla_sweep) {
             problems.push(Problem {
                 key: "schedule.sla_sweep".into(),
@@ -1147,7 +1187,6 @@ impl Config {
                     .into(),
             });
         }
-        problems
     }
 }
 
