@@ -2,10 +2,6 @@
 //! and ranges (`<= 2.4.1`, `>= 1.2, < 2.0`, `2.3.x`, `*`), semver-aware. Also the
 //! supported-versions table row of a policy. Pure types and parsing.
 
-// Issue 14: index and string slicing here are not yet all checked `get`s (the lints are
-// denied crate-wide; tests/tidy.rs keeps this list of exceptions from growing).
-#![allow(clippy::indexing_slicing, clippy::string_slice)]
-
 use std::cmp::Ordering;
 
 use serde::{Deserialize, Serialize};
@@ -30,7 +26,10 @@ impl Version {
         let s = s.trim();
         let s = s.strip_prefix(['v', 'V']).unwrap_or(s);
         let (core, pre) = match s.find(['-', '+']) {
-            Some(i) => (&s[..i], Some(s[i + 1..].to_string())),
+            Some(i) => (
+                s.get(..i).unwrap_or(s),
+                Some(s.get(i + 1..).unwrap_or_default().to_string()),
+            ),
             None => (s, None),
         };
         let mut parts = Vec::new();
@@ -193,10 +192,10 @@ impl VersionRange {
             VersionRange::Any => true,
             VersionRange::Latest => false,
             VersionRange::Prefix(p) => {
-                v.parts.len() >= p.len() && v.parts[..p.len()] == p[..]
+                v.parts.starts_with(p)
                     || (v.parts.len() < p.len()
-                        && p[..v.parts.len()] == v.parts[..]
-                        && p[v.parts.len()..].iter().all(|&x| x == 0))
+                        && p.starts_with(&v.parts)
+                        && p.iter().skip(v.parts.len()).all(|&x| x == 0))
             }
             VersionRange::Cmp(op, b) => match op {
                 Op::Lt => v < b,
@@ -213,7 +212,5 @@ impl VersionRange {
 
 /// `1.4` as an upper bound also covers `1.4.7`.
 pub(crate) fn prefix_of(bound: &Version, v: &Version) -> bool {
-    bound.pre.is_none()
-        && v.parts.len() > bound.parts.len()
-        && v.parts[..bound.parts.len()] == bound.parts[..]
+    bound.pre.is_none() && v.parts.len() > bound.parts.len() && v.parts.starts_with(&bound.parts)
 }

@@ -11,10 +11,6 @@
 //! committed, every message is fetched again; intake's content hash turns the
 //! ones already stored into no-ops, so nothing becomes a second case.
 
-// Issue 14: index and string slicing here are not yet all checked `get`s (the lints are
-// denied crate-wide; tests/tidy.rs keeps this list of exceptions from growing).
-#![allow(clippy::indexing_slicing, clippy::string_slice)]
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
@@ -145,8 +141,10 @@ pub async fn sync(
             }
         }
         for group in groups {
-            let (small, big): (Vec<u32>, Vec<u32>) =
-                group.iter().copied().partition(|u| info[u].0 <= limit);
+            let (small, big): (Vec<u32>, Vec<u32>) = group
+                .iter()
+                .copied()
+                .partition(|u| info.get(u).is_some_and(|i| i.0 <= limit));
             let mut bodies: std::collections::BTreeMap<u32, Vec<u8>> =
                 std::collections::BTreeMap::new();
             for (uids, item) in [
@@ -178,7 +176,9 @@ pub async fn sync(
             let mut uids_in = Vec::new();
             let mut incs = Vec::new();
             for uid in &group {
-                let (size, date) = info[uid];
+                let Some(&(size, date)) = info.get(uid) else {
+                    continue;
+                };
                 let Some(raw) = bodies.remove(uid) else {
                     tracing::warn!(mailbox = %mb.name, uid, "the server returned no body; will retry on the next pass");
                     continue;

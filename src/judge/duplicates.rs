@@ -8,10 +8,6 @@
 //! a likely duplicate becomes a `duplicate` finding with the other case and a score,
 //! and the operator decides with `triaged case merge`.
 
-// Issue 14: index and string slicing here are not yet all checked `get`s (the lints are
-// denied crate-wide; tests/tidy.rs keeps this list of exceptions from growing).
-#![allow(clippy::indexing_slicing, clippy::string_slice)]
-
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
@@ -82,7 +78,10 @@ pub fn features(subject: &str, text: &str, f: &Findings) -> Features {
         if all.start() == path.start() {
             // No scheme and host matched: "//host" or "scheme://host" without a path is a
             // host, not an endpoint.
-            if text[..path.start()].ends_with(['/', ':']) {
+            if text
+                .get(..path.start())
+                .is_some_and(|t| t.ends_with(['/', ':']))
+            {
                 continue;
             }
         } else if ATTACKER_HOST.is_match(all.as_str()) {
@@ -153,7 +152,7 @@ fn band_keys(sig: &[u64]) -> Vec<String> {
     (0..BANDS)
         .map(|b| {
             let mut h = 0u64;
-            for &v in &sig[b * per..(b + 1) * per] {
+            for &v in sig.iter().skip(b * per).take(per) {
                 h = h.rotate_left(13) ^ v;
             }
             format!("{b}:{h:016x}")

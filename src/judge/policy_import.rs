@@ -19,10 +19,6 @@
 //!   a cell is kept as written when the version check reads it, else reduced to the
 //!   version it names ("Latest release in 8.x" → "8.x") or to latest/others.
 
-// Issue 14: index and string slicing here are not yet all checked `get`s (the lints are
-// denied crate-wide; tests/tidy.rs keeps this list of exceptions from growing).
-#![allow(clippy::indexing_slicing, clippy::string_slice)]
-
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -242,7 +238,10 @@ fn split_doc(text: &str) -> Doc {
             .collect();
         let mut pos = 0;
         for s in split_sentences(&plain) {
-            let at = plain[pos..].find(&s).map_or(pos, |i| pos + i);
+            let at = plain
+                .get(pos..)
+                .and_then(|p| p.find(&s))
+                .map_or(pos, |i| pos + i);
             pos = at + s.len();
             let line = starts
                 .iter()
@@ -424,7 +423,7 @@ pub fn import(text: &str) -> Imported {
                 out.ack_within = Some((d, cite(*line, s)));
                 ack_at = Some(idx);
                 // "acknowledged within 24 hours, and a detailed response within 48 hours"
-                let rest = &s[m.end()..];
+                let rest = s.get(m.end()..).unwrap_or_default();
                 if FOLLOWUP_CONTEXT.is_match(rest)
                     && let Some(d2) = first_duration(rest)
                 {
