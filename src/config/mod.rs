@@ -6,10 +6,6 @@
 //! network. Relative paths in the file are resolved against the directory the
 //! config file lives in, so `examples/demo.toml` works from any working dir.
 
-// Issue 14: index and string slicing here are not yet all checked `get`s (the lints are
-// denied crate-wide; tests/tidy.rs keeps this list of exceptions from growing).
-#![allow(clippy::indexing_slicing, clippy::string_slice)]
-
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -765,7 +761,8 @@ impl Config {
             let span = e
                 .span()
                 .map(|s| {
-                    let line = text[..s.start.min(text.len())].matches('\n').count() + 1;
+                    let before = text.get(..s.start).unwrap_or(text);
+                    let line = before.matches('\n').count() + 1;
                     format!(" (line {line})")
                 })
                 .unwrap_or_default();
@@ -1235,15 +1232,16 @@ impl Config {
 /// The dotted key (`limits.max_pkesks`, `mailbox.batch`) whose value starts near
 /// `offset`: the `key =` on that line under the nearest `[table]` above it.
 fn key_at(text: &str, offset: usize) -> Option<String> {
-    let offset = offset.min(text.len());
-    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let line = text[line_start..].lines().next().unwrap_or("");
+    let (before, _) = text.split_at_checked(offset.min(text.len()))?;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let (above, from_line) = text.split_at_checked(line_start)?;
+    let line = from_line.lines().next().unwrap_or("");
     let (k, _) = line.split_once('=')?;
     let k = k.trim().trim_matches('"');
     if k.is_empty() || k.starts_with('[') {
         return None;
     }
-    let table = text[..line_start].lines().rev().find_map(|l| {
+    let table = above.lines().rev().find_map(|l| {
         let l = l.trim();
         l.starts_with('[')
             .then(|| l.trim_matches(['[', ']']).trim().to_string())
@@ -1254,18 +1252,22 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
     })
 }
 
+/// Splits `text` at its first `${NAME}`: (before, NAME, after), or None.
+fn next_var(text: &str) -> Option<(&str, &str, &str)> {
+    let (before, tail) = text.split_once("${")?;
+    let (name, after) = tail.split_once('}')?;
+    Some((before, name, after))
+}
+
 /// The `${VAR}` names in `s` that are not set in the environment.
 fn unset_vars(s: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = s;
-    while let Some(start) = rest.find("${") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find('}') else { break };
-        let name = &after[..end];
+    while let Some((_, name, after)) = next_var(rest) {
         if std::env::var_os(name).is_none() {
             out.push(name.to_string());
         }
-        rest = &after[end + 1..];
+        rest = after;
     }
     out
 }
@@ -1275,16 +1277,11 @@ fn unset_vars(s: &str) -> Vec<String> {
 fn expand_env(s: &str) -> String {
     let mut out = String::new();
     let mut rest = s;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        if let Some(end) = after.find('}') {
-            out.push_str(&std::env::var(&after[..end]).unwrap_or_default());
-            rest = &after[end + 1..];
-        } else {
-            out.push_str(&rest[start..]);
-            rest = "";
-        }
+    // An unterminated `${` is kept as written (the loop ends and `rest` is pushed).
+    while let Some((before, name, after)) = next_var(rest) {
+        out.push_str(before);
+        out.push_str(&std::env::var(name).unwrap_or_default());
+        rest = after;
     }
     out.push_str(rest);
     out
