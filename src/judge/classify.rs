@@ -10,10 +10,6 @@
 //! The rules are general patterns (markdown sections, code blocks, request
 //! lines, payload shapes, version phrases), not sentences of any corpus.
 
-// Issue 14: index and string slicing here are not yet all checked `get`s (the lints are
-// denied crate-wide; tests/tidy.rs keeps this list of exceptions from growing).
-#![allow(clippy::indexing_slicing, clippy::string_slice)]
-
 use std::collections::BTreeSet;
 use std::str::FromStr;
 use std::sync::LazyLock;
@@ -60,7 +56,7 @@ struct Doc<'a> {
 fn evidence(doc: &Doc<'_>, start: usize, end: usize, rule: &str) -> Evidence {
     let end = doc.text.ceil_char_boundary(end.min(doc.text.len()));
     let start = doc.text.floor_char_boundary(start.min(end));
-    let raw = &doc.text[start..end];
+    let raw = doc.text.get(start..end).unwrap_or_default();
     let t = raw.trim();
     let text = if t.chars().count() > 200 {
         let mut s: String = t.chars().take(199).collect();
@@ -139,8 +135,18 @@ static NONE_CONTENT: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// The sections of document `di` (none when out of range).
+fn secs_of(secs: &[Vec<Section>], di: usize) -> &[Section] {
+    secs.get(di).map_or(&[], Vec::as_slice)
+}
+
+/// A grade 0..=4 as a severity (out of range: medium).
+fn severity_at(g: usize) -> Severity {
+    Severity::ALL.get(g).copied().unwrap_or(Severity::Medium)
+}
+
 fn section_text<'a>(text: &'a str, s: &Section) -> &'a str {
-    text[s.start..s.end].trim()
+    text.get(s.start..s.end).unwrap_or_default().trim()
 }
 
 // ---------------------------------------------------------------- PoC
@@ -158,13 +164,12 @@ fn fenced_blocks(text: &str) -> Vec<CodeBlock> {
         LazyLock::new(|| re(r"(?m)^[ \t>]*(```|~~~)[ \t]*([\w+-]*)[^\n]*$"));
     let fences: Vec<_> = FENCE.captures_iter(text).collect();
     let mut out = Vec::new();
-    let mut i = 0;
-    while i + 1 < fences.len() {
-        let (a, b) = (&fences[i], &fences[i + 1]);
-        let (am, bm) = (
-            a.get(0).unwrap_or_else(|| unreachable!()),
-            b.get(0).unwrap_or_else(|| unreachable!()),
-        );
+    // Fences pair up in order: opening, closing.
+    for pair in fences.chunks_exact(2) {
+        let [a, b] = pair else { continue };
+        let (Some(am), Some(bm)) = (a.get(0), b.get(0)) else {
+            continue;
+        };
         out.push(CodeBlock {
             start: am.start(),
             end: bm.end(),
@@ -175,7 +180,6 @@ fn fenced_blocks(text: &str) -> Vec<CodeBlock> {
                 .map(|l| l.as_str().to_ascii_lowercase())
                 .unwrap_or_default(),
         });
-        i += 2;
     }
     out
 }
@@ -336,7 +340,7 @@ const PRODUCT_STOP: &[&str] = &[
 ];
 
 fn product_before(text: &str, start: usize) -> Option<String> {
-    let before = &text[..start];
+    let before = text.get(..start).unwrap_or_default();
     let mut words = before.split_whitespace().rev();
     for _ in 0..2 {
         let w = words.next()?;
@@ -435,7 +439,7 @@ fn extract_versions(docs: &[Doc<'_>], fix_sections: &[Vec<Section>]) -> Vec<Vers
                     }),
                     "commit" => c
                         .name("c")
-                        .map(|x| format!("commit {}", &x.as_str()[..x.as_str().len().min(12)])),
+                        .map(|x| format!("commit {}", x.as_str().get(..12).unwrap_or(x.as_str()))),
                     "all" => Some("*".into()),
                     "latest" => Some("latest".into()),
                     "major" => a.clone().map(|a| format!("{a}.x")),
@@ -463,7 +467,8 @@ fn extract_versions(docs: &[Doc<'_>], fix_sections: &[Vec<Section>]) -> Vec<Vers
                 });
                 if let Some(op) = op_prefix {
                     let mut pos = e;
-                    while let Some(cm) = LIST_CONT.captures(&doc.text[pos..]) {
+                    while let Some(cm) = LIST_CONT.captures(doc.text.get(pos..).unwrap_or_default())
+                    {
                         let (Some(whole), Some(v)) = (cm.get(0), cm.name("a")) else {
                             break;
                         };
@@ -489,7 +494,7 @@ fn extract_versions(docs: &[Doc<'_>], fix_sections: &[Vec<Section>]) -> Vec<Vers
             continue;
         };
         for sec in secs.iter().filter(|s| FIX_HEADING.is_match(&s.heading)) {
-            let body = &doc.text[sec.start..sec.end];
+            let body = doc.text.get(sec.start..sec.end).unwrap_or_default();
             for c in BARE.captures_iter(body).take(MAX_MATCHES) {
                 let Some(m) = c.name("a") else { continue };
                 let (s, e) = (sec.start + m.start(), sec.start + m.end());
@@ -741,12 +746,16 @@ pub fn classify(input: &Input<'_>) -> Findings {
     let mut poc_ev: Vec<Evidence> = Vec::new();
     for (di, doc) in docs.iter().enumerate().skip(1) {
         for b in fenced_blocks(doc.text) {
-            let content = doc.text[b.content_start..b.content_end].trim();
+            let content = doc
+                .text
+                .get(b.content_start..b.content_end)
+                .unwrap_or_default()
+                .trim();
             if content.is_empty() {
                 continue;
             }
-            let in_fix =
-                section_at(&secs[di], b.start).is_some_and(|s| FIX_HEADING.is_match(&s.heading));
+            let in_fix = section_at(secs_of(&secs, di), b.start)
+                .is_some_and(|s| FIX_HEADING.is_match(&s.heading));
             let is_diff = b.lang == "diff"
                 || content
                     .lines()
@@ -760,8 +769,8 @@ pub fn classify(input: &Input<'_>) -> Findings {
             poc_ev.push(evidence(doc, b.start, b.end, "code-block"));
         }
         for (s, e) in indented_blocks(doc.text) {
-            let in_fix =
-                section_at(&secs[di], s).is_some_and(|sec| FIX_HEADING.is_match(&sec.heading));
+            let in_fix = section_at(secs_of(&secs, di), s)
+                .is_some_and(|sec| FIX_HEADING.is_match(&sec.heading));
             if !in_fix {
                 poc_ev.push(evidence(doc, s, e, "indented-code"));
             }
@@ -775,7 +784,7 @@ pub fn classify(input: &Input<'_>) -> Findings {
                 poc_ev.push(evidence(doc, m.start(), m.end(), rule));
             }
         }
-        for s in &secs[di] {
+        for s in secs_of(&secs, di) {
             if POC_HEADING.is_match(&s.heading) && !FIX_HEADING.is_match(&s.heading) {
                 let body = section_text(doc.text, s);
                 if body.len() >= 60 && !CLAIMED.is_match(body) {
@@ -847,7 +856,7 @@ pub fn classify(input: &Input<'_>) -> Findings {
     }
     let mut impact_present = false;
     for (di, doc) in docs.iter().enumerate() {
-        for s in &secs[di] {
+        for s in secs_of(&secs, di) {
             if s.heading.contains("impact") && section_text(doc.text, s).len() >= 20 {
                 impact_present = true;
                 impact_ev.push(evidence(
@@ -860,11 +869,17 @@ pub fn classify(input: &Input<'_>) -> Findings {
         }
         if let Some(m) = IMPACT_PHRASE.find(doc.text) {
             impact_present = true;
-            let line_start = doc.text[..m.start()]
+            let line_start = doc
+                .text
+                .get(..m.start())
+                .unwrap_or_default()
                 .rfind('\n')
                 .map(|p| p + 1)
                 .unwrap_or(0);
-            let line_end = doc.text[m.end()..]
+            let line_end = doc
+                .text
+                .get(m.end()..)
+                .unwrap_or_default()
                 .find('\n')
                 .map(|p| m.end() + p)
                 .unwrap_or(doc.text.len());
@@ -902,7 +917,7 @@ pub fn classify(input: &Input<'_>) -> Findings {
             .find_map(|i| c.get(i))
             .map(|m| m.as_str())
             .unwrap_or("medium");
-        (Severity::ALL[grade(word)], SeveritySource::Stated)
+        (severity_at(grade(word)), SeveritySource::Stated)
     } else if !classes.is_empty() || impact_present {
         let mut g = classes.iter().map(|c| class_base(c)).max().unwrap_or(2);
         if SCOPE_DOWN.is_match(&all_text) {
@@ -910,7 +925,7 @@ pub fn classify(input: &Input<'_>) -> Findings {
         } else if SCOPE_UP.is_match(&all_text) {
             g = (g + 1).min(4);
         }
-        (Severity::ALL[g], SeveritySource::Estimated)
+        (severity_at(g), SeveritySource::Estimated)
     } else {
         (Severity::None, SeveritySource::None)
     };
@@ -931,10 +946,13 @@ pub fn classify(input: &Input<'_>) -> Findings {
             repro_ev.push(evidence(doc, m.start(), m.end(), "steps"));
         }
     }
-    if repro_ev.is_empty() && poc.status == PocStatus::Present {
+    if repro_ev.is_empty()
+        && poc.status == PocStatus::Present
+        && let Some(first) = poc.evidence.first()
+    {
         repro_ev.push(Evidence {
             rule: "poc-is-reproducer".into(),
-            ..poc.evidence[0].clone()
+            ..first.clone()
         });
     }
     let repro_steps = Flag {
@@ -945,7 +963,7 @@ pub fn classify(input: &Input<'_>) -> Findings {
     // --- fix suggestion
     let mut fix_ev = Vec::new();
     for (di, doc) in docs.iter().enumerate().skip(1) {
-        for s in &secs[di] {
+        for s in secs_of(&secs, di) {
             if FIX_HEADING.is_match(&s.heading) {
                 let body = section_text(doc.text, s);
                 if body.len() >= 8 && !NONE_CONTENT.is_match(body) {
@@ -1012,8 +1030,9 @@ pub fn classify(input: &Input<'_>) -> Findings {
             });
             break;
         }
-        if let Some(c) = CREDIT_NAME.captures(doc.text) {
-            let m = c.get(0).unwrap_or_else(|| unreachable!());
+        if let Some(c) = CREDIT_NAME.captures(doc.text)
+            && let Some(m) = c.get(0)
+        {
             let name = c
                 .name("n")
                 .or(c.name("t"))
@@ -1101,7 +1120,7 @@ pub fn score_cvss(vector: &str) -> Result<CvssInfo, String> {
         let score = v.score();
         Ok(CvssInfo {
             vector: vector.into(),
-            version: vector[5..8].to_string(),
+            version: vector.get(5..8).unwrap_or_default().to_string(),
             score: score.value(),
             severity: score.severity().as_str().to_string(),
         })
