@@ -1,14 +1,16 @@
 //! triaged: an encrypted email triage daemon for `security@` mailboxes.
 //!
-//! The library holds every stage of the data flow; `src/main.rs` is a thin
-//! shell over [`cli`]. One message travels once, left to right:
+//! The library holds every stage of the data flow, one folder per stage;
+//! `src/main.rs` is a thin shell over [`cli`]. One message travels once, left to right:
 //!
 //! ```text
-//! source (maildir | imap) -> intake -> mime + crypto -> classify -> policy
-//!     -> store (SQLite) -> outbox -> smtp
+//! ingest (maildir | imap) -> read (mime + crypto) -> judge (classify, policy, duplicates)
+//!     -> store (SQLite) -> reply (ack) -> deliver (smtp | file);  sla, app, cli beside
 //! ```
 //!
-//! See ARCHITECTURE.md for the map and the guarantees.
+//! Dependencies point one way (cli -> app -> ingest/reply/deliver/sla -> store/judge/
+//! read/net/config -> domain); `tests/tidy.rs` checks it. See ARCHITECTURE.md for the
+//! code map, the invariants and the guarantees.
 
 // No disguised panics in library code: unwrap/expect/panic are denied (tests may use
 // them), and so are unchecked index and string slicing outside the modules that
