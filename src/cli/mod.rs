@@ -930,7 +930,7 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
                 &store.conn,
                 Some(c.id),
                 &actor.clone().unwrap_or_else(operator),
-                "note",
+                crate::domain::status::EventKind::Note,
                 Some(text),
             )?;
             println!("{id}: note added");

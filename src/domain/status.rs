@@ -189,6 +189,52 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// What an audit event records (the `kind` of the events table). Events are an
+    /// append-only log for people: no decision reads them back.
+    EventKind {
+        Created = "created",
+        Quarantined = "quarantined",
+        Classified = "classified",
+        ClassifyFailed = "classify-failed",
+        FollowUp = "follow-up",
+        StillMissing = "still-missing",
+        State = "state",
+        PossibleDuplicate = "possible-duplicate",
+        ReplaySuspected = "replay-suspected",
+        ReporterKey = "reporter-key",
+        Retried = "retried",
+        AckQueued = "ack-queued",
+        AckSuppressed = "ack-suppressed",
+        Escalated = "escalated",
+        BreachAck = "breach-ack",
+        BreachFollowup = "breach-followup",
+        AckSent = "ack-sent",
+        RejectionSent = "rejection-sent",
+        DigestSent = "digest-sent",
+        EscalationAckSent = "escalation-ack-sent",
+        EscalationFollowupSent = "escalation-followup-sent",
+        SendFailed = "send-failed",
+        Note = "note",
+        Assigned = "assigned",
+        Merged = "merged",
+        DuplicateMerged = "duplicate-merged",
+    }
+}
+
+impl EventKind {
+    /// The event of a sent outbox row (`ack-sent`, `digest-sent`, ...).
+    pub fn sent(kind: OutboxKind) -> EventKind {
+        match kind {
+            OutboxKind::Ack => EventKind::AckSent,
+            OutboxKind::Rejection => EventKind::RejectionSent,
+            OutboxKind::Digest => EventKind::DigestSent,
+            OutboxKind::EscalationAck => EventKind::EscalationAckSent,
+            OutboxKind::EscalationFollowup => EventKind::EscalationFollowupSent,
+        }
+    }
+}
+
 impl OutboxKind {
     /// Mail to the reporter that stops the acknowledgment clock when sent.
     pub fn acknowledges(self) -> bool {

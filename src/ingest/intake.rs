@@ -309,7 +309,7 @@ fn write_one(
                 tx,
                 Some(case_id),
                 "triaged",
-                "follow-up",
+                crate::domain::status::EventKind::FollowUp,
                 Some(&format!(
                     "message {} ({} bytes) joined the thread",
                     short(&sha),
@@ -347,7 +347,7 @@ fn write_one(
                             tx,
                             Some(case_id),
                             "triaged",
-                            "state",
+                            crate::domain::status::EventKind::State,
                             Some("needs-info -> triaged: the follow-up completed the report"),
                         )?;
                     } else {
@@ -355,7 +355,7 @@ fn write_one(
                             tx,
                             Some(case_id),
                             "triaged",
-                            "still-missing",
+                            crate::domain::status::EventKind::StillMissing,
                             Some(&format!(
                                 "after the follow-up still missing: {}",
                                 v.missing.join(", ")
@@ -411,7 +411,7 @@ fn write_one(
                 tx,
                 Some(case_id),
                 "triaged",
-                "created",
+                crate::domain::status::EventKind::Created,
                 Some(&format!(
                     "from mailbox {} ({}), message {}, {} bytes, encryption {}, signature {}",
                     inc.mailbox,
@@ -423,7 +423,13 @@ fn write_one(
                 )),
             )?;
             if let Some(reason) = &reason {
-                store::event(tx, Some(case_id), "triaged", "quarantined", Some(reason))?;
+                store::event(
+                    tx,
+                    Some(case_id),
+                    "triaged",
+                    crate::domain::status::EventKind::Quarantined,
+                    Some(reason),
+                )?;
             }
             let msg_row = insert_message(tx, case_id, &sha, inc, &analysis, seal)?;
             let replay = replay_check(tx, case_id, msg_row, &analysis.report)?;
@@ -450,7 +456,7 @@ fn write_one(
                     tx,
                     Some(case_id),
                     "triaged",
-                    "state",
+                    crate::domain::status::EventKind::State,
                     Some(&format!("new -> {next}")),
                 )?;
                 final_state = next.as_str().to_string();
@@ -544,7 +550,7 @@ pub fn classify_case(
             tx,
             Some(case_id),
             "triaged",
-            "classify-failed",
+            crate::domain::status::EventKind::ClassifyFailed,
             Some(
                 "internal error in the classifier; findings left empty, nothing claimed in the ack",
             ),
@@ -573,7 +579,7 @@ pub fn classify_case(
                 tx,
                 Some(case_id),
                 "triaged",
-                "possible-duplicate",
+                crate::domain::status::EventKind::PossibleDuplicate,
                 Some(&detail),
             )?;
         }
@@ -595,7 +601,7 @@ pub fn classify_case(
         tx,
         Some(case_id),
         "triaged",
-        "classified",
+        crate::domain::status::EventKind::Classified,
         Some(&summary(&findings, &verdict)),
     )?;
     Ok(verdict)
@@ -664,7 +670,13 @@ fn replay_check(tx: &Connection, case_id: i64, msg_row: i64, r: &Report) -> Resu
         ));
     }
     if let Some(w) = &why {
-        store::event(tx, Some(case_id), "triaged", "replay-suspected", Some(w))?;
+        store::event(
+            tx,
+            Some(case_id),
+            "triaged",
+            crate::domain::status::EventKind::ReplaySuspected,
+            Some(w),
+        )?;
         tracing::warn!(case_id, "possible reply oracle: {w}");
     }
     Ok(why)
@@ -948,7 +960,7 @@ pub fn retry(
         &tx,
         Some(c.id),
         actor,
-        "retried",
+        crate::domain::status::EventKind::Retried,
         Some(&format!(
             "re-read {} message(s), {} readable; {} -> {}",
             analyses.len(),

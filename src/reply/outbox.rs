@@ -438,7 +438,13 @@ pub fn enqueue_ack(
     }
     let c = store::case_by_id(tx, case_id)?;
     let suppress = |why: &str| -> Result<Option<i64>> {
-        store::event(tx, Some(case_id), "triaged", "ack-suppressed", Some(why))?;
+        store::event(
+            tx,
+            Some(case_id),
+            "triaged",
+            crate::domain::status::EventKind::AckSuppressed,
+            Some(why),
+        )?;
         Ok(None)
     };
     if let Some(why) = silence_reason(report, cfg, &[]) {
@@ -558,7 +564,7 @@ pub fn enqueue_ack(
         tx,
         Some(case_id),
         "triaged",
-        "ack-queued",
+        crate::domain::status::EventKind::AckQueued,
         Some(&format!(
             "{kind} to {to}, {}{}, missing [{missing_key}]",
             if composed.encrypted {

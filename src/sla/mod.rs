@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::read::crypto::TeamKeys;
 use crate::store::{self, now, rfc3339};
 
-use crate::domain::status::OutboxKind;
+use crate::domain::status::{EventKind, OutboxKind};
 use crate::reply::outbox::{compose, new_message_id};
 
 /// The daily digest: open cases by state, deadlines in the next 24 h, recent breaches.
@@ -93,13 +93,18 @@ pub fn sweep(conn: &Connection, cfg: &Config, keys: &TeamKeys) -> Result<usize> 
             };
             let warn_at = arrived + ((due - arrived) as f64 * cfg.outbox.escalate_at) as i64;
             if t >= due {
-                let seen = store::case_has_event(conn, id, &format!("breach-{clock}"))?;
+                let breach = if clock == "ack" {
+                    EventKind::BreachAck
+                } else {
+                    EventKind::BreachFollowup
+                };
+                let seen = store::case_has_event(conn, id, breach)?;
                 if !seen {
                     store::event(
                         conn,
                         Some(id),
                         "triaged",
-                        &format!("breach-{clock}"),
+                        breach,
                         Some(&format!("the {clock} deadline {} passed", rfc3339(due))),
                     )?;
                     n += 1;
@@ -161,7 +166,7 @@ pub fn sweep(conn: &Connection, cfg: &Config, keys: &TeamKeys) -> Result<usize> 
                     conn,
                     Some(id),
                     "triaged",
-                    "escalated",
+                    crate::domain::status::EventKind::Escalated,
                     Some(&format!("{clock} due {} -> {team}", rfc3339(due))),
                 )?;
                 n += 1;

@@ -318,7 +318,7 @@ pub fn add_reporter_key(
             conn,
             Some(case_id),
             "triaged",
-            "reporter-key",
+            crate::domain::status::EventKind::ReporterKey,
             Some(&format!("{fingerprint} from {source}")),
         )?;
     }

@@ -143,7 +143,7 @@ impl Store {
             &tx,
             Some(case_id),
             actor,
-            "state",
+            crate::domain::status::EventKind::State,
             Some(&format!(
                 "{from} -> {to}{}",
                 note.map(|n| format!(": {n}")).unwrap_or_default()
@@ -163,7 +163,13 @@ impl Store {
             params![case_id, to, now()],
         )
         .context("assigning the case")?;
-        event(&tx, Some(case_id), actor, "assigned", Some(to))?;
+        event(
+            &tx,
+            Some(case_id),
+            actor,
+            crate::domain::status::EventKind::Assigned,
+            Some(to),
+        )?;
         tx.commit().context("committing the assignment")
     }
 
@@ -189,14 +195,14 @@ impl Store {
             &tx,
             Some(case.id),
             actor,
-            "merged",
+            crate::domain::status::EventKind::Merged,
             Some(&format!("{} -> duplicate of {}", from, target.id_public)),
         )?;
         event(
             &tx,
             Some(target.id),
             actor,
-            "duplicate-merged",
+            crate::domain::status::EventKind::DuplicateMerged,
             Some(&format!("{} was merged into this case", case.id_public)),
         )?;
         tx.commit().context("committing the merge")
@@ -449,7 +455,7 @@ pub fn event(
     conn: &Connection,
     case_id: Option<i64>,
     actor: &str,
-    kind: &str,
+    kind: crate::domain::status::EventKind,
     detail: Option<&str>,
 ) -> Result<()> {
     conn.execute(

@@ -136,7 +136,7 @@ pub fn record_sent(conn: &Connection, row: &Due, reply: &str) -> Result<()> {
             conn,
             Some(case_id),
             "triaged",
-            &format!("{}-sent", row.kind),
+            crate::domain::status::EventKind::sent(row.kind),
             Some(&format!(
                 "to {} as <{}>: {reply}",
                 row.recipient, row.message_id
@@ -158,7 +158,7 @@ pub fn record_send_failure(conn: &Connection, row: &Due, error: &str, wait: i64)
             conn,
             Some(case_id),
             "triaged",
-            "send-failed",
+            crate::domain::status::EventKind::SendFailed,
             Some(&format!("{error}; retry in {wait} s")),
         )?;
     }
@@ -200,7 +200,11 @@ pub fn case_has_mail(conn: &Connection, case_id: i64, kind: OutboxKind) -> Resul
 }
 
 /// Has this case an event of this kind (a recorded breach)?
-pub fn case_has_event(conn: &Connection, case_id: i64, kind: &str) -> Result<bool> {
+pub fn case_has_event(
+    conn: &Connection,
+    case_id: i64,
+    kind: crate::domain::status::EventKind,
+) -> Result<bool> {
     let n: i64 = conn
         .query_row(
             "SELECT COUNT(*) FROM events WHERE case_id = ?1 AND kind = ?2",
