@@ -1322,7 +1322,8 @@ fn keys_cmd(cli: &Cli, cmd: &KeysCmd) -> Result<i32> {
             };
             let bytes =
                 std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-            let found = crate::read::crypto::read_certs(&bytes, "import");
+            let found =
+                crate::read::crypto::read_certs(&bytes, crate::read::crypto::KeySource::Import);
             if found.is_empty() {
                 eprintln!(
                     "error: {} holds no OpenPGP public key\n  hint: export one with `gpg --export --armor EMAIL`",
@@ -1584,10 +1585,11 @@ fn security_txt_check(
     if let Some(path) = published_key {
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let published: Vec<String> = crate::read::crypto::read_certs(&bytes, "published")
-            .into_iter()
-            .map(|k| k.fingerprint)
-            .collect();
+        let published: Vec<String> =
+            crate::read::crypto::read_certs(&bytes, crate::read::crypto::KeySource::Published)
+                .into_iter()
+                .map(|k| k.fingerprint)
+                .collect();
         let ours = crate::read::keys::team_keys(&cfg)
             .map(|k| k.fingerprints())
             .unwrap_or_default();

@@ -153,13 +153,13 @@ pub fn event(e: &EventRow) -> EventJson<'_> {
 pub struct KeyJson<'a> {
     pub fingerprint: &'a str,
     pub user_ids: &'a serde_json::Value,
-    pub source: &'a str,
+    pub source: crate::domain::status::KeySource,
 }
 
 pub fn key(k: &KeyRow) -> KeyJson<'_> {
     KeyJson {
         fingerprint: &k.fingerprint,
         user_ids: &k.user_ids,
-        source: &k.source,
+        source: k.source,
     }
 }

@@ -222,6 +222,24 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// Where a public key was found.
+    KeySource {
+        /// A key file attached to the report.
+        Attachment = "attachment",
+        /// An armored key block in the text.
+        Inline = "inline",
+        /// The report's Autocrypt header.
+        Autocrypt = "autocrypt",
+        /// The configured reporter keyring.
+        Keyring = "keyring",
+        /// `triaged keys import`.
+        Import = "import",
+        /// The key published for the team (`security-txt` checks).
+        Published = "published",
+    }
+}
+
 impl EventKind {
     /// The event of a sent outbox row (`ack-sent`, `digest-sent`, ...).
     pub fn sent(kind: OutboxKind) -> EventKind {

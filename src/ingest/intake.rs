@@ -847,7 +847,7 @@ fn write_parts(
             case_id,
             &k.fingerprint,
             &json(&k.user_ids),
-            &k.source,
+            k.source,
             &k.armored,
         )?;
     }

@@ -658,7 +658,7 @@ impl DecryptionHelper for Helper<'_> {
 pub const MAX_RECIPIENT_SUBKEYS: usize = 4;
 
 pub use crate::domain::seal::{Opener, SEALED};
-pub use crate::domain::status::SigStatus;
+pub use crate::domain::status::{KeySource, SigStatus};
 
 impl Opener for TeamKeys {
     fn open_bytes(&self, data: &[u8]) -> Result<Vec<u8>> {
@@ -979,8 +979,7 @@ pub fn cert_from_armor(armored: &str) -> Option<Cert> {
 pub struct FoundKey {
     pub fingerprint: String,
     pub user_ids: Vec<String>,
-    /// attachment | inline | autocrypt | keyring
-    pub source: String,
+    pub source: KeySource,
     pub armored: String,
     #[serde(skip)]
     pub cert: Cert,
@@ -1012,21 +1011,25 @@ impl Default for KeyLimits {
 
 /// Reads public certificates from bytes (armored or binary) within the default
 /// [`KeyLimits`]. Secret parts are dropped.
-pub fn read_certs(data: &[u8], source: &str) -> Vec<FoundKey> {
+pub fn read_certs(data: &[u8], source: KeySource) -> Vec<FoundKey> {
     read_certs_limited(data, source, &KeyLimits::default()).0
 }
 
 /// Reads public certificates within `lim`; the second value says what was cut.
 pub fn read_certs_limited(
     data: &[u8],
-    source: &str,
+    source: KeySource,
     lim: &KeyLimits,
 ) -> (Vec<FoundKey>, Option<String>) {
     guarded("reading keys", || Ok(read_certs_inner(data, source, lim)))
         .unwrap_or_else(|e| (Vec::new(), Some(format!("{e:#}"))))
 }
 
-fn read_certs_inner(data: &[u8], source: &str, lim: &KeyLimits) -> (Vec<FoundKey>, Option<String>) {
+fn read_certs_inner(
+    data: &[u8],
+    source: KeySource,
+    lim: &KeyLimits,
+) -> (Vec<FoundKey>, Option<String>) {
     use openpgp::Packet;
     use openpgp::parse::{PacketParser, PacketParserResult};
     let Ok(mut ppr) = PacketParser::from_bytes(data) else {
@@ -1095,7 +1098,7 @@ fn read_certs_inner(data: &[u8], source: &str, lim: &KeyLimits) -> (Vec<FoundKey
                     .userids()
                     .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
                     .collect(),
-                source: source.into(),
+                source,
                 armored,
                 cert: c,
             })

@@ -481,14 +481,14 @@ impl Walker<'_> {
             }
         }
         if let Some(bytes) = keydata {
-            for k in self.read_certs(&bytes, "autocrypt") {
+            for k in self.read_certs(&bytes, crypto::KeySource::Autocrypt) {
                 self.add_key(k);
             }
         }
     }
 
     /// Reads keys within `limits.max_key_*`, noting what was cut.
-    fn read_certs(&mut self, data: &[u8], source: &str) -> Vec<FoundKey> {
+    fn read_certs(&mut self, data: &[u8], source: crypto::KeySource) -> Vec<FoundKey> {
         let lim = crypto::KeyLimits {
             user_ids: self.limits.max_key_user_ids,
             subkeys: self.limits.max_key_subkeys,
@@ -936,7 +936,7 @@ impl Walker<'_> {
                     }
                 },
                 _ => {
-                    for k in self.read_certs(armored.as_bytes(), "inline") {
+                    for k in self.read_certs(armored.as_bytes(), crypto::KeySource::Inline) {
                         self.add_key(k);
                     }
                 }
@@ -961,7 +961,7 @@ impl Walker<'_> {
             .to_ascii_lowercase();
         let kind = crypto::sniff(data);
         if ct == "application/pgp-keys" || kind == PgpKind::PublicKey {
-            for k in self.read_certs(data, "attachment") {
+            for k in self.read_certs(data, crypto::KeySource::Attachment) {
                 self.add_key(k);
             }
             self.push_attachment(Attachment {

@@ -285,14 +285,14 @@ pub fn headers_only(raw: &[u8], cfg: &Config, status: Status) -> Analysis {
 struct HeadOut<'a> {
     report: &'a Report,
     status: &'a Status,
-    keys: Vec<(&'a str, &'a str)>,
+    keys: Vec<(crate::read::crypto::KeySource, &'a str)>,
 }
 
 #[derive(Deserialize)]
 struct HeadIn {
     report: Report,
     status: Status,
-    keys: Vec<(String, String)>,
+    keys: Vec<(crate::read::crypto::KeySource, String)>,
 }
 
 const MAX_FRAME: u64 = 1 << 32;
@@ -305,7 +305,7 @@ fn encode(out: &mut impl Write, a: &Analysis) -> Result<()> {
             .report
             .keys
             .iter()
-            .map(|k| (k.source.as_str(), k.armored.as_str()))
+            .map(|k| (k.source, k.armored.as_str()))
             .collect(),
     };
     out.write_all(&[1])?;
@@ -355,7 +355,7 @@ fn decode(r: &mut impl BufRead) -> Result<Analysis> {
     }
     report.keys = keys
         .iter()
-        .flat_map(|(source, armored)| crate::read::crypto::read_certs(armored.as_bytes(), source))
+        .flat_map(|(source, armored)| crate::read::crypto::read_certs(armored.as_bytes(), *source))
         .collect();
     Ok(Analysis { report, status })
 }

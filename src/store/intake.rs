@@ -303,7 +303,7 @@ pub fn add_reporter_key(
     case_id: i64,
     fingerprint: &str,
     user_ids_json: &str,
-    source: &str,
+    source: crate::domain::status::KeySource,
     armored: &str,
 ) -> Result<()> {
     let n = conn

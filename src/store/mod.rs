@@ -440,7 +440,7 @@ pub struct EventRow {
 pub struct KeyRow {
     pub fingerprint: String,
     pub user_ids: serde_json::Value,
-    pub source: String,
+    pub source: crate::domain::status::KeySource,
 }
 
 #[derive(Debug, Clone, Serialize)]
