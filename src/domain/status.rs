@@ -240,6 +240,14 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// An S/MIME part recognised in a message (never read: triaged reads OpenPGP).
+    SmimePart {
+        Encrypted = "encrypted",
+        Signed = "signed",
+    }
+}
+
 impl EventKind {
     /// The event of a sent outbox row (`ack-sent`, `digest-sent`, ...).
     pub fn sent(kind: OutboxKind) -> EventKind {

@@ -12,7 +12,7 @@ use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Limits;
-use crate::domain::status::{Encryption, SigStatus};
+use crate::domain::status::{Encryption, SigStatus, SmimePart};
 use crate::read::crypto::{self, FoundKey, PgpKind, SigResult, TeamKeys};
 
 /// One attachment, decrypted when it was encrypted and we could.
@@ -81,7 +81,7 @@ pub struct Report {
     pub x_loop: Vec<String>,
     /// S/MIME parts seen (`encrypted`, `signed`): recognised, never read as OpenPGP.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub smime: Vec<String>,
+    pub smime: Vec<SmimePart>,
 }
 
 /// One content part and the protection it arrived under.
@@ -610,7 +610,7 @@ impl Walker<'_> {
                         .contains("pkcs7-signature") =>
                 {
                     // S/MIME: recognised and said so, not mistaken for a bad OpenPGP signature.
-                    self.report.smime.push("signed".into());
+                    self.report.smime.push(SmimePart::Signed);
                     self.report.signatures.push(SigResult {
                         status: SigStatus::Smime,
                         signer: None,
@@ -700,7 +700,7 @@ impl Walker<'_> {
     fn smime_part(&mut self, part: &mail_parser::MessagePart<'_>) {
         let smime_type = lower(part.content_type().and_then(|c| c.attribute("smime-type")));
         if smime_type.contains("signed-data") || smime_type.contains("certs-only") {
-            self.report.smime.push("signed".into());
+            self.report.smime.push(SmimePart::Signed);
             self.report.signatures.push(SigResult {
                 status: SigStatus::Smime,
                 signer: None,
@@ -715,7 +715,7 @@ impl Walker<'_> {
             );
         } else {
             // enveloped-data, authEnveloped-data, or no smime-type (smime.p7m).
-            self.report.smime.push("encrypted".into());
+            self.report.smime.push(SmimePart::Encrypted);
             self.smime_blocks += 1;
             self.report.encrypted_parts += 1;
             self.report.decrypt_errors.push(

@@ -532,7 +532,9 @@ pub fn enqueue_ack(
         not_encrypted_because: not_encrypted_because.clone(),
         from: &from,
         partly_encrypted: report.partly_encrypted(),
-        smime_encrypted: report.smime.iter().any(|s| s == "encrypted"),
+        smime_encrypted: report
+            .smime
+            .contains(&crate::domain::status::SmimePart::Encrypted),
     };
     let body = ack_text(&facts);
     let composed = compose(
