@@ -26,17 +26,17 @@
     )
 )]
 
-pub mod app;
+pub(crate) mod app;
 pub mod cli;
 pub mod config;
-pub mod deliver;
+pub(crate) mod deliver;
 pub mod domain;
-pub mod ingest;
+pub(crate) mod ingest;
 pub mod judge;
-pub mod net;
+pub(crate) mod net;
 pub mod read;
-pub mod reply;
-pub mod sla;
+pub(crate) mod reply;
+pub(crate) mod sla;
 pub mod store;
 
 /// Sets up logging: journald-friendly (no timestamps) when stderr is not a terminal.

@@ -1,7 +1,7 @@
 //! The sender: delivers queued outbox rows (file or SMTP through
 //! [`crate::deliver::smtp`]), records each server reply, retries with backoff,
 //! and copies what was sent to the team's Sent folder over IMAP. It never decides
-//! what to say ([`crate::reply`] does) and is woken by [`kick`] after a commit.
+//! what to say ([`crate::reply`] does) and is woken through its [`Wake`] channel after a commit.
 
 use anyhow::{Context, Result, anyhow};
 use rusqlite::Connection;

@@ -34,16 +34,6 @@ pub enum Outcome {
     Duplicate { case: String },
 }
 
-impl Outcome {
-    pub fn case(&self) -> &str {
-        match self {
-            Outcome::Created { case, .. }
-            | Outcome::FollowUp { case }
-            | Outcome::Duplicate { case } => case,
-        }
-    }
-}
-
 /// What a pass did with its messages, counted the same way for every source.
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
 pub struct Counts {
@@ -87,7 +77,7 @@ impl Counts {
     }
 }
 
-pub use crate::read::{read_message, sha256_hex};
+use crate::read::sha256_hex;
 
 fn state_for(status: &Status) -> (State, Option<String>) {
     match status {

@@ -38,10 +38,6 @@ impl Maildir {
         })
     }
 
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
     /// Messages not yet processed: everything in `new/`, and `cur/` files without the S flag.
     /// Oldest delivery first.
     pub fn pending(&self) -> Result<Vec<Pending>> {
@@ -120,6 +116,7 @@ impl Maildir {
         Ok(())
     }
 
+    #[cfg(test)]
     /// Delivers a message into `new/` the Maildir way (tmp/ then rename). For tests and the demo.
     pub fn deliver(&self, raw: &[u8]) -> Result<PathBuf> {
         use std::sync::atomic::{AtomicU64, Ordering};

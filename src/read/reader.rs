@@ -12,7 +12,7 @@
 //! message, never a crash loop. This is the mail servers' classic answer (Postfix,
 //! Dovecot, qmail): hostile input is handled by a process that may be lost.
 //!
-//! It knows nothing of the store; [`crate::ingest::intake`] decides what to do with what
+//! It knows nothing of the store; `ingest::intake` decides what to do with what
 //! was read.
 
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
