@@ -49,6 +49,14 @@ fn check(status: CheckStatus, name: &str, detail: impl Into<String>, fix: Option
 /// Runs every check; never stops at the first failure.
 pub fn run(cfg: &Config) -> Vec<Check> {
     let mut out = Vec::new();
+    for section in [config_checks, store_check, key_checks, network_checks] {
+        section(cfg, &mut out);
+    }
+    out
+}
+
+/// The configuration and the permissions of the files it names.
+fn config_checks(cfg: &Config, out: &mut Vec<Check>) {
     match crate::read::keys::validate(cfg) {
         Ok(_) => out.push(check(
             CheckStatus::Ok,
@@ -75,6 +83,10 @@ pub fn run(cfg: &Config) -> Vec<Check> {
             Some(&p.fix),
         ));
     }
+}
+
+/// The store opens, migrates and passes SQLite's page check.
+fn store_check(cfg: &Config, out: &mut Vec<Check>) {
     match crate::store::Store::open(&cfg.store_path()) {
         Ok(s) => {
             // A damaged file can open and even count rows: ask SQLite to check its pages.
@@ -127,6 +139,10 @@ pub fn run(cfg: &Config) -> Vec<Check> {
             ))
         }
     }
+}
+
+/// The team keys: readable, unlocked, not expired or expiring soon.
+fn key_checks(cfg: &Config, out: &mut Vec<Check>) {
     match crate::read::keys::team_keys(cfg) {
         Ok(keys) => {
             let now = crate::store::now();
@@ -194,6 +210,10 @@ pub fn run(cfg: &Config) -> Vec<Check> {
             }
         }
     }
+}
+
+/// Each IMAP login (IDLE, the folder) and the SMTP relay.
+fn network_checks(cfg: &Config, out: &mut Vec<Check>) {
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -201,7 +221,7 @@ pub fn run(cfg: &Config) -> Vec<Check> {
         Ok(rt) => rt,
         Err(e) => {
             out.push(check(CheckStatus::Fail, "runtime", e.to_string(), None));
-            return out;
+            return;
         }
     };
     for mb in cfg.mailboxes.iter().filter(|m| m.kind == MailboxKind::Imap) {
@@ -275,5 +295,4 @@ pub fn run(cfg: &Config) -> Vec<Check> {
             )),
         }
     }
-    out
 }
