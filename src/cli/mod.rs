@@ -285,6 +285,22 @@ fn load(cli: &Cli) -> Result<Config> {
     Ok(Config::load(&cli.config)?)
 }
 
+/// The config as `run` needs it: valid, keys unlocked, and no secret file readable by
+/// other users (`check-config` applies the same test).
+fn load_for_service(cli: &Cli) -> Result<(Config, crate::read::crypto::TeamKeys)> {
+    let cfg = load(cli)?;
+    let keys = crate::read::keys::validate(&cfg)?;
+    let perms = cfg.permission_problems();
+    if !perms.is_empty() {
+        return Err(ConfigError {
+            file: cfg.file.clone(),
+            problems: perms,
+        }
+        .into());
+    }
+    Ok((cfg, keys))
+}
+
 fn open_store(cfg: &Config) -> Result<Store> {
     Store::open(&cfg.store_path())
 }
@@ -301,17 +317,8 @@ fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
 fn dispatch(cli: &Cli) -> Result<i32> {
     match &cli.command {
         Command::CheckConfig { json } => {
-            let cfg = load(cli)?;
-            let keys = crate::read::keys::validate(&cfg)?;
             // What `run` refuses, check-config refuses too (never "OK" then a failed start).
-            let perms = cfg.permission_problems();
-            if !perms.is_empty() {
-                return Err(ConfigError {
-                    file: cfg.file.clone(),
-                    problems: perms,
-                }
-                .into());
-            }
+            let (cfg, keys) = load_for_service(cli)?;
             if *json {
                 print_json(&serde_json::json!({
                     "ok": true,
@@ -337,16 +344,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Run { once, json } => {
-            let cfg = load(cli)?;
-            let keys = crate::read::keys::validate(&cfg)?;
-            let perms = cfg.permission_problems();
-            if !perms.is_empty() {
-                return Err(ConfigError {
-                    file: cfg.file.clone(),
-                    problems: perms,
-                }
-                .into());
-            }
+            let (cfg, keys) = load_for_service(cli)?;
             let store = open_store(&cfg)?;
             if *once {
                 let s = daemon::run_once(store, &cfg, &keys)?;
