@@ -174,6 +174,11 @@ fn check_tree(root: &Path) -> Vec<String> {
                 "{rel}: `unreachable!()` is a disguised panic (return or skip instead)"
             ));
         }
+        if !matches!(stage, "store" | "domain") && code.contains("rusqlite") {
+            problems.push(format!(
+                "{rel}: uses rusqlite (only store/ holds a connection; domain/ only maps typed values)"
+            ));
+        }
         if stage == "cli" && code.contains(".transaction") {
             problems.push(format!(
                 "{rel}: a transaction in cli/ (move it into store/)"
@@ -208,13 +213,18 @@ fn planted_violations_are_found() {
     .unwrap();
     let cli = dir.path().join("src/cli");
     std::fs::create_dir_all(&cli).unwrap();
-    std::fs::write(cli.join("x.rs"), "fn g(c: &mut C) { c.transaction(); }\n").unwrap();
+    std::fs::write(
+        cli.join("x.rs"),
+        "fn g(c: &mut rusqlite::Connection) { c.transaction(); }\n",
+    )
+    .unwrap();
     let problems = check_tree(dir.path());
     let want = [
         "src/judge/bad.rs: judge imports crate::store",
         "src/judge/bad.rs: judge uses tokio",
         "src/judge/bad.rs: 1 SQL statement(s) outside store/",
         "src/judge/bad.rs: `unreachable!()` is a disguised panic",
+        "src/cli/x.rs: uses rusqlite",
         "src/cli/x.rs: a transaction in cli/",
     ];
     for w in want {

@@ -64,7 +64,7 @@ pub fn run_once(store: Store, cfg: &Config, keys: &TeamKeys) -> Result<Summary> 
         let st = store
             .lock()
             .map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
-        sum.escalations = crate::sla::sweep(&st.conn, cfg, keys)?;
+        sum.escalations = crate::sla::sweep(st.db(), cfg, keys)?;
     }
     let sent = rt.block_on(crate::deliver::sender::send_due(&store, cfg))?;
     sum.sent = sent.sent;
@@ -222,7 +222,7 @@ pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
             let (store, cfg2, keys) = (store.clone(), cfg.clone(), keys.clone());
             tasks.push(spawn_cron(cfg.schedule.sla_sweep.clone(), rx.clone(), move || {
                 let res = match store.lock() {
-                    Ok(st) => crate::sla::sweep(&st.conn, &cfg2, &keys),
+                    Ok(st) => crate::sla::sweep(st.db(), &cfg2, &keys),
                     Err(_) => Err(anyhow::anyhow!("store lock poisoned")),
                 };
                 match res {
@@ -236,7 +236,7 @@ pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
             let (store, cfg2, keys) = (store.clone(), cfg.clone(), keys.clone());
             tasks.push(spawn_cron(cfg.schedule.digest.clone(), rx.clone(), move || {
                 let res = match store.lock() {
-                    Ok(st) => crate::sla::enqueue_digest(&st.conn, &cfg2, &keys),
+                    Ok(st) => crate::sla::enqueue_digest(st.db(), &cfg2, &keys),
                     Err(_) => Err(anyhow::anyhow!("store lock poisoned")),
                 };
                 if let Err(e) = res {

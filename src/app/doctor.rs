@@ -107,7 +107,7 @@ fn store_check(cfg: &Config, out: &mut Vec<Check>) {
                     Some(RECOVER),
                 ));
             } else {
-                let n = crate::store::count_cases(&s.conn, None).unwrap_or(0);
+                let n = crate::store::count_cases(s.db(), None).unwrap_or(0);
                 out.push(check(
                     CheckStatus::Ok,
                     "store",

@@ -475,10 +475,10 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Digest { queue } => {
             let cfg = load(cli)?;
             let store = open_store(&cfg)?;
-            print!("{}", crate::sla::digest_text(&store.conn)?);
+            print!("{}", crate::sla::digest_text(store.db())?);
             if *queue {
                 let keys = crate::read::keys::validate(&cfg)?;
-                match crate::sla::enqueue_digest(&store.conn, &cfg, &keys)? {
+                match crate::sla::enqueue_digest(store.db(), &cfg, &keys)? {
                     Some(_) => {
                         eprintln!("queued for {}", cfg.outbox.team.as_deref().unwrap_or("?"))
                     }
@@ -834,7 +834,12 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
         } => case_list(
             &store,
             &CaseFilter {
-                state: state.as_deref(),
+                // Parsed here rather than by clap: an unknown state is an operator error
+                // (exit 1, with the list of states), like an unknown case id.
+                state: state
+                    .as_deref()
+                    .map(str::parse::<crate::domain::case::State>)
+                    .transpose()?,
                 severity: *severity,
                 policy: policy.as_deref(),
                 overdue: *overdue,
@@ -851,7 +856,7 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
             note,
             actor,
         } => {
-            let Some(c) = store::case_by_public_id(&store.conn, id)? else {
+            let Some(c) = store::case_by_public_id(store.db(), id)? else {
                 return Ok(no_case(id));
             };
             let to: crate::domain::case::State = state.parse()?;
@@ -874,7 +879,7 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
             Ok(0)
         }
         CaseCmd::Assign { id, to, actor } => {
-            let Some(c) = store::case_by_public_id(&store.conn, id)? else {
+            let Some(c) = store::case_by_public_id(store.db(), id)? else {
                 return Ok(no_case(id));
             };
             store.assign_case(c.id, to, &actor.clone().unwrap_or_else(operator))?;
@@ -883,8 +888,8 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
         }
         CaseCmd::Merge { id, into, actor } => {
             let (Some(c), Some(target)) = (
-                store::case_by_public_id(&store.conn, id)?,
-                store::case_by_public_id(&store.conn, into)?,
+                store::case_by_public_id(store.db(), id)?,
+                store::case_by_public_id(store.db(), into)?,
             ) else {
                 eprintln!(
                     "error: no case {id} or {into}\n  hint: list cases with `triaged case list`"
@@ -906,7 +911,7 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
             Ok(0)
         }
         CaseCmd::Export { id } => {
-            let Some(c) = store::case_by_public_id(&store.conn, id)? else {
+            let Some(c) = store::case_by_public_id(store.db(), id)? else {
                 return Ok(no_case(id));
             };
             let keys = if cfg.store.encrypt_at_rest {
@@ -917,15 +922,15 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
             } else {
                 None
             };
-            print!("{}", export_mbox(&store.conn, &c, keys.as_ref())?);
+            print!("{}", export_mbox(store.db(), &c, keys.as_ref())?);
             Ok(0)
         }
         CaseCmd::Note { id, text, actor } => {
-            let Some(c) = store::case_by_public_id(&store.conn, id)? else {
+            let Some(c) = store::case_by_public_id(store.db(), id)? else {
                 return Ok(no_case(id));
             };
             store::event(
-                &store.conn,
+                store.db(),
                 Some(c.id),
                 &actor.clone().unwrap_or_else(operator),
                 crate::domain::status::EventKind::Note,
@@ -936,7 +941,7 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
         }
         CaseCmd::Retry { id, json } => {
             let keys = crate::read::keys::validate(&cfg)?;
-            if store::case_by_public_id(&store.conn, id)?.is_none() {
+            if store::case_by_public_id(store.db(), id)?.is_none() {
                 return Ok(no_case(id));
             }
             let reader = crate::read::reader::Reader::for_config(&cfg)?;
@@ -956,7 +961,7 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
 
 /// What `case list` selects and how it orders.
 struct CaseFilter<'a> {
-    state: Option<&'a str>,
+    state: Option<crate::domain::case::State>,
     severity: Option<crate::domain::status::Severity>,
     policy: Option<&'a str>,
     overdue: bool,
@@ -976,9 +981,6 @@ fn case_list(store: &Store, filter: &CaseFilter<'_>, json: bool) -> Result<i32> 
         sort,
         limit,
     } = filter;
-    if let Some(s) = state {
-        s.parse::<crate::domain::case::State>()?;
-    }
     let limit = limit.unwrap_or(if json { 0 } else { 100 });
     let since_ts = match since {
         Some(d) => Some(
@@ -1003,16 +1005,15 @@ fn case_list(store: &Store, filter: &CaseFilter<'_>, json: bool) -> Result<i32> 
         && since_ts.is_none()
         && !*overdue
         && *sort == Sort::Arrived;
-    let total = store::count_cases(&store.conn, state.as_deref())?;
+    let total = store::count_cases(store.db(), *state)?;
     let sql_limit = (plain && limit > 0).then_some(limit);
-    let mut cases: Vec<store::CaseRow> =
-        store::list_cases_newest(&store.conn, state.as_deref(), sql_limit)?
-            .into_iter()
-            .filter(|c| severity.is_none_or(|s| c.severity == Some(s)))
-            .filter(|c| policy.as_deref().is_none_or(|p| c.policy == p))
-            .filter(|c| since_ts.is_none_or(|t| c.arrived_at >= t))
-            .filter(|c| !*overdue || (!c.state.is_closed() && next_due(c).is_some_and(|d| d < now)))
-            .collect();
+    let mut cases: Vec<store::CaseRow> = store::list_cases_newest(store.db(), *state, sql_limit)?
+        .into_iter()
+        .filter(|c| severity.is_none_or(|s| c.severity == Some(s)))
+        .filter(|c| policy.as_deref().is_none_or(|p| c.policy == p))
+        .filter(|c| since_ts.is_none_or(|t| c.arrived_at >= t))
+        .filter(|c| !*overdue || (!c.state.is_closed() && next_due(c).is_some_and(|d| d < now)))
+        .collect();
     match sort {
         Sort::Arrived => {}
         Sort::Deadline => cases.sort_by_key(|c| next_due(c).unwrap_or(i64::MAX)),
@@ -1040,10 +1041,10 @@ fn case_list(store: &Store, filter: &CaseFilter<'_>, json: bool) -> Result<i32> 
 /// `case show`: the case, its messages (subjects opened with the team key when sealed),
 /// reporter keys, findings and events.
 fn case_show(cfg: &Config, store: &Store, id: &str, json: bool) -> Result<i32> {
-    let Some(mut c) = store::case_by_public_id(&store.conn, id)? else {
+    let Some(mut c) = store::case_by_public_id(store.db(), id)? else {
         return Ok(no_case(id));
     };
-    let mut messages = store::messages_of(&store.conn, c.id)?;
+    let mut messages = store::messages_of(store.db(), c.id)?;
     if c.subject_sealed || messages.iter().any(|m| m.subject_sealed) {
         // Subjects sealed at rest open with the team key; without it they stay sealed.
         match crate::read::keys::team_keys(cfg) {
@@ -1059,9 +1060,9 @@ fn case_show(cfg: &Config, store: &Store, id: &str, json: bool) -> Result<i32> {
             ),
         }
     }
-    let keys = store::keys_of(&store.conn, c.id)?;
-    let findings = store::findings_of(&store.conn, c.id)?;
-    let events = store::events_of(&store.conn, c.id)?;
+    let keys = store::keys_of(store.db(), c.id)?;
+    let findings = store::findings_of(store.db(), c.id)?;
+    let events = store::events_of(store.db(), c.id)?;
     let mut merged = serde_json::Map::new();
     for f in &findings {
         let mut val = f.value.clone();
@@ -1094,7 +1095,7 @@ fn case_show(cfg: &Config, store: &Store, id: &str, json: bool) -> Result<i32> {
 /// The thread as an mbox (mboxrd quoting): each message with its decrypted text and
 /// the headers a tracker needs, then the mail triaged sent.
 fn export_mbox(
-    conn: &rusqlite::Connection,
+    conn: store::Db<'_>,
     c: &store::CaseRow,
     keys: Option<&crate::read::crypto::TeamKeys>,
 ) -> Result<String> {
@@ -1188,7 +1189,7 @@ fn median(mut v: Vec<i64>) -> Option<i64> {
 fn stats_cmd(cli: &Cli, json: bool) -> Result<i32> {
     let cfg = load(cli)?;
     let store = open_store(&cfg)?;
-    let cases = store::list_cases(&store.conn, None)?;
+    let cases = store::list_cases(store.db(), None)?;
     let mut by_state = std::collections::BTreeMap::new();
     let mut by_severity = std::collections::BTreeMap::new();
     for c in &cases {
@@ -1209,7 +1210,7 @@ fn stats_cmd(cli: &Cli, json: bool) -> Result<i32> {
             .filter_map(|c| c.responded_at.map(|a| a - c.arrived_at))
             .collect(),
     );
-    let breaches = store::count_breaches(&store.conn)?;
+    let breaches = store::count_breaches(store.db())?;
     let acked_in_time = cases
         .iter()
         .filter(|c| matches!((c.acked_at, c.ack_due), (Some(a), Some(d)) if a <= d))
@@ -1267,7 +1268,7 @@ fn keys_cmd(cli: &Cli, cmd: &KeysCmd) -> Result<i32> {
         KeysCmd::List { json } => {
             let keys = crate::read::keys::validate(&cfg)?;
             let store = open_store(&cfg)?;
-            let reporters: Vec<serde_json::Value> = store::reporter_key_summary(&store.conn)?
+            let reporters: Vec<serde_json::Value> = store::reporter_key_summary(store.db())?
                 .into_iter()
                 .map(|(fingerprint, user_ids, source, cases)| {
                     serde_json::json!({
@@ -1629,7 +1630,7 @@ fn sla_cmd(cli: &Cli, json: bool, limit: Option<usize>) -> Result<i32> {
     let now = store::now();
     // Sort by deadline first, then format only the rows that are shown.
     let mut clocks: Vec<(String, crate::domain::case::State, &'static str, i64)> =
-        store::open_clocks(&store.conn)?
+        store::open_clocks(store.db())?
             .into_iter()
             .filter_map(|c| {
                 let (clock, due) = match (c.acked_at, c.ack_due, c.responded_at, c.followup_due) {

@@ -143,7 +143,7 @@ pub fn event(e: &EventRow) -> EventJson<'_> {
     EventJson {
         at: rfc3339(e.at),
         actor: &e.actor,
-        kind: &e.kind,
+        kind: e.kind.as_str(),
         detail: e.detail.as_deref(),
     }
 }

@@ -4,7 +4,6 @@
 //! what to say ([`crate::reply`] does) and is woken through its [`Wake`] channel after a commit.
 
 use anyhow::{Context, Result, anyhow};
-use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::config::{Config, Transport};
@@ -59,7 +58,7 @@ pub async fn send_due(store: &std::sync::Mutex<store::Store>, cfg: &Config) -> R
 async fn send_batch(store: &std::sync::Mutex<store::Store>, cfg: &Config) -> Result<SendStats> {
     let rows = {
         let st = store.lock().map_err(|_| anyhow!("store lock poisoned"))?;
-        store::due_rows(&st.conn)?
+        store::due_rows(st.db())?
     };
     let mut stats = SendStats::default();
     if rows.is_empty() {
@@ -73,18 +72,12 @@ async fn send_batch(store: &std::sync::Mutex<store::Store>, cfg: &Config) -> Res
             .await;
         let mut st = store.lock().map_err(|_| anyhow!("store lock poisoned"))?;
         // One transaction per outcome: the row, the case and the event agree. It is
-        // committed with synchronous=NORMAL (WAL): a killed process loses nothing, and an
-        // OS crash or power loss can at worst forget the last few "sent" records, whose
-        // mail is then sent again with the same Message-ID: the crash window the
-        // outbox documents anyway. Intake keeps FULL: it is restored before the lock goes.
-        st.conn
-            .pragma_update(None, "synchronous", "NORMAL")
-            .context("relaxing fsync for the send record")?;
-        let recorded = record_outcome(&mut st.conn, &row, res, &mut stats, &mut copies);
-        st.conn
-            .pragma_update(None, "synchronous", "FULL")
-            .context("restoring synchronous=FULL")?;
-        recorded?;
+        // committed relaxed (see `Store::write_relaxed`): losing the last "sent" record
+        // in a power cut means the mail is sent again with the same Message-ID, the
+        // crash window the outbox documents anyway. Intake keeps FULL.
+        st.write_relaxed("send-record", |tx| {
+            record_outcome(tx, &row, res, &mut stats, &mut copies)
+        })?;
     }
     transport.close().await;
     if let Some(folder) = &cfg.outbox.sent_folder
@@ -96,33 +89,27 @@ async fn send_batch(store: &std::sync::Mutex<store::Store>, cfg: &Config) -> Res
     Ok(stats)
 }
 
-/// Records one send outcome (sent, or failed with its retry time) in one transaction.
+/// Records one send outcome (sent, or failed with its retry time).
 fn record_outcome(
-    conn: &mut Connection,
+    tx: store::Db<'_>,
     row: &Due,
     res: Result<String>,
     stats: &mut SendStats,
     copies: &mut Vec<(i64, Vec<u8>)>,
 ) -> Result<()> {
-    {
-        let tx = conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .context("starting the send-record transaction")?;
-        match res {
-            Ok(reply) => {
-                stats.sent += 1;
-                store::record_sent(&tx, row, &reply)?;
-                copies.push((row.id, row.body.clone()));
-                tracing::info!(outbox = row.id, kind = %row.kind, "sent");
-            }
-            Err(e) => {
-                stats.failed += 1;
-                let wait = (30i64 << row.attempts.min(7)).min(3600);
-                store::record_send_failure(&tx, row, &format!("{e:#}"), wait)?;
-                tracing::warn!(outbox = row.id, "sending failed (retry in {wait} s): {e:#}");
-            }
+    match res {
+        Ok(reply) => {
+            stats.sent += 1;
+            store::record_sent(tx, row, &reply)?;
+            copies.push((row.id, row.body.clone()));
+            tracing::info!(outbox = row.id, kind = %row.kind, "sent");
         }
-        tx.commit().context("recording the send outcome")?;
+        Err(e) => {
+            stats.failed += 1;
+            let wait = (30i64 << row.attempts.min(7)).min(3600);
+            store::record_send_failure(tx, row, &format!("{e:#}"), wait)?;
+            tracing::warn!(outbox = row.id, "sending failed (retry in {wait} s): {e:#}");
+        }
     }
     Ok(())
 }
@@ -151,7 +138,7 @@ async fn copy_to_sent(
             .await
             .with_context(|| format!("APPEND to {folder}"))?;
         let st = store.lock().map_err(|_| anyhow!("store lock poisoned"))?;
-        store::record_copied(&st.conn, *id)?;
+        store::record_copied(st.db(), *id)?;
     }
     let _ = session.logout().await;
     Ok(())

@@ -58,7 +58,7 @@ pub async fn sync(
         .context("the server sent no UIDVALIDITY")?;
     let state = {
         let st = store.lock().map_err(|_| anyhow!("store lock poisoned"))?;
-        store::mailbox_state(&st.conn, &mb.name)?
+        store::mailbox_state(st.db(), &mb.name)?
     };
     let first_contact = state.is_none();
     let mut last = match state {
@@ -78,7 +78,7 @@ pub async fn sync(
     }
     {
         let st = store.lock().map_err(|_| anyhow!("store lock poisoned"))?;
-        store::set_mailbox_state(&st.conn, &mb.name, "imap", uidvalidity, last)?;
+        store::set_mailbox_state(st.db(), &mb.name, "imap", uidvalidity, last)?;
     }
     if mailbox.exists == 0 {
         return Ok(stats);
@@ -221,7 +221,7 @@ pub async fn sync(
                 let max = *done.iter().max().unwrap_or(&last);
                 last = last.max(max);
                 let st = store.lock().map_err(|_| anyhow!("store lock poisoned"))?;
-                store::set_mailbox_state(&st.conn, &mb.name, "imap", uidvalidity, last)?;
+                store::set_mailbox_state(st.db(), &mb.name, "imap", uidvalidity, last)?;
             }
         }
         if total > mb.batch as usize {

@@ -10,10 +10,10 @@
 //! SMTP.
 
 use anyhow::{Context, Result};
-use rusqlite::Connection;
 
 use crate::config::Config;
 use crate::domain::case::{self, State};
+use crate::domain::status::ReadStatus;
 use crate::ingest::source::Incoming;
 use crate::judge::classify;
 use crate::judge::policy::{self, Verdict};
@@ -90,11 +90,11 @@ fn state_for(status: &Status) -> (State, Option<String>) {
     }
 }
 
-fn status_word(status: &Status) -> (&'static str, Option<&str>) {
+fn status_word(status: &Status) -> (ReadStatus, Option<&str>) {
     match status {
-        Status::Ok => ("ok", None),
-        Status::Undecryptable(r) => ("undecryptable", Some(r)),
-        Status::Unparseable(r) => ("unparseable", Some(r)),
+        Status::Ok => (ReadStatus::Ok, None),
+        Status::Undecryptable(r) => (ReadStatus::Undecryptable, Some(r)),
+        Status::Unparseable(r) => (ReadStatus::Unparseable, Some(r)),
     }
 }
 
@@ -263,20 +263,17 @@ pub fn commit_batch(
     }
     // IMMEDIATE: take the write lock up front, so a concurrent writer (a CLI command)
     // makes us wait (busy timeout) instead of failing on a read-to-write upgrade.
-    let tx = store
-        .conn
-        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .context("starting the intake transaction")?;
-    let mut out = Vec::with_capacity(incs.len());
-    for (inc, p) in incs.iter().zip(prepared) {
-        out.push(write_one(&tx, cfg, keys, inc, p)?);
-    }
-    tx.commit().context("committing the intake transaction")?;
-    Ok(out)
+    store.write("intake", |tx| {
+        let mut out = Vec::with_capacity(incs.len());
+        for (inc, p) in incs.iter().zip(prepared) {
+            out.push(write_one(tx, cfg, keys, inc, p)?);
+        }
+        Ok(out)
+    })
 }
 
 fn write_one(
-    tx: &rusqlite::Transaction<'_>,
+    tx: store::Db<'_>,
     cfg: &Config,
     keys: &TeamKeys,
     inc: &Incoming,
@@ -330,7 +327,7 @@ fn write_one(
                         store::set_case_state(
                             tx,
                             case_id,
-                            State::Triaged.as_str(),
+                            State::Triaged,
                             Some("the reporter sent what was missing"),
                         )?;
                         store::event(
@@ -384,7 +381,7 @@ fn write_one(
                     public_id: &public_id,
                     year,
                     seq,
-                    state: state.as_str(),
+                    state,
                     state_reason: reason.as_deref(),
                     reporter: r.from_addr.as_deref(),
                     reporter_name: r.from_name.as_deref(),
@@ -441,7 +438,7 @@ fn write_one(
                 } else {
                     (v.next_state, v.reasons.join("; "))
                 };
-                store::set_case_state(tx, case_id, next.as_str(), Some(&reason))?;
+                store::set_case_state(tx, case_id, next, Some(&reason))?;
                 store::event(
                     tx,
                     Some(case_id),
@@ -485,7 +482,7 @@ fn write_one(
 /// Classifies the whole thread of a case, stores the findings and the policy
 /// verdict (replacing earlier ones), records an event, and returns the verdict.
 pub fn classify_case(
-    tx: &Connection,
+    tx: store::Db<'_>,
     cfg: &Config,
     keys: &TeamKeys,
     case_id: i64,
@@ -637,7 +634,12 @@ pub fn summary(f: &classify::Findings, v: &Verdict) -> String {
 /// From inside the encryption (protected headers) is not the sender. Records the
 /// session keys, and for a suspect message an event; returns why it is suspect. The
 /// caller then answers without any decrypted content (no subject, no verdict).
-fn replay_check(tx: &Connection, case_id: i64, msg_row: i64, r: &Report) -> Result<Option<String>> {
+fn replay_check(
+    tx: store::Db<'_>,
+    case_id: i64,
+    msg_row: i64,
+    r: &Report,
+) -> Result<Option<String>> {
     let from = r.from_addr.as_deref().unwrap_or("");
     let mut why = None;
     for h in &r.session_keys {
@@ -692,7 +694,7 @@ fn short(sha: &str) -> &str {
 /// the case's reporter: case ids are guessable and a reply can name any Message-ID it
 /// has seen, so a stranger must not be able to write into someone else's case (their
 /// mail opens a case of its own).
-fn find_thread(conn: &Connection, r: &Report) -> Result<Option<i64>> {
+fn find_thread(conn: store::Db<'_>, r: &Report) -> Result<Option<i64>> {
     let Some(from) = r.from_addr.as_deref() else {
         return Ok(None);
     };
@@ -729,7 +731,7 @@ pub fn same_address(a: &str, b: &str) -> bool {
 }
 
 fn insert_message(
-    tx: &Connection,
+    tx: store::Db<'_>,
     case_id: i64,
     sha: &str,
     inc: &Incoming,
@@ -803,7 +805,7 @@ fn insert_message(
 
 /// Attachments and reporter keys of one message.
 fn write_parts(
-    tx: &Connection,
+    tx: store::Db<'_>,
     case_id: i64,
     message_row: i64,
     r: &Report,
@@ -864,102 +866,95 @@ pub fn retry(
     public_id: &str,
     actor: &str,
 ) -> Result<RetryResult> {
-    let c = store::case_by_public_id(&store.conn, public_id)?
+    let c = store::case_by_public_id(store.db(), public_id)?
         .with_context(|| format!("no case {public_id}; list cases with `triaged case list`"))?;
-    let raws = store::raw_messages_of(&store.conn, c.id, keys)?;
+    let raws = store::raw_messages_of(store.db(), c.id, keys)?;
     let seal = cfg.store.encrypt_at_rest.then_some(keys);
     let analyses: Vec<(i64, Analysis)> = raws
         .iter()
         .map(|(id, raw)| (*id, reader.read(raw, cfg, keys)))
         .collect();
-    let tx = store
-        .conn
-        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .context("starting the retry transaction")?;
-    let mut readable = 0;
-    for (id, a) in &analyses {
-        let r = &a.report;
-        let (status, reason) = status_word(&a.status);
-        if a.status == Status::Ok {
-            readable += 1;
-        }
-        let subject = match seal {
-            Some(k) => k.seal_field(r.subject.as_deref())?,
-            None => r.subject.clone(),
-        };
-        let body = match seal {
-            Some(k) => k.seal_text(&r.text)?,
-            None => r.text.clone(),
-        };
-        store::update_reread_message(
-            &tx,
-            &store::RereadMessage {
-                id: *id,
-                subject: subject.as_deref(),
-                encryption: r.encryption,
-                status,
-                status_reason: reason,
-                signature: r.signature_status(),
-                signatures: &json(&r.signatures),
-                team_key: r.team_key.as_deref(),
-                body_text: &body,
-                notes: &json(&r.notes),
-                from_addr: r.from_addr.as_deref(),
-                sealed: seal.is_some(),
-                coverage: &json(&r.coverage),
-            },
-        )?;
-        write_parts(&tx, c.id, *id, r, seal)?;
-    }
-    let before: State = c.state;
-    let mut after = before;
-    if let Some((_, first)) = analyses.first() {
-        let (st, reason) = state_for(&first.status);
-        if before.is_quarantine() {
-            after = st;
-            let s = if st == State::New {
-                first.report.subject.as_deref()
-            } else {
-                first.report.outer_subject.as_deref()
-            };
+    let (readable, before, after) = store.write("retry", |tx| {
+        let mut readable = 0;
+        for (id, a) in &analyses {
+            let r = &a.report;
+            let (status, reason) = status_word(&a.status);
+            if a.status == Status::Ok {
+                readable += 1;
+            }
             let subject = match seal {
-                Some(k) => k.seal_field(s)?,
-                None => s.map(str::to_string),
+                Some(k) => k.seal_field(r.subject.as_deref())?,
+                None => r.subject.clone(),
             };
-            store::lift_quarantine(
-                &tx,
-                c.id,
-                st.as_str(),
-                reason.as_deref(),
-                subject.as_deref(),
-                first.report.signature_status(),
+            let body = match seal {
+                Some(k) => k.seal_text(&r.text)?,
+                None => r.text.clone(),
+            };
+            store::update_reread_message(
+                tx,
+                &store::RereadMessage {
+                    id: *id,
+                    subject: subject.as_deref(),
+                    encryption: r.encryption,
+                    status,
+                    status_reason: reason,
+                    signature: r.signature_status(),
+                    signatures: &json(&r.signatures),
+                    team_key: r.team_key.as_deref(),
+                    body_text: &body,
+                    notes: &json(&r.notes),
+                    from_addr: r.from_addr.as_deref(),
+                    sealed: seal.is_some(),
+                    coverage: &json(&r.coverage),
+                },
             )?;
+            write_parts(tx, c.id, *id, r, seal)?;
         }
-    }
-    if before.is_quarantine() && after == State::New {
-        let v = classify_case(&tx, cfg, keys, c.id)?;
-        store::set_case_state(
-            &tx,
-            c.id,
-            v.next_state.as_str(),
-            Some(&v.reasons.join("; ")),
+        let before: State = c.state;
+        let mut after = before;
+        if let Some((_, first)) = analyses.first() {
+            let (st, reason) = state_for(&first.status);
+            if before.is_quarantine() {
+                after = st;
+                let s = if st == State::New {
+                    first.report.subject.as_deref()
+                } else {
+                    first.report.outer_subject.as_deref()
+                };
+                let subject = match seal {
+                    Some(k) => k.seal_field(s)?,
+                    None => s.map(str::to_string),
+                };
+                store::lift_quarantine(
+                    tx,
+                    c.id,
+                    st,
+                    reason.as_deref(),
+                    subject.as_deref(),
+                    first.report.signature_status(),
+                )?;
+            }
+        }
+        if before.is_quarantine() && after == State::New {
+            let v = classify_case(tx, cfg, keys, c.id)?;
+            store::set_case_state(tx, c.id, v.next_state, Some(&v.reasons.join("; ")))?;
+            after = v.next_state;
+        }
+        store::event(
+            tx,
+            Some(c.id),
+            actor,
+            crate::domain::status::EventKind::Retried,
+            Some(&format!(
+                "re-read {} message(s), {} readable; {} -> {}",
+                analyses.len(),
+                readable,
+                before,
+                after
+            )),
         )?;
-        after = v.next_state;
-    }
-    store::event(
-        &tx,
-        Some(c.id),
-        actor,
-        crate::domain::status::EventKind::Retried,
-        Some(&format!(
-            "re-read {} message(s), {} readable; {} -> {}",
-            analyses.len(),
-            readable,
-            before,
-            after
-        )),
-    )?;
-    tx.commit().context("committing the retry")?;
+        Ok((readable, before, after))
+    })?;
     Ok(RetryResult {
         case: c.id_public,
         before: before.as_str().into(),
@@ -972,7 +967,7 @@ pub fn retry(
 /// The best likely duplicate of `case_id` among open and recent cases, if any: the
 /// store's index gives candidates, `judge::duplicates` scores them.
 fn find_duplicate(
-    conn: &Connection,
+    conn: store::Db<'_>,
     case_id: i64,
     f: &crate::judge::duplicates::Features,
     now: i64,

@@ -15,7 +15,6 @@
 //! the Return-Path is only used to recognise bounces (null sender: no ack).
 
 use anyhow::{Context, Result};
-use rusqlite::Connection;
 
 use crate::config::Config;
 use crate::domain::status::{OutboxKind, SigStatus};
@@ -424,7 +423,7 @@ fn domain_of(addr: &str) -> &str {
 /// Queues an acknowledgment for a case in the caller's transaction, or records why not.
 #[allow(clippy::too_many_arguments)]
 pub fn enqueue_ack(
-    tx: &Connection,
+    tx: store::Db<'_>,
     cfg: &Config,
     keys: &TeamKeys,
     case_id: i64,

@@ -3,7 +3,6 @@
 //! with the team key, composed by [`crate::reply::outbox::compose`]).
 
 use anyhow::Result;
-use rusqlite::Connection;
 
 use crate::config::Config;
 use crate::read::crypto::TeamKeys;
@@ -13,7 +12,7 @@ use crate::domain::status::{EventKind, OutboxKind};
 use crate::reply::outbox::{compose, new_message_id};
 
 /// The daily digest: open cases by state, deadlines in the next 24 h, recent breaches.
-pub fn digest_text(conn: &Connection) -> Result<String> {
+pub fn digest_text(conn: store::Db<'_>) -> Result<String> {
     let t = now();
     let mut out = format!("triaged digest, {}\n\nOpen cases by state:\n", rfc3339(t));
     let rows = store::open_counts_by_state(conn)?;
@@ -43,7 +42,7 @@ pub fn digest_text(conn: &Connection) -> Result<String> {
 }
 
 /// Queues today's digest to the team (once per day).
-pub fn enqueue_digest(conn: &Connection, cfg: &Config, keys: &TeamKeys) -> Result<Option<i64>> {
+pub fn enqueue_digest(conn: store::Db<'_>, cfg: &Config, keys: &TeamKeys) -> Result<Option<i64>> {
     let Some(team) = cfg.outbox.team.clone() else {
         return Ok(None);
     };
@@ -79,7 +78,7 @@ pub fn enqueue_digest(conn: &Connection, cfg: &Config, keys: &TeamKeys) -> Resul
 
 /// The SLA sweep: escalate to the team when `escalate_at` of a window has passed
 /// without the promised answer, and record breaches. Idempotent per case and clock.
-pub fn sweep(conn: &Connection, cfg: &Config, keys: &TeamKeys) -> Result<usize> {
+pub fn sweep(conn: store::Db<'_>, cfg: &Config, keys: &TeamKeys) -> Result<usize> {
     let t = now();
     let mut n = 0;
     let rows = store::sweep_clocks(conn)?;

@@ -2,18 +2,20 @@
 //! keys they are looked up by. What the features are and how they are scored is
 //! `judge::duplicates`; the lookup that combines both is `ingest::intake`.
 
+use super::Db;
 use anyhow::{Context, Result};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 
 use crate::domain::findings::Features;
 
 /// Records a case's features (replacing earlier ones).
 pub fn index_duplicate(
-    conn: &Connection,
+    conn: Db<'_>,
     case_id: i64,
     f: &Features,
     keys: &[(&'static str, String)],
 ) -> Result<()> {
+    let conn = conn.0;
     conn.prepare_cached("DELETE FROM dup_keys WHERE case_id = ?1")
         .context("preparing the key cleanup")?
         .execute([case_id])
@@ -42,7 +44,8 @@ pub fn index_duplicate(
     Ok(())
 }
 
-pub fn duplicate_features(conn: &Connection, case_id: i64) -> Result<Option<Features>> {
+pub fn duplicate_features(conn: Db<'_>, case_id: i64) -> Result<Option<Features>> {
+    let conn = conn.0;
     let row: Option<(String, String, String, String, String)> = conn
         .prepare_cached(
             "SELECT sig, classes, paths, ids, products FROM dup_sigs WHERE case_id = ?1",
@@ -67,11 +70,12 @@ pub fn duplicate_features(conn: &Connection, case_id: i64) -> Result<Option<Feat
 
 /// Cases sharing an index key with `case_id` (at most `limit`, most recent keys first).
 pub fn duplicate_candidates(
-    conn: &Connection,
+    conn: Db<'_>,
     case_id: i64,
     keys: &[(&'static str, String)],
     limit: usize,
 ) -> Result<Vec<i64>> {
+    let conn = conn.0;
     let mut candidates = std::collections::BTreeSet::new();
     let mut q = conn
         .prepare_cached(
@@ -95,7 +99,8 @@ pub fn duplicate_candidates(
 
 /// The public id of a case that may still be duplicated: not merged, not a
 /// duplicate or spam itself, arrived after `since`.
-pub fn live_case(conn: &Connection, id: i64, since: i64) -> Result<Option<String>> {
+pub fn live_case(conn: Db<'_>, id: i64, since: i64) -> Result<Option<String>> {
+    let conn = conn.0;
     conn.prepare_cached(
         "SELECT public_id FROM cases WHERE id = ?1 AND merged_into IS NULL \
          AND state NOT IN ('duplicate', 'spam') AND arrived_at > ?2",

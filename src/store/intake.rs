@@ -3,8 +3,9 @@
 //! Sealing at rest happens before these are called: what arrives here is what is
 //! stored.
 
+use super::Db;
 use anyhow::{Context, Result};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 
 use super::{event, now};
 use crate::domain::status::{Encryption, SigStatus};
@@ -14,7 +15,7 @@ pub struct NewCase<'a> {
     pub public_id: &'a str,
     pub year: i32,
     pub seq: i64,
-    pub state: &'a str,
+    pub state: crate::domain::case::State,
     pub state_reason: Option<&'a str>,
     pub reporter: Option<&'a str>,
     pub reporter_name: Option<&'a str>,
@@ -29,7 +30,8 @@ pub struct NewCase<'a> {
 }
 
 /// Inserts a case; returns its row id.
-pub fn create_case(conn: &Connection, c: &NewCase<'_>) -> Result<i64> {
+pub fn create_case(conn: Db<'_>, c: &NewCase<'_>) -> Result<i64> {
+    let conn = conn.0;
     conn.execute(
         "INSERT INTO cases (public_id, year, seq, state, state_reason, reporter, reporter_name, subject, \
          mailbox, policy, signature, arrived_at, created_at, updated_at, ack_due, followup_due) \
@@ -57,7 +59,8 @@ pub fn create_case(conn: &Connection, c: &NewCase<'_>) -> Result<i64> {
 }
 
 /// A follow-up arrived: the case was updated now.
-pub fn touch_case(conn: &Connection, case_id: i64) -> Result<()> {
+pub fn touch_case(conn: Db<'_>, case_id: i64) -> Result<()> {
+    let conn = conn.0;
     conn.execute(
         "UPDATE cases SET updated_at = ?2 WHERE id = ?1",
         params![case_id, now()],
@@ -68,12 +71,13 @@ pub fn touch_case(conn: &Connection, case_id: i64) -> Result<()> {
 
 /// The classification's outcome on the case row: severity and the policy's deadlines.
 pub fn set_case_verdict(
-    conn: &Connection,
+    conn: Db<'_>,
     case_id: i64,
     severity: crate::domain::status::Severity,
     ack_due: i64,
     followup_due: Option<i64>,
 ) -> Result<()> {
+    let conn = conn.0;
     conn.execute(
         "UPDATE cases SET severity = ?2, ack_due = ?3, followup_due = ?4 WHERE id = ?1",
         params![case_id, severity, ack_due, followup_due],
@@ -84,7 +88,8 @@ pub fn set_case_verdict(
 
 /// Records `other` as the likely duplicate noted for this case; false when it was
 /// noted already (so the event is written once per pair).
-pub fn note_duplicate(conn: &Connection, case_id: i64, other: &str) -> Result<bool> {
+pub fn note_duplicate(conn: Db<'_>, case_id: i64, other: &str) -> Result<bool> {
+    let conn = conn.0;
     let n = conn
         .execute(
             "UPDATE cases SET duplicate_noted = ?2 WHERE id = ?1 AND duplicate_noted IS NOT ?2",
@@ -96,10 +101,11 @@ pub fn note_duplicate(conn: &Connection, case_id: i64, other: &str) -> Result<bo
 
 /// The first other message opened by the same session key: (its sender, its case).
 pub fn session_key_seen(
-    conn: &Connection,
+    conn: Db<'_>,
     hash: &str,
     message_row: i64,
 ) -> Result<Option<(Option<String>, String)>> {
+    let conn = conn.0;
     conn.query_row(
         "SELECT s.from_addr, c.public_id FROM session_keys s JOIN cases c ON c.id = s.case_id \
          WHERE s.hash = ?1 AND s.message_id != ?2 ORDER BY s.message_id LIMIT 1",
@@ -112,12 +118,13 @@ pub fn session_key_seen(
 
 /// Records that a session key opened this message.
 pub fn record_session_key(
-    conn: &Connection,
+    conn: Db<'_>,
     hash: &str,
     message_row: i64,
     case_id: i64,
     from: Option<&str>,
 ) -> Result<()> {
+    let conn = conn.0;
     conn.execute(
         "INSERT OR IGNORE INTO session_keys (hash, message_id, case_id, from_addr) VALUES (?1, ?2, ?3, ?4)",
         params![hash, message_row, case_id, from],
@@ -144,7 +151,7 @@ pub struct NewMessage<'a> {
     pub in_reply_to: &'a str,
     pub refs: &'a str,
     pub encryption: Encryption,
-    pub status: &'a str,
+    pub status: crate::domain::status::ReadStatus,
     pub status_reason: Option<&'a str>,
     pub signature: SigStatus,
     /// JSON.
@@ -159,7 +166,8 @@ pub struct NewMessage<'a> {
 }
 
 /// Inserts a message; returns its row id.
-pub fn insert_message(conn: &Connection, m: &NewMessage<'_>) -> Result<i64> {
+pub fn insert_message(conn: Db<'_>, m: &NewMessage<'_>) -> Result<i64> {
+    let conn = conn.0;
     conn.execute(
         "INSERT INTO messages (case_id, sha256, message_id, mailbox, source_pos, arrived_at, received_at, size, raw, \
          from_addr, outer_subject, subject, in_reply_to, refs, encryption, status, status_reason, signature, \
@@ -202,7 +210,7 @@ pub struct RereadMessage<'a> {
     pub id: i64,
     pub subject: Option<&'a str>,
     pub encryption: Encryption,
-    pub status: &'a str,
+    pub status: crate::domain::status::ReadStatus,
     pub status_reason: Option<&'a str>,
     pub signature: SigStatus,
     pub signatures: &'a str,
@@ -215,7 +223,8 @@ pub struct RereadMessage<'a> {
 }
 
 /// Replaces what was read from a message with a new reading.
-pub fn update_reread_message(conn: &Connection, m: &RereadMessage<'_>) -> Result<()> {
+pub fn update_reread_message(conn: Db<'_>, m: &RereadMessage<'_>) -> Result<()> {
+    let conn = conn.0;
     conn.execute(
         "UPDATE messages SET subject = ?2, encryption = ?3, status = ?4, status_reason = ?5, signature = ?6, \
          signatures = ?7, team_key = ?8, body_text = ?9, notes = ?10, processed_at = ?11, from_addr = ?12, sealed = ?13, coverage = ?14 WHERE id = ?1",
@@ -242,13 +251,14 @@ pub fn update_reread_message(conn: &Connection, m: &RereadMessage<'_>) -> Result
 
 /// A quarantined case that now reads: its state, reason, subject and signature.
 pub fn lift_quarantine(
-    conn: &Connection,
+    conn: Db<'_>,
     case_id: i64,
-    state: &str,
+    state: crate::domain::case::State,
     reason: Option<&str>,
     subject: Option<&str>,
     signature: SigStatus,
 ) -> Result<()> {
+    let conn = conn.0;
     conn.execute(
         "UPDATE cases SET state = ?2, state_reason = ?3, subject = ?4, signature = ?5, updated_at = ?6 WHERE id = ?1",
         params![case_id, state, reason, subject, signature, now()],
@@ -269,10 +279,11 @@ pub struct NewAttachment<'a> {
 
 /// Replaces a message's attachments.
 pub fn replace_attachments(
-    conn: &Connection,
+    conn: Db<'_>,
     message_row: i64,
     atts: &[NewAttachment<'_>],
 ) -> Result<()> {
+    let conn = conn.0;
     conn.execute(
         "DELETE FROM attachments WHERE message_id = ?1",
         [message_row],
@@ -299,13 +310,14 @@ pub fn replace_attachments(
 
 /// Records a reporter key seen in a case (once per case and fingerprint), with an event.
 pub fn add_reporter_key(
-    conn: &Connection,
+    conn: Db<'_>,
     case_id: i64,
     fingerprint: &str,
     user_ids_json: &str,
     source: crate::domain::status::KeySource,
     armored: &str,
 ) -> Result<()> {
+    let conn = conn.0;
     let n = conn
         .execute(
             "INSERT OR IGNORE INTO reporter_keys (case_id, fingerprint, user_ids, source, armored, created_at) \
@@ -315,7 +327,7 @@ pub fn add_reporter_key(
         .context("storing a reporter key")?;
     if n > 0 {
         event(
-            conn,
+            Db(conn),
             Some(case_id),
             "triaged",
             crate::domain::status::EventKind::ReporterKey,
@@ -330,14 +342,14 @@ mod tests {
     use super::*;
     use crate::domain::status::SigStatus;
 
-    fn case(conn: &Connection, n: i64) -> i64 {
+    fn case(conn: Db<'_>, n: i64) -> i64 {
         create_case(
             conn,
             &NewCase {
                 public_id: &format!("SEC-2026-{n:04}"),
                 year: 2026,
                 seq: n,
-                state: "new",
+                state: crate::domain::case::State::New,
                 state_reason: None,
                 reporter: Some("r@example.net"),
                 reporter_name: None,
@@ -356,18 +368,18 @@ mod tests {
     #[test]
     fn a_likely_duplicate_is_noted_once_per_other_case() {
         let store = crate::store::Store::open_in_memory().unwrap();
-        let id = case(&store.conn, 1);
-        assert!(note_duplicate(&store.conn, id, "SEC-2026-0007").unwrap());
-        assert!(!note_duplicate(&store.conn, id, "SEC-2026-0007").unwrap());
-        assert!(note_duplicate(&store.conn, id, "SEC-2026-0008").unwrap());
+        let id = case(store.db(), 1);
+        assert!(note_duplicate(store.db(), id, "SEC-2026-0007").unwrap());
+        assert!(!note_duplicate(store.db(), id, "SEC-2026-0007").unwrap());
+        assert!(note_duplicate(store.db(), id, "SEC-2026-0008").unwrap());
     }
 
     #[test]
     fn the_last_ack_remembers_what_it_said_was_missing() {
         use crate::store::{NewOutgoing, last_ack_missing, queue_mail};
         let store = crate::store::Store::open_in_memory().unwrap();
-        let id = case(&store.conn, 1);
-        assert_eq!(last_ack_missing(&store.conn, id).unwrap(), None);
+        let id = case(store.db(), 1);
+        assert_eq!(last_ack_missing(store.db(), id).unwrap(), None);
         let m = |mid: &'static str, missing: &'static str| NewOutgoing {
             case_id: Some(id),
             trigger_message: None,
@@ -379,17 +391,17 @@ mod tests {
             missing: Some(missing),
             at: 5,
         };
-        queue_mail(&store.conn, &m("a@x", "poc,versions")).unwrap();
+        queue_mail(store.db(), &m("a@x", "poc,versions")).unwrap();
         assert_eq!(
-            last_ack_missing(&store.conn, id).unwrap(),
+            last_ack_missing(store.db(), id).unwrap(),
             Some(Some("poc,versions".into()))
         );
-        queue_mail(&store.conn, &m("b@x", "")).unwrap();
+        queue_mail(store.db(), &m("b@x", "")).unwrap();
         assert_eq!(
-            last_ack_missing(&store.conn, id).unwrap(),
+            last_ack_missing(store.db(), id).unwrap(),
             Some(Some(String::new()))
         );
         // The same Message-ID twice is one row.
-        assert!(queue_mail(&store.conn, &m("b@x", "")).unwrap().is_none());
+        assert!(queue_mail(store.db(), &m("b@x", "")).unwrap().is_none());
     }
 }

@@ -50,11 +50,57 @@ pub const SCHEMA_VERSION: i64 = match MIGRATIONS.last() {
     None => 0,
 };
 
+/// The database. Its connection is private: SQL runs only in `store/`, through the
+/// named functions here, which take a [`Db`] handle.
 pub struct Store {
-    pub conn: Connection,
+    conn: Connection,
 }
 
+/// A handle on the database (or on the transaction in progress) for the named store
+/// functions. Outside `store/` it cannot run SQL: the connection inside is private.
+#[derive(Clone, Copy)]
+pub struct Db<'a>(&'a Connection);
+
 impl Store {
+    /// A handle for reads and single-statement writes (autocommit).
+    pub fn db(&self) -> Db<'_> {
+        Db(&self.conn)
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction (the write lock is taken up front, so a
+    /// concurrent writer makes us wait, within the busy timeout, instead of failing on
+    /// a read-to-write upgrade). Commits when `f` returns Ok, rolls back otherwise.
+    pub fn write<T>(&mut self, what: &str, f: impl FnOnce(Db<'_>) -> Result<T>) -> Result<T> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .with_context(|| format!("starting the {what} transaction"))?;
+        let out = f(Db(&tx))?;
+        tx.commit()
+            .with_context(|| format!("committing the {what} transaction"))?;
+        Ok(out)
+    }
+
+    /// [`Store::write`] committed with `synchronous=NORMAL` (WAL): a killed process loses
+    /// nothing, an OS crash or power loss may forget the last few such commits. For
+    /// records whose loss only repeats an idempotent action (the outbox's "sent" rows:
+    /// the mail is sent again with the same Message-ID). FULL is restored afterwards,
+    /// whatever `f` returned.
+    pub fn write_relaxed<T>(
+        &mut self,
+        what: &str,
+        f: impl FnOnce(Db<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .with_context(|| format!("relaxing fsync for the {what} transaction"))?;
+        let out = self.write(what, f);
+        self.conn
+            .pragma_update(None, "synchronous", "FULL")
+            .context("restoring synchronous=FULL")?;
+        out
+    }
+
     /// Opens (creating if needed, mode 0600) and migrates the database.
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -133,14 +179,14 @@ impl Store {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .context("starting the move")?;
-        set_case_state(&tx, case_id, to.as_str(), note)?;
+        set_case_state(Db(&tx), case_id, to, note)?;
         tx.execute(
             "UPDATE cases SET responded_at = COALESCE(responded_at, ?2) WHERE id = ?1",
             params![case_id, now()],
         )
         .context("recording the response time")?;
         event(
-            &tx,
+            Db(&tx),
             Some(case_id),
             actor,
             crate::domain::status::EventKind::State,
@@ -164,7 +210,7 @@ impl Store {
         )
         .context("assigning the case")?;
         event(
-            &tx,
+            Db(&tx),
             Some(case_id),
             actor,
             crate::domain::status::EventKind::Assigned,
@@ -192,14 +238,14 @@ impl Store {
         )
         .context("merging")?;
         event(
-            &tx,
+            Db(&tx),
             Some(case.id),
             actor,
             crate::domain::status::EventKind::Merged,
             Some(&format!("{} -> duplicate of {}", from, target.id_public)),
         )?;
         event(
-            &tx,
+            Db(&tx),
             Some(target.id),
             actor,
             crate::domain::status::EventKind::DuplicateMerged,
@@ -432,7 +478,7 @@ pub struct AttachmentRow {
 pub struct EventRow {
     pub at: i64,
     pub actor: String,
-    pub kind: String,
+    pub kind: crate::domain::status::EventKind,
     pub detail: Option<String>,
 }
 
@@ -452,12 +498,13 @@ pub struct FindingRow {
 
 /// Records an event in the audit trail.
 pub fn event(
-    conn: &Connection,
+    conn: Db<'_>,
     case_id: Option<i64>,
     actor: &str,
     kind: crate::domain::status::EventKind,
     detail: Option<&str>,
 ) -> Result<()> {
+    let conn = conn.0;
     conn.execute(
         "INSERT INTO events (case_id, at, actor, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![case_id, now(), actor, kind, detail],
@@ -467,7 +514,8 @@ pub fn event(
 }
 
 /// The case (public id) that already holds a message with these bytes.
-pub fn case_of_sha(conn: &Connection, sha: &str) -> Result<Option<String>> {
+pub fn case_of_sha(conn: Db<'_>, sha: &str) -> Result<Option<String>> {
+    let conn = conn.0;
     conn.query_row(
         "SELECT c.public_id FROM messages m JOIN cases c ON c.id = m.case_id WHERE m.sha256 = ?1",
         [sha],
@@ -477,7 +525,8 @@ pub fn case_of_sha(conn: &Connection, sha: &str) -> Result<Option<String>> {
     .context("looking up a message by hash")
 }
 
-pub fn case_by_public_id(conn: &Connection, public_id: &str) -> Result<Option<CaseRow>> {
+pub fn case_by_public_id(conn: Db<'_>, public_id: &str) -> Result<Option<CaseRow>> {
+    let conn = conn.0;
     conn.query_row(
         &format!("SELECT {CASE_COLS} FROM cases c WHERE c.public_id = ?1"),
         [public_id.to_ascii_uppercase()],
@@ -487,7 +536,8 @@ pub fn case_by_public_id(conn: &Connection, public_id: &str) -> Result<Option<Ca
     .context("looking up a case")
 }
 
-pub fn case_by_id(conn: &Connection, id: i64) -> Result<CaseRow> {
+pub fn case_by_id(conn: Db<'_>, id: i64) -> Result<CaseRow> {
+    let conn = conn.0;
     conn.query_row(
         &format!("SELECT {CASE_COLS} FROM cases c WHERE c.id = ?1"),
         [id],
@@ -497,7 +547,8 @@ pub fn case_by_id(conn: &Connection, id: i64) -> Result<CaseRow> {
 }
 
 /// The case that one of these Message-IDs (ours or the reporter's) belongs to.
-pub fn case_by_message_ids(conn: &Connection, ids: &[String]) -> Result<Option<i64>> {
+pub fn case_by_message_ids(conn: Db<'_>, ids: &[String]) -> Result<Option<i64>> {
+    let conn = conn.0;
     for id in ids {
         let id = id.trim_matches(['<', '>', ' ']);
         if id.is_empty() {
@@ -520,7 +571,8 @@ pub fn case_by_message_ids(conn: &Connection, ids: &[String]) -> Result<Option<i
 }
 
 /// Lists cases, newest first, optionally filtered by state.
-pub fn list_cases(conn: &Connection, state: Option<&str>) -> Result<Vec<CaseRow>> {
+pub fn list_cases(conn: Db<'_>, state: Option<crate::domain::case::State>) -> Result<Vec<CaseRow>> {
+    let conn = conn.0;
     let mut stmt = conn
         .prepare(&format!(
             "SELECT {CASE_COLS} FROM cases c WHERE (?1 IS NULL OR c.state = ?1) ORDER BY c.year, c.seq"
@@ -536,12 +588,13 @@ pub fn list_cases(conn: &Connection, state: Option<&str>) -> Result<Vec<CaseRow>
 
 /// Cases in arrival order; with `newest`, only the newest that many (still in arrival order).
 pub fn list_cases_newest(
-    conn: &Connection,
-    state: Option<&str>,
+    conn: Db<'_>,
+    state: Option<crate::domain::case::State>,
     newest: Option<usize>,
 ) -> Result<Vec<CaseRow>> {
+    let conn = conn.0;
     let Some(n) = newest else {
-        return list_cases(conn, state);
+        return list_cases(Db(conn), state);
     };
     let mut stmt = conn
         .prepare(&format!(
@@ -558,7 +611,8 @@ pub fn list_cases_newest(
 }
 
 /// How many cases there are (in one state, or all).
-pub fn count_cases(conn: &Connection, state: Option<&str>) -> Result<usize> {
+pub fn count_cases(conn: Db<'_>, state: Option<crate::domain::case::State>) -> Result<usize> {
+    let conn = conn.0;
     let n: i64 = conn
         .query_row(
             "SELECT COUNT(*) FROM cases WHERE (?1 IS NULL OR state = ?1)",
@@ -581,7 +635,8 @@ pub struct ClockRow {
 
 /// The clocks of every case whose clocks run (not closed, not imported): one indexed
 /// query, no per-case subqueries.
-pub fn open_clocks(conn: &Connection) -> Result<Vec<ClockRow>> {
+pub fn open_clocks(conn: Db<'_>) -> Result<Vec<ClockRow>> {
+    let conn = conn.0;
     let stopped: Vec<String> = crate::domain::case::ALL_STATES
         .iter()
         .filter(|s| s.is_closed() || **s == crate::domain::case::State::Imported)
@@ -612,7 +667,8 @@ pub fn open_clocks(conn: &Connection) -> Result<Vec<ClockRow>> {
 }
 
 /// Allocates the next public id for `year` (call inside the creating transaction).
-pub fn next_public_id(conn: &Connection, year: i32) -> Result<(i64, String)> {
+pub fn next_public_id(conn: Db<'_>, year: i32) -> Result<(i64, String)> {
+    let conn = conn.0;
     let seq: i64 = conn
         .query_row(
             "SELECT COALESCE(MAX(seq), 0) + 1 FROM cases WHERE year = ?1",
@@ -623,7 +679,8 @@ pub fn next_public_id(conn: &Connection, year: i32) -> Result<(i64, String)> {
     Ok((seq, crate::domain::case::format_id(year, seq)))
 }
 
-pub fn messages_of(conn: &Connection, case_id: i64) -> Result<Vec<MessageRow>> {
+pub fn messages_of(conn: Db<'_>, case_id: i64) -> Result<Vec<MessageRow>> {
+    let conn = conn.0;
     let mut stmt = conn
         .prepare(
             "SELECT id, sha256, message_id, mailbox, source_pos, arrived_at, size, from_addr, subject, \
@@ -691,10 +748,11 @@ pub fn messages_of(conn: &Connection, case_id: i64) -> Result<Vec<MessageRow>> {
 
 /// Raw bytes of every message of a case, oldest first: (message row id, raw).
 pub fn raw_messages_of(
-    conn: &Connection,
+    conn: Db<'_>,
     case_id: i64,
     keys: &dyn crate::domain::seal::Opener,
 ) -> Result<Vec<(i64, Vec<u8>)>> {
+    let conn = conn.0;
     let mut stmt = conn
         .prepare(
             "SELECT id, raw, raw_sealed FROM messages WHERE case_id = ?1 ORDER BY arrived_at, id",
@@ -720,7 +778,8 @@ pub fn raw_messages_of(
         .collect()
 }
 
-pub fn events_of(conn: &Connection, case_id: i64) -> Result<Vec<EventRow>> {
+pub fn events_of(conn: Db<'_>, case_id: i64) -> Result<Vec<EventRow>> {
+    let conn = conn.0;
     let mut stmt = conn
         .prepare("SELECT at, actor, kind, detail FROM events WHERE case_id = ?1 ORDER BY id")
         .context("preparing the event list")?;
@@ -739,7 +798,8 @@ pub fn events_of(conn: &Connection, case_id: i64) -> Result<Vec<EventRow>> {
     Ok(rows)
 }
 
-pub fn keys_of(conn: &Connection, case_id: i64) -> Result<Vec<KeyRow>> {
+pub fn keys_of(conn: Db<'_>, case_id: i64) -> Result<Vec<KeyRow>> {
+    let conn = conn.0;
     let mut stmt = conn
         .prepare("SELECT fingerprint, user_ids, source FROM reporter_keys WHERE case_id = ?1 ORDER BY id")
         .context("preparing the key list")?;
@@ -758,7 +818,8 @@ pub fn keys_of(conn: &Connection, case_id: i64) -> Result<Vec<KeyRow>> {
     Ok(rows)
 }
 
-pub fn findings_of(conn: &Connection, case_id: i64) -> Result<Vec<FindingRow>> {
+pub fn findings_of(conn: Db<'_>, case_id: i64) -> Result<Vec<FindingRow>> {
+    let conn = conn.0;
     let mut stmt = conn
         .prepare("SELECT kind, value, evidence FROM findings WHERE case_id = ?1 ORDER BY id")
         .context("preparing the finding list")?;
@@ -781,11 +842,12 @@ pub fn findings_of(conn: &Connection, case_id: i64) -> Result<Vec<FindingRow>> {
 /// The subject, all text and all attachments of a case's thread (oldest first), for classification.
 #[allow(clippy::type_complexity)]
 pub fn thread_content(
-    conn: &Connection,
+    conn: Db<'_>,
     case_id: i64,
     keys: &dyn crate::domain::seal::Opener,
     cap: usize,
 ) -> Result<(String, String, Vec<(Option<String>, String, Vec<u8>)>)> {
+    let conn = conn.0;
     // `cap`: at most this many characters of each text and bytes of each attachment
     // are read (sealed ones are cut after decryption).
     let cap = i64::try_from(cap).unwrap_or(i64::MAX);
@@ -849,12 +911,13 @@ pub fn thread_content(
 /// Replaces a case's findings: one row per finding kind, evidence kept apart, plus the policy verdict.
 /// Adds one finding (kept until the case is classified again).
 pub fn add_finding(
-    conn: &Connection,
+    conn: Db<'_>,
     case_id: i64,
     kind: &str,
     value: &serde_json::Value,
     evidence: &serde_json::Value,
 ) -> Result<()> {
+    let conn = conn.0;
     conn.execute(
         "INSERT INTO findings (case_id, kind, value, evidence, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![case_id, kind, value.to_string(), evidence.to_string(), now()],
@@ -864,11 +927,12 @@ pub fn add_finding(
 }
 
 pub fn replace_findings(
-    conn: &Connection,
+    conn: Db<'_>,
     case_id: i64,
     findings: &crate::domain::findings::Findings,
     verdict: &crate::domain::verdict::Verdict,
 ) -> Result<()> {
+    let conn = conn.0;
     conn.execute("DELETE FROM findings WHERE case_id = ?1", [case_id])
         .context("clearing old findings")?;
     let v = serde_json::to_value(findings).context("serialising findings")?;
@@ -904,7 +968,8 @@ pub fn replace_findings(
 }
 
 /// IMAP bookkeeping of one mailbox: (UIDVALIDITY, highest committed UID).
-pub fn mailbox_state(conn: &Connection, name: &str) -> Result<Option<(u32, u32)>> {
+pub fn mailbox_state(conn: Db<'_>, name: &str) -> Result<Option<(u32, u32)>> {
+    let conn = conn.0;
     conn.query_row(
         "SELECT uidvalidity, last_uid FROM mailboxes WHERE name = ?1 AND uidvalidity IS NOT NULL",
         [name],
@@ -920,12 +985,13 @@ pub fn mailbox_state(conn: &Connection, name: &str) -> Result<Option<(u32, u32)>
 }
 
 pub fn set_mailbox_state(
-    conn: &Connection,
+    conn: Db<'_>,
     name: &str,
     kind: &str,
     uidvalidity: u32,
     last_uid: u32,
 ) -> Result<()> {
+    let conn = conn.0;
     conn.execute(
         "INSERT INTO mailboxes (name, kind, uidvalidity, last_uid, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
          ON CONFLICT(name) DO UPDATE SET kind = ?2, uidvalidity = ?3, last_uid = ?4, updated_at = ?5",
@@ -936,11 +1002,12 @@ pub fn set_mailbox_state(
 }
 
 pub fn set_case_state(
-    conn: &Connection,
+    conn: Db<'_>,
     case_id: i64,
-    state: &str,
+    state: crate::domain::case::State,
     reason: Option<&str>,
 ) -> Result<()> {
+    let conn = conn.0;
     conn.execute(
         "UPDATE cases SET state = ?2, state_reason = ?3, updated_at = ?4 WHERE id = ?1",
         params![case_id, state, reason, now()],
@@ -950,7 +1017,8 @@ pub fn set_case_state(
 }
 
 /// SLA breaches recorded so far (events `breach-*`).
-pub fn count_breaches(conn: &Connection) -> Result<i64> {
+pub fn count_breaches(conn: Db<'_>) -> Result<i64> {
+    let conn = conn.0;
     conn.query_row(
         "SELECT COUNT(*) FROM events WHERE kind LIKE 'breach-%'",
         [],
@@ -960,7 +1028,8 @@ pub fn count_breaches(conn: &Connection) -> Result<i64> {
 }
 
 /// Every reporter key seen: (fingerprint, user ids as JSON, source, number of cases).
-pub fn reporter_key_summary(conn: &Connection) -> Result<Vec<(String, String, String, i64)>> {
+pub fn reporter_key_summary(conn: Db<'_>) -> Result<Vec<(String, String, String, i64)>> {
+    let conn = conn.0;
     let mut stmt = conn
         .prepare("SELECT k.fingerprint, k.user_ids, k.source, COUNT(DISTINCT k.case_id) FROM reporter_keys k GROUP BY k.fingerprint ORDER BY k.fingerprint")
         .context("listing reporter keys")?;
@@ -985,7 +1054,8 @@ pub type ExportedMessage = (
 );
 
 /// A case's messages for `case export`, oldest first.
-pub fn thread_for_export(conn: &Connection, case_id: i64) -> Result<Vec<ExportedMessage>> {
+pub fn thread_for_export(conn: Db<'_>, case_id: i64) -> Result<Vec<ExportedMessage>> {
+    let conn = conn.0;
     let mut stmt = conn
         .prepare("SELECT from_addr, arrived_at, subject, message_id, CASE WHEN sealed = 1 THEN 'sealed:' || body_text ELSE body_text END, status, status_reason FROM messages WHERE case_id = ?1 ORDER BY arrived_at, id")
         .context("reading the thread")?;
@@ -1011,7 +1081,8 @@ pub fn thread_for_export(conn: &Connection, case_id: i64) -> Result<Vec<Exported
 pub type SentRow = (String, i64, String, String, String, String);
 
 /// What was queued or sent for a case.
-pub fn sent_of(conn: &Connection, case_id: i64) -> Result<Vec<SentRow>> {
+pub fn sent_of(conn: Db<'_>, case_id: i64) -> Result<Vec<SentRow>> {
+    let conn = conn.0;
     let mut stmt = conn
         .prepare("SELECT recipient, COALESCE(sent_at, created_at), subject, message_id, kind, state FROM outbox WHERE case_id = ?1 ORDER BY id")
         .context("reading sent mail")?;

@@ -2,8 +2,9 @@
 //! rows and outcomes, the questions the silence rules ask (one ack per case, rate
 //! limit), and the digest's and sweep's views of open cases.
 
+use super::Db;
 use anyhow::{Context, Result};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 
 use super::{event, now};
 use crate::domain::status::OutboxKind;
@@ -23,7 +24,8 @@ pub struct NewOutgoing<'a> {
 }
 
 /// Queues a message; None when an identical Message-ID is queued already.
-pub fn queue_mail(conn: &Connection, m: &NewOutgoing<'_>) -> Result<Option<i64>> {
+pub fn queue_mail(conn: Db<'_>, m: &NewOutgoing<'_>) -> Result<Option<i64>> {
+    let conn = conn.0;
     let n = conn
         .execute(
             "INSERT OR IGNORE INTO outbox (case_id, trigger_message, kind, recipient, message_id, subject, body, state, attempts, \
@@ -46,7 +48,8 @@ pub fn queue_mail(conn: &Connection, m: &NewOutgoing<'_>) -> Result<Option<i64>>
 
 /// The last ack or rejection of a case: Some(what it said was missing) when there is
 /// one (the inner None: queued before migration 0009 recorded it).
-pub fn last_ack_missing(conn: &Connection, case_id: i64) -> Result<Option<Option<String>>> {
+pub fn last_ack_missing(conn: Db<'_>, case_id: i64) -> Result<Option<Option<String>>> {
+    let conn = conn.0;
     conn.query_row(
         "SELECT missing FROM outbox WHERE case_id = ?1 AND kind IN ('ack', 'rejection') ORDER BY id DESC LIMIT 1",
         [case_id],
@@ -57,7 +60,8 @@ pub fn last_ack_missing(conn: &Connection, case_id: i64) -> Result<Option<Option
 }
 
 /// Acks and rejections queued to `recipient` since `since`.
-pub fn acks_to_since(conn: &Connection, recipient: &str, since: i64) -> Result<i64> {
+pub fn acks_to_since(conn: Db<'_>, recipient: &str, since: i64) -> Result<i64> {
+    let conn = conn.0;
     conn.query_row(
         "SELECT COUNT(*) FROM outbox WHERE recipient = ?1 AND kind IN ('ack', 'rejection') AND created_at > ?2",
         params![recipient, since],
@@ -67,7 +71,8 @@ pub fn acks_to_since(conn: &Connection, recipient: &str, since: i64) -> Result<i
 }
 
 /// The armored reporter keys of a case, newest first.
-pub fn reporter_keys_armored(conn: &Connection, case_id: i64) -> Result<Vec<String>> {
+pub fn reporter_keys_armored(conn: Db<'_>, case_id: i64) -> Result<Vec<String>> {
+    let conn = conn.0;
     let mut stmt = conn
         .prepare("SELECT armored FROM reporter_keys WHERE case_id = ?1 ORDER BY id DESC")
         .context("reading reporter keys")?;
@@ -92,7 +97,8 @@ pub struct Due {
 }
 
 /// Up to 100 rows due now, oldest first.
-pub fn due_rows(conn: &Connection) -> Result<Vec<Due>> {
+pub fn due_rows(conn: Db<'_>) -> Result<Vec<Due>> {
+    let conn = conn.0;
     let mut stmt = conn
         .prepare(
             "SELECT id, case_id, kind, recipient, message_id, body, attempts FROM outbox \
@@ -118,7 +124,8 @@ pub fn due_rows(conn: &Connection) -> Result<Vec<Due>> {
 }
 
 /// The server took a row: mark it sent, stop the ack clock for an ack, record the event.
-pub fn record_sent(conn: &Connection, row: &Due, reply: &str) -> Result<()> {
+pub fn record_sent(conn: Db<'_>, row: &Due, reply: &str) -> Result<()> {
+    let conn = conn.0;
     conn.execute(
         "UPDATE outbox SET state = 'sent', sent_at = ?2, server_reply = ?3, attempts = attempts + 1 WHERE id = ?1",
         params![row.id, now(), reply],
@@ -133,7 +140,7 @@ pub fn record_sent(conn: &Connection, row: &Due, reply: &str) -> Result<()> {
             .context("recording the ack time")?;
         }
         event(
-            conn,
+            Db(conn),
             Some(case_id),
             "triaged",
             crate::domain::status::EventKind::sent(row.kind),
@@ -147,7 +154,8 @@ pub fn record_sent(conn: &Connection, row: &Due, reply: &str) -> Result<()> {
 }
 
 /// Sending a row failed: count the attempt, keep the error, retry after `wait` seconds.
-pub fn record_send_failure(conn: &Connection, row: &Due, error: &str, wait: i64) -> Result<()> {
+pub fn record_send_failure(conn: Db<'_>, row: &Due, error: &str, wait: i64) -> Result<()> {
+    let conn = conn.0;
     conn.execute(
         "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",
         params![row.id, error, now() + wait],
@@ -155,7 +163,7 @@ pub fn record_send_failure(conn: &Connection, row: &Due, error: &str, wait: i64)
     .context("recording a failed send")?;
     if let Some(case_id) = row.case_id {
         event(
-            conn,
+            Db(conn),
             Some(case_id),
             "triaged",
             crate::domain::status::EventKind::SendFailed,
@@ -166,7 +174,8 @@ pub fn record_send_failure(conn: &Connection, row: &Due, error: &str, wait: i64)
 }
 
 /// A sent row was copied to the Sent folder.
-pub fn record_copied(conn: &Connection, id: i64) -> Result<()> {
+pub fn record_copied(conn: Db<'_>, id: i64) -> Result<()> {
+    let conn = conn.0;
     conn.execute(
         "UPDATE outbox SET copied_at = ?2 WHERE id = ?1",
         params![id, now()],
@@ -176,7 +185,8 @@ pub fn record_copied(conn: &Connection, id: i64) -> Result<()> {
 }
 
 /// Is a message of this kind and subject queued already (today's digest)?
-pub fn queued_with_subject(conn: &Connection, kind: OutboxKind, subject: &str) -> Result<bool> {
+pub fn queued_with_subject(conn: Db<'_>, kind: OutboxKind, subject: &str) -> Result<bool> {
+    let conn = conn.0;
     let n: i64 = conn
         .query_row(
             "SELECT COUNT(*) FROM outbox WHERE kind = ?1 AND subject = ?2",
@@ -188,7 +198,8 @@ pub fn queued_with_subject(conn: &Connection, kind: OutboxKind, subject: &str) -
 }
 
 /// Has this case a queued or sent message of this kind (an escalation)?
-pub fn case_has_mail(conn: &Connection, case_id: i64, kind: OutboxKind) -> Result<bool> {
+pub fn case_has_mail(conn: Db<'_>, case_id: i64, kind: OutboxKind) -> Result<bool> {
+    let conn = conn.0;
     let n: i64 = conn
         .query_row(
             "SELECT COUNT(*) FROM outbox WHERE case_id = ?1 AND kind = ?2",
@@ -201,10 +212,11 @@ pub fn case_has_mail(conn: &Connection, case_id: i64, kind: OutboxKind) -> Resul
 
 /// Has this case an event of this kind (a recorded breach)?
 pub fn case_has_event(
-    conn: &Connection,
+    conn: Db<'_>,
     case_id: i64,
     kind: crate::domain::status::EventKind,
 ) -> Result<bool> {
+    let conn = conn.0;
     let n: i64 = conn
         .query_row(
             "SELECT COUNT(*) FROM events WHERE case_id = ?1 AND kind = ?2",
@@ -216,7 +228,8 @@ pub fn case_has_event(
 }
 
 /// Open cases by state (the digest).
-pub fn open_counts_by_state(conn: &Connection) -> Result<Vec<(String, i64)>> {
+pub fn open_counts_by_state(conn: Db<'_>) -> Result<Vec<(String, i64)>> {
+    let conn = conn.0;
     let mut stmt = conn
         .prepare("SELECT state, COUNT(*) FROM cases WHERE state NOT IN ('closed', 'rejected', 'duplicate', 'spam') GROUP BY state ORDER BY state")
         .context("counting cases")?;
@@ -229,11 +242,8 @@ pub fn open_counts_by_state(conn: &Connection) -> Result<Vec<(String, i64)>> {
 }
 
 /// Open deadlines between `from` and `to`: (case, `ack` or `follow-up`, due).
-pub fn deadlines_between(
-    conn: &Connection,
-    from: i64,
-    to: i64,
-) -> Result<Vec<(String, String, i64)>> {
+pub fn deadlines_between(conn: Db<'_>, from: i64, to: i64) -> Result<Vec<(String, String, i64)>> {
+    let conn = conn.0;
     let mut stmt = conn
         .prepare(
             "SELECT public_id, CASE WHEN acked_at IS NULL THEN 'ack' ELSE 'follow-up' END, \
@@ -252,7 +262,8 @@ pub fn deadlines_between(
 }
 
 /// Breaches recorded since `since`: (case, kind, when).
-pub fn breaches_since(conn: &Connection, since: i64) -> Result<Vec<(String, String, i64)>> {
+pub fn breaches_since(conn: Db<'_>, since: i64) -> Result<Vec<(String, String, i64)>> {
+    let conn = conn.0;
     let mut stmt = conn
         .prepare("SELECT c.public_id, e.kind, e.at FROM events e JOIN cases c ON c.id = e.case_id WHERE e.kind LIKE 'breach-%' AND e.at > ?1 ORDER BY e.at")
         .context("listing breaches")?;
@@ -276,7 +287,8 @@ pub struct Clocks {
 }
 
 /// Every open case's clocks.
-pub fn sweep_clocks(conn: &Connection) -> Result<Vec<Clocks>> {
+pub fn sweep_clocks(conn: Db<'_>) -> Result<Vec<Clocks>> {
+    let conn = conn.0;
     let mut stmt = conn
         .prepare(
             "SELECT id, public_id, arrived_at, ack_due, acked_at, followup_due, responded_at FROM cases \
