@@ -6,6 +6,10 @@
 //!
 //! - `examples/reports/*.eml`: the demo's reports, made by GnuPG (expected JSON in
 //!   `tests/fixtures/demo/`);
+//! - `tests/fixtures/interop/*.eml`: mail made by other OpenPGP clients and libraries
+//!   (neomutt and mutt with GPGME, sq, rnp, PGPy; Thunderbird's and Exchange's MIME
+//!   layouts), read with the reporters' public keys in `interop/keyring/` as the
+//!   configured keyring; `interop/SOURCES.md` says how each was made;
 //! - `tests/fixtures/read/*.eml`: mail made by other tools (GnuPG clear-signing with a
 //!   key we do not have, OpenSSL S/MIME) and hostile headers (expected JSON beside).
 
@@ -20,10 +24,29 @@ fn repo() -> PathBuf {
 }
 
 fn team() -> TeamKeys {
+    team_with_keyring(None)
+}
+
+/// The team key plus, as the configured reporter keyring, every `.asc` in `dir`.
+fn team_with_keyring(dir: Option<&Path>) -> TeamKeys {
     let path = repo().join("keys/test/team-secret.asc");
     let bytes = std::fs::read(&path).unwrap();
     let pass = std::fs::read_to_string(repo().join("keys/test/passphrase")).unwrap();
-    TeamKeys::load(&[(path, bytes)], Some(pass.trim()), None)
+    let keyring = dir.map(|d| {
+        let mut all = Vec::new();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "asc"))
+            .collect();
+        files.sort();
+        for f in files {
+            all.extend(std::fs::read(f).unwrap());
+            all.push(b'\n');
+        }
+        (d.join("keyring.asc"), all)
+    });
+    TeamKeys::load(&[(path, bytes)], Some(pass.trim()), keyring.as_ref())
         .map_err(|e| e.what)
         .unwrap()
 }
@@ -108,13 +131,16 @@ fn emls(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn run(dir: &Path, expected_dir: &Path) {
-    let keys = team();
+    run_with(dir, expected_dir, &team());
+}
+
+fn run_with(dir: &Path, expected_dir: &Path, keys: &TeamKeys) {
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     let mut failures = Vec::new();
     let files = emls(dir);
     assert!(!files.is_empty(), "no .eml in {}", dir.display());
     for eml in files {
-        let got = outcome(&std::fs::read(&eml).unwrap(), &keys);
+        let got = outcome(&std::fs::read(&eml).unwrap(), keys);
         let got = serde_json::to_string_pretty(&got).unwrap() + "\n";
         let stem = eml.file_stem().unwrap().to_string_lossy().into_owned();
         let exp = expected_dir.join(format!("{stem}.expected.json"));
@@ -165,6 +191,12 @@ fn mail_from_other_tools_and_hostile_headers_reads_as_expected() {
 }
 
 #[test]
+fn mail_made_by_other_openpgp_clients_reads_as_expected() {
+    let dir = repo().join("tests/fixtures/interop");
+    run_with(&dir, &dir, &team_with_keyring(Some(&dir.join("keyring"))));
+}
+
+#[test]
 fn expected_files_say_what_matters() {
     // A few facts asserted directly, so the golden files cannot drift into nonsense.
     let keys = team();
@@ -194,4 +226,61 @@ fn expected_files_say_what_matters() {
         "smime"
     );
     assert_eq!(read("06-smime-signed-openssl.eml")["signature"], "smime");
+
+    // Mail from other clients (issue 15): the facts each class is about.
+    let keys = team_with_keyring(Some(&repo().join("tests/fixtures/interop/keyring")));
+    let io = |name: &str| {
+        outcome(
+            &std::fs::read(repo().join("tests/fixtures/interop").join(name)).unwrap(),
+            &keys,
+        )
+    };
+    for f in [
+        "01-neomutt-pgpmime-signed-encrypted.eml",
+        "04-mutt-pgpmime-signed-encrypted.eml",
+        "08-rnp-thunderbird-signed-encrypted.eml",
+        "09-sq-thunderbird-signed-encrypted.eml",
+        "10-exchange-mixed-up-neomutt.eml",
+        "11-pgpy-inline-signed-encrypted.eml",
+    ] {
+        let o = io(f);
+        assert_eq!(o["signature"], "good", "{f}: {o:#}");
+        assert_ne!(o["encryption"], "none", "{f}");
+        assert_ne!(
+            o["subject"], "...",
+            "{f}: the placeholder is not the subject"
+        );
+        assert!(
+            !o["text_start"].as_str().unwrap().starts_with("From:"),
+            "{f}: the legacy display part is not body text"
+        );
+    }
+    for f in [
+        "05-neomutt-sha1-signed.eml",
+        "06-neomutt-sha1-signed-encrypted.eml",
+    ] {
+        assert_eq!(io(f)["signature"], "weak-algorithm", "{f}");
+    }
+    let exp = io("07-neomutt-expired-since-signed.eml");
+    assert_eq!(exp["signature"], "good");
+    assert!(
+        exp["signatures"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("EXPKEYSIG")
+    );
+    let part = io("12-pgpy-inline-partly-readable.eml");
+    let text = part["text_start"].as_str().unwrap();
+    assert!(
+        text.contains("the report follows") && text.contains("account takeover"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[encrypted block that could not be decrypted]"),
+        "{text}"
+    );
+    assert_eq!(
+        io("13-rnp-inline-signed-encrypted-pasting-team-key.eml")["keys"],
+        serde_json::json!([])
+    );
 }

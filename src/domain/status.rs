@@ -93,6 +93,9 @@ string_enum! {
         UnknownKey = "unknown-key",
         /// By an expired or revoked key.
         InvalidKey = "invalid-key",
+        /// Mathematically valid, but made with (or by a key bound with) an algorithm the
+        /// standard policy no longer accepts, e.g. SHA-1: not `bad`, not trusted either.
+        WeakAlgorithm = "weak-algorithm",
         /// Valid, but by a key none of whose user ids is the From address.
         SignerMismatch = "signer-mismatch",
         /// An S/MIME signature, not checked.

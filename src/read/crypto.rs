@@ -442,6 +442,7 @@ pub fn summarize(sigs: &[SigResult]) -> SigStatus {
     [
         SigStatus::Bad,
         SigStatus::InvalidKey,
+        SigStatus::WeakAlgorithm,
         SigStatus::SignerMismatch,
         SigStatus::Good,
         SigStatus::UnknownKey,
@@ -482,6 +483,52 @@ impl Helper<'_> {
     }
 }
 
+/// The policy's words when `error` is a policy rejection (an algorithm judged too weak,
+/// e.g. SHA-1 in a data signature). Sequoia checks the mathematics first and the policy
+/// after (`parse::stream`): such a signature is valid but not acceptable, never `bad`.
+fn policy_rejection(error: &anyhow::Error) -> Option<String> {
+    match error.downcast_ref::<openpgp::Error>() {
+        Some(openpgp::Error::PolicyViolation(what, _)) => Some(what.clone()),
+        _ => None,
+    }
+}
+
+/// For a good signature: whether the signer's key has expired since the signature was
+/// made (gpg's EXPKEYSIG). Sequoia judges the key at the signature's time, so such a
+/// signature stays `good`; the detail says the key is no longer valid today.
+fn expired_since(cert: &Cert, sig: &openpgp::packet::Signature) -> Option<String> {
+    let made = sig
+        .signature_creation_time()
+        .map(|t| {
+            chrono::DateTime::<chrono::Utc>::from(t)
+                .format("%Y-%m-%d")
+                .to_string()
+        })
+        .unwrap_or_else(|| "an unknown date".into());
+    match cert.with_policy(&POLICY, None) {
+        Ok(vc) => match vc.alive() {
+            Ok(()) => None,
+            Err(_) => {
+                let until = vc
+                    .primary_key()
+                    .key_expiration_time()
+                    .map(|t| {
+                        chrono::DateTime::<chrono::Utc>::from(t)
+                            .format("%Y-%m-%d")
+                            .to_string()
+                    })
+                    .unwrap_or_else(|| "an earlier date".into());
+                Some(format!(
+                    "made on {made} while the key was valid; the key expired on {until} (gpg: EXPKEYSIG): the signature is good, the key cannot be used today"
+                ))
+            }
+        },
+        Err(e) => Some(format!(
+            "made on {made} while the key was valid; the key is not valid today: {e}"
+        )),
+    }
+}
+
 fn first_uid(cert: &Cert) -> Option<String> {
     cert.userids()
         .next()
@@ -513,7 +560,7 @@ impl VerificationHelper for Helper<'_> {
                             status: SigStatus::Good,
                             signer: Some(good.ka.cert().fingerprint().to_hex()),
                             user_id: first_uid(good.ka.cert()),
-                            detail: None,
+                            detail: expired_since(good.ka.cert(), good.sig),
                             emails: good
                                 .ka
                                 .cert()
@@ -533,6 +580,34 @@ impl VerificationHelper for Helper<'_> {
                                     detail: Some("the signer's public key is not known".into()),
                                     emails: Vec::new(),
                                 },
+                                VerificationError::BadSignature { ka, error, .. }
+                                    if policy_rejection(error).is_some() =>
+                                {
+                                    SigResult {
+                                        status: SigStatus::WeakAlgorithm,
+                                        signer: Some(ka.cert().fingerprint().to_hex()),
+                                        user_id: first_uid(ka.cert()),
+                                        detail: Some(format!(
+                                            "the signature verifies, but uses an algorithm the standard policy rejects: {}",
+                                            policy_rejection(error).unwrap_or_default()
+                                        )),
+                                        emails: Vec::new(),
+                                    }
+                                }
+                                VerificationError::UnboundKey { sig, cert, error }
+                                    if policy_rejection(error).is_some() =>
+                                {
+                                    SigResult {
+                                        status: SigStatus::WeakAlgorithm,
+                                        signer: Some(cert.fingerprint().to_hex()).or(issuer(sig)),
+                                        user_id: first_uid(cert),
+                                        detail: Some(format!(
+                                            "the signer's key is bound by an algorithm the standard policy rejects: {}",
+                                            policy_rejection(error).unwrap_or_default()
+                                        )),
+                                        emails: Vec::new(),
+                                    }
+                                }
                                 VerificationError::BadSignature { ka, error, .. } => SigResult {
                                     status: SigStatus::Bad,
                                     signer: Some(ka.cert().fingerprint().to_hex()),

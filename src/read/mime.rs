@@ -227,6 +227,7 @@ fn analyze_with(
         ctx_signed: false,
         covered: 0,
         smime_blocks: 0,
+        forwarded: 0,
     };
     w.headers(&msg);
     w.autocrypt(&msg);
@@ -316,7 +317,12 @@ fn analyze_with(
         }
     }
     if report.subject.is_none() {
-        report.subject = report.outer_subject.clone();
+        // A placeholder written by a client that hides the real Subject inside the
+        // encryption never becomes the case's subject.
+        report.subject = report
+            .outer_subject
+            .clone()
+            .filter(|s| !is_subject_placeholder(s));
     }
     let bomb = report
         .decrypt_errors
@@ -366,6 +372,8 @@ struct Walker<'a> {
     covered: usize,
     /// S/MIME encrypted parts (application/pkcs7-mime enveloped-data).
     smime_blocks: usize,
+    /// How many message/rfc822 parts enclose the part being read.
+    forwarded: usize,
 }
 
 fn lower(s: Option<&str>) -> String {
@@ -502,6 +510,20 @@ impl Walker<'_> {
     }
 
     fn add_key(&mut self, k: FoundKey) {
+        // The team's own key pasted into a report (or attached "for reference") is not
+        // the reporter's key: an ack must never be encrypted to ourselves only.
+        if self
+            .team
+            .fingerprints()
+            .iter()
+            .any(|f| f.eq_ignore_ascii_case(&k.fingerprint))
+        {
+            self.report.notes.push(format!(
+                "the team's own key {} was in the message: not taken as the reporter's key",
+                k.fingerprint
+            ));
+            return;
+        }
         if !self
             .report
             .keys
@@ -584,6 +606,14 @@ impl Walker<'_> {
         let ct = part.content_type();
         let ctype = lower(ct.map(|c| c.ctype()));
         let sub = lower(ct.and_then(|c| c.subtype()));
+        if ct.and_then(|c| c.attribute("protected-headers")).is_some() {
+            self.protected_headers(part);
+        }
+        if ctype == "text" && sub == "rfc822-headers" && !is_attachment(part) {
+            // The "legacy display" part of header protection (Thunderbird, Enigmail):
+            // a copy of the protected headers for old readers, not body text.
+            return;
+        }
         match &part.body {
             PartType::Multipart(children) => match sub.as_str() {
                 "encrypted" => {
@@ -650,6 +680,24 @@ impl Walker<'_> {
                         }
                     }
                 }
+                "mixed" => match mixed_up_payload(msg, children) {
+                    // "Mixed-up" PGP/MIME (Exchange rewrites multipart/encrypted as
+                    // multipart/mixed): repaired and read as PGP/MIME, as Delta Chat and
+                    // Thunderbird do, so the inner MIME entity, signature and protected
+                    // headers are read instead of an attachment.
+                    Some(data) => {
+                        self.report.notes.push(
+                            "mixed-up PGP/MIME (multipart/encrypted rewritten as multipart/mixed by a server): repaired and read as PGP/MIME".into(),
+                        );
+                        self.mime_blocks += 1;
+                        self.decrypt_entity(&data, depth, true);
+                    }
+                    None => {
+                        for &c in children {
+                            self.walk_part(msg, c as usize, depth + 1);
+                        }
+                    }
+                },
                 _ => {
                     for &c in children {
                         self.walk_part(msg, c as usize, depth + 1);
@@ -690,8 +738,37 @@ impl Walker<'_> {
                 self.binary(part, b, depth);
             }
             PartType::Message(inner) => {
+                // A forwarded message's headers (protected or not) are not ours.
+                self.forwarded += 1;
                 self.walk_part(inner, 0, depth + 1);
+                self.forwarded -= 1;
             }
+        }
+    }
+
+    /// Header protection (`protected-headers="v1"` on a part inside the encryption or
+    /// the signature, as Thunderbird, Delta Chat, neomutt and the LAMPS header-protection
+    /// draft write it): the part's Subject and From are the message's real ones. Parts
+    /// are walked outside in, so the innermost protected part wins. Ignored outside any
+    /// protection (anyone can write the attribute) and inside forwarded messages.
+    fn protected_headers(&mut self, part: &mail_parser::MessagePart<'_>) {
+        if !(self.ctx_encrypted || self.ctx_signed) || self.forwarded > 0 {
+            return;
+        }
+        let header = |name: &str| {
+            part.headers
+                .iter()
+                .find(|h| h.name.as_str().eq_ignore_ascii_case(name))
+        };
+        if let Some(s) = header("subject").and_then(|h| h.value.as_text()) {
+            self.report.subject = Some(cap_subject(s, &mut self.report.notes));
+        }
+        if let Some(addr) = header("from")
+            .and_then(|h| h.value.as_address())
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+        {
+            self.report.inner_from = Some(addr.to_ascii_lowercase());
         }
     }
 
@@ -907,7 +984,12 @@ impl Walker<'_> {
                     if ok {
                         out.push_str(&inner);
                     } else {
+                        // Partly readable: the text around the block is kept and shown,
+                        // the block is marked where it stood.
                         out.push_str("[encrypted block that could not be decrypted]");
+                        self.report.notes.push(
+                            "partly readable: an inline encrypted block could not be decrypted; the text around it is kept and the block is marked \"[encrypted block that could not be decrypted]\"".into(),
+                        );
                     }
                 }
                 "signed" => match crypto::verify_inline(
@@ -1104,6 +1186,43 @@ fn cap_header_lines<'a>(
 /// Longest subject kept (characters). A subject is a line for people; a 10 MB
 /// folded one is an attack on the store (it would be kept in three columns).
 pub const MAX_SUBJECT: usize = 998;
+
+/// The OpenPGP payload of a "mixed-up" PGP/MIME message: a multipart/mixed whose parts
+/// are an `application/pgp-encrypted` control part, one OpenPGP message, and at most
+/// one empty text/plain part (the shape Exchange leaves). Anything else is a real
+/// multipart/mixed and is read part by part.
+fn mixed_up_payload(msg: &Message<'_>, children: &[u32]) -> Option<Vec<u8>> {
+    if !(2..=3).contains(&children.len()) {
+        return None;
+    }
+    let (mut control, mut payload, mut other) = (0, None, 0);
+    for p in children.iter().filter_map(|&c| msg.parts.get(c as usize)) {
+        let ct = p.content_type();
+        let t = (
+            lower(ct.map(|c| c.ctype())),
+            lower(ct.and_then(|c| c.subtype())),
+        );
+        match (t.0.as_str(), t.1.as_str()) {
+            ("application", "pgp-encrypted") if p.contents().len() < 64 => control += 1,
+            _ if crypto::sniff(p.contents()) == PgpKind::Message && payload.is_none() => {
+                payload = Some(p.contents().to_vec())
+            }
+            ("text", "plain") if p.contents().iter().all(u8::is_ascii_whitespace) => {}
+            _ => other += 1,
+        }
+    }
+    (control == 1 && other == 0).then_some(payload).flatten()
+}
+
+/// Outer subjects that clients with header protection put in place of the real one
+/// (Thunderbird, neomutt and the LAMPS draft: "...", Enigmail: "Encrypted Message",
+/// pEp: "pEp" / "p≡p", Delta Chat: "[...]").
+fn is_subject_placeholder(s: &str) -> bool {
+    let t = s.trim();
+    ["...", "…", "[...]", "encrypted message", "pep", "p≡p"]
+        .iter()
+        .any(|p| t.eq_ignore_ascii_case(p))
+}
 
 fn cap_subject(s: &str, notes: &mut Vec<String>) -> String {
     match s.char_indices().nth(MAX_SUBJECT) {

@@ -151,6 +151,9 @@ fn signature_text(status: SigStatus) -> &'static str {
             "your message was signed by a key we do not have; attach your public key to verify it"
         }
         SigStatus::InvalidKey => "your message was signed by a key that is expired or revoked",
+        SigStatus::WeakAlgorithm => {
+            "your message was signed with an algorithm we no longer accept (such as SHA-1), so the signature cannot vouch for it; please sign with a current OpenPGP client"
+        }
         SigStatus::SignerMismatch => {
             "your message carries a valid signature, but by a key whose user ids do not name your From address, so we cannot tell that you signed it"
         }
@@ -470,10 +473,11 @@ pub fn enqueue_ack(
             cfg.outbox.rate_limit_per_hour
         ));
     }
-    // Encrypt when the reporter's key is known and valid now.
+    // Encrypt when the reporter's key is known and valid now: learned from this message
+    // or any earlier one from the same address (newest first), or from the keyring.
     let mut reporter_cert = None;
     let mut not_encrypted_because = None;
-    let armored = store::reporter_keys_armored(tx, case_id)?;
+    let armored = store::reporter_keys_of_address(tx, case_id, &to)?;
     let mut candidates: Vec<sequoia_openpgp::Cert> = armored
         .iter()
         .filter_map(|a| crypto::cert_from_armor(a))
@@ -700,6 +704,13 @@ mod tests {
         );
         let t = ack_text(&facts(SigStatus::Good, false, false, false));
         assert!(t.contains("the signature is valid"), "{t}");
+        // A valid SHA-1 signature is not called altered.
+        let t = ack_text(&facts(SigStatus::WeakAlgorithm, false, false, false));
+        assert!(t.contains("algorithm we no longer accept"), "{t}");
+        assert!(
+            !t.contains("DID NOT verify") && !t.contains("is valid"),
+            "{t}"
+        );
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub use intake::{
 pub use outbox::{
     Clocks, Due, NewOutgoing, acks_to_since, breaches_since, case_has_event, case_has_mail,
     deadlines_between, due_rows, last_ack_missing, open_counts_by_state, queue_mail,
-    queued_with_subject, record_copied, record_send_failure, record_sent, reporter_keys_armored,
+    queued_with_subject, record_copied, record_send_failure, record_sent, reporter_keys_of_address,
     sweep_clocks,
 };
 

@@ -70,17 +70,23 @@ pub fn acks_to_since(conn: Db<'_>, recipient: &str, since: i64) -> Result<i64> {
     .context("counting recent acks")
 }
 
-/// The armored reporter keys of a case, newest first.
-pub fn reporter_keys_armored(conn: Db<'_>, case_id: i64) -> Result<Vec<String>> {
+/// The armored keys learned from any case whose reporter is `address` (and the keys of
+/// `case_id` itself), newest first, at most 32: a key belongs to the address, so a
+/// reporter's later reports are answered encrypted too.
+pub fn reporter_keys_of_address(conn: Db<'_>, case_id: i64, address: &str) -> Result<Vec<String>> {
     let conn = conn.0;
     let mut stmt = conn
-        .prepare("SELECT armored FROM reporter_keys WHERE case_id = ?1 ORDER BY id DESC")
-        .context("reading reporter keys")?;
+        .prepare(
+            "SELECT k.armored FROM reporter_keys k \
+             WHERE k.case_id = ?1 OR k.case_id IN (SELECT id FROM cases WHERE reporter = ?2) \
+             ORDER BY k.id DESC LIMIT 32",
+        )
+        .context("reading the reporter's keys")?;
     let rows = stmt
-        .query_map([case_id], |r| r.get(0))
-        .context("reading reporter keys")?
+        .query_map(params![case_id, address], |r| r.get(0))
+        .context("reading the reporter's keys")?
         .collect::<rusqlite::Result<Vec<_>>>()
-        .context("reading reporter keys")?;
+        .context("reading the reporter's keys")?;
     Ok(rows)
 }
 
