@@ -277,3 +277,116 @@ fn check_config_refuses_a_world_readable_key_as_run_does() {
     let run = env.run(&["run", "--once"]);
     assert_eq!(run.status.code(), Some(code), "the same verdict as run");
 }
+
+/// A 2009-style team key: RSA-1024, self-signed with SHA-1 (made with gpg's fake clock).
+fn old_team_key(gpg: &Gpg) -> Vec<u8> {
+    gpg.run(
+        &[
+            "--faked-system-time",
+            "20090101T000000",
+            "--cert-digest-algo",
+            "SHA1",
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "Old Team <security@example.test>",
+            "rsa1024",
+            "sign,cert",
+            "never",
+        ],
+        None,
+    );
+    let fpr = gpg.fingerprint("Old Team <security@example.test>");
+    gpg.run(
+        &[
+            "--faked-system-time",
+            "20090101T000000",
+            "--cert-digest-algo",
+            "SHA1",
+            "--passphrase",
+            "",
+            "--quick-add-key",
+            &fpr,
+            "rsa1024",
+            "encr",
+            "never",
+        ],
+        None,
+    );
+    gpg.run(
+        &[
+            "--armor",
+            "--export-secret-keys",
+            "Old Team <security@example.test>",
+        ],
+        None,
+    )
+}
+
+fn with_keys_line(env: &Env, line: &str) {
+    let cfg = std::fs::read_to_string(&env.config).unwrap().replacen(
+        "[keys]\n",
+        &format!("[keys]\n{line}\n"),
+        1,
+    );
+    std::fs::write(&env.config, cfg).unwrap();
+}
+
+#[test]
+fn an_old_sha1_rsa1024_team_key_gets_a_fitting_hint_and_reads_old_mail_only_under_the_opt_in() {
+    let gpg = Gpg::new();
+    let old = old_team_key(&gpg);
+    let (key, pass) = team();
+
+    // Refused by default, with a hint that can work (not `--quick-set-expire`).
+    let env = Env::new(&[("old.asc", &old)], None, "");
+    let (code, _, err) = check(&env);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("keys.secret") && err.contains("SHA1"), "{err}");
+    assert!(err.contains("keys.legacy_decryption = true"), "{err}");
+    assert!(!err.contains("quick-set-expire"), "{err}");
+
+    // Opted in, but the old key alone cannot sign acks: said so.
+    with_keys_line(&env, "legacy_decryption = true");
+    let (code, _, err) = check(&env);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("only decrypt"), "{err}");
+
+    // Opted in beside a current key: old mail is read, the ack is signed by the new key.
+    let env = Env::new(&[("team.asc", &key), ("old.asc", &old)], Some(&pass), "");
+    with_keys_line(&env, "legacy_decryption = true");
+    let (code, out, err) = check(&env);
+    assert_eq!(code, 0, "{out}{err}");
+    let ct = gpg.encrypt(
+        b"SQL injection in acme 2.4.1: curl 'http://h/s?q=1%27%20OR%201=1--' dumps the users table.\n",
+        &["Old Team <security@example.test>"],
+        None,
+        false,
+    );
+    env.deliver(
+        "1",
+        &pgp_mime(
+            &headers("Rep <rep@example.net>", "old-key report", "old-1@x", &[]),
+            &ct,
+        ),
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["sent"], 1, "{s}");
+    let c = &env.cases()[0];
+    assert_ne!(c["state"], "undecryptable", "{c:#}");
+    assert_eq!(c["encryption"], "pgp-mime", "{c:#}");
+    let ack = &outbox_mails(&env)[0];
+    assert!(ack.contains("multipart/signed"), "{ack}");
+    // The signature is by the current key (its fingerprint is the ack's issuer).
+    let sig = &ack[ack.find("-----BEGIN PGP SIGNATURE-----").unwrap()
+        ..ack.find("-----END PGP SIGNATURE-----").unwrap() + 27];
+    let packets = String::from_utf8_lossy(&gpg.run(
+        &["--list-packets"],
+        Some(sig.replace("\r\n", "\n").as_bytes()),
+    ))
+    .into_owned();
+    assert!(
+        packets.contains("FA045DF9247F8F27") || packets.contains("fa045df9247f8f27"),
+        "{packets}"
+    );
+}

@@ -232,6 +232,11 @@ pub struct KeysConfig {
     pub passphrase_env: Option<String>,
     /// Public keys of known reporters, used to verify signatures and to encrypt acks.
     pub reporter_keyring: Option<PathBuf>,
+    /// Load team keys the standard policy rejects for their algorithms (SHA-1
+    /// self-signatures, RSA-1024) for decryption only, to read old mail; acks are signed
+    /// with a current key. Off by default.
+    #[serde(default)]
+    pub legacy_decryption: bool,
     /// Start even when the secret key or passphrase file is readable by other users.
     /// Only for published TEST keys (the demo); never in production.
     #[serde(default)]

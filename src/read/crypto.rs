@@ -30,6 +30,39 @@ use serde::Serialize;
 
 static POLICY: StandardPolicy = StandardPolicy::new();
 
+/// The policy for legacy team keys (`keys.legacy_decryption`): the standard policy
+/// plus SHA-1 in signatures (self-signatures of keys made around 2009) and RSA-1024.
+/// Used only to load such keys for decryption, never to verify or sign.
+static LEGACY_POLICY: std::sync::LazyLock<StandardPolicy<'static>> =
+    std::sync::LazyLock::new(|| {
+        let mut p = StandardPolicy::new();
+        p.accept_hash(openpgp::types::HashAlgorithm::SHA1);
+        p.accept_asymmetric_algo(openpgp::policy::AsymmetricAlgorithm::RSA1024);
+        p
+    });
+
+/// The error for a team key the standard policy refuses, with the fix that fits.
+fn invalid_team_key(cert: &Cert, path: &std::path::Path, e: &anyhow::Error) -> KeyError {
+    let fix = if let Some(what) = policy_rejection(e) {
+        format!(
+            "the key relies on {what}, which the standard policy rejects; extending its expiry cannot fix that. \
+             Make a new team key for new reports (`gpg --quick-gen-key 'Security Team <security@example.org>' ed25519 sign,cert 2y`, \
+             then `gpg --quick-add-key FPR cv25519 encr 2y`) and keep this one, to read old mail only, with `keys.legacy_decryption = true`"
+        )
+    } else {
+        "the key's self-signatures do not bind it: export it again (`gpg --export-secret-keys --armor KEYID`), or replace it".into()
+    };
+    KeyError {
+        key: "keys.secret",
+        what: format!(
+            "the key {} in {} is not valid under the standard policy: {e}",
+            cert.fingerprint(),
+            path.display()
+        ),
+        fix,
+    }
+}
+
 /// An error while loading keys, phrased for the operator.
 #[derive(Debug)]
 pub struct KeyError {
@@ -52,6 +85,8 @@ pub struct TeamKeys {
     signers: Vec<KeyPair>,
     certs: Vec<Cert>,
     keyring: Vec<Cert>,
+    /// Fingerprints of team keys loaded under the legacy policy (decryption only).
+    legacy: Vec<String>,
 }
 
 impl std::fmt::Debug for TeamKeys {
@@ -80,6 +115,19 @@ impl TeamKeys {
         pass: Option<&str>,
         keyring: Option<&(PathBuf, Vec<u8>)>,
     ) -> std::result::Result<TeamKeys, KeyError> {
+        Self::load_with(files, pass, keyring, false)
+    }
+
+    /// [`TeamKeys::load`]; with `legacy` (config `keys.legacy_decryption`), a key that the
+    /// standard policy rejects for its algorithms (SHA-1 self-signatures, RSA-1024: keys
+    /// from about 2009) is loaded for decryption only, under [`LEGACY_POLICY`].
+    pub fn load_with(
+        files: &[(PathBuf, Vec<u8>)],
+        pass: Option<&str>,
+        keyring: Option<&(PathBuf, Vec<u8>)>,
+        legacy: bool,
+    ) -> std::result::Result<TeamKeys, KeyError> {
+        let mut legacy_certs = Vec::new();
         let mut keys = Vec::new();
         let mut signers = Vec::new();
         let mut certs = Vec::new();
@@ -102,17 +150,25 @@ impl TeamKeys {
             for cert in parsed {
                 let mut found_secret = false;
                 let mut n = 0;
-                let vc = cert.with_policy(&POLICY, None).map_err(|e| KeyError {
-                    key: "keys.secret",
-                    what: format!(
-                        "the key {} in {} is not valid under the standard policy: {e}",
-                        cert.fingerprint(),
-                        path.display()
-                    ),
-                    fix:
-                        "renew or replace the key (`gpg --quick-set-expire`), then export it again"
-                            .into(),
-                })?;
+                let (vc, legacy_key) = match cert.with_policy(&POLICY, None) {
+                    Ok(vc) => (vc, false),
+                    Err(e) if legacy && policy_rejection(&e).is_some() => {
+                        let vc = cert.with_policy(&*LEGACY_POLICY, None).map_err(|e| KeyError {
+                            key: "keys.secret",
+                            what: format!(
+                                "the key {} in {} is not valid even under the legacy policy (SHA-1 bindings, RSA-1024 accepted): {e}",
+                                cert.fingerprint(),
+                                path.display()
+                            ),
+                            fix: "this key cannot be used; decrypt old mail with `gpg --decrypt` by hand, or remove it from keys.secret".into(),
+                        })?;
+                        (vc, true)
+                    }
+                    Err(e) => return Err(invalid_team_key(&cert, path, &e)),
+                };
+                if legacy_key {
+                    legacy_certs.push(cert.fingerprint().to_hex());
+                }
                 for ka in vc
                     .keys()
                     .secret()
@@ -158,6 +214,7 @@ impl TeamKeys {
                     });
                     n += 1;
                 }
+                // A legacy key decrypts old mail only: acks are signed with a current key.
                 for ka in vc
                     .keys()
                     .secret()
@@ -165,6 +222,7 @@ impl TeamKeys {
                     .alive()
                     .revoked(false)
                     .for_signing()
+                    .filter(|_| !legacy_key)
                 {
                     let key = ka.key().clone();
                     let key = if key.has_unencrypted_secret() {
@@ -221,6 +279,7 @@ impl TeamKeys {
             signers,
             certs,
             keyring,
+            legacy: legacy_certs,
         })
     }
 
@@ -231,7 +290,13 @@ impl TeamKeys {
             signers: Vec::new(),
             certs: Vec::new(),
             keyring: Vec::new(),
+            legacy: Vec::new(),
         }
+    }
+
+    /// Fingerprints of the keys loaded for decryption only (`keys.legacy_decryption`).
+    pub fn legacy(&self) -> &[String] {
+        &self.legacy
     }
 
     /// Can we sign outgoing mail?

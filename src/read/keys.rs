@@ -46,7 +46,13 @@ pub fn team_keys(cfg: &Config) -> std::result::Result<TeamKeys, Vec<Problem>> {
         }
         None => None,
     };
-    TeamKeys::load(&files, pass.as_deref(), keyring.as_ref()).map_err(|e| {
+    TeamKeys::load_with(
+        &files,
+        pass.as_deref(),
+        keyring.as_ref(),
+        cfg.keys.legacy_decryption,
+    )
+    .map_err(|e| {
         vec![Problem {
             key: e.key.into(),
             what: e.what,
@@ -74,7 +80,14 @@ pub fn validate(cfg: &Config) -> std::result::Result<TeamKeys, ConfigError> {
         problems.push(Problem {
             key: "keys.secret".into(),
             what: "no team key can sign, and acknowledgments must be signed".into(),
-            fix: "use a key with a signing-capable (sub)key, or set outbox.auto_ack = false".into(),
+            fix: if k.legacy().is_empty() {
+                "use a key with a signing-capable (sub)key, or set outbox.auto_ack = false".into()
+            } else {
+                format!(
+                    "legacy keys ({}) only decrypt: add a current team key to keys.secret for signing, or set outbox.auto_ack = false",
+                    k.legacy().join(", ")
+                )
+            },
         });
     }
     match keys {
