@@ -310,6 +310,10 @@ fn write_one(
                 if !st.is_closed() {
                     if replay.is_some() {
                         analysis.report.subject = None;
+                        for s in &mut analysis.report.signatures {
+                            s.user_id = None;
+                            s.signer = None;
+                        }
                     }
                     outbox::enqueue_ack(
                         tx,
@@ -423,6 +427,10 @@ fn write_one(
             if replay.is_some() {
                 // Nothing decrypted is echoed to a sender who may not have written it.
                 analysis.report.subject = None;
+                for s in &mut analysis.report.signatures {
+                    s.user_id = None;
+                    s.signer = None;
+                }
             }
             let mut final_state = state.as_str().to_string();
             if state == State::New {

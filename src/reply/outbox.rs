@@ -184,6 +184,9 @@ pub struct AckFacts<'a> {
     pub partly_encrypted: bool,
     /// The report was S/MIME encrypted (not readable: we read OpenPGP).
     pub smime_encrypted: bool,
+    /// Who made a valid signature that does not name the From address (user id and
+    /// fingerprint); said only when the ack is encrypted to the reporter.
+    pub other_signer: Option<String>,
 }
 
 /// The text of an acknowledgment (or a rejection under `reject_low_effort`).
@@ -193,6 +196,11 @@ pub fn ack_text(f: &AckFacts<'_>) -> String {
     t.push_str(&format!("Case:      {}\n", f.case_id));
     t.push_str(&format!("Received:  {}\n", rfc3339(f.arrived_at)));
     t.push_str(&format!("Signature: {}\n", signature_text(f.signature)));
+    if f.encrypted
+        && let Some(who) = &f.other_signer
+    {
+        t.push_str(&format!("Signed by: {who}\n"));
+    }
     if f.encrypted
         && let Some(s) = f.report_subject
     {
@@ -538,6 +546,17 @@ pub fn enqueue_ack(
         smime_encrypted: report
             .smime
             .contains(&crate::domain::status::SmimePart::Encrypted),
+        other_signer: report
+            .signatures
+            .iter()
+            .find(|s| s.status == SigStatus::SignerMismatch)
+            .map(|s| {
+                format!(
+                    "{} ({})",
+                    s.user_id.as_deref().unwrap_or("a key without a user id"),
+                    s.signer.as_deref().unwrap_or("unknown fingerprint")
+                )
+            }),
     };
     let body = ack_text(&facts);
     let composed = compose(
@@ -689,13 +708,14 @@ mod tests {
             from: "security@example.test",
             partly_encrypted,
             smime_encrypted,
+            other_signer: Some("Mallory <m@evil.test> (FFFF)".into()),
         };
         let t = ack_text(&facts(SigStatus::Partial, true, false, false));
         assert!(t.contains("only part of your message was signed"), "{t}");
         assert!(t.contains("only part of your message was encrypted"), "{t}");
         assert!(
-            !t.contains("secret subject"),
-            "a cleartext ack quotes nothing: {t}"
+            !t.contains("secret subject") && !t.contains("Mallory"),
+            "a cleartext ack quotes nothing, not even the signer: {t}"
         );
         let t = ack_text(&facts(SigStatus::Smime, false, true, true));
         assert!(
@@ -704,6 +724,12 @@ mod tests {
         );
         let t = ack_text(&facts(SigStatus::Good, false, false, false));
         assert!(t.contains("the signature is valid"), "{t}");
+        // Encrypted to the reporter, a signature by someone else says who signed.
+        let mut f = facts(SigStatus::SignerMismatch, false, false, false);
+        f.encrypted = true;
+        let t = ack_text(&f);
+        assert!(t.contains("do not name your From address"), "{t}");
+        assert!(t.contains("Signed by: Mallory <m@evil.test> (FFFF)"), "{t}");
         // A valid SHA-1 signature is not called altered.
         let t = ack_text(&facts(SigStatus::WeakAlgorithm, false, false, false));
         assert!(t.contains("algorithm we no longer accept"), "{t}");
