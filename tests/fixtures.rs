@@ -226,6 +226,10 @@ fn expected_files_say_what_matters() {
         "smime"
     );
     assert_eq!(read("06-smime-signed-openssl.eml")["signature"], "smime");
+    // Autocrypt: a header whose addr= is not From gives no key.
+    let ac = read("07-autocrypt-addr-not-from.eml");
+    assert_eq!(ac["keys"], serde_json::json!([]), "{ac:#}");
+    assert!(ac["notes"].to_string().contains("Autocrypt header ignored"));
 
     // Mail from other clients (issue 15): the facts each class is about.
     let keys = team_with_keyring(Some(&repo().join("tests/fixtures/interop/keyring")));

@@ -480,13 +480,41 @@ impl Walker<'_> {
         let Some(h) = msg.header_raw("Autocrypt") else {
             return;
         };
+        // Autocrypt Level 1: the header counts only when its addr= is the From address,
+        // and not at all when it has an unknown critical attribute (one without `_`).
         let mut keydata = None;
+        let mut addr = None;
+        let mut unknown_critical = false;
         for attr in h.split(';') {
             let attr = attr.trim();
             if let Some(v) = attr.strip_prefix("keydata=") {
                 let b64: Vec<u8> = v.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
                 keydata = mail_parser::decoders::base64::base64_decode(&b64);
+            } else if let Some(v) = attr.strip_prefix("addr=") {
+                addr = Some(v.trim().to_ascii_lowercase());
+            } else if let Some((name, _)) = attr.split_once('=')
+                && !name.trim().starts_with('_')
+                && name.trim() != "prefer-encrypt"
+            {
+                unknown_critical = true;
             }
+        }
+        let from = self.report.from_addr.as_deref();
+        if unknown_critical || addr.is_none() || addr.as_deref() != from {
+            if keydata.is_some() {
+                self.report.notes.push(format!(
+                    "Autocrypt header ignored: {}",
+                    if unknown_critical {
+                        "it has an unknown critical attribute".to_string()
+                    } else {
+                        format!(
+                            "its addr= ({}) is not the From address",
+                            addr.as_deref().unwrap_or("none")
+                        )
+                    }
+                ));
+            }
+            return;
         }
         if let Some(bytes) = keydata {
             for k in self.read_certs(&bytes, crypto::KeySource::Autocrypt) {
