@@ -287,4 +287,12 @@ fn expected_files_say_what_matters() {
         io("13-rnp-inline-signed-encrypted-pasting-team-key.eml")["keys"],
         serde_json::json!([])
     );
+    let other = io("15-sq-signed-by-someone-else.eml");
+    assert_eq!(other["signature"], "signer-mismatch", "{other:#}");
+    assert!(
+        other["signatures"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("sam@example.org")
+    );
 }
