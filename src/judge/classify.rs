@@ -250,8 +250,10 @@ fn attachment_is_poc(name: &str, content_type: &str) -> Option<&'static str> {
 
 // ---------------------------------------------------------------- versions
 
-const V: &str = r"`?v?\d+(?:\.(?:\d+[0-9A-Za-z_]*|x|X|\*|v[0-9a-f]{6,}[0-9A-Za-z_]*))+(?:-[0-9A-Za-z][0-9A-Za-z.]*)?`?";
-const V1: &str = r"`?v?\d+(?:\.(?:\d+[0-9A-Za-z_]*|x|X|\*|v[0-9a-f]{6,}[0-9A-Za-z_]*))*(?:-[0-9A-Za-z][0-9A-Za-z.]*)?`?";
+// A version: numeric dotted parts (or x/* wildcards), an optional pre-release
+// (`-rc.1`) and optional build metadata (`+8.13.9`, SemVer 2.0 §10).
+const V: &str = r"`?v?\d+(?:\.(?:\d+[0-9A-Za-z_]*|x|X|\*|v[0-9a-f]{6,}[0-9A-Za-z_]*))+(?:\.(?:alpha|beta|rc|pre|dev|post)\w*(?:\.\d+)*)?(?:-[0-9A-Za-z][0-9A-Za-z.]*)?(?:\+(?:[0-9A-Za-z][0-9A-Za-z.]*)?)?`?";
+const V1: &str = r"`?v?\d+(?:\.(?:\d+[0-9A-Za-z_]*|x|X|\*|v[0-9a-f]{6,}[0-9A-Za-z_]*))*(?:\.(?:alpha|beta|rc|pre|dev|post)\w*(?:\.\d+)*)?(?:-[0-9A-Za-z][0-9A-Za-z.]*)?(?:\+(?:[0-9A-Za-z][0-9A-Za-z.]*)?)?`?";
 
 struct VersionRule {
     name: &'static str,
@@ -269,37 +271,85 @@ static VERSION_RULES: LazyLock<Vec<VersionRule>> = LazyLock::new(|| {
     vec![
         r("range-between", format!(r"(?i)\bbetween\s+(?:versions?\s+)?(?P<a>{V1})\s+and\s+(?P<b>{V1})"), "between"),
         r("range-through", format!(r"(?i)\b(?:versions?\s+)?(?P<a>{V})\s+(?:through|to|until|–|-)\s+(?:version\s+)?(?P<b>{V})\b"), "between"),
-        r("fixed-in", format!(r"(?i)\b(?:fixed|patched|resolved|addressed|corrected|released)\s+in\s+(?:[A-Za-z][\w-]{{0,20}}\s+)?(?:versions?\s+)?\[?`?(?:@?[\w-]+@|[\w-]+\s*(?:>=|=>))?\s*(?P<a>{V1})"), "<"),
-        r("upgrade-to", format!(r"(?i)\b(?:upgrade|update|bump|move)\s+(?:[A-Za-z][\w-]{{0,20}}\s+)?to\s+(?:[A-Za-z][\w-]{{0,20}}\s+)?(?:versions?\s+)?\[?(?P<a>{V1})"), "<"),
-        r("fix-included", format!(r"(?i)\b(?:fix|patch)\w*\s+(?:has\s+been|is|was)\s+(?:included|shipped|released|available)\s+in\s+(?:[A-Za-z][\w-]{{0,20}}\s+)?(?:versions?\s+)?(?P<a>{V1})"), "<"),
+        r("fixed-in", format!(r"(?i)\b(?:fixed|patched|resolved|addressed|corrected|released)\s+in\s+(?:`?[A-Za-z][\w-]{{0,20}}`?\s+)?(?:versions?\s+)?\[?`?(?:@?[\w-]+@|[\w-]+\s*(?:>=|=>))?\s*(?P<a>{V1})"), "<"),
+        r("upgrade-to", format!(r"(?i)\b(?:upgrad(?:e|ed|ing)|updat(?:e|ed|ing)|bump(?:ed|ing)?|mov(?:e|ed|ing))\s+(?:`?[A-Za-z][\w-]{{0,20}}`?\s+)?(?:at\s+least\s+)?to\s+(?:`?[A-Za-z][\w-]{{0,20}}`?\s+)?(?:versions?\s+)?\[?(?P<a>{V1})"), "<"),
+        r("fixed-label", format!(r"(?im)^[ \t*-]*(?:fixed|patched|safe|unaffected|non-vulnerable)\s+(?:versions?|releases?|in)\s*:\s*(?:`?[A-Za-z][\w-]{{0,20}}`?\s+)?(?P<a>{V1})"), "<"),
+        r("published-as", format!(r"(?i)\b(?:published|released|shipped|available)\s+as\s+`?[A-Za-z][\w-]{{0,30}}`?\s+(?P<a>{V1})"), "<"),
+        r("fix-included", format!(r"(?i)\b(?:fix|patch)\w*\s+(?:has\s+been|is|was)\s+(?:included|shipped|released|available)\s+in\s+(?:`?[A-Za-z][\w-]{{0,20}}`?\s+)?(?:versions?\s+)?(?P<a>{V1})"), "<"),
         r("op-range", format!(r"(?P<op><=|>=|=<|=>|≤|≥|<|>)\s*(?P<a>{V})\s*(?:,|and|&&)?\s*`?\s*(?P<op2><=|=<|≤|<)\s*(?P<b>{V})"), "op-range"),
         r("op", format!(r"(?P<op><=|>=|=<|=>|≤|≥|<|>)\s*(?P<a>{V}|`?v\d+`?\b)"), "op"),
         r("and-earlier", format!(r"(?i)(?P<a>{V1})\s+(?:and|or)\s+(?:all\s+)?(?:earlier|before|older|below|prior|lower)(?:\s+versions?)?"), "<="),
         r("before-and-including", format!(r"(?i)\b(?:before|up to|prior to)\s+and\s+including\s+(?:versions?\s+)?(?P<a>{V1})"), "<="),
         r("up-to", format!(r"(?i)\b(?:up\s+to|through|until|to and including|including and prior to)\s+(?:versions?\s+)?(?P<a>{V1})"), "<="),
-        r("before", format!(r"(?i)\b(?:before|prior\s+to|older\s+than|lower\s+than|below|earlier\s+than|pre-)\s*(?:[A-Za-z][\w-]{{0,20}}\s+)?(?:versions?\s+)?(?P<a>{V1})"), "<"),
+        r("before", format!(r"(?i)\b(?:before|prior\s+to|older\s+than|lower\s+than|below|earlier\s+than|pre-)\s*(?:`?[A-Za-z][\w-]{{0,20}}`?\s+)?(?:versions?\s+)?(?P<a>{V1})"), "<"),
         r("since", format!(r"(?i)\b(?:since|starting\s+(?:from|with|at|in)|from|introduced\s+in|beginning\s+(?:with|in))\s+(?:[A-Z][\w-]{{0,20}}\s+)?(?:versions?\s+)?(?P<a>{V})"), ">="),
         r("series", r"\b(?P<a>\d+(?:\.\d+)?\.[xX*](?:\.[xX*])?)\b".to_string(), "series"),
         r("product-version", format!(r"(?P<p>[A-Za-z][\w.-]{{1,30}})\s+(?:versions?\s+)?(?P<a>{V})\s+(?:is\s+|are\s+)?(?:has|have|allows?|is\s+vulnerable|are\s+vulnerable|is\s+affected|are\s+affected|contains?|suffers?|exposes?|leaks?|crashes|fails)\b"), "="),
-        r("version-stated", format!(r"(?i)\b(?:affected|vulnerable|tested)\s*:?\s*(?:on|in|with|against)?\s*(?:[A-Za-z][\w-]{{0,20}}\s+)?(?:versions?\s*:?\s*)?(?P<a>{V})"), "="),
+        r("in-product-version", format!(r"\b(?:in|of|on)\s+(?P<p>[A-Z][\w.-]{{1,30}}(?:\s+[A-Z][\w.-]{{1,30}}){{0,2}})\s+(?:versions?\s+)?(?P<a>{V})(?:[\s,.;:)]|$)"), "="),
+        r("version-stated", format!(r"(?i)\b(?:affected|vulnerable|tested)\s*:?\s*(?:on|in|with|against)?\s*(?:`?[A-Za-z][\w-]{{0,20}}`?\s+)?(?:versions?\s*:?\s*)?(?P<a>{V})"), "="),
         r("versions-label", format!(r"(?im)^[ \t*-]*(?:affected\s+)?versions?\s*:\s*(?P<a>{V1})"), "="),
         r("commit", r"(?i)\b(?:since|at|in|after|introduced in|main at|master at)?\s*commit\s+\[?`?(?P<c>[0-9a-f]{7,40})\b".to_string(), "commit"),
         r("commit-url", r"(?i)\b(?:this|since|after|introduced\s+(?:in|by))\s+\[?commit\]?\(\S*?/commit/(?P<c>[0-9a-f]{7,40})\b".to_string(), "commit"),
         r("all-versions", r"(?i)\b(?:all|every)\s+(?:released\s+|current\s+|supported\s+)?versions\b".to_string(), "all"),
         r("latest", r"(?i)\b(?:the\s+)?(?:latest|most recent|current)\s+(?:stable\s+)?(?:version|release)\b|\b(?:main|master)\s+branch\b|\(latest(?:\s+release)?\)".to_string(), "latest"),
+        r("version-word", format!(r"(?i)\bversions?\s+\[?(?P<a>{V})\]?(?:[\s,.;:)]|$)"), "="),
         r("major-v", r"\b(?:in|on|for|and|or|of)\s+(?P<a>v\d{1,2})\b".to_string(), "major"),
     ]
 });
 
 static LIST_CONT: LazyLock<Regex> = LazyLock::new(|| {
     re(&format!(
-        r"\A\s*(?:,|;|\band\b|\bor\b|/)\s*(?:and\s+|or\s+)?(?:@?[\w-]+@)?(?P<a>{V})"
+        r"\A\s*(?:,|;|\band\b|\bor\b|/)\s*(?:and\s+|or\s+)?(?:@?[\w-]+@)?(?:`?[A-Z][\w.-]{{0,30}}`?\s+){{0,3}}(?:versions?\s+)?(?P<a>{V})"
     ))
 });
 
+/// The text with every Markdown link target (`](…)`) and bare URL replaced by spaces of
+/// the same byte length.
+fn mask_link_targets(text: &str) -> String {
+    static TARGET: LazyLock<Regex> =
+        LazyLock::new(|| re(r"\]\(<?[^)\s]*>?\)|\bhttps?://[^\s)>\]]+"));
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for m in TARGET.find_iter(text) {
+        out.push_str(text.get(last..m.start()).unwrap_or_default());
+        let keep_bracket = m.as_str().starts_with(']');
+        if keep_bracket {
+            out.push(']');
+        }
+        let blank = m.len() - usize::from(keep_bracket);
+        out.extend(std::iter::repeat_n(' ', blank));
+        last = m.end();
+    }
+    out.push_str(text.get(last..).unwrap_or_default());
+    out
+}
+
+/// Negation of scope between the start of the line and a version statement: the
+/// reporter says they did *not* test that version ("I have not tested 2.x"). A "not
+/// affected: < 7.62.0" line is kept: it bounds the affected range.
+static NEGATED: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:not|n't|never)\s+(?:yet\s+)?(?:been\s+)?(?:tested|tried|checked|verified|reproduced|looked\s+at)\b|\bun(?:tested|verified)\b",
+    )
+});
+
+fn negated_before(text: &str, start: usize) -> bool {
+    let before = text.get(..start).unwrap_or_default();
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let from = line_start.max(start.saturating_sub(80));
+    // Back off to a char boundary.
+    let from = (from..=start)
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(start);
+    text.get(from..start)
+        .is_some_and(|ctx| NEGATED.is_match(ctx))
+}
+
 fn clean_version(s: &str) -> String {
+    // "v0.15.1+" (and later) is 0.15.1; "0.3.3+8.13.9" keeps its build metadata.
     s.trim_matches('`')
         .trim_start_matches(['v', 'V'])
+        .trim_end_matches('+')
         .to_string()
 }
 
@@ -385,11 +435,25 @@ fn extract_versions(docs: &[Doc<'_>], fix_sections: &[Vec<Section>]) -> Vec<Vers
     let mut items: Vec<VersionItem> = Vec::new();
     let mut taken: Vec<(usize, usize, usize)> = Vec::new(); // (doc, start, end)
     for (di, doc) in docs.iter().enumerate() {
+        // Link targets ("[0.2.0](https://…/versions/0.2.0)") are not statements: they are
+        // blanked (same byte offsets, so evidence still points into the text), except
+        // for the rule that reads commit links.
+        let masked = mask_link_targets(doc.text);
         for rule in VERSION_RULES.iter() {
-            for c in rule.re.captures_iter(doc.text).take(MAX_MATCHES) {
+            let hay = if rule.name == "commit-url" {
+                doc.text
+            } else {
+                masked.as_str()
+            };
+            for c in rule.re.captures_iter(hay).take(MAX_MATCHES) {
                 let Some(m) = c.get(0) else { continue };
                 let (s, e) = (m.start(), m.end());
                 if taken.iter().any(|&(d, ts, te)| d == di && s < te && ts < e) {
+                    continue;
+                }
+                if negated_before(doc.text, s) {
+                    // "I have not tested 2.x", "not affected: < 7.62.0": not what was reported.
+                    taken.push((di, s, e));
                     continue;
                 }
                 let a = c.name("a").map(|x| clean_version(x.as_str()));
@@ -437,9 +501,7 @@ fn extract_versions(docs: &[Doc<'_>], fix_sections: &[Vec<Section>]) -> Vec<Vers
                             .collect();
                         format!("{}.x", base.join("."))
                     }),
-                    "commit" => c
-                        .name("c")
-                        .map(|x| format!("commit {}", x.as_str().get(..12).unwrap_or(x.as_str()))),
+                    "commit" => c.name("c").map(|x| format!("commit {}", x.as_str())),
                     "all" => Some("*".into()),
                     "latest" => Some("latest".into()),
                     "major" => a.clone().map(|a| format!("{a}.x")),
@@ -512,8 +574,50 @@ fn extract_versions(docs: &[Doc<'_>], fix_sections: &[Vec<Section>]) -> Vec<Vers
             }
         }
     }
-    // Dotted quads are addresses, not versions.
+    // Versions named in prose next to a product ("webpki 0.22.1 included a partial fix",
+    // "the bitcoin_vanity gem 4.3.3"): what a reader takes as the versions discussed,
+    // when no rule above read them. Not in code blocks, link targets or addresses.
+    static MENTION: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?:^|[\s(\[@])(?P<a>v?\d+\.\d+\.\d+(?:\.\d+)?(?:-[0-9A-Za-z][0-9A-Za-z.]*)?)(?:[\s).,;:\]]|$)",
+        )
+    });
+    for (di, doc) in docs.iter().enumerate() {
+        let masked = mask_link_targets(doc.text);
+        let code: Vec<(usize, usize)> = fenced_blocks(doc.text)
+            .iter()
+            .map(|b| (b.start, b.end))
+            .chain(indented_blocks(doc.text))
+            .collect();
+        for c in MENTION.captures_iter(&masked).take(MAX_MATCHES) {
+            let Some(m) = c.name("a") else { continue };
+            let (s, e) = (m.start(), m.end());
+            if taken.iter().any(|&(d, ts, te)| d == di && s < te && ts < e)
+                || code.iter().any(|&(cs, ce)| s >= cs && s < ce)
+                || product_before(doc.text, s).is_none()
+                || negated_before(doc.text, s)
+            {
+                continue;
+            }
+            taken.push((di, s, e));
+            items.push(VersionItem {
+                text: m.as_str().to_string(),
+                normalized: Some(format!("= {}", clean_version(m.as_str()))),
+                product: product_before(doc.text, s),
+                evidence: evidence(doc, s, e, "mentioned-with-product"),
+            });
+        }
+    }
+    // Dotted quads without a version word are addresses, not versions (Rails' 4.2.5.1
+    // after "fixed in" or "Versions:" is a version).
+    static VERSION_WORD: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"(?i)version|release|fixed|patched|affected|before|prior|through|upgrade|[<>=≤≥]")
+    });
     items.retain(|i| {
+        // A listed version continues a statement that had its version word.
+        if i.evidence.rule == "listed-version" || VERSION_WORD.is_match(&i.evidence.text) {
+            return true;
+        }
         let v = i.normalized.as_deref().unwrap_or("");
         let last = v.rsplit(' ').next().unwrap_or("");
         let parts: Vec<&str> = last.split('.').collect();
