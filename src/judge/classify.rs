@@ -86,7 +86,7 @@ struct Section {
 
 static HEADING: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?m)^[ \t>]*(?:#{1,6}[ \t]*(?P<h1>[^\n]+?)[ \t#]*$|\*\*(?P<h2>[^\n*]{2,60})\*\*[ \t]*:?[ \t]*$|(?P<h3>[A-Z][A-Za-z /&-]{2,40}):[ \t]*$)",
+        r"(?m)^[ \t>]*(?:#{1,6}[ \t]*(?P<h1>[^\n]+?)[ \t#]*$|\*\*(?P<h2>[^\n*]{2,60})\*\*[ \t]*:?[ \t]*$|(?P<h3>[A-Z][A-Za-z /&-]{2,40}):[ \t]*$|(?P<h4>[A-Z][^\n]{2,60}?)[ \t]*\n[ \t]*(?:-{3,}|={3,})[ \t]*$)",
     )
 });
 
@@ -99,6 +99,7 @@ fn sections(text: &str) -> Vec<Section> {
                 .name("h1")
                 .or(c.name("h2"))
                 .or(c.name("h3"))
+                .or(c.name("h4"))
                 .map(|x| x.as_str())
                 .unwrap_or("");
             (m.0, m.1, h.trim().trim_matches('*').to_ascii_lowercase())
@@ -184,6 +185,28 @@ fn fenced_blocks(text: &str) -> Vec<CodeBlock> {
     out
 }
 
+/// Whether a code block (starting at `start`, of language `lang`) reads as an exploit
+/// or reproducer rather than the product's code, a configuration or an instruction:
+/// the sentence before it and the block itself decide.
+fn code_is_exploit(text: &str, start: usize, lang: &str, content: &str) -> bool {
+    if CONFIG_LANGS.contains(&lang) || INSTALL_CMD.is_match(content) {
+        return false;
+    }
+    // The lead-in: the text since the previous blank line (at most 240 bytes).
+    let before = text.get(..start).unwrap_or_default();
+    let para = before.trim_end().rfind("\n\n").map_or(0, |i| i + 2);
+    let from = para.max(start.saturating_sub(240));
+    let from = (from..=start)
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(start);
+    let lead = text.get(from..start).unwrap_or_default();
+    // Attacker input in the block wins over any lead-in.
+    if PAYLOAD.is_match(content) || HTTP_REQUEST.is_match(content) {
+        return true;
+    }
+    !NOT_POC_LEAD.is_match(lead)
+}
+
 /// Indented code blocks: a blank line, then ≥1 lines indented by 4+ spaces or a tab with code-ish characters.
 fn indented_blocks(text: &str) -> Vec<(usize, usize)> {
     static IND: LazyLock<Regex> =
@@ -206,7 +229,7 @@ static HTTP_REQUEST: LazyLock<Regex> =
     LazyLock::new(|| re(r"\b(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS)\s+\S*/\S*\s+HTTP/\d(\.\d)?"));
 static COMMAND: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r#"(?im)(?:^|\$|`)[ \t]*(?:sudo[ \t]+)?(curl|wget)[ \t]+(?:-{1,2}\w|['"]?https?://)[^\n]*|(?:^|\$|`)[ \t]*https?[ \t]+(?:GET|POST|PUT|DELETE|PATCH|:\d|https?://)[^\n]*|(?:^|\$)[ \t]*(?:python3?|node|ruby|perl|php|bash|sh|nc|ncat|java|go run)[ \t]+[^\n]*\S"#,
+        r#"(?im)(?:^|\$|`)[ \t]*(?:sudo[ \t]+)?(curl|wget)[ \t]+(?:-{1,2}\w|['"]?https?://)[^\n]*|(?:^|\$|`)[ \t]*https?[ \t]+(?:GET|POST|PUT|DELETE|PATCH|:\d|https?://)[^\n]*|(?:^|\$)[ \t]*(?-i:python3?|node|ruby|perl|php|bash|sh|nc|ncat|java|go run)[ \t]+[^\n]*\S"#,
     )
 });
 static PAYLOAD: LazyLock<Regex> = LazyLock::new(|| {
@@ -217,6 +240,73 @@ static PAYLOAD: LazyLock<Regex> = LazyLock::new(|| {
 static CLAIMED: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?i)\b(?:i|we)(?:'ve| have| had| got| wrote| developed| created| built| possess)\s+(?:a\s+|an\s+)?(?:fully\s+)?(?:working|functional|full|weaponi[sz]ed|reliable)?\s*(?:poc|exploit|proof[- ]of[- ]concept)\b[^\n.]{0,80}|\b(?:poc|exploit|proof[- ]of[- ]concept|(?:technical |full )?details)\s+(?:is|are|will be|can be)?\s*(?:available|provided|shared|disclosed|released|sent)\s+(?:up)?on\s+request\b|\b(?:poc|exploit|proof[- ]of[- ]concept)\s+(?:is|are)\s+to\s+be\s+(?:disclosed|released|published)[^\n.]{0,60}|\bbefore\s+(?:i|we)\s+(?:share|send|disclose|provide|reveal)\b[^\n.]{0,60}|\b(?:bounty|reward|payment)\b[^\n.]{0,60}\b(?:first|before (?:i|we))\b",
+    )
+});
+
+/// Words just before a code block that say it is the product's own code, a
+/// configuration, a workaround or an upgrade instruction: not a proof of concept.
+static NOT_POC_LEAD: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)vulnerable code|(?:the|this) (?:following|affected|relevant|problematic) (?:code|function|method|snippet|lines?)|code (?:looks|will look|that looks)|source code|snippet (?:from|of)|(?:is|are) (?:implemented|defined)|implementation|\bin (?:the )?(?:file|source)\b|configur(?:e|ation)|initiali[sz]er|monkey[- ]?patch|workaround|to mitigate|mitigat|upgrade|install|(?:add|put|set) (?:the following|this)|dependency|dependencies|safe (?:code|usage|version)|instead|fixed code|patched code|correct(?:ed)? (?:code|usage)",
+    )
+});
+
+/// Code block languages that are configuration or manifests, never an exploit.
+const CONFIG_LANGS: &[&str] = &[
+    "toml",
+    "ini",
+    "conf",
+    "apache",
+    "nginx",
+    "gemfile",
+    "cfg",
+    "properties",
+    "dockerfile",
+];
+
+/// Commands that install or upgrade software: instructions, not exploits.
+static INSTALL_CMD: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?im)^\s*\$?\s*(?:cargo (?:install|add|update)|gem (?:install|update)|bundle (?:update|install)|npm (?:install|i|update)|yarn (?:add|upgrade)|pip3? install|apt(?:-get)? (?:install|upgrade)|go get)\b",
+    )
+});
+
+/// A PoC section needs something concrete: code, a request, a payload, a command, a
+/// URL with a path or query (not a video or a file-sharing link), or inline code.
+static CONCRETE: LazyLock<Regex> =
+    LazyLock::new(|| re(r#"(?i)```|`[^`\n]{3,}`|<[a-z]+[\s>]|\b(?:GET|POST|PUT) /"#));
+
+/// A URL that carries input (a query, or characters an exploit uses), on a host that is
+/// not a video or file-sharing site (a screencast link is not a reproducer).
+static INPUT_URL: LazyLock<Regex> =
+    LazyLock::new(|| re(r#"(?i)https?://(?P<host>[^/\s)]+)[^\s)]*[?=&<>'"%][^\s)]*"#));
+const MEDIA_HOSTS: &[&str] = &[
+    "youtube.com",
+    "youtu.be",
+    "vimeo.com",
+    "drive.google.com",
+    "loom.com",
+    "imgur.com",
+    "dropbox.com",
+];
+
+fn concrete(body: &str) -> bool {
+    CONCRETE.is_match(body)
+        || INPUT_URL.captures_iter(body).any(|c| {
+            c.name("host").is_some_and(|h| {
+                let h = h.as_str().to_ascii_lowercase();
+                !MEDIA_HOSTS
+                    .iter()
+                    .any(|m| h == *m || h.ends_with(&format!(".{m}")))
+            })
+        })
+}
+
+/// An inline code span calling a function, in a sentence that says it triggers the
+/// bug (curl's advisories: "`curl_url_set(uh, CURLUPART_URL, "string", 0);` triggers the bug").
+static INLINE_TRIGGER: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)`[^`\n]{0,80}\w\([^`\n)]{2,}\)[^`\n]{0,20}`[^.\n]{0,40}\b(?:trigger|crash|reproduc|exploit|overflow)\w*|\b(?:trigger|crash|reproduc|exploit)\w*[^.\n]{0,60}`[^`\n]{0,80}\w\([^`\n)]{2,}\)[^`\n]{0,20}`",
     )
 });
 
@@ -451,7 +541,8 @@ fn extract_versions(docs: &[Doc<'_>], fix_sections: &[Vec<Section>]) -> Vec<Vers
                 if taken.iter().any(|&(d, ts, te)| d == di && s < te && ts < e) {
                     continue;
                 }
-                if negated_before(doc.text, s) {
+                let at = c.name("a").or(c.name("c")).map_or(s, |x| x.start());
+                if negated_before(doc.text, at) {
                     // "I have not tested 2.x", "not affected: < 7.62.0": not what was reported.
                     taken.push((di, s, e));
                     continue;
@@ -867,7 +958,7 @@ pub fn classify(input: &Input<'_>) -> Findings {
                     .count()
                     * 2
                     > content.lines().count();
-            if in_fix || is_diff {
+            if in_fix || is_diff || !code_is_exploit(doc.text, b.start, &b.lang, content) {
                 continue;
             }
             poc_ev.push(evidence(doc, b.start, b.end, "code-block"));
@@ -875,7 +966,8 @@ pub fn classify(input: &Input<'_>) -> Findings {
         for (s, e) in indented_blocks(doc.text) {
             let in_fix = section_at(secs_of(&secs, di), s)
                 .is_some_and(|sec| FIX_HEADING.is_match(&sec.heading));
-            if !in_fix {
+            let content = doc.text.get(s..e).unwrap_or_default();
+            if !in_fix && code_is_exploit(doc.text, s, "", content) {
                 poc_ev.push(evidence(doc, s, e, "indented-code"));
             }
         }
@@ -883,15 +975,22 @@ pub fn classify(input: &Input<'_>) -> Findings {
             ("http-request", &*HTTP_REQUEST),
             ("command", &*COMMAND),
             ("payload", &*PAYLOAD),
+            ("inline-call-triggers", &*INLINE_TRIGGER),
         ] {
             for m in rx.find_iter(doc.text).take(MAX_MATCHES) {
+                // A command or payload inside a Fix/Workaround section is a remedy.
+                let in_fix = section_at(secs_of(&secs, di), m.start())
+                    .is_some_and(|sec| FIX_HEADING.is_match(&sec.heading));
+                if in_fix || (rule == "command" && INSTALL_CMD.is_match(m.as_str())) {
+                    continue;
+                }
                 poc_ev.push(evidence(doc, m.start(), m.end(), rule));
             }
         }
         for s in secs_of(&secs, di) {
             if POC_HEADING.is_match(&s.heading) && !FIX_HEADING.is_match(&s.heading) {
                 let body = section_text(doc.text, s);
-                if body.len() >= 60 && !CLAIMED.is_match(body) {
+                if body.len() >= 60 && !CLAIMED.is_match(body) && concrete(body) {
                     poc_ev.push(evidence(
                         doc,
                         s.start,
@@ -1154,7 +1253,10 @@ pub fn classify(input: &Input<'_>) -> Findings {
     // --- low effort
     let mut reasons = Vec::new();
     let mut le_ev = Vec::new();
-    let technical = poc.status == PocStatus::Present || versions.present || !cve.is_empty();
+    let technical = poc.status == PocStatus::Present
+        || versions.present
+        || repro_steps.present
+        || !cve.is_empty();
     for doc in &docs {
         if let Some(m) = BEG_BOUNTY.find(doc.text) {
             if !reasons.contains(&"beg-bounty") {
@@ -1175,18 +1277,29 @@ pub fn classify(input: &Input<'_>) -> Findings {
             r"(?i)vulnerab|exploit|attack|inject|bypass|malicious|escalat|overflow|unauthori[sz]ed|leak|traversal|forgery|sandbox",
         )
     });
+    // Short but specific (a maintainer's advisory): it names code or a weakness.
+    static SPECIFIC: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\w::\w|\w\.\w+\(|\w\(\)|\b(?:insecure|incorrect|improper|unsafe|non-cryptographic\w*|predictable|weak (?:random|hash|cipher|key)|out[- ]of[- ]bounds|use[- ]after[- ]free|double free|race condition|null (?:pointer )?dereference|denial of service|integer (?:overflow|underflow)|buffer|unchecked|unvalidated|unsanitized|plaintext|cleartext|hard-?coded)\b",
+        )
+    });
+    let specific = SPECIFIC.is_match(&all_text);
     if classes.is_empty() && !impact.present && !technical && input.attachments.is_empty() {
-        if body_len < 400 {
+        if body_len < 400 && !specific {
             reasons.push("no-technical-detail");
-        } else if !SEC_WORDS.is_match(&all_text) {
+        } else if !SEC_WORDS.is_match(&all_text) && !specific {
             reasons.push("not-a-vulnerability-report");
         }
     }
-    // Bounty talk or scanner output next to a real PoC is not low effort.
+    // Bounty talk next to a real PoC is not low effort; a scanner-style finding (missing
+    // header, rate limiting, clickjacking) is low effort only when nothing shows it can be
+    // reproduced (no PoC and no reproduction steps).
     let flag = reasons.contains(&"no-technical-detail")
         || reasons.contains(&"not-a-vulnerability-report")
-        || ((reasons.contains(&"beg-bounty") || reasons.contains(&"scanner-finding"))
-            && poc.status != PocStatus::Present);
+        || (reasons.contains(&"beg-bounty") && poc.status != PocStatus::Present)
+        || (reasons.contains(&"scanner-finding")
+            && poc.status != PocStatus::Present
+            && !repro_steps.present);
     let low_effort = LowEffort {
         flag,
         reasons: reasons.into_iter().map(str::to_string).collect(),
@@ -1295,6 +1408,104 @@ mod tests {
         });
         assert_eq!(f.poc.status, "present");
         assert_eq!(f.poc.evidence[0].rule, "script-attachment");
+    }
+
+    fn norms(text: &str) -> Vec<String> {
+        run(text)
+            .versions
+            .items
+            .iter()
+            .filter_map(|i| i.normalized.clone())
+            .collect()
+    }
+
+    #[test]
+    fn version_grammar_reads_what_advisories_write() {
+        assert_eq!(
+            norms("### Patches\n\nFixed in `protocol-http1` v0.15.1+.\n"),
+            ["< 0.15.1"]
+        );
+        assert_eq!(
+            norms(
+                "It is recommended that all instances are upgraded at least to Nextcloud 12.0.3."
+            ),
+            ["< 12.0.3"]
+        );
+        assert_eq!(norms("Fixed versions: 0.3.3+8.13.9"), ["< 0.3.3+8.13.9"]);
+        assert_eq!(
+            norms("Fixed Versions:     5.0.0.beta1.1, 4.2.5.1, 4.1.14.1\n"),
+            ["< 5.0.0.beta1.1", "< 4.2.5.1", "< 4.1.14.1"]
+        );
+        // A link target is not a statement; the link text is.
+        assert_eq!(
+            norms("Version [0.2.0](https://rubygems.org/gems/x/versions/0.1.9) of the gem leaks."),
+            ["= 0.2.0"]
+        );
+        // Scope: a version the reporter did not test is not the reported version.
+        assert_eq!(
+            norms("Reproduced on acme 2.4.1. I have not tested 2.3.9 yet."),
+            ["= 2.4.1"]
+        );
+        // A product named in prose with its version; an address is not a version.
+        assert_eq!(
+            norms("The webpki 0.22.1 release included a partial fix."),
+            ["= 0.22.1"]
+        );
+        assert!(norms("The server at 10.0.0.1 answers.").is_empty());
+        // The full commit, once.
+        assert_eq!(
+            norms("introduced in commit 2ddd69876a1e1119059debc59fe869cb4e754430"),
+            ["commit 2ddd69876a1e1119059debc59fe869cb4e754430"]
+        );
+    }
+
+    #[test]
+    fn code_is_a_poc_only_when_it_exploits() {
+        let poc = |t: &str| run(t).poc.status == PocStatus::Present;
+        // A monkey patch under a setext "Workarounds" heading is a remedy.
+        assert!(!poc(
+            "Workarounds\n-----------\nPut this in an initializer:\n\n```\nclass Foo\n  def bar; end\nend\n```\n"
+        ));
+        // The product's own code, introduced as such.
+        assert!(!poc(
+            "Vulnerable code will look something like this:\n\n```ruby\nsanitize user_input, tags: %w(em)\n```\n"
+        ));
+        // Install instructions and manifests.
+        assert!(!poc(
+            "Upgrade:\n\n```\ncargo install mdbook --version 0.4.5 --force\n```\n"
+        ));
+        assert!(!poc("```toml\nchrono = { version = \"0.4.22\" }\n```\n"));
+        // A PoC section with only a screencast link has nothing to run.
+        assert!(!poc(
+            "## Proof of Concept\n\nhttps://www.youtube.com/watch?v=k8dp0FJnSsI&ab_channel=someone plus more words here\n"
+        ));
+        // Attacker input wins over the lead-in; an inline call that triggers the bug counts.
+        assert!(poc(
+            "The following code shows it:\n\n```\nGET /a?q=<script>alert(1)</script> HTTP/1.1\n```\n"
+        ));
+        assert!(poc(
+            "Passing a long string to `curl_url_set(uh, CURLUPART_URL, \"string\", 0);` triggers the bug."
+        ));
+        // "Ruby" at the start of a sentence is not a command.
+        assert!(!poc(
+            "Ruby puppetmaster in Puppet 4.x before 4.4.2 is affected."
+        ));
+    }
+
+    #[test]
+    fn short_specific_advisories_and_reproducible_findings_are_not_low_effort() {
+        let f =
+            run("rand_core::le::read_u32_into has incorrect checks on the source buffer length.");
+        assert!(!f.low_effort.flag, "{:?}", f.low_effort);
+        let f = run(
+            "Lack of rate limiting on login.\n\nSteps to reproduce:\n1. Open the login page\n2. Send 1000 requests with Burp Intruder\n3. None is blocked\n",
+        );
+        assert!(!f.low_effort.flag, "{:?}", f.low_effort);
+        assert!(
+            run("Missing SPF record on your domain. Do you pay a bounty?")
+                .low_effort
+                .flag
+        );
     }
 
     #[test]
