@@ -194,3 +194,146 @@ fn a_key_learned_from_one_report_encrypts_the_ack_of_the_next_report_from_that_a
     let clear = String::from_utf8_lossy(&clear);
     assert!(clear.contains("SEC-2026-0002"), "{clear}");
 }
+
+/// The reporter's side of an ack: decrypted and signature-checked by gpg, which must
+/// have the team's public key. Returns the plaintext.
+fn open_ack(gpg: &Gpg, ack: &str) -> String {
+    let start = ack
+        .find("-----BEGIN PGP MESSAGE-----")
+        .expect("an encrypted ack");
+    let end = ack.find("-----END PGP MESSAGE-----").unwrap() + 25;
+    let armored = ack.get(start..end).unwrap().replace("\r\n", "\n");
+    let out = std::process::Command::new("gpg")
+        .env("GNUPGHOME", gpg.home.path())
+        .args(["--batch", "--status-fd", "2", "--decrypt"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(armored.as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    let status = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        status.contains("[GNUPG:] GOODSIG FA045DF9247F8F27"),
+        "gpg did not verify the team's signature: {status}"
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_ack_tells_an_unsupported_version_confirms_credit_and_never_asks_again_for_what_was_given() {
+    let env = interop_env();
+    let cfg = std::fs::read_to_string(&env.config).unwrap()
+        + "\n[policy.default]\nack_within = \"48h\"\nfollowup_within = \"7d\"\n\
+           require = [\"poc\", \"versions\", \"impact\"]\ncredit = true\n\
+           supported_versions = [{ range = \">= 2.0\", supported = true }, { range = \"< 2.0\", supported = false }]\n";
+    std::fs::write(&env.config, cfg).unwrap();
+    let gpg = Gpg::new();
+    let fpr = gpg.generate("Rita Reporter <rita@example.org>", "ed25519", "cv25519", "");
+    gpg.run(
+        &["--import"],
+        Some(&std::fs::read(repo().join("keys/test/team-public.asc")).unwrap()),
+    );
+    let public = String::from_utf8(gpg.export_public(&fpr)).unwrap();
+    let report = |body: &str, subject: &str, id: &str, extra: &[&str]| {
+        let inner = crlf(&format!(
+            "Content-Type: multipart/mixed; boundary=\"=_i\"\n\n--=_i\nContent-Type: text/plain\n\n{body}\n\
+             --=_i\nContent-Type: application/pgp-keys\nContent-Disposition: attachment; filename=\"key.asc\"\n\n{public}\n--=_i--\n"
+        ));
+        let ct = gpg.encrypt(
+            inner.as_bytes(),
+            &["security@example.test"],
+            Some(&fpr),
+            false,
+        );
+        pgp_mime(
+            &headers("Rita Reporter <rita@example.org>", subject, id, extra),
+            &ct,
+        )
+    };
+    // 1: an old version, a PoC, an impact, and how to be credited.
+    env.deliver(
+        "1",
+        &report(
+            "Path traversal in acme: GET /download?file=../../../../etc/passwd HTTP/1.1 reads any file.\n\
+             Affected versions: acme 1.9.3\nImpact: an unauthenticated attacker reads any file on the server.\n\
+             Please credit me as \"Rita Reporter (Example Labs)\".\n",
+            "Path traversal in acme",
+            "rita-1@example.org",
+            &[],
+        ),
+    );
+    // 2: a report without versions, then the answer in the thread.
+    env.deliver(
+        "2",
+        &report(
+            "SQL injection: curl 'http://h/search?q=1%27%20OR%201=1--' dumps the users table.\n\
+             Impact: an attacker reads every user's password hash.\n",
+            "SQLi in search",
+            "rita-2@example.org",
+            &[],
+        ),
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["sent"], 2, "{s}");
+    let acks = outbox_mails(&env);
+    let first = acks
+        .iter()
+        .find(|a| a.contains("rita-1@example.org"))
+        .unwrap();
+    let text = open_ack(&gpg, first);
+    assert!(
+        text.contains("The version you reported (1.9.3) is not supported"),
+        "{text}"
+    );
+    assert!(text.contains("Supported: >= 2.0."), "{text}");
+    assert!(
+        text.contains("credit you as \"Rita Reporter (Example Labs)\""),
+        "{text}"
+    );
+    let second = acks
+        .iter()
+        .find(|a| a.contains("rita-2@example.org"))
+        .unwrap();
+    let text = open_ack(&gpg, second);
+    assert!(
+        text.contains("the affected versions"),
+        "asked for versions: {text}"
+    );
+    let case = env
+        .cases()
+        .into_iter()
+        .find(|c| c["subject"] == "SQLi in search")
+        .unwrap();
+    let id = case["id"].as_str().unwrap().to_string();
+    // The answer, in the thread: the versions, with the product named first.
+    env.deliver(
+        "3",
+        &report(
+            "Affected Versions: acme 2.1.0 and 2.2.0\n",
+            &format!("Re: [{id}] SQLi in search"),
+            "rita-3@example.org",
+            &["In-Reply-To: <rita-2@example.org>"],
+        ),
+    );
+    env.json(&["run", "--once", "--json"]);
+    let case = env.cases().into_iter().find(|c| c["id"] == id).unwrap();
+    assert_eq!(
+        case["state"], "triaged",
+        "nothing is missing any more: {case:#}"
+    );
+    for a in outbox_mails(&env)
+        .iter()
+        .filter(|a| a.contains("rita-3@example.org"))
+    {
+        let text = open_ack(&gpg, a);
+        assert!(
+            !text.contains("the affected versions"),
+            "asked again: {text}"
+        );
+    }
+}

@@ -508,6 +508,10 @@ pub struct PolicyConfig {
     /// The current release, so that "latest" rows of the table can be matched
     /// against concrete versions (e.g. latest = "2.8.4").
     pub latest: Option<String>,
+    /// The project credits reporters in its advisories: the ack confirms the credit
+    /// a reporter asked for.
+    #[serde(default)]
+    pub credit: bool,
 }
 
 fn default_ack() -> Duration {
@@ -525,6 +529,7 @@ impl Default for PolicyConfig {
             reject_low_effort: false,
             source: None,
             latest: None,
+            credit: false,
         }
     }
 }

@@ -40,6 +40,14 @@ pub struct Verdict {
     pub next_state: State,
     pub reasons: Vec<String>,
     pub deadlines: Deadlines,
+    /// The supported rows of the policy's table, told to a reporter on an unsupported
+    /// version.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub supported: Vec<String>,
+    /// The credit the reporter asked for ("anonymous" when they asked for none), when
+    /// the policy promises credit.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub credit: Option<String>,
     #[serde(skip)]
     pub ack_due: i64,
     #[serde(skip)]

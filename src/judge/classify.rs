@@ -229,7 +229,7 @@ static HTTP_REQUEST: LazyLock<Regex> =
     LazyLock::new(|| re(r"\b(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS)\s+\S*/\S*\s+HTTP/\d(\.\d)?"));
 static COMMAND: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r#"(?im)(?:^|\$|`)[ \t]*(?:sudo[ \t]+)?(curl|wget)[ \t]+(?:-{1,2}\w|['"]?https?://)[^\n]*|(?:^|\$|`)[ \t]*https?[ \t]+(?:GET|POST|PUT|DELETE|PATCH|:\d|https?://)[^\n]*|(?:^|\$)[ \t]*(?-i:python3?|node|ruby|perl|php|bash|sh|nc|ncat|java|go run)[ \t]+[^\n]*\S"#,
+        r#"(?im)(?:^|\$|`|:[ \t]|\b)[ \t]*(?:sudo[ \t]+)?(curl|wget)[ \t]+(?:-{1,2}\w|['"]?https?://)[^\n]*|(?:^|\$|`)[ \t]*https?[ \t]+(?:GET|POST|PUT|DELETE|PATCH|:\d|https?://)[^\n]*|(?:^|\$)[ \t]*(?-i:python3?|node|ruby|perl|php|bash|sh|nc|ncat|java|go run)[ \t]+[^\n]*\S"#,
     )
 });
 static PAYLOAD: LazyLock<Regex> = LazyLock::new(|| {
@@ -377,7 +377,7 @@ static VERSION_RULES: LazyLock<Vec<VersionRule>> = LazyLock::new(|| {
         r("product-version", format!(r"(?P<p>[A-Za-z][\w.-]{{1,30}})\s+(?:versions?\s+)?(?P<a>{V})\s+(?:is\s+|are\s+)?(?:has|have|allows?|is\s+vulnerable|are\s+vulnerable|is\s+affected|are\s+affected|contains?|suffers?|exposes?|leaks?|crashes|fails)\b"), "="),
         r("in-product-version", format!(r"\b(?:in|of|on)\s+(?P<p>[A-Z][\w.-]{{1,30}}(?:\s+[A-Z][\w.-]{{1,30}}){{0,2}})\s+(?:versions?\s+)?(?P<a>{V})(?:[\s,.;:)]|$)"), "="),
         r("version-stated", format!(r"(?i)\b(?:affected|vulnerable|tested)\s*:?\s*(?:on|in|with|against)?\s*(?:`?[A-Za-z][\w-]{{0,20}}`?\s+)?(?:versions?\s*:?\s*)?(?P<a>{V})"), "="),
-        r("versions-label", format!(r"(?im)^[ \t*-]*(?:affected\s+)?versions?\s*:\s*(?P<a>{V1})"), "="),
+        r("versions-label", format!(r"(?im)^[ \t*-]*(?:affected\s+)?versions?\s*:\s*(?:`?[A-Za-z][\w.-]{{0,30}}`?\s+){{0,2}}(?P<a>{V1})"), "="),
         r("commit", r"(?i)\b(?:since|at|in|after|introduced in|main at|master at)?\s*commit\s+\[?`?(?P<c>[0-9a-f]{7,40})\b".to_string(), "commit"),
         r("commit-url", r"(?i)\b(?:this|since|after|introduced\s+(?:in|by))\s+\[?commit\]?\(\S*?/commit/(?P<c>[0-9a-f]{7,40})\b".to_string(), "commit"),
         r("all-versions", r"(?i)\b(?:all|every)\s+(?:released\s+|current\s+|supported\s+)?versions\b".to_string(), "all"),
@@ -889,9 +889,10 @@ static CWE_RE: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bCWE-(\d{1,4})\b"));
 static GHSA_RE: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)\bGHSA(?:-[23456789cfghjmpqrvwx]{4}){3}\b"));
 static CREDIT_NAME: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?i)\b(?:please\s+)?credit\s+(?:me|us|this (?:finding|report|issue))?\s*(?:as|to)\s+(?P<n>[^\n.,;()]{2,60})|\bthanks?\s+to\s+(?P<t>[^\n.;]{2,80}?)\s+for\s+(?:reporting|disclosing|discovering|finding|responsibly)|\b(?:reported|discovered|found)\s+by\s+(?P<r>[A-Z][^\n.,;()]{1,60})",
-    )
+    re(concat!(
+        r#"(?i)\b(?:please\s+)?credit\s+(?:me|us|this (?:finding|report|issue))?\s*(?:as|to)\s+(?:["“'](?P<q>[^"”'\n]{2,80})["”']|(?P<n>[^\n.,;()]{2,60}))|"#,
+        r"\bthanks?\s+to\s+(?P<t>[^\n.;]{2,80}?)\s+for\s+(?:reporting|disclosing|discovering|finding|responsibly)|\b(?:reported|discovered|found)\s+by\s+(?P<r>[A-Z][^\n.,;()]{1,60})",
+    ))
 });
 static ANON: LazyLock<Regex> = LazyLock::new(|| {
     re(
@@ -1237,7 +1238,8 @@ pub fn classify(input: &Input<'_>) -> Findings {
             && let Some(m) = c.get(0)
         {
             let name = c
-                .name("n")
+                .name("q")
+                .or(c.name("n"))
                 .or(c.name("t"))
                 .or(c.name("r"))
                 .map(|n| n.as_str().trim().to_string());

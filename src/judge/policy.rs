@@ -98,7 +98,8 @@ pub fn version_verdict(
                     } else {
                         VersionSupport::Unsupported
                     },
-                    reported: Some(item.text.clone()),
+                    // The version as normalised ("= 1.9.3" → "1.9.3"), not the sentence.
+                    reported: Some(norm.strip_prefix("= ").unwrap_or(norm).to_string()),
                     row: Some(row.clone()),
                 };
                 if row.supported {
@@ -164,7 +165,30 @@ pub fn evaluate(
     let ack_due = policy.ack_within.after(arrived_at);
     let followup_due = policy.followup_within.map(|d| d.after(arrived_at));
     let resolve_due = policy.resolve_within.map(|d| d.after(arrived_at));
+    let supported = if version.status == VersionSupport::Unsupported {
+        policy
+            .supported_versions
+            .iter()
+            .filter(|r| r.supported)
+            .map(|r| r.range.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let credit = findings
+        .credit
+        .as_ref()
+        .filter(|_| policy.credit)
+        .and_then(|c| {
+            if c.anonymous {
+                Some("anonymous".to_string())
+            } else {
+                c.name.clone()
+            }
+        });
     Verdict {
+        supported,
+        credit,
         policy: name.into(),
         poc_claimed_not_included: findings.poc.status == PocStatus::Claimed,
         missing,

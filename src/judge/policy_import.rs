@@ -570,6 +570,7 @@ impl Imported {
             reject_low_effort: self.reject_low_effort.is_some(),
             source: Some(source.to_string()),
             latest: None,
+            credit: false,
         }
     }
 

@@ -265,10 +265,41 @@ pub fn ack_text(f: &AckFacts<'_>) -> String {
                 t.push('\n');
             }
             if v.version.status == crate::domain::status::VersionSupport::Unsupported {
+                // The reported version is read from the report: quoted only when encrypted.
+                let which = match v.version.reported.as_deref() {
+                    Some(r) if f.encrypted => format!("The version you reported ({r})"),
+                    _ => "The version you reported".to_string(),
+                };
                 t.push_str(&format!(
-                    "The version you reported ({}) is no longer supported by the project; please check whether the issue exists in a supported release.\n\n",
-                    v.version.reported.as_deref().unwrap_or("?")
+                    "{which} is not supported under the project's security policy"
                 ));
+                if let Some(row) = &v.version.row {
+                    t.push_str(&format!(" (policy: {} is not supported)", row.range));
+                }
+                if v.supported.is_empty() {
+                    t.push_str(".\n");
+                } else {
+                    t.push_str(&format!(". Supported: {}.\n", v.supported.join(", ")));
+                }
+                t.push_str("Please check whether the issue exists in a supported release and tell us in your reply.\n\n");
+            }
+            if let Some(credit) = &v.credit {
+                if credit == "anonymous" {
+                    t.push_str("Credit: as you asked, you will not be named in the advisory.\n\n");
+                } else if f.encrypted {
+                    t.push_str(&format!(
+                        "Credit: the advisory will credit you as \"{}\", as you asked.\n\n",
+                        credit
+                            .chars()
+                            .filter(|c| !c.is_control())
+                            .take(80)
+                            .collect::<String>()
+                    ));
+                } else {
+                    t.push_str(
+                        "Credit: the advisory will credit you as you asked in your report.\n\n",
+                    );
+                }
             }
         }
     }
