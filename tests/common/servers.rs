@@ -281,10 +281,13 @@ service lmtp {{
 
     pub fn start_dovecot(&mut self) {
         let log = std::fs::File::create(self.path("dovecot.out")).unwrap();
+        use std::os::unix::process::CommandExt;
         let child = Command::new("dovecot")
             .arg("-F")
             .arg("-c")
             .arg(self.path("dovecot.conf"))
+            // Its own process group: stopping it stops every process it started.
+            .process_group(0)
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
@@ -297,19 +300,25 @@ service lmtp {{
     /// started (a client's imap process must not outlive it and keep the connection up).
     pub fn stop_dovecot(&mut self) {
         if let Some(mut c) = self.dovecot.take() {
-            let children = Command::new("pgrep")
-                .arg("-P")
-                .arg(c.id().to_string())
-                .output()
-                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-                .unwrap_or_default();
+            let group = format!("-{}", c.id());
+            // The master first (it stops its children), then whatever of the group is
+            // left (a login or auth process that did not exit in time), then reap.
             term(&mut c);
-            for pid in children.split_whitespace() {
-                let _ = Command::new("kill")
-                    .arg("-KILL")
-                    .arg(pid)
-                    .stderr(Stdio::null())
-                    .status();
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &group])
+                .stderr(Stdio::null())
+                .status();
+            let t = Instant::now();
+            while t.elapsed() < Duration::from_secs(10) {
+                let alive = Command::new("pgrep")
+                    .args(["-g", &c.id().to_string()])
+                    .output()
+                    .map(|o| !o.stdout.is_empty())
+                    .unwrap_or(false);
+                if !alive {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
             }
         }
     }
