@@ -821,7 +821,7 @@ const WEAKNESS_ONLY: &[&str] = &[
 
 static IMPACT_PHRASE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\bimpact\s*:|\b(?:allow|allows|allowing|enable|enables|enabling|permit|permits|let|lets)\s+(?:an?\s+|the\s+|any\s+|remote\s+|unauthenticated\s+|authenticated\s+|local\s+|malicious\s+|low[- ]privileged?\s+|privileged\s+|some\s+|other\s+)*(?:attackers?|users?|adversar(?:y|ies)|clients?|hackers?|actors?|editors?|visitors?|them|anyone|one)\b|\b(?:attackers?|adversar(?:y|ies)|hackers?)\s+(?:can|could|may|might|is able to|are able to|would be able to)\b|\b(?:could|can|may|might|would|will)\s+(?:potentially\s+)?(?:lead|result|allow|cause|be (?:used|abused|exploited|leveraged))\b|\bleads?\s+to\b|\bresult(?:s|ing)?\s+in\b|\bloss of\b|\bopen(?:s|ing)? up\b|\bmade it possible\b|\bit (?:is|was) possible (?:for|to)\b|\b(?:could|can)\s+(?:change|create|delete|modify|read|write|access|execute|run|obtain|steal|inject|escalate|impersonate|forge|spoof|bypass|crash|exhaust|take over|hijack)\b|\b(?:is|are)\s+vulnerable\s+to\s+(?:cross|remote|sql|server|arbitrary|denial|command|code)|\b(?:malicious|untrusted)\s+(?:user|actor|party|repository|input|server|client)s?\s+(?:can|could|may|might)\b|\battacker[- ]controlled\b|\bcontents? of arbitrary\b",
+        r"(?i)\bimpact\s*:|\b(?:allow|allows|allowing|enable|enables|enabling|permit|permits|let|lets)\s+(?:an?\s+|the\s+|any\s+|remote\s+|unauthenticated\s+|authenticated\s+|local\s+|malicious\s+|low[- ]privileged?\s+|(?:un)?privileged\s+|some\s+|other\s+)*(?:attackers?|users?|adversar(?:y|ies)|clients?|hackers?|actors?|editors?|visitors?|them|anyone|one)\b|\b(?:attackers?|adversar(?:y|ies)|hackers?)\s+(?:can|could|may|might|is able to|are able to|would be able to)\b|\b(?:could|can|may|might|would|will)\s+(?:potentially\s+)?(?:lead|result|allow|cause|be (?:used|abused|exploited|leveraged))\b|\bleads?\s+to\b|\bresult(?:s|ing)?\s+in\b|\bloss of\b|\bopen(?:s|ing)? up\b|\bmade it possible\b|\bit (?:is|was) possible (?:for|to)\b|\b(?:could|can)\s+(?:change|create|delete|modify|read|write|access|execute|run|obtain|steal|inject|escalate|impersonate|forge|spoof|bypass|crash|exhaust|take over|hijack)\b|\b(?:is|are)\s+vulnerable\s+to\s+(?:cross|remote|sql|server|arbitrary|denial|command|code)|\b(?:malicious|untrusted)\s+(?:user|actor|party|repository|input|server|client)s?\s+(?:can|could|may|might)\b|\battacker[- ]controlled\b|\bcontents? of arbitrary\b|\b(?:was|were|is|are)\s+able\s+to\b|\ballow(?:s|ed|ing)?\s+(?:to|for)\s+(?:read|write|access|execute|modify|delete|view|obtain|bypass|restore|change|create|upload|download|list|enumerate|inject)\w*\b|\brevealing\b|\bgain(?:s|ed|ing)?\s+(?:knowledge|access|control|privileges?|information)\b|\bcaus(?:e|es|ed|ing)\b[^.\n]{0,80}\b(?:to\s+(?:block|hang|crash|leak|exit|abort|be\s+(?:printed|logged|exposed|written|disclosed|leaked))|denial of service)\b|\b(?:sensitive|secret|private|confidential)\s+(?:values?|data|information|files?|tokens?|keys?|outputs?)\b[^.\n]{0,60}\b(?:printed|logged|exposed|leaked|disclosed|revealed|written)\b",
     )
 });
 
@@ -1492,6 +1492,23 @@ mod tests {
         assert!(!poc(
             "Ruby puppetmaster in Puppet 4.x before 4.4.2 is affected."
         ));
+    }
+
+    #[test]
+    fn impact_statements_in_advisory_prose() {
+        for t in [
+            "Thus an user with read-only access was able to restore old versions.",
+            "Improper access control in Social app 0.3.1 allowed to read posts of any user.",
+            "pleaser before 0.4 allows a local unprivileged attacker to gain knowledge about files.",
+            "The regression caused all output values, including sensitive values, to be printed at info level.",
+        ] {
+            assert!(run(t).impact.present, "{t}");
+        }
+        assert!(
+            !run("This release updates the documentation.")
+                .impact
+                .present
+        );
     }
 
     #[test]
