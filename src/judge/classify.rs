@@ -881,7 +881,7 @@ static STEPS: LazyLock<Regex> = LazyLock::new(|| {
 });
 static FIX_PHRASE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?im)\b(?:suggested|recommended|proposed|possible) (?:fix|patch|remediation|mitigation)\b|\bto fix this\b|\bthe fix (?:is|would be)\b|\b(?:fixed|patched|resolved|addressed) in\b|\b(?:upgrade|update) (?:\w+ )?to\b|\bshould (?:instead )?(?:be )?(?:use|using|validate|validated|sanitiz\w+|escap\w+|check|checked|reject|rejected|enforce|restrict|encode|encoded|verify|verified|limit|limited|drop|dropped)\b|\bwe recommend\b|\brecommend(?:ed)? (?:to|that|using|upgrading)\b|\bparameteri[sz]ed queries\b|^diff --git|^@@ -\d|\bcommit [0-9a-f]{7,40}\b.{0,40}\bfix|\bworkarounds?\b[^\n]{0,80}(?:\bis\b|:|\bdisable\b|\bset\b|\benforce\b|\buse\b)",
+        r"(?im)\b(?:suggested|recommended|proposed|possible) (?:fix|patch|remediation|mitigation)\b|\bto fix this\b|\bthe fix (?:is|would be)\b|\b(?:fixed|patched|resolved|addressed) in\b|\b(?:upgrade|update) (?:\w+ )?to\b|\bshould (?:instead )?(?:be )?(?:use|using|validate|validated|sanitiz\w+|escap\w+|check|checked|reject|rejected|enforce|restrict|encode|encoded|verify|verified|limit|limited|drop|dropped)\b|\bwe recommend\b|\brecommend(?:ed)? (?:to|that|using|upgrading)\b|\bparameteri[sz]ed queries\b|^diff --git|^@@ -\d|\bcommit [0-9a-f]{7,40}\b.{0,40}\bfix|\bworkarounds?\b[^\n]{0,80}(?:\bis\b|:|\bdisable\b|\bset\b|\benforce\b|\buse\b)|\b(?:flaw|bug|issue|vulnerability|problem)\s+(?:was|is|has been)\s+(?:fully\s+)?(?:resolved|fixed|corrected|addressed|mitigated)\s+by\b|\b(?:is|was|has been)\s+(?:fully\s+)?(?:fixed|corrected|resolved|mitigated)\s+(?:in\s+[^\n]{0,40}?)?by\s+(?:enforcing|ensuring|adding|checking|validating|rejecting|limiting|removing|replacing|using|correcting|making|escaping|sanitiz\w+)\b|\bpatched\s+(?:with|in|by)\s+commit\b|^[ \t#*]*(?:fix|fix idea|remediation|suggested patch|mitigation|recommendation)s?\s*:",
     )
 });
 static CVE_RE: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bCVE-(\d{4})-(\d{4,7})\b"));
@@ -1492,6 +1492,24 @@ mod tests {
         assert!(!poc(
             "Ruby puppetmaster in Puppet 4.x before 4.4.2 is affected."
         ));
+    }
+
+    #[test]
+    fn fix_statements_as_advisories_and_reporters_write_them() {
+        for t in [
+            "This flaw was resolved by correcting the sigstack allocation logic.",
+            "This is fixed by enforcing a maximum frame size of 256 KiB.",
+            "Patched with commit https://example.org/commit/2232473733b7",
+            "Fix idea: compare the tokens in constant time.",
+            "## Remediation:\nEscape the title before rendering.",
+        ] {
+            assert!(run(t).fix_suggestion.present, "{t}");
+        }
+        assert!(
+            !run("The title is rendered without escaping.")
+                .fix_suggestion
+                .present
+        );
     }
 
     #[test]
