@@ -164,6 +164,33 @@ fn policy_check_reports_what_drifted_from_the_security_md_and_security_txt() {
     );
     assert!(out.contains("DRIFT  require"), "{out}");
     assert!(out.contains("hint: `triaged policy import"), "{out}");
+    // The same differences, recorded on purpose with their reasons: not drift any more.
+    std::fs::write(
+        &env.config,
+        cfg.replace("ack_within = \"3bd\"", "ack_within = \"48h\"")
+            .replace(
+                "require = [\"poc\", \"versions\", \"impact\"]",
+                "require = [\"poc\"]\ndeviations = { ack_within = \"we answer faster than the document promises\", require = \"we ask for the rest by hand\" }",
+            ),
+    )
+    .unwrap();
+    let o = env.run(&[
+        "policy",
+        "check",
+        "--policy",
+        "acme",
+        "--security-md",
+        md_arg,
+    ]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", stderr(&o));
+    assert!(
+        out.contains("DEVIATION  ack_within: policy 2d / SECURITY.md 3bd")
+            && out.contains("(recorded: we answer faster than the document promises)"),
+        "{out}"
+    );
+    assert!(out.contains("DEVIATION  require"), "{out}");
+    assert!(!out.contains("DRIFT"), "{out}");
     // An expired security.txt is drift too.
     std::fs::write(&env.config, &cfg).unwrap();
     let txt = env.dir.path().join("security.txt");

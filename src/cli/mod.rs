@@ -1430,9 +1430,14 @@ fn policy_check(
     let doc = crate::judge::policy_import::import(&text);
     let want = doc.policy(&md_path.display().to_string());
     let mut drift = 0;
+    let deviations = p.deviations.clone();
     let mut report = |ok: bool, what: String| {
+        let field = what.split(':').next().unwrap_or_default();
         if ok {
             println!("OK     {what}");
+        } else if let Some(why) = deviations.get(field) {
+            // Recorded on purpose in the policy: said, not counted as drift.
+            println!("DEVIATION  {what} (recorded: {why})");
         } else {
             println!("DRIFT  {what}");
             drift += 1;

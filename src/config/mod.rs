@@ -512,6 +512,12 @@ pub struct PolicyConfig {
     /// a reporter asked for.
     #[serde(default)]
     pub credit: bool,
+    /// Differences from the SECURITY.md the operator made on purpose, by field
+    /// (`ack_within`, `followup_within`, `require`, `reject_low_effort`,
+    /// `supported_versions`, `contact`) with the reason: `policy check` reports them as
+    /// `DEVIATION` (with the reason) instead of `DRIFT`.
+    #[serde(default)]
+    pub deviations: std::collections::BTreeMap<String, String>,
 }
 
 fn default_ack() -> Duration {
@@ -530,6 +536,7 @@ impl Default for PolicyConfig {
             source: None,
             latest: None,
             credit: false,
+            deviations: Default::default(),
         }
     }
 }
