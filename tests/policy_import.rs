@@ -210,3 +210,48 @@ fn policy_check_reports_what_drifted_from_the_security_md_and_security_txt() {
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     assert!(stdout(&o).contains("FAIL  expired on"), "{}", stdout(&o));
 }
+
+#[test]
+fn supported_versions_and_requests_stated_in_prose_are_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_triaged"))
+            .args(["policy", "import"])
+            .arg(&p)
+            .env_remove("TRIAGED_CONFIG")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let a = run(
+        "a.md",
+        "# Security Policy\n\n## Supported Versions\n\nOnly the 2.x release line receives security updates. \
+         The 1.x line is no longer maintained.\n\n## Reporting\n\nPlease include steps to reproduce and the affected versions.\n",
+    );
+    for want in [
+        "{ range = \"2.x\", supported = true }",
+        "{ range = \"1.x\", supported = false }",
+        "{ range = \"others\", supported = false }",
+        "require = [\"versions\", \"repro_steps\"]",
+    ] {
+        assert!(a.contains(want), "{want} not in\n{a}");
+    }
+    let b = run(
+        "b.md",
+        "# Security\n\nThe latest version v5 is supported; we back-port patches for v4 in critical cases.\n\n\
+         Send a report to security@example.org with a proof of concept and the impact.\n\n\
+         ## Process\n\n3. Fixes are prepared for all releases which are still supported.\n",
+    );
+    for want in [
+        "{ range = \"5.x\", supported = true }",
+        "{ range = \"4.x\", supported = true }",
+        "require = [\"poc\", \"impact\"]",
+    ] {
+        assert!(b.contains(want), "{want} not in\n{b}");
+    }
+    // A numbered list item is not a version.
+    assert!(!b.contains("\"3.x\""), "{b}");
+}

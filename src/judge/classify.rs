@@ -376,12 +376,12 @@ static VERSION_RULES: LazyLock<Vec<VersionRule>> = LazyLock::new(|| {
         r("series", r"\b(?P<a>\d+(?:\.\d+)?\.[xX*](?:\.[xX*])?)\b".to_string(), "series"),
         r("product-version", format!(r"(?P<p>[A-Za-z][\w.-]{{1,30}})\s+(?:versions?\s+)?(?P<a>{V})\s+(?:is\s+|are\s+)?(?:has|have|allows?|is\s+vulnerable|are\s+vulnerable|is\s+affected|are\s+affected|contains?|suffers?|exposes?|leaks?|crashes|fails)\b"), "="),
         r("in-product-version", format!(r"\b(?:in|of|on)\s+(?P<p>[A-Z][\w.-]{{1,30}}(?:\s+[A-Z][\w.-]{{1,30}}){{0,2}})\s+(?:versions?\s+)?(?P<a>{V})(?:[\s,.;:)]|$)"), "="),
-        r("version-stated", format!(r"(?i)\b(?:affected|vulnerable|tested)\s*:?\s*(?:on|in|with|against)?\s*(?:`?[A-Za-z][\w-]{{0,20}}`?\s+)?(?:versions?\s*:?\s*)?(?P<a>{V})"), "="),
+        r("version-stated", format!(r"(?i)\b(?:affected|vulnerable|tested|reproduced|reproducible|confirmed|verified|works)\s*:?\s*(?:on|in|with|against)?\s*(?:`?[A-Za-z][\w-]{{0,20}}`?\s+)?(?:versions?\s*:?\s*)?(?P<a>{V})"), "="),
         r("versions-label", format!(r"(?im)^[ \t*-]*(?:affected\s+)?versions?\s*:\s*(?:`?[A-Za-z][\w.-]{{0,30}}`?\s+){{0,2}}(?P<a>{V1})"), "="),
         r("commit", r"(?i)\b(?:since|at|in|after|introduced in|main at|master at)?\s*commit\s+\[?`?(?P<c>[0-9a-f]{7,40})\b".to_string(), "commit"),
         r("commit-url", r"(?i)\b(?:this|since|after|introduced\s+(?:in|by))\s+\[?commit\]?\(\S*?/commit/(?P<c>[0-9a-f]{7,40})\b".to_string(), "commit"),
         r("all-versions", r"(?i)\b(?:all|every)\s+(?:released\s+|current\s+|supported\s+)?versions\b".to_string(), "all"),
-        r("latest", r"(?i)\b(?:the\s+)?(?:latest|most recent|current)\s+(?:stable\s+)?(?:version|release)\b|\b(?:main|master)\s+branch\b|\(latest(?:\s+release)?\)".to_string(), "latest"),
+        r("latest", r"(?i)\b(?:the\s+)?(?:latest|most recent|current)\s+(?:stable\s+)?(?:version|release)\b|\b(?:main|master)\s+branch\b|\blatest\s+(?:main|master|commit|nightly|snapshot|head)\b|\(latest(?:\s+release)?\)".to_string(), "latest"),
         r("version-word", format!(r"(?i)\bversions?\s+\[?(?P<a>{V})\]?(?:[\s,.;:)]|$)"), "="),
         r("major-v", r"\b(?:in|on|for|and|or|of)\s+(?P<a>v\d{1,2})\b".to_string(), "major"),
     ]
@@ -431,8 +431,16 @@ fn negated_before(text: &str, start: usize) -> bool {
     let from = (from..=start)
         .find(|&i| text.is_char_boundary(i))
         .unwrap_or(start);
-    text.get(from..start)
-        .is_some_and(|ctx| NEGATED.is_match(ctx))
+    static CLAUSE: LazyLock<Regex> =
+        LazyLock::new(|| re(r"(?i)[,;]|\bbut\b|\bonly\b|\bhowever\b|\bwhile\b"));
+    // The negation reaches the version only within its clause: "I have not tested 2.x,
+    // only 3.1.0" reports 3.1.0.
+    text.get(from..start).is_some_and(|ctx| {
+        NEGATED
+            .find_iter(ctx)
+            .last()
+            .is_some_and(|m| !CLAUSE.is_match(ctx.get(m.end()..).unwrap_or_default()))
+    })
 }
 
 fn clean_version(s: &str) -> String {

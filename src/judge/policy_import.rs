@@ -86,7 +86,7 @@ static POC_ASK: LazyLock<Regex> = LazyLock::new(|| {
 });
 static INSTRUCTION: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\bmust\b|\bplease\b|\bneed\b|mandatory|\brequired?\b|\bdescribing\b|\bshould include\b",
+        r"(?i)\bmust\b|\bplease\b|\bneed\b|mandatory|\brequired?\b|\bdescribing\b|\bshould include\b|^\W*(?:send|e-?mail|submit|report|include|provide|describe|attach|tell us)\b.{0,120}?\b(?:with|including|containing|and)\b",
     )
 });
 static OPTIONAL: LazyLock<Regex> = LazyLock::new(|| {
@@ -363,6 +363,71 @@ fn supported_cell(c: &str) -> Option<bool> {
     }
 }
 
+/// Supported versions stated in prose, when there is no table: "Only the 2.x release
+/// line receives security updates. The 1.x line is no longer maintained." → 2.x yes,
+/// 1.x no, others no; "the latest version v5 is supported; we back-port patches for v4
+/// in critical cases" → 5.x yes, 4.x yes. Each row cites its sentence.
+fn prose_supported_versions(doc: &Doc, out: &mut Imported) {
+    static SUPPORT_TALK: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\b(?:receives?|gets?|get|receive)\s+(?:security\s+)?(?:updates|fixes|patches)|\b(?:is|are)\s+(?:still\s+)?(?:supported|maintained)\b|\bno longer\s+(?:supported|maintained|receives?)|\b(?:not|un)\s*(?:supported|maintained)\b|\bend[- ]of[- ]life\b|\beol\b|\bback-?port",
+        )
+    });
+    static NEGATIVE: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\bno longer\b|\bnot\b|\bunsupported\b|\bunmaintained\b|\bend[- ]of[- ]life\b|\beol\b|\bdeprecated\b",
+        )
+    });
+    static LINE: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)(?:^|[\s(])(?:(?P<v>v\d+(?:\.\d+)*(?:\.[x*])?|\d+(?:\.\d+)+(?:\.[x*])?|\d+\.[x*])(?:\s*(?:release\s+)?(?:line|series|branch|releases?|versions?)|[\s,;)]|\.\s|\.?$)|(?P<m>\d+)\s*(?:release\s+)?(?:line|series|branch)\b)",
+        )
+    });
+    let mut only = None;
+    for (line, s) in &doc.sentences {
+        if !SUPPORT_TALK.is_match(s) {
+            continue;
+        }
+        // A sentence may hold two statements ("v5 is supported; v4 back-ported").
+        for clause in s.split(';') {
+            let supported = !NEGATIVE.is_match(clause);
+            for c in LINE.captures_iter(clause) {
+                let Some(v) = c.name("v").or(c.name("m")) else {
+                    continue;
+                };
+                let v = v.as_str().trim_start_matches(['v', 'V']);
+                let range = if v.contains('.') {
+                    v.to_string()
+                } else {
+                    format!("{v}.x")
+                };
+                if VersionRange::parse(&range).is_err()
+                    || out.supported_versions.iter().any(|(r, _)| r.range == range)
+                {
+                    continue;
+                }
+                out.supported_versions
+                    .push((VersionRow { range, supported }, cite(*line, s)));
+            }
+            if supported && clause.to_ascii_lowercase().contains("only") && only.is_none() {
+                only = Some(cite(*line, s));
+            }
+        }
+    }
+    // "Only X is supported": every other version is not.
+    if let Some(c) = only
+        && !out.supported_versions.is_empty()
+    {
+        out.supported_versions.push((
+            VersionRow {
+                range: "others".into(),
+                supported: false,
+            },
+            c,
+        ));
+    }
+}
+
 /// A version cell as the policy's version check reads it, if it can be.
 pub fn normalize_range(cell: &str) -> Option<String> {
     static VERSIONISH: LazyLock<Regex> =
@@ -535,6 +600,9 @@ pub fn import(text: &str) -> Imported {
                 None => out.unreadable_rows.push(cite(*line, &cells.join(" | "))),
             }
         }
+    }
+    if out.supported_versions.is_empty() {
+        prose_supported_versions(&doc, &mut out);
     }
     for (field, missing) in [
         ("ack_within", out.ack_within.is_none()),
