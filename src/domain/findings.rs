@@ -79,7 +79,7 @@ pub struct Credit {
     pub evidence: Evidence,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct LowEffort {
     pub flag: bool,
     pub reasons: Vec<String>,

@@ -120,7 +120,7 @@ impl TeamKeys {
 
     /// [`TeamKeys::load`]; with `legacy` (config `keys.legacy_decryption`), a key that the
     /// standard policy rejects for its algorithms (SHA-1 self-signatures, RSA-1024: keys
-    /// from about 2009) is loaded for decryption only, under [`LEGACY_POLICY`].
+    /// from about 2009) is loaded for decryption only, under the legacy policy (SHA-1 and RSA-1024 accepted).
     pub fn load_with(
         files: &[(PathBuf, Vec<u8>)],
         pass: Option<&str>,

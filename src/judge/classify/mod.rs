@@ -1,0 +1,441 @@
+//! Classify: read a report the way a careful triager does. Pure functions, no I/O.
+//!
+//! Input is the report's text (all decrypted text parts, and follow-ups) and
+//! its attachments; output is [`Findings`]: proof of concept, affected
+//! versions, impact and severity (CVSS vectors are validated and scored with
+//! the `cvss` crate), reproduction steps, fix suggestions, CVE/CWE/GHSA ids,
+//! credit, and low-effort signals. Every finding carries the evidence that
+//! justified it: the text span, where it was found, and the rule that fired.
+//!
+//! The rules are general patterns (markdown sections, code blocks, request
+//! lines, payload shapes, version phrases), not sentences of any corpus.
+//!
+//! One file per finding: `sections` (headings), `poc`, `versions` (the version
+//! grammar), `impact` (classes, severity, CVSS), `other` (steps, fix, ids, credit,
+//! low effort). [`classify`] only builds the located texts and calls each in turn;
+//! low effort is judged last, from the other findings.
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// An attachment as the classifier sees it.
+#[derive(Debug, Clone)]
+pub struct AttachmentIn<'a> {
+    pub name: Option<&'a str>,
+    pub content_type: &'a str,
+    pub data: &'a [u8],
+}
+
+/// What the classifier reads.
+#[derive(Debug, Clone, Default)]
+pub struct Input<'a> {
+    pub subject: &'a str,
+    pub text: &'a str,
+    pub attachments: Vec<AttachmentIn<'a>>,
+}
+
+pub use crate::domain::findings::*;
+use crate::domain::status::{PocStatus, Severity, SeveritySource};
+
+/// Most matches of one rule taken from one text. A 20 MiB log pasted into a report
+/// would otherwise make hundreds of thousands of evidence spans (measured: ~90 MiB for
+/// one 18 MiB message, BENCHMARKS.md); the first ones are the evidence that matters.
+const MAX_MATCHES: usize = 32;
+
+fn re(s: &str) -> Regex {
+    crate::domain::builtin_regex(s)
+}
+
+/// One located piece of text.
+struct Doc<'a> {
+    location: String,
+    text: &'a str,
+}
+
+/// Evidence for `start..end` of a document. Offsets computed by rules (a section cut
+/// at 200 bytes, say) may fall inside a character or past the end: they are moved to
+/// the enclosing character boundaries, so a span can always be sliced (fuzzing found this).
+fn evidence(doc: &Doc<'_>, start: usize, end: usize, rule: &str) -> Evidence {
+    let end = doc.text.ceil_char_boundary(end.min(doc.text.len()));
+    let start = doc.text.floor_char_boundary(start.min(end));
+    let raw = doc.text.get(start..end).unwrap_or_default();
+    let t = raw.trim();
+    let text = if t.chars().count() > 200 {
+        let mut s: String = t.chars().take(199).collect();
+        s.push('…');
+        s
+    } else {
+        t.to_string()
+    };
+    Evidence {
+        text,
+        location: doc.location.clone(),
+        start,
+        end,
+        rule: rule.into(),
+    }
+}
+
+mod impact;
+mod other;
+mod poc;
+mod sections;
+mod versions;
+
+pub use impact::{grade_distance, score_cvss};
+pub use versions::normalize_version_text;
+
+use impact::*;
+use other::*;
+use poc::*;
+use sections::*;
+use versions::*;
+
+/// Classifies one report.
+pub fn classify(input: &Input<'_>) -> Findings {
+    let mut docs = vec![
+        Doc {
+            location: "subject".into(),
+            text: input.subject,
+        },
+        Doc {
+            location: "body".into(),
+            text: input.text,
+        },
+    ];
+    for a in &input.attachments {
+        if let Ok(t) = std::str::from_utf8(a.data)
+            && (a.content_type.starts_with("text/")
+                || a.name
+                    .is_some_and(|n| attachment_is_poc(n, a.content_type).is_some()))
+        {
+            docs.push(Doc {
+                location: format!("attachment:{}", a.name.unwrap_or("(unnamed)")),
+                text: t,
+            });
+        }
+    }
+    let secs: Vec<Vec<Section>> = docs.iter().map(|d| sections(d.text)).collect();
+
+    let all_text: String = docs.iter().map(|d| d.text).collect::<Vec<_>>().join("\n");
+    let poc = find_poc(&docs, &secs, input);
+    let items = extract_versions(&docs, &secs);
+    let versions = Versions {
+        present: !items.is_empty(),
+        items,
+    };
+    let impact = find_impact(&docs, &secs, &all_text);
+    let repro_steps = find_repro_steps(&docs, &poc);
+    let fix_suggestion = find_fix(&docs, &secs, input);
+    let (cve, cwe, ghsa) = find_ids(&docs);
+    let mut findings = Findings {
+        poc,
+        versions,
+        impact,
+        repro_steps,
+        fix_suggestion,
+        cve_ids: cve.into_iter().collect(),
+        cwe_ids: cwe.into_iter().collect(),
+        ghsa_ids: ghsa.into_iter().collect(),
+        credit: find_credit(&docs),
+        low_effort: LowEffort::default(),
+    };
+    findings.low_effort = find_low_effort(&docs, input, &findings, &all_text);
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str) -> Findings {
+        classify(&Input {
+            subject: "",
+            text,
+            attachments: vec![],
+        })
+    }
+
+    #[test]
+    fn poc_shapes() {
+        assert_eq!(
+            run("Run:\n\n```sh\ncurl -X POST http://localhost/api\n```\n")
+                .poc
+                .status,
+            "present"
+        );
+        assert_eq!(
+            run("GET /static/..%2f..%2fetc/passwd HTTP/1.1\nHost: x")
+                .poc
+                .status,
+            "present"
+        );
+        assert_eq!(
+            run("Post a comment with <img src=x onerror=alert(1)> to see it.")
+                .poc
+                .status,
+            "present"
+        );
+        assert_eq!(
+            run("I have a working exploit, tell me the bounty first.")
+                .poc
+                .status,
+            "claimed"
+        );
+        assert_eq!(
+            run("The PoC is to be disclosed on or after the 5th.")
+                .poc
+                .status,
+            "claimed"
+        );
+        assert_eq!(
+            run("The login form is vulnerable to XSS.").poc.status,
+            "absent"
+        );
+        let f = classify(&Input {
+            subject: "x",
+            text: "see attached",
+            attachments: vec![AttachmentIn {
+                name: Some("exploit.sh"),
+                content_type: "text/x-shellscript",
+                data: b"#!/bin/sh\n",
+            }],
+        });
+        assert_eq!(f.poc.status, "present");
+        assert_eq!(f.poc.evidence[0].rule, "script-attachment");
+    }
+
+    fn norms(text: &str) -> Vec<String> {
+        run(text)
+            .versions
+            .items
+            .iter()
+            .filter_map(|i| i.normalized.clone())
+            .collect()
+    }
+
+    #[test]
+    fn version_grammar_reads_what_advisories_write() {
+        assert_eq!(
+            norms("### Patches\n\nFixed in `protocol-http1` v0.15.1+.\n"),
+            ["< 0.15.1"]
+        );
+        assert_eq!(
+            norms(
+                "It is recommended that all instances are upgraded at least to Nextcloud 12.0.3."
+            ),
+            ["< 12.0.3"]
+        );
+        assert_eq!(norms("Fixed versions: 0.3.3+8.13.9"), ["< 0.3.3+8.13.9"]);
+        assert_eq!(
+            norms("Fixed Versions:     5.0.0.beta1.1, 4.2.5.1, 4.1.14.1\n"),
+            ["< 5.0.0.beta1.1", "< 4.2.5.1", "< 4.1.14.1"]
+        );
+        // A link target is not a statement; the link text is.
+        assert_eq!(
+            norms("Version [0.2.0](https://rubygems.org/gems/x/versions/0.1.9) of the gem leaks."),
+            ["= 0.2.0"]
+        );
+        // Scope: a version the reporter did not test is not the reported version.
+        assert_eq!(
+            norms("Reproduced on acme 2.4.1. I have not tested 2.3.9 yet."),
+            ["= 2.4.1"]
+        );
+        // A product named in prose with its version; an address is not a version.
+        assert_eq!(
+            norms("The webpki 0.22.1 release included a partial fix."),
+            ["= 0.22.1"]
+        );
+        assert!(norms("The server at 10.0.0.1 answers.").is_empty());
+        // The full commit, once.
+        assert_eq!(
+            norms("introduced in commit 2ddd69876a1e1119059debc59fe869cb4e754430"),
+            ["commit 2ddd69876a1e1119059debc59fe869cb4e754430"]
+        );
+    }
+
+    #[test]
+    fn code_is_a_poc_only_when_it_exploits() {
+        let poc = |t: &str| run(t).poc.status == PocStatus::Present;
+        // A monkey patch under a setext "Workarounds" heading is a remedy.
+        assert!(!poc(
+            "Workarounds\n-----------\nPut this in an initializer:\n\n```\nclass Foo\n  def bar; end\nend\n```\n"
+        ));
+        // The product's own code, introduced as such.
+        assert!(!poc(
+            "Vulnerable code will look something like this:\n\n```ruby\nsanitize user_input, tags: %w(em)\n```\n"
+        ));
+        // Install instructions and manifests.
+        assert!(!poc(
+            "Upgrade:\n\n```\ncargo install mdbook --version 0.4.5 --force\n```\n"
+        ));
+        assert!(!poc("```toml\nchrono = { version = \"0.4.22\" }\n```\n"));
+        // A PoC section with only a screencast link has nothing to run.
+        assert!(!poc(
+            "## Proof of Concept\n\nhttps://www.youtube.com/watch?v=k8dp0FJnSsI&ab_channel=someone plus more words here\n"
+        ));
+        // Attacker input wins over the lead-in; an inline call that triggers the bug counts.
+        assert!(poc(
+            "The following code shows it:\n\n```\nGET /a?q=<script>alert(1)</script> HTTP/1.1\n```\n"
+        ));
+        assert!(poc(
+            "Passing a long string to `curl_url_set(uh, CURLUPART_URL, \"string\", 0);` triggers the bug."
+        ));
+        // "Ruby" at the start of a sentence is not a command.
+        assert!(!poc(
+            "Ruby puppetmaster in Puppet 4.x before 4.4.2 is affected."
+        ));
+    }
+
+    #[test]
+    fn fix_statements_as_advisories_and_reporters_write_them() {
+        for t in [
+            "This flaw was resolved by correcting the sigstack allocation logic.",
+            "This is fixed by enforcing a maximum frame size of 256 KiB.",
+            "Patched with commit https://example.org/commit/2232473733b7",
+            "Fix idea: compare the tokens in constant time.",
+            "## Remediation:\nEscape the title before rendering.",
+        ] {
+            assert!(run(t).fix_suggestion.present, "{t}");
+        }
+        assert!(
+            !run("The title is rendered without escaping.")
+                .fix_suggestion
+                .present
+        );
+    }
+
+    #[test]
+    fn impact_statements_in_advisory_prose() {
+        for t in [
+            "Thus an user with read-only access was able to restore old versions.",
+            "Improper access control in Social app 0.3.1 allowed to read posts of any user.",
+            "pleaser before 0.4 allows a local unprivileged attacker to gain knowledge about files.",
+            "The regression caused all output values, including sensitive values, to be printed at info level.",
+        ] {
+            assert!(run(t).impact.present, "{t}");
+        }
+        assert!(
+            !run("This release updates the documentation.")
+                .impact
+                .present
+        );
+    }
+
+    #[test]
+    fn short_specific_advisories_and_reproducible_findings_are_not_low_effort() {
+        let f =
+            run("rand_core::le::read_u32_into has incorrect checks on the source buffer length.");
+        assert!(!f.low_effort.flag, "{:?}", f.low_effort);
+        let f = run(
+            "Lack of rate limiting on login.\n\nSteps to reproduce:\n1. Open the login page\n2. Send 1000 requests with Burp Intruder\n3. None is blocked\n",
+        );
+        assert!(!f.low_effort.flag, "{:?}", f.low_effort);
+        assert!(
+            run("Missing SPF record on your domain. Do you pay a bounty?")
+                .low_effort
+                .flag
+        );
+    }
+
+    #[test]
+    fn versions_normalised() {
+        let n = |s: &str| normalize_version_text(s);
+        assert_eq!(n("<= 2.4.1").as_deref(), Some("<= 2.4.1"));
+        assert_eq!(n("before 1.8.0").as_deref(), Some("< 1.8.0"));
+        assert_eq!(n("2.3.x").as_deref(), Some("2.3.x"));
+        assert_eq!(
+            n("1.2.0 through 1.4.3").as_deref(),
+            Some(">= 1.2.0, <= 1.4.3")
+        );
+        assert_eq!(n("3.1 and earlier").as_deref(), Some("<= 3.1"));
+        assert_eq!(n("affected: v2.0.0-rc1").as_deref(), Some("= 2.0.0-rc1"));
+        assert_eq!(n("all versions").as_deref(), Some("*"));
+        assert_eq!(n("latest release").as_deref(), Some("latest"));
+        assert_eq!(
+            n("main at commit 1a2b3c4").as_deref(),
+            Some("commit 1a2b3c4")
+        );
+        assert_eq!(n("up to 0.1.2").as_deref(), Some("<= 0.1.2"));
+        assert_eq!(n("since 2.11.1").as_deref(), Some(">= 2.11.1"));
+    }
+
+    #[test]
+    fn versions_with_product_and_fix_section() {
+        let f = run("pgAdmin <= 8.5 is affected.\n\n### Patches\nThe fix ships in 8.6.\n");
+        let norm: Vec<_> = f
+            .versions
+            .items
+            .iter()
+            .filter_map(|i| i.normalized.clone())
+            .collect();
+        assert!(norm.contains(&"<= 8.5".to_string()), "{norm:?}");
+        assert!(norm.contains(&"< 8.6".to_string()), "{norm:?}");
+        assert_eq!(f.versions.items[0].product.as_deref(), Some("pgAdmin"));
+        assert!(!run("Please look at this issue.").versions.present);
+    }
+
+    #[test]
+    fn impact_class_and_severity() {
+        let f = run("An unauthenticated attacker can execute arbitrary code on the server (RCE).");
+        assert!(f.impact.present);
+        assert!(f.impact.class.contains(&"rce".to_string()));
+        assert_eq!(f.impact.severity, "critical");
+        assert_eq!(f.impact.severity_source, "estimated");
+        let f = run("Impact: XSS. CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:N");
+        let c = f.impact.cvss.as_ref().unwrap();
+        assert_eq!(c.score, 9.1);
+        assert_eq!(f.impact.severity, "critical");
+        assert_eq!(f.impact.severity_source, "cvss");
+        let f = run("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N");
+        assert_eq!(f.impact.cvss.as_ref().unwrap().version, "4.0");
+        assert_eq!(f.impact.severity, "critical");
+        let f = run("CVSS:3.1/AV:Q/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:N");
+        assert!(f.impact.cvss.is_none());
+        assert!(f.impact.cvss_error.is_some());
+        // A weakness alone is not an impact statement.
+        assert!(
+            !run("The parser has a TOCTOU race condition because it does not lock.")
+                .impact
+                .present
+        );
+    }
+
+    #[test]
+    fn ids_credit_fix_steps() {
+        let f = run(
+            "See CVE-2024-12345 and cwe-79, GHSA-abcd-efgh-jkmp.\nSteps to reproduce:\n1. open\n2. click\n\nSuggested fix: escape the output.\nPlease credit me as Jane Doe.",
+        );
+        assert_eq!(f.cve_ids, vec!["CVE-2024-12345"]);
+        assert_eq!(f.cwe_ids, vec!["CWE-79"]);
+        assert!(f.repro_steps.present);
+        assert!(f.fix_suggestion.present);
+        assert_eq!(f.credit.as_ref().unwrap().name.as_deref(), Some("Jane Doe"));
+        let f = run("I would like to remain anonymous.");
+        assert!(f.credit.unwrap().anonymous);
+        let f = run("### Patches\nNone.\n### Workarounds\nNone.\n");
+        assert!(!f.fix_suggestion.present);
+    }
+
+    #[test]
+    fn low_effort() {
+        let f = run(
+            "Your domain is missing a DMARC record and the X-Frame-Options header. What is the bounty amount?",
+        );
+        assert!(f.low_effort.flag);
+        assert!(
+            f.low_effort
+                .reasons
+                .contains(&"scanner-finding".to_string())
+        );
+        assert!(f.low_effort.reasons.contains(&"beg-bounty".to_string()));
+        assert!(run("hello").low_effort.flag);
+        let f = run(
+            "SQL injection in /login: curl -d \"u=' OR '1'='1\" http://x/login. Is this eligible for a bounty?",
+        );
+        assert!(!f.low_effort.flag, "{:?}", f.low_effort);
+    }
+}

@@ -1,0 +1,224 @@
+//! The other findings' patterns: reproduction steps, fix suggestions, CVE/CWE/GHSA
+//! ids, credit, and low-effort signals (beg-bounty, scanner findings).
+
+use super::*;
+
+pub(super) static STEPS: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?im)\b(?:steps to reproduce|to reproduce|reproduction steps|how to reproduce|reproducer|repro steps)\b|^[ \t]*(?:step[ \t]*)?1[.):][ \t]+\S[^\n]*\n(?:[^\n]*\n){0,8}?[ \t]*(?:step[ \t]*)?2[.):][ \t]+\S",
+    )
+});
+pub(super) static FIX_PHRASE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?im)\b(?:suggested|recommended|proposed|possible) (?:fix|patch|remediation|mitigation)\b|\bto fix this\b|\bthe fix (?:is|would be)\b|\b(?:fixed|patched|resolved|addressed) in\b|\b(?:upgrade|update) (?:\w+ )?to\b|\bshould (?:instead )?(?:be )?(?:use|using|validate|validated|sanitiz\w+|escap\w+|check|checked|reject|rejected|enforce|restrict|encode|encoded|verify|verified|limit|limited|drop|dropped)\b|\bwe recommend\b|\brecommend(?:ed)? (?:to|that|using|upgrading)\b|\bparameteri[sz]ed queries\b|^diff --git|^@@ -\d|\bcommit [0-9a-f]{7,40}\b.{0,40}\bfix|\bworkarounds?\b[^\n]{0,80}(?:\bis\b|:|\bdisable\b|\bset\b|\benforce\b|\buse\b)|\b(?:flaw|bug|issue|vulnerability|problem)\s+(?:was|is|has been)\s+(?:fully\s+)?(?:resolved|fixed|corrected|addressed|mitigated)\s+by\b|\b(?:is|was|has been)\s+(?:fully\s+)?(?:fixed|corrected|resolved|mitigated)\s+(?:in\s+[^\n]{0,40}?)?by\s+(?:enforcing|ensuring|adding|checking|validating|rejecting|limiting|removing|replacing|using|correcting|making|escaping|sanitiz\w+)\b|\bpatched\s+(?:with|in|by)\s+commit\b|^[ \t#*]*(?:fix|fix idea|remediation|suggested patch|mitigation|recommendation)s?\s*:",
+    )
+});
+pub(super) static CVE_RE: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bCVE-(\d{4})-(\d{4,7})\b"));
+pub(super) static CWE_RE: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bCWE-(\d{1,4})\b"));
+pub(super) static GHSA_RE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)\bGHSA(?:-[23456789cfghjmpqrvwx]{4}){3}\b"));
+pub(super) static CREDIT_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    re(concat!(
+        r#"(?i)\b(?:please\s+)?credit\s+(?:me|us|this (?:finding|report|issue))?\s*(?:as|to)\s+(?:["“'](?P<q>[^"”'\n]{2,80})["”']|(?P<n>[^\n.,;()]{2,60}))|"#,
+        r"\bthanks?\s+to\s+(?P<t>[^\n.;]{2,80}?)\s+for\s+(?:reporting|disclosing|discovering|finding|responsibly)|\b(?:reported|discovered|found)\s+by\s+(?P<r>[A-Z][^\n.,;()]{1,60})",
+    ))
+});
+pub(super) static ANON: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:remain|stay|be kept|be listed as|credited as)\s+anonymous\b|\b(?:do not|don't|please don't|no need to)\s+(?:credit|mention|name)\s+(?:me|us)\b|\bno credit\b",
+    )
+});
+pub(super) static BEG_BOUNTY: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:bounty|reward|compensation|payment|paypal|bitcoin|btc|usdt)\b[^\n]{0,80}\b(?:before|first|in exchange|amount|how much|offer|eligible)\b|\b(?:how much|what) (?:is|will) (?:the|your) (?:bounty|reward)\b|\bbefore (?:i|we) (?:share|send|disclose|provide|reveal)\b",
+    )
+});
+pub(super) static SCANNER: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:missing|lack of|no|absent|not (?:set|configured|enabled))\b[^\n.]{0,40}\b(?:dmarc|spf|dkim|x-frame-options|content-security-policy|csp header|hsts|strict-transport-security|x-content-type-options|x-xss-protection|referrer-policy|permissions-policy|security headers?|clickjacking protection|csrf token on (?:the )?logout|rate limit\w*)\b|\b(?:dmarc|spf|dkim)\b[^\n.]{0,30}\b(?:missing|not (?:found|set|configured)|record)\b|\bclickjacking\b|\bbanner grabbing\b|\bserver version disclos\w+|\bself[- ]xss\b|\bautocomplete\s+(?:enabled|on)\b",
+    )
+});
+
+/// Reproduction steps: numbered steps, or the PoC itself when it is a reproducer.
+pub(super) fn find_repro_steps(docs: &[Doc<'_>], poc: &Poc) -> Flag {
+    let mut repro_ev = Vec::new();
+    for doc in docs.iter().skip(1) {
+        if let Some(m) = STEPS.find(doc.text) {
+            repro_ev.push(evidence(doc, m.start(), m.end(), "steps"));
+        }
+    }
+    if repro_ev.is_empty()
+        && poc.status == PocStatus::Present
+        && let Some(first) = poc.evidence.first()
+    {
+        repro_ev.push(Evidence {
+            rule: "poc-is-reproducer".into(),
+            ..first.clone()
+        });
+    }
+    Flag {
+        present: !repro_ev.is_empty(),
+        evidence: repro_ev,
+    }
+}
+
+/// A suggested fix: Fix/Patch/Workaround sections, fix statements, diffs, patch files.
+pub(super) fn find_fix(docs: &[Doc<'_>], secs: &[Vec<Section>], input: &Input<'_>) -> Flag {
+    let mut fix_ev = Vec::new();
+    for (di, doc) in docs.iter().enumerate().skip(1) {
+        for s in secs_of(secs, di) {
+            if FIX_HEADING.is_match(&s.heading) {
+                let body = section_text(doc.text, s);
+                if body.len() >= 8 && !NONE_CONTENT.is_match(body) {
+                    fix_ev.push(evidence(
+                        doc,
+                        s.start,
+                        s.end.min(s.start + 200),
+                        "fix-section",
+                    ));
+                }
+            }
+        }
+        for m in FIX_PHRASE.find_iter(doc.text).take(MAX_MATCHES) {
+            fix_ev.push(evidence(doc, m.start(), m.end(), "fix-statement"));
+        }
+        for b in fenced_blocks(doc.text) {
+            if b.lang == "diff" {
+                fix_ev.push(evidence(doc, b.start, b.end, "diff"));
+            }
+        }
+    }
+    for a in &input.attachments {
+        if let Some(n) = a.name
+            && (n.ends_with(".patch") || n.ends_with(".diff"))
+        {
+            fix_ev.push(Evidence {
+                text: n.into(),
+                location: format!("attachment:{n}"),
+                start: 0,
+                end: 0,
+                rule: "patch-attachment".into(),
+            });
+        }
+    }
+    Flag {
+        present: !fix_ev.is_empty(),
+        evidence: fix_ev,
+    }
+}
+
+/// CVE, CWE and GHSA ids named anywhere in the report.
+pub(super) fn find_ids(docs: &[Doc<'_>]) -> (BTreeSet<String>, BTreeSet<String>, BTreeSet<String>) {
+    let mut cve = BTreeSet::new();
+    let mut cwe = BTreeSet::new();
+    let mut ghsa = BTreeSet::new();
+    for doc in docs {
+        for c in CVE_RE.captures_iter(doc.text) {
+            cve.insert(format!("CVE-{}-{}", &c[1], &c[2]));
+        }
+        for c in CWE_RE.captures_iter(doc.text) {
+            cwe.insert(format!("CWE-{}", &c[1]));
+        }
+        for m in GHSA_RE.find_iter(doc.text) {
+            ghsa.insert(m.as_str().to_ascii_lowercase().replacen("ghsa", "GHSA", 1));
+        }
+    }
+    (cve, cwe, ghsa)
+}
+
+/// The credit the reporter asks for: a name (quoted or not), or anonymity.
+pub(super) fn find_credit(docs: &[Doc<'_>]) -> Option<Credit> {
+    let mut credit = None;
+    for doc in docs.iter().skip(1) {
+        if let Some(m) = ANON.find(doc.text) {
+            credit = Some(Credit {
+                name: None,
+                anonymous: true,
+                evidence: evidence(doc, m.start(), m.end(), "anonymous"),
+            });
+            break;
+        }
+        if let Some(c) = CREDIT_NAME.captures(doc.text)
+            && let Some(m) = c.get(0)
+        {
+            let name = c
+                .name("q")
+                .or(c.name("n"))
+                .or(c.name("t"))
+                .or(c.name("r"))
+                .map(|n| n.as_str().trim().to_string());
+            credit = Some(Credit {
+                name,
+                anonymous: false,
+                evidence: evidence(doc, m.start(), m.end(), "credit"),
+            });
+            break;
+        }
+    }
+    credit
+}
+
+/// Low effort: beg-bounty talk, scanner-style findings, or nothing technical at all.
+pub(super) fn find_low_effort(
+    docs: &[Doc<'_>],
+    input: &Input<'_>,
+    f: &Findings,
+    all_text: &str,
+) -> LowEffort {
+    let (poc, versions, repro_steps, impact) = (&f.poc, &f.versions, &f.repro_steps, &f.impact);
+    let classes = &impact.class;
+    let mut reasons = Vec::new();
+    let mut le_ev = Vec::new();
+    let technical = poc.status == PocStatus::Present
+        || versions.present
+        || repro_steps.present
+        || !f.cve_ids.is_empty();
+    for doc in docs {
+        if let Some(m) = BEG_BOUNTY.find(doc.text) {
+            if !reasons.contains(&"beg-bounty") {
+                reasons.push("beg-bounty");
+            }
+            le_ev.push(evidence(doc, m.start(), m.end(), "beg-bounty"));
+        }
+        if let Some(m) = SCANNER.find(doc.text) {
+            if !reasons.contains(&"scanner-finding") {
+                reasons.push("scanner-finding");
+            }
+            le_ev.push(evidence(doc, m.start(), m.end(), "scanner-finding"));
+        }
+    }
+    let body_len = input.text.trim().len();
+    static SEC_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)vulnerab|exploit|attack|inject|bypass|malicious|escalat|overflow|unauthori[sz]ed|leak|traversal|forgery|sandbox",
+        )
+    });
+    // Short but specific (a maintainer's advisory): it names code or a weakness.
+    static SPECIFIC: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\w::\w|\w\.\w+\(|\w\(\)|\b(?:insecure|incorrect|improper|unsafe|non-cryptographic\w*|predictable|weak (?:random|hash|cipher|key)|out[- ]of[- ]bounds|use[- ]after[- ]free|double free|race condition|null (?:pointer )?dereference|denial of service|integer (?:overflow|underflow)|buffer|unchecked|unvalidated|unsanitized|plaintext|cleartext|hard-?coded)\b",
+        )
+    });
+    let specific = SPECIFIC.is_match(all_text);
+    if classes.is_empty() && !impact.present && !technical && input.attachments.is_empty() {
+        if body_len < 400 && !specific {
+            reasons.push("no-technical-detail");
+        } else if !SEC_WORDS.is_match(all_text) && !specific {
+            reasons.push("not-a-vulnerability-report");
+        }
+    }
+    // Bounty talk next to a real PoC is not low effort; a scanner-style finding (missing
+    // header, rate limiting, clickjacking) is low effort only when nothing shows it can be
+    // reproduced (no PoC and no reproduction steps).
+    let flag = reasons.contains(&"no-technical-detail")
+        || reasons.contains(&"not-a-vulnerability-report")
+        || (reasons.contains(&"beg-bounty") && poc.status != PocStatus::Present)
+        || (reasons.contains(&"scanner-finding")
+            && poc.status != PocStatus::Present
+            && !repro_steps.present);
+    LowEffort {
+        flag,
+        reasons: reasons.into_iter().map(str::to_string).collect(),
+        evidence: le_ev,
+    }
+}

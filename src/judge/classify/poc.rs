@@ -1,0 +1,293 @@
+//! Proof of concept: code blocks (and whether they exploit or are the product's
+//! own code, a workaround, a manifest), requests, commands, payloads, PoC sections
+//! with concrete input, attachments that are exploits.
+
+use super::*;
+
+pub(super) struct CodeBlock {
+    pub(super) start: usize,
+    pub(super) end: usize,
+    pub(super) content_start: usize,
+    pub(super) content_end: usize,
+    pub(super) lang: String,
+}
+
+pub(super) fn fenced_blocks(text: &str) -> Vec<CodeBlock> {
+    static FENCE: LazyLock<Regex> =
+        LazyLock::new(|| re(r"(?m)^[ \t>]*(```|~~~)[ \t]*([\w+-]*)[^\n]*$"));
+    let fences: Vec<_> = FENCE.captures_iter(text).collect();
+    let mut out = Vec::new();
+    // Fences pair up in order: opening, closing.
+    for pair in fences.chunks_exact(2) {
+        let [a, b] = pair else { continue };
+        let (Some(am), Some(bm)) = (a.get(0), b.get(0)) else {
+            continue;
+        };
+        out.push(CodeBlock {
+            start: am.start(),
+            end: bm.end(),
+            content_start: (am.end() + 1).min(bm.start()),
+            content_end: bm.start(),
+            lang: a
+                .get(2)
+                .map(|l| l.as_str().to_ascii_lowercase())
+                .unwrap_or_default(),
+        });
+    }
+    out
+}
+
+/// Whether a code block (starting at `start`, of language `lang`) reads as an exploit
+/// or reproducer rather than the product's code, a configuration or an instruction:
+/// the sentence before it and the block itself decide.
+pub(super) fn code_is_exploit(text: &str, start: usize, lang: &str, content: &str) -> bool {
+    if CONFIG_LANGS.contains(&lang) || INSTALL_CMD.is_match(content) {
+        return false;
+    }
+    // The lead-in: the text since the previous blank line (at most 240 bytes).
+    let before = text.get(..start).unwrap_or_default();
+    let para = before.trim_end().rfind("\n\n").map_or(0, |i| i + 2);
+    let from = para.max(start.saturating_sub(240));
+    let from = (from..=start)
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(start);
+    let lead = text.get(from..start).unwrap_or_default();
+    // Attacker input in the block wins over any lead-in.
+    if PAYLOAD.is_match(content) || HTTP_REQUEST.is_match(content) {
+        return true;
+    }
+    !NOT_POC_LEAD.is_match(lead)
+}
+
+/// Indented code blocks: a blank line, then ≥1 lines indented by 4+ spaces or a tab with code-ish characters.
+pub(super) fn indented_blocks(text: &str) -> Vec<(usize, usize)> {
+    static IND: LazyLock<Regex> =
+        LazyLock::new(|| re(r"(?m)(?:\A|\n[ \t]*\n)((?:(?:    |\t)[^\n]*\S[^\n]*(?:\n|\z))+)"));
+    IND.captures_iter(text)
+        .filter_map(|c| c.get(1))
+        .filter(|m| {
+            let s = m.as_str();
+            let codeish = s
+                .chars()
+                .filter(|c| "(){};=<>$/\\|&'\"[]".contains(*c))
+                .count();
+            codeish >= 2 && !s.trim_start().starts_with(['-', '*', '•'])
+        })
+        .map(|m| (m.start(), m.end()))
+        .collect()
+}
+
+pub(super) static HTTP_REQUEST: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\b(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS)\s+\S*/\S*\s+HTTP/\d(\.\d)?"));
+pub(super) static COMMAND: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r#"(?im)(?:^|\$|`|:[ \t]|\b)[ \t]*(?:sudo[ \t]+)?(curl|wget)[ \t]+(?:-{1,2}\w|['"]?https?://)[^\n]*|(?:^|\$|`)[ \t]*https?[ \t]+(?:GET|POST|PUT|DELETE|PATCH|:\d|https?://)[^\n]*|(?:^|\$)[ \t]*(?-i:python3?|node|ruby|perl|php|bash|sh|nc|ncat|java|go run)[ \t]+[^\n]*\S"#,
+    )
+});
+pub(super) static PAYLOAD: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r#"(?i)<script\b[^\n]{0,80}|\bon(?:error|load|mouseover|focus|click)\s*=\s*[^\s>]{1,80}|javascript:[^\s"'<>]{1,80}|\balert\s*\([^\n)]{0,40}\)|'\s*or\s*'?1'?\s*=\s*'?1|\bunion(?:\s+all)?\s+select\b[^\n]{0,60}|(?:\.\./){2,}[^\s]{0,60}|(?:\.\.(?:%2f|%5c|\\)){2,}[^\s]{0,60}|%2e%2e%2f[^\s]{0,60}|\{\{\s*\d+\s*\*\s*\d+\s*\}\}|\$\{\s*\d+\s*\*\s*\d+\s*\}|\$\{jndi:[^\s}]{0,80}\}?|["'\[]__proto__["'\]]|__proto__\s*[.:\[]|;\s*drop\s+table\b[^\n]{0,40}|\bsleep\s*\(\s*\d+\s*\)|<!ENTITY\s+[^\n]{0,80}|\b169\.254\.169\.254\b[^\s]{0,60}|\bxp_cmdshell\b|\$\(\s*(?:id|whoami|touch|curl|wget)\b[^\n)]{0,60}\)"#,
+    )
+});
+pub(super) static CLAIMED: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:i|we)(?:'ve| have| had| got| wrote| developed| created| built| possess)\s+(?:a\s+|an\s+)?(?:fully\s+)?(?:working|functional|full|weaponi[sz]ed|reliable)?\s*(?:poc|exploit|proof[- ]of[- ]concept)\b[^\n.]{0,80}|\b(?:poc|exploit|proof[- ]of[- ]concept|(?:technical |full )?details)\s+(?:is|are|will be|can be)?\s*(?:available|provided|shared|disclosed|released|sent)\s+(?:up)?on\s+request\b|\b(?:poc|exploit|proof[- ]of[- ]concept)\s+(?:is|are)\s+to\s+be\s+(?:disclosed|released|published)[^\n.]{0,60}|\bbefore\s+(?:i|we)\s+(?:share|send|disclose|provide|reveal)\b[^\n.]{0,60}|\b(?:bounty|reward|payment)\b[^\n.]{0,60}\b(?:first|before (?:i|we))\b",
+    )
+});
+
+/// Words just before a code block that say it is the product's own code, a
+/// configuration, a workaround or an upgrade instruction: not a proof of concept.
+pub(super) static NOT_POC_LEAD: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)vulnerable code|(?:the|this) (?:following|affected|relevant|problematic) (?:code|function|method|snippet|lines?)|code (?:looks|will look|that looks)|source code|snippet (?:from|of)|(?:is|are) (?:implemented|defined)|implementation|\bin (?:the )?(?:file|source)\b|configur(?:e|ation)|initiali[sz]er|monkey[- ]?patch|workaround|to mitigate|mitigat|upgrade|install|(?:add|put|set) (?:the following|this)|dependency|dependencies|safe (?:code|usage|version)|instead|fixed code|patched code|correct(?:ed)? (?:code|usage)",
+    )
+});
+
+/// Code block languages that are configuration or manifests, never an exploit.
+pub(super) const CONFIG_LANGS: &[&str] = &[
+    "toml",
+    "ini",
+    "conf",
+    "apache",
+    "nginx",
+    "gemfile",
+    "cfg",
+    "properties",
+    "dockerfile",
+];
+
+/// Commands that install or upgrade software: instructions, not exploits.
+pub(super) static INSTALL_CMD: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?im)^\s*\$?\s*(?:cargo (?:install|add|update)|gem (?:install|update)|bundle (?:update|install)|npm (?:install|i|update)|yarn (?:add|upgrade)|pip3? install|apt(?:-get)? (?:install|upgrade)|go get)\b",
+    )
+});
+
+/// A PoC section needs something concrete: code, a request, a payload, a command, a
+/// URL with a path or query (not a video or a file-sharing link), or inline code.
+pub(super) static CONCRETE: LazyLock<Regex> =
+    LazyLock::new(|| re(r#"(?i)```|`[^`\n]{3,}`|<[a-z]+[\s>]|\b(?:GET|POST|PUT) /"#));
+
+/// A URL that carries input (a query, or characters an exploit uses), on a host that is
+/// not a video or file-sharing site (a screencast link is not a reproducer).
+pub(super) static INPUT_URL: LazyLock<Regex> =
+    LazyLock::new(|| re(r#"(?i)https?://(?P<host>[^/\s)]+)[^\s)]*[?=&<>'"%][^\s)]*"#));
+pub(super) const MEDIA_HOSTS: &[&str] = &[
+    "youtube.com",
+    "youtu.be",
+    "vimeo.com",
+    "drive.google.com",
+    "loom.com",
+    "imgur.com",
+    "dropbox.com",
+];
+
+pub(super) fn concrete(body: &str) -> bool {
+    CONCRETE.is_match(body)
+        || INPUT_URL.captures_iter(body).any(|c| {
+            c.name("host").is_some_and(|h| {
+                let h = h.as_str().to_ascii_lowercase();
+                !MEDIA_HOSTS
+                    .iter()
+                    .any(|m| h == *m || h.ends_with(&format!(".{m}")))
+            })
+        })
+}
+
+/// An inline code span calling a function, in a sentence that says it triggers the
+/// bug (curl's advisories: "`curl_url_set(uh, CURLUPART_URL, "string", 0);` triggers the bug").
+pub(super) static INLINE_TRIGGER: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)`[^`\n]{0,80}\w\([^`\n)]{2,}\)[^`\n]{0,20}`[^.\n]{0,40}\b(?:trigger|crash|reproduc|exploit|overflow)\w*|\b(?:trigger|crash|reproduc|exploit)\w*[^.\n]{0,60}`[^`\n]{0,80}\w\([^`\n)]{2,}\)[^`\n]{0,20}`",
+    )
+});
+
+pub(super) fn attachment_is_poc(name: &str, content_type: &str) -> Option<&'static str> {
+    let l = name.to_ascii_lowercase();
+    let ext = l.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    let named = [
+        "poc", "exploit", "repro", "payload", "proof", "crash", "attack",
+    ]
+    .iter()
+    .any(|k| l.contains(k));
+    let script = [
+        "py", "sh", "js", "ts", "html", "htm", "svg", "php", "rb", "pl", "go", "c", "cpp", "rs",
+        "java", "ps1", "bat", "http", "har", "xml", "yaml", "yml", "json", "ipynb", "lua",
+    ]
+    .contains(&ext)
+        || content_type.contains("script")
+        || content_type.contains("python")
+        || content_type == "text/html";
+    let archive = ["zip", "tgz", "gz", "tar", "7z", "pcap", "pcapng", "cap"].contains(&ext);
+    if script {
+        Some("script-attachment")
+    } else if archive && named {
+        Some("archive-or-capture-named-poc")
+    } else if named && !content_type.starts_with("image/") {
+        Some("attachment-named-poc")
+    } else {
+        None
+    }
+}
+
+/// The proof of concept: what in the report reproduces the issue (or only claims to).
+pub(super) fn find_poc(docs: &[Doc<'_>], secs: &[Vec<Section>], input: &Input<'_>) -> Poc {
+    let mut poc_ev: Vec<Evidence> = Vec::new();
+    for (di, doc) in docs.iter().enumerate().skip(1) {
+        for b in fenced_blocks(doc.text) {
+            let content = doc
+                .text
+                .get(b.content_start..b.content_end)
+                .unwrap_or_default()
+                .trim();
+            if content.is_empty() {
+                continue;
+            }
+            let in_fix = section_at(secs_of(secs, di), b.start)
+                .is_some_and(|s| FIX_HEADING.is_match(&s.heading));
+            let is_diff = b.lang == "diff"
+                || content
+                    .lines()
+                    .filter(|l| l.starts_with('+') || l.starts_with('-') || l.starts_with("@@"))
+                    .count()
+                    * 2
+                    > content.lines().count();
+            if in_fix || is_diff || !code_is_exploit(doc.text, b.start, &b.lang, content) {
+                continue;
+            }
+            poc_ev.push(evidence(doc, b.start, b.end, "code-block"));
+        }
+        for (s, e) in indented_blocks(doc.text) {
+            let in_fix = section_at(secs_of(secs, di), s)
+                .is_some_and(|sec| FIX_HEADING.is_match(&sec.heading));
+            let content = doc.text.get(s..e).unwrap_or_default();
+            if !in_fix && code_is_exploit(doc.text, s, "", content) {
+                poc_ev.push(evidence(doc, s, e, "indented-code"));
+            }
+        }
+        for (rule, rx) in [
+            ("http-request", &*HTTP_REQUEST),
+            ("command", &*COMMAND),
+            ("payload", &*PAYLOAD),
+            ("inline-call-triggers", &*INLINE_TRIGGER),
+        ] {
+            for m in rx.find_iter(doc.text).take(MAX_MATCHES) {
+                // A command or payload inside a Fix/Workaround section is a remedy.
+                let in_fix = section_at(secs_of(secs, di), m.start())
+                    .is_some_and(|sec| FIX_HEADING.is_match(&sec.heading));
+                if in_fix || (rule == "command" && INSTALL_CMD.is_match(m.as_str())) {
+                    continue;
+                }
+                poc_ev.push(evidence(doc, m.start(), m.end(), rule));
+            }
+        }
+        for s in secs_of(secs, di) {
+            if POC_HEADING.is_match(&s.heading) && !FIX_HEADING.is_match(&s.heading) {
+                let body = section_text(doc.text, s);
+                if body.len() >= 60 && !CLAIMED.is_match(body) && concrete(body) {
+                    poc_ev.push(evidence(
+                        doc,
+                        s.start,
+                        s.end.min(s.start + 200),
+                        "poc-section",
+                    ));
+                }
+            }
+        }
+    }
+    for a in &input.attachments {
+        if let Some(name) = a.name
+            && let Some(rule) = attachment_is_poc(name, a.content_type)
+        {
+            poc_ev.push(Evidence {
+                text: name.to_string(),
+                location: format!("attachment:{name}"),
+                start: 0,
+                end: 0,
+                rule: rule.into(),
+            });
+        }
+    }
+    let mut claimed_ev = Vec::new();
+    for doc in docs {
+        for m in CLAIMED.find_iter(doc.text).take(MAX_MATCHES) {
+            claimed_ev.push(evidence(doc, m.start(), m.end(), "claimed"));
+        }
+    }
+    if !poc_ev.is_empty() {
+        Poc {
+            status: PocStatus::Present,
+            evidence: poc_ev.clone(),
+        }
+    } else if !claimed_ev.is_empty() {
+        Poc {
+            status: PocStatus::Claimed,
+            evidence: claimed_ev.clone(),
+        }
+    } else {
+        Poc {
+            status: PocStatus::Absent,
+            evidence: Vec::new(),
+        }
+    }
+}

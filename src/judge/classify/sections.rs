@@ -1,0 +1,78 @@
+//! Sections of a report: Markdown (ATX, bold, setext) and `Label:` headings, and
+//! which heading a position falls under (PoC, Fix/Workaround ...).
+
+use super::*;
+
+/// A markdown-ish section: heading text (lower case) and its byte range.
+#[derive(Debug, Clone)]
+pub(super) struct Section {
+    pub(super) heading: String,
+    pub(super) start: usize,
+    pub(super) end: usize,
+}
+
+pub(super) static HEADING: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?m)^[ \t>]*(?:#{1,6}[ \t]*(?P<h1>[^\n]+?)[ \t#]*$|\*\*(?P<h2>[^\n*]{2,60})\*\*[ \t]*:?[ \t]*$|(?P<h3>[A-Z][A-Za-z /&-]{2,40}):[ \t]*$|(?P<h4>[A-Z][^\n]{2,60}?)[ \t]*\n[ \t]*(?:-{3,}|={3,})[ \t]*$)",
+    )
+});
+
+pub(super) fn sections(text: &str) -> Vec<Section> {
+    let mut heads: Vec<(usize, usize, String)> = HEADING
+        .captures_iter(text)
+        .map(|c| {
+            let m = c.get(0).map(|m| (m.start(), m.end())).unwrap_or((0, 0));
+            let h = c
+                .name("h1")
+                .or(c.name("h2"))
+                .or(c.name("h3"))
+                .or(c.name("h4"))
+                .map(|x| x.as_str())
+                .unwrap_or("");
+            (m.0, m.1, h.trim().trim_matches('*').to_ascii_lowercase())
+        })
+        .collect();
+    heads.sort_by_key(|h| h.0);
+    let mut out = Vec::new();
+    for (i, (_, body_start, h)) in heads.iter().enumerate() {
+        let end = heads.get(i + 1).map(|n| n.0).unwrap_or(text.len());
+        out.push(Section {
+            heading: h.clone(),
+            start: *body_start,
+            end,
+        });
+    }
+    out
+}
+
+pub(super) fn section_at(secs: &[Section], pos: usize) -> Option<&Section> {
+    secs.iter().rev().find(|s| s.start <= pos && pos <= s.end)
+}
+
+pub(super) static FIX_HEADING: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(patch(es)?|fix(es)?|remediation|mitigation|workarounds?|recommendations?|solution|suggested fix|resolution)\b",
+    )
+});
+pub(super) static POC_HEADING: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\b(poc|proof[ -]of[ -]concept|exploit(ation|ing)?|reproduc\w*|repro|steps)\b")
+});
+pub(super) static NONE_CONTENT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^\W*(none|n/a|no (known )?(workarounds?|patch(es)?|fix)( (is|are) (currently )?available)?|not (yet )?available|no workarounds have been made public|tbd)\W*$",
+    )
+});
+
+/// The sections of document `di` (none when out of range).
+pub(super) fn secs_of(secs: &[Vec<Section>], di: usize) -> &[Section] {
+    secs.get(di).map_or(&[], Vec::as_slice)
+}
+
+/// A grade 0..=4 as a severity (out of range: medium).
+pub(super) fn severity_at(g: usize) -> Severity {
+    Severity::ALL.get(g).copied().unwrap_or(Severity::Medium)
+}
+
+pub(super) fn section_text<'a>(text: &'a str, s: &Section) -> &'a str {
+    text.get(s.start..s.end).unwrap_or_default().trim()
+}
