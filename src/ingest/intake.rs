@@ -319,11 +319,13 @@ fn write_one(
                         tx,
                         cfg,
                         keys,
-                        case_id,
-                        msg_row,
-                        &analysis.report,
-                        if replay.is_some() { None } else { Some(&v) },
-                        false,
+                        &outbox::AckRequest {
+                            case_id,
+                            message_row: msg_row,
+                            report: &analysis.report,
+                            verdict: if replay.is_some() { None } else { Some(&v) },
+                            undecryptable: false,
+                        },
                     )?;
                 }
                 if st == State::NeedsInfo {
@@ -459,11 +461,13 @@ fn write_one(
                     tx,
                     cfg,
                     keys,
-                    case_id,
-                    msg_row,
-                    &analysis.report,
-                    if replay.is_some() { None } else { Some(&v) },
-                    false,
+                    &outbox::AckRequest {
+                        case_id,
+                        message_row: msg_row,
+                        report: &analysis.report,
+                        verdict: if replay.is_some() { None } else { Some(&v) },
+                        undecryptable: false,
+                    },
                 )?;
             } else if state == State::Undecryptable {
                 // Tell the reporter we could not read it (and which key to use).
@@ -471,11 +475,13 @@ fn write_one(
                     tx,
                     cfg,
                     keys,
-                    case_id,
-                    msg_row,
-                    &analysis.report,
-                    None,
-                    true,
+                    &outbox::AckRequest {
+                        case_id,
+                        message_row: msg_row,
+                        report: &analysis.report,
+                        verdict: None,
+                        undecryptable: true,
+                    },
                 )?;
             }
             Outcome::Created {

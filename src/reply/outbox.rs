@@ -462,96 +462,52 @@ fn domain_of(addr: &str) -> &str {
         .unwrap_or("triaged.invalid")
 }
 
+/// What an acknowledgment answers: the case, the message that triggered it, what was
+/// read from that message, and the policy's verdict (None when nothing could be read,
+/// or when nothing decrypted may be echoed).
+pub struct AckRequest<'a> {
+    pub case_id: i64,
+    pub message_row: i64,
+    pub report: &'a Report,
+    pub verdict: Option<&'a Verdict>,
+    pub undecryptable: bool,
+}
+
 /// Queues an acknowledgment for a case in the caller's transaction, or records why not.
-#[allow(clippy::too_many_arguments)]
 pub fn enqueue_ack(
     tx: store::Db<'_>,
     cfg: &Config,
     keys: &TeamKeys,
-    case_id: i64,
-    message_row: i64,
-    report: &Report,
-    verdict: Option<&Verdict>,
-    undecryptable: bool,
+    req: &AckRequest<'_>,
 ) -> Result<Option<i64>> {
     if !cfg.outbox.auto_ack {
         return Ok(None);
     }
-    let c = store::case_by_id(tx, case_id)?;
-    let suppress = |why: &str| -> Result<Option<i64>> {
-        store::event(
-            tx,
-            Some(case_id),
-            "triaged",
-            crate::domain::status::EventKind::AckSuppressed,
-            Some(why),
-        )?;
-        Ok(None)
-    };
-    if let Some(why) = silence_reason(report, cfg, &[]) {
-        return suppress(&why);
-    }
-    if c.state == crate::domain::case::State::Imported {
-        return suppress("imported from the mailbox's history: the operator decides");
-    }
-    let Some(to) = report.from_addr.clone() else {
-        return suppress("no From address");
-    };
-    // One ack per case, unless a follow-up changed what is missing.
-    let missing_key = verdict.map(|v| v.missing.join(",")).unwrap_or_default();
-    if let Some(prev) = store::last_ack_missing(tx, case_id)?
-        && prev.as_deref() == Some(missing_key.as_str())
-    {
-        return suppress("already acknowledged, and the follow-up does not change what is missing");
-    }
-    let hour_ago = now() - 3600;
-    let recent = store::acks_to_since(tx, &to, hour_ago)?;
-    if recent >= i64::from(cfg.outbox.rate_limit_per_hour) {
-        return suppress(&format!(
-            "rate limit: {recent} acknowledgment(s) to {to} in the last hour (outbox.rate_limit_per_hour = {})",
-            cfg.outbox.rate_limit_per_hour
-        ));
-    }
-    // Encrypt when the reporter's key is known and valid now: learned from this message
-    // or any earlier one from the same address (newest first), or from the keyring.
-    let mut reporter_cert = None;
-    let mut not_encrypted_because = None;
-    let armored = store::reporter_keys_of_address(tx, case_id, &to)?;
-    let mut candidates: Vec<sequoia_openpgp::Cert> = armored
-        .iter()
-        .filter_map(|a| crypto::cert_from_armor(a))
-        .collect();
-    candidates.extend(keys.keyring().iter().cloned());
-    let matching: Vec<_> = candidates
-        .into_iter()
-        .filter(|c| {
-            c.userids().any(|u| {
-                u.userid()
-                    .email_normalized()
-                    .ok()
-                    .flatten()
-                    .is_some_and(|e| e.eq_ignore_ascii_case(&to))
-            })
-        })
-        .collect();
-    for c in &matching {
-        match crypto::usable_for_encryption(c) {
-            Ok(()) => {
-                reporter_cert = Some(c.clone());
-                break;
-            }
-            Err(why) => not_encrypted_because = Some(why),
+    let c = store::case_by_id(tx, req.case_id)?;
+    let missing_key = req.verdict.map(|v| v.missing.join(",")).unwrap_or_default();
+    let to = match ack_recipient(tx, cfg, &c, req.report, &missing_key)? {
+        Ok(to) => to,
+        Err(why) => {
+            store::event(
+                tx,
+                Some(req.case_id),
+                "triaged",
+                crate::domain::status::EventKind::AckSuppressed,
+                Some(&why),
+            )?;
+            return Ok(None);
         }
-    }
-    if reporter_cert.is_some() {
-        not_encrypted_because = None;
-    }
+    };
+    let (reporter_cert, not_encrypted_because) = reporter_cert_for(tx, keys, req.case_id, &to)?;
     let from = cfg
         .outbox
         .from
         .clone()
         .unwrap_or_else(|| "security@localhost".into());
-    let kind = if verdict.is_some_and(|v| v.next_state == crate::domain::case::State::Rejected) {
+    let kind = if req
+        .verdict
+        .is_some_and(|v| v.next_state == crate::domain::case::State::Rejected)
+    {
         OutboxKind::Rejection
     } else {
         OutboxKind::Ack
@@ -565,29 +521,20 @@ pub fn enqueue_ack(
     let facts = AckFacts {
         case_id: &c.id_public,
         arrived_at: c.arrived_at,
-        verdict,
+        verdict: req.verdict,
         signature: c.signature,
-        undecryptable,
+        undecryptable: req.undecryptable,
         team_fingerprint: keys.fingerprints().first().cloned(),
-        report_subject: report.subject.as_deref(),
+        report_subject: req.report.subject.as_deref(),
         encrypted: reporter_cert.is_some(),
         not_encrypted_because: not_encrypted_because.clone(),
         from: &from,
-        partly_encrypted: report.partly_encrypted(),
-        smime_encrypted: report
+        partly_encrypted: req.report.partly_encrypted(),
+        smime_encrypted: req
+            .report
             .smime
             .contains(&crate::domain::status::SmimePart::Encrypted),
-        other_signer: report
-            .signatures
-            .iter()
-            .find(|s| s.status == SigStatus::SignerMismatch)
-            .map(|s| {
-                format!(
-                    "{} ({})",
-                    s.user_id.as_deref().unwrap_or("a key without a user id"),
-                    s.signer.as_deref().unwrap_or("unknown fingerprint")
-                )
-            }),
+        other_signer: other_signer(req.report),
     };
     let body = ack_text(&facts);
     let composed = compose(
@@ -596,15 +543,15 @@ pub fn enqueue_ack(
         &to,
         &subject,
         &message_id,
-        report.message_id.as_deref(),
+        req.report.message_id.as_deref(),
         &body,
         reporter_cert.as_ref(),
     )?;
     let id = store::queue_mail(
         tx,
         &store::NewOutgoing {
-            case_id: Some(case_id),
-            trigger_message: Some(message_row),
+            case_id: Some(req.case_id),
+            trigger_message: Some(req.message_row),
             kind,
             recipient: &to,
             message_id: &message_id,
@@ -617,7 +564,7 @@ pub fn enqueue_ack(
     .context("the acknowledgment's Message-ID is queued already")?;
     store::event(
         tx,
-        Some(case_id),
+        Some(req.case_id),
         "triaged",
         crate::domain::status::EventKind::AckQueued,
         Some(&format!(
@@ -633,6 +580,94 @@ pub fn enqueue_ack(
         )),
     )?;
     Ok(Some(id))
+}
+
+/// Who the ack goes to (Ok), or why no ack is sent (Err, recorded as `ack-suppressed`):
+/// automatic or looping mail, an imported case, no From, nothing new since the last
+/// ack, or the per-sender rate limit.
+fn ack_recipient(
+    tx: store::Db<'_>,
+    cfg: &Config,
+    c: &store::CaseRow,
+    report: &Report,
+    missing_key: &str,
+) -> Result<std::result::Result<String, String>> {
+    if let Some(why) = silence_reason(report, cfg, &[]) {
+        return Ok(Err(why));
+    }
+    if c.state == crate::domain::case::State::Imported {
+        return Ok(Err(
+            "imported from the mailbox's history: the operator decides".into(),
+        ));
+    }
+    let Some(to) = report.from_addr.clone() else {
+        return Ok(Err("no From address".into()));
+    };
+    // One ack per case, unless a follow-up changed what is missing.
+    if let Some(prev) = store::last_ack_missing(tx, c.id)?
+        && prev.as_deref() == Some(missing_key)
+    {
+        return Ok(Err(
+            "already acknowledged, and the follow-up does not change what is missing".into(),
+        ));
+    }
+    let recent = store::acks_to_since(tx, &to, now() - 3600)?;
+    if recent >= i64::from(cfg.outbox.rate_limit_per_hour) {
+        return Ok(Err(format!(
+            "rate limit: {recent} acknowledgment(s) to {to} in the last hour (outbox.rate_limit_per_hour = {})",
+            cfg.outbox.rate_limit_per_hour
+        )));
+    }
+    Ok(Ok(to))
+}
+
+/// The key a reply to `to` is encrypted to: the newest key, valid for encryption today
+/// and carrying `to` as a user id, learned from any case of that address (this one
+/// first), then from the configured keyring. Without one, why not (the last reason a
+/// candidate was refused), if there was a candidate.
+pub fn reporter_cert_for(
+    tx: store::Db<'_>,
+    keys: &TeamKeys,
+    case_id: i64,
+    to: &str,
+) -> Result<(Option<sequoia_openpgp::Cert>, Option<String>)> {
+    let armored = store::reporter_keys_of_address(tx, case_id, to)?;
+    let candidates = armored
+        .iter()
+        .filter_map(|a| crypto::cert_from_armor(a))
+        .chain(keys.keyring().iter().cloned())
+        .filter(|c| {
+            c.userids().any(|u| {
+                u.userid()
+                    .email_normalized()
+                    .ok()
+                    .flatten()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(to))
+            })
+        });
+    let mut why_not = None;
+    for c in candidates {
+        match crypto::usable_for_encryption(&c) {
+            Ok(()) => return Ok((Some(c), None)),
+            Err(why) => why_not = Some(why),
+        }
+    }
+    Ok((None, why_not))
+}
+
+/// Who made a valid signature that does not name the sender (user id and fingerprint).
+fn other_signer(report: &Report) -> Option<String> {
+    report
+        .signatures
+        .iter()
+        .find(|s| s.status == SigStatus::SignerMismatch)
+        .map(|s| {
+            format!(
+                "{} ({})",
+                s.user_id.as_deref().unwrap_or("a key without a user id"),
+                s.signer.as_deref().unwrap_or("unknown fingerprint")
+            )
+        })
 }
 
 /// A Message-ID for mail we send: a readable prefix and 128 random bits. Replying to
