@@ -279,218 +279,256 @@ fn write_one(
     inc: &Incoming,
     p: Prepared,
 ) -> Result<Outcome> {
-    let seal = cfg.store.encrypt_at_rest.then_some(keys);
-    let Prepared { sha, mut analysis } = p;
+    let Prepared { sha, analysis } = p;
     // Another process (or an earlier message of this batch) may have stored the same bytes.
     if let Some(case) = store::case_of_sha(tx, &sha)? {
         return Ok(Outcome::Duplicate { case });
     }
-    let r = &analysis.report;
-    let thread = find_thread(tx, r)?;
-    let outcome = match thread {
-        Some(case_id) => {
-            let c = store::case_by_id(tx, case_id)?;
-            let msg_row = insert_message(tx, case_id, &sha, inc, &analysis, seal)?;
-            let replay = replay_check(tx, case_id, msg_row, &analysis.report)?;
-            store::event(
-                tx,
-                Some(case_id),
-                "triaged",
-                crate::domain::status::EventKind::FollowUp,
-                Some(&format!(
-                    "message {} ({} bytes) joined the thread",
-                    short(&sha),
-                    inc.raw.len()
-                )),
-            )?;
-            let st: State = c.state;
-            if analysis.status == Status::Ok && !st.is_quarantine() {
-                // Re-read the whole thread: the follow-up may add what was missing.
-                let v = classify_case(tx, cfg, keys, case_id)?;
-                if !st.is_closed() {
-                    if replay.is_some() {
-                        analysis.report.subject = None;
-                        for s in &mut analysis.report.signatures {
-                            s.user_id = None;
-                            s.signer = None;
-                        }
-                    }
-                    outbox::enqueue_ack(
-                        tx,
-                        cfg,
-                        keys,
-                        &outbox::AckRequest {
-                            case_id,
-                            message_row: msg_row,
-                            report: &analysis.report,
-                            verdict: if replay.is_some() { None } else { Some(&v) },
-                            undecryptable: false,
-                        },
-                    )?;
-                }
-                if st == State::NeedsInfo {
-                    if v.next_state == State::Triaged {
-                        store::set_case_state(
-                            tx,
-                            case_id,
-                            State::Triaged,
-                            Some("the reporter sent what was missing"),
-                        )?;
-                        store::event(
-                            tx,
-                            Some(case_id),
-                            "triaged",
-                            crate::domain::status::EventKind::State,
-                            Some("needs-info -> triaged: the follow-up completed the report"),
-                        )?;
-                    } else {
-                        store::event(
-                            tx,
-                            Some(case_id),
-                            "triaged",
-                            crate::domain::status::EventKind::StillMissing,
-                            Some(&format!(
-                                "after the follow-up still missing: {}",
-                                v.missing.join(", ")
-                            )),
-                        )?;
-                    }
-                }
+    let w = Write {
+        tx,
+        cfg,
+        keys,
+        inc,
+        sha: &sha,
+    };
+    match find_thread(tx, &analysis.report)? {
+        Some(case_id) => write_follow_up(&w, analysis, case_id),
+        None => write_new_case(&w, analysis),
+    }
+}
+
+/// What every write of one message needs.
+struct Write<'a> {
+    tx: store::Db<'a>,
+    cfg: &'a Config,
+    keys: &'a TeamKeys,
+    inc: &'a Incoming,
+    sha: &'a str,
+}
+
+/// Nothing decrypted is echoed to a sender who may not have written it (replayed
+/// ciphertext): the subject and who signed are forgotten before the ack is composed.
+fn forget_decrypted(report: &mut Report) {
+    report.subject = None;
+    for s in &mut report.signatures {
+        s.user_id = None;
+        s.signer = None;
+    }
+}
+
+/// A message that joins an existing case: stored, the thread re-classified, the ack
+/// updated when what is missing changed, `needs-info` → `triaged` when complete.
+fn write_follow_up(w: &Write<'_>, mut analysis: Analysis, case_id: i64) -> Result<Outcome> {
+    let Write {
+        tx,
+        cfg,
+        keys,
+        inc,
+        sha,
+    } = *w;
+    let seal = cfg.store.encrypt_at_rest.then_some(keys);
+    let c = store::case_by_id(tx, case_id)?;
+    let msg_row = insert_message(tx, case_id, sha, inc, &analysis, seal)?;
+    let replay = replay_check(tx, case_id, msg_row, &analysis.report)?;
+    store::event(
+        tx,
+        Some(case_id),
+        "triaged",
+        crate::domain::status::EventKind::FollowUp,
+        Some(&format!(
+            "message {} ({} bytes) joined the thread",
+            short(sha),
+            inc.raw.len()
+        )),
+    )?;
+    let st: State = c.state;
+    if analysis.status == Status::Ok && !st.is_quarantine() {
+        // Re-read the whole thread: the follow-up may add what was missing.
+        let v = classify_case(tx, cfg, keys, case_id)?;
+        if !st.is_closed() {
+            if replay.is_some() {
+                forget_decrypted(&mut analysis.report);
             }
-            if st.is_quarantine() && analysis.status == Status::Ok {
-                tracing::info!(case = %c.id_public, "a readable follow-up arrived for a quarantined case; run `triaged case retry` after fixing keys");
-            }
-            store::touch_case(tx, case_id)?;
-            Outcome::FollowUp { case: c.id_public }
-        }
-        None => {
-            let (state, reason) = state_for(&analysis.status);
-            let (policy_name, policy) = cfg.policy_for(&inc.mailbox);
-            let year = chrono::DateTime::from_timestamp(inc.arrived_at, 0)
-                .map(|d| chrono::Datelike::year(&d))
-                .unwrap_or(2026);
-            let (seq, public_id) = store::next_public_id(tx, year)?;
-            let subject = match state {
-                State::New => r.subject.as_deref(),
-                _ => r.outer_subject.as_deref(),
-            };
-            // Encryption at rest covers the subject too (it is the report's first line).
-            let subject = match seal {
-                Some(k) => k
-                    .seal_field(subject)
-                    .context("encrypting the case subject at rest")?,
-                None => subject.map(str::to_string),
-            };
-            let case_id = store::create_case(
+            outbox::enqueue_ack(
                 tx,
-                &store::NewCase {
-                    public_id: &public_id,
-                    year,
-                    seq,
-                    state,
-                    state_reason: reason.as_deref(),
-                    reporter: r.from_addr.as_deref(),
-                    reporter_name: r.from_name.as_deref(),
-                    subject: subject.as_deref(),
-                    mailbox: &inc.mailbox,
-                    policy: &policy_name,
-                    signature: r.signature_status(),
-                    arrived_at: inc.arrived_at,
-                    ack_due: policy.ack_within.after(inc.arrived_at),
-                    followup_due: policy.followup_within.map(|d| d.after(inc.arrived_at)),
+                cfg,
+                keys,
+                &outbox::AckRequest {
+                    case_id,
+                    message_row: msg_row,
+                    report: &analysis.report,
+                    verdict: if replay.is_some() { None } else { Some(&v) },
+                    undecryptable: false,
                 },
             )?;
-            store::event(
-                tx,
-                Some(case_id),
-                "triaged",
-                crate::domain::status::EventKind::Created,
-                Some(&format!(
-                    "from mailbox {} ({}), message {}, {} bytes, encryption {}, signature {}",
-                    inc.mailbox,
-                    inc.position,
-                    short(&sha),
-                    inc.raw.len(),
-                    r.encryption,
-                    r.signature_status()
-                )),
-            )?;
-            if let Some(reason) = &reason {
-                store::event(
+        }
+        if st == State::NeedsInfo {
+            if v.next_state == State::Triaged {
+                store::set_case_state(
                     tx,
-                    Some(case_id),
-                    "triaged",
-                    crate::domain::status::EventKind::Quarantined,
-                    Some(reason),
+                    case_id,
+                    State::Triaged,
+                    Some("the reporter sent what was missing"),
                 )?;
-            }
-            let msg_row = insert_message(tx, case_id, &sha, inc, &analysis, seal)?;
-            let replay = replay_check(tx, case_id, msg_row, &analysis.report)?;
-            if replay.is_some() {
-                // Nothing decrypted is echoed to a sender who may not have written it.
-                analysis.report.subject = None;
-                for s in &mut analysis.report.signatures {
-                    s.user_id = None;
-                    s.signer = None;
-                }
-            }
-            let mut final_state = state.as_str().to_string();
-            if state == State::New {
-                let v = classify_case(tx, cfg, keys, case_id)?;
-                // Old mail at first contact: recorded and classified, but left to the
-                // operator (no automatic ack for a mailbox's history).
-                let (next, reason) = if inc.imported {
-                    (
-                        State::Imported,
-                        "older than the mailbox's import horizon at first contact: no automatic ack"
-                            .to_string(),
-                    )
-                } else {
-                    (v.next_state, v.reasons.join("; "))
-                };
-                store::set_case_state(tx, case_id, next, Some(&reason))?;
                 store::event(
                     tx,
                     Some(case_id),
                     "triaged",
                     crate::domain::status::EventKind::State,
-                    Some(&format!("new -> {next}")),
+                    Some("needs-info -> triaged: the follow-up completed the report"),
                 )?;
-                final_state = next.as_str().to_string();
-                outbox::enqueue_ack(
+            } else {
+                store::event(
                     tx,
-                    cfg,
-                    keys,
-                    &outbox::AckRequest {
-                        case_id,
-                        message_row: msg_row,
-                        report: &analysis.report,
-                        verdict: if replay.is_some() { None } else { Some(&v) },
-                        undecryptable: false,
-                    },
+                    Some(case_id),
+                    "triaged",
+                    crate::domain::status::EventKind::StillMissing,
+                    Some(&format!(
+                        "after the follow-up still missing: {}",
+                        v.missing.join(", ")
+                    )),
                 )?;
-            } else if state == State::Undecryptable {
-                // Tell the reporter we could not read it (and which key to use).
-                outbox::enqueue_ack(
-                    tx,
-                    cfg,
-                    keys,
-                    &outbox::AckRequest {
-                        case_id,
-                        message_row: msg_row,
-                        report: &analysis.report,
-                        verdict: None,
-                        undecryptable: true,
-                    },
-                )?;
-            }
-            Outcome::Created {
-                case: public_id,
-                state: final_state,
             }
         }
+    }
+    if st.is_quarantine() && analysis.status == Status::Ok {
+        tracing::info!(case = %c.id_public, "a readable follow-up arrived for a quarantined case; run `triaged case retry` after fixing keys");
+    }
+    store::touch_case(tx, case_id)?;
+    Ok(Outcome::FollowUp { case: c.id_public })
+}
+
+/// A message that starts a case: the case (quarantined when unreadable), its message,
+/// the classification and verdict, and the ack.
+fn write_new_case(w: &Write<'_>, mut analysis: Analysis) -> Result<Outcome> {
+    let Write {
+        tx,
+        cfg,
+        keys,
+        inc,
+        sha,
+    } = *w;
+    let seal = cfg.store.encrypt_at_rest.then_some(keys);
+    let r = &analysis.report;
+    let (state, reason) = state_for(&analysis.status);
+    let (policy_name, policy) = cfg.policy_for(&inc.mailbox);
+    let year = chrono::DateTime::from_timestamp(inc.arrived_at, 0)
+        .map(|d| chrono::Datelike::year(&d))
+        .unwrap_or(2026);
+    let (seq, public_id) = store::next_public_id(tx, year)?;
+    let subject = match state {
+        State::New => r.subject.as_deref(),
+        _ => r.outer_subject.as_deref(),
     };
-    Ok(outcome)
+    // Encryption at rest covers the subject too (it is the report's first line).
+    let subject = match seal {
+        Some(k) => k
+            .seal_field(subject)
+            .context("encrypting the case subject at rest")?,
+        None => subject.map(str::to_string),
+    };
+    let case_id = store::create_case(
+        tx,
+        &store::NewCase {
+            public_id: &public_id,
+            year,
+            seq,
+            state,
+            state_reason: reason.as_deref(),
+            reporter: r.from_addr.as_deref(),
+            reporter_name: r.from_name.as_deref(),
+            subject: subject.as_deref(),
+            mailbox: &inc.mailbox,
+            policy: &policy_name,
+            signature: r.signature_status(),
+            arrived_at: inc.arrived_at,
+            ack_due: policy.ack_within.after(inc.arrived_at),
+            followup_due: policy.followup_within.map(|d| d.after(inc.arrived_at)),
+        },
+    )?;
+    store::event(
+        tx,
+        Some(case_id),
+        "triaged",
+        crate::domain::status::EventKind::Created,
+        Some(&format!(
+            "from mailbox {} ({}), message {}, {} bytes, encryption {}, signature {}",
+            inc.mailbox,
+            inc.position,
+            short(sha),
+            inc.raw.len(),
+            r.encryption,
+            r.signature_status()
+        )),
+    )?;
+    if let Some(reason) = &reason {
+        store::event(
+            tx,
+            Some(case_id),
+            "triaged",
+            crate::domain::status::EventKind::Quarantined,
+            Some(reason),
+        )?;
+    }
+    let msg_row = insert_message(tx, case_id, sha, inc, &analysis, seal)?;
+    let replay = replay_check(tx, case_id, msg_row, &analysis.report)?;
+    if replay.is_some() {
+        forget_decrypted(&mut analysis.report);
+    }
+    let mut final_state = state.as_str().to_string();
+    if state == State::New {
+        let v = classify_case(tx, cfg, keys, case_id)?;
+        // Old mail at first contact: recorded and classified, but left to the
+        // operator (no automatic ack for a mailbox's history).
+        let (next, reason) = if inc.imported {
+            (
+                State::Imported,
+                "older than the mailbox's import horizon at first contact: no automatic ack"
+                    .to_string(),
+            )
+        } else {
+            (v.next_state, v.reasons.join("; "))
+        };
+        store::set_case_state(tx, case_id, next, Some(&reason))?;
+        store::event(
+            tx,
+            Some(case_id),
+            "triaged",
+            crate::domain::status::EventKind::State,
+            Some(&format!("new -> {next}")),
+        )?;
+        final_state = next.as_str().to_string();
+        outbox::enqueue_ack(
+            tx,
+            cfg,
+            keys,
+            &outbox::AckRequest {
+                case_id,
+                message_row: msg_row,
+                report: &analysis.report,
+                verdict: if replay.is_some() { None } else { Some(&v) },
+                undecryptable: false,
+            },
+        )?;
+    } else if state == State::Undecryptable {
+        // Tell the reporter we could not read it (and which key to use).
+        outbox::enqueue_ack(
+            tx,
+            cfg,
+            keys,
+            &outbox::AckRequest {
+                case_id,
+                message_row: msg_row,
+                report: &analysis.report,
+                verdict: None,
+                undecryptable: true,
+            },
+        )?;
+    }
+    Ok(Outcome::Created {
+        case: public_id,
+        state: final_state,
+    })
 }
 
 /// Classifies the whole thread of a case, stores the findings and the policy
