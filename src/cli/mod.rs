@@ -316,56 +316,8 @@ fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
 
 fn dispatch(cli: &Cli) -> Result<i32> {
     match &cli.command {
-        Command::CheckConfig { json } => {
-            // What `run` refuses, check-config refuses too (never "OK" then a failed start).
-            let (cfg, keys) = load_for_service(cli)?;
-            if *json {
-                print_json(&serde_json::json!({
-                    "ok": true,
-                    "file": cfg.file,
-                    "team_keys": keys.info(),
-                    "mailboxes": cfg.mailboxes.iter().map(|m| &m.name).collect::<Vec<_>>(),
-                    "policies": cfg.policy.keys().collect::<Vec<_>>(),
-                }))?;
-            } else {
-                println!("OK: {}", cfg.file.display());
-                for k in keys.info() {
-                    println!(
-                        "  team key {} ({} decryption subkey(s)) {}",
-                        k.fingerprint,
-                        k.decryption_subkeys,
-                        k.user_ids.first().cloned().unwrap_or_default()
-                    );
-                }
-                for m in &cfg.mailboxes {
-                    println!("  mailbox {} ({:?}, policy {})", m.name, m.kind, m.policy);
-                }
-            }
-            Ok(0)
-        }
-        Command::Run { once, json } => {
-            let (cfg, keys) = load_for_service(cli)?;
-            let store = open_store(&cfg)?;
-            if *once {
-                let s = daemon::run_once(store, &cfg, &keys)?;
-                if *json {
-                    print_json(&s)?;
-                } else {
-                    println!(
-                        "processed {} message(s): {} new case(s) ({} quarantined), {} follow-up(s), {} already stored",
-                        s.seen,
-                        s.counts.created,
-                        s.counts.quarantined,
-                        s.counts.follow_ups,
-                        s.counts.duplicates
-                    );
-                }
-                Ok(0)
-            } else {
-                daemon::run(store, cfg, keys)?;
-                Ok(0)
-            }
-        }
+        Command::CheckConfig { json } => check_config_cmd(cli, *json),
+        Command::Run { once, json } => run_cmd(cli, *once, *json),
         Command::Case(cmd) => case_cmd(cli, cmd),
         Command::Sla { json, limit } => sla_cmd(cli, *json, *limit),
         Command::Stats { json } => stats_cmd(cli, *json),
@@ -441,58 +393,118 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             );
             Ok(0)
         }
-        Command::Doctor { json } => {
-            let cfg = load(cli)?;
-            let checks = crate::app::doctor::run(&cfg);
-            if *json {
-                print_json(&checks)?;
-            } else {
-                for c in &checks {
-                    println!(
-                        "{:<5} {:<16} {}",
-                        c.status.as_str().to_uppercase(),
-                        c.check,
-                        c.detail
-                    );
-                    if let Some(f) = &c.fix
-                        && c.status != crate::app::doctor::CheckStatus::Ok
-                    {
-                        println!("      {:<16} fix: {f}", "");
-                    }
-                }
-            }
-            Ok(
-                if checks
-                    .iter()
-                    .any(|c| c.status == crate::app::doctor::CheckStatus::Fail)
-                {
-                    1
-                } else {
-                    0
-                },
-            )
-        }
-        Command::Digest { queue } => {
-            let cfg = load(cli)?;
-            let store = open_store(&cfg)?;
-            print!("{}", crate::sla::digest_text(store.db())?);
-            if *queue {
-                let keys = crate::read::keys::validate(&cfg)?;
-                match crate::sla::enqueue_digest(store.db(), &cfg, &keys)? {
-                    Some(_) => {
-                        eprintln!("queued for {}", cfg.outbox.team.as_deref().unwrap_or("?"))
-                    }
-                    None => {
-                        eprintln!("not queued: no outbox.team, or today's digest is already queued")
-                    }
-                }
-            }
-            Ok(0)
-        }
+        Command::Doctor { json } => doctor_cmd(cli, *json),
+        Command::Digest { queue } => digest_cmd(cli, *queue),
         Command::Classify { policy, json, file } => {
             classify_cmd(cli, policy.as_deref(), *json, file)
         }
     }
+}
+
+/// `check-config`: what `run` refuses, this refuses too (never "OK" then a failed start).
+fn check_config_cmd(cli: &Cli, json: bool) -> Result<i32> {
+    // What `run` refuses, check-config refuses too (never "OK" then a failed start).
+    let (cfg, keys) = load_for_service(cli)?;
+    if json {
+        print_json(&serde_json::json!({
+            "ok": true,
+            "file": cfg.file,
+            "team_keys": keys.info(),
+            "mailboxes": cfg.mailboxes.iter().map(|m| &m.name).collect::<Vec<_>>(),
+            "policies": cfg.policy.keys().collect::<Vec<_>>(),
+        }))?;
+    } else {
+        println!("OK: {}", cfg.file.display());
+        for k in keys.info() {
+            println!(
+                "  team key {} ({} decryption subkey(s)) {}",
+                k.fingerprint,
+                k.decryption_subkeys,
+                k.user_ids.first().cloned().unwrap_or_default()
+            );
+        }
+        for m in &cfg.mailboxes {
+            println!("  mailbox {} ({:?}, policy {})", m.name, m.kind, m.policy);
+        }
+    }
+    Ok(0)
+}
+
+/// `run`: the daemon, or one pass over every mailbox with `--once`.
+fn run_cmd(cli: &Cli, once: bool, json: bool) -> Result<i32> {
+    let (cfg, keys) = load_for_service(cli)?;
+    let store = open_store(&cfg)?;
+    if once {
+        let s = daemon::run_once(store, &cfg, &keys)?;
+        if json {
+            print_json(&s)?;
+        } else {
+            println!(
+                "processed {} message(s): {} new case(s) ({} quarantined), {} follow-up(s), {} already stored",
+                s.seen,
+                s.counts.created,
+                s.counts.quarantined,
+                s.counts.follow_ups,
+                s.counts.duplicates
+            );
+        }
+        Ok(0)
+    } else {
+        daemon::run(store, cfg, keys)?;
+        Ok(0)
+    }
+}
+
+/// `doctor`: every check with its status and fix; exit 1 when one fails.
+fn doctor_cmd(cli: &Cli, json: bool) -> Result<i32> {
+    let cfg = load(cli)?;
+    let checks = crate::app::doctor::run(&cfg);
+    if json {
+        print_json(&checks)?;
+    } else {
+        for c in &checks {
+            println!(
+                "{:<5} {:<16} {}",
+                c.status.as_str().to_uppercase(),
+                c.check,
+                c.detail
+            );
+            if let Some(f) = &c.fix
+                && c.status != crate::app::doctor::CheckStatus::Ok
+            {
+                println!("      {:<16} fix: {f}", "");
+            }
+        }
+    }
+    Ok(
+        if checks
+            .iter()
+            .any(|c| c.status == crate::app::doctor::CheckStatus::Fail)
+        {
+            1
+        } else {
+            0
+        },
+    )
+}
+
+/// `digest`: today's digest on stdout; `--queue` also queues it for the team.
+fn digest_cmd(cli: &Cli, queue: bool) -> Result<i32> {
+    let cfg = load(cli)?;
+    let store = open_store(&cfg)?;
+    print!("{}", crate::sla::digest_text(store.db())?);
+    if queue {
+        let keys = crate::read::keys::validate(&cfg)?;
+        match crate::sla::enqueue_digest(store.db(), &cfg, &keys)? {
+            Some(_) => {
+                eprintln!("queued for {}", cfg.outbox.team.as_deref().unwrap_or("?"))
+            }
+            None => {
+                eprintln!("not queued: no outbox.team, or today's digest is already queued")
+            }
+        }
+    }
+    Ok(0)
 }
 
 /// Loads a policy from a file: `[policy.NAME]` tables (the first is used) or bare policy keys.
