@@ -53,33 +53,7 @@ pub async fn sync(
         .select(&mb.folder)
         .await
         .with_context(|| format!("cannot select the folder {:?}", mb.folder))?;
-    let uidvalidity = mailbox
-        .uid_validity
-        .context("the server sent no UIDVALIDITY")?;
-    let state = {
-        let st = store.lock().map_err(|_| anyhow!("store lock poisoned"))?;
-        store::mailbox_state(st.db(), &mb.name)?
-    };
-    let first_contact = state.is_none();
-    let mut last = match state {
-        Some((v, last)) if v == uidvalidity => last,
-        Some((v, _)) => {
-            tracing::warn!(mailbox = %mb.name, old = v, new = uidvalidity, "UIDVALIDITY changed: resyncing by content hash");
-            0
-        }
-        None => 0,
-    };
-    if let Some(next) = mailbox.uid_next
-        && last > 0
-        && next <= last
-    {
-        tracing::warn!(mailbox = %mb.name, uidnext = next, last, "the server lowered UIDNEXT without a new UIDVALIDITY: resyncing by content hash");
-        last = 0;
-    }
-    {
-        let st = store.lock().map_err(|_| anyhow!("store lock poisoned"))?;
-        store::set_mailbox_state(st.db(), &mb.name, "imap", uidvalidity, last)?;
-    }
+    let (uidvalidity, mut last, first_contact) = resume_point(store, mb, &mailbox)?;
     if mailbox.exists == 0 {
         return Ok(stats);
     }
@@ -102,77 +76,13 @@ pub async fn sync(
             .collect::<Vec<_>>()
             .join(",");
         // Sizes and arrival times first, so an oversized message is never loaded whole.
-        let meta: Vec<_> = session
-            .uid_fetch(&set, "(UID RFC822.SIZE INTERNALDATE)")
-            .await
-            .context("UID FETCH (size, date) failed")?
-            .try_collect()
-            .await
-            .context("reading UID FETCH (size, date)")?;
-        let mut info: std::collections::BTreeMap<u32, (u64, i64)> =
-            std::collections::BTreeMap::new();
-        for f in &meta {
-            if let Some(uid) = f.uid {
-                let size = u64::from(f.size.unwrap_or(0));
-                let date = f
-                    .internal_date()
-                    .map(|d| d.timestamp())
-                    .unwrap_or_else(store::now);
-                info.insert(uid, (size, date));
-            }
-        }
+        let info = fetch_sizes_and_dates(session, &set).await?;
         // Fetch and ingest in groups of at most `limits.batch_bytes` (by the sizes the
         // server declared; at least one message), so a batch of large mail is never
         // held in memory at once.
-        let budget = cfg.limits.batch_bytes.0.max(1);
-        let mut groups: Vec<Vec<u32>> = Vec::new();
-        let mut bytes = 0u64;
-        for (&uid, &(size, _)) in &info {
-            let weight = if size <= limit { size } else { 64 * 1024 };
-            match groups.last_mut() {
-                Some(g) if bytes + weight <= budget => {
-                    g.push(uid);
-                    bytes += weight;
-                }
-                _ => {
-                    groups.push(vec![uid]);
-                    bytes = weight;
-                }
-            }
-        }
+        let groups = byte_groups(&info, limit, cfg.limits.batch_bytes.0.max(1));
         for group in groups {
-            let (small, big): (Vec<u32>, Vec<u32>) = group
-                .iter()
-                .copied()
-                .partition(|u| info.get(u).is_some_and(|i| i.0 <= limit));
-            let mut bodies: std::collections::BTreeMap<u32, Vec<u8>> =
-                std::collections::BTreeMap::new();
-            for (uids, item) in [
-                (small, "(UID BODY.PEEK[])"),
-                (big, "(UID BODY.PEEK[HEADER])"),
-            ] {
-                if uids.is_empty() {
-                    continue;
-                }
-                let set = uids
-                    .iter()
-                    .map(|u| u.to_string())
-                    .collect::<Vec<_>>()
-                    .join(",");
-                let fetched: Vec<_> = session
-                    .uid_fetch(&set, item)
-                    .await
-                    .with_context(|| format!("UID FETCH {item} failed"))?
-                    .try_collect()
-                    .await
-                    .context("reading message bodies")?;
-                for f in fetched {
-                    if let Some(uid) = f.uid {
-                        let b = f.body().or_else(|| f.header()).unwrap_or_default().to_vec();
-                        bodies.insert(uid, b);
-                    }
-                }
-            }
+            let mut bodies = fetch_bodies(session, &group, &info, limit).await?;
             let mut uids_in = Vec::new();
             let mut incs = Vec::new();
             for uid in &group {
@@ -225,25 +135,160 @@ pub async fn sync(
             }
         }
         if total > mb.batch as usize {
-            if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-                let w = 30 * stats.fetched / total.max(1);
-                eprint!(
-                    "\r{} [{}{}] {}/{}",
-                    mb.name,
-                    "#".repeat(w),
-                    " ".repeat(30 - w),
-                    stats.fetched,
-                    total
-                );
-                if stats.fetched >= total {
-                    eprintln!();
-                }
-            } else {
-                tracing::info!(mailbox = %mb.name, done = stats.fetched, total, "backlog progress");
-            }
+            report_progress(&mb.name, stats.fetched, total);
         }
     }
     Ok(stats)
+}
+
+/// Where to resume in a mailbox: its UIDVALIDITY, the last UID committed (0 after a
+/// UIDVALIDITY change or a lowered UIDNEXT: a full resync, deduplicated by content hash)
+/// and whether this is the first contact; recorded before anything is fetched.
+fn resume_point(
+    store: &Mutex<Store>,
+    mb: &MailboxConfig,
+    mailbox: &async_imap::types::Mailbox,
+) -> Result<(u32, u32, bool)> {
+    let uidvalidity = mailbox
+        .uid_validity
+        .context("the server sent no UIDVALIDITY")?;
+    let state = {
+        let st = store.lock().map_err(|_| anyhow!("store lock poisoned"))?;
+        store::mailbox_state(st.db(), &mb.name)?
+    };
+    let first_contact = state.is_none();
+    let mut last = match state {
+        Some((v, last)) if v == uidvalidity => last,
+        Some((v, _)) => {
+            tracing::warn!(mailbox = %mb.name, old = v, new = uidvalidity, "UIDVALIDITY changed: resyncing by content hash");
+            0
+        }
+        None => 0,
+    };
+    if let Some(next) = mailbox.uid_next
+        && last > 0
+        && next <= last
+    {
+        tracing::warn!(mailbox = %mb.name, uidnext = next, last, "the server lowered UIDNEXT without a new UIDVALIDITY: resyncing by content hash");
+        last = 0;
+    }
+    {
+        let st = store.lock().map_err(|_| anyhow!("store lock poisoned"))?;
+        store::set_mailbox_state(st.db(), &mb.name, "imap", uidvalidity, last)?;
+    }
+    Ok((uidvalidity, last, first_contact))
+}
+
+/// The declared size and arrival time (INTERNALDATE) of each UID in `set`.
+async fn fetch_sizes_and_dates(
+    session: &mut Session,
+    set: &str,
+) -> Result<std::collections::BTreeMap<u32, (u64, i64)>> {
+    let meta: Vec<_> = session
+        .uid_fetch(set, "(UID RFC822.SIZE INTERNALDATE)")
+        .await
+        .context("UID FETCH (size, date) failed")?
+        .try_collect()
+        .await
+        .context("reading UID FETCH (size, date)")?;
+    let mut info: std::collections::BTreeMap<u32, (u64, i64)> = std::collections::BTreeMap::new();
+    for f in &meta {
+        if let Some(uid) = f.uid {
+            let size = u64::from(f.size.unwrap_or(0));
+            let date = f
+                .internal_date()
+                .map(|d| d.timestamp())
+                .unwrap_or_else(store::now);
+            info.insert(uid, (size, date));
+        }
+    }
+    Ok(info)
+}
+
+/// UIDs in groups of at most `budget` declared bytes (at least one message each); an
+/// oversized message, of which only the header is fetched, weighs 64 KiB.
+fn byte_groups(
+    info: &std::collections::BTreeMap<u32, (u64, i64)>,
+    limit: u64,
+    budget: u64,
+) -> Vec<Vec<u32>> {
+    let mut groups: Vec<Vec<u32>> = Vec::new();
+    let mut bytes = 0u64;
+    for (&uid, &(size, _)) in info {
+        let weight = if size <= limit { size } else { 64 * 1024 };
+        match groups.last_mut() {
+            Some(g) if bytes + weight <= budget => {
+                g.push(uid);
+                bytes += weight;
+            }
+            _ => {
+                groups.push(vec![uid]);
+                bytes = weight;
+            }
+        }
+    }
+    groups
+}
+
+/// The bodies of a group: whole messages within `limit`, only the header of larger ones.
+async fn fetch_bodies(
+    session: &mut Session,
+    group: &[u32],
+    info: &std::collections::BTreeMap<u32, (u64, i64)>,
+    limit: u64,
+) -> Result<std::collections::BTreeMap<u32, Vec<u8>>> {
+    let (small, big): (Vec<u32>, Vec<u32>) = group
+        .iter()
+        .copied()
+        .partition(|u| info.get(u).is_some_and(|i| i.0 <= limit));
+    let mut bodies: std::collections::BTreeMap<u32, Vec<u8>> = std::collections::BTreeMap::new();
+    for (uids, item) in [
+        (small, "(UID BODY.PEEK[])"),
+        (big, "(UID BODY.PEEK[HEADER])"),
+    ] {
+        if uids.is_empty() {
+            continue;
+        }
+        let set = uids
+            .iter()
+            .map(|u| u.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let fetched: Vec<_> = session
+            .uid_fetch(&set, item)
+            .await
+            .with_context(|| format!("UID FETCH {item} failed"))?
+            .try_collect()
+            .await
+            .context("reading message bodies")?;
+        for f in fetched {
+            if let Some(uid) = f.uid {
+                let b = f.body().or_else(|| f.header()).unwrap_or_default().to_vec();
+                bodies.insert(uid, b);
+            }
+        }
+    }
+    Ok(bodies)
+}
+
+/// Backlog progress: a bar on a terminal, a log line otherwise.
+fn report_progress(mailbox: &str, fetched: usize, total: usize) {
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        let w = 30 * fetched / total.max(1);
+        eprint!(
+            "\r{} [{}{}] {}/{}",
+            mailbox,
+            "#".repeat(w),
+            " ".repeat(30usize.saturating_sub(w)),
+            fetched,
+            total
+        );
+        if fetched >= total {
+            eprintln!();
+        }
+    } else {
+        tracing::info!(mailbox = %mailbox, done = fetched, total, "backlog progress");
+    }
 }
 
 /// After commit: set \Seen, or move to the configured folder.
@@ -443,5 +488,27 @@ async fn watch_session(
             }
             session.noop().await.context("NOOP failed")?;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::byte_groups;
+
+    #[test]
+    fn groups_are_cut_by_declared_bytes_and_never_empty() {
+        let info: std::collections::BTreeMap<u32, (u64, i64)> = [
+            (1, (40, 0)),
+            (2, (40, 0)),
+            (3, (40, 0)),
+            (4, (500, 0)), // larger than the whole budget: a group of its own
+            (5, (10, 0)),
+            (6, (1_000_000, 0)), // oversize: only its header is fetched (64 KiB)
+        ]
+        .into_iter()
+        .collect();
+        let g = byte_groups(&info, 100_000, 100);
+        assert_eq!(g, vec![vec![1, 2], vec![3], vec![4], vec![5], vec![6]]);
+        assert!(byte_groups(&Default::default(), 100, 100).is_empty());
     }
 }
