@@ -1083,7 +1083,7 @@ fn case_show(cfg: &Config, store: &Store, id: &str, json: bool) -> Result<i32> {
         {
             o.insert("evidence".into(), f.evidence.clone());
         }
-        merged.insert(f.kind.clone(), val);
+        merged.insert(f.kind.as_str().to_string(), val);
     }
     let merged = serde_json::Value::Object(merged);
     if json {

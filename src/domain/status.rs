@@ -134,6 +134,25 @@ string_enum! {
 }
 
 string_enum! {
+    /// The kind of a stored finding: a field of the classifier's findings, the policy's
+    /// verdict, or a likely duplicate.
+    FindingKind {
+        Poc = "poc",
+        Versions = "versions",
+        Impact = "impact",
+        ReproSteps = "repro_steps",
+        FixSuggestion = "fix_suggestion",
+        CveIds = "cve_ids",
+        CweIds = "cwe_ids",
+        GhsaIds = "ghsa_ids",
+        Credit = "credit",
+        LowEffort = "low_effort",
+        Policy = "policy",
+        Duplicate = "duplicate",
+    }
+}
+
+string_enum! {
     /// How bad a report is, lowest first (the order `--sort severity` uses, reversed).
     Severity {
         None = "none",

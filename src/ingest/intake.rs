@@ -603,7 +603,7 @@ pub fn classify_case(
         store::add_finding(
             tx,
             case_id,
-            "duplicate",
+            crate::domain::status::FindingKind::Duplicate,
             &serde_json::json!({"case": m.case, "score": m.score}),
             &serde_json::json!(m.reasons),
         )?;

@@ -491,7 +491,7 @@ pub struct KeyRow {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FindingRow {
-    pub kind: String,
+    pub kind: crate::domain::status::FindingKind,
     pub value: serde_json::Value,
     pub evidence: serde_json::Value,
 }
@@ -913,7 +913,7 @@ pub fn thread_content(
 pub fn add_finding(
     conn: Db<'_>,
     case_id: i64,
-    kind: &str,
+    kind: crate::domain::status::FindingKind,
     value: &serde_json::Value,
     evidence: &serde_json::Value,
 ) -> Result<()> {
@@ -936,7 +936,7 @@ pub fn replace_findings(
     conn.execute("DELETE FROM findings WHERE case_id = ?1", [case_id])
         .context("clearing old findings")?;
     let v = serde_json::to_value(findings).context("serialising findings")?;
-    let insert = |kind: &str,
+    let insert = |kind: crate::domain::status::FindingKind,
                   value: &serde_json::Value,
                   evidence: &serde_json::Value|
      -> Result<()> {
@@ -959,11 +959,18 @@ pub fn replace_findings(
                 }
                 _ => serde_json::json!([]),
             };
-            insert(&kind, &value, &evidence)?;
+            let kind: crate::domain::status::FindingKind = kind
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!("a finding the store has no kind for: {e}"))?;
+            insert(kind, &value, &evidence)?;
         }
     }
     let pv = serde_json::to_value(verdict).context("serialising the verdict")?;
-    insert("policy", &pv, &serde_json::json!([]))?;
+    insert(
+        crate::domain::status::FindingKind::Policy,
+        &pv,
+        &serde_json::json!([]),
+    )?;
     Ok(())
 }
 
