@@ -96,6 +96,8 @@ use versions::*;
 
 /// Classifies one report.
 pub fn classify(input: &Input<'_>) -> Findings {
+    // Quoted earlier mail (our own ack among it) and the signature are not the report.
+    let body = sections::mask_quotes_and_signature(input.text);
     let mut docs = vec![
         Doc {
             location: "subject".into(),
@@ -103,7 +105,7 @@ pub fn classify(input: &Input<'_>) -> Findings {
         },
         Doc {
             location: "body".into(),
-            text: input.text,
+            text: &body,
         },
     ];
     for a in &input.attachments {
@@ -288,6 +290,27 @@ mod tests {
         assert!(!poc(
             "Ruby puppetmaster in Puppet 4.x before 4.4.2 is affected."
         ));
+    }
+
+    #[test]
+    fn quoted_mail_and_the_signature_are_not_the_report() {
+        let t = "Here are the versions: acme 2.1.0.\n\nOn Mon, 1 Dec 2026, security@example.test wrote:\n\
+                 > To assess your report we still need:\n\
+                 >   - the affected versions (for example \"<= 2.4.1\" or a commit)\n\
+                 > curl -X POST http://localhost/api -d x\n\n-- \nRita\nSent from acme 9.9.9 mail\n";
+        let f = run(t);
+        assert_eq!(norms(t), ["= 2.1.0"], "{:?}", f.versions);
+        assert_ne!(f.poc.status, PocStatus::Present, "{:?}", f.poc);
+        // Evidence offsets still point into the original text.
+        let e = &f.versions.items[0].evidence;
+        assert_eq!(t.get(e.start..e.end), Some(e.text.as_str()));
+        // Without an attribution line, a Markdown blockquote is the reporter's own text.
+        assert!(
+            run("> GET /a?q=<script>alert(1)</script> HTTP/1.1\n")
+                .poc
+                .status
+                == PocStatus::Present
+        );
     }
 
     #[test]

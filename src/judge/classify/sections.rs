@@ -76,3 +76,79 @@ pub(super) fn severity_at(g: usize) -> Severity {
 pub(super) fn section_text<'a>(text: &'a str, s: &Section) -> &'a str {
     text.get(s.start..s.end).unwrap_or_default().trim()
 }
+
+/// The body with what the reporter did not write for this report blanked (spaces of the
+/// same byte length, so evidence offsets still point into the original): quoted earlier
+/// mail after an attribution line ("On Mon, 1 Dec 2026, X wrote:", "-----Original
+/// Message-----": everything after it), and the signature after the RFC 3676 delimiter
+/// line "-- ". A reply that quotes our ack must not "contain" the examples the ack gives.
+pub(super) fn mask_quotes_and_signature(text: &str) -> String {
+    static ATTRIBUTION: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?im)^[ \t]*(?:on\b[^\n]{4,200}\bwrote:|[^\n]{4,200}\b(?:wrote|schrieb|a écrit|escribió|scrisse|schreef):)[ \t]*\r?$",
+        )
+    });
+    static ORIGINAL: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?im)^[ \t]*-{2,}\s*(?:original message|forwarded message|ursprüngliche nachricht)\s*-{2,}[ \t]*\r?$",
+        )
+    });
+    static SIG: LazyLock<Regex> = LazyLock::new(|| re(r"(?m)^-- \r?$"));
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    if let Some(m) = ORIGINAL.find(text) {
+        spans.push((m.start(), text.len()));
+    }
+    if let Some(m) = SIG.find(text) {
+        spans.push((m.start(), text.len()));
+    }
+    if let Some(a) = ATTRIBUTION.find(text) {
+        // The attribution line and the quoted lines after it.
+        let mut pos = a.start();
+        let mut end = a.end();
+        for line in text
+            .get(a.end()..)
+            .unwrap_or_default()
+            .split_inclusive('\n')
+        {
+            let t = line.trim_start();
+            if t.starts_with('>') || t.trim().is_empty() {
+                end += line.len();
+            } else {
+                break;
+            }
+        }
+        spans.push((pos, end));
+        // Quoted lines further down (a reply written between quoted paragraphs).
+        pos = end;
+        let mut off = pos;
+        for line in text.get(pos..).unwrap_or_default().split_inclusive('\n') {
+            if line.trim_start().starts_with('>') {
+                spans.push((off, off + line.len()));
+            }
+            off += line.len();
+        }
+    }
+    if spans.is_empty() {
+        return text.to_string();
+    }
+    spans.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    let mut done = 0;
+    for (s, e) in spans {
+        let s = s.max(done);
+        if e <= s {
+            continue;
+        }
+        out.push_str(text.get(done..s).unwrap_or_default());
+        for ch in text.get(s..e).unwrap_or_default().chars() {
+            if ch == '\n' {
+                out.push('\n');
+            } else {
+                out.extend(std::iter::repeat_n(' ', ch.len_utf8()));
+            }
+        }
+        done = e;
+    }
+    out.push_str(text.get(done..).unwrap_or_default());
+    out
+}
