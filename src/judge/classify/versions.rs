@@ -199,11 +199,11 @@ pub(super) fn extract_versions(
 ) -> Vec<VersionItem> {
     let mut items: Vec<VersionItem> = Vec::new();
     let mut taken: Vec<(usize, usize, usize)> = Vec::new(); // (doc, start, end)
-    for (di, doc) in docs.iter().enumerate() {
-        // Link targets ("[0.2.0](https://…/versions/0.2.0)") are not statements: they are
-        // blanked (same byte offsets, so evidence still points into the text), except
-        // for the rule that reads commit links.
-        let masked = mask_link_targets(doc.text);
+    // Link targets ("[0.2.0](https://…/versions/0.2.0)") are not statements: they are
+    // blanked (same byte offsets, so evidence still points into the text), except for
+    // the rule that reads commit links. Masked once per document, for every rule below.
+    let masked_docs: Vec<String> = docs.iter().map(|d| mask_link_targets(d.text)).collect();
+    for ((di, doc), masked) in docs.iter().enumerate().zip(&masked_docs) {
         for rule in VERSION_RULES.iter() {
             let hay = if rule.name == "commit-url" {
                 doc.text
@@ -348,14 +348,13 @@ pub(super) fn extract_versions(
             r"(?:^|[\s(\[@])(?P<a>v?\d+\.\d+\.\d+(?:\.\d+)?(?:-[0-9A-Za-z][0-9A-Za-z.]*)?)(?:[\s).,;:\]]|$)",
         )
     });
-    for (di, doc) in docs.iter().enumerate() {
-        let masked = mask_link_targets(doc.text);
+    for ((di, doc), masked) in docs.iter().enumerate().zip(&masked_docs) {
         let code: Vec<(usize, usize)> = fenced_blocks(doc.text)
             .iter()
             .map(|b| (b.start, b.end))
             .chain(indented_blocks(doc.text))
             .collect();
-        for c in MENTION.captures_iter(&masked).take(MAX_MATCHES) {
+        for c in MENTION.captures_iter(masked).take(MAX_MATCHES) {
             let Some(m) = c.name("a") else { continue };
             let (s, e) = (m.start(), m.end());
             if taken.iter().any(|&(d, ts, te)| d == di && s < te && ts < e)
