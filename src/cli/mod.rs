@@ -4,10 +4,6 @@
 //! 2 the configuration is invalid (every problem is printed); 3 the named case
 //! or object does not exist; 4 the request is not allowed (e.g. a transition).
 
-// Issue 14: serde_json::Value indexing (`v["poc"]["status"]`, which never panics on a
-// read) and a few slices remain here; tests/tidy.rs keeps this exception from spreading.
-#![allow(clippy::indexing_slicing, clippy::string_slice)]
-
 pub mod render;
 
 use std::io::IsTerminal;
@@ -17,6 +13,9 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 use crate::config::{Config, ConfigError};
+use crate::domain::findings::{Evidence, Findings};
+use crate::domain::status::ReadStatus;
+use crate::domain::verdict::Verdict;
 use crate::store::{self, Store, rfc3339};
 use crate::{app::daemon, ingest::intake};
 
@@ -680,63 +679,53 @@ fn classify_cmd(
     let findings = crate::judge::classify::classify(&input);
     let verdict =
         policy.map(|(name, p)| crate::judge::policy::evaluate(&name, &p, &findings, arrived));
-    let mut v = serde_json::to_value(&findings).context("serialising findings")?;
-    v["policy"] = serde_json::to_value(&verdict).context("serialising the verdict")?;
     if json {
+        let mut v = serde_json::to_value(&findings).context("serialising findings")?;
+        if let serde_json::Value::Object(o) = &mut v {
+            o.insert(
+                "policy".into(),
+                serde_json::to_value(&verdict).context("serialising the verdict")?,
+            );
+        }
         print_json(&v)?;
     } else {
-        print_findings(&v);
+        print_findings(&findings, verdict.as_ref());
     }
     Ok(0)
 }
 
-fn ev_list(v: &serde_json::Value, n: usize) -> String {
-    v["evidence"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .take(n)
-                .map(|e| {
-                    format!(
-                        "{} {:?}",
-                        e["rule"].as_str().unwrap_or(""),
-                        trunc(&e["text"].as_str().unwrap_or("").replace('\n', " "), 60)
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("; ")
-        })
-        .unwrap_or_default()
+fn ev_list(evidence: &[Evidence], n: usize) -> String {
+    evidence
+        .iter()
+        .take(n)
+        .map(|e| format!("{} {:?}", e.rule, trunc(&e.text.replace('\n', " "), 60)))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn present(b: bool) -> &'static str {
+    if b { "present" } else { "absent" }
 }
 
 /// Prints findings (and the policy verdict when present) for a person.
-pub fn print_findings(v: &serde_json::Value) {
-    let yes = |b: &serde_json::Value| {
-        if b.as_bool().unwrap_or(false) {
-            "present"
-        } else {
-            "absent"
-        }
-    };
+pub fn print_findings(f: &Findings, verdict: Option<&Verdict>) {
     println!(
         "  poc:            {}  {}",
-        v["poc"]["status"].as_str().unwrap_or("?"),
-        ev_list(&v["poc"], 2)
+        f.poc.status,
+        ev_list(&f.poc.evidence, 2)
     );
-    let items: Vec<String> = v["versions"]["items"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|i| {
-                    let n = i["normalized"].as_str().unwrap_or("?");
-                    match i["product"].as_str() {
-                        Some(p) => format!("{n} ({p})"),
-                        None => n.to_string(),
-                    }
-                })
-                .collect()
+    let items: Vec<String> = f
+        .versions
+        .items
+        .iter()
+        .map(|i| {
+            let n = i.normalized.as_deref().unwrap_or("?");
+            match &i.product {
+                Some(p) => format!("{n} ({p})"),
+                None => n.to_string(),
+            }
         })
-        .unwrap_or_default();
+        .collect();
     println!(
         "  versions:       {}",
         if items.is_empty() {
@@ -745,87 +734,67 @@ pub fn print_findings(v: &serde_json::Value) {
             items.join(", ")
         }
     );
-    let imp = &v["impact"];
-    let classes: Vec<&str> = imp["class"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|c| c.as_str()).collect())
-        .unwrap_or_default();
-    let cvss = imp["cvss"]
-        .get("vector")
-        .map(|vec| {
-            format!(
-                ", CVSS {} {}",
-                imp["cvss"]["score"],
-                vec.as_str().unwrap_or("")
-            )
-        })
+    let imp = &f.impact;
+    let cvss = imp
+        .cvss
+        .as_ref()
+        .map(|c| format!(", CVSS {:?} {}", c.score, c.vector))
         .unwrap_or_default();
     println!(
         "  impact:         {}; class {}; severity {} ({}{})",
-        yes(&imp["present"]),
-        if classes.is_empty() {
+        present(imp.present),
+        if imp.class.is_empty() {
             "-".to_string()
         } else {
-            classes.join(", ")
+            imp.class.join(", ")
         },
-        imp["severity"].as_str().unwrap_or("?"),
-        imp["severity_source"].as_str().unwrap_or("?"),
+        imp.severity,
+        imp.severity_source,
         cvss
     );
-    println!("  repro steps:    {}", yes(&v["repro_steps"]["present"]));
+    println!("  repro steps:    {}", present(f.repro_steps.present));
     println!(
         "  fix suggestion: {}  {}",
-        yes(&v["fix_suggestion"]["present"]),
-        ev_list(&v["fix_suggestion"], 1)
+        present(f.fix_suggestion.present),
+        ev_list(&f.fix_suggestion.evidence, 1)
     );
-    let ids: Vec<&str> = ["cve_ids", "cwe_ids", "ghsa_ids"]
-        .iter()
-        .flat_map(|k| {
-            v[*k]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|x| x.as_str())
-        })
+    let ids: Vec<&str> = [&f.cve_ids, &f.cwe_ids, &f.ghsa_ids]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
         .collect();
     if !ids.is_empty() {
         println!("  ids:            {}", ids.join(", "));
     }
-    if let Some(c) = v.get("credit").filter(|c| !c.is_null()) {
+    if let Some(c) = &f.credit {
         println!(
             "  credit:         {}",
-            if c["anonymous"].as_bool().unwrap_or(false) {
-                "anonymous".to_string()
+            if c.anonymous {
+                "anonymous"
             } else {
-                c["name"].as_str().unwrap_or("?").to_string()
+                c.name.as_deref().unwrap_or("?")
             }
         );
     }
-    let le = &v["low_effort"];
-    if le["flag"].as_bool().unwrap_or(false) {
-        let r: Vec<&str> = le["reasons"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|x| x.as_str()).collect())
-            .unwrap_or_default();
-        println!("  low effort:     yes ({})", r.join(", "));
+    if f.low_effort.flag {
+        println!(
+            "  low effort:     yes ({})",
+            f.low_effort.reasons.join(", ")
+        );
     }
-    let p = &v["policy"];
-    if !p.is_null() {
-        let missing: Vec<&str> = p["missing"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|x| x.as_str()).collect())
-            .unwrap_or_default();
+    if let Some(p) = verdict {
         println!(
             "  policy {}: missing [{}]; version {}{}; next state {}; ack due {}",
-            p["policy"].as_str().unwrap_or("?"),
-            missing.join(", "),
-            p["version"]["status"].as_str().unwrap_or("?"),
-            p["version"]["row"]["range"]
-                .as_str()
-                .map(|r| format!(" (row \"{r}\")"))
+            p.policy,
+            p.missing.join(", "),
+            p.version.status,
+            p.version
+                .row
+                .as_ref()
+                .map(|r| format!(" (row \"{}\")", r.range))
                 .unwrap_or_default(),
-            p["next_state"].as_str().unwrap_or("?"),
-            p["deadlines"]["ack_due"].as_str().unwrap_or("?")
+            p.next_state,
+            p.deadlines.ack_due
         );
     }
 }
@@ -929,7 +898,7 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
             let keys = if cfg.store.encrypt_at_rest {
                 Some(
                     crate::read::keys::team_keys(&cfg)
-                        .map_err(|p| anyhow::anyhow!("{}: {}", p[0].key, p[0].what))?,
+                        .map_err(|p| anyhow::anyhow!("{}", first_problem(&p)))?,
                 )
             } else {
                 None
@@ -1067,8 +1036,8 @@ fn case_show(cfg: &Config, store: &Store, id: &str, json: bool) -> Result<i32> {
                 }
             }
             Err(p) => eprintln!(
-                "note: the subject is encrypted at rest and the team key could not be loaded ({}: {}); run `triaged check-config`",
-                p[0].key, p[0].what
+                "note: the subject is encrypted at rest and the team key could not be loaded ({}); run `triaged check-config`",
+                first_problem(&p)
             ),
         }
     }
@@ -1098,7 +1067,17 @@ fn case_show(cfg: &Config, store: &Store, id: &str, json: bool) -> Result<i32> {
         print_case(&c, &messages, &keys, &events);
         if !findings.is_empty() {
             println!("findings:");
-            print_findings(&merged);
+            // The rows are what this version wrote; rows it cannot read (an older or
+            // partial classification) are shown as JSON rather than hidden.
+            match serde_json::from_value::<Findings>(merged.clone()) {
+                Ok(f) => {
+                    let verdict = merged
+                        .get("policy")
+                        .and_then(|p| serde_json::from_value::<Verdict>(p.clone()).ok());
+                    print_findings(&f, verdict.as_ref());
+                }
+                Err(_) => println!("{}", serde_json::to_string_pretty(&merged)?),
+            }
         }
     }
     Ok(0)
@@ -1136,7 +1115,16 @@ fn export_mbox(
         out.push('\n');
     };
     let msgs = store::thread_for_export(conn, c.id)?;
-    for (from, at, subject, mid, body, status, reason) in msgs {
+    for m in msgs {
+        let store::ExportedMessage {
+            from,
+            arrived_at: at,
+            subject,
+            message_id: mid,
+            body,
+            status,
+            status_reason: reason,
+        } = m;
         let from = safe(&from.unwrap_or_default());
         let subject = match (subject, keys) {
             (Some(s), Some(k)) => Some(crate::domain::seal::Opener::open_field(k, &s)?),
@@ -1157,14 +1145,14 @@ fn export_mbox(
             mid.unwrap_or_default(),
             c.id_public
         );
-        let body = match (status.as_str(), body) {
-            ("ok", Some(b)) if b.starts_with("sealed:") => match keys {
+        let body = match (status, body) {
+            (ReadStatus::Ok, Some(b)) if b.starts_with("sealed:") => match keys {
                 Some(k) => k
-                    .unseal_text(&b["sealed:".len()..])
+                    .unseal_text(b.strip_prefix("sealed:").unwrap_or(&b))
                     .context("decrypting a stored text")?,
                 None => "[encrypted at rest]".into(),
             },
-            ("ok", Some(b)) => b,
+            (ReadStatus::Ok, Some(b)) => b,
             (_, _) => format!("[not readable: {}]", reason.unwrap_or_default()),
         };
         // The body keeps its lines; every other control character is shown escaped.
@@ -1172,7 +1160,15 @@ fn export_mbox(
         put(&from, at, &headers, &body);
     }
     let sent = store::sent_of(conn, c.id)?;
-    for (to, at, subject, mid, kind, state) in sent {
+    for store::SentRow {
+        recipient: to,
+        at,
+        subject,
+        message_id: mid,
+        kind,
+        state,
+    } in sent
+    {
         let headers = format!(
             "From: triaged\nTo: {to}\nDate: {}\nSubject: {subject}\nMessage-ID: <{mid}>\nX-Triaged-Case: {}\nContent-Type: text/plain; charset=utf-8\n",
             chrono::DateTime::from_timestamp(at, 0)
@@ -1190,12 +1186,19 @@ fn export_mbox(
     Ok(out)
 }
 
+/// The first configuration problem as `key: what` (the list is never empty).
+fn first_problem(p: &[crate::config::Problem]) -> String {
+    p.first()
+        .map(|p| format!("{}: {}", p.key, p.what))
+        .unwrap_or_else(|| "an unnamed configuration problem".into())
+}
+
 fn median(mut v: Vec<i64>) -> Option<i64> {
     if v.is_empty() {
         return None;
     }
     v.sort_unstable();
-    Some(v[v.len() / 2])
+    v.get(v.len() / 2).copied()
 }
 
 fn stats_cmd(cli: &Cli, json: bool) -> Result<i32> {
@@ -1280,17 +1283,7 @@ fn keys_cmd(cli: &Cli, cmd: &KeysCmd) -> Result<i32> {
         KeysCmd::List { json } => {
             let keys = crate::read::keys::validate(&cfg)?;
             let store = open_store(&cfg)?;
-            let reporters: Vec<serde_json::Value> = store::reporter_key_summary(store.db())?
-                .into_iter()
-                .map(|(fingerprint, user_ids, source, cases)| {
-                    serde_json::json!({
-                        "fingerprint": fingerprint,
-                        "user_ids": serde_json::from_str::<serde_json::Value>(&user_ids).unwrap_or_default(),
-                        "source": source,
-                        "cases": cases,
-                    })
-                })
-                .collect();
+            let reporters = store::reporter_key_summary(store.db())?;
             let v = serde_json::json!({"team": keys.info(), "reporters": reporters});
             if *json {
                 print_json(&v)?;
@@ -1305,10 +1298,10 @@ fn keys_cmd(cli: &Cli, cmd: &KeysCmd) -> Result<i32> {
                 for r in &reporters {
                     println!(
                         "reporter  {}  {} ({}, {} case(s))",
-                        r["fingerprint"].as_str().unwrap_or(""),
-                        safe(r["user_ids"][0].as_str().unwrap_or("")),
-                        safe(r["source"].as_str().unwrap_or("")),
-                        r["cases"]
+                        r.fingerprint,
+                        safe(r.user_ids.first().map(String::as_str).unwrap_or("")),
+                        r.source,
+                        r.cases
                     );
                 }
             }
@@ -1825,16 +1818,16 @@ fn print_case(
         if let Some(r) = &m.status_reason {
             println!("     reason: {}", safe(r));
         }
-        let sigs = m.signatures.as_array().cloned().unwrap_or_default();
+        let sigs = &m.signatures;
         if sigs.is_empty() {
             println!("     signature: unsigned");
         }
         for s in sigs {
             println!(
                 "     signature: {} {} {}",
-                s["status"].as_str().unwrap_or("?"),
-                s["signer"].as_str().unwrap_or(""),
-                safe(s["user_id"].as_str().unwrap_or(""))
+                s.status,
+                s.signer.as_deref().unwrap_or(""),
+                safe(s.user_id.as_deref().unwrap_or(""))
             );
         }
         for a in &m.attachments {
@@ -1858,13 +1851,7 @@ fn print_case(
                 "  {} ({}) {}",
                 k.fingerprint,
                 k.source,
-                safe(
-                    k.user_ids
-                        .as_array()
-                        .and_then(|a| a.first())
-                        .and_then(|u| u.as_str())
-                        .unwrap_or("")
-                )
+                safe(k.user_ids.first().map(String::as_str).unwrap_or(""))
             );
         }
     }

@@ -83,7 +83,7 @@ pub struct MessageJson<'a> {
     pub status: ReadStatus,
     pub status_reason: Option<&'a str>,
     pub signature: SigStatus,
-    pub signatures: &'a serde_json::Value,
+    pub signatures: &'a [crate::domain::status::SigResult],
     pub team_key: Option<&'a str>,
     pub notes: &'a serde_json::Value,
     pub coverage: &'a serde_json::Value,
@@ -152,7 +152,7 @@ pub fn event(e: &EventRow) -> EventJson<'_> {
 #[derive(Debug, Serialize)]
 pub struct KeyJson<'a> {
     pub fingerprint: &'a str,
-    pub user_ids: &'a serde_json::Value,
+    pub user_ids: &'a [String],
     pub source: crate::domain::status::KeySource,
 }
 

@@ -4,12 +4,12 @@
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::status::{PocStatus, Severity, SeveritySource};
 
 /// Why a finding was made: a span of text and the rule that matched it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 pub struct Evidence {
     /// The matched text (trimmed, at most 200 characters).
     pub text: String,
@@ -21,13 +21,13 @@ pub struct Evidence {
     pub rule: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Poc {
     pub status: PocStatus,
     pub evidence: Vec<Evidence>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 pub struct VersionItem {
     /// As written, e.g. "before 1.8.0".
     pub text: String,
@@ -38,13 +38,13 @@ pub struct VersionItem {
     pub evidence: Evidence,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Versions {
     pub present: bool,
     pub items: Vec<VersionItem>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct CvssInfo {
     pub vector: String,
     pub version: String,
@@ -52,7 +52,7 @@ pub struct CvssInfo {
     pub severity: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Impact {
     pub present: bool,
     /// Vulnerability classes: rce, sqli, xss, ssrf, path-traversal, auth-bypass, ...
@@ -65,13 +65,13 @@ pub struct Impact {
     pub evidence: Vec<Evidence>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Flag {
     pub present: bool,
     pub evidence: Vec<Evidence>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Credit {
     /// The name to credit, when given.
     pub name: Option<String>,
@@ -79,7 +79,7 @@ pub struct Credit {
     pub evidence: Evidence,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct LowEffort {
     pub flag: bool,
     pub reasons: Vec<String>,
@@ -87,7 +87,7 @@ pub struct LowEffort {
 }
 
 /// Everything the classifier found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Findings {
     pub poc: Poc,
     pub versions: Versions,
@@ -140,7 +140,7 @@ pub struct Features {
 }
 
 /// A likely duplicate: the other case, a score in 0..=1, and why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Match {
     pub case: String,
     pub score: f64,

@@ -180,6 +180,18 @@ string_enum! {
 }
 
 string_enum! {
+    /// Where an outbox row is in its life.
+    OutboxState {
+        /// Waiting for its next attempt.
+        Queued = "queued",
+        /// The server took it.
+        Sent = "sent",
+        /// The server refused it for good (a 5xx reply); never retried.
+        Failed = "failed",
+    }
+}
+
+string_enum! {
     /// Whether a report carries a proof of concept.
     PocStatus {
         Present = "present",
@@ -288,6 +300,21 @@ impl OutboxKind {
     pub fn acknowledges(self) -> bool {
         matches!(self, OutboxKind::Ack | OutboxKind::Rejection)
     }
+}
+
+/// The outcome of one signature.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SigResult {
+    pub status: SigStatus,
+    /// Fingerprint of the signer's certificate when known, else the issuer's key id.
+    pub signer: Option<String>,
+    /// The signer's first user id when the certificate is known.
+    pub user_id: Option<String>,
+    /// Human-readable detail (never key material).
+    pub detail: Option<String>,
+    /// The normalised e-mail addresses of the signer's valid user ids (good signatures).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emails: Vec<String>,
 }
 
 #[cfg(test)]

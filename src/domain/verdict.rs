@@ -2,14 +2,14 @@
 //! items, version support, deadlines, next state). Plain serialisable types; the
 //! rules that make it live in `judge/policy`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::case::State;
 use crate::domain::status::VersionSupport;
 use crate::domain::version::VersionRow;
 
 /// Whether the reported version is in a supported row of the table.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct VersionVerdict {
     pub status: VersionSupport,
     /// The affected-version statement the verdict is based on.
@@ -19,7 +19,7 @@ pub struct VersionVerdict {
 }
 
 /// The policy's deadlines for a report, from its arrival (RFC 3339, UTC).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Deadlines {
     pub ack_due: String,
     pub followup_due: Option<String>,
@@ -27,7 +27,7 @@ pub struct Deadlines {
 }
 
 /// What a policy says about a classified report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Verdict {
     pub policy: String,
     /// Required items the report does not carry (poc, versions, impact, ...).

@@ -484,20 +484,7 @@ impl TeamKeys {
     }
 }
 
-/// The outcome of one signature.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct SigResult {
-    pub status: SigStatus,
-    /// Fingerprint of the signer's certificate when known, else the issuer's key id.
-    pub signer: Option<String>,
-    /// The signer's first user id when the certificate is known.
-    pub user_id: Option<String>,
-    /// Human-readable detail (never key material).
-    pub detail: Option<String>,
-    /// The normalised e-mail addresses of the signer's valid user ids (good signatures).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub emails: Vec<String>,
-}
+pub use crate::domain::status::SigResult;
 
 /// Summarises several signature results into one status word.
 /// A bad signature wins over everything: a good one next to it must not hide tampering.

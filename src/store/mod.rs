@@ -458,7 +458,7 @@ pub struct MessageRow {
     pub status: crate::domain::status::ReadStatus,
     pub status_reason: Option<String>,
     pub signature: crate::domain::status::SigStatus,
-    pub signatures: serde_json::Value,
+    pub signatures: Vec<crate::domain::status::SigResult>,
     pub team_key: Option<String>,
     pub notes: serde_json::Value,
     /// What protected each content part (`[{part, bytes, encrypted, signed}]`).
@@ -485,7 +485,7 @@ pub struct EventRow {
 #[derive(Debug, Clone)]
 pub struct KeyRow {
     pub fingerprint: String,
-    pub user_ids: serde_json::Value,
+    pub user_ids: Vec<String>,
     pub source: crate::domain::status::KeySource,
 }
 
@@ -709,7 +709,7 @@ pub fn messages_of(conn: Db<'_>, case_id: i64) -> Result<Vec<MessageRow>> {
                 status: r.get(10)?,
                 status_reason: r.get(11)?,
                 signature: r.get(12)?,
-                signatures: serde_json::from_str(&sigs).unwrap_or(serde_json::Value::Null),
+                signatures: serde_json::from_str(&sigs).unwrap_or_default(),
                 team_key: r.get(14)?,
                 notes: notes
                     .and_then(|n| serde_json::from_str(&n).ok())
@@ -808,7 +808,7 @@ pub fn keys_of(conn: Db<'_>, case_id: i64) -> Result<Vec<KeyRow>> {
             let u: String = r.get(1)?;
             Ok(KeyRow {
                 fingerprint: r.get(0)?,
-                user_ids: serde_json::from_str(&u).unwrap_or(serde_json::Value::Null),
+                user_ids: serde_json::from_str(&u).unwrap_or_default(),
                 source: r.get(2)?,
             })
         })
@@ -1035,30 +1035,49 @@ pub fn count_breaches(conn: Db<'_>) -> Result<i64> {
 }
 
 /// Every reporter key seen: (fingerprint, user ids as JSON, source, number of cases).
-pub fn reporter_key_summary(conn: Db<'_>) -> Result<Vec<(String, String, String, i64)>> {
+/// One reporter key over all cases: for `keys list`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReporterKeySummary {
+    pub fingerprint: String,
+    pub user_ids: Vec<String>,
+    pub source: crate::domain::status::KeySource,
+    pub cases: i64,
+}
+
+pub fn reporter_key_summary(conn: Db<'_>) -> Result<Vec<ReporterKeySummary>> {
     let conn = conn.0;
     let mut stmt = conn
         .prepare("SELECT k.fingerprint, k.user_ids, k.source, COUNT(DISTINCT k.case_id) FROM reporter_keys k GROUP BY k.fingerprint ORDER BY k.fingerprint")
         .context("listing reporter keys")?;
     let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .query_map([], |r| {
+            let u: String = r.get(1)?;
+            Ok(ReporterKeySummary {
+                fingerprint: r.get(0)?,
+                user_ids: serde_json::from_str(&u).unwrap_or_default(),
+                source: r.get(2)?,
+                cases: r.get(3)?,
+            })
+        })
         .context("listing reporter keys")?
         .collect::<rusqlite::Result<Vec<_>>>()
         .context("listing reporter keys")?;
     Ok(rows)
 }
 
-/// One message of a case as exported: from, arrival, subject (maybe sealed), Message-ID,
-/// body (`sealed:`-prefixed when sealed), status, status reason.
-pub type ExportedMessage = (
-    Option<String>,
-    i64,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    String,
-    Option<String>,
-);
+/// One message of a case as exported.
+#[derive(Debug, Clone)]
+pub struct ExportedMessage {
+    pub from: Option<String>,
+    pub arrived_at: i64,
+    /// Maybe sealed (`sealed:` prefix).
+    pub subject: Option<String>,
+    pub message_id: Option<String>,
+    /// The text, `sealed:`-prefixed when sealed at rest.
+    pub body: Option<String>,
+    pub status: crate::domain::status::ReadStatus,
+    pub status_reason: Option<String>,
+}
 
 /// A case's messages for `case export`, oldest first.
 pub fn thread_for_export(conn: Db<'_>, case_id: i64) -> Result<Vec<ExportedMessage>> {
@@ -1068,15 +1087,15 @@ pub fn thread_for_export(conn: Db<'_>, case_id: i64) -> Result<Vec<ExportedMessa
         .context("reading the thread")?;
     let rows = stmt
         .query_map([case_id], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-            ))
+            Ok(ExportedMessage {
+                from: r.get(0)?,
+                arrived_at: r.get(1)?,
+                subject: r.get(2)?,
+                message_id: r.get(3)?,
+                body: r.get(4)?,
+                status: r.get(5)?,
+                status_reason: r.get(6)?,
+            })
         })
         .context("reading the thread")?
         .collect::<rusqlite::Result<Vec<_>>>()
@@ -1084,8 +1103,17 @@ pub fn thread_for_export(conn: Db<'_>, case_id: i64) -> Result<Vec<ExportedMessa
     Ok(rows)
 }
 
-/// (recipient, sent or queued at, subject, Message-ID, kind, state).
-pub type SentRow = (String, i64, String, String, String, String);
+/// A mail triaged queued or sent for a case.
+#[derive(Debug, Clone)]
+pub struct SentRow {
+    pub recipient: String,
+    /// Sent at, or queued at while not sent.
+    pub at: i64,
+    pub subject: String,
+    pub message_id: String,
+    pub kind: crate::domain::status::OutboxKind,
+    pub state: crate::domain::status::OutboxState,
+}
 
 /// What was queued or sent for a case.
 pub fn sent_of(conn: Db<'_>, case_id: i64) -> Result<Vec<SentRow>> {
@@ -1095,14 +1123,14 @@ pub fn sent_of(conn: Db<'_>, case_id: i64) -> Result<Vec<SentRow>> {
         .context("reading sent mail")?;
     let rows = stmt
         .query_map([case_id], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
+            Ok(SentRow {
+                recipient: r.get(0)?,
+                at: r.get(1)?,
+                subject: r.get(2)?,
+                message_id: r.get(3)?,
+                kind: r.get(4)?,
+                state: r.get(5)?,
+            })
         })
         .context("reading sent mail")?
         .collect::<rusqlite::Result<Vec<_>>>()
