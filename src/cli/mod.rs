@@ -708,7 +708,7 @@ fn present(b: bool) -> &'static str {
 }
 
 /// Prints findings (and the policy verdict when present) for a person.
-pub fn print_findings(f: &Findings, verdict: Option<&Verdict>) {
+pub(crate) fn print_findings(f: &Findings, verdict: Option<&Verdict>) {
     println!(
         "  poc:            {}  {}",
         f.poc.status,

@@ -340,7 +340,7 @@ fn default_horizon() -> Duration {
 
 impl MailboxConfig {
     /// The IMAP password, from the file, the environment or the config.
-    pub fn imap_password(&self, cfg: &Config) -> std::result::Result<String, Problem> {
+    pub(crate) fn imap_password(&self, cfg: &Config) -> std::result::Result<String, Problem> {
         let k = format!("mailbox {:?}", self.name);
         if let Some(f) = &self.password_file {
             let p = cfg.resolve(f);
@@ -371,7 +371,7 @@ impl MailboxConfig {
 }
 
 /// Is this host a loopback address (where plain IMAP/SMTP is acceptable)?
-pub fn is_loopback(host: &str) -> bool {
+pub(crate) fn is_loopback(host: &str) -> bool {
     host == "localhost"
         || host
             .parse::<std::net::IpAddr>()
@@ -467,7 +467,10 @@ fn default_escalate() -> f64 {
 }
 
 impl OutboxConfig {
-    pub fn smtp_password(&self, cfg: &Config) -> std::result::Result<Option<String>, Problem> {
+    pub(crate) fn smtp_password(
+        &self,
+        cfg: &Config,
+    ) -> std::result::Result<Option<String>, Problem> {
         if let Some(f) = &self.password_file {
             let p = cfg.resolve(f);
             return std::fs::read_to_string(&p)
@@ -747,7 +750,8 @@ impl ConfigError {
     }
 }
 
-pub const REQUIREMENTS: &[&str] = &["poc", "versions", "impact", "repro_steps", "fix_suggestion"];
+pub(crate) const REQUIREMENTS: &[&str] =
+    &["poc", "versions", "impact", "repro_steps", "fix_suggestion"];
 
 impl Config {
     /// Reads and parses a config file (syntax and types only).
@@ -808,7 +812,7 @@ impl Config {
     }
 
     /// Resolves a path from the config against the config file's directory.
-    pub fn resolve(&self, p: &Path) -> PathBuf {
+    pub(crate) fn resolve(&self, p: &Path) -> PathBuf {
         let s = p.to_string_lossy();
         let expanded = expand_env(&s);
         let p = PathBuf::from(expanded);
@@ -819,11 +823,11 @@ impl Config {
         }
     }
 
-    pub fn store_path(&self) -> PathBuf {
+    pub(crate) fn store_path(&self) -> PathBuf {
         self.resolve(&self.store.path)
     }
 
-    pub fn policy_for(&self, mailbox: &str) -> (String, PolicyConfig) {
+    pub(crate) fn policy_for(&self, mailbox: &str) -> (String, PolicyConfig) {
         let name = self
             .mailboxes
             .iter()
@@ -1207,7 +1211,7 @@ impl Config {
 impl Config {
     /// `run` refuses to start when the secret key, its passphrase or the database can be
     /// read by other users: each such file is a problem with the chmod that fixes it.
-    pub fn permission_problems(&self) -> Vec<Problem> {
+    pub(crate) fn permission_problems(&self) -> Vec<Problem> {
         use std::os::unix::fs::PermissionsExt;
         let mut out = Vec::new();
         let mut files: Vec<(&str, PathBuf)> = Vec::new();

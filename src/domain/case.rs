@@ -30,7 +30,7 @@ pub enum State {
     Imported,
 }
 
-pub const ALL_STATES: &[State] = &[
+pub(crate) const ALL_STATES: &[State] = &[
     State::New,
     State::Acknowledged,
     State::NeedsInfo,
@@ -70,7 +70,7 @@ impl State {
     }
 
     /// Quarantine states: the message is kept but could not be read.
-    pub fn is_quarantine(self) -> bool {
+    pub(crate) fn is_quarantine(self) -> bool {
         matches!(
             self,
             State::Undecryptable | State::Unparseable | State::Oversize
@@ -78,7 +78,7 @@ impl State {
     }
 
     /// Terminal states: no clock runs.
-    pub fn is_closed(self) -> bool {
+    pub(crate) fn is_closed(self) -> bool {
         matches!(
             self,
             State::Closed | State::Rejected | State::Duplicate | State::Spam
@@ -86,7 +86,7 @@ impl State {
     }
 
     /// May an operator move a case from `self` to `to`?
-    pub fn can_move_to(self, to: State) -> bool {
+    pub(crate) fn can_move_to(self, to: State) -> bool {
         use State::*;
         if self == to {
             return false;
@@ -173,12 +173,12 @@ impl FromStr for State {
 }
 
 /// `SEC-2026-0001`
-pub fn format_id(year: i32, seq: i64) -> String {
+pub(crate) fn format_id(year: i32, seq: i64) -> String {
     format!("SEC-{year}-{seq:04}")
 }
 
 /// Finds case tags (`[SEC-2026-0001]` or a bare `SEC-2026-0001`) in a subject line.
-pub fn tags_in(subject: &str) -> Vec<String> {
+pub(crate) fn tags_in(subject: &str) -> Vec<String> {
     // Subjects are attacker input: every step is a checked `get`, no index can panic.
     let mut out = Vec::new();
     let b = subject.as_bytes();

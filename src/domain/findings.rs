@@ -49,7 +49,8 @@ pub struct CvssInfo {
     pub vector: String,
     pub version: String,
     pub score: f64,
-    pub severity: String,
+    /// The vector's own rating (none, low, medium, high, critical).
+    pub severity: Severity,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -18,6 +18,6 @@ pub mod version;
 /// that does not compile is a bug in triaged that every test run hits at once; it never
 /// depends on input, so this is the one place where a panic is accepted.
 #[allow(clippy::panic)]
-pub fn builtin_regex(pattern: &str) -> regex::Regex {
+pub(crate) fn builtin_regex(pattern: &str) -> regex::Regex {
     regex::Regex::new(pattern).unwrap_or_else(|e| panic!("invalid built-in regex {pattern}: {e}"))
 }

@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 /// What replaces a credential.
-pub const MARK: &str = "[redacted]";
+pub(crate) const MARK: &str = "[redacted]";
 
 static PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     [
@@ -40,7 +40,7 @@ static PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
 
 /// `text` with every credential-looking value replaced by [`MARK`]; the name of
 /// the field stays (an operator still sees that a cookie was there).
-pub fn credentials(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn credentials(text: &str) -> std::borrow::Cow<'_, str> {
     let mut out = std::borrow::Cow::Borrowed(text);
     for re in PATTERNS.iter() {
         if re.is_match(&out) {

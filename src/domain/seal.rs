@@ -5,7 +5,7 @@
 use anyhow::{Context, Result};
 
 /// The prefix of a TEXT column value sealed at rest.
-pub const SEALED: &str = "sealed:";
+pub(crate) const SEALED: &str = "sealed:";
 
 /// Opens what was sealed to the team key.
 pub trait Opener {

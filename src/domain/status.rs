@@ -297,7 +297,7 @@ impl EventKind {
 
 impl OutboxKind {
     /// Mail to the reporter that stops the acknowledgment clock when sent.
-    pub fn acknowledges(self) -> bool {
+    pub(crate) fn acknowledges(self) -> bool {
         matches!(self, OutboxKind::Ack | OutboxKind::Rejection)
     }
 }

@@ -22,9 +22,9 @@ const BANDS: usize = 8;
 /// Words per shingle.
 const SHINGLE: usize = 2;
 /// Reports older than this are not compared (a year).
-pub const HORIZON_SECS: i64 = 365 * 86_400;
+pub(crate) const HORIZON_SECS: i64 = 365 * 86_400;
 /// Most cases scored against one report.
-pub const MAX_CANDIDATES: usize = 40;
+pub(crate) const MAX_CANDIDATES: usize = 40;
 /// At or above this score a report is flagged as a likely duplicate.
 pub const THRESHOLD: f64 = 0.6;
 
@@ -161,7 +161,7 @@ fn band_keys(sig: &[u64]) -> Vec<String> {
 }
 
 /// The index keys of a report: ids, endpoint paths and MinHash bands.
-pub fn keys_of(f: &Features) -> Vec<(&'static str, String)> {
+pub(crate) fn keys_of(f: &Features) -> Vec<(&'static str, String)> {
     let mut k: Vec<(&'static str, String)> = Vec::new();
     k.extend(f.ids.iter().map(|i| ("id", i.clone())));
     k.extend(f.paths.iter().map(|p| ("path", p.clone())));

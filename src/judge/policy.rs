@@ -55,7 +55,7 @@ fn reported_of(normalized: &str) -> Option<Reported> {
 pub use crate::domain::verdict::{Deadlines, Verdict, VersionVerdict};
 
 /// Matches the report's versions against the supported-versions table.
-pub fn version_verdict(
+pub(crate) fn version_verdict(
     table: &[VersionRow],
     latest: Option<&str>,
     findings: &Findings,

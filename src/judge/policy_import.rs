@@ -729,7 +729,7 @@ impl Imported {
     }
 
     /// The JSON form (fields documented in README.md).
-    pub fn to_json(&self, name: &str, source: &str) -> serde_json::Value {
+    pub(crate) fn to_json(&self, name: &str, source: &str) -> serde_json::Value {
         let p = self.policy(source);
         let cite = |c: &Cite| serde_json::json!({"line": c.line, "text": c.text});
         serde_json::json!({

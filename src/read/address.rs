@@ -37,7 +37,7 @@ impl Mailbox {
     }
 
     /// Why an automatic answer may not be sent to this address, or None.
-    pub fn unanswerable(&self) -> Option<String> {
+    pub(crate) fn unanswerable(&self) -> Option<String> {
         let a = self.addr();
         if self.quoted_local {
             return Some(format!(
@@ -229,7 +229,7 @@ fn mailbox(t: &[Tok]) -> Result<Mailbox, String> {
 
 /// Parses a mailbox list (the value of From, Sender, Reply-To). Groups
 /// (`name: a@x, b@y;`) are refused: RFC 5322 does not allow them in From.
-pub fn parse_list(value: &str) -> Result<Vec<Mailbox>, String> {
+pub(crate) fn parse_list(value: &str) -> Result<Vec<Mailbox>, String> {
     let toks = tokenize(value)?;
     let mut out = Vec::new();
     let mut depth = 0usize;

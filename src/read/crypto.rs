@@ -121,7 +121,7 @@ impl TeamKeys {
     /// [`TeamKeys::load`]; with `legacy` (config `keys.legacy_decryption`), a key that the
     /// standard policy rejects for its algorithms (SHA-1 self-signatures, RSA-1024: keys
     /// from about 2009) is loaded for decryption only, under the legacy policy (SHA-1 and RSA-1024 accepted).
-    pub fn load_with(
+    pub(crate) fn load_with(
         files: &[(PathBuf, Vec<u8>)],
         pass: Option<&str>,
         keyring: Option<&(PathBuf, Vec<u8>)>,
@@ -300,7 +300,7 @@ impl TeamKeys {
     }
 
     /// Can we sign outgoing mail?
-    pub fn can_sign(&self) -> bool {
+    pub(crate) fn can_sign(&self) -> bool {
         !self.signers.is_empty()
     }
 
@@ -331,7 +331,7 @@ impl TeamKeys {
 
     /// Signs and encrypts `data` to the recipients' valid encryption subkeys (and to the
     /// team, so the sent copy stays readable). Armored.
-    pub fn sign_and_encrypt(&self, recipients: &[Cert], data: &[u8]) -> Result<String> {
+    pub(crate) fn sign_and_encrypt(&self, recipients: &[Cert], data: &[u8]) -> Result<String> {
         use openpgp::serialize::stream::{Armorer, Encryptor, LiteralWriter, Message, Signer};
         use std::io::Write;
         let pair = self
@@ -375,7 +375,7 @@ impl TeamKeys {
     }
 
     /// Encrypts data to the team's own keys (encryption at rest), binary OpenPGP.
-    pub fn seal(&self, data: &[u8]) -> Result<Vec<u8>> {
+    pub(crate) fn seal(&self, data: &[u8]) -> Result<Vec<u8>> {
         use openpgp::serialize::stream::{Encryptor, LiteralWriter, Message};
         use std::io::Write;
         let mut keys = Vec::new();
@@ -405,12 +405,12 @@ impl TeamKeys {
     }
 
     /// Decrypts what `seal` made.
-    pub fn unseal(&self, data: &[u8]) -> Result<Vec<u8>> {
+    pub(crate) fn unseal(&self, data: &[u8]) -> Result<Vec<u8>> {
         Ok(decrypt(self, &[], data, u64::MAX / 2, usize::MAX)?.plaintext)
     }
 
     /// `seal` for text, armored (stored in TEXT columns).
-    pub fn seal_text(&self, text: &str) -> Result<String> {
+    pub(crate) fn seal_text(&self, text: &str) -> Result<String> {
         let bin = self.seal(text.as_bytes())?;
         let mut out = Vec::new();
         {
@@ -422,19 +422,19 @@ impl TeamKeys {
         String::from_utf8(out).context("armor is not UTF-8")
     }
 
-    pub fn unseal_text(&self, armored: &str) -> Result<String> {
+    pub(crate) fn unseal_text(&self, armored: &str) -> Result<String> {
         Ok(String::from_utf8_lossy(&self.unseal(armored.as_bytes())?).into_owned())
     }
 
     /// A short text field (a subject) sealed for a TEXT column: `sealed:` + armor.
     /// Readers recognise the prefix ([`Opener::open_field`]).
-    pub fn seal_field(&self, s: Option<&str>) -> Result<Option<String>> {
+    pub(crate) fn seal_field(&self, s: Option<&str>) -> Result<Option<String>> {
         s.map(|s| Ok(format!("{SEALED}{}", self.seal_text(s)?)))
             .transpose()
     }
 
     /// The first team certificate, minimal (for Autocrypt headers), binary.
-    pub fn autocrypt_keydata(&self) -> Option<Vec<u8>> {
+    pub(crate) fn autocrypt_keydata(&self) -> Option<Vec<u8>> {
         use openpgp::serialize::Serialize;
         let c = self.certs.first()?;
         let mut out = Vec::new();
@@ -442,7 +442,7 @@ impl TeamKeys {
         Some(out)
     }
 
-    pub fn fingerprints(&self) -> Vec<String> {
+    pub(crate) fn fingerprints(&self) -> Vec<String> {
         self.certs
             .iter()
             .map(|c| c.fingerprint().to_hex())
@@ -474,7 +474,7 @@ impl TeamKeys {
     }
 
     /// The team's public certificates (to verify our own mail, to publish).
-    pub fn team_certs(&self) -> &[Cert] {
+    pub(crate) fn team_certs(&self) -> &[Cert] {
         &self.certs
     }
 
@@ -488,7 +488,7 @@ pub use crate::domain::status::SigResult;
 
 /// Summarises several signature results into one status word.
 /// A bad signature wins over everything: a good one next to it must not hide tampering.
-pub fn summarize(sigs: &[SigResult]) -> SigStatus {
+pub(crate) fn summarize(sigs: &[SigResult]) -> SigStatus {
     let has = |s: SigStatus| sigs.iter().any(|r| r.status == s);
     // The worst news wins: a bad signature cannot hide behind a good one.
     [
@@ -782,9 +782,10 @@ impl DecryptionHelper for Helper<'_> {
 }
 
 /// Most encryption subkeys of one recipient certificate a reply is encrypted to.
-pub const MAX_RECIPIENT_SUBKEYS: usize = 4;
+pub(crate) const MAX_RECIPIENT_SUBKEYS: usize = 4;
 
-pub use crate::domain::seal::{Opener, SEALED};
+pub use crate::domain::seal::Opener;
+pub(crate) use crate::domain::seal::SEALED;
 pub use crate::domain::status::{KeySource, SigStatus};
 
 impl Opener for TeamKeys {
@@ -1016,7 +1017,7 @@ fn packet_at(b: &[u8], pos: usize) -> Option<(u8, usize, usize)> {
 }
 
 /// Verifies an inline-signed or clear-signed message and returns its content.
-pub fn verify_inline(
+pub(crate) fn verify_inline(
     team: &TeamKeys,
     extra: &[Cert],
     data: &[u8],
@@ -1042,7 +1043,7 @@ fn verify_inline_inner(
 }
 
 /// Verifies a detached signature (PGP/MIME multipart/signed) over `content`.
-pub fn verify_detached(
+pub(crate) fn verify_detached(
     team: &TeamKeys,
     extra: &[Cert],
     signature: &[u8],
@@ -1069,7 +1070,7 @@ fn verify_detached_inner(
 
 /// Can we encrypt to this certificate now? Err says why not (expired, revoked, no
 /// encryption-capable subkey): then the ack goes out signed only and says so.
-pub fn usable_for_encryption(cert: &Cert) -> std::result::Result<(), String> {
+pub(crate) fn usable_for_encryption(cert: &Cert) -> std::result::Result<(), String> {
     let vc = cert
         .with_policy(&POLICY, None)
         .map_err(|e| format!("the key {} is not valid: {e}", cert.fingerprint()))?;
@@ -1097,7 +1098,7 @@ pub fn usable_for_encryption(cert: &Cert) -> std::result::Result<(), String> {
 }
 
 /// Parses an armored certificate stored with a case.
-pub fn cert_from_armor(armored: &str) -> Option<Cert> {
+pub(crate) fn cert_from_armor(armored: &str) -> Option<Cert> {
     Cert::from_bytes(armored.as_bytes()).ok()
 }
 
@@ -1138,12 +1139,12 @@ impl Default for KeyLimits {
 
 /// Reads public certificates from bytes (armored or binary) within the default
 /// [`KeyLimits`]. Secret parts are dropped.
-pub fn read_certs(data: &[u8], source: KeySource) -> Vec<FoundKey> {
+pub(crate) fn read_certs(data: &[u8], source: KeySource) -> Vec<FoundKey> {
     read_certs_limited(data, source, &KeyLimits::default()).0
 }
 
 /// Reads public certificates within `lim`; the second value says what was cut.
-pub fn read_certs_limited(
+pub(crate) fn read_certs_limited(
     data: &[u8],
     source: KeySource,
     lim: &KeyLimits,
@@ -1252,7 +1253,7 @@ pub enum PgpKind {
 }
 
 /// Classifies data without decrypting it: is it a message, a key, a signature?
-pub fn sniff(data: &[u8]) -> PgpKind {
+pub(crate) fn sniff(data: &[u8]) -> PgpKind {
     let head = data.get(..4096).unwrap_or(data);
     let text = String::from_utf8_lossy(head);
     if text.contains("-----BEGIN PGP MESSAGE-----") {

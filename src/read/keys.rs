@@ -5,14 +5,11 @@
 //! This lives in `read/` and not in `config/` so that the configuration stays plain
 //! data with no dependency on OpenPGP (config → domain only).
 
-use anyhow::{Context, Result};
-use std::path::Path;
-
 use crate::config::{Config, ConfigError, Problem};
 use crate::read::crypto::TeamKeys;
 
 /// Loads the team keys, turning every failure into a config problem.
-pub fn team_keys(cfg: &Config) -> std::result::Result<TeamKeys, Vec<Problem>> {
+pub(crate) fn team_keys(cfg: &Config) -> std::result::Result<TeamKeys, Vec<Problem>> {
     let pass = cfg.passphrase().map_err(|p| vec![p])?;
     let mut problems = Vec::new();
     let mut files = Vec::new();
@@ -63,7 +60,7 @@ pub fn team_keys(cfg: &Config) -> std::result::Result<TeamKeys, Vec<Problem>> {
 
 /// The whole validation: the key files first, then every other setting; Ok with
 /// the unlocked team keys when there is no problem at all.
-pub fn validate(cfg: &Config) -> std::result::Result<TeamKeys, ConfigError> {
+pub(crate) fn validate(cfg: &Config) -> std::result::Result<TeamKeys, ConfigError> {
     let mut problems = Vec::new();
     let keys = match team_keys(cfg) {
         Ok(k) => Some(k),
@@ -97,12 +94,4 @@ pub fn validate(cfg: &Config) -> std::result::Result<TeamKeys, ConfigError> {
             problems,
         }),
     }
-}
-
-/// Loads and validates a config file in one step (what `run` does).
-pub fn load_validated(file: &Path) -> Result<(Config, TeamKeys)> {
-    let cfg = Config::load(file)?;
-    let keys =
-        validate(&cfg).with_context(|| format!("invalid configuration in {}", file.display()))?;
-    Ok((cfg, keys))
 }

@@ -110,7 +110,7 @@ impl Report {
     }
 
     /// Some content arrived encrypted and some did not.
-    pub fn partly_encrypted(&self) -> bool {
+    pub(crate) fn partly_encrypted(&self) -> bool {
         self.coverage.iter().any(|c| c.encrypted) && self.coverage.iter().any(|c| !c.encrypted)
     }
 }
@@ -1213,7 +1213,7 @@ fn cap_header_lines<'a>(
 
 /// Longest subject kept (characters). A subject is a line for people; a 10 MB
 /// folded one is an attack on the store (it would be kept in three columns).
-pub const MAX_SUBJECT: usize = 998;
+pub(crate) const MAX_SUBJECT: usize = 998;
 
 /// The OpenPGP payload of a "mixed-up" PGP/MIME message: a multipart/mixed whose parts
 /// are an `application/pgp-encrypted` control part, one OpenPGP message, and at most
@@ -1313,7 +1313,7 @@ fn guess_type(name: Option<&str>, data: &[u8]) -> String {
 }
 
 /// Converts bare LF line endings to CRLF (RFC 3156 §5: the signed part is canonical).
-pub fn to_crlf(b: &[u8]) -> Vec<u8> {
+pub(crate) fn to_crlf(b: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(b.len() + b.len() / 32);
     let mut prev = 0u8;
     for &c in b {
@@ -1328,7 +1328,7 @@ pub fn to_crlf(b: &[u8]) -> Vec<u8> {
 
 /// Splits a multipart body into its parts' raw bytes (RFC 2046 §5.1.1): the
 /// line break before a delimiter belongs to the delimiter.
-pub fn split_multipart<'a>(body: &'a [u8], boundary: &str) -> Vec<&'a [u8]> {
+pub(crate) fn split_multipart<'a>(body: &'a [u8], boundary: &str) -> Vec<&'a [u8]> {
     let delim = format!("--{boundary}");
     let delim = delim.as_bytes();
     // (start of delimiter line, first byte after it, closing?)

@@ -17,7 +17,7 @@ use crate::read::crypto::TeamKeys;
 use crate::read::mime::{Analysis, Report, Status};
 
 /// The SHA-256 of bytes, lower-case hex (messages are unique by it).
-pub fn sha256_hex(b: &[u8]) -> String {
+pub(crate) fn sha256_hex(b: &[u8]) -> String {
     let d = Sha256::digest(b);
     d.iter().map(|x| format!("{x:02x}")).collect()
 }

@@ -37,7 +37,7 @@ pub fn shutdown() {
 }
 
 /// True once [`shutdown`] was called.
-pub fn shutting_down() -> bool {
+pub(crate) fn shutting_down() -> bool {
     SHUTDOWN.load(Ordering::SeqCst)
 }
 
@@ -52,7 +52,7 @@ pub enum Reader {
 impl Reader {
     /// The reader the configuration asks for; `exe` is the triaged binary to start
     /// (normally [`std::env::current_exe`]).
-    pub fn for_config(cfg: &Config) -> Result<Reader> {
+    pub(crate) fn for_config(cfg: &Config) -> Result<Reader> {
         if !cfg.limits.isolate_reader {
             return Ok(Reader::InProcess);
         }
@@ -61,7 +61,7 @@ impl Reader {
     }
 
     /// How many messages can be read at once.
-    pub fn parallelism(&self, cfg: &Config) -> usize {
+    pub(crate) fn parallelism(&self, cfg: &Config) -> usize {
         match self {
             Reader::InProcess => std::thread::available_parallelism()
                 .map(|n| n.get())
@@ -251,7 +251,7 @@ fn exchange(w: &mut Worker, raw: &[u8], budget: Duration) -> std::result::Result
 }
 
 /// Reads what can be read without decrypting: the headers, and a status saying why.
-pub fn headers_only(raw: &[u8], cfg: &Config, status: Status) -> Analysis {
+pub(crate) fn headers_only(raw: &[u8], cfg: &Config, status: Status) -> Analysis {
     let head_end = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -363,7 +363,7 @@ fn decode(r: &mut impl BufRead) -> Result<Analysis> {
 /// The reader process: `triaged read-worker` (started by the daemon, not by people).
 /// Lowers its limits, loads the team keys, says `ready`, then reads one message per
 /// request until its input ends.
-pub fn worker_main(cfg_file: &std::path::Path) -> Result<()> {
+pub(crate) fn worker_main(cfg_file: &std::path::Path) -> Result<()> {
     let cfg = Config::load(cfg_file).map_err(|e| anyhow!("{e}"))?;
     lower_limits(&cfg.limits)?;
     let keys = crate::read::keys::team_keys(&cfg).map_err(|p| {

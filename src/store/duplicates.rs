@@ -9,7 +9,7 @@ use rusqlite::{OptionalExtension, params};
 use crate::domain::findings::Features;
 
 /// Records a case's features (replacing earlier ones).
-pub fn index_duplicate(
+pub(crate) fn index_duplicate(
     conn: Db<'_>,
     case_id: i64,
     f: &Features,
@@ -44,7 +44,7 @@ pub fn index_duplicate(
     Ok(())
 }
 
-pub fn duplicate_features(conn: Db<'_>, case_id: i64) -> Result<Option<Features>> {
+pub(crate) fn duplicate_features(conn: Db<'_>, case_id: i64) -> Result<Option<Features>> {
     let conn = conn.0;
     let row: Option<(String, String, String, String, String)> = conn
         .prepare_cached(
@@ -69,7 +69,7 @@ pub fn duplicate_features(conn: Db<'_>, case_id: i64) -> Result<Option<Features>
 }
 
 /// Cases sharing an index key with `case_id` (at most `limit`, most recent keys first).
-pub fn duplicate_candidates(
+pub(crate) fn duplicate_candidates(
     conn: Db<'_>,
     case_id: i64,
     keys: &[(&'static str, String)],
@@ -99,7 +99,7 @@ pub fn duplicate_candidates(
 
 /// The public id of a case that may still be duplicated: not merged, not a
 /// duplicate or spam itself, arrived after `since`.
-pub fn live_case(conn: Db<'_>, id: i64, since: i64) -> Result<Option<String>> {
+pub(crate) fn live_case(conn: Db<'_>, id: i64, since: i64) -> Result<Option<String>> {
     let conn = conn.0;
     conn.prepare_cached(
         "SELECT public_id FROM cases WHERE id = ?1 AND merged_into IS NULL \

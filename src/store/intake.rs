@@ -30,7 +30,7 @@ pub struct NewCase<'a> {
 }
 
 /// Inserts a case; returns its row id.
-pub fn create_case(conn: Db<'_>, c: &NewCase<'_>) -> Result<i64> {
+pub(crate) fn create_case(conn: Db<'_>, c: &NewCase<'_>) -> Result<i64> {
     let conn = conn.0;
     conn.execute(
         "INSERT INTO cases (public_id, year, seq, state, state_reason, reporter, reporter_name, subject, \
@@ -59,7 +59,7 @@ pub fn create_case(conn: Db<'_>, c: &NewCase<'_>) -> Result<i64> {
 }
 
 /// A follow-up arrived: the case was updated now.
-pub fn touch_case(conn: Db<'_>, case_id: i64) -> Result<()> {
+pub(crate) fn touch_case(conn: Db<'_>, case_id: i64) -> Result<()> {
     let conn = conn.0;
     conn.execute(
         "UPDATE cases SET updated_at = ?2 WHERE id = ?1",
@@ -70,7 +70,7 @@ pub fn touch_case(conn: Db<'_>, case_id: i64) -> Result<()> {
 }
 
 /// The classification's outcome on the case row: severity and the policy's deadlines.
-pub fn set_case_verdict(
+pub(crate) fn set_case_verdict(
     conn: Db<'_>,
     case_id: i64,
     severity: crate::domain::status::Severity,
@@ -88,7 +88,7 @@ pub fn set_case_verdict(
 
 /// Records `other` as the likely duplicate noted for this case; false when it was
 /// noted already (so the event is written once per pair).
-pub fn note_duplicate(conn: Db<'_>, case_id: i64, other: &str) -> Result<bool> {
+pub(crate) fn note_duplicate(conn: Db<'_>, case_id: i64, other: &str) -> Result<bool> {
     let conn = conn.0;
     let n = conn
         .execute(
@@ -100,7 +100,7 @@ pub fn note_duplicate(conn: Db<'_>, case_id: i64, other: &str) -> Result<bool> {
 }
 
 /// The first other message opened by the same session key: (its sender, its case).
-pub fn session_key_seen(
+pub(crate) fn session_key_seen(
     conn: Db<'_>,
     hash: &str,
     message_row: i64,
@@ -117,7 +117,7 @@ pub fn session_key_seen(
 }
 
 /// Records that a session key opened this message.
-pub fn record_session_key(
+pub(crate) fn record_session_key(
     conn: Db<'_>,
     hash: &str,
     message_row: i64,
@@ -166,7 +166,7 @@ pub struct NewMessage<'a> {
 }
 
 /// Inserts a message; returns its row id.
-pub fn insert_message(conn: Db<'_>, m: &NewMessage<'_>) -> Result<i64> {
+pub(crate) fn insert_message(conn: Db<'_>, m: &NewMessage<'_>) -> Result<i64> {
     let conn = conn.0;
     conn.execute(
         "INSERT INTO messages (case_id, sha256, message_id, mailbox, source_pos, arrived_at, received_at, size, raw, \
@@ -223,7 +223,7 @@ pub struct RereadMessage<'a> {
 }
 
 /// Replaces what was read from a message with a new reading.
-pub fn update_reread_message(conn: Db<'_>, m: &RereadMessage<'_>) -> Result<()> {
+pub(crate) fn update_reread_message(conn: Db<'_>, m: &RereadMessage<'_>) -> Result<()> {
     let conn = conn.0;
     conn.execute(
         "UPDATE messages SET subject = ?2, encryption = ?3, status = ?4, status_reason = ?5, signature = ?6, \
@@ -250,7 +250,7 @@ pub fn update_reread_message(conn: Db<'_>, m: &RereadMessage<'_>) -> Result<()> 
 }
 
 /// A quarantined case that now reads: its state, reason, subject and signature.
-pub fn lift_quarantine(
+pub(crate) fn lift_quarantine(
     conn: Db<'_>,
     case_id: i64,
     state: crate::domain::case::State,
@@ -278,7 +278,7 @@ pub struct NewAttachment<'a> {
 }
 
 /// Replaces a message's attachments.
-pub fn replace_attachments(
+pub(crate) fn replace_attachments(
     conn: Db<'_>,
     message_row: i64,
     atts: &[NewAttachment<'_>],
@@ -309,7 +309,7 @@ pub fn replace_attachments(
 }
 
 /// Records a reporter key seen in a case (once per case and fingerprint), with an event.
-pub fn add_reporter_key(
+pub(crate) fn add_reporter_key(
     conn: Db<'_>,
     case_id: i64,
     fingerprint: &str,

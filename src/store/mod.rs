@@ -12,21 +12,22 @@ use std::path::Path;
 mod duplicates;
 mod intake;
 mod outbox;
-pub use duplicates::{duplicate_candidates, duplicate_features, index_duplicate, live_case};
-pub use intake::{
+pub(crate) use duplicates::{duplicate_candidates, duplicate_features, index_duplicate, live_case};
+pub(crate) use intake::{
     NewAttachment, NewCase, NewMessage, RereadMessage, add_reporter_key, create_case,
     insert_message, lift_quarantine, note_duplicate, record_session_key, replace_attachments,
     session_key_seen, set_case_verdict, touch_case, update_reread_message,
 };
 
-pub use outbox::{
-    Clocks, Due, NewOutgoing, acks_to_since, breaches_since, case_has_event, case_has_mail,
+pub(crate) use outbox::{
+    Due, NewOutgoing, acks_to_since, breaches_since, case_has_event, case_has_mail,
     deadlines_between, due_rows, last_ack_missing, open_counts_by_state, queue_mail,
     queued_with_subject, record_copied, record_send_failure, record_sent, reporter_keys_of_address,
     sweep_clocks,
 };
 
-pub use crate::domain::time::{now, rfc3339};
+pub use crate::domain::time::now;
+pub(crate) use crate::domain::time::rfc3339;
 use anyhow::{Context, Result, bail};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
@@ -86,7 +87,7 @@ impl Store {
     /// records whose loss only repeats an idempotent action (the outbox's "sent" rows:
     /// the mail is sent again with the same Message-ID). FULL is restored afterwards,
     /// whatever `f` returned.
-    pub fn write_relaxed<T>(
+    pub(crate) fn write_relaxed<T>(
         &mut self,
         what: &str,
         f: impl FnOnce(Db<'_>) -> Result<T>,
@@ -132,8 +133,9 @@ impl Store {
         Ok(store)
     }
 
-    /// An in-memory store (tests, `classify` without a store).
-    pub fn open_in_memory() -> Result<Store> {
+    /// An in-memory store (unit tests).
+    #[cfg(test)]
+    pub(crate) fn open_in_memory() -> Result<Store> {
         let conn = Connection::open_in_memory().context("opening an in-memory database")?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .context("enabling foreign keys")?;
@@ -158,7 +160,7 @@ impl Store {
     }
 
     /// A trivial query: the database answers (the watchdog's health check).
-    pub fn ping(&self) -> Result<()> {
+    pub(crate) fn ping(&self) -> Result<()> {
         self.conn
             .query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
             .context("the database does not answer")?;
@@ -167,7 +169,7 @@ impl Store {
 
     /// An operator moves a case (the transition was checked by the caller): state,
     /// reason, the response clock, and the event, in one transaction.
-    pub fn move_case(
+    pub(crate) fn move_case(
         &mut self,
         case_id: i64,
         from: crate::domain::case::State,
@@ -199,7 +201,7 @@ impl Store {
     }
 
     /// Assigns a case to a person, with its event.
-    pub fn assign_case(&mut self, case_id: i64, to: &str, actor: &str) -> Result<()> {
+    pub(crate) fn assign_case(&mut self, case_id: i64, to: &str, actor: &str) -> Result<()> {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -221,7 +223,7 @@ impl Store {
 
     /// Marks `case` a duplicate of `target` (the transition was checked by the caller),
     /// with an event on both cases, in one transaction.
-    pub fn merge_case(
+    pub(crate) fn merge_case(
         &mut self,
         case: &CaseRow,
         from: crate::domain::case::State,
@@ -282,7 +284,7 @@ impl Store {
 }
 
 /// Free bytes on the file system holding `path` (statvfs).
-pub fn free_bytes(path: &Path) -> Option<u64> {
+pub(crate) fn free_bytes(path: &Path) -> Option<u64> {
     use std::os::unix::ffi::OsStrExt;
     let dir = if path.is_dir() { path } else { path.parent()? };
     let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
@@ -293,7 +295,7 @@ pub fn free_bytes(path: &Path) -> Option<u64> {
 }
 
 /// ": the disk holding X is full (N bytes free)" when that is the likely cause, else "".
-pub fn disk_hint(path: &Path) -> String {
+pub(crate) fn disk_hint(path: &Path) -> String {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -514,7 +516,7 @@ pub fn event(
 }
 
 /// The case (public id) that already holds a message with these bytes.
-pub fn case_of_sha(conn: Db<'_>, sha: &str) -> Result<Option<String>> {
+pub(crate) fn case_of_sha(conn: Db<'_>, sha: &str) -> Result<Option<String>> {
     let conn = conn.0;
     conn.query_row(
         "SELECT c.public_id FROM messages m JOIN cases c ON c.id = m.case_id WHERE m.sha256 = ?1",
@@ -525,7 +527,7 @@ pub fn case_of_sha(conn: Db<'_>, sha: &str) -> Result<Option<String>> {
     .context("looking up a message by hash")
 }
 
-pub fn case_by_public_id(conn: Db<'_>, public_id: &str) -> Result<Option<CaseRow>> {
+pub(crate) fn case_by_public_id(conn: Db<'_>, public_id: &str) -> Result<Option<CaseRow>> {
     let conn = conn.0;
     conn.query_row(
         &format!("SELECT {CASE_COLS} FROM cases c WHERE c.public_id = ?1"),
@@ -536,7 +538,7 @@ pub fn case_by_public_id(conn: Db<'_>, public_id: &str) -> Result<Option<CaseRow
     .context("looking up a case")
 }
 
-pub fn case_by_id(conn: Db<'_>, id: i64) -> Result<CaseRow> {
+pub(crate) fn case_by_id(conn: Db<'_>, id: i64) -> Result<CaseRow> {
     let conn = conn.0;
     conn.query_row(
         &format!("SELECT {CASE_COLS} FROM cases c WHERE c.id = ?1"),
@@ -547,7 +549,7 @@ pub fn case_by_id(conn: Db<'_>, id: i64) -> Result<CaseRow> {
 }
 
 /// The case that one of these Message-IDs (ours or the reporter's) belongs to.
-pub fn case_by_message_ids(conn: Db<'_>, ids: &[String]) -> Result<Option<i64>> {
+pub(crate) fn case_by_message_ids(conn: Db<'_>, ids: &[String]) -> Result<Option<i64>> {
     let conn = conn.0;
     for id in ids {
         let id = id.trim_matches(['<', '>', ' ']);
@@ -571,7 +573,10 @@ pub fn case_by_message_ids(conn: Db<'_>, ids: &[String]) -> Result<Option<i64>> 
 }
 
 /// Lists cases, newest first, optionally filtered by state.
-pub fn list_cases(conn: Db<'_>, state: Option<crate::domain::case::State>) -> Result<Vec<CaseRow>> {
+pub(crate) fn list_cases(
+    conn: Db<'_>,
+    state: Option<crate::domain::case::State>,
+) -> Result<Vec<CaseRow>> {
     let conn = conn.0;
     let mut stmt = conn
         .prepare(&format!(
@@ -587,7 +592,7 @@ pub fn list_cases(conn: Db<'_>, state: Option<crate::domain::case::State>) -> Re
 }
 
 /// Cases in arrival order; with `newest`, only the newest that many (still in arrival order).
-pub fn list_cases_newest(
+pub(crate) fn list_cases_newest(
     conn: Db<'_>,
     state: Option<crate::domain::case::State>,
     newest: Option<usize>,
@@ -611,7 +616,10 @@ pub fn list_cases_newest(
 }
 
 /// How many cases there are (in one state, or all).
-pub fn count_cases(conn: Db<'_>, state: Option<crate::domain::case::State>) -> Result<usize> {
+pub(crate) fn count_cases(
+    conn: Db<'_>,
+    state: Option<crate::domain::case::State>,
+) -> Result<usize> {
     let conn = conn.0;
     let n: i64 = conn
         .query_row(
@@ -635,7 +643,7 @@ pub struct ClockRow {
 
 /// The clocks of every case whose clocks run (not closed, not imported): one indexed
 /// query, no per-case subqueries.
-pub fn open_clocks(conn: Db<'_>) -> Result<Vec<ClockRow>> {
+pub(crate) fn open_clocks(conn: Db<'_>) -> Result<Vec<ClockRow>> {
     let conn = conn.0;
     let stopped: Vec<String> = crate::domain::case::ALL_STATES
         .iter()
@@ -667,7 +675,7 @@ pub fn open_clocks(conn: Db<'_>) -> Result<Vec<ClockRow>> {
 }
 
 /// Allocates the next public id for `year` (call inside the creating transaction).
-pub fn next_public_id(conn: Db<'_>, year: i32) -> Result<(i64, String)> {
+pub(crate) fn next_public_id(conn: Db<'_>, year: i32) -> Result<(i64, String)> {
     let conn = conn.0;
     let seq: i64 = conn
         .query_row(
@@ -679,7 +687,7 @@ pub fn next_public_id(conn: Db<'_>, year: i32) -> Result<(i64, String)> {
     Ok((seq, crate::domain::case::format_id(year, seq)))
 }
 
-pub fn messages_of(conn: Db<'_>, case_id: i64) -> Result<Vec<MessageRow>> {
+pub(crate) fn messages_of(conn: Db<'_>, case_id: i64) -> Result<Vec<MessageRow>> {
     let conn = conn.0;
     let mut stmt = conn
         .prepare(
@@ -747,7 +755,7 @@ pub fn messages_of(conn: Db<'_>, case_id: i64) -> Result<Vec<MessageRow>> {
 }
 
 /// Raw bytes of every message of a case, oldest first: (message row id, raw).
-pub fn raw_messages_of(
+pub(crate) fn raw_messages_of(
     conn: Db<'_>,
     case_id: i64,
     keys: &dyn crate::domain::seal::Opener,
@@ -778,7 +786,7 @@ pub fn raw_messages_of(
         .collect()
 }
 
-pub fn events_of(conn: Db<'_>, case_id: i64) -> Result<Vec<EventRow>> {
+pub(crate) fn events_of(conn: Db<'_>, case_id: i64) -> Result<Vec<EventRow>> {
     let conn = conn.0;
     let mut stmt = conn
         .prepare("SELECT at, actor, kind, detail FROM events WHERE case_id = ?1 ORDER BY id")
@@ -798,7 +806,7 @@ pub fn events_of(conn: Db<'_>, case_id: i64) -> Result<Vec<EventRow>> {
     Ok(rows)
 }
 
-pub fn keys_of(conn: Db<'_>, case_id: i64) -> Result<Vec<KeyRow>> {
+pub(crate) fn keys_of(conn: Db<'_>, case_id: i64) -> Result<Vec<KeyRow>> {
     let conn = conn.0;
     let mut stmt = conn
         .prepare("SELECT fingerprint, user_ids, source FROM reporter_keys WHERE case_id = ?1 ORDER BY id")
@@ -818,7 +826,7 @@ pub fn keys_of(conn: Db<'_>, case_id: i64) -> Result<Vec<KeyRow>> {
     Ok(rows)
 }
 
-pub fn findings_of(conn: Db<'_>, case_id: i64) -> Result<Vec<FindingRow>> {
+pub(crate) fn findings_of(conn: Db<'_>, case_id: i64) -> Result<Vec<FindingRow>> {
     let conn = conn.0;
     let mut stmt = conn
         .prepare("SELECT kind, value, evidence FROM findings WHERE case_id = ?1 ORDER BY id")
@@ -841,7 +849,7 @@ pub fn findings_of(conn: Db<'_>, case_id: i64) -> Result<Vec<FindingRow>> {
 
 /// The subject, all text and all attachments of a case's thread (oldest first), for classification.
 #[allow(clippy::type_complexity)]
-pub fn thread_content(
+pub(crate) fn thread_content(
     conn: Db<'_>,
     case_id: i64,
     keys: &dyn crate::domain::seal::Opener,
@@ -910,7 +918,7 @@ pub fn thread_content(
 
 /// Replaces a case's findings: one row per finding kind, evidence kept apart, plus the policy verdict.
 /// Adds one finding (kept until the case is classified again).
-pub fn add_finding(
+pub(crate) fn add_finding(
     conn: Db<'_>,
     case_id: i64,
     kind: crate::domain::status::FindingKind,
@@ -926,7 +934,7 @@ pub fn add_finding(
     Ok(())
 }
 
-pub fn replace_findings(
+pub(crate) fn replace_findings(
     conn: Db<'_>,
     case_id: i64,
     findings: &crate::domain::findings::Findings,
@@ -975,7 +983,7 @@ pub fn replace_findings(
 }
 
 /// IMAP bookkeeping of one mailbox: (UIDVALIDITY, highest committed UID).
-pub fn mailbox_state(conn: Db<'_>, name: &str) -> Result<Option<(u32, u32)>> {
+pub(crate) fn mailbox_state(conn: Db<'_>, name: &str) -> Result<Option<(u32, u32)>> {
     let conn = conn.0;
     conn.query_row(
         "SELECT uidvalidity, last_uid FROM mailboxes WHERE name = ?1 AND uidvalidity IS NOT NULL",
@@ -991,7 +999,7 @@ pub fn mailbox_state(conn: Db<'_>, name: &str) -> Result<Option<(u32, u32)>> {
     .context("reading mailbox bookkeeping")
 }
 
-pub fn set_mailbox_state(
+pub(crate) fn set_mailbox_state(
     conn: Db<'_>,
     name: &str,
     kind: &str,
@@ -1008,7 +1016,7 @@ pub fn set_mailbox_state(
     Ok(())
 }
 
-pub fn set_case_state(
+pub(crate) fn set_case_state(
     conn: Db<'_>,
     case_id: i64,
     state: crate::domain::case::State,
@@ -1024,7 +1032,7 @@ pub fn set_case_state(
 }
 
 /// SLA breaches recorded so far (events `breach-*`).
-pub fn count_breaches(conn: Db<'_>) -> Result<i64> {
+pub(crate) fn count_breaches(conn: Db<'_>) -> Result<i64> {
     let conn = conn.0;
     conn.query_row(
         "SELECT COUNT(*) FROM events WHERE kind LIKE 'breach-%'",
@@ -1044,7 +1052,7 @@ pub struct ReporterKeySummary {
     pub cases: i64,
 }
 
-pub fn reporter_key_summary(conn: Db<'_>) -> Result<Vec<ReporterKeySummary>> {
+pub(crate) fn reporter_key_summary(conn: Db<'_>) -> Result<Vec<ReporterKeySummary>> {
     let conn = conn.0;
     let mut stmt = conn
         .prepare("SELECT k.fingerprint, k.user_ids, k.source, COUNT(DISTINCT k.case_id) FROM reporter_keys k GROUP BY k.fingerprint ORDER BY k.fingerprint")
@@ -1080,7 +1088,7 @@ pub struct ExportedMessage {
 }
 
 /// A case's messages for `case export`, oldest first.
-pub fn thread_for_export(conn: Db<'_>, case_id: i64) -> Result<Vec<ExportedMessage>> {
+pub(crate) fn thread_for_export(conn: Db<'_>, case_id: i64) -> Result<Vec<ExportedMessage>> {
     let conn = conn.0;
     let mut stmt = conn
         .prepare("SELECT from_addr, arrived_at, subject, message_id, CASE WHEN sealed = 1 THEN 'sealed:' || body_text ELSE body_text END, status, status_reason FROM messages WHERE case_id = ?1 ORDER BY arrived_at, id")
@@ -1116,7 +1124,7 @@ pub struct SentRow {
 }
 
 /// What was queued or sent for a case.
-pub fn sent_of(conn: Db<'_>, case_id: i64) -> Result<Vec<SentRow>> {
+pub(crate) fn sent_of(conn: Db<'_>, case_id: i64) -> Result<Vec<SentRow>> {
     let conn = conn.0;
     let mut stmt = conn
         .prepare("SELECT recipient, COALESCE(sent_at, created_at), subject, message_id, kind, state FROM outbox WHERE case_id = ?1 ORDER BY id")

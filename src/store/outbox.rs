@@ -24,7 +24,7 @@ pub struct NewOutgoing<'a> {
 }
 
 /// Queues a message; None when an identical Message-ID is queued already.
-pub fn queue_mail(conn: Db<'_>, m: &NewOutgoing<'_>) -> Result<Option<i64>> {
+pub(crate) fn queue_mail(conn: Db<'_>, m: &NewOutgoing<'_>) -> Result<Option<i64>> {
     let conn = conn.0;
     let n = conn
         .execute(
@@ -48,7 +48,7 @@ pub fn queue_mail(conn: Db<'_>, m: &NewOutgoing<'_>) -> Result<Option<i64>> {
 
 /// The last ack or rejection of a case: Some(what it said was missing) when there is
 /// one (the inner None: queued before migration 0009 recorded it).
-pub fn last_ack_missing(conn: Db<'_>, case_id: i64) -> Result<Option<Option<String>>> {
+pub(crate) fn last_ack_missing(conn: Db<'_>, case_id: i64) -> Result<Option<Option<String>>> {
     let conn = conn.0;
     conn.query_row(
         "SELECT missing FROM outbox WHERE case_id = ?1 AND kind IN ('ack', 'rejection') ORDER BY id DESC LIMIT 1",
@@ -60,7 +60,7 @@ pub fn last_ack_missing(conn: Db<'_>, case_id: i64) -> Result<Option<Option<Stri
 }
 
 /// Acks and rejections queued to `recipient` since `since`.
-pub fn acks_to_since(conn: Db<'_>, recipient: &str, since: i64) -> Result<i64> {
+pub(crate) fn acks_to_since(conn: Db<'_>, recipient: &str, since: i64) -> Result<i64> {
     let conn = conn.0;
     conn.query_row(
         "SELECT COUNT(*) FROM outbox WHERE recipient = ?1 AND kind IN ('ack', 'rejection') AND created_at > ?2",
@@ -73,7 +73,11 @@ pub fn acks_to_since(conn: Db<'_>, recipient: &str, since: i64) -> Result<i64> {
 /// The armored keys learned from any case whose reporter is `address` (and the keys of
 /// `case_id` itself), newest first, at most 32: a key belongs to the address, so a
 /// reporter's later reports are answered encrypted too.
-pub fn reporter_keys_of_address(conn: Db<'_>, case_id: i64, address: &str) -> Result<Vec<String>> {
+pub(crate) fn reporter_keys_of_address(
+    conn: Db<'_>,
+    case_id: i64,
+    address: &str,
+) -> Result<Vec<String>> {
     let conn = conn.0;
     let mut stmt = conn
         .prepare(
@@ -103,7 +107,7 @@ pub struct Due {
 }
 
 /// Up to 100 rows due now, oldest first.
-pub fn due_rows(conn: Db<'_>) -> Result<Vec<Due>> {
+pub(crate) fn due_rows(conn: Db<'_>) -> Result<Vec<Due>> {
     let conn = conn.0;
     let mut stmt = conn
         .prepare(
@@ -130,7 +134,7 @@ pub fn due_rows(conn: Db<'_>) -> Result<Vec<Due>> {
 }
 
 /// The server took a row: mark it sent, stop the ack clock for an ack, record the event.
-pub fn record_sent(conn: Db<'_>, row: &Due, reply: &str) -> Result<()> {
+pub(crate) fn record_sent(conn: Db<'_>, row: &Due, reply: &str) -> Result<()> {
     let conn = conn.0;
     conn.execute(
         "UPDATE outbox SET state = 'sent', sent_at = ?2, server_reply = ?3, attempts = attempts + 1 WHERE id = ?1",
@@ -160,7 +164,7 @@ pub fn record_sent(conn: Db<'_>, row: &Due, reply: &str) -> Result<()> {
 }
 
 /// Sending a row failed: count the attempt, keep the error, retry after `wait` seconds.
-pub fn record_send_failure(conn: Db<'_>, row: &Due, error: &str, wait: i64) -> Result<()> {
+pub(crate) fn record_send_failure(conn: Db<'_>, row: &Due, error: &str, wait: i64) -> Result<()> {
     let conn = conn.0;
     conn.execute(
         "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",
@@ -180,7 +184,7 @@ pub fn record_send_failure(conn: Db<'_>, row: &Due, error: &str, wait: i64) -> R
 }
 
 /// A sent row was copied to the Sent folder.
-pub fn record_copied(conn: Db<'_>, id: i64) -> Result<()> {
+pub(crate) fn record_copied(conn: Db<'_>, id: i64) -> Result<()> {
     let conn = conn.0;
     conn.execute(
         "UPDATE outbox SET copied_at = ?2 WHERE id = ?1",
@@ -191,7 +195,7 @@ pub fn record_copied(conn: Db<'_>, id: i64) -> Result<()> {
 }
 
 /// Is a message of this kind and subject queued already (today's digest)?
-pub fn queued_with_subject(conn: Db<'_>, kind: OutboxKind, subject: &str) -> Result<bool> {
+pub(crate) fn queued_with_subject(conn: Db<'_>, kind: OutboxKind, subject: &str) -> Result<bool> {
     let conn = conn.0;
     let n: i64 = conn
         .query_row(
@@ -204,7 +208,7 @@ pub fn queued_with_subject(conn: Db<'_>, kind: OutboxKind, subject: &str) -> Res
 }
 
 /// Has this case a queued or sent message of this kind (an escalation)?
-pub fn case_has_mail(conn: Db<'_>, case_id: i64, kind: OutboxKind) -> Result<bool> {
+pub(crate) fn case_has_mail(conn: Db<'_>, case_id: i64, kind: OutboxKind) -> Result<bool> {
     let conn = conn.0;
     let n: i64 = conn
         .query_row(
@@ -217,7 +221,7 @@ pub fn case_has_mail(conn: Db<'_>, case_id: i64, kind: OutboxKind) -> Result<boo
 }
 
 /// Has this case an event of this kind (a recorded breach)?
-pub fn case_has_event(
+pub(crate) fn case_has_event(
     conn: Db<'_>,
     case_id: i64,
     kind: crate::domain::status::EventKind,
@@ -234,7 +238,7 @@ pub fn case_has_event(
 }
 
 /// Open cases by state (the digest).
-pub fn open_counts_by_state(conn: Db<'_>) -> Result<Vec<(String, i64)>> {
+pub(crate) fn open_counts_by_state(conn: Db<'_>) -> Result<Vec<(String, i64)>> {
     let conn = conn.0;
     let mut stmt = conn
         .prepare("SELECT state, COUNT(*) FROM cases WHERE state NOT IN ('closed', 'rejected', 'duplicate', 'spam') GROUP BY state ORDER BY state")
@@ -248,7 +252,11 @@ pub fn open_counts_by_state(conn: Db<'_>) -> Result<Vec<(String, i64)>> {
 }
 
 /// Open deadlines between `from` and `to`: (case, `ack` or `follow-up`, due).
-pub fn deadlines_between(conn: Db<'_>, from: i64, to: i64) -> Result<Vec<(String, String, i64)>> {
+pub(crate) fn deadlines_between(
+    conn: Db<'_>,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(String, String, i64)>> {
     let conn = conn.0;
     let mut stmt = conn
         .prepare(
@@ -268,7 +276,7 @@ pub fn deadlines_between(conn: Db<'_>, from: i64, to: i64) -> Result<Vec<(String
 }
 
 /// Breaches recorded since `since`: (case, kind, when).
-pub fn breaches_since(conn: Db<'_>, since: i64) -> Result<Vec<(String, String, i64)>> {
+pub(crate) fn breaches_since(conn: Db<'_>, since: i64) -> Result<Vec<(String, String, i64)>> {
     let conn = conn.0;
     let mut stmt = conn
         .prepare("SELECT c.public_id, e.kind, e.at FROM events e JOIN cases c ON c.id = e.case_id WHERE e.kind LIKE 'breach-%' AND e.at > ?1 ORDER BY e.at")
@@ -293,7 +301,7 @@ pub struct Clocks {
 }
 
 /// Every open case's clocks.
-pub fn sweep_clocks(conn: Db<'_>) -> Result<Vec<Clocks>> {
+pub(crate) fn sweep_clocks(conn: Db<'_>) -> Result<Vec<Clocks>> {
     let conn = conn.0;
     let mut stmt = conn
         .prepare(

@@ -147,11 +147,16 @@ pub(super) static SCOPE_UP: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Validates and scores a CVSS v3.x or v4.0 vector.
-pub fn score_cvss(vector: &str) -> Result<CvssInfo, String> {
+pub(crate) fn score_cvss(vector: &str) -> Result<CvssInfo, String> {
     if vector.starts_with("CVSS:4.0/") {
         let v = cvss::v4::Vector::from_str(vector).map_err(|e| e.to_string())?;
         let value = v.score().value();
-        let severity = v.score().severity().as_str().to_string();
+        let severity = v
+            .score()
+            .severity()
+            .as_str()
+            .parse()
+            .unwrap_or(Severity::None);
         Ok(CvssInfo {
             vector: vector.into(),
             version: "4.0".into(),
@@ -165,7 +170,7 @@ pub fn score_cvss(vector: &str) -> Result<CvssInfo, String> {
             vector: vector.into(),
             version: vector.get(5..8).unwrap_or_default().to_string(),
             score: score.value(),
-            severity: score.severity().as_str().to_string(),
+            severity: score.severity().as_str().parse().unwrap_or(Severity::None),
         })
     }
 }
@@ -243,10 +248,7 @@ pub(super) fn find_impact(docs: &[Doc<'_>], secs: &[Vec<Section>], all_text: &st
         }
     }
     let (severity, severity_source) = if let Some(c) = &cvss {
-        (
-            c.severity.parse().unwrap_or(Severity::None),
-            SeveritySource::Cvss,
-        )
+        (c.severity, SeveritySource::Cvss)
     } else if let Some(c) = STATED_SEVERITY.captures(all_text) {
         let word = (1..=3)
             .find_map(|i| c.get(i))

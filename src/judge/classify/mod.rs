@@ -85,7 +85,7 @@ mod poc;
 mod sections;
 mod versions;
 
-pub use impact::{grade_distance, score_cvss};
+pub use impact::grade_distance;
 pub use versions::normalize_version_text;
 
 use impact::*;
