@@ -77,6 +77,7 @@ fn outcome(raw: &[u8], keys: &TeamKeys) -> serde_json::Value {
             serde_json::json!({"undecryptable": why})
         }
         triaged::read::mime::Status::Unparseable(why) => serde_json::json!({"unparseable": why}),
+        triaged::read::mime::Status::Oversize(why) => serde_json::json!({"oversize": why}),
     };
     let input = Input {
         subject: r.subject.as_deref().unwrap_or(""),

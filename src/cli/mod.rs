@@ -628,6 +628,9 @@ fn classify_cmd(
             crate::read::mime::Status::Unparseable(r) => {
                 Some(format!("the message could not be parsed ({r})"))
             }
+            crate::read::mime::Status::Oversize(r) => Some(format!(
+                "the message was not read within its limits ({r}); classified what is readable"
+            )),
         };
         let r = a.report;
         let atts: Vec<(Option<String>, String, Vec<u8>)> = r

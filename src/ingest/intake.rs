@@ -83,9 +83,7 @@ fn state_for(status: &Status) -> (State, Option<String>) {
     match status {
         Status::Ok => (State::New, None),
         Status::Undecryptable(r) => (State::Undecryptable, Some(r.clone())),
-        Status::Unparseable(r) if r.starts_with("oversize") || r.starts_with("time budget") => {
-            (State::Oversize, Some(r.clone()))
-        }
+        Status::Oversize(r) => (State::Oversize, Some(r.clone())),
         Status::Unparseable(r) => (State::Unparseable, Some(r.clone())),
     }
 }
@@ -94,7 +92,8 @@ fn status_word(status: &Status) -> (ReadStatus, Option<&str>) {
     match status {
         Status::Ok => (ReadStatus::Ok, None),
         Status::Undecryptable(r) => (ReadStatus::Undecryptable, Some(r)),
-        Status::Unparseable(r) => (ReadStatus::Unparseable, Some(r)),
+        // Stored as unparseable (the case state says oversize), as before the variant.
+        Status::Unparseable(r) | Status::Oversize(r) => (ReadStatus::Unparseable, Some(r)),
     }
 }
 
@@ -234,7 +233,7 @@ pub fn prepare(cfg: &Config, keys: &TeamKeys, reader: &Reader, inc: &Incoming) -
         Some(size) => crate::read::reader::headers_only(
             &inc.raw,
             cfg,
-            Status::Unparseable(format!(
+            Status::Oversize(format!(
                 "oversize: {size} bytes exceeds limits.max_message_size ({} bytes); headers kept, body not fetched",
                 cfg.limits.max_message_size.0
             )),
@@ -1044,4 +1043,61 @@ fn find_duplicate(
         }
     }
     Ok(best)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_outcomes_map_to_case_states_by_variant() {
+        assert_eq!(state_for(&Status::Ok), (State::New, None));
+        assert_eq!(
+            state_for(&Status::Undecryptable("no key".into())).0,
+            State::Undecryptable
+        );
+        assert_eq!(
+            state_for(&Status::Unparseable("not mail".into())).0,
+            State::Unparseable
+        );
+        // Decided by the variant, not by the wording of the reason.
+        assert_eq!(
+            state_for(&Status::Oversize("reader memory".into())).0,
+            State::Oversize
+        );
+        assert_eq!(
+            state_for(&Status::Unparseable(
+                "oversize: mentioned in passing".into()
+            ))
+            .0,
+            State::Unparseable
+        );
+        assert_eq!(
+            status_word(&Status::Oversize("x".into())),
+            (ReadStatus::Unparseable, Some("x"))
+        );
+    }
+
+    #[test]
+    fn addresses_match_exactly_without_case_never_by_substring() {
+        assert!(same_address("Alice@Example.NET", " alice@example.net "));
+        assert!(!same_address("notalice@example.net", "alice@example.net"));
+        assert!(!same_address(
+            "alice@example.net",
+            "alice@example.net.evil.test"
+        ));
+        assert!(!same_address("", ""), "an empty address is nobody");
+    }
+
+    #[test]
+    fn truncation_keeps_whole_characters() {
+        let mut s = "ab€cd".to_string(); // € is 3 bytes: bytes 2..5
+        truncate_at_char(&mut s, 4);
+        assert_eq!(s, "ab");
+        let mut t = "abc".to_string();
+        truncate_at_char(&mut t, 10);
+        assert_eq!(t, "abc");
+        assert_eq!(short("0123456789abcdef"), "0123456789ab");
+        assert_eq!(short("abc"), "abc");
+    }
 }

@@ -215,3 +215,97 @@ pub fn score(a: &Features, b: &Features) -> (f64, Vec<String>) {
     }
     (s.min(1.0), reasons)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::judge::classify::{Input, classify};
+
+    fn feat(subject: &str, text: &str) -> Features {
+        let f = classify(&Input {
+            subject,
+            text,
+            attachments: Vec::new(),
+        });
+        features(subject, text, &f)
+    }
+
+    const REPORT: &str = "The endpoint /api/v1/export?file=../../etc/passwd reads any file on \
+        the server. Send GET /api/v1/export?file=../../etc/passwd with any session and the \
+        response holds the password file. Affected versions: acme-server 2.4.1 and earlier. \
+        An unauthenticated attacker can read configuration files and credentials.";
+
+    #[test]
+    fn a_reformatted_copy_scores_above_the_threshold_with_reasons() {
+        let a = feat("Path traversal in export", REPORT);
+        let copy = REPORT.replace(". ", ".\n\n").to_uppercase();
+        let b = feat("Fwd: path traversal in export", &copy);
+        let (s, reasons) = score(&a, &b);
+        assert!(s >= THRESHOLD, "score {s} below {THRESHOLD}: {reasons:?}");
+        assert!(
+            reasons.iter().any(|r| r.starts_with("similar text")),
+            "{reasons:?}"
+        );
+    }
+
+    #[test]
+    fn an_unrelated_report_stays_below_the_threshold() {
+        let a = feat("Path traversal in export", REPORT);
+        let b = feat(
+            "Stored XSS in comments",
+            "A comment containing <script>alert(document.cookie)</script> is rendered without \
+             escaping on the discussion page of widgetco 1.2.0, so any visitor runs the script.",
+        );
+        let (s, reasons) = score(&a, &b);
+        assert!(s < THRESHOLD, "score {s}: {reasons:?}");
+    }
+
+    #[test]
+    fn the_same_cve_id_is_a_strong_match_and_different_products_halve_the_score() {
+        let a = feat(
+            "x",
+            "CVE-2024-12345 in alpha-lib 1.0.0 lets anyone crash the parser.",
+        );
+        let b = feat(
+            "y",
+            "About cve-2024-12345: beta-tool 3.2 is affected, see the link.",
+        );
+        assert!(a.ids.contains("CVE-2024-12345"), "{:?}", a.ids);
+        let (s, reasons) = score(&a, &b);
+        assert!(
+            reasons.iter().any(|r| r == "same id CVE-2024-12345"),
+            "{reasons:?}"
+        );
+        if !a.products.is_empty() && !b.products.is_empty() {
+            assert!(reasons.iter().any(|r| r.starts_with("different products")));
+            assert!(s <= 0.5, "{s}");
+        } else {
+            assert!(s >= 0.9, "{s}");
+        }
+    }
+
+    #[test]
+    fn endpoints_skip_hosts_papers_and_fractions() {
+        let f = feat(
+            "t",
+            "See https://example.org and https://example.org/paper.pdf; 1/2 of requests to \
+             https://victim.test/admin/users/delete succeed.",
+        );
+        assert!(f.paths.contains("/admin/users/delete"), "{:?}", f.paths);
+        assert!(
+            !f.paths.iter().any(|p| p.ends_with(".pdf")),
+            "{:?}",
+            f.paths
+        );
+        assert!(!f.paths.contains("/2"), "{:?}", f.paths);
+    }
+
+    #[test]
+    fn index_keys_are_stable_and_empty_text_has_no_bands() {
+        let a = feat("Path traversal in export", REPORT);
+        let b = feat("Path traversal in export", REPORT);
+        assert_eq!(keys_of(&a), keys_of(&b));
+        assert_eq!(band_keys(&a.sig).len(), BANDS);
+        assert!(band_keys(&vec![u64::MAX; SLOTS]).is_empty());
+    }
+}

@@ -123,6 +123,9 @@ pub enum Status {
     Undecryptable(String),
     /// Not a parseable message at all.
     Unparseable(String),
+    /// Not read within its limits (size, decrypted size, reader memory, time budget):
+    /// the headers are kept and `case retry` may read it again with other limits.
+    Oversize(String),
 }
 
 #[derive(Debug, Clone)]
@@ -330,13 +333,13 @@ fn analyze_with(
         .find(|e| e.contains("max_decrypted_size"))
         .cloned();
     let status = if timed_out {
-        Status::Unparseable(format!(
+        Status::Oversize(format!(
             "time budget: reading took longer than limits.time_budget ({}); the parts after that were not read",
             limits.time_budget
         ))
     } else if let Some(e) = bomb.filter(|_| report.decrypted_parts == 0) {
         // A compression bomb (or a huge plaintext) is not "undecryptable": it is oversize.
-        Status::Unparseable(format!("oversize: {e}"))
+        Status::Oversize(format!("oversize: {e}"))
     } else if report.encrypted_parts > 0 && report.decrypted_parts == 0 {
         Status::Undecryptable(
             report

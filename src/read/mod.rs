@@ -33,7 +33,7 @@ pub fn read_message(raw: &[u8], cfg: &Config, keys: &TeamKeys) -> Analysis {
             .unwrap_or(raw.len().min(64 * 1024));
         let head = raw.get(..head_end.min(64 * 1024)).unwrap_or(raw);
         let mut a = mime::analyze(head, keys, &cfg.limits);
-        a.status = Status::Unparseable(format!(
+        a.status = Status::Oversize(format!(
             "oversize: {} bytes exceeds limits.max_message_size ({} bytes); headers kept, body not read",
             raw.len(),
             cfg.limits.max_message_size.0

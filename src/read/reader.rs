@@ -174,24 +174,25 @@ impl Pool {
             Err(lost) => {
                 let status = worker.child.try_wait().ok().flatten();
                 drop(worker);
-                let reason = match lost {
-                    Lost::Timeout(d) => format!(
+                let status = match lost {
+                    Lost::Timeout(d) => Status::Oversize(format!(
                         "time budget: reading did not finish within limits.time_budget ({}) and the reader was stopped after {} s; headers kept, body not read",
                         cfg.limits.time_budget,
                         d.as_secs()
+                    )),
+                    Lost::Shutdown => Status::Unparseable(
+                        "unreadable: the daemon stopped while this message was being read".into(),
                     ),
-                    Lost::Shutdown => {
-                        "unreadable: the daemon stopped while this message was being read"
-                            .to_string()
-                    }
-                    Lost::Died(why) => format!(
+                    Lost::Died(why) => Status::Oversize(format!(
                         "oversize: reading this message needed more than limits.reader_memory ({} MiB) or stopped the reader ({why}{}); headers kept, body not read",
                         cfg.limits.reader_memory.0 / (1024 * 1024),
                         status.map(|s| format!(", {s}")).unwrap_or_default()
-                    ),
+                    )),
                 };
-                tracing::warn!("{reason}");
-                headers_only(raw, cfg, Status::Unparseable(reason))
+                if let Status::Oversize(reason) | Status::Unparseable(reason) = &status {
+                    tracing::warn!("{reason}");
+                }
+                headers_only(raw, cfg, status)
             }
         }
     }
