@@ -4,6 +4,7 @@
 //! 2 the configuration is invalid (every problem is printed); 3 the named case
 //! or object does not exist; 4 the request is not allowed (e.g. a transition).
 
+pub mod disclose;
 pub mod render;
 
 use std::io::IsTerminal;
@@ -229,8 +230,68 @@ pub enum CaseCmd {
         #[arg(long)]
         json: bool,
     },
-    /// Move a case to another state (allowed transitions only). Moving a case records the
-    /// team's response and stops the follow-up clock.
+    /// Answer the reporter from the case: signed with the team key, encrypted when a
+    /// valid key for the reporter is known, threaded under their last message; the
+    /// daemon's outbox sends it, and sending it stops the response clock.
+    Reply {
+        id: String,
+        /// The text from this file (`-` for standard input); without it, $EDITOR opens
+        /// with the thread and what is missing as comments.
+        #[arg(long, conflicts_with = "no_edit")]
+        file: Option<PathBuf>,
+        /// Start from a template: needs-info, accepted, fixed, disclosure-scheduled,
+        /// rejected, duplicate, or one of the policy's own (`case templates ID`).
+        #[arg(long)]
+        template: Option<String>,
+        /// Send the filled-in template as it is, without opening an editor.
+        #[arg(long, requires = "template")]
+        no_edit: bool,
+        /// Without a valid key for the reporter, send the reply signed but unencrypted
+        /// (refused when the policy sets require_encryption).
+        #[arg(long)]
+        cleartext: bool,
+        /// Also move the case to this state, in the same transaction as the reply.
+        #[arg(long)]
+        state: Option<String>,
+        /// Print the reply and its recipient; queue nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The author (default: $SUDO_USER, then $USER).
+        #[arg(long = "as")]
+        actor: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the reply templates the case's policy offers, and the placeholders.
+    Templates { id: String },
+    /// Set disclosure facts (CVE, CWE, CVSS, versions, package, embargo, advisory URL)
+    /// and how the reporter is credited.
+    Set {
+        id: String,
+        #[command(flatten)]
+        facts: disclose::SetArgs,
+        #[arg(long = "as")]
+        actor: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a draft advisory from the case (OSV or CSAF 2.0).
+    Advisory {
+        id: String,
+        #[arg(long, value_enum)]
+        format: disclose::AdvisoryFormat,
+        /// Write it to this file instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// The publisher's name (CSAF; default: the domain of outbox.from).
+        #[arg(long)]
+        publisher: Option<String>,
+        /// The publisher's namespace URL (CSAF; default: https:// and that domain).
+        #[arg(long)]
+        namespace: Option<String>,
+    },
+    /// Move a case to another state (allowed transitions only). Moving stops no clock:
+    /// only a reply sent to the reporter (`case reply`) keeps the response promise.
     Move {
         id: String,
         state: String,
@@ -806,6 +867,56 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
     let cfg = load(cli)?;
     let mut store = open_store(&cfg)?;
     match cmd {
+        // Past the acknowledgment (`cli::disclose`): these open what they need.
+        CaseCmd::Reply {
+            id,
+            file,
+            template,
+            no_edit,
+            cleartext,
+            state,
+            dry_run,
+            actor,
+            json,
+        } => {
+            disclose::reply(
+                cli,
+                &disclose::ReplyArgs {
+                    id,
+                    file: file.as_deref(),
+                    template: template.as_deref(),
+                    no_edit: *no_edit,
+                    cleartext: *cleartext,
+                    state: state.as_deref(),
+                    dry_run: *dry_run,
+                    actor: actor.as_deref(),
+                    json: *json,
+                },
+            )
+        }
+        CaseCmd::Templates { id } => disclose::list_templates(cli, id),
+        CaseCmd::Set {
+            id,
+            facts,
+            actor,
+            json,
+        } => disclose::set(cli, id, facts, actor.as_deref(), *json),
+        CaseCmd::Advisory {
+            id,
+            format,
+            output,
+            publisher,
+            namespace,
+        } => {
+            disclose::advisory(
+                cli,
+                id,
+                *format,
+                output.as_deref(),
+                publisher.as_deref(),
+                namespace.as_deref(),
+            )
+        }
         CaseCmd::List {
             state,
             severity,
@@ -898,13 +1009,14 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
             let Some(c) = store::case_by_public_id(store.db(), id)? else {
                 return Ok(no_case(id));
             };
-            let keys = if cfg.store.encrypt_at_rest {
-                Some(
-                    crate::read::keys::team_keys(&cfg)
-                        .map_err(|p| anyhow::anyhow!("{}", first_problem(&p)))?,
-                )
-            } else {
-                None
+            // Sealed text at rest and replies (encrypted to the team) open with the
+            // team key; without encryption at rest an export works without it.
+            let keys = match crate::read::keys::team_keys(&cfg) {
+                Ok(k) => Some(k),
+                Err(p) if cfg.store.encrypt_at_rest => {
+                    anyhow::bail!("{}", first_problem(&p))
+                }
+                Err(_) => None,
             };
             print!("{}", export_mbox(store.db(), &c, keys.as_ref())?);
             Ok(0)
@@ -1170,21 +1282,34 @@ fn export_mbox(
         message_id: mid,
         kind,
         state,
+        author,
+        last_error,
+        original,
     } in sent
     {
         let headers = format!(
-            "From: triaged\nTo: {to}\nDate: {}\nSubject: {subject}\nMessage-ID: <{mid}>\nX-Triaged-Case: {}\nContent-Type: text/plain; charset=utf-8\n",
+            "From: {}\nTo: {to}\nDate: {}\nSubject: {subject}\nMessage-ID: <{mid}>\nX-Triaged-Case: {}\nX-Triaged-Status: {state}\nContent-Type: text/plain; charset=utf-8\n",
+            author.as_deref().map(safe).unwrap_or_else(|| "triaged".into()),
             chrono::DateTime::from_timestamp(at, 0)
                 .unwrap_or_default()
                 .to_rfc2822(),
             c.id_public
         );
-        put(
-            "triaged",
-            at,
-            &headers,
-            &format!("[{kind} to {to}, {state}; the signed original is in the outbox]"),
-        );
+        let failed = last_error
+            .filter(|_| state == crate::domain::status::OutboxState::Failed)
+            .map(|e| format!("\n[not delivered: {}]", safe(&e)))
+            .unwrap_or_default();
+        let body = match (original, keys) {
+            // A reply: what the reporter reads, opened with the team key (replies are
+            // encrypted to the team too).
+            (Some(raw), Some(k)) => {
+                let a = crate::read::mime::analyze(&raw, k, &crate::config::Limits::default());
+                a.report.text.lines().map(safe).collect::<Vec<_>>().join("\n")
+            }
+            (Some(_), None) => "[a reply; the team key opens the original in the outbox]".into(),
+            (None, _) => format!("[{kind} to {to}, {state}; the signed original is in the outbox]"),
+        };
+        put("triaged", at, &headers, &format!("{body}{failed}"));
     }
     Ok(out)
 }
@@ -1870,25 +1995,7 @@ fn print_case(
     }
 }
 
-/// Text from a report (names, subjects, attachment names, key user ids, notes) made safe
-/// for a terminal: control characters (CR, LF, ESC, ...) and bidirectional overrides are
-/// shown escaped, so a hostile display name cannot move the cursor, recolour the screen
-/// or forge a line of output.
+/// Text from a report made safe for a terminal (see [`crate::domain::terminal_safe`]).
 pub fn safe(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push(' '),
-            c if c.is_control()
-                || ('\u{202a}'..='\u{202e}').contains(&c)
-                || ('\u{2066}'..='\u{2069}').contains(&c) =>
-            {
-                out.push_str(&format!("\\u{{{:x}}}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out
+    crate::domain::terminal_safe(s)
 }

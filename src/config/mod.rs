@@ -521,6 +521,13 @@ pub struct PolicyConfig {
     /// `DEVIATION` (with the reason) instead of `DRIFT`.
     #[serde(default)]
     pub deviations: std::collections::BTreeMap<String, String>,
+    /// A folder of reply templates (`NAME.txt`) that replace or add to the built-in
+    /// ones for `case reply --template NAME`.
+    pub templates: Option<PathBuf>,
+    /// `case reply` refuses to send a reply the reporter's key cannot encrypt, even
+    /// with `--cleartext`.
+    #[serde(default)]
+    pub require_encryption: bool,
 }
 
 fn default_ack() -> Duration {
@@ -540,6 +547,8 @@ impl Default for PolicyConfig {
             latest: None,
             credit: false,
             deviations: Default::default(),
+            templates: None,
+            require_encryption: false,
         }
     }
 }
@@ -1134,6 +1143,15 @@ impl Config {
                     key: format!("policy.{name}.ack_within"),
                     what: "the acknowledgment window must be positive".into(),
                     fix: "use e.g. \"48h\"".into(),
+                });
+            }
+            if let Some(t) = &p.templates
+                && !self.resolve(t).is_dir()
+            {
+                problems.push(Problem {
+                    key: format!("policy.{name}.templates"),
+                    what: format!("{} is not a folder", self.resolve(t).display()),
+                    fix: "create it with the reply templates (NAME.txt), or remove the key to use the built-in ones".into(),
                 });
             }
             for (i, row) in p.supported_versions.iter().enumerate() {

@@ -176,6 +176,14 @@ string_enum! {
         EscalationAck = "escalation-ack",
         /// The team is told a detailed-response deadline is near.
         EscalationFollowup = "escalation-followup",
+        /// The team is told a policy's resolution deadline is near.
+        EscalationResolve = "escalation-resolve",
+        /// The team is told an embargo ends soon.
+        EmbargoReminder = "embargo-reminder",
+        /// An operator's answer to the reporter (`case reply`).
+        Reply = "reply",
+        /// The team is told a mail was refused for good (5xx).
+        SendFailedNotice = "send-failed-notice",
     }
 }
 
@@ -249,6 +257,18 @@ string_enum! {
         EscalationAckSent = "escalation-ack-sent",
         EscalationFollowupSent = "escalation-followup-sent",
         SendFailed = "send-failed",
+        /// A mail the server refused for good (5xx): not retried.
+        SendRefused = "send-refused",
+        ReplyQueued = "reply-queued",
+        ReplySent = "reply-sent",
+        /// Our own mail came back through the mailbox (a Cc, Bcc or Sent copy).
+        OwnCopy = "own-copy",
+        EscalationResolveSent = "escalation-resolve-sent",
+        EmbargoReminderSent = "embargo-reminder-sent",
+        SendFailedNoticeSent = "send-failed-notice-sent",
+        /// Disclosure facts or the credit were set (`case set`).
+        Disclosure = "disclosure",
+        BreachResolve = "breach-resolve",
         Note = "note",
         Assigned = "assigned",
         Merged = "merged",
@@ -291,6 +311,10 @@ impl EventKind {
             OutboxKind::Digest => EventKind::DigestSent,
             OutboxKind::EscalationAck => EventKind::EscalationAckSent,
             OutboxKind::EscalationFollowup => EventKind::EscalationFollowupSent,
+            OutboxKind::EscalationResolve => EventKind::EscalationResolveSent,
+            OutboxKind::EmbargoReminder => EventKind::EmbargoReminderSent,
+            OutboxKind::Reply => EventKind::ReplySent,
+            OutboxKind::SendFailedNotice => EventKind::SendFailedNoticeSent,
         }
     }
 }
@@ -299,6 +323,21 @@ impl OutboxKind {
     /// Mail to the reporter that stops the acknowledgment clock when sent.
     pub(crate) fn acknowledges(self) -> bool {
         matches!(self, OutboxKind::Ack | OutboxKind::Rejection)
+    }
+
+    /// Mail to the reporter written by a person: its sending stops the response clock
+    /// (an automatic ack never does).
+    pub(crate) fn responds(self) -> bool {
+        matches!(self, OutboxKind::Reply)
+    }
+
+    /// Mail to the team (escalations, reminders, the digest): a refusal of one of these
+    /// is not reported by mail again (no loop of notices).
+    pub(crate) fn to_team(self) -> bool {
+        !matches!(
+            self,
+            OutboxKind::Ack | OutboxKind::Rejection | OutboxKind::Reply
+        )
     }
 }
 

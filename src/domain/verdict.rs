@@ -52,4 +52,6 @@ pub struct Verdict {
     pub ack_due: i64,
     #[serde(skip)]
     pub followup_due: Option<i64>,
+    #[serde(skip)]
+    pub resolve_due: Option<i64>,
 }

@@ -628,12 +628,16 @@ pub fn classify_case(
         &feats,
         &crate::judge::duplicates::keys_of(&feats),
     )?;
+    let credit = findings
+        .credit
+        .as_ref()
+        .map(|c| crate::domain::disclosure::Credit::asked(c.name.as_deref(), c.anonymous));
     store::set_case_verdict(
         tx,
         case_id,
         findings.impact.severity,
-        verdict.ack_due,
-        verdict.followup_due,
+        (verdict.ack_due, verdict.followup_due, verdict.resolve_due),
+        credit.as_ref(),
     )?;
     store::event(
         tx,

@@ -203,6 +203,7 @@ pub fn evaluate(
         },
         ack_due,
         followup_due,
+        resolve_due,
     }
 }
 

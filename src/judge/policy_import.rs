@@ -639,7 +639,7 @@ impl Imported {
             source: Some(source.to_string()),
             latest: None,
             credit: false,
-            deviations: Default::default(),
+            ..d
         }
     }
 

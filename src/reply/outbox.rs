@@ -379,6 +379,86 @@ pub fn compose(
     body: &str,
     encrypt_to: Option<&sequoia_openpgp::Cert>,
 ) -> Result<Composed> {
+    compose_mail(
+        keys,
+        &Mail {
+            from,
+            to,
+            subject,
+            message_id,
+            in_reply_to,
+            references: &[],
+            body,
+            automatic: true,
+        },
+        encrypt_to,
+    )
+}
+
+/// An outgoing message before it is signed (and maybe encrypted).
+pub struct Mail<'a> {
+    pub from: &'a str,
+    pub to: &'a str,
+    pub subject: &'a str,
+    pub message_id: &'a str,
+    /// The message this one answers.
+    pub in_reply_to: Option<&'a str>,
+    /// The thread, oldest first (`References`); `in_reply_to` is added when missing.
+    pub references: &'a [String],
+    pub body: &'a str,
+    /// Written by triaged (an ack, an escalation): `Auto-Submitted: auto-replied`
+    /// (RFC 3834). A person's reply is not marked.
+    pub automatic: bool,
+}
+
+/// The `References` value: the thread's ids (oldest first, unique), ending with the
+/// message answered; the first and the last few when there are very many (RFC 5322
+/// §3.6.4 allows trimming; the first keeps the thread's root).
+fn references_header(refs: &[String], in_reply_to: Option<&str>) -> Option<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for r in refs.iter().map(String::as_str).chain(in_reply_to) {
+        let r = header_safe(r.trim_matches(['<', '>', ' ']));
+        if !r.is_empty() && !ids.contains(&r) {
+            ids.push(r);
+        }
+    }
+    if let Some(irt) = in_reply_to.map(|i| header_safe(i.trim_matches(['<', '>', ' '])))
+        && let Some(pos) = ids.iter().position(|x| *x == irt)
+    {
+        // The answered message goes last, where clients look for the parent.
+        let it = ids.remove(pos);
+        ids.push(it);
+    }
+    if ids.len() > 20 {
+        let tail = ids.split_off(ids.len() - 19);
+        ids.truncate(1);
+        ids.extend(tail);
+    }
+    (!ids.is_empty()).then(|| {
+        ids.iter()
+            .map(|i| format!("<{i}>"))
+            .collect::<Vec<_>>()
+            .join("\r\n ")
+    })
+}
+
+/// Composes `mail` as RFC 3156 PGP/MIME: multipart/signed, or (with `encrypt_to`)
+/// signed and encrypted, to the reporter and the team, with protected headers.
+pub fn compose_mail(
+    keys: &TeamKeys,
+    mail: &Mail<'_>,
+    encrypt_to: Option<&sequoia_openpgp::Cert>,
+) -> Result<Composed> {
+    let Mail {
+        from,
+        to,
+        subject,
+        message_id,
+        in_reply_to,
+        references,
+        body,
+        automatic,
+    } = *mail;
     let subject = header_safe(subject);
     let mut outer = String::new();
     outer.push_str(&format!("From: {}\r\n", header_safe(from)));
@@ -388,9 +468,15 @@ pub fn compose(
     outer.push_str(&format!("Message-ID: <{}>\r\n", header_safe(message_id)));
     if let Some(irt) = in_reply_to {
         let irt = header_safe(irt.trim_matches(['<', '>']));
-        outer.push_str(&format!("In-Reply-To: <{irt}>\r\nReferences: <{irt}>\r\n"));
+        outer.push_str(&format!("In-Reply-To: <{irt}>\r\n"));
     }
-    outer.push_str("Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n");
+    if let Some(refs) = references_header(references, in_reply_to) {
+        outer.push_str(&format!("References: {refs}\r\n"));
+    }
+    if automatic {
+        outer.push_str("Auto-Submitted: auto-replied\r\n");
+    }
+    outer.push_str("MIME-Version: 1.0\r\n");
     outer.push_str(&format!("X-Loop: {}\r\n", header_safe(from)));
     if let Some(ac) = autocrypt_header(from, keys) {
         outer.push_str(&ac);
@@ -559,6 +645,8 @@ pub fn enqueue_ack(
             body: &composed.bytes,
             missing: Some(&missing_key),
             at: now(),
+            author: None,
+            template: None,
         },
     )?
     .context("the acknowledgment's Message-ID is queued already")?;

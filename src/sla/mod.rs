@@ -72,6 +72,8 @@ pub fn enqueue_digest(conn: store::Db<'_>, cfg: &Config, keys: &TeamKeys) -> Res
             body: &composed.bytes,
             missing: None,
             at: now(),
+            author: None,
+            template: None,
         },
     )
 }
@@ -159,6 +161,8 @@ pub fn sweep(conn: store::Db<'_>, cfg: &Config, keys: &TeamKeys) -> Result<usize
                         body: &composed.bytes,
                         missing: None,
                         at: t,
+                        author: None,
+                        template: None,
                     },
                 )?;
                 store::event(

@@ -69,20 +69,30 @@ pub(crate) fn touch_case(conn: Db<'_>, case_id: i64) -> Result<()> {
     Ok(())
 }
 
-/// The classification's outcome on the case row: severity and the policy's deadlines.
+/// The classification's outcome on the case row: severity, the policy's deadlines,
+/// and the credit the report asks for (only while the team has not set one).
 pub(crate) fn set_case_verdict(
     conn: Db<'_>,
     case_id: i64,
     severity: crate::domain::status::Severity,
-    ack_due: i64,
-    followup_due: Option<i64>,
+    deadlines: (i64, Option<i64>, Option<i64>),
+    credit: Option<&crate::domain::disclosure::Credit>,
 ) -> Result<()> {
     let conn = conn.0;
+    let (ack_due, followup_due, resolve_due) = deadlines;
     conn.execute(
-        "UPDATE cases SET severity = ?2, ack_due = ?3, followup_due = ?4 WHERE id = ?1",
-        params![case_id, severity, ack_due, followup_due],
+        "UPDATE cases SET severity = ?2, ack_due = ?3, followup_due = ?4, resolve_due = ?5 WHERE id = ?1",
+        params![case_id, severity, ack_due, followup_due, resolve_due],
     )
     .context("recording the severity")?;
+    if let Some(c) = credit {
+        let json = serde_json::to_string(c).context("serialising the credit")?;
+        conn.execute(
+            "UPDATE cases SET credit = ?2 WHERE id = ?1 AND credit IS NULL",
+            params![case_id, json],
+        )
+        .context("recording the credit asked for")?;
+    }
     Ok(())
 }
 
@@ -390,6 +400,8 @@ mod tests {
             body: b"x",
             missing: Some(missing),
             at: 5,
+            author: None,
+            template: None,
         };
         queue_mail(store.db(), &m("a@x", "poc,versions")).unwrap();
         assert_eq!(

@@ -9,9 +9,11 @@
 
 use std::path::Path;
 
+mod disclosure;
 mod duplicates;
 mod intake;
 mod outbox;
+pub(crate) use disclosure::{LaterClocks, disclosure_of, later_clocks, responded_by, set_disclosure};
 pub(crate) use duplicates::{duplicate_candidates, duplicate_features, index_duplicate, live_case};
 pub(crate) use intake::{
     NewAttachment, NewCase, NewMessage, RereadMessage, add_reporter_key, create_case,
@@ -22,8 +24,9 @@ pub(crate) use intake::{
 pub(crate) use outbox::{
     Due, NewOutgoing, acks_to_since, breaches_since, case_has_event, case_has_mail,
     deadlines_between, due_rows, last_ack_missing, open_counts_by_state, queue_mail,
-    queued_with_subject, record_copied, record_send_failure, record_sent, reporter_keys_of_address,
-    sweep_clocks,
+    last_reporter_message_id, own_mail_by_message_id, queued_with_subject, record_copied,
+    record_refused, record_send_failure, record_sent, reporter_keys_of_address, sweep_clocks,
+    thread_message_ids,
 };
 
 pub use crate::domain::time::now;
@@ -44,6 +47,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("migrations/0008_coverage.sql")),
     (9, include_str!("migrations/0009_outbox_missing.sql")),
     (10, include_str!("migrations/0010_duplicate_noted.sql")),
+    (11, include_str!("migrations/0011_reply_disclosure.sql")),
 ];
 
 pub const SCHEMA_VERSION: i64 = match MIGRATIONS.last() {
@@ -168,7 +172,8 @@ impl Store {
     }
 
     /// An operator moves a case (the transition was checked by the caller): state,
-    /// reason, the response clock, and the event, in one transaction.
+    /// reason and the event, in one transaction. Moving stops no clock: only a reply
+    /// the reporter was actually sent does (`record_sent`).
     pub(crate) fn move_case(
         &mut self,
         case_id: i64,
@@ -182,11 +187,6 @@ impl Store {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .context("starting the move")?;
         set_case_state(Db(&tx), case_id, to, note)?;
-        tx.execute(
-            "UPDATE cases SET responded_at = COALESCE(responded_at, ?2) WHERE id = ?1",
-            params![case_id, now()],
-        )
-        .context("recording the response time")?;
         event(
             Db(&tx),
             Some(case_id),
@@ -365,6 +365,9 @@ pub struct CaseRow {
     pub followup_due: Option<i64>,
     pub acked_at: Option<i64>,
     pub responded_at: Option<i64>,
+    /// The outbox row (a reply) whose sending stopped the response clock.
+    pub responded_by: Option<i64>,
+    pub resolve_due: Option<i64>,
     pub messages: i64,
     pub encryption: Option<crate::domain::status::Encryption>,
     pub assignee: Option<String>,
@@ -377,7 +380,7 @@ const CASE_COLS: &str = "c.id, c.public_id, c.state, c.state_reason, c.reporter,
      c.mailbox, c.policy, c.signature, c.severity, c.arrived_at, c.created_at, c.updated_at, c.ack_due, \
      c.followup_due, c.acked_at, c.responded_at, (SELECT COUNT(*) FROM messages m WHERE m.case_id = c.id), \
      (SELECT encryption FROM messages m WHERE m.case_id = c.id ORDER BY m.id LIMIT 1), c.assignee, c.merged_into, \
-     (SELECT value FROM findings f WHERE f.case_id = c.id AND f.kind = 'duplicate' LIMIT 1)";
+     (SELECT value FROM findings f WHERE f.case_id = c.id AND f.kind = 'duplicate' LIMIT 1), c.responded_by, c.resolve_due";
 
 /// Splits a stored subject into (clear, sealed armor).
 fn subject_field(v: Option<String>) -> (Option<String>, Option<String>) {
@@ -436,6 +439,8 @@ fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
         encryption: r.get(19)?,
         assignee: r.get(20)?,
         merged_into: r.get(21)?,
+        responded_by: r.get(23)?,
+        resolve_due: r.get(24)?,
         possible_duplicate_of: r
             .get::<_, Option<String>>(22)?
             .and_then(|v| serde_json::from_str(&v).ok()),
@@ -1121,13 +1126,19 @@ pub struct SentRow {
     pub message_id: String,
     pub kind: crate::domain::status::OutboxKind,
     pub state: crate::domain::status::OutboxState,
+    /// Who wrote it (replies); None for triaged's own mail.
+    pub author: Option<String>,
+    /// The last error (a refusal for failed rows).
+    pub last_error: Option<String>,
+    /// The message as sent, for replies (signed, maybe encrypted to reporter and team).
+    pub original: Option<Vec<u8>>,
 }
 
 /// What was queued or sent for a case.
 pub(crate) fn sent_of(conn: Db<'_>, case_id: i64) -> Result<Vec<SentRow>> {
     let conn = conn.0;
     let mut stmt = conn
-        .prepare("SELECT recipient, COALESCE(sent_at, created_at), subject, message_id, kind, state FROM outbox WHERE case_id = ?1 ORDER BY id")
+        .prepare("SELECT recipient, COALESCE(sent_at, created_at), subject, message_id, kind, state, author, last_error, CASE WHEN kind = 'reply' THEN body END FROM outbox WHERE case_id = ?1 ORDER BY id")
         .context("reading sent mail")?;
     let rows = stmt
         .query_map([case_id], |r| {
@@ -1138,6 +1149,9 @@ pub(crate) fn sent_of(conn: Db<'_>, case_id: i64) -> Result<Vec<SentRow>> {
                 message_id: r.get(3)?,
                 kind: r.get(4)?,
                 state: r.get(5)?,
+                author: r.get(6)?,
+                last_error: r.get(7)?,
+                original: r.get(8)?,
             })
         })
         .context("reading sent mail")?

@@ -21,6 +21,9 @@ pub struct NewOutgoing<'a> {
     /// For acks: the requirements the ack said were missing (comma-separated).
     pub missing: Option<&'a str>,
     pub at: i64,
+    /// For replies: the operator who wrote it, and the template it started from.
+    pub author: Option<&'a str>,
+    pub template: Option<&'a str>,
 }
 
 /// Queues a message; None when an identical Message-ID is queued already.
@@ -29,7 +32,7 @@ pub(crate) fn queue_mail(conn: Db<'_>, m: &NewOutgoing<'_>) -> Result<Option<i64
     let n = conn
         .execute(
             "INSERT OR IGNORE INTO outbox (case_id, trigger_message, kind, recipient, message_id, subject, body, state, attempts, \
-             next_attempt_at, created_at, missing) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', 0, ?8, ?8, ?9)",
+             next_attempt_at, created_at, missing, author, template) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', 0, ?8, ?8, ?9, ?10, ?11)",
             params![
                 m.case_id,
                 m.trigger_message,
@@ -39,7 +42,9 @@ pub(crate) fn queue_mail(conn: Db<'_>, m: &NewOutgoing<'_>) -> Result<Option<i64
                 m.subject,
                 m.body,
                 m.at,
-                m.missing
+                m.missing,
+                m.author,
+                m.template
             ],
         )
         .with_context(|| format!("queueing the {}", m.kind))?;
@@ -149,6 +154,16 @@ pub(crate) fn record_sent(conn: Db<'_>, row: &Due, reply: &str) -> Result<()> {
             )
             .context("recording the ack time")?;
         }
+        if row.kind.responds() {
+            // Only a reply a person wrote, actually accepted by the server, keeps the
+            // response promise; the first one is what `sla` and `stats` report.
+            conn.execute(
+                "UPDATE cases SET responded_at = ?2, responded_by = ?3 WHERE id = ?1 AND responded_by IS NULL \
+                 AND (responded_at IS NULL OR responded_at > ?2)",
+                params![case_id, now(), row.id],
+            )
+            .context("recording the response time")?;
+        }
         event(
             Db(conn),
             Some(case_id),
@@ -181,6 +196,85 @@ pub(crate) fn record_send_failure(conn: Db<'_>, row: &Due, error: &str, wait: i6
         )?;
     }
     Ok(())
+}
+
+/// The server refused a row for good (a 5xx reply): it is marked failed and never
+/// retried; the case's event says why.
+pub(crate) fn record_refused(conn: Db<'_>, row: &Due, error: &str) -> Result<()> {
+    let conn = conn.0;
+    conn.execute(
+        "UPDATE outbox SET state = 'failed', failed_at = ?2, last_error = ?3, attempts = attempts + 1 WHERE id = ?1",
+        params![row.id, now(), error],
+    )
+    .context("recording a refused message")?;
+    if let Some(case_id) = row.case_id {
+        event(
+            Db(conn),
+            Some(case_id),
+            "triaged",
+            crate::domain::status::EventKind::SendRefused,
+            Some(&format!(
+                "{} to {} refused for good, not retried: {error}",
+                row.kind, row.recipient
+            )),
+        )?;
+    }
+    Ok(())
+}
+
+/// The Message-IDs of a case's thread, oldest first: every message received and every
+/// mail sent to the reporter (acks, rejections, replies), for `References`.
+pub(crate) fn thread_message_ids(conn: Db<'_>, case_id: i64) -> Result<Vec<String>> {
+    let mut stmt = conn
+        .0
+        .prepare(
+            "SELECT message_id, at FROM ( \
+               SELECT message_id, arrived_at AS at, id AS ord, 0 AS src FROM messages WHERE case_id = ?1 AND message_id IS NOT NULL \
+               UNION ALL \
+               SELECT message_id, COALESCE(sent_at, created_at) AS at, id AS ord, 1 AS src FROM outbox \
+               WHERE case_id = ?1 AND kind IN ('ack', 'rejection', 'reply') AND state != 'failed') \
+             ORDER BY at, src, ord",
+        )
+        .context("reading the thread's Message-IDs")?;
+    let rows = stmt
+        .query_map([case_id], |r| r.get::<_, String>(0))
+        .context("reading the thread's Message-IDs")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("reading the thread's Message-IDs")?;
+    Ok(rows)
+}
+
+/// The Message-ID of the reporter's latest message in a case (what a reply answers).
+pub(crate) fn last_reporter_message_id(
+    conn: Db<'_>,
+    case_id: i64,
+    reporter: &str,
+) -> Result<Option<String>> {
+    conn.0
+        .query_row(
+            "SELECT message_id FROM messages WHERE case_id = ?1 AND lower(from_addr) = lower(?2) \
+             AND message_id IS NOT NULL ORDER BY arrived_at DESC, id DESC LIMIT 1",
+            params![case_id, reporter],
+            |r| r.get(0),
+        )
+        .optional()
+        .context("reading the reporter's last message")
+}
+
+/// Mail we sent, recognised by its Message-ID when a copy comes back through the
+/// mailbox (Cc or Bcc to the team, a Sent folder that is watched): (case, kind).
+pub(crate) fn own_mail_by_message_id(
+    conn: Db<'_>,
+    message_id: &str,
+) -> Result<Option<(Option<i64>, crate::domain::status::OutboxKind)>> {
+    conn.0
+        .query_row(
+            "SELECT case_id, kind FROM outbox WHERE message_id = ?1",
+            [message_id.trim_matches(['<', '>', ' '])],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .context("looking up our own mail")
 }
 
 /// A sent row was copied to the Sent folder.

@@ -86,6 +86,7 @@ mod sections;
 mod versions;
 
 pub use impact::grade_distance;
+pub(crate) use impact::score_cvss;
 pub use versions::normalize_version_text;
 
 use impact::*;
