@@ -66,7 +66,19 @@ pub fn run_once(store: Store, cfg: &Config, keys: &TeamKeys) -> Result<Summary> 
             .map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
         sum.escalations = crate::sla::sweep(st.db(), cfg, keys)?;
     }
-    let sent = rt.block_on(crate::deliver::sender::send_due(&store, cfg))?;
+    let mut sent = rt.block_on(crate::deliver::sender::send_due(&store, cfg))?;
+    if sent.refused > 0 {
+        // Tell the team now about mail the server refused for good, not at the next run.
+        {
+            let st = store
+                .lock()
+                .map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
+            sum.escalations += crate::sla::sweep(st.db(), cfg, keys)?;
+        }
+        let more = rt.block_on(crate::deliver::sender::send_due(&store, cfg))?;
+        sent.sent += more.sent;
+        sent.failed += more.failed;
+    }
     sum.sent = sent.sent;
     sum.send_failed = sent.failed;
     Ok(sum)

@@ -263,7 +263,8 @@ fn read_text(f: &Path) -> Result<String> {
             .context("reading the reply from standard input")?;
         Ok(s)
     } else {
-        std::fs::read_to_string(f).with_context(|| format!("reading the reply from {}", f.display()))
+        std::fs::read_to_string(f)
+            .with_context(|| format!("reading the reply from {}", f.display()))
     }
 }
 
@@ -318,8 +319,9 @@ fn apply(
     if let Some(v) = &a.cvss {
         d.cvss = opt(v);
         if let Some(vec) = &d.cvss {
-            crate::judge::classify::score_cvss(vec)
-                .map_err(|e| format!("--cvss: {vec:?} is not a valid CVSS v3.x or v4.0 vector ({e})"))?;
+            crate::judge::classify::score_cvss(vec).map_err(|e| {
+                format!("--cvss: {vec:?} is not a valid CVSS v3.x or v4.0 vector ({e})")
+            })?;
         }
         changed.push(format!("cvss {}", d.cvss.as_deref().unwrap_or("-")));
     }
@@ -337,7 +339,10 @@ fn apply(
     }
     if let Some(v) = &a.ecosystem {
         d.ecosystem = opt(v);
-        changed.push(format!("ecosystem {}", d.ecosystem.as_deref().unwrap_or("-")));
+        changed.push(format!(
+            "ecosystem {}",
+            d.ecosystem.as_deref().unwrap_or("-")
+        ));
     }
     if let Some(v) = &a.embargo {
         d.embargo_until = match opt(v) {
@@ -349,11 +354,16 @@ fn apply(
             ),
             None => None,
         };
-        changed.push(format!("embargo {}", d.embargo_until.as_deref().unwrap_or("-")));
+        changed.push(format!(
+            "embargo {}",
+            d.embargo_until.as_deref().unwrap_or("-")
+        ));
     }
     if let Some(v) = &a.advisory_url {
         d.advisory_url = match opt(v) {
-            Some(s) => Some(disclosure::advisory_url(&s).map_err(|e| format!("--advisory-url: {e}"))?),
+            Some(s) => {
+                Some(disclosure::advisory_url(&s).map_err(|e| format!("--advisory-url: {e}"))?)
+            }
             None => None,
         };
         changed.push(format!(
@@ -379,10 +389,7 @@ fn apply(
         if let Some(v) = a.credit_anonymous {
             c.anonymous = v;
         }
-        changed.push(format!(
-            "credit {}",
-            c.line().unwrap_or_else(|| "-".into())
-        ));
+        changed.push(format!("credit {}", c.line().unwrap_or_else(|| "-".into())));
     }
     Ok(changed)
 }

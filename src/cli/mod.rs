@@ -112,6 +112,10 @@ pub enum Command {
         /// Default: 100 for the table, all with --json.
         #[arg(long)]
         limit: Option<usize>,
+        /// Show one case's promises instead: each deadline, and what kept it (which
+        /// ack, which reply by whom) or that it is open or broken.
+        #[arg(long = "case")]
+        case: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -269,7 +273,7 @@ pub enum CaseCmd {
     Set {
         id: String,
         #[command(flatten)]
-        facts: disclose::SetArgs,
+        facts: Box<disclose::SetArgs>,
         #[arg(long = "as")]
         actor: Option<String>,
         #[arg(long)]
@@ -379,7 +383,19 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         Command::CheckConfig { json } => check_config_cmd(cli, *json),
         Command::Run { once, json } => run_cmd(cli, *once, *json),
         Command::Case(cmd) => case_cmd(cli, cmd),
-        Command::Sla { json, limit } => sla_cmd(cli, *json, *limit),
+        Command::Sla {
+            json,
+            limit,
+            case: Some(id),
+        } => {
+            let _ = limit;
+            promises_cmd(cli, id, *json)
+        }
+        Command::Sla {
+            json,
+            limit,
+            case: None,
+        } => sla_cmd(cli, *json, *limit),
         Command::Stats { json } => stats_cmd(cli, *json),
         Command::Keys(k) => keys_cmd(cli, k),
         Command::Policy(PolicyCmd::Check {
@@ -878,22 +894,20 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
             dry_run,
             actor,
             json,
-        } => {
-            disclose::reply(
-                cli,
-                &disclose::ReplyArgs {
-                    id,
-                    file: file.as_deref(),
-                    template: template.as_deref(),
-                    no_edit: *no_edit,
-                    cleartext: *cleartext,
-                    state: state.as_deref(),
-                    dry_run: *dry_run,
-                    actor: actor.as_deref(),
-                    json: *json,
-                },
-            )
-        }
+        } => disclose::reply(
+            cli,
+            &disclose::ReplyArgs {
+                id,
+                file: file.as_deref(),
+                template: template.as_deref(),
+                no_edit: *no_edit,
+                cleartext: *cleartext,
+                state: state.as_deref(),
+                dry_run: *dry_run,
+                actor: actor.as_deref(),
+                json: *json,
+            },
+        ),
         CaseCmd::Templates { id } => disclose::list_templates(cli, id),
         CaseCmd::Set {
             id,
@@ -907,16 +921,14 @@ fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
             output,
             publisher,
             namespace,
-        } => {
-            disclose::advisory(
-                cli,
-                id,
-                *format,
-                output.as_deref(),
-                publisher.as_deref(),
-                namespace.as_deref(),
-            )
-        }
+        } => disclose::advisory(
+            cli,
+            id,
+            *format,
+            output.as_deref(),
+            publisher.as_deref(),
+            namespace.as_deref(),
+        ),
         CaseCmd::List {
             state,
             severity,
@@ -1159,6 +1171,8 @@ fn case_show(cfg: &Config, store: &Store, id: &str, json: bool) -> Result<i32> {
     let keys = store::keys_of(store.db(), c.id)?;
     let findings = store::findings_of(store.db(), c.id)?;
     let events = store::events_of(store.db(), c.id)?;
+    let sent = store::sent_of(store.db(), c.id)?;
+    let (disclosure, credit) = store::disclosure_of(store.db(), c.id)?;
     let mut merged = serde_json::Map::new();
     for f in &findings {
         let mut val = f.value.clone();
@@ -1177,9 +1191,22 @@ fn case_show(cfg: &Config, store: &Store, id: &str, json: bool) -> Result<i32> {
             "reporter_keys": keys.iter().map(render::key).collect::<Vec<_>>(),
             "findings": merged,
             "events": events.iter().map(render::event).collect::<Vec<_>>(),
+            "sent": sent.iter().map(render::sent).collect::<Vec<_>>(),
+            "disclosure": disclosure,
+            "credit": credit,
         }))?;
     } else {
-        print_case(&c, &messages, &keys, &events);
+        print_case(
+            &c,
+            &CaseView {
+                messages: &messages,
+                keys: &keys,
+                events: &events,
+                sent: &sent,
+                disclosure: &disclosure,
+                credit: credit.as_ref(),
+            },
+        );
         if !findings.is_empty() {
             println!("findings:");
             // The rows are what this version wrote; rows it cannot read (an older or
@@ -1285,11 +1312,15 @@ fn export_mbox(
         author,
         last_error,
         original,
+        ..
     } in sent
     {
         let headers = format!(
             "From: {}\nTo: {to}\nDate: {}\nSubject: {subject}\nMessage-ID: <{mid}>\nX-Triaged-Case: {}\nX-Triaged-Status: {state}\nContent-Type: text/plain; charset=utf-8\n",
-            author.as_deref().map(safe).unwrap_or_else(|| "triaged".into()),
+            author
+                .as_deref()
+                .map(safe)
+                .unwrap_or_else(|| "triaged".into()),
             chrono::DateTime::from_timestamp(at, 0)
                 .unwrap_or_default()
                 .to_rfc2822(),
@@ -1304,7 +1335,12 @@ fn export_mbox(
             // encrypted to the team too).
             (Some(raw), Some(k)) => {
                 let a = crate::read::mime::analyze(&raw, k, &crate::config::Limits::default());
-                a.report.text.lines().map(safe).collect::<Vec<_>>().join("\n")
+                a.report
+                    .text
+                    .lines()
+                    .map(safe)
+                    .collect::<Vec<_>>()
+                    .join("\n")
             }
             (Some(_), None) => "[a reply; the team key opens the original in the outbox]".into(),
             (None, _) => format!("[{kind} to {to}, {state}; the signed original is in the outbox]"),
@@ -1353,6 +1389,24 @@ fn stats_cmd(cli: &Cli, json: bool) -> Result<i32> {
             .filter_map(|c| c.responded_at.map(|a| a - c.arrived_at))
             .collect(),
     );
+    // The first answer a person wrote (a reply that was sent), apart from the
+    // automatic ack (as HackerOne's response-efficiency figures separate them).
+    let human = median(
+        cases
+            .iter()
+            .filter(|c| c.responded_by.is_some())
+            .filter_map(|c| c.responded_at.map(|a| a - c.arrived_at))
+            .collect(),
+    );
+    let with_response_clock = cases
+        .iter()
+        .filter(|c| c.followup_due.is_some() && c.state != crate::domain::case::State::Imported)
+        .count();
+    let responded_in_time = cases
+        .iter()
+        .filter(|c| c.responded_by.is_some())
+        .filter(|c| matches!((c.responded_at, c.followup_due), (Some(a), Some(d)) if a <= d))
+        .count();
     let breaches = store::count_breaches(store.db())?;
     let acked_in_time = cases
         .iter()
@@ -1371,6 +1425,10 @@ fn stats_cmd(cli: &Cli, json: bool) -> Result<i32> {
         "sla_breaches": breaches,
         "acknowledged_within_window": acked_in_time,
         "response_efficiency": if with_ack_clock == 0 { serde_json::Value::Null } else { serde_json::json!(acked_in_time as f64 / with_ack_clock as f64) },
+        "median_seconds_to_ack": first_response,
+        "median_seconds_to_first_human_response": human,
+        "responded_within_window": responded_in_time,
+        "cases_with_response_window": with_response_clock,
     });
     if json {
         print_json(&v)?;
@@ -1396,10 +1454,14 @@ fn stats_cmd(cli: &Cli, json: bool) -> Result<i32> {
             s.map(|s| format!("{}h{:02}m", s / 3600, (s % 3600) / 60))
                 .unwrap_or_else(|| "-".into())
         };
-        println!("median time to first response: {}", h(first_response));
+        println!("median time to the ack:        {}", h(first_response));
+        println!("median time to a human reply:  {}", h(human));
         println!("median time to triage:         {}", h(triage));
         println!(
             "acknowledged within the window: {acked_in_time} of {with_ack_clock}; SLA breaches: {breaches}"
+        );
+        println!(
+            "answered by a person within the response window: {responded_in_time} of {with_response_clock}"
         );
     }
     Ok(0)
@@ -1753,6 +1815,116 @@ fn security_txt_check(
     Ok(if problems > 0 { 1 } else { 0 })
 }
 
+/// The mail that kept a promise: kind, when sent, Message-ID, author (replies).
+#[derive(serde::Serialize)]
+struct KeptBy {
+    kind: crate::domain::status::OutboxKind,
+    sent_at: String,
+    message_id: String,
+    author: Option<String>,
+}
+
+/// One promise of a case: its deadline and what kept it.
+#[derive(serde::Serialize)]
+struct Promise {
+    clock: &'static str,
+    due: Option<String>,
+    /// kept | open | broken
+    status: &'static str,
+    /// The mail that kept it.
+    kept_by: Option<KeptBy>,
+    on_time: Option<bool>,
+}
+
+/// `sla --case ID`: the acknowledgment, response and resolution promises of one case.
+fn promises_cmd(cli: &Cli, id: &str, json: bool) -> Result<i32> {
+    let cfg = load(cli)?;
+    let store = open_store(&cfg)?;
+    let Some(c) = store::case_by_public_id(store.db(), id)? else {
+        return Ok(no_case(id));
+    };
+    let sent = store::sent_of(store.db(), c.id)?;
+    let now = store::now();
+    let kept = |s: &store::SentRow| KeptBy {
+        kind: s.kind,
+        sent_at: rfc3339(s.at),
+        message_id: s.message_id.clone(),
+        author: s.author.clone(),
+    };
+    let promise =
+        |clock: &'static str, due: Option<i64>, by: Option<&store::SentRow>, done: Option<i64>| {
+            let status = match (done, due) {
+                (Some(_), _) => "kept",
+                (None, Some(d)) if d < now => "broken",
+                _ => "open",
+            };
+            Promise {
+                clock,
+                due: due.map(rfc3339),
+                status,
+                kept_by: by.map(kept),
+                on_time: done.zip(due).map(|(t, d)| t <= d),
+            }
+        };
+    let first_ack = sent
+        .iter()
+        .find(|s| s.kind.acknowledges() && s.state == crate::domain::status::OutboxState::Sent);
+    let reply = c
+        .responded_by
+        .and_then(|by| sent.iter().find(|s| s.outbox_id == by));
+    let resolved = c.state.is_closed()
+        || matches!(
+            c.state,
+            crate::domain::case::State::Fixed | crate::domain::case::State::Disclosed
+        );
+    let mut resolution = promise("resolution", c.resolve_due, None, None);
+    if resolved && c.resolve_due.is_some() {
+        // When it was resolved is in the audit trail, not a column: no on-time claim.
+        resolution.status = "kept";
+    }
+    let promises = vec![
+        promise("ack", c.ack_due, first_ack, c.acked_at),
+        promise("response", c.followup_due, reply, c.responded_at),
+        resolution,
+    ];
+    if json {
+        print_json(
+            &serde_json::json!({"case": c.id_public, "state": c.state, "promises": promises}),
+        )?;
+        return Ok(0);
+    }
+    println!("{}  {}  (policy {})", c.id_public, c.state, c.policy);
+    for p in &promises {
+        let by = p
+            .kept_by
+            .as_ref()
+            .map(|k| {
+                format!(
+                    " by the {} sent {}{}",
+                    k.kind,
+                    k.sent_at,
+                    k.author
+                        .as_deref()
+                        .map(|a| format!(" (written by {})", safe(a)))
+                        .unwrap_or_default()
+                )
+            })
+            .unwrap_or_default();
+        let timing = match p.on_time {
+            Some(true) => ", on time",
+            Some(false) => ", late",
+            None => "",
+        };
+        println!(
+            "  {:<11} due {:<21} {}{by}{timing}",
+            p.clock,
+            p.due.as_deref().unwrap_or("-"),
+            p.status
+        );
+    }
+    Ok(0)
+}
+
 fn sla_cmd(cli: &Cli, json: bool, limit: Option<usize>) -> Result<i32> {
     #[derive(serde::Serialize)]
     struct SlaRow {
@@ -1901,12 +2073,25 @@ fn print_case_table(cases: &[store::CaseRow]) -> Result<()> {
     Ok(())
 }
 
-fn print_case(
-    c: &store::CaseRow,
-    messages: &[store::MessageRow],
-    keys: &[store::KeyRow],
-    events: &[store::EventRow],
-) {
+/// What `case show` prints besides the case row.
+struct CaseView<'a> {
+    messages: &'a [store::MessageRow],
+    keys: &'a [store::KeyRow],
+    events: &'a [store::EventRow],
+    sent: &'a [store::SentRow],
+    disclosure: &'a crate::domain::disclosure::Disclosure,
+    credit: Option<&'a crate::domain::disclosure::Credit>,
+}
+
+fn print_case(c: &store::CaseRow, v: &CaseView<'_>) {
+    let CaseView {
+        messages,
+        keys,
+        events,
+        sent,
+        disclosure,
+        credit,
+    } = *v;
     println!("{}  {}", c.id_public, c.state);
     if let Some(r) = &c.state_reason {
         println!("  reason:     {}", safe(r));
@@ -1932,6 +2117,25 @@ fn print_case(
     if let Some(t) = c.followup_due {
         println!("  follow-up:  {}", rfc3339(t));
     }
+    if let Some(t) = c.resolve_due {
+        println!("  resolve by: {}", rfc3339(t));
+    }
+    match (c.responded_at, c.responded_by) {
+        (Some(t), Some(by)) => {
+            let who = sent
+                .iter()
+                .find(|s| s.outbox_id == by)
+                .and_then(|s| s.author.as_deref())
+                .unwrap_or("?");
+            println!("  responded:  {} (reply by {})", rfc3339(t), safe(who));
+        }
+        (Some(t), None) => println!(
+            "  responded:  {} (recorded by a move before 0.11)",
+            rfc3339(t)
+        ),
+        _ => {}
+    }
+    print_disclosure(disclosure, credit);
     println!("messages:");
     for (i, m) in messages.iter().enumerate() {
         println!(
@@ -1983,6 +2187,33 @@ fn print_case(
             );
         }
     }
+    if !sent.is_empty() {
+        println!("sent:");
+        for s in sent {
+            println!(
+                "  {}  {:<14} to {}  {}{}",
+                date(s.at),
+                s.kind,
+                safe(&s.recipient),
+                s.state,
+                s.author
+                    .as_deref()
+                    .map(|a| format!("  by {}", safe(a)))
+                    .unwrap_or_default()
+            );
+            if s.state == crate::domain::status::OutboxState::Failed
+                && let Some(e) = &s.last_error
+            {
+                println!("     refused for good, not retried: {}", safe(e));
+            } else if let Some(e) = s
+                .last_error
+                .as_deref()
+                .filter(|_| s.state == crate::domain::status::OutboxState::Queued)
+            {
+                println!("     last attempt failed (will retry): {}", safe(e));
+            }
+        }
+    }
     println!("events:");
     for e in events {
         println!(
@@ -1992,6 +2223,39 @@ fn print_case(
             e.kind,
             safe(e.detail.as_deref().unwrap_or(""))
         );
+    }
+}
+
+/// The disclosure facts and credit, one line each, when set.
+fn print_disclosure(
+    d: &crate::domain::disclosure::Disclosure,
+    credit: Option<&crate::domain::disclosure::Credit>,
+) {
+    let mut lines: Vec<(&str, String)> = Vec::new();
+    if !d.cve_ids.is_empty() {
+        lines.push(("cve", d.cve_ids.join(", ")));
+    }
+    if !d.cwe_ids.is_empty() {
+        lines.push(("cwe", d.cwe_ids.join(", ")));
+    }
+    for (k, v) in [
+        ("cvss", &d.cvss),
+        ("affected", &d.affected),
+        ("fixed in", &d.fixed_in),
+        ("package", &d.package),
+        ("ecosystem", &d.ecosystem),
+        ("embargo", &d.embargo_until),
+        ("advisory", &d.advisory_url),
+    ] {
+        if let Some(v) = v {
+            lines.push((k, v.clone()));
+        }
+    }
+    if let Some(l) = credit.and_then(|c| c.line()) {
+        lines.push(("credit", l));
+    }
+    for (k, v) in lines {
+        println!("  {:<11} {}", format!("{k}:"), safe(&v));
     }
 }
 

@@ -163,3 +163,28 @@ pub fn key(k: &KeyRow) -> KeyJson<'_> {
         source: k.source,
     }
 }
+
+/// One mail triaged queued or sent for a case (`case show --json` "sent").
+#[derive(Debug, Serialize)]
+pub struct SentJson<'a> {
+    pub kind: crate::domain::status::OutboxKind,
+    pub to: &'a str,
+    /// Sent at, or queued at while not sent.
+    pub at: String,
+    pub message_id: &'a str,
+    pub state: crate::domain::status::OutboxState,
+    pub author: Option<&'a str>,
+    pub error: Option<&'a str>,
+}
+
+pub fn sent(s: &crate::store::SentRow) -> SentJson<'_> {
+    SentJson {
+        kind: s.kind,
+        to: &s.recipient,
+        at: rfc3339(s.at),
+        message_id: &s.message_id,
+        state: s.state,
+        author: s.author.as_deref(),
+        error: s.last_error.as_deref(),
+    }
+}

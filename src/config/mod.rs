@@ -432,6 +432,9 @@ pub struct OutboxConfig {
     pub escalate_at: f64,
     /// APPEND every sent message to this folder of the first IMAP mailbox (e.g. "Sent").
     pub sent_folder: Option<String>,
+    /// Remind `team` this long before a case's embargo ends (`case set --embargo`).
+    #[serde(default = "default_embargo_reminder")]
+    pub embargo_reminder: Duration,
 }
 
 impl Default for OutboxConfig {
@@ -452,6 +455,7 @@ impl Default for OutboxConfig {
             auto_ack: true,
             escalate_at: default_escalate(),
             sent_folder: None,
+            embargo_reminder: default_embargo_reminder(),
         }
     }
 }
@@ -464,6 +468,9 @@ fn default_true() -> bool {
 }
 fn default_escalate() -> f64 {
     0.75
+}
+fn default_embargo_reminder() -> Duration {
+    Duration::from_secs(3 * 86_400)
 }
 
 impl OutboxConfig {

@@ -16,6 +16,8 @@ use crate::store::Due;
 pub struct SendStats {
     pub sent: usize,
     pub failed: usize,
+    /// Of the failed: refused for good (5xx), not retried.
+    pub refused: usize,
 }
 
 /// The explicit wake channel of the sender: the daemon makes one, gives a clone to
@@ -48,6 +50,7 @@ pub async fn send_due(store: &std::sync::Mutex<store::Store>, cfg: &Config) -> R
         let s = send_batch(store, cfg).await?;
         stats.sent += s.sent;
         stats.failed += s.failed;
+        stats.refused += s.refused;
         if s.sent + s.failed == 0 {
             break;
         }
@@ -103,6 +106,14 @@ fn record_outcome(
             store::record_sent(tx, row, &reply)?;
             copies.push((row.id, row.body.clone()));
             tracing::info!(outbox = row.id, kind = %row.kind, "sent");
+        }
+        Err(e) if crate::deliver::smtp::is_permanent(&e) => {
+            // A 5xx is the server's final word: retrying would only repeat it. The row
+            // is failed, the case says why, and the SLA sweep tells the team.
+            stats.failed += 1;
+            stats.refused += 1;
+            store::record_refused(tx, row, &format!("{e:#}"))?;
+            tracing::warn!(outbox = row.id, kind = %row.kind, "refused for good, not retried: {e:#}");
         }
         Err(e) => {
             stats.failed += 1;

@@ -140,7 +140,7 @@ impl Relay {
     pub async fn send(&mut self, to: &str, body: &[u8]) -> Result<String> {
         let to: lettre::Address = to
             .parse()
-            .map_err(|e| anyhow!("bad recipient {to:?}: {e}"))?;
+            .map_err(|e| anyhow::Error::new(Permanent(format!("bad recipient {to:?}: {e}"))))?;
         let env =
             lettre::address::Envelope::new(None, vec![to]).context("building the envelope")?;
         let res = tokio::time::timeout(TIMEOUT, async {
@@ -173,4 +173,26 @@ impl Relay {
             let _ = tokio::time::timeout(Duration::from_secs(5), c.quit()).await;
         }
     }
+}
+
+/// An error no retry can fix (an address that cannot be written on the envelope).
+#[derive(Debug)]
+struct Permanent(String);
+
+impl std::fmt::Display for Permanent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Permanent {}
+
+/// Did the server refuse for good (a 5xx reply), or is the message unsendable as it
+/// is? Such a row is marked failed instead of being retried forever.
+pub fn is_permanent(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<lettre::transport::smtp::Error>()
+            .is_some_and(|le| le.is_permanent())
+            || c.downcast_ref::<Permanent>().is_some()
+    })
 }

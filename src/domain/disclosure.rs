@@ -119,7 +119,9 @@ pub fn cwe_id(s: &str) -> Result<String, String> {
     if !digits.is_empty() && digits.len() <= 5 && digits.chars().all(|c| c.is_ascii_digit()) {
         Ok(format!("CWE-{digits}"))
     } else {
-        Err(format!("{s:?} is not a CWE id; write it as CWE-NNN (e.g. CWE-79)"))
+        Err(format!(
+            "{s:?} is not a CWE id; write it as CWE-NNN (e.g. CWE-79)"
+        ))
     }
 }
 
@@ -195,7 +197,10 @@ mod tests {
         assert_eq!(Credit::default().line(), None);
         let asked = Credit::asked(Some("Rita Reporter (Example Labs)"), false);
         assert_eq!(asked, c);
-        assert_eq!(Credit::asked(Some("@rita"), false).handle.as_deref(), Some("@rita"));
+        assert_eq!(
+            Credit::asked(Some("@rita"), false).handle.as_deref(),
+            Some("@rita")
+        );
         assert!(Credit::asked(None, true).anonymous);
     }
 }

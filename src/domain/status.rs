@@ -330,15 +330,6 @@ impl OutboxKind {
     pub(crate) fn responds(self) -> bool {
         matches!(self, OutboxKind::Reply)
     }
-
-    /// Mail to the team (escalations, reminders, the digest): a refusal of one of these
-    /// is not reported by mail again (no loop of notices).
-    pub(crate) fn to_team(self) -> bool {
-        !matches!(
-            self,
-            OutboxKind::Ack | OutboxKind::Rejection | OutboxKind::Reply
-        )
-    }
 }
 
 /// The outcome of one signature.

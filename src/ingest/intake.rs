@@ -27,11 +27,15 @@ use crate::store::{self, Store};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// A new case was opened in this state.
-    Created { case: String, state: String },
+    Created { case: String, state: State },
     /// The message joined an existing case's thread.
     FollowUp { case: String },
     /// The same bytes were already stored; nothing changed.
     Duplicate { case: String },
+    /// A copy of mail we sent (its Message-ID is in the outbox) came back through the
+    /// mailbox: a Cc, a Bcc to the team list, a watched Sent folder. Recorded on its
+    /// case, never a case of its own.
+    OwnCopy { case: Option<String> },
 }
 
 /// What a pass did with its messages, counted the same way for every source.
@@ -41,6 +45,7 @@ pub struct Counts {
     pub follow_ups: usize,
     pub duplicates: usize,
     pub quarantined: usize,
+    pub own_copies: usize,
 }
 
 impl Counts {
@@ -50,6 +55,7 @@ impl Counts {
         self.follow_ups += o.follow_ups;
         self.duplicates += o.duplicates;
         self.quarantined += o.quarantined;
+        self.own_copies += o.own_copies;
     }
 
     /// Counts and logs one outcome; `at` says where the message was (a UID, a file).
@@ -57,10 +63,7 @@ impl Counts {
         match outcome {
             Outcome::Created { case, state } => {
                 self.created += 1;
-                if state
-                    .parse::<crate::domain::case::State>()
-                    .is_ok_and(|s| s.is_quarantine())
-                {
+                if state.is_quarantine() {
                     self.quarantined += 1;
                 }
                 tracing::info!(case = %case, mailbox, at, state = %state, "case opened");
@@ -72,6 +75,15 @@ impl Counts {
             Outcome::Duplicate { case } => {
                 self.duplicates += 1;
                 tracing::debug!(case = %case, mailbox, at, "already stored");
+            }
+            Outcome::OwnCopy { case } => {
+                self.own_copies += 1;
+                tracing::info!(
+                    case = case.as_deref().unwrap_or("-"),
+                    mailbox,
+                    at,
+                    "a copy of our own mail"
+                );
             }
         }
     }
@@ -283,6 +295,9 @@ fn write_one(
     if let Some(case) = store::case_of_sha(tx, &sha)? {
         return Ok(Outcome::Duplicate { case });
     }
+    if let Some(o) = own_copy(tx, cfg, inc, &analysis.report)? {
+        return Ok(o);
+    }
     let w = Write {
         tx,
         cfg,
@@ -294,6 +309,52 @@ fn write_one(
         Some(case_id) => write_follow_up(&w, analysis, case_id),
         None => write_new_case(&w, analysis),
     }
+}
+
+/// Mail we sent that came back (Cc or Bcc to the team, a Sent folder that is read):
+/// its Message-ID is one of our outbox rows and its From is our address. The copy is
+/// recorded on the case and stays in the mailbox; it opens no case and is never
+/// answered. (A reporter could give a message our ack's Message-ID and our address:
+/// only their own mail would be set aside, and the event says so.)
+fn own_copy(
+    tx: store::Db<'_>,
+    cfg: &Config,
+    inc: &Incoming,
+    r: &Report,
+) -> Result<Option<Outcome>> {
+    let (Some(mid), Some(from)) = (&r.message_id, &r.from_addr) else {
+        return Ok(None);
+    };
+    let ours = cfg
+        .outbox
+        .from
+        .iter()
+        .chain(cfg.outbox.team.iter())
+        .any(|a| same_address(a, from));
+    if !ours {
+        return Ok(None);
+    }
+    let Some((case_id, kind)) = store::own_mail_by_message_id(tx, mid)? else {
+        return Ok(None);
+    };
+    let case = match case_id {
+        Some(id) => {
+            store::event(
+                tx,
+                Some(id),
+                "triaged",
+                crate::domain::status::EventKind::OwnCopy,
+                Some(&format!(
+                    "a copy of our {kind} <{}> came back through mailbox {} (kept there, not a report)",
+                    mid.trim_matches(['<', '>']),
+                    inc.mailbox
+                )),
+            )?;
+            Some(store::case_by_id(tx, id)?.id_public)
+        }
+        None => None,
+    };
+    Ok(Some(Outcome::OwnCopy { case }))
 }
 
 /// What every write of one message needs.
@@ -474,7 +535,7 @@ fn write_new_case(w: &Write<'_>, mut analysis: Analysis) -> Result<Outcome> {
     if replay.is_some() {
         forget_decrypted(&mut analysis.report);
     }
-    let mut final_state = state.as_str().to_string();
+    let mut final_state = state;
     if state == State::New {
         let v = classify_case(tx, cfg, keys, case_id)?;
         // Old mail at first contact: recorded and classified, but left to the
@@ -496,7 +557,7 @@ fn write_new_case(w: &Write<'_>, mut analysis: Analysis) -> Result<Outcome> {
             crate::domain::status::EventKind::State,
             Some(&format!("new -> {next}")),
         )?;
-        final_state = next.as_str().to_string();
+        final_state = next;
         outbox::enqueue_ack(
             tx,
             cfg,

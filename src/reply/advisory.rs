@@ -5,7 +5,7 @@
 //! finish: it never carries report text beyond the classifier's redacted evidence.
 
 use anyhow::{Result, bail};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::domain::disclosure::{Credit, Disclosure};
 
@@ -92,12 +92,11 @@ fn osv_events(d: &Disclosure) -> (Vec<Value>, bool) {
 /// An OSV record (schema 1.7).
 pub fn osv(s: &Source<'_>) -> Result<Value> {
     let d = s.disclosure;
-    let mut v = json!({
-        "schema_version": "1.7.0",
-        "id": format!("x_{}", s.case),
-        "modified": ts(s.now),
-        "summary": title(s),
-    });
+    let mut v = Map::new();
+    v.insert("schema_version".into(), json!("1.7.0"));
+    v.insert("id".into(), json!(format!("x_{}", s.case)));
+    v.insert("modified".into(), json!(ts(s.now)));
+    v.insert("summary".into(), json!(title(s)));
     let mut details = String::new();
     if let Some(desc) = s.description {
         details.push_str(desc);
@@ -110,10 +109,10 @@ pub fn osv(s: &Source<'_>) -> Result<Value> {
         details.push_str(&format!("Fixed in: {f}.\n"));
     }
     if !details.is_empty() {
-        v["details"] = json!(details.trim_end());
+        v.insert("details".into(), json!(details.trim_end()));
     }
     if !d.cve_ids.is_empty() {
-        v["aliases"] = json!(d.cve_ids);
+        v.insert("aliases".into(), json!(d.cve_ids));
     }
     if let Some(c) = cvss(s) {
         let kind = if c.starts_with("CVSS:4.0/") {
@@ -121,31 +120,36 @@ pub fn osv(s: &Source<'_>) -> Result<Value> {
         } else {
             "CVSS_V3"
         };
-        v["severity"] = json!([{"type": kind, "score": c}]);
+        v.insert("severity".into(), json!([{"type": kind, "score": c}]));
     }
     if let (Some(pkg), Some(eco)) = (&d.package, &d.ecosystem) {
         let (events, understood) = osv_events(d);
-        let mut affected = json!({
-            "package": {"ecosystem": eco, "name": pkg},
-            "ranges": [{"type": "ECOSYSTEM", "events": events}],
-        });
+        let mut affected = Map::new();
+        affected.insert("package".into(), json!({"ecosystem": eco, "name": pkg}));
+        affected.insert(
+            "ranges".into(),
+            json!([{"type": "ECOSYSTEM", "events": events}]),
+        );
         if let Some(a) = d.affected.as_ref().filter(|_| !understood) {
-            affected["database_specific"] = json!({"affected_as_stated": a});
+            affected.insert("database_specific".into(), json!({"affected_as_stated": a}));
         }
-        v["affected"] = json!([affected]);
+        v.insert("affected".into(), json!([affected]));
     }
     if let Some(u) = &d.advisory_url {
-        v["references"] = json!([{"type": "ADVISORY", "url": u}]);
+        v.insert("references".into(), json!([{"type": "ADVISORY", "url": u}]));
     }
     if let Some(line) = s.credit.filter(|c| !c.anonymous).and_then(|c| c.line()) {
-        v["credits"] = json!([{"name": line, "type": "FINDER"}]);
+        v.insert("credits".into(), json!([{"name": line, "type": "FINDER"}]));
     }
-    v["database_specific"] = json!({
-        "triaged_case": s.case,
-        "cwe_ids": d.cwe_ids,
-        "status": "draft",
-    });
-    Ok(v)
+    v.insert(
+        "database_specific".into(),
+        json!({
+            "triaged_case": s.case,
+            "cwe_ids": d.cwe_ids,
+            "status": "draft",
+        }),
+    );
+    Ok(Value::Object(v))
 }
 
 /// The CVSS v3 object CSAF embeds (FIRST's JSON schema): version, vector, base score
@@ -196,37 +200,48 @@ pub fn csaf(s: &Source<'_>) -> Result<Value> {
             "product": {"product_id": "CSAFPID-0002", "name": product_name(f)},
         }));
     }
-    let mut vuln = json!({
-        "title": title(s),
-        "product_status": {"known_affected": affected_ids},
-    });
+    let mut vuln = Map::new();
+    vuln.insert("title".into(), json!(title(s)));
+    let mut status = json!({"known_affected": affected_ids});
     if !fixed_ids.is_empty() {
-        vuln["product_status"]["fixed"] = json!(fixed_ids);
-        vuln["remediations"] = json!([{
+        status = json!({"known_affected": affected_ids, "fixed": fixed_ids});
+    }
+    vuln.insert("product_status".into(), status);
+    if !fixed_ids.is_empty() {
+        vuln.insert("remediations".into(), json!([{
             "category": "vendor_fix",
             "details": format!("Update to {package} {}.", d.fixed_in.clone().unwrap_or_default()),
             "product_ids": affected_ids,
-        }]);
+        }]));
     }
     if let Some(c) = d.cve_ids.first() {
-        vuln["cve"] = json!(c);
+        vuln.insert("cve".into(), json!(c));
     }
     if let Some(c) = d.cwe_ids.first() {
         // CSAF wants the CWE's name too; the draft names the id until the team fills it in.
-        vuln["cwe"] = json!({"id": c, "name": c});
+        vuln.insert("cwe".into(), json!({"id": c, "name": c}));
     }
     if let Some(v3) = cvss(s).and_then(csaf_cvss_v3) {
-        vuln["scores"] = json!([{"products": affected_ids, "cvss_v3": v3}]);
+        vuln.insert(
+            "scores".into(),
+            json!([{"products": affected_ids, "cvss_v3": v3}]),
+        );
     }
     if let Some(desc) = s.description {
-        vuln["notes"] = json!([{"category": "description", "title": "Impact", "text": desc}]);
+        vuln.insert(
+            "notes".into(),
+            json!([{"category": "description", "title": "Impact", "text": desc}]),
+        );
     }
-    let mut doc = json!({
-        "category": "csaf_security_advisory",
-        "csaf_version": "2.0",
-        "publisher": {"category": "vendor", "name": s.publisher, "namespace": s.namespace},
-        "title": title(s),
-        "tracking": {
+    let mut doc = Map::new();
+    doc.insert("category".into(), json!("csaf_security_advisory"));
+    doc.insert("csaf_version".into(), json!("2.0"));
+    doc.insert(
+        "publisher".into(),
+        json!({"category": "vendor", "name": s.publisher, "namespace": s.namespace}),
+    );
+    doc.insert("title".into(), json!(title(s)));
+    doc.insert("tracking".into(), json!({
             "id": s.case,
             "status": "draft",
             "version": "1",
@@ -234,18 +249,21 @@ pub fn csaf(s: &Source<'_>) -> Result<Value> {
             "current_release_date": ts(s.now),
             "revision_history": [{"date": ts(s.now), "number": "1", "summary": "Draft written by triaged."}],
             "generator": {"engine": {"name": "triaged", "version": env!("CARGO_PKG_VERSION")}},
-        },
-    });
+    }));
     if let Some(line) = s.credit.filter(|c| !c.anonymous).and_then(|c| c.line()) {
         let c = s.credit.cloned().unwrap_or_default();
-        let mut ack = json!({"names": [c.name.or(c.handle).unwrap_or(line)]});
+        let mut ack = Map::new();
+        ack.insert("names".into(), json!([c.name.or(c.handle).unwrap_or(line)]));
         if let Some(org) = c.affiliation {
-            ack["organization"] = json!(org);
+            ack.insert("organization".into(), json!(org));
         }
-        doc["acknowledgments"] = json!([ack]);
+        doc.insert("acknowledgments".into(), json!([ack]));
     }
     if let Some(u) = &d.advisory_url {
-        doc["references"] = json!([{"category": "self", "summary": "The advisory", "url": u}]);
+        doc.insert(
+            "references".into(),
+            json!([{"category": "self", "summary": "The advisory", "url": u}]),
+        );
     }
     Ok(json!({
         "document": doc,
@@ -272,14 +290,20 @@ mod tests {
         };
         let (ev, ok) = osv_events(&d);
         assert!(ok);
-        assert_eq!(ev, vec![json!({"introduced": "2.0.0"}), json!({"fixed": "2.4.2"})]);
+        assert_eq!(
+            ev,
+            vec![json!({"introduced": "2.0.0"}), json!({"fixed": "2.4.2"})]
+        );
         let d = Disclosure {
             affected: Some("<= 2.4.1".into()),
             ..Disclosure::default()
         };
         assert_eq!(
             osv_events(&d).0,
-            vec![json!({"introduced": "0"}), json!({"last_affected": "2.4.1"})]
+            vec![
+                json!({"introduced": "0"}),
+                json!({"last_affected": "2.4.1"})
+            ]
         );
         let d = Disclosure {
             affected: Some("<= 2.4.1".into()),

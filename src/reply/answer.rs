@@ -85,9 +85,9 @@ pub fn queue_reply(
     let (policy_name, policy) = cfg.policy_for(&c.mailbox);
     let (cert, why_not) = reporter_cert_for(tx, keys, c.id, &to)?;
     if cert.is_none() {
-        let because = why_not
-            .map(|w| format!(" ({w})"))
-            .unwrap_or_else(|| " (none was attached, sent by Autocrypt or found in keys.reporter_keyring)".into());
+        let because = why_not.map(|w| format!(" ({w})")).unwrap_or_else(|| {
+            " (none was attached, sent by Autocrypt or found in keys.reporter_keyring)".into()
+        });
         if policy.require_encryption {
             return Ok(Err(Refused(format!(
                 "no valid OpenPGP key for {to} is known{because}, and policy {policy_name} sets require_encryption\n  \
@@ -155,9 +155,7 @@ pub fn queue_reply(
         EventKind::ReplyQueued,
         Some(&format!(
             "reply{} by {} to {to} as <{message_id}>, {}",
-            req.template
-                .map(|t| format!(" ({t})"))
-                .unwrap_or_default(),
+            req.template.map(|t| format!(" ({t})")).unwrap_or_default(),
             req.author,
             if composed.encrypted {
                 "signed and encrypted"

@@ -161,9 +161,7 @@ fn how_to_set(name: &str) -> &'static str {
         "embargo" => "triaged case set CASE --embargo YYYY-MM-DD",
         "advisory_url" => "triaged case set CASE --advisory-url URL",
         "duplicate_of" => "triaged case merge CASE OTHER",
-        "missing" | "missing_list" => {
-            "nothing is missing for this case: choose another template"
-        }
+        "missing" | "missing_list" => "nothing is missing for this case: choose another template",
         "reporter" => "the case has no reporter address",
         _ => "the policy sets it (ack_within, followup_within, resolve_within)",
     }
@@ -324,7 +322,10 @@ mod tests {
     fn a_missing_value_names_the_command_that_sets_it() {
         let e = render("see {embargo}", "fixed", &facts()).unwrap_err();
         assert!(e.contains("has no embargo"), "{e}");
-        assert!(e.contains("triaged case set SEC-2026-0001 --embargo"), "{e}");
+        assert!(
+            e.contains("triaged case set SEC-2026-0001 --embargo"),
+            "{e}"
+        );
         let e = render("{nope}", "fixed", &facts()).unwrap_err();
         assert!(e.contains("unknown placeholder {nope}"), "{e}");
         assert!(render("{case", "t", &facts()).is_err());
@@ -339,7 +340,12 @@ mod tests {
         let (src, t) = load(Some(d.path()), "fixed").unwrap();
         assert!(src.ends_with("fixed.txt"));
         assert_eq!(t, "Fixed in {fixed_in}.\n");
-        assert!(load(Some(d.path()), "accepted").unwrap().0.starts_with("built-in"));
+        assert!(
+            load(Some(d.path()), "accepted")
+                .unwrap()
+                .0
+                .starts_with("built-in")
+        );
         assert!(load(Some(d.path()), "bounty").is_ok());
         assert!(load(None, "../etc/passwd").is_err());
         let e = load(None, "nosuch").unwrap_err();

@@ -78,9 +78,180 @@ pub fn enqueue_digest(conn: store::Db<'_>, cfg: &Config, keys: &TeamKeys) -> Res
     )
 }
 
-/// The SLA sweep: escalate to the team when `escalate_at` of a window has passed
-/// without the promised answer, and record breaches. Idempotent per case and clock.
+/// The SLA sweep: escalations and breaches of the acknowledgment and response
+/// windows, of a policy's resolution deadline, reminders before an embargo ends, and
+/// notices of mail to a reporter that the server refused for good. Idempotent.
 pub fn sweep(conn: store::Db<'_>, cfg: &Config, keys: &TeamKeys) -> Result<usize> {
+    let mut n = sweep_ack_and_response(conn, cfg, keys)?;
+    n += sweep_resolution_and_embargo(conn, cfg, keys)?;
+    n += tell_refusals(conn, cfg, keys)?;
+    Ok(n)
+}
+
+/// Queues a signed mail to the team about a case; false when there is no team address
+/// or no signing key.
+fn queue_team_mail(
+    conn: store::Db<'_>,
+    cfg: &Config,
+    keys: &TeamKeys,
+    case: (i64, &str),
+    kind: OutboxKind,
+    subject: &str,
+    body: &str,
+) -> Result<bool> {
+    let Some(team) = cfg.outbox.team.clone() else {
+        return Ok(false);
+    };
+    if !keys.can_sign() {
+        return Ok(false);
+    }
+    let from = cfg
+        .outbox
+        .from
+        .clone()
+        .unwrap_or_else(|| "security@localhost".into());
+    let message_id = new_message_id(&format!("{}.{kind}", case.1), &from)?;
+    let composed = compose(keys, &from, &team, subject, &message_id, None, body, None)?;
+    store::queue_mail(
+        conn,
+        &store::NewOutgoing {
+            case_id: Some(case.0),
+            trigger_message: None,
+            kind,
+            recipient: &team,
+            message_id: &message_id,
+            subject,
+            body: &composed.bytes,
+            missing: None,
+            at: now(),
+            author: None,
+            template: None,
+        },
+    )?;
+    store::event(
+        conn,
+        Some(case.0),
+        "triaged",
+        EventKind::Escalated,
+        Some(&format!("{kind} -> {team}")),
+    )?;
+    Ok(true)
+}
+
+fn left_words(left: i64) -> String {
+    if left > 0 {
+        format!("{} h {} min left", left / 3600, (left % 3600) / 60)
+    } else {
+        format!("overdue by {} h {} min", -left / 3600, (-left % 3600) / 60)
+    }
+}
+
+/// A policy's resolution deadline (escalated at `escalate_at` of the window, breach
+/// recorded when it passes) and an embargo's end (reminded `embargo_reminder` before).
+fn sweep_resolution_and_embargo(
+    conn: store::Db<'_>,
+    cfg: &Config,
+    keys: &TeamKeys,
+) -> Result<usize> {
+    let t = now();
+    let mut n = 0;
+    for c in store::later_clocks(conn)? {
+        let case = (c.id, c.public_id.as_str());
+        if let Some(due) = c.resolve_due {
+            if t >= due && !store::case_has_event(conn, c.id, EventKind::BreachResolve)? {
+                store::event(
+                    conn,
+                    Some(c.id),
+                    "triaged",
+                    EventKind::BreachResolve,
+                    Some(&format!("the resolution deadline {} passed", rfc3339(due))),
+                )?;
+                n += 1;
+            }
+            let warn_at =
+                c.arrived_at + ((due - c.arrived_at) as f64 * cfg.outbox.escalate_at) as i64;
+            if t >= warn_at
+                && !store::case_has_mail(conn, c.id, OutboxKind::EscalationResolve)?
+                && queue_team_mail(
+                    conn,
+                    cfg,
+                    keys,
+                    case,
+                    OutboxKind::EscalationResolve,
+                    &format!(
+                        "[{}] SLA escalation: resolution due {}",
+                        c.public_id,
+                        rfc3339(due)
+                    ),
+                    &format!(
+                        "Case {}: the policy's resolution deadline is {} ({}).\n\nSee: triaged case show {}\n",
+                        c.public_id,
+                        rfc3339(due),
+                        left_words(due - t),
+                        c.public_id
+                    ),
+                )?
+            {
+                n += 1;
+            }
+        }
+        if let Some(day) = &c.embargo_until
+            && let Some(ends) = crate::domain::disclosure::embargo_ends_at(day)
+            && t >= ends - cfg.outbox.embargo_reminder.secs()
+            && !store::case_has_mail(conn, c.id, OutboxKind::EmbargoReminder)?
+            && queue_team_mail(
+                conn,
+                cfg,
+                keys,
+                case,
+                OutboxKind::EmbargoReminder,
+                &format!("[{}] Embargo ends {day}", c.public_id),
+                &format!(
+                    "Case {}: the embargo ends at the end of {day} (UTC), {}.\n\n\
+                     Check that the fix is released and the advisory is ready:\n  \
+                     triaged case show {}\n  triaged case advisory {} --format osv\n",
+                    c.public_id,
+                    left_words(ends - t),
+                    c.public_id,
+                    c.public_id
+                ),
+            )?
+        {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// Tells the team of mail to a reporter that the server refused for good (5xx).
+fn tell_refusals(conn: store::Db<'_>, cfg: &Config, keys: &TeamKeys) -> Result<usize> {
+    let mut n = 0;
+    for r in store::refused_untold(conn)? {
+        if queue_team_mail(
+            conn,
+            cfg,
+            keys,
+            (r.case_id, &r.case),
+            OutboxKind::SendFailedNotice,
+            &format!("[{}] Mail to the reporter was refused", r.case),
+            &format!(
+                "Case {}: the {} to {} (<{}>) was refused by the mail server and will not be retried:\n\n  {}\n\n\
+                 See: triaged case show {}\n",
+                r.case, r.kind, r.recipient, r.message_id, r.error, r.case
+            ),
+        )? {
+            n += 1;
+        }
+        // Without a team address there is nobody to mail; `case show` still says why.
+        store::mark_refusal_told(conn, r.outbox_id)?;
+    }
+    Ok(n)
+}
+
+/// The acknowledgment and response windows: escalate to the team when `escalate_at`
+/// of a window has passed without the promised answer, and record breaches.
+/// Idempotent per case and clock.
+fn sweep_ack_and_response(conn: store::Db<'_>, cfg: &Config, keys: &TeamKeys) -> Result<usize> {
     let t = now();
     let mut n = 0;
     let rows = store::sweep_clocks(conn)?;

@@ -2,7 +2,7 @@
 //! advisory URL, credit) and the embargo and resolution clocks the sweep reads.
 
 use anyhow::{Context, Result};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::{Db, event};
 use crate::domain::disclosure::{Credit, Disclosure};
@@ -84,7 +84,13 @@ pub(crate) fn set_disclosure(
             ],
         )
         .context("recording the disclosure facts")?;
-    event(conn, Some(case_id), actor, EventKind::Disclosure, Some(changed))?;
+    event(
+        conn,
+        Some(case_id),
+        actor,
+        EventKind::Disclosure,
+        Some(changed),
+    )?;
     Ok(())
 }
 
@@ -121,16 +127,4 @@ pub(crate) fn later_clocks(conn: Db<'_>) -> Result<Vec<LaterClocks>> {
         .collect::<rusqlite::Result<Vec<_>>>()
         .context("reading cases for the sweep")?;
     Ok(rows)
-}
-
-/// What stopped a case's response clock: the reply (outbox row) and when it was sent.
-pub(crate) fn responded_by(conn: Db<'_>, case_id: i64) -> Result<Option<(i64, Option<String>)>> {
-    conn.0
-        .query_row(
-            "SELECT o.id, o.author FROM cases c JOIN outbox o ON o.id = c.responded_by WHERE c.id = ?1",
-            [case_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()
-        .context("reading what stopped the response clock")
 }

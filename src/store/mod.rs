@@ -13,7 +13,7 @@ mod disclosure;
 mod duplicates;
 mod intake;
 mod outbox;
-pub(crate) use disclosure::{LaterClocks, disclosure_of, later_clocks, responded_by, set_disclosure};
+pub(crate) use disclosure::{disclosure_of, later_clocks, set_disclosure};
 pub(crate) use duplicates::{duplicate_candidates, duplicate_features, index_duplicate, live_case};
 pub(crate) use intake::{
     NewAttachment, NewCase, NewMessage, RereadMessage, add_reporter_key, create_case,
@@ -23,10 +23,10 @@ pub(crate) use intake::{
 
 pub(crate) use outbox::{
     Due, NewOutgoing, acks_to_since, breaches_since, case_has_event, case_has_mail,
-    deadlines_between, due_rows, last_ack_missing, open_counts_by_state, queue_mail,
-    last_reporter_message_id, own_mail_by_message_id, queued_with_subject, record_copied,
-    record_refused, record_send_failure, record_sent, reporter_keys_of_address, sweep_clocks,
-    thread_message_ids,
+    deadlines_between, due_rows, last_ack_missing, last_reporter_message_id, mark_refusal_told,
+    open_counts_by_state, own_mail_by_message_id, queue_mail, queued_with_subject, record_copied,
+    record_refused, record_send_failure, record_sent, refused_untold, reporter_keys_of_address,
+    sweep_clocks, thread_message_ids,
 };
 
 pub use crate::domain::time::now;
@@ -1119,6 +1119,7 @@ pub(crate) fn thread_for_export(conn: Db<'_>, case_id: i64) -> Result<Vec<Export
 /// A mail triaged queued or sent for a case.
 #[derive(Debug, Clone)]
 pub struct SentRow {
+    pub outbox_id: i64,
     pub recipient: String,
     /// Sent at, or queued at while not sent.
     pub at: i64,
@@ -1138,7 +1139,7 @@ pub struct SentRow {
 pub(crate) fn sent_of(conn: Db<'_>, case_id: i64) -> Result<Vec<SentRow>> {
     let conn = conn.0;
     let mut stmt = conn
-        .prepare("SELECT recipient, COALESCE(sent_at, created_at), subject, message_id, kind, state, author, last_error, CASE WHEN kind = 'reply' THEN body END FROM outbox WHERE case_id = ?1 ORDER BY id")
+        .prepare("SELECT recipient, COALESCE(sent_at, created_at), subject, message_id, kind, state, author, last_error, CASE WHEN kind = 'reply' THEN body END, id FROM outbox WHERE case_id = ?1 ORDER BY id")
         .context("reading sent mail")?;
     let rows = stmt
         .query_map([case_id], |r| {
@@ -1152,6 +1153,7 @@ pub(crate) fn sent_of(conn: Db<'_>, case_id: i64) -> Result<Vec<SentRow>> {
                 author: r.get(6)?,
                 last_error: r.get(7)?,
                 original: r.get(8)?,
+                outbox_id: r.get(9)?,
             })
         })
         .context("reading sent mail")?

@@ -222,6 +222,57 @@ pub(crate) fn record_refused(conn: Db<'_>, row: &Due, error: &str) -> Result<()>
     Ok(())
 }
 
+/// Mail to a reporter the server refused for good, and the team not told yet.
+pub struct Refusal {
+    pub outbox_id: i64,
+    pub case_id: i64,
+    pub case: String,
+    pub recipient: String,
+    pub message_id: String,
+    pub kind: OutboxKind,
+    pub error: String,
+}
+
+/// Refusals the team has not been told of (at most 100).
+pub(crate) fn refused_untold(conn: Db<'_>) -> Result<Vec<Refusal>> {
+    let mut stmt = conn
+        .0
+        .prepare(
+            "SELECT o.id, o.case_id, c.public_id, o.recipient, o.message_id, o.kind, COALESCE(o.last_error, '') \
+             FROM outbox o JOIN cases c ON c.id = o.case_id \
+             WHERE o.state = 'failed' AND o.told_at IS NULL AND o.kind IN ('ack', 'rejection', 'reply') \
+             ORDER BY o.id LIMIT 100",
+        )
+        .context("reading refused mail")?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(Refusal {
+                outbox_id: r.get(0)?,
+                case_id: r.get(1)?,
+                case: r.get(2)?,
+                recipient: r.get(3)?,
+                message_id: r.get(4)?,
+                kind: r.get(5)?,
+                error: r.get(6)?,
+            })
+        })
+        .context("reading refused mail")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("reading refused mail")?;
+    Ok(rows)
+}
+
+/// The team was told of a refusal (or there is no team to tell).
+pub(crate) fn mark_refusal_told(conn: Db<'_>, outbox_id: i64) -> Result<()> {
+    conn.0
+        .execute(
+            "UPDATE outbox SET told_at = ?2 WHERE id = ?1",
+            params![outbox_id, now()],
+        )
+        .context("recording that the team was told")?;
+    Ok(())
+}
+
 /// The Message-IDs of a case's thread, oldest first: every message received and every
 /// mail sent to the reporter (acks, rejections, replies), for `References`.
 pub(crate) fn thread_message_ids(conn: Db<'_>, case_id: i64) -> Result<Vec<String>> {

@@ -7,6 +7,7 @@
 ALTER TABLE outbox ADD COLUMN author TEXT;             -- who wrote a reply (NULL: triaged)
 ALTER TABLE outbox ADD COLUMN template TEXT;           -- the template a reply started from
 ALTER TABLE outbox ADD COLUMN failed_at INTEGER;       -- refused for good (5xx); state 'failed'
+ALTER TABLE outbox ADD COLUMN told_at INTEGER;         -- the team was told of the refusal
 ALTER TABLE cases ADD COLUMN responded_by INTEGER;     -- outbox id of the reply that stopped the clock
 ALTER TABLE cases ADD COLUMN resolve_due INTEGER;      -- the policy's resolution deadline
 ALTER TABLE cases ADD COLUMN cve_ids TEXT;             -- JSON array
