@@ -513,7 +513,8 @@ fn sla_sweep_escalates_an_unacknowledged_case_and_records_the_breach() {
     // A second sweep does not escalate again.
     let s = env.json(&["run", "--once", "--json"]);
     assert_eq!(s["escalations"], 0, "{s}");
-    // The operator answers by moving the case: that stops the follow-up clock.
+    // The operator closes the case. A move is not an answer to the reporter (issue 17:
+    // honest clocks): no response is recorded, and a closed case has no open deadline.
     let id = env.cases()[0]["id"].as_str().unwrap().to_string();
     let o = env.run(&["case", "move", &id, "closed"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -521,7 +522,9 @@ fn sla_sweep_escalates_an_unacknowledged_case_and_records_the_breach() {
     assert_eq!(o.status.code(), Some(4), "closed -> fixed is not allowed");
     assert!(stderr(&o).contains("can move to"), "{}", stderr(&o));
     let show = env.json(&["case", "show", &id, "--json"]);
-    assert!(show["case"]["responded_at"].is_string());
+    assert!(show["case"]["responded_at"].is_null(), "{show:#}");
+    let sla = env.json(&["sla", "--json"]);
+    assert_eq!(sla.as_array().map(Vec::len), Some(0), "{sla}");
     let o = env.run(&["case", "note", &id, "called the reporter"]);
     assert!(o.status.success());
 }
