@@ -581,3 +581,44 @@ fn a_recipient_the_server_refuses_for_good_is_not_retried_and_the_team_is_told()
     assert!(notice.contains("was refused"), "{notice}");
     assert!(notice.contains(&case), "{notice}");
 }
+
+#[test]
+fn the_sweep_reminds_the_team_before_an_embargo_ends_and_before_the_resolution_deadline() {
+    let env = team_env();
+    let cfg = std::fs::read_to_string(&env.config).unwrap()
+        + "\n[policy.default]\nack_within = \"48h\"\nfollowup_within = \"7d\"\nresolve_within = \"2s\"\n";
+    std::fs::write(&env.config, cfg).unwrap();
+    plain_report(&env, "Sam <sam@example.net>", "s1");
+    env.json(&["run", "--once", "--json"]);
+    let case = env.cases()[0]["id"].as_str().unwrap().to_string();
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let o = env.run(&["case", "set", &case, "--embargo", &today]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let s = env.json(&["run", "--once", "--json"]);
+    assert!(s["escalations"].as_u64().unwrap() >= 3, "reminder, escalation, breach: {s}");
+    let mails = outbox_mails(&env);
+    let embargo: Vec<_> = mails.iter().filter(|m| m.contains("Embargo ends")).collect();
+    assert_eq!(embargo.len(), 1, "{mails:#?}");
+    assert!(embargo[0].contains("To: team@example.test"));
+    assert!(embargo[0].contains(&today));
+    assert_eq!(
+        mails.iter().filter(|m| m.contains("resolution due")).count(),
+        1
+    );
+    let shown = env.json(&["case", "show", &case, "--json"]);
+    assert!(
+        shown["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "breach-resolve"),
+        "{shown:#}"
+    );
+    // Idempotent: a second sweep reminds nobody again.
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["escalations"], 0, "{s}");
+    let p = env.json(&["sla", "--case", &case, "--json"]);
+    assert_eq!(p["promises"][2]["clock"], "resolution");
+    assert_eq!(p["promises"][2]["status"], "broken", "{p:#}");
+}
