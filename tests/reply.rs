@@ -595,15 +595,26 @@ fn the_sweep_reminds_the_team_before_an_embargo_ends_and_before_the_resolution_d
     let o = env.run(&["case", "set", &case, "--embargo", &today]);
     assert!(o.status.success(), "{}", stderr(&o));
     std::thread::sleep(std::time::Duration::from_secs(3));
+    // (The resolution escalation may already have gone with the first pass: 75 % of
+    // two seconds is short.)
     let s = env.json(&["run", "--once", "--json"]);
-    assert!(s["escalations"].as_u64().unwrap() >= 3, "reminder, escalation, breach: {s}");
+    assert!(
+        s["escalations"].as_u64().unwrap() >= 2,
+        "reminder and breach: {s}"
+    );
     let mails = outbox_mails(&env);
-    let embargo: Vec<_> = mails.iter().filter(|m| m.contains("Embargo ends")).collect();
+    let embargo: Vec<_> = mails
+        .iter()
+        .filter(|m| m.contains("Embargo ends"))
+        .collect();
     assert_eq!(embargo.len(), 1, "{mails:#?}");
     assert!(embargo[0].contains("To: team@example.test"));
     assert!(embargo[0].contains(&today));
     assert_eq!(
-        mails.iter().filter(|m| m.contains("resolution due")).count(),
+        mails
+            .iter()
+            .filter(|m| m.contains("resolution due"))
+            .count(),
         1
     );
     let shown = env.json(&["case", "show", &case, "--json"]);
