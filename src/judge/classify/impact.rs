@@ -182,7 +182,7 @@ pub fn grade_distance(a: &str, b: &str) -> usize {
 
 /// Impact and severity: weakness classes, impact statements and sections, a CVSS vector
 /// when given, a stated severity, else an estimate from the classes and the scope words.
-pub(super) fn find_impact(docs: &[Doc<'_>], secs: &[Vec<Section>], all_text: &str) -> Impact {
+pub(super) fn find_impact(docs: &[Doc<'_>], all_text: &str) -> Impact {
     let mut classes: Vec<String> = Vec::new();
     let mut impact_ev = Vec::new();
     for doc in docs {
@@ -196,8 +196,8 @@ pub(super) fn find_impact(docs: &[Doc<'_>], secs: &[Vec<Section>], all_text: &st
         }
     }
     let mut impact_present = false;
-    for (di, doc) in docs.iter().enumerate() {
-        for s in secs_of(secs, di) {
+    for doc in docs {
+        for s in &doc.sections {
             if s.heading.contains("impact") && section_text(doc.text, s).len() >= 20 {
                 impact_present = true;
                 impact_ev.push(evidence(

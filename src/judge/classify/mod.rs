@@ -49,11 +49,6 @@ fn re(s: &str) -> Regex {
     crate::domain::builtin_regex(s)
 }
 
-/// One located piece of text.
-struct Doc<'a> {
-    location: String,
-    text: &'a str,
-}
 
 /// Evidence for `start..end` of a document. Offsets computed by rules (a section cut
 /// at 200 bytes, say) may fall inside a character or past the end: they are moved to
@@ -79,6 +74,7 @@ fn evidence(doc: &Doc<'_>, start: usize, end: usize, rule: &str) -> Evidence {
     }
 }
 
+mod document;
 mod impact;
 mod other;
 mod poc;
@@ -89,6 +85,7 @@ pub use impact::grade_distance;
 pub(crate) use impact::score_cvss;
 pub use versions::normalize_version_text;
 
+use document::*;
 use impact::*;
 use other::*;
 use poc::*;
@@ -99,40 +96,18 @@ use versions::*;
 pub fn classify(input: &Input<'_>) -> Findings {
     // Quoted earlier mail (our own ack among it) and the signature are not the report.
     let body = sections::mask_quotes_and_signature(input.text);
-    let mut docs = vec![
-        Doc {
-            location: "subject".into(),
-            text: input.subject,
-        },
-        Doc {
-            location: "body".into(),
-            text: &body,
-        },
-    ];
-    for a in &input.attachments {
-        if let Ok(t) = std::str::from_utf8(a.data)
-            && (a.content_type.starts_with("text/")
-                || a.name
-                    .is_some_and(|n| attachment_is_poc(n, a.content_type).is_some()))
-        {
-            docs.push(Doc {
-                location: format!("attachment:{}", a.name.unwrap_or("(unnamed)")),
-                text: t,
-            });
-        }
-    }
-    let secs: Vec<Vec<Section>> = docs.iter().map(|d| sections(d.text)).collect();
+    let docs = documents(input, &body);
 
     let all_text: String = docs.iter().map(|d| d.text).collect::<Vec<_>>().join("\n");
-    let poc = find_poc(&docs, &secs, input);
-    let items = extract_versions(&docs, &secs);
+    let poc = find_poc(&docs, input);
+    let items = extract_versions(&docs);
     let versions = Versions {
         present: !items.is_empty(),
         items,
     };
-    let impact = find_impact(&docs, &secs, &all_text);
+    let impact = find_impact(&docs, &all_text);
     let repro_steps = find_repro_steps(&docs, &poc);
-    let fix_suggestion = find_fix(&docs, &secs, input);
+    let fix_suggestion = find_fix(&docs, input);
     let (cve, cwe, ghsa) = find_ids(&docs);
     let mut findings = Findings {
         poc,

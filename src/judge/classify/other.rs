@@ -63,10 +63,10 @@ pub(super) fn find_repro_steps(docs: &[Doc<'_>], poc: &Poc) -> Flag {
 }
 
 /// A suggested fix: Fix/Patch/Workaround sections, fix statements, diffs, patch files.
-pub(super) fn find_fix(docs: &[Doc<'_>], secs: &[Vec<Section>], input: &Input<'_>) -> Flag {
+pub(super) fn find_fix(docs: &[Doc<'_>], input: &Input<'_>) -> Flag {
     let mut fix_ev = Vec::new();
-    for (di, doc) in docs.iter().enumerate().skip(1) {
-        for s in secs_of(secs, di) {
+    for doc in docs.iter().skip(1) {
+        for s in &doc.sections {
             if FIX_HEADING.is_match(&s.heading) {
                 let body = section_text(doc.text, s);
                 if body.len() >= 8 && !NONE_CONTENT.is_match(body) {
@@ -82,7 +82,7 @@ pub(super) fn find_fix(docs: &[Doc<'_>], secs: &[Vec<Section>], input: &Input<'_
         for m in FIX_PHRASE.find_iter(doc.text).take(MAX_MATCHES) {
             fix_ev.push(evidence(doc, m.start(), m.end(), "fix-statement"));
         }
-        for b in fenced_blocks(doc.text) {
+        for b in &doc.fenced {
             if b.lang == "diff" {
                 fix_ev.push(evidence(doc, b.start, b.end, "diff"));
             }

@@ -4,39 +4,6 @@
 
 use super::*;
 
-pub(super) struct CodeBlock {
-    pub(super) start: usize,
-    pub(super) end: usize,
-    pub(super) content_start: usize,
-    pub(super) content_end: usize,
-    pub(super) lang: String,
-}
-
-pub(super) fn fenced_blocks(text: &str) -> Vec<CodeBlock> {
-    static FENCE: LazyLock<Regex> =
-        LazyLock::new(|| re(r"(?m)^[ \t>]*(```|~~~)[ \t]*([\w+-]*)[^\n]*$"));
-    let fences: Vec<_> = FENCE.captures_iter(text).collect();
-    let mut out = Vec::new();
-    // Fences pair up in order: opening, closing.
-    for pair in fences.chunks_exact(2) {
-        let [a, b] = pair else { continue };
-        let (Some(am), Some(bm)) = (a.get(0), b.get(0)) else {
-            continue;
-        };
-        out.push(CodeBlock {
-            start: am.start(),
-            end: bm.end(),
-            content_start: (am.end() + 1).min(bm.start()),
-            content_end: bm.start(),
-            lang: a
-                .get(2)
-                .map(|l| l.as_str().to_ascii_lowercase())
-                .unwrap_or_default(),
-        });
-    }
-    out
-}
-
 /// Whether a code block (starting at `start`, of language `lang`) reads as an exploit
 /// or reproducer rather than the product's code, a configuration or an instruction:
 /// the sentence before it and the block itself decide.
@@ -57,24 +24,6 @@ pub(super) fn code_is_exploit(text: &str, start: usize, lang: &str, content: &st
         return true;
     }
     !NOT_POC_LEAD.is_match(lead)
-}
-
-/// Indented code blocks: a blank line, then ≥1 lines indented by 4+ spaces or a tab with code-ish characters.
-pub(super) fn indented_blocks(text: &str) -> Vec<(usize, usize)> {
-    static IND: LazyLock<Regex> =
-        LazyLock::new(|| re(r"(?m)(?:\A|\n[ \t]*\n)((?:(?:    |\t)[^\n]*\S[^\n]*(?:\n|\z))+)"));
-    IND.captures_iter(text)
-        .filter_map(|c| c.get(1))
-        .filter(|m| {
-            let s = m.as_str();
-            let codeish = s
-                .chars()
-                .filter(|c| "(){};=<>$/\\|&'\"[]".contains(*c))
-                .count();
-            codeish >= 2 && !s.trim_start().starts_with(['-', '*', '•'])
-        })
-        .map(|m| (m.start(), m.end()))
-        .collect()
 }
 
 pub(super) static HTTP_REQUEST: LazyLock<Regex> =
@@ -191,10 +140,10 @@ pub(super) fn attachment_is_poc(name: &str, content_type: &str) -> Option<&'stat
 }
 
 /// The proof of concept: what in the report reproduces the issue (or only claims to).
-pub(super) fn find_poc(docs: &[Doc<'_>], secs: &[Vec<Section>], input: &Input<'_>) -> Poc {
+pub(super) fn find_poc(docs: &[Doc<'_>], input: &Input<'_>) -> Poc {
     let mut poc_ev: Vec<Evidence> = Vec::new();
-    for (di, doc) in docs.iter().enumerate().skip(1) {
-        for b in fenced_blocks(doc.text) {
+    for doc in docs.iter().skip(1) {
+        for b in &doc.fenced {
             let content = doc
                 .text
                 .get(b.content_start..b.content_end)
@@ -203,7 +152,7 @@ pub(super) fn find_poc(docs: &[Doc<'_>], secs: &[Vec<Section>], input: &Input<'_
             if content.is_empty() {
                 continue;
             }
-            let in_fix = section_at(secs_of(secs, di), b.start)
+            let in_fix = section_at(&doc.sections, b.start)
                 .is_some_and(|s| FIX_HEADING.is_match(&s.heading));
             let is_diff = b.lang == "diff"
                 || content
@@ -217,8 +166,8 @@ pub(super) fn find_poc(docs: &[Doc<'_>], secs: &[Vec<Section>], input: &Input<'_
             }
             poc_ev.push(evidence(doc, b.start, b.end, "code-block"));
         }
-        for (s, e) in indented_blocks(doc.text) {
-            let in_fix = section_at(secs_of(secs, di), s)
+        for &(s, e) in &doc.indented {
+            let in_fix = section_at(&doc.sections, s)
                 .is_some_and(|sec| FIX_HEADING.is_match(&sec.heading));
             let content = doc.text.get(s..e).unwrap_or_default();
             if !in_fix && code_is_exploit(doc.text, s, "", content) {
@@ -233,7 +182,7 @@ pub(super) fn find_poc(docs: &[Doc<'_>], secs: &[Vec<Section>], input: &Input<'_
         ] {
             for m in rx.find_iter(doc.text).take(MAX_MATCHES) {
                 // A command or payload inside a Fix/Workaround section is a remedy.
-                let in_fix = section_at(secs_of(secs, di), m.start())
+                let in_fix = section_at(&doc.sections, m.start())
                     .is_some_and(|sec| FIX_HEADING.is_match(&sec.heading));
                 if in_fix || (rule == "command" && INSTALL_CMD.is_match(m.as_str())) {
                     continue;
@@ -241,7 +190,7 @@ pub(super) fn find_poc(docs: &[Doc<'_>], secs: &[Vec<Section>], input: &Input<'_
                 poc_ev.push(evidence(doc, m.start(), m.end(), rule));
             }
         }
-        for s in secs_of(secs, di) {
+        for s in &doc.sections {
             if POC_HEADING.is_match(&s.heading) && !FIX_HEADING.is_match(&s.heading) {
                 let body = section_text(doc.text, s);
                 if body.len() >= 60 && !CLAIMED.is_match(body) && concrete(body) {

@@ -63,11 +63,6 @@ pub(super) static NONE_CONTENT: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
-/// The sections of document `di` (none when out of range).
-pub(super) fn secs_of(secs: &[Vec<Section>], di: usize) -> &[Section] {
-    secs.get(di).map_or(&[], Vec::as_slice)
-}
-
 /// A grade 0..=4 as a severity (out of range: medium).
 pub(super) fn severity_at(g: usize) -> Severity {
     Severity::ALL.get(g).copied().unwrap_or(Severity::Medium)

@@ -171,11 +171,10 @@ pub(super) fn product_before(text: &str, start: usize) -> Option<String> {
 /// Normalises an affected-version statement as a human wrote it ("before 1.8.0"
 /// → "< 1.8.0"). Used for evaluation labels too.
 pub fn normalize_version_text(s: &str) -> Option<String> {
-    let docs = [Doc {
-        location: "label".into(),
-        text: s,
-    }];
-    let items = extract_versions(&docs, &[]);
+    // A label has no sections (as a table cell has none).
+    let mut label = Doc::new("label".into(), s);
+    label.sections.clear();
+    let items = extract_versions(&[label]);
     if let Some(n) = items.into_iter().next().and_then(|i| i.normalized) {
         return Some(n);
     }
@@ -193,10 +192,7 @@ pub fn normalize_version_text(s: &str) -> Option<String> {
         .map(|a| format!("{}.x", a.as_str()))
 }
 
-pub(super) fn extract_versions(
-    docs: &[Doc<'_>],
-    fix_sections: &[Vec<Section>],
-) -> Vec<VersionItem> {
+pub(super) fn extract_versions(docs: &[Doc<'_>]) -> Vec<VersionItem> {
     let mut items: Vec<VersionItem> = Vec::new();
     let mut taken: Vec<(usize, usize, usize)> = Vec::new(); // (doc, start, end)
     // Link targets ("[0.2.0](https://…/versions/0.2.0)") are not statements: they are
@@ -223,9 +219,7 @@ pub(super) fn extract_versions(
                     continue;
                 }
                 let a = c.name("a").map(|x| clean_version(x.as_str()));
-                let in_fix = fix_sections
-                    .get(di)
-                    .and_then(|secs| section_at(secs, s))
+                let in_fix = section_at(&doc.sections, s)
                     .is_some_and(|sec| FIX_HEADING.is_match(&sec.heading));
                 let normalized = match rule.norm {
                     "between" => {
@@ -318,10 +312,7 @@ pub(super) fn extract_versions(
     static BARE: LazyLock<Regex> =
         LazyLock::new(|| re(&format!(r"(?:^|[\s(\[@])(?P<a>{V})(?:[\s).,;:\]]|$)")));
     for (di, doc) in docs.iter().enumerate() {
-        let Some(secs) = fix_sections.get(di) else {
-            continue;
-        };
-        for sec in secs.iter().filter(|s| FIX_HEADING.is_match(&s.heading)) {
+        for sec in doc.sections.iter().filter(|s| FIX_HEADING.is_match(&s.heading)) {
             let body = doc.text.get(sec.start..sec.end).unwrap_or_default();
             for c in BARE.captures_iter(body).take(MAX_MATCHES) {
                 let Some(m) = c.name("a") else { continue };
@@ -349,11 +340,7 @@ pub(super) fn extract_versions(
         )
     });
     for ((di, doc), masked) in docs.iter().enumerate().zip(&masked_docs) {
-        let code: Vec<(usize, usize)> = fenced_blocks(doc.text)
-            .iter()
-            .map(|b| (b.start, b.end))
-            .chain(indented_blocks(doc.text))
-            .collect();
+        let code: Vec<(usize, usize)> = doc.code_ranges().collect();
         for c in MENTION.captures_iter(masked).take(MAX_MATCHES) {
             let Some(m) = c.name("a") else { continue };
             let (s, e) = (m.start(), m.end());
