@@ -611,6 +611,8 @@ fn main() {
             }
         }
         db.execute_batch("COMMIT").unwrap();
+        drop(db);
+        let mut ours = std::collections::BTreeMap::new();
         for args in [
             vec!["case", "list"],
             vec!["case", "list", "--json", "--limit", "100"],
@@ -620,6 +622,7 @@ fn main() {
         ] {
             let mut times: Vec<f64> = (0..5).map(|_| timed(&s.config, &args).0).collect();
             let med = pct(&mut times, 0.5);
+            ours.insert(args.join(" "), med);
             rows.push((
                 format!("`triaged {}` over {n_cases} cases", args.join(" ")),
                 format!("{:.0} ms", med * 1e3),
@@ -628,6 +631,32 @@ fn main() {
                     times[0] * 1e3,
                     times[4] * 1e3
                 ),
+            ));
+        }
+        // Side by side: the sqlite3 shell running the same statement (whole process,
+        // rows printed to /dev/null). Goal (issue 18): triaged within 2x of it.
+        let db_path = s.dir.path().join("state/triaged.db");
+        for (cmd, sql) in triaged::store::cli_queries() {
+            let mut times: Vec<f64> = (0..5)
+                .map(|_| {
+                    let t = Instant::now();
+                    let o = Command::new("sqlite3")
+                        .arg(&db_path)
+                        .arg(&sql)
+                        .stdout(Stdio::null())
+                        .status()
+                        .expect("sqlite3 (apt install sqlite3)");
+                    assert!(o.success());
+                    t.elapsed().as_secs_f64()
+                })
+                .collect();
+            let lite = pct(&mut times, 0.5);
+            let mine = ours.get(cmd).copied().unwrap_or(f64::NAN);
+            let ratio = mine / lite;
+            rows.push((
+                format!("goal: `triaged {cmd}` within 2x of `sqlite3` on the same query"),
+                format!("{:.0} ms vs {:.0} ms ({ratio:.1}x)", mine * 1e3, lite * 1e3),
+                if ratio <= 2.0 { "met" } else { "not met" }.to_string(),
             ));
         }
     }

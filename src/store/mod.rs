@@ -648,19 +648,38 @@ pub struct ClockRow {
 
 /// The clocks of every case whose clocks run (not closed, not imported): one indexed
 /// query, no per-case subqueries.
-pub(crate) fn open_clocks(conn: Db<'_>) -> Result<Vec<ClockRow>> {
-    let conn = conn.0;
+fn open_clocks_sql() -> String {
     let stopped: Vec<String> = crate::domain::case::ALL_STATES
         .iter()
         .filter(|s| s.is_closed() || **s == crate::domain::case::State::Imported)
         .map(|s| format!("'{}'", s.as_str()))
         .collect();
+    format!(
+        "SELECT public_id, state, ack_due, acked_at, followup_due, responded_at FROM cases \
+         WHERE state NOT IN ({})",
+        stopped.join(", ")
+    )
+}
+
+/// The statements behind `case list --limit 0` (every case) and `sla` (every open
+/// clock), as text: `scripts/bench` runs them in the sqlite3 shell beside triaged, to
+/// compare triaged's whole command with SQLite's own time to read the same rows.
+pub fn cli_queries() -> [(&'static str, String); 2] {
+    [
+        (
+            "case list --limit 0",
+            format!(
+                "SELECT {CASE_COLS} FROM cases c WHERE (NULL IS NULL OR c.state = NULL) ORDER BY c.year, c.seq"
+            ),
+        ),
+        ("sla --json", open_clocks_sql()),
+    ]
+}
+
+pub(crate) fn open_clocks(conn: Db<'_>) -> Result<Vec<ClockRow>> {
+    let conn = conn.0;
     let mut stmt = conn
-        .prepare(&format!(
-            "SELECT public_id, state, ack_due, acked_at, followup_due, responded_at FROM cases \
-             WHERE state NOT IN ({})",
-            stopped.join(", ")
-        ))
+        .prepare(&open_clocks_sql())
         .context("preparing the SLA query")?;
     let rows = stmt
         .query_map([], |r| {

@@ -112,4 +112,3 @@ pub(super) fn indented_blocks(text: &str) -> Vec<(usize, usize)> {
         .map(|m| (m.start(), m.end()))
         .collect()
 }
-

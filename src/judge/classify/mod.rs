@@ -49,7 +49,6 @@ fn re(s: &str) -> Regex {
     crate::domain::builtin_regex(s)
 }
 
-
 /// Evidence for `start..end` of a document. Offsets computed by rules (a section cut
 /// at 200 bytes, say) may fall inside a character or past the end: they are moved to
 /// the enclosing character boundaries, so a span can always be sliced (fuzzing found this).

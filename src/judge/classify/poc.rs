@@ -167,8 +167,8 @@ pub(super) fn find_poc(docs: &[Doc<'_>], input: &Input<'_>) -> Poc {
             poc_ev.push(evidence(doc, b.start, b.end, "code-block"));
         }
         for &(s, e) in &doc.indented {
-            let in_fix = section_at(&doc.sections, s)
-                .is_some_and(|sec| FIX_HEADING.is_match(&sec.heading));
+            let in_fix =
+                section_at(&doc.sections, s).is_some_and(|sec| FIX_HEADING.is_match(&sec.heading));
             let content = doc.text.get(s..e).unwrap_or_default();
             if !in_fix && code_is_exploit(doc.text, s, "", content) {
                 poc_ev.push(evidence(doc, s, e, "indented-code"));

@@ -312,7 +312,11 @@ pub(super) fn extract_versions(docs: &[Doc<'_>]) -> Vec<VersionItem> {
     static BARE: LazyLock<Regex> =
         LazyLock::new(|| re(&format!(r"(?:^|[\s(\[@])(?P<a>{V})(?:[\s).,;:\]]|$)")));
     for (di, doc) in docs.iter().enumerate() {
-        for sec in doc.sections.iter().filter(|s| FIX_HEADING.is_match(&s.heading)) {
+        for sec in doc
+            .sections
+            .iter()
+            .filter(|s| FIX_HEADING.is_match(&s.heading))
+        {
             let body = doc.text.get(sec.start..sec.end).unwrap_or_default();
             for c in BARE.captures_iter(body).take(MAX_MATCHES) {
                 let Some(m) = c.name("a") else { continue };
