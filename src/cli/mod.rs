@@ -2130,7 +2130,7 @@ fn print_case(c: &store::CaseRow, v: &CaseView<'_>) {
             println!("  responded:  {} (reply by {})", rfc3339(t), safe(who));
         }
         (Some(t), None) => println!(
-            "  responded:  {} (recorded by a move before 0.11)",
+            "  responded:  {} (recorded by a move, before migration 0011)",
             rfc3339(t)
         ),
         _ => {}
