@@ -147,7 +147,7 @@ pub(super) static SCOPE_UP: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Validates and scores a CVSS v3.x or v4.0 vector.
-pub(crate) fn score_cvss(vector: &str) -> Result<CvssInfo, String> {
+pub fn score_cvss(vector: &str) -> Result<CvssInfo, String> {
     if vector.starts_with("CVSS:4.0/") {
         let v = cvss::v4::Vector::from_str(vector).map_err(|e| e.to_string())?;
         let value = v.score().value();

@@ -81,7 +81,7 @@ mod sections;
 mod versions;
 
 pub use impact::grade_distance;
-pub(crate) use impact::score_cvss;
+pub use impact::score_cvss;
 pub use versions::normalize_version_text;
 
 use document::*;
