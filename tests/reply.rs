@@ -152,6 +152,14 @@ fn report_ack_reply_answer_and_the_response_promise_kept_by_the_reply_over_real_
         "{s}"
     );
     let case = env.cases()[0]["id"].as_str().unwrap().to_string();
+    // The key a reply would use can be exported for answering outside triaged.
+    let o = env.run(&["keys", "export", "--reporter", "Reporter@Example.test"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let shown = gpg.run(&["--with-colons", "--show-keys"], Some(&o.stdout));
+    assert!(
+        String::from_utf8_lossy(&shown).contains(&fpr),
+        "the reporter's own key"
+    );
 
     // Before any reply, the response promise is open (moving the case changes nothing).
     let o = env.run(&["case", "move", &case, "accepted", "--as", "alice"]);
@@ -324,6 +332,8 @@ fn without_a_key_a_reply_needs_cleartext_and_the_policy_can_forbid_it() {
     plain_report(&env, "Sam <sam@example.net>", "p1");
     env.json(&["run", "--once", "--json"]);
     let case = env.cases()[0]["id"].as_str().unwrap().to_string();
+    let o = env.run(&["keys", "export", "--reporter", "sam@example.net"]);
+    assert_eq!(o.status.code(), Some(3), "no key known: {}", stderr(&o));
     let f = write_reply(&env, "Hello Sam,\n\nthanks, we are looking into it.\n");
     let o = env.run(&["case", "reply", &case, "--file", &f]);
     assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));

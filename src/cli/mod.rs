@@ -171,8 +171,13 @@ pub enum KeysCmd {
         #[arg(long)]
         json: bool,
     },
-    /// Print the team's public key(s), armored, for publishing.
-    Export,
+    /// Print the team's public key(s), armored, for publishing; with `--reporter ADDRESS`
+    /// the key a reply to that address is encrypted to (learned from its reports or the
+    /// keyring), for answering outside triaged.
+    Export {
+        #[arg(long)]
+        reporter: Option<String>,
+    },
     /// Add a reporter's public key to keys.reporter_keyring.
     Import { file: PathBuf },
 }
@@ -1497,7 +1502,27 @@ fn keys_cmd(cli: &Cli, cmd: &KeysCmd) -> Result<i32> {
             }
             Ok(0)
         }
-        KeysCmd::Export => {
+        KeysCmd::Export {
+            reporter: Some(addr),
+        } => {
+            let keys = crate::read::keys::validate(&cfg)?;
+            let store = open_store(&cfg)?;
+            match crate::reply::outbox::reporter_key_for_address(store.db(), &keys, addr)? {
+                (Some(armored), _) => {
+                    print!("{armored}");
+                    Ok(0)
+                }
+                (None, why) => {
+                    eprintln!(
+                        "error: no valid OpenPGP key for {addr} is known{}
+  hint: `triaged keys list` shows the keys seen; `triaged keys import FILE` adds one",
+                        why.map(|w| format!(" ({w})")).unwrap_or_default()
+                    );
+                    Ok(3)
+                }
+            }
+        }
+        KeysCmd::Export { reporter: None } => {
             let keys = crate::read::keys::validate(&cfg)?;
             use sequoia_openpgp::serialize::SerializeInto;
             for c in keys.team_certs() {

@@ -743,6 +743,23 @@ pub fn reporter_cert_for(
     Ok((None, why_not))
 }
 
+/// The key a reply to `address` would be encrypted to (from any case of the address,
+/// then the keyring), armored, or why there is none: `keys export --reporter`.
+pub fn reporter_key_for_address(
+    conn: store::Db<'_>,
+    keys: &TeamKeys,
+    address: &str,
+) -> Result<(Option<String>, Option<String>)> {
+    use sequoia_openpgp::serialize::SerializeInto;
+    // Case 0 exists for no case: only keys learned from the address's cases count.
+    let (cert, why) = reporter_cert_for(conn, keys, 0, &address.trim().to_ascii_lowercase())?;
+    let armored = cert
+        .map(|c| c.armored().to_vec().context("armoring the reporter key"))
+        .transpose()?
+        .map(|a| String::from_utf8_lossy(&a).into_owned());
+    Ok((armored, why))
+}
+
 /// Who made a valid signature that does not name the sender (user id and fingerprint).
 fn other_signer(report: &Report) -> Option<String> {
     report
