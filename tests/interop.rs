@@ -198,30 +198,12 @@ fn a_key_learned_from_one_report_encrypts_the_ack_of_the_next_report_from_that_a
 /// The reporter's side of an ack: decrypted and signature-checked by gpg, which must
 /// have the team's public key. Returns the plaintext.
 fn open_ack(gpg: &Gpg, ack: &str) -> String {
-    let start = ack
-        .find("-----BEGIN PGP MESSAGE-----")
-        .expect("an encrypted ack");
-    let end = ack.find("-----END PGP MESSAGE-----").unwrap() + 25;
-    let armored = ack.get(start..end).unwrap().replace("\r\n", "\n");
-    let out = std::process::Command::new("gpg")
-        .env("GNUPGHOME", gpg.home.path())
-        .args(["--batch", "--status-fd", "2", "--decrypt"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut c| {
-            use std::io::Write;
-            c.stdin.take().unwrap().write_all(armored.as_bytes())?;
-            c.wait_with_output()
-        })
-        .unwrap();
-    let status = String::from_utf8_lossy(&out.stderr);
+    let (status, plain) = gpg.decrypt_mail(ack.as_bytes());
     assert!(
         status.contains("[GNUPG:] GOODSIG FA045DF9247F8F27"),
         "gpg did not verify the team's signature: {status}"
     );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    plain
 }
 
 #[test]

@@ -50,33 +50,6 @@ fn encrypted_report(gpg: &Gpg, fpr: &str, from: &str, msgid: &str) -> Vec<u8> {
     pgp_mime(&headers(from, "Path traversal in export", msgid, &[]), &ct)
 }
 
-/// gpg's view of an encrypted mail: (status lines, plaintext).
-fn gpg_open(gpg: &Gpg, raw: &[u8]) -> (String, String) {
-    let text = String::from_utf8_lossy(raw);
-    let start = text
-        .find("-----BEGIN PGP MESSAGE-----")
-        .expect("an encrypted message");
-    let end = text.find("-----END PGP MESSAGE-----").unwrap() + 25;
-    let armored = text.get(start..end).unwrap().replace("\r\n", "\n");
-    let out = std::process::Command::new("gpg")
-        .env("GNUPGHOME", gpg.home.path())
-        .args(["--batch", "--status-fd", "2", "--decrypt"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut c| {
-            use std::io::Write;
-            c.stdin.take().unwrap().write_all(armored.as_bytes())?;
-            c.wait_with_output()
-        })
-        .unwrap();
-    (
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
-}
-
 fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
     let head = raw.split("\r\n\r\n").next().unwrap_or(raw);
     let mut found = None;
@@ -225,7 +198,7 @@ fn report_ack_reply_answer_and_the_response_promise_kept_by_the_reply_over_real_
         "a person's reply is not automatic mail"
     );
     assert!(header(&reply, "Subject").unwrap().contains(&case));
-    let (status, plain) = gpg_open(&gpg, reply.as_bytes());
+    let (status, plain) = gpg.decrypt_mail(reply.as_bytes());
     assert!(
         status.contains("[GNUPG:] GOODSIG FA045DF9247F8F27"),
         "signed by the team key: {status}"

@@ -445,25 +445,16 @@ pub fn advisory(
         c.open(&k)?;
     }
     let (d, credit) = store::disclosure_of(st.db(), c.id)?;
-    let findings = store::findings_of(st.db(), c.id)?;
-    let impact = findings
-        .iter()
-        .rev()
-        .find(|f| f.kind == crate::domain::status::FindingKind::Impact);
-    let classes: Vec<String> = impact
-        .and_then(|f| f.value.get("class").cloned())
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default();
+    let impact = super::typed_findings(&store::findings_of(st.db(), c.id)?).map(|f| f.impact);
+    let classes: Vec<String> = impact.as_ref().map(|i| i.class.clone()).unwrap_or_default();
     let reported_cvss: Option<String> = impact
-        .and_then(|f| f.value.get("cvss").and_then(|c| c.get("vector")).cloned())
-        .and_then(|v| serde_json::from_value(v).ok());
+        .as_ref()
+        .and_then(|i| i.cvss.as_ref())
+        .map(|c| c.vector.clone());
     let description: Option<String> = impact
-        .and_then(|f| f.evidence.as_array().cloned())
-        .and_then(|ev| {
-            ev.iter()
-                .filter_map(|e| e.get("text").and_then(|t| t.as_str()).map(str::to_string))
-                .next()
-        });
+        .as_ref()
+        .and_then(|i| i.evidence.first())
+        .map(|e| e.text.clone());
     let domain = cfg
         .outbox
         .from

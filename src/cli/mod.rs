@@ -1178,17 +1178,7 @@ fn case_show(cfg: &Config, store: &Store, id: &str, json: bool) -> Result<i32> {
     let events = store::events_of(store.db(), c.id)?;
     let sent = store::sent_of(store.db(), c.id)?;
     let (disclosure, credit) = store::disclosure_of(store.db(), c.id)?;
-    let mut merged = serde_json::Map::new();
-    for f in &findings {
-        let mut val = f.value.clone();
-        if let serde_json::Value::Object(o) = &mut val
-            && f.kind != "policy"
-        {
-            o.insert("evidence".into(), f.evidence.clone());
-        }
-        merged.insert(f.kind.as_str().to_string(), val);
-    }
-    let merged = serde_json::Value::Object(merged);
+    let merged = merged_findings(&findings);
     if json {
         print_json(&serde_json::json!({
             "case": render::case(&c),
@@ -1228,6 +1218,27 @@ fn case_show(cfg: &Config, store: &Store, id: &str, json: bool) -> Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// A case's stored finding rows as one object by kind (`case show --json` "findings"),
+/// each finding with its evidence back in place; later rows of a kind win.
+fn merged_findings(rows: &[store::FindingRow]) -> serde_json::Value {
+    let mut merged = serde_json::Map::new();
+    for f in rows {
+        let mut val = f.value.clone();
+        if let serde_json::Value::Object(o) = &mut val
+            && f.kind != "policy"
+        {
+            o.insert("evidence".into(), f.evidence.clone());
+        }
+        merged.insert(f.kind.as_str().to_string(), val);
+    }
+    serde_json::Value::Object(merged)
+}
+
+/// The findings of a case as the classifier's type, when its rows can be read as one.
+fn typed_findings(rows: &[store::FindingRow]) -> Option<Findings> {
+    serde_json::from_value(merged_findings(rows)).ok()
 }
 
 /// The thread as an mbox (mboxrd quoting): each message with its decrypted text and

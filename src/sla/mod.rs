@@ -88,17 +88,31 @@ pub fn sweep(conn: store::Db<'_>, cfg: &Config, keys: &TeamKeys) -> Result<usize
     Ok(n)
 }
 
-/// Queues a signed mail to the team about a case; false when there is no team address
-/// or no signing key.
+/// A signed mail to the team about a case.
+struct TeamMail<'a> {
+    case: (i64, &'a str),
+    kind: OutboxKind,
+    subject: &'a str,
+    body: &'a str,
+    /// What the `escalated` event says (the team address is appended).
+    event: &'a str,
+}
+
+/// Queues a signed mail to the team about a case, with its `escalated` event; false
+/// when there is no team address or no signing key.
 fn queue_team_mail(
     conn: store::Db<'_>,
     cfg: &Config,
     keys: &TeamKeys,
-    case: (i64, &str),
-    kind: OutboxKind,
-    subject: &str,
-    body: &str,
+    m: &TeamMail<'_>,
 ) -> Result<bool> {
+    let TeamMail {
+        case,
+        kind,
+        subject,
+        body,
+        event,
+    } = *m;
     let Some(team) = cfg.outbox.team.clone() else {
         return Ok(false);
     };
@@ -133,7 +147,7 @@ fn queue_team_mail(
         Some(case.0),
         "triaged",
         EventKind::Escalated,
-        Some(&format!("{kind} -> {team}")),
+        Some(&format!("{event} -> {team}")),
     )?;
     Ok(true)
 }
@@ -176,20 +190,23 @@ fn sweep_resolution_and_embargo(
                     conn,
                     cfg,
                     keys,
-                    case,
-                    OutboxKind::EscalationResolve,
-                    &format!(
-                        "[{}] SLA escalation: resolution due {}",
-                        c.public_id,
-                        rfc3339(due)
-                    ),
-                    &format!(
-                        "Case {}: the policy's resolution deadline is {} ({}).\n\nSee: triaged case show {}\n",
-                        c.public_id,
-                        rfc3339(due),
-                        left_words(due - t),
-                        c.public_id
-                    ),
+                    &TeamMail {
+                        case,
+                        kind: OutboxKind::EscalationResolve,
+                        subject: &format!(
+                            "[{}] SLA escalation: resolution due {}",
+                            c.public_id,
+                            rfc3339(due)
+                        ),
+                        body: &format!(
+                            "Case {}: the policy's resolution deadline is {} ({}).\n\nSee: triaged case show {}\n",
+                            c.public_id,
+                            rfc3339(due),
+                            left_words(due - t),
+                            c.public_id
+                        ),
+                        event: &format!("{}", OutboxKind::EscalationResolve),
+                    },
                 )?
             {
                 n += 1;
@@ -203,18 +220,21 @@ fn sweep_resolution_and_embargo(
                 conn,
                 cfg,
                 keys,
-                case,
-                OutboxKind::EmbargoReminder,
-                &format!("[{}] Embargo ends {day}", c.public_id),
-                &format!(
-                    "Case {}: the embargo ends at the end of {day} (UTC), {}.\n\n\
-                     Check that the fix is released and the advisory is ready:\n  \
-                     triaged case show {}\n  triaged case advisory {} --format osv\n",
-                    c.public_id,
-                    left_words(ends - t),
-                    c.public_id,
-                    c.public_id
-                ),
+                &TeamMail {
+                    case,
+                    kind: OutboxKind::EmbargoReminder,
+                    subject: &format!("[{}] Embargo ends {day}", c.public_id),
+                    body: &format!(
+                        "Case {}: the embargo ends at the end of {day} (UTC), {}.\n\n\
+                         Check that the fix is released and the advisory is ready:\n  \
+                         triaged case show {}\n  triaged case advisory {} --format osv\n",
+                        c.public_id,
+                        left_words(ends - t),
+                        c.public_id,
+                        c.public_id
+                    ),
+                    event: &format!("{}", OutboxKind::EmbargoReminder),
+                },
             )?
         {
             n += 1;
@@ -231,14 +251,17 @@ fn tell_refusals(conn: store::Db<'_>, cfg: &Config, keys: &TeamKeys) -> Result<u
             conn,
             cfg,
             keys,
-            (r.case_id, &r.case),
-            OutboxKind::SendFailedNotice,
-            &format!("[{}] Mail to the reporter was refused", r.case),
-            &format!(
-                "Case {}: the {} to {} (<{}>) was refused by the mail server and will not be retried:\n\n  {}\n\n\
-                 See: triaged case show {}\n",
-                r.case, r.kind, r.recipient, r.message_id, r.error, r.case
-            ),
+            &TeamMail {
+                case: (r.case_id, &r.case),
+                kind: OutboxKind::SendFailedNotice,
+                subject: &format!("[{}] Mail to the reporter was refused", r.case),
+                body: &format!(
+                    "Case {}: the {} to {} (<{}>) was refused by the mail server and will not be retried:\n\n  {}\n\n\
+                     See: triaged case show {}\n",
+                    r.case, r.kind, r.recipient, r.message_id, r.error, r.case
+                ),
+                event: &format!("{}", OutboxKind::SendFailedNotice),
+            },
         )? {
             n += 1;
         }
@@ -288,61 +311,37 @@ fn sweep_ack_and_response(conn: store::Db<'_>, cfg: &Config, keys: &TeamKeys) ->
                 } else {
                     OutboxKind::EscalationFollowup
                 };
-                let exists = store::case_has_mail(conn, id, kind)?;
-                let Some(team) = cfg.outbox.team.clone() else {
-                    continue;
-                };
-                if exists || !keys.can_sign() {
+                if store::case_has_mail(conn, id, kind)? {
                     continue;
                 }
-                let from = cfg
-                    .outbox
-                    .from
-                    .clone()
-                    .unwrap_or_else(|| "security@localhost".into());
-                let message_id = new_message_id(&format!("{public}.{kind}"), &from)?;
-                let left = due - t;
-                let body = format!(
-                    "Case {public}: the {} deadline is {} ({}).\n\nArrived: {}\n\nSee: triaged case show {public}\n",
-                    if clock == "ack" {
-                        "acknowledgment"
-                    } else {
-                        "detailed response"
-                    },
-                    rfc3339(due),
-                    if left > 0 {
-                        format!("{} h {} min left", left / 3600, (left % 3600) / 60)
-                    } else {
-                        format!("overdue by {} h {} min", -left / 3600, (-left % 3600) / 60)
-                    },
-                    rfc3339(arrived)
-                );
-                let subject = format!("[{public}] SLA escalation: {clock} due {}", rfc3339(due));
-                let composed =
-                    compose(keys, &from, &team, &subject, &message_id, None, &body, None)?;
-                store::queue_mail(
+                let what = if clock == "ack" {
+                    "acknowledgment"
+                } else {
+                    "detailed response"
+                };
+                let queued = queue_team_mail(
                     conn,
-                    &store::NewOutgoing {
-                        case_id: Some(id),
-                        trigger_message: None,
+                    cfg,
+                    keys,
+                    &TeamMail {
+                        case: (id, public),
                         kind,
-                        recipient: &team,
-                        message_id: &message_id,
-                        subject: &subject,
-                        body: &composed.bytes,
-                        missing: None,
-                        at: t,
-                        author: None,
-                        template: None,
+                        subject: &format!(
+                            "[{public}] SLA escalation: {clock} due {}",
+                            rfc3339(due)
+                        ),
+                        body: &format!(
+                            "Case {public}: the {what} deadline is {} ({}).\n\nArrived: {}\n\nSee: triaged case show {public}\n",
+                            rfc3339(due),
+                            left_words(due - t),
+                            rfc3339(arrived)
+                        ),
+                        event: &format!("{clock} due {}", rfc3339(due)),
                     },
                 )?;
-                store::event(
-                    conn,
-                    Some(id),
-                    "triaged",
-                    crate::domain::status::EventKind::Escalated,
-                    Some(&format!("{clock} due {} -> {team}", rfc3339(due))),
-                )?;
+                if !queued {
+                    continue;
+                }
                 n += 1;
             }
         }

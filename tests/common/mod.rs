@@ -144,6 +144,34 @@ impl Gpg {
         String::from_utf8(self.run(&args, Some(data))).unwrap()
     }
 
+    /// A reporter's gpg opening an encrypted mail (the first armored PGP MESSAGE in it):
+    /// (status lines, plaintext).
+    pub fn decrypt_mail(&self, raw: &[u8]) -> (String, String) {
+        let text = String::from_utf8_lossy(raw);
+        let start = text
+            .find("-----BEGIN PGP MESSAGE-----")
+            .expect("an encrypted message");
+        let end = text.find("-----END PGP MESSAGE-----").unwrap() + 25;
+        let armored = text.get(start..end).unwrap().replace("\r\n", "\n");
+        let out = std::process::Command::new("gpg")
+            .env("GNUPGHOME", self.home.path())
+            .args(["--batch", "--status-fd", "2", "--decrypt"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write;
+                c.stdin.take().unwrap().write_all(armored.as_bytes())?;
+                c.wait_with_output()
+            })
+            .unwrap();
+        (
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    }
+
     pub fn clearsign(&self, data: &[u8], signer: &str) -> String {
         String::from_utf8(self.run(&["--clearsign", "-u", signer], Some(data))).unwrap()
     }
