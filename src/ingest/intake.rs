@@ -366,6 +366,16 @@ struct Write<'a> {
     sha: &'a str,
 }
 
+/// Once stored, a message's text and attachment contents are read back from the store
+/// (classification reads a bounded prefix of them): the copies the reader returned are
+/// released before classification, so a large report is not held twice meanwhile.
+fn release_bodies(report: &mut Report) {
+    report.text = String::new();
+    for a in &mut report.attachments {
+        a.data = Vec::new();
+    }
+}
+
 /// Nothing decrypted is echoed to a sender who may not have written it (replayed
 /// ciphertext): the subject and who signed are forgotten before the ack is composed.
 fn forget_decrypted(report: &mut Report) {
@@ -389,6 +399,7 @@ fn write_follow_up(w: &Write<'_>, mut analysis: Analysis, case_id: i64) -> Resul
     let seal = cfg.store.encrypt_at_rest.then_some(keys);
     let c = store::case_by_id(tx, case_id)?;
     let msg_row = insert_message(tx, case_id, sha, inc, &analysis, seal)?;
+    release_bodies(&mut analysis.report);
     let replay = replay_check(tx, case_id, msg_row, &analysis.report)?;
     store::event(
         tx,
@@ -531,6 +542,7 @@ fn write_new_case(w: &Write<'_>, mut analysis: Analysis) -> Result<Outcome> {
         )?;
     }
     let msg_row = insert_message(tx, case_id, sha, inc, &analysis, seal)?;
+    release_bodies(&mut analysis.report);
     let replay = replay_check(tx, case_id, msg_row, &analysis.report)?;
     if replay.is_some() {
         forget_decrypted(&mut analysis.report);

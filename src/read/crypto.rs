@@ -813,8 +813,18 @@ pub struct Decrypted {
     pub encrypted: bool,
 }
 
-fn read_limited(mut r: impl Read, limit: u64) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
+/// What sequoia holds back while it streams a message. Its default (25 MiB) withholds
+/// that much plaintext until the signatures are checked, so a large report cost that
+/// buffer on top of its plaintext. triaged reads every message to its end before it
+/// looks at the signature results, so nothing is acted on before they are known and the
+/// buffer only needs to be big enough to read efficiently.
+const STREAM_BUFFER: usize = 256 * 1024;
+
+/// Reads a plaintext of at most `limit` bytes. `hint` (the size of what is decrypted)
+/// sizes the buffer once: growing it by doubling would hold up to three times the
+/// plaintext while it is copied.
+fn read_limited(mut r: impl Read, limit: u64, hint: usize) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(hint.min(usize::try_from(limit).unwrap_or(usize::MAX)));
     (&mut r)
         .take(limit + 1)
         .read_to_end(&mut out)
@@ -868,8 +878,10 @@ fn decrypt_inner(
     let helper = Helper::new(team, extra, max_pkesks);
     let mut d = match DecryptorBuilder::from_bytes(data)
         .context("not an OpenPGP message")
-        .and_then(|b| b.with_policy(&POLICY, None, helper))
-    {
+        .and_then(|b| {
+            b.buffer_size(STREAM_BUFFER)
+                .with_policy(&POLICY, None, helper)
+        }) {
         Ok(d) => d,
         Err(e) => {
             return Err(match note {
@@ -878,7 +890,7 @@ fn decrypt_inner(
             });
         }
     };
-    let plaintext = read_limited(&mut d, limit)?;
+    let plaintext = read_limited(&mut d, limit, data.len())?;
     let h = d.into_helper();
     Ok(Decrypted {
         plaintext,
@@ -904,14 +916,30 @@ fn trim_esks(team: &TeamKeys, data: &[u8], max_pkesks: usize) -> Option<(Vec<u8>
         return None;
     }
     let trimmed = data.trim_ascii_start();
-    let binary: std::borrow::Cow<'_, [u8]> = if trimmed.starts_with(b"-----BEGIN PGP") {
-        let mut r = openpgp::armor::Reader::from_bytes(
+    let armored = trimmed.starts_with(b"-----BEGIN PGP");
+    let dearmor = |limit: u64| -> Option<Vec<u8>> {
+        let r = openpgp::armor::Reader::from_bytes(
             data,
             openpgp::armor::ReaderMode::Tolerant(Some(openpgp::armor::Kind::Message)),
         );
         let mut out = Vec::new();
-        r.read_to_end(&mut out).ok()?;
-        std::borrow::Cow::Owned(out)
+        r.take(limit).read_to_end(&mut out).ok()?;
+        Some(out)
+    };
+    // The session keys come first: when a bounded prefix already shows the encrypted
+    // data after at most MAX_ESKS_PARSED of them, the message is within bounds and is
+    // not decoded a second time (a 25 MiB report would cost its size again here).
+    let head: std::borrow::Cow<'_, [u8]> = if armored {
+        std::borrow::Cow::Owned(dearmor(ESK_PREFIX as u64)?)
+    } else {
+        std::borrow::Cow::Borrowed(data.get(..ESK_PREFIX).unwrap_or(data))
+    };
+    if few_esks(&head) {
+        return None;
+    }
+    drop(head);
+    let binary: std::borrow::Cow<'_, [u8]> = if armored {
+        std::borrow::Cow::Owned(dearmor(u64::MAX)?)
     } else {
         std::borrow::Cow::Borrowed(data)
     };
@@ -977,6 +1005,43 @@ fn trim_esks(team: &TeamKeys, data: &[u8], max_pkesks: usize) -> Option<(Vec<u8>
     ))
 }
 
+/// Binary bytes looked at first for the session keys: 256 of the largest (RSA-8192,
+/// ~1 KiB each) fit.
+const ESK_PREFIX: usize = 512 * 1024;
+
+/// True when `head` (the start of a binary message) holds at most MAX_ESKS_PARSED
+/// session-key packets followed by another packet: nothing to trim. False when it
+/// cannot tell (the prefix ends among session keys) or there are more.
+fn few_esks(head: &[u8]) -> bool {
+    let (mut n, mut pos) = (0usize, 0usize);
+    loop {
+        let Some(&h) = head.get(pos) else {
+            // The prefix ended among session keys: cannot tell.
+            return false;
+        };
+        if h & 0x80 == 0 {
+            // Not a packet header: the full walk stops here too, with `n` keys.
+            return n <= MAX_ESKS_PARSED;
+        }
+        let tag = if h & 0x40 != 0 {
+            h & 0x3f
+        } else {
+            (h >> 2) & 0x0f
+        };
+        if !matches!(tag, 1 | 3 | 10) {
+            return n <= MAX_ESKS_PARSED;
+        }
+        n += 1;
+        if n > MAX_ESKS_PARSED {
+            return false;
+        }
+        match packet_at(head, pos) {
+            Some((_, _, end)) => pos = end,
+            None => return false,
+        }
+    }
+}
+
 /// The OpenPGP packet header at `pos`: (tag, body start, body end). None at the end, on
 /// a malformed header, or on a partial/indeterminate length (only data packets have those).
 fn packet_at(b: &[u8], pos: usize) -> Option<(u8, usize, usize)> {
@@ -1037,8 +1102,9 @@ fn verify_inline_inner(
     let helper = Helper::new(team, extra, 0);
     let mut v = VerifierBuilder::from_bytes(data)
         .context("not a signed OpenPGP message")?
+        .buffer_size(STREAM_BUFFER)
         .with_policy(&POLICY, None, helper)?;
-    let content = read_limited(&mut v, limit)?;
+    let content = read_limited(&mut v, limit, data.len())?;
     Ok((content, v.into_helper().sigs))
 }
 

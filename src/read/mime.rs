@@ -599,15 +599,23 @@ impl Walker<'_> {
         (self.ctx_encrypted, self.ctx_signed) = saved;
     }
 
-    fn push_text(&mut self, t: &str) {
-        let t = t.trim();
-        if t.is_empty() {
+    /// Appends a text (trimmed). An owned text that starts the report is moved, not
+    /// copied: a large decrypted report is held once.
+    fn push_text(&mut self, t: std::borrow::Cow<'_, str>) {
+        let trimmed = t.trim();
+        if trimmed.is_empty() {
             return;
         }
         if !self.report.text.is_empty() {
             self.report.text.push_str("\n\n");
+            self.report.text.push_str(trimmed);
+            return;
         }
-        self.report.text.push_str(t);
+        let (start, end) = (t.len() - t.trim_start().len(), t.trim_end().len());
+        let mut owned = t.into_owned();
+        owned.truncate(end);
+        owned.drain(..start);
+        self.report.text = owned;
     }
 
     fn walk_part(&mut self, msg: &Message<'_>, idx: usize, depth: usize) {
@@ -739,7 +747,7 @@ impl Walker<'_> {
                 if is_attachment(part) {
                     self.binary(part, t.as_bytes(), depth);
                 } else {
-                    self.text(t, depth);
+                    self.text(std::borrow::Cow::Borrowed(t.as_ref()), depth);
                 }
             }
             PartType::Html(h) => {
@@ -747,7 +755,7 @@ impl Walker<'_> {
                     self.binary(part, h.as_bytes(), depth);
                 } else {
                     let t = mail_parser::decoders::html::html_to_text(h);
-                    self.text(&t, depth);
+                    self.text(std::borrow::Cow::Owned(t), depth);
                 }
             }
             PartType::Binary(b) | PartType::InlineBinary(b) => {
@@ -930,7 +938,7 @@ impl Walker<'_> {
                         // Valid UTF-8 is moved, not copied (a large report is held once).
                         let t = String::from_utf8(plaintext)
                             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-                        w.text(&t, depth + 1);
+                        w.text(std::borrow::Cow::Owned(t), depth + 1);
                     }
                 });
                 true
@@ -963,21 +971,20 @@ impl Walker<'_> {
                 self.walk_part(&inner, 0, depth);
             }
             _ => {
-                let t = String::from_utf8_lossy(bytes).into_owned();
-                self.text(&t, depth);
+                self.text(String::from_utf8_lossy(bytes), depth);
             }
         }
     }
 
     /// A text part: decrypt inline PGP blocks, verify clear-signed blocks, lift keys.
-    fn text(&mut self, t: &str, depth: usize) {
+    fn text(&mut self, t: std::borrow::Cow<'_, str>, depth: usize) {
         if !t.contains("-----BEGIN PGP ") {
             self.cover("text", t.trim().len());
             self.push_text(t);
             return;
         }
         let mut out = String::new();
-        let mut rest = t;
+        let mut rest: &str = &t;
         while let Some((before, block)) = rest
             .find("-----BEGIN PGP ")
             .and_then(|start| rest.split_at_checked(start))
@@ -1012,7 +1019,10 @@ impl Walker<'_> {
                     let saved = std::mem::take(&mut self.report.text);
                     let ok = self.decrypt_entity(armored.as_bytes(), depth, false);
                     let inner = std::mem::replace(&mut self.report.text, saved);
-                    if ok {
+                    if ok && out.is_empty() {
+                        out = inner;
+                    } else if ok {
+                        out.reserve_exact(inner.len() + after.len());
                         out.push_str(&inner);
                     } else {
                         // Partly readable: the text around the block is kept and shown,
@@ -1058,7 +1068,7 @@ impl Walker<'_> {
         }
         self.cover("text", rest.trim().len());
         out.push_str(rest);
-        self.push_text(&out);
+        self.push_text(std::borrow::Cow::Owned(out));
     }
 
     /// An attachment: keys are lifted, encrypted attachments decrypted.

@@ -297,8 +297,14 @@ struct HeadIn {
 }
 
 const MAX_FRAME: u64 = 1 << 32;
+const MAX_PRESIZE: u64 = 128 << 20;
 
-fn encode(out: &mut impl Write, a: &Analysis) -> Result<()> {
+/// The answer: a tag, the analysis as one JSON line without its text, then the text
+/// and each attachment as length-prefixed frames (read back into buffers of the exact
+/// size: JSON would hold a large text two or three times while decoding it).
+fn encode(out: &mut impl Write, mut a: Analysis) -> Result<()> {
+    let text = std::mem::take(&mut a.report.text);
+    let a = &a;
     let head = HeadOut {
         report: &a.report,
         status: &a.status,
@@ -312,6 +318,8 @@ fn encode(out: &mut impl Write, a: &Analysis) -> Result<()> {
     out.write_all(&[1])?;
     serde_json::to_writer(&mut *out, &head).context("encoding the analysis")?;
     out.write_all(b"\n")?;
+    out.write_all(&(text.len() as u64).to_le_bytes())?;
+    out.write_all(text.as_bytes())?;
     for att in &a.report.attachments {
         out.write_all(&(att.data.len() as u64).to_le_bytes())?;
         out.write_all(&att.data)?;
@@ -337,28 +345,39 @@ fn decode(r: &mut impl BufRead) -> Result<Analysis> {
         status,
         keys,
     } = head;
+    let text = read_frame(r, "the text")?;
+    report.text =
+        String::from_utf8(text).context("the reader process sent a text that is not UTF-8")?;
     for att in &mut report.attachments {
-        let mut len = [0u8; 8];
-        r.read_exact(&mut len).context("reading an attachment")?;
-        let n = u64::from_le_bytes(len);
-        if n > MAX_FRAME {
-            bail!("the reader process sent an attachment of {n} bytes");
-        }
-        let mut data = Vec::new();
-        r.by_ref()
-            .take(n)
-            .read_to_end(&mut data)
-            .context("reading an attachment")?;
-        if data.len() as u64 != n {
-            bail!("the reader process ended inside an attachment");
-        }
-        att.data = data;
+        att.data = read_frame(r, "an attachment")?;
     }
     report.keys = keys
         .iter()
         .flat_map(|(source, armored)| crate::read::crypto::read_certs(armored.as_bytes(), *source))
         .collect();
     Ok(Analysis { report, status })
+}
+
+/// One length-prefixed frame of the reader's answer, read into a buffer of its size.
+fn read_frame(r: &mut impl BufRead, what: &str) -> Result<Vec<u8>> {
+    let mut len = [0u8; 8];
+    r.read_exact(&mut len)
+        .with_context(|| format!("reading {what}"))?;
+    let n = u64::from_le_bytes(len);
+    if n > MAX_FRAME {
+        bail!("the reader process sent {what} of {n} bytes");
+    }
+    // The size is the reader's word: pre-sized up to a bound, so a lying (compromised)
+    // reader cannot make the daemon reserve gigabytes; beyond it the buffer grows.
+    let mut data = Vec::with_capacity(usize::try_from(n.min(MAX_PRESIZE)).unwrap_or(0));
+    r.by_ref()
+        .take(n)
+        .read_to_end(&mut data)
+        .with_context(|| format!("reading {what}"))?;
+    if data.len() as u64 != n {
+        bail!("the reader process ended inside {what}");
+    }
+    Ok(data)
 }
 
 /// The reader process: `triaged read-worker` (started by the daemon, not by people).
@@ -390,11 +409,12 @@ pub(crate) fn worker_main(cfg_file: &std::path::Path) -> Result<()> {
         if n > MAX_FRAME {
             bail!("request of {n} bytes refused");
         }
-        let mut raw = Vec::new();
+        // Sized once: growing by doubling would hold up to three times the message.
+        let mut raw = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
         input.by_ref().take(n).read_to_end(&mut raw)?;
         let a = crate::read::read_message(&raw, &cfg, &keys);
         drop(raw);
-        encode(&mut out, &a)?;
+        encode(&mut out, a)?;
     }
 }
 

@@ -7,6 +7,7 @@ use super::Db;
 use anyhow::{Context, Result};
 use rusqlite::{OptionalExtension, params};
 
+use super::large::{self, Side};
 use super::{event, now};
 use crate::domain::status::{Encryption, SigStatus};
 
@@ -178,6 +179,11 @@ pub struct NewMessage<'a> {
 /// Inserts a message; returns its row id.
 pub(crate) fn insert_message(conn: Db<'_>, m: &NewMessage<'_>) -> Result<i64> {
     let conn = conn.0;
+    // Large values are written in place after the row exists (store::large).
+    let big_raw = large::is_large(m.raw.len());
+    let big_text = large::is_large(m.body_text.len());
+    let raw: &[u8] = if big_raw { &[] } else { m.raw };
+    let body_text: Option<&str> = if big_text { None } else { Some(m.body_text) };
     conn.execute(
         "INSERT INTO messages (case_id, sha256, message_id, mailbox, source_pos, arrived_at, received_at, size, raw, \
          from_addr, outer_subject, subject, in_reply_to, refs, encryption, status, status_reason, signature, \
@@ -192,7 +198,7 @@ pub(crate) fn insert_message(conn: Db<'_>, m: &NewMessage<'_>) -> Result<i64> {
             m.arrived_at,
             now(),
             m.size,
-            m.raw,
+            raw,
             m.from_addr,
             m.outer_subject,
             m.subject,
@@ -204,7 +210,7 @@ pub(crate) fn insert_message(conn: Db<'_>, m: &NewMessage<'_>) -> Result<i64> {
             m.signature,
             m.signatures,
             m.team_key,
-            m.body_text,
+            body_text,
             m.notes,
             m.sealed as i64,
             m.raw_sealed as i64,
@@ -212,7 +218,15 @@ pub(crate) fn insert_message(conn: Db<'_>, m: &NewMessage<'_>) -> Result<i64> {
         ],
     )
     .context("storing the message")?;
-    Ok(conn.last_insert_rowid())
+    let id = conn.last_insert_rowid();
+    if big_raw {
+        large::put(conn, Side::MessageRaw, id, m.raw).context("storing the raw message")?;
+    }
+    if big_text {
+        large::put(conn, Side::MessageText, id, m.body_text.as_bytes())
+            .context("storing the message text")?;
+    }
+    Ok(id)
 }
 
 /// What `case retry` re-read from a stored message.
@@ -235,6 +249,14 @@ pub struct RereadMessage<'a> {
 /// Replaces what was read from a message with a new reading.
 pub(crate) fn update_reread_message(conn: Db<'_>, m: &RereadMessage<'_>) -> Result<()> {
     let conn = conn.0;
+    let big_text = large::is_large(m.body_text.len());
+    let body_text: Option<&str> = if big_text { None } else { Some(m.body_text) };
+    if big_text {
+        large::put(conn, Side::MessageText, m.id, m.body_text.as_bytes())
+            .context("storing the re-read text")?;
+    } else {
+        large::remove(conn, Side::MessageText, m.id)?;
+    }
     conn.execute(
         "UPDATE messages SET subject = ?2, encryption = ?3, status = ?4, status_reason = ?5, signature = ?6, \
          signatures = ?7, team_key = ?8, body_text = ?9, notes = ?10, processed_at = ?11, from_addr = ?12, sealed = ?13, coverage = ?14 WHERE id = ?1",
@@ -247,7 +269,7 @@ pub(crate) fn update_reread_message(conn: Db<'_>, m: &RereadMessage<'_>) -> Resu
             m.signature,
             m.signatures,
             m.team_key,
-            m.body_text,
+            body_text,
             m.notes,
             now(),
             m.from_addr,
@@ -300,6 +322,8 @@ pub(crate) fn replace_attachments(
     )
     .context("clearing attachments")?;
     for a in atts {
+        let big = large::is_large(a.content.len());
+        let content: &[u8] = if big { &[] } else { a.content };
         conn.execute(
             "INSERT INTO attachments (message_id, name, content_type, size, encrypted, content, sealed) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -309,11 +333,16 @@ pub(crate) fn replace_attachments(
                 a.content_type,
                 a.size,
                 a.encrypted as i64,
-                a.content,
+                content,
                 a.sealed as i64
             ],
         )
         .context("storing an attachment")?;
+        if big {
+            let id = conn.last_insert_rowid();
+            large::put(conn, Side::AttachmentContent, id, a.content)
+                .context("storing an attachment's content")?;
+        }
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ use std::path::Path;
 mod disclosure;
 mod duplicates;
 mod intake;
+mod large;
 mod outbox;
 pub(crate) use disclosure::{disclosure_of, later_clocks, set_disclosure};
 pub(crate) use duplicates::{duplicate_candidates, duplicate_features, index_duplicate, live_case};
@@ -48,6 +49,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("migrations/0009_outbox_missing.sql")),
     (10, include_str!("migrations/0010_duplicate_noted.sql")),
     (11, include_str!("migrations/0011_reply_disclosure.sql")),
+    (12, include_str!("migrations/0012_large_values.sql")),
 ];
 
 pub const SCHEMA_VERSION: i64 = match MIGRATIONS.last() {
@@ -787,7 +789,8 @@ pub(crate) fn raw_messages_of(
     let conn = conn.0;
     let mut stmt = conn
         .prepare(
-            "SELECT id, raw, raw_sealed FROM messages WHERE case_id = ?1 ORDER BY arrived_at, id",
+            "SELECT m.id, COALESCE(r.data, m.raw), m.raw_sealed FROM messages m \
+             LEFT JOIN message_raw r ON r.message_id = m.id WHERE m.case_id = ?1 ORDER BY m.arrived_at, m.id",
         )
         .context("preparing the raw message query")?;
     let rows: Vec<(i64, Vec<u8>, i64)> = stmt
@@ -884,19 +887,34 @@ pub(crate) fn thread_content(
     // are read (sealed ones are cut after decryption).
     let cap = i64::try_from(cap).unwrap_or(i64::MAX);
     let mut stmt = conn
-        .prepare("SELECT id, subject, CASE WHEN sealed = 1 THEN 'sealed:' || body_text ELSE substr(body_text, 1, ?2) END FROM messages WHERE case_id = ?1 AND status = 'ok' ORDER BY arrived_at, id")
+        .prepare("SELECT id, subject, CASE WHEN sealed = 1 THEN 'sealed:' || body_text ELSE substr(body_text, 1, ?2) END, sealed FROM messages WHERE case_id = ?1 AND status = 'ok' ORDER BY arrived_at, id")
         .context("preparing the thread query")?;
-    let msgs = stmt
+    let mut msgs = stmt
         .query_map(params![case_id, cap], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, Option<String>>(1)?,
                 r.get::<_, Option<String>>(2)?,
+                r.get::<_, i64>(3)? != 0,
             ))
         })
         .context("reading the thread")?
         .collect::<rusqlite::Result<Vec<_>>>()
         .context("reading the thread")?;
+    // A large text is in message_text: a sealed one is read whole (it is opened, then
+    // cut), a plain one only up to `cap` bytes (the same prefix substr gives once the
+    // caller cuts the thread at `cap` bytes).
+    for m in &mut msgs {
+        let limit = if m.3 {
+            usize::MAX
+        } else {
+            usize::try_from(cap).unwrap_or(usize::MAX)
+        };
+        if let Some(b) = large::get(conn, large::Side::MessageText, m.0, limit)? {
+            let t = large::text(b);
+            m.2 = Some(if m.3 { format!("sealed:{t}") } else { t });
+        }
+    }
     let subject = match msgs.first().and_then(|m| m.1.as_deref()) {
         Some(s) => keys.open_field(s)?,
         None => String::new(),
@@ -915,19 +933,33 @@ pub(crate) fn thread_content(
     let text = texts.join("\n\n");
     let mut astmt = conn
         .prepare(
-            "SELECT name, content_type, CASE WHEN sealed = 1 THEN content ELSE substr(content, 1, ?2) END, sealed FROM attachments WHERE message_id = ?1 ORDER BY id",
+            "SELECT name, content_type, CASE WHEN sealed = 1 THEN content ELSE substr(content, 1, ?2) END, sealed, id FROM attachments WHERE message_id = ?1 ORDER BY id",
         )
         .context("preparing the attachment query")?;
     let mut atts = Vec::new();
-    for (id, _, _) in &msgs {
-        let rows: Vec<(Option<String>, String, Vec<u8>, i64)> = astmt
+    for (id, _, _, _) in &msgs {
+        let rows: Vec<(Option<String>, String, Vec<u8>, i64, i64)> = astmt
             .query_map(params![id, cap], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                // substr of an empty value (a large one is in attachment_content) is NULL.
+                let d: Option<Vec<u8>> = r.get(2)?;
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    d.unwrap_or_default(),
+                    r.get(3)?,
+                    r.get(4)?,
+                ))
             })
             .context("reading attachments")?
             .collect::<rusqlite::Result<Vec<_>>>()
             .context("reading attachments")?;
-        for (n, t, d, sealed) in rows {
+        for (n, t, d, sealed, att_id) in rows {
+            let limit = if sealed != 0 {
+                usize::MAX
+            } else {
+                usize::try_from(cap).unwrap_or(usize::MAX)
+            };
+            let d = large::get(conn, large::Side::AttachmentContent, att_id, limit)?.unwrap_or(d);
             let d = if sealed != 0 {
                 keys.open_bytes(&d)
                     .context("decrypting a stored attachment")?
@@ -1115,7 +1147,10 @@ pub struct ExportedMessage {
 pub(crate) fn thread_for_export(conn: Db<'_>, case_id: i64) -> Result<Vec<ExportedMessage>> {
     let conn = conn.0;
     let mut stmt = conn
-        .prepare("SELECT from_addr, arrived_at, subject, message_id, CASE WHEN sealed = 1 THEN 'sealed:' || body_text ELSE body_text END, status, status_reason FROM messages WHERE case_id = ?1 ORDER BY arrived_at, id")
+        .prepare("SELECT m.from_addr, m.arrived_at, m.subject, m.message_id, \
+                  CASE WHEN m.sealed = 1 THEN 'sealed:' || COALESCE(CAST(t.data AS TEXT), m.body_text) ELSE COALESCE(CAST(t.data AS TEXT), m.body_text) END, \
+                  m.status, m.status_reason FROM messages m LEFT JOIN message_text t ON t.message_id = m.id \
+                  WHERE m.case_id = ?1 ORDER BY m.arrived_at, m.id")
         .context("reading the thread")?;
     let rows = stmt
         .query_map([case_id], |r| {

@@ -6,8 +6,8 @@ use super::*;
 
 // A version: numeric dotted parts (or x/* wildcards), an optional pre-release
 // (`-rc.1`) and optional build metadata (`+8.13.9`, SemVer 2.0 §10).
-pub(super) const V: &str = r"`?v?\d+(?:\.(?:\d+[0-9A-Za-z_]*|x|X|\*|v[0-9a-f]{6,}[0-9A-Za-z_]*))+(?:\.(?:alpha|beta|rc|pre|dev|post)\w*(?:\.\d+)*)?(?:-[0-9A-Za-z][0-9A-Za-z.]*)?(?:\+(?:[0-9A-Za-z][0-9A-Za-z.]*)?)?`?";
-pub(super) const V1: &str = r"`?v?\d+(?:\.(?:\d+[0-9A-Za-z_]*|x|X|\*|v[0-9a-f]{6,}[0-9A-Za-z_]*))*(?:\.(?:alpha|beta|rc|pre|dev|post)\w*(?:\.\d+)*)?(?:-[0-9A-Za-z][0-9A-Za-z.]*)?(?:\+(?:[0-9A-Za-z][0-9A-Za-z.]*)?)?`?";
+pub(super) const V: &str = r"`?v?\d+(?:\.(?:\d+[0-9A-Za-z_]*|x|X|\*|v[0-9a-f]{6,}[0-9A-Za-z_]*))+(?:\.(?:alpha|beta|rc|pre|dev|post)[0-9A-Za-z_]*(?:\.\d+)*)?(?:-[0-9A-Za-z][0-9A-Za-z.]*)?(?:\+(?:[0-9A-Za-z][0-9A-Za-z.]*)?)?`?";
+pub(super) const V1: &str = r"`?v?\d+(?:\.(?:\d+[0-9A-Za-z_]*|x|X|\*|v[0-9a-f]{6,}[0-9A-Za-z_]*))*(?:\.(?:alpha|beta|rc|pre|dev|post)[0-9A-Za-z_]*(?:\.\d+)*)?(?:-[0-9A-Za-z][0-9A-Za-z.]*)?(?:\+(?:[0-9A-Za-z][0-9A-Za-z.]*)?)?`?";
 
 pub(super) struct VersionRule {
     pub(super) name: &'static str,
@@ -25,23 +25,23 @@ pub(super) static VERSION_RULES: LazyLock<Vec<VersionRule>> = LazyLock::new(|| {
     vec![
         r("range-between", format!(r"(?i)\bbetween\s+(?:versions?\s+)?(?P<a>{V1})\s+and\s+(?P<b>{V1})"), "between"),
         r("range-through", format!(r"(?i)\b(?:versions?\s+)?(?P<a>{V})\s+(?:through|to|until|–|-)\s+(?:version\s+)?(?P<b>{V})\b"), "between"),
-        r("fixed-in", format!(r"(?i)\b(?:fixed|patched|resolved|addressed|corrected|released)\s+in\s+(?:`?[A-Za-z][\w-]{{0,20}}`?\s+)?(?:versions?\s+)?\[?`?(?:@?[\w-]+@|[\w-]+\s*(?:>=|=>))?\s*(?P<a>{V1})"), "<"),
-        r("upgrade-to", format!(r"(?i)\b(?:upgrad(?:e|ed|ing)|updat(?:e|ed|ing)|bump(?:ed|ing)?|mov(?:e|ed|ing))\s+(?:`?[A-Za-z][\w-]{{0,20}}`?\s+)?(?:at\s+least\s+)?to\s+(?:`?[A-Za-z][\w-]{{0,20}}`?\s+)?(?:versions?\s+)?\[?(?P<a>{V1})"), "<"),
-        r("fixed-label", format!(r"(?im)^[ \t*-]*(?:fixed|patched|safe|unaffected|non-vulnerable)\s+(?:versions?|releases?|in)\s*:\s*(?:`?[A-Za-z][\w-]{{0,20}}`?\s+)?(?P<a>{V1})"), "<"),
-        r("published-as", format!(r"(?i)\b(?:published|released|shipped|available)\s+as\s+`?[A-Za-z][\w-]{{0,30}}`?\s+(?P<a>{V1})"), "<"),
-        r("fix-included", format!(r"(?i)\b(?:fix|patch)\w*\s+(?:has\s+been|is|was)\s+(?:included|shipped|released|available)\s+in\s+(?:`?[A-Za-z][\w-]{{0,20}}`?\s+)?(?:versions?\s+)?(?P<a>{V1})"), "<"),
+        r("fixed-in", format!(r"(?i)\b(?:fixed|patched|resolved|addressed|corrected|released)\s+in\s+(?:`?[A-Za-z][0-9A-Za-z_-]{{0,20}}`?\s+)?(?:versions?\s+)?\[?`?(?:@?[0-9A-Za-z_-]+@|[0-9A-Za-z_-]+\s*(?:>=|=>))?\s*(?P<a>{V1})"), "<"),
+        r("upgrade-to", format!(r"(?i)\b(?:upgrad(?:e|ed|ing)|updat(?:e|ed|ing)|bump(?:ed|ing)?|mov(?:e|ed|ing))\s+(?:`?[A-Za-z][0-9A-Za-z_-]{{0,20}}`?\s+)?(?:at\s+least\s+)?to\s+(?:`?[A-Za-z][0-9A-Za-z_-]{{0,20}}`?\s+)?(?:versions?\s+)?\[?(?P<a>{V1})"), "<"),
+        r("fixed-label", format!(r"(?im)^[ \t*-]*(?:fixed|patched|safe|unaffected|non-vulnerable)\s+(?:versions?|releases?|in)\s*:\s*(?:`?[A-Za-z][0-9A-Za-z_-]{{0,20}}`?\s+)?(?P<a>{V1})"), "<"),
+        r("published-as", format!(r"(?i)\b(?:published|released|shipped|available)\s+as\s+`?[A-Za-z][0-9A-Za-z_-]{{0,30}}`?\s+(?P<a>{V1})"), "<"),
+        r("fix-included", format!(r"(?i)\b(?:fix|patch)[0-9A-Za-z_]*\s+(?:has\s+been|is|was)\s+(?:included|shipped|released|available)\s+in\s+(?:`?[A-Za-z][0-9A-Za-z_-]{{0,20}}`?\s+)?(?:versions?\s+)?(?P<a>{V1})"), "<"),
         r("op-range", format!(r"(?P<op><=|>=|=<|=>|≤|≥|<|>)\s*(?P<a>{V})\s*(?:,|and|&&)?\s*`?\s*(?P<op2><=|=<|≤|<)\s*(?P<b>{V})"), "op-range"),
         r("op", format!(r"(?P<op><=|>=|=<|=>|≤|≥|<|>)\s*(?P<a>{V}|`?v\d+`?\b)"), "op"),
         r("and-earlier", format!(r"(?i)(?P<a>{V1})\s+(?:and|or)\s+(?:all\s+)?(?:earlier|before|older|below|prior|lower)(?:\s+versions?)?"), "<="),
         r("before-and-including", format!(r"(?i)\b(?:before|up to|prior to)\s+and\s+including\s+(?:versions?\s+)?(?P<a>{V1})"), "<="),
         r("up-to", format!(r"(?i)\b(?:up\s+to|through|until|to and including|including and prior to)\s+(?:versions?\s+)?(?P<a>{V1})"), "<="),
-        r("before", format!(r"(?i)\b(?:before|prior\s+to|older\s+than|lower\s+than|below|earlier\s+than|pre-)\s*(?:`?[A-Za-z][\w-]{{0,20}}`?\s+)?(?:versions?\s+)?(?P<a>{V1})"), "<"),
-        r("since", format!(r"(?i)\b(?:since|starting\s+(?:from|with|at|in)|from|introduced\s+in|beginning\s+(?:with|in))\s+(?:[A-Z][\w-]{{0,20}}\s+)?(?:versions?\s+)?(?P<a>{V})"), ">="),
+        r("before", format!(r"(?i)\b(?:before|prior\s+to|older\s+than|lower\s+than|below|earlier\s+than|pre-)\s*(?:`?[A-Za-z][0-9A-Za-z_-]{{0,20}}`?\s+)?(?:versions?\s+)?(?P<a>{V1})"), "<"),
+        r("since", format!(r"(?i)\b(?:since|starting\s+(?:from|with|at|in)|from|introduced\s+in|beginning\s+(?:with|in))\s+(?:[A-Z][0-9A-Za-z_-]{{0,20}}\s+)?(?:versions?\s+)?(?P<a>{V})"), ">="),
         r("series", r"\b(?P<a>\d+(?:\.\d+)?\.[xX*](?:\.[xX*])?)\b".to_string(), "series"),
-        r("product-version", format!(r"(?P<p>[A-Za-z][\w.-]{{1,30}})\s+(?:versions?\s+)?(?P<a>{V})\s+(?:is\s+|are\s+)?(?:has|have|allows?|is\s+vulnerable|are\s+vulnerable|is\s+affected|are\s+affected|contains?|suffers?|exposes?|leaks?|crashes|fails)\b"), "="),
-        r("in-product-version", format!(r"\b(?:in|of|on)\s+(?P<p>[A-Z][\w.-]{{1,30}}(?:\s+[A-Z][\w.-]{{1,30}}){{0,2}})\s+(?:versions?\s+)?(?P<a>{V})(?:[\s,.;:)]|$)"), "="),
-        r("version-stated", format!(r"(?i)\b(?:affected|vulnerable|tested|reproduced|reproducible|confirmed|verified|works)\s*:?\s*(?:on|in|with|against)?\s*(?:`?[A-Za-z][\w-]{{0,20}}`?\s+)?(?:versions?\s*:?\s*)?(?P<a>{V})"), "="),
-        r("versions-label", format!(r"(?im)^[ \t*-]*(?:affected\s+)?versions?\s*:\s*(?:`?[A-Za-z][\w.-]{{0,30}}`?\s+){{0,2}}(?P<a>{V1})"), "="),
+        r("product-version", format!(r"(?P<p>[A-Za-z][0-9A-Za-z_.-]{{1,30}})\s+(?:versions?\s+)?(?P<a>{V})\s+(?:is\s+|are\s+)?(?:has|have|allows?|is\s+vulnerable|are\s+vulnerable|is\s+affected|are\s+affected|contains?|suffers?|exposes?|leaks?|crashes|fails)\b"), "="),
+        r("in-product-version", format!(r"\b(?:in|of|on)\s+(?P<p>[A-Z][0-9A-Za-z_.-]{{1,30}}(?:\s+[A-Z][0-9A-Za-z_.-]{{1,30}}){{0,2}})\s+(?:versions?\s+)?(?P<a>{V})(?:[\s,.;:)]|$)"), "="),
+        r("version-stated", format!(r"(?i)\b(?:affected|vulnerable|tested|reproduced|reproducible|confirmed|verified|works)\s*:?\s*(?:on|in|with|against)?\s*(?:`?[A-Za-z][0-9A-Za-z_-]{{0,20}}`?\s+)?(?:versions?\s*:?\s*)?(?P<a>{V})"), "="),
+        r("versions-label", format!(r"(?im)^[ \t*-]*(?:affected\s+)?versions?\s*:\s*(?:`?[A-Za-z][0-9A-Za-z_.-]{{0,30}}`?\s+){{0,2}}(?P<a>{V1})"), "="),
         r("commit", r"(?i)\b(?:since|at|in|after|introduced in|main at|master at)?\s*commit\s+\[?`?(?P<c>[0-9a-f]{7,40})\b".to_string(), "commit"),
         r("commit-url", r"(?i)\b(?:this|since|after|introduced\s+(?:in|by))\s+\[?commit\]?\(\S*?/commit/(?P<c>[0-9a-f]{7,40})\b".to_string(), "commit"),
         r("all-versions", r"(?i)\b(?:all|every)\s+(?:released\s+|current\s+|supported\s+)?versions\b".to_string(), "all"),
@@ -53,7 +53,7 @@ pub(super) static VERSION_RULES: LazyLock<Vec<VersionRule>> = LazyLock::new(|| {
 
 pub(super) static LIST_CONT: LazyLock<Regex> = LazyLock::new(|| {
     re(&format!(
-        r"\A\s*(?:,|;|\band\b|\bor\b|/)\s*(?:and\s+|or\s+)?(?:@?[\w-]+@)?(?:`?[A-Z][\w.-]{{0,30}}`?\s+){{0,3}}(?:versions?\s+)?(?P<a>{V})"
+        r"\A\s*(?:,|;|\band\b|\bor\b|/)\s*(?:and\s+|or\s+)?(?:@?[0-9A-Za-z_-]+@)?(?:`?[A-Z][0-9A-Za-z_.-]{{0,30}}`?\s+){{0,3}}(?:versions?\s+)?(?P<a>{V})"
     ))
 });
 
