@@ -11,9 +11,6 @@
 mod common;
 use common::*;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 /// The budget the issue sets for one message (a systemd MemoryMax).
 const LIMIT_MIB: u64 = 64;
 
@@ -73,73 +70,6 @@ fn children_peak_mib() -> u64 {
     let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) };
     assert_eq!(rc, 0, "getrusage failed");
     (ru.ru_maxrss as u64) / 1024
-}
-
-/// A memory cgroup limited to `mib`, when this machine lets us make one.
-struct Cgroup {
-    dir: PathBuf,
-    v2: bool,
-}
-
-impl Cgroup {
-    fn make(mib: u64) -> Option<Cgroup> {
-        let name = format!("triaged-memory-test-{}", std::process::id());
-        let bytes = (mib * 1024 * 1024).to_string();
-        let v2_root = Path::new("/sys/fs/cgroup");
-        if v2_root.join("cgroup.controllers").exists() {
-            let dir = v2_root.join(&name);
-            std::fs::create_dir(&dir).ok()?;
-            let cg = Cgroup { dir, v2: true };
-            std::fs::write(cg.dir.join("memory.max"), &bytes).ok()?;
-            let _ = std::fs::write(cg.dir.join("memory.swap.max"), "0");
-            return Some(cg);
-        }
-        let dir = Path::new("/sys/fs/cgroup/memory").join(&name);
-        std::fs::create_dir(&dir).ok()?;
-        let cg = Cgroup { dir, v2: false };
-        std::fs::write(cg.dir.join("memory.limit_in_bytes"), &bytes).ok()?;
-        // No swap to hide an overrun in (where the kernel accounts swap).
-        let _ = std::fs::write(cg.dir.join("memory.memsw.limit_in_bytes"), &bytes);
-        Some(cg)
-    }
-
-    /// Times the kernel hit the limit and had to kill (v2) or refused memory (v1 OOM).
-    fn oom_kills(&self) -> u64 {
-        let (file, key) = if self.v2 {
-            ("memory.events", "oom_kill")
-        } else {
-            ("memory.oom_control", "oom_kill")
-        };
-        std::fs::read_to_string(self.dir.join(file))
-            .unwrap_or_default()
-            .lines()
-            .find_map(|l| l.strip_prefix(key).map(|v| v.trim().parse().unwrap_or(0)))
-            .unwrap_or(0)
-    }
-
-    /// Runs `triaged ARGS` inside the cgroup (a shell moves itself in, then execs).
-    fn run(&self, config: &Path, args: &[&str]) -> std::process::Output {
-        let script = format!(
-            "echo $$ > '{}' && exec \"$0\" \"$@\"",
-            self.dir.join("cgroup.procs").display()
-        );
-        Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            .arg(env!("CARGO_BIN_EXE_triaged"))
-            .arg("--config")
-            .arg(config)
-            .args(args)
-            .env_remove("TRIAGED_CONFIG")
-            .output()
-            .expect("running triaged in the cgroup")
-    }
-}
-
-impl Drop for Cgroup {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir(&self.dir);
-    }
 }
 
 /// Runs one ingest of the big report and checks what became of it.
@@ -226,7 +156,7 @@ fn a_25_mib_encrypted_report_is_read_in_full_within_64_mib() {
         Some(pass.trim()),
         "[limits]\nisolate_reader = false\n",
     );
-    match Cgroup::make(LIMIT_MIB) {
+    match MemCgroup::new(LIMIT_MIB * 1024 * 1024) {
         Some(cg) => {
             ingest_and_check(&env, &raw, || {
                 cg.run(&env.config, &["run", "--once", "--json"])

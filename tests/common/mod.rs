@@ -441,3 +441,90 @@ pub fn openssl_smime(args: &[&str], dir: &std::path::Path, input: &str) -> Strin
     );
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// A memory cgroup with a hard limit, as systemd makes for `MemoryMax=` (cgroup v2, or
+/// v1's memory controller). None when this machine does not let us make one.
+pub struct MemCgroup {
+    dir: PathBuf,
+    v2: bool,
+}
+
+impl MemCgroup {
+    pub fn new(limit: u64) -> Option<MemCgroup> {
+        let name = format!("triaged-test-{}-{}", std::process::id(), rand_suffix());
+        for (root, v2) in [
+            ("/sys/fs/cgroup/memory", false),
+            ("/sys/fs/cgroup/unified", true),
+            ("/sys/fs/cgroup", true),
+        ] {
+            let root = Path::new(root);
+            let knob = if v2 {
+                "memory.max"
+            } else {
+                "memory.limit_in_bytes"
+            };
+            if v2 && !root.join("cgroup.controllers").exists() {
+                continue;
+            }
+            let dir = root.join(&name);
+            if std::fs::create_dir(&dir).is_err() {
+                continue;
+            }
+            if std::fs::write(dir.join(knob), limit.to_string()).is_ok() {
+                if !v2 {
+                    // No swap to hide in.
+                    let _ =
+                        std::fs::write(dir.join("memory.memsw.limit_in_bytes"), limit.to_string());
+                }
+                return Some(MemCgroup { dir, v2 });
+            }
+            let _ = std::fs::remove_dir(&dir);
+        }
+        None
+    }
+
+    /// Runs the binary inside the cgroup.
+    pub fn run(&self, config: &Path, args: &[&str]) -> std::process::Output {
+        let procs = self.dir.join("cgroup.procs");
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "echo $$ > '{}' && exec \"$0\" \"$@\"",
+                procs.display()
+            ))
+            .arg(env!("CARGO_BIN_EXE_triaged"))
+            .arg("--config")
+            .arg(config)
+            .args(args)
+            .env_remove("TRIAGED_CONFIG")
+            .output()
+            .unwrap()
+    }
+
+    /// How many times the kernel killed a process of the group for memory.
+    pub fn oom_kills(&self) -> u64 {
+        let (file, key) = if self.v2 {
+            ("memory.events", "oom_kill")
+        } else {
+            ("memory.oom_control", "oom_kill")
+        };
+        std::fs::read_to_string(self.dir.join(file))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix(key)?.trim().parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for MemCgroup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}
+
+pub fn rand_suffix() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos()
+}
