@@ -242,6 +242,17 @@ async fn fetch_bodies(
         .copied()
         .partition(|u| info.get(u).is_some_and(|i| i.0 <= limit));
     let mut bodies: std::collections::BTreeMap<u32, Vec<u8>> = std::collections::BTreeMap::new();
+    // A large message comes in pieces into a buffer of its size: fetched whole, the IMAP
+    // library holds the literal in its own buffer while we copy it out (twice the
+    // message), and more while that buffer grows.
+    let (small, pieced): (Vec<u32>, Vec<u32>) = small
+        .into_iter()
+        .partition(|u| info.get(u).is_none_or(|i| i.0 <= FETCH_PIECE));
+    for uid in pieced {
+        let size = info.get(&uid).map_or(0, |i| i.0);
+        let body = fetch_in_pieces(session, uid, size, limit).await?;
+        bodies.insert(uid, body);
+    }
     for (uids, item) in [
         (small, "(UID BODY.PEEK[])"),
         (big, "(UID BODY.PEEK[HEADER])"),
@@ -269,6 +280,46 @@ async fn fetch_bodies(
         }
     }
     Ok(bodies)
+}
+
+/// Messages larger than this are fetched in pieces of this size.
+const FETCH_PIECE: u64 = 1024 * 1024;
+
+/// One message by partial fetches (`BODY.PEEK[]<offset.length>`, RFC 3501 6.4.5): at
+/// most one piece is held beside the message. `size` (RFC822.SIZE) sizes the buffer; the
+/// server's pieces decide where the message ends.
+async fn fetch_in_pieces(
+    session: &mut Session,
+    uid: u32,
+    size: u64,
+    limit: u64,
+) -> Result<Vec<u8>> {
+    let mut body = Vec::with_capacity(usize::try_from(size.min(limit)).unwrap_or(0));
+    loop {
+        let item = format!("(UID BODY.PEEK[]<{}.{FETCH_PIECE}>)", body.len());
+        let fetched: Vec<_> = session
+            .uid_fetch(uid.to_string(), &item)
+            .await
+            .with_context(|| format!("UID FETCH {uid} {item} failed"))?
+            .try_collect()
+            .await
+            .context("reading a message piece")?;
+        // No answer for the UID: the message went away while it was fetched. The pass
+        // fails and nothing is marked; the next pass sees the mailbox as it is.
+        let Some(row) = fetched.iter().find(|f| f.uid == Some(uid)) else {
+            anyhow::bail!(
+                "message UID {uid} disappeared after {} of {size} bytes were fetched",
+                body.len()
+            );
+        };
+        let piece = row.body().map(<[u8]>::to_vec).unwrap_or_default();
+        drop(fetched);
+        let n = piece.len() as u64;
+        body.extend_from_slice(&piece);
+        if n < FETCH_PIECE || body.len() as u64 > limit {
+            return Ok(body);
+        }
+    }
 }
 
 /// Backlog progress: a bar on a terminal, a log line otherwise.
