@@ -118,6 +118,9 @@ fn json<T: serde::Serialize>(v: &T) -> String {
 pub struct Prepared {
     sha: String,
     analysis: Analysis,
+    /// The classification of the message as the first of a thread, made in the read
+    /// phase (in parallel, outside the write transaction); used when it opens a case.
+    judged: Option<Judged>,
 }
 
 impl Prepared {
@@ -221,6 +224,7 @@ pub fn prepare_batch(
                     chunk
                         .iter()
                         .map(|i| Prepared {
+                            judged: None,
                             sha: sha256_hex(&i.raw),
                             analysis: crate::read::reader::headers_only(
                                 &i.raw,
@@ -252,7 +256,87 @@ pub fn prepare(cfg: &Config, keys: &TeamKeys, reader: &Reader, inc: &Incoming) -
         ),
         None => reader.read(&inc.raw, cfg, keys),
     };
-    Prepared { sha, analysis }
+    // Most messages open a case: classify them here, on the reading threads, from the
+    // same input the store gives back for a one-message thread. A follow-up is
+    // classified again with its whole thread in the transaction (this is then unused).
+    let judged = (analysis.status == Status::Ok).then(|| {
+        let (subject, text, atts) =
+            first_message_input(&analysis.report, cfg.limits.classify_bytes.0 as usize);
+        judge(&subject, &text, &atts)
+    });
+    Prepared {
+        sha,
+        analysis,
+        judged,
+    }
+}
+
+/// The classification input of a thread whose only message is `r`, exactly as
+/// [`store::thread_content`] reads it back once stored and [`classify_case`] cuts it:
+/// the subject, the text's first `cap` bytes (at a character boundary), each
+/// attachment's first `cap` bytes. (`classify_case` checks the equality in debug builds.)
+fn first_message_input(r: &Report, cap: usize) -> ThreadInput {
+    let text = prefix_at_char(&r.text, cap).to_string();
+    let atts = r
+        .attachments
+        .iter()
+        .map(|a| {
+            (
+                a.name.clone(),
+                a.content_type.clone(),
+                a.data
+                    .get(..a.data.len().min(cap))
+                    .unwrap_or_default()
+                    .to_vec(),
+            )
+        })
+        .collect();
+    (r.subject.clone().unwrap_or_default(), text, atts)
+}
+
+/// A thread as the classifier reads it: subject, text, attachments (name, type, bytes).
+type ThreadInput = (String, String, Vec<(Option<String>, String, Vec<u8>)>);
+
+/// What the classifier made of a thread, before anything is written.
+pub(crate) struct Judged {
+    findings: classify::Findings,
+    /// The classifier panicked: nothing is claimed about the content.
+    failed: bool,
+    features: crate::judge::duplicates::Features,
+}
+
+/// Classifies a thread and computes its duplicate features: pure, no store.
+fn judge(subject: &str, text: &str, atts: &[(Option<String>, String, Vec<u8>)]) -> Judged {
+    let input = classify::Input {
+        subject,
+        text,
+        attachments: atts
+            .iter()
+            .map(|(n, t, d)| classify::AttachmentIn {
+                name: n.as_deref(),
+                content_type: t,
+                data: d,
+            })
+            .collect(),
+    };
+    // A classifier bug must not turn one hostile report into a crash loop: the case is
+    // kept, nothing is claimed about its content, and a person is asked to read it.
+    let classified =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| classify::classify(&input)));
+    let failed = classified.is_err();
+    let findings = classified.unwrap_or_else(|_| {
+        classify::classify(&classify::Input {
+            subject: "",
+            text: "",
+            attachments: Vec::new(),
+        })
+    });
+    let features = crate::judge::duplicates::features(subject, text, &findings);
+    Judged {
+        findings,
+        failed,
+        features,
+    }
 }
 
 /// Writes prepared messages in ONE transaction (one durable commit for the batch:
@@ -290,7 +374,11 @@ fn write_one(
     inc: &Incoming,
     p: Prepared,
 ) -> Result<Outcome> {
-    let Prepared { sha, analysis } = p;
+    let Prepared {
+        sha,
+        analysis,
+        judged,
+    } = p;
     // Another process (or an earlier message of this batch) may have stored the same bytes.
     if let Some(case) = store::case_of_sha(tx, &sha)? {
         return Ok(Outcome::Duplicate { case });
@@ -307,7 +395,7 @@ fn write_one(
     };
     match find_thread(tx, &analysis.report)? {
         Some(case_id) => write_follow_up(&w, analysis, case_id),
-        None => write_new_case(&w, analysis),
+        None => write_new_case(&w, analysis, judged),
     }
 }
 
@@ -471,7 +559,11 @@ fn write_follow_up(w: &Write<'_>, mut analysis: Analysis, case_id: i64) -> Resul
 
 /// A message that starts a case: the case (quarantined when unreadable), its message,
 /// the classification and verdict, and the ack.
-fn write_new_case(w: &Write<'_>, mut analysis: Analysis) -> Result<Outcome> {
+fn write_new_case(
+    w: &Write<'_>,
+    mut analysis: Analysis,
+    judged: Option<Judged>,
+) -> Result<Outcome> {
     let Write {
         tx,
         cfg,
@@ -542,6 +634,10 @@ fn write_new_case(w: &Write<'_>, mut analysis: Analysis) -> Result<Outcome> {
         )?;
     }
     let msg_row = insert_message(tx, case_id, sha, inc, &analysis, seal)?;
+    let cap = cfg.limits.classify_bytes.0 as usize;
+    // Debug builds (every test) check the replayability invariant below.
+    let fresh = (cfg!(debug_assertions) && judged.is_some())
+        .then(|| first_message_input(&analysis.report, cap));
     release_bodies(&mut analysis.report);
     let replay = replay_check(tx, case_id, msg_row, &analysis.report)?;
     if replay.is_some() {
@@ -549,7 +645,21 @@ fn write_new_case(w: &Write<'_>, mut analysis: Analysis) -> Result<Outcome> {
     }
     let mut final_state = state;
     if state == State::New {
-        let v = classify_case(tx, cfg, keys, case_id)?;
+        let v = match judged {
+            Some(j) => {
+                if let Some(fresh) = &fresh {
+                    // The replayability invariant: what was classified before the rows
+                    // existed is what `case retry` reads back from them.
+                    let stored = stored_input(tx, keys, case_id, cap)?;
+                    debug_assert!(
+                        &stored == fresh,
+                        "the classification input differs from the stored thread"
+                    );
+                }
+                record_judgement(tx, cfg, case_id, j)?
+            }
+            None => classify_case(tx, cfg, keys, case_id)?,
+        };
         // Old mail at first contact: recorded and classified, but left to the
         // operator (no automatic ack for a mailbox's history).
         let (next, reason) = if inc.imported {
@@ -611,41 +721,44 @@ pub fn classify_case(
     keys: &TeamKeys,
     case_id: i64,
 ) -> Result<Verdict> {
-    let c = store::case_by_id(tx, case_id)?;
-    // A classifier bug must not turn one hostile report into a crash loop: the case is
-    // kept, nothing is claimed about its content, and a person is asked to read it.
     let cap = cfg.limits.classify_bytes.0 as usize;
+    let (subject, text, atts) = stored_input(tx, keys, case_id, cap)?;
+    record_judgement(tx, cfg, case_id, judge(&subject, &text, &atts))
+}
+
+/// A case's thread as the classifier reads it from the store. Classification and
+/// duplicate features read a bounded prefix: what a report says about PoC, versions
+/// and impact is in its first pages, and a 60 MiB decompressed body must not cost the
+/// daemon minutes and hundreds of MiB (the text itself is stored whole).
+fn stored_input(
+    tx: store::Db<'_>,
+    keys: &TeamKeys,
+    case_id: i64,
+    cap: usize,
+) -> Result<ThreadInput> {
     let (subject, mut text, mut atts) = store::thread_content(tx, case_id, keys, cap)?;
-    // Classification and duplicate features read a bounded prefix: what a report says
-    // about PoC, versions and impact is in its first pages, and a 60 MiB decompressed
-    // body must not cost the daemon minutes and hundreds of MiB (the text itself is
-    // stored whole).
     truncate_at_char(&mut text, cap);
     for (_, _, data) in &mut atts {
         data.truncate(cap);
     }
-    let input = classify::Input {
-        subject: &subject,
-        text: &text,
-        attachments: atts
-            .iter()
-            .map(|(n, t, d)| classify::AttachmentIn {
-                name: n.as_deref(),
-                content_type: t,
-                data: d,
-            })
-            .collect(),
-    };
-    let classified =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| classify::classify(&input)));
-    let failed = classified.is_err();
-    let findings = classified.unwrap_or_else(|_| {
-        classify::classify(&classify::Input {
-            subject: "",
-            text: "",
-            attachments: Vec::new(),
-        })
-    });
+    Ok((subject, text, atts))
+}
+
+/// Writes what the classifier made of a case's thread: the findings and the policy
+/// verdict (replacing earlier ones), a likely duplicate, the duplicate index, the
+/// severity, deadlines and credit, and an event. Returns the verdict.
+fn record_judgement(
+    tx: store::Db<'_>,
+    cfg: &Config,
+    case_id: i64,
+    judged: Judged,
+) -> Result<Verdict> {
+    let c = store::case_by_id(tx, case_id)?;
+    let Judged {
+        findings,
+        failed,
+        features: feats,
+    } = judged;
     let policy = cfg.policy.get(&c.policy).cloned().unwrap_or_default();
     let mut verdict = policy::evaluate(&c.policy, &policy, &findings, c.arrived_at);
     if failed {
@@ -670,7 +783,6 @@ pub fn classify_case(
     store::replace_findings(tx, case_id, &findings, &verdict)?;
     // Likely duplicates of open and recent cases: a finding and an event, never a merge,
     // and nothing of it in the ack (the reporter must not learn of another reporter).
-    let feats = crate::judge::duplicates::features(&subject, &text, &findings);
     if let Some(m) = find_duplicate(tx, case_id, &feats, store::now())? {
         store::add_finding(
             tx,
@@ -804,13 +916,17 @@ fn replay_check(
 
 /// Cuts a string to at most `max` bytes, at a character boundary.
 fn truncate_at_char(s: &mut String, max: usize) {
-    if s.len() > max {
-        let mut end = max;
-        while end > 0 && !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
+    let end = prefix_at_char(s, max).len();
+    s.truncate(end);
+}
+
+/// The longest prefix of `s` of at most `max` bytes that ends at a character boundary.
+fn prefix_at_char(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while end > 0 && !s.is_char_boundary(end) {
+        end -= 1;
     }
+    s.get(..end).unwrap_or_default()
 }
 
 fn short(sha: &str) -> &str {
