@@ -126,15 +126,25 @@ pub struct Prepared {
 impl Prepared {
     /// Bytes this read result holds in memory (text and attachments).
     pub fn held_bytes(&self) -> u64 {
-        let r = &self.analysis.report;
-        (r.text.len() + r.attachments.iter().map(|a| a.data.len()).sum::<usize>()) as u64
+        held_bytes(&self.analysis)
     }
 }
 
-/// Reads and stores a batch, holding at most about `limits.batch_bytes` of read mail
-/// at a time: messages are read `reader.parallelism()` at once, and what was read is
-/// committed (one transaction per cut) whenever the bytes held reach the budget. The
-/// store is locked only while writing, so readers never hold it. Returns an outcome
+fn held_bytes(a: &Analysis) -> u64 {
+    let r = &a.report;
+    (r.text.len() + r.attachments.iter().map(|a| a.data.len()).sum::<usize>()) as u64
+}
+
+/// Messages committed together at least (unless the batch ends first or the bytes
+/// read reach `limits.batch_bytes`): while one group is written, the next is read.
+const MIN_COMMIT: usize = 16;
+
+/// Reads and stores a batch as a pipeline: `reader.parallelism()` threads read (parse,
+/// decrypt, verify, classify) one message after another, while this thread writes what
+/// was read, in the batch's order, one transaction per group. A group is committed
+/// when at least [`MIN_COMMIT`] messages are ready in order (more when writing is
+/// slower than reading), when the bytes held reach `limits.batch_bytes`, or at the end.
+/// The store is locked only while writing, so readers never hold it. Returns an outcome
 /// per message, in order; on error (or shutdown) nothing after the last commit is
 /// stored, and the caller must not mark anything: the batch is read again, and what
 /// was committed turns into `Duplicate`.
@@ -145,13 +155,17 @@ pub fn ingest_batch(
     reader: &Reader,
     incs: &[Incoming],
 ) -> Result<Vec<Outcome>> {
-    let per = reader.parallelism(cfg).max(1);
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let threads = reader.parallelism(cfg).max(1).min(incs.len().max(1));
     let budget = cfg.limits.batch_bytes.0.max(1);
-    let mut out = Vec::with_capacity(incs.len());
-    let mut held: Vec<Prepared> = Vec::new();
-    let mut held_bytes = 0u64;
-    let mut from = 0usize;
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
     let commit = |from: usize, held: Vec<Prepared>, out: &mut Vec<Outcome>| -> Result<()> {
+        // Reads cut short by a shutdown must not become cases: nothing is committed
+        // once it began (the batch is read again at the next start).
+        if crate::read::reader::shutting_down() {
+            anyhow::bail!("shutting down: the rest of the batch is read at the next start");
+        }
         let n = held.len();
         let mut st = store
             .lock()
@@ -165,80 +179,66 @@ pub fn ingest_batch(
         )?);
         Ok(())
     };
-    for group in incs.chunks(per) {
-        if crate::read::reader::shutting_down() {
-            anyhow::bail!("shutting down: the rest of the batch is read at the next start");
-        }
-        let prepared = prepare_batch(cfg, keys, reader, group);
-        if crate::read::reader::shutting_down() {
-            // Reads cut short by the shutdown must not become cases.
-            anyhow::bail!("shutting down: the rest of the batch is read at the next start");
-        }
-        for p in prepared {
-            held_bytes += p.held_bytes();
-            held.push(p);
-        }
-        if held_bytes >= budget {
-            let n = held.len();
-            commit(from, std::mem::take(&mut held), &mut out)?;
-            from += n;
-            held_bytes = 0;
-        }
-    }
-    if !held.is_empty() {
-        commit(from, held, &mut out)?;
-    }
-    Ok(out)
-}
-
-/// Reads a batch of messages in parallel (no database access).
-pub fn prepare_batch(
-    cfg: &Config,
-    keys: &TeamKeys,
-    reader: &Reader,
-    incs: &[Incoming],
-) -> Vec<Prepared> {
-    let threads = reader.parallelism(cfg).min(incs.len().max(1));
-    if threads <= 1 {
-        return incs.iter().map(|i| prepare(cfg, keys, reader, i)).collect();
-    }
-    let per = incs.len().div_ceil(threads);
     std::thread::scope(|s| {
-        let handles: Vec<_> = incs
-            .chunks(per)
-            .map(|chunk| {
-                s.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|i| prepare(cfg, keys, reader, i))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .zip(incs.chunks(per))
-            .flat_map(|(h, chunk)| {
-                h.join().unwrap_or_else(|_| {
-                    // read_message never panics (it catches); keep the count right anyway.
-                    chunk
-                        .iter()
-                        .map(|i| Prepared {
-                            judged: None,
-                            sha: sha256_hex(&i.raw),
-                            analysis: crate::read::reader::headers_only(
-                                &i.raw,
-                                cfg,
-                                Status::Unparseable(
-                                    "internal error while reading the message (reader panic)"
-                                        .into(),
-                                ),
+        // Bounded: readers wait when the writer is behind, so what is held stays near
+        // the budget.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Prepared)>(threads * 2);
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (next, stop) = (&next, &stop);
+            s.spawn(move || {
+                while !stop.load(Ordering::SeqCst) && !crate::read::reader::shutting_down() {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(inc) = incs.get(i) else { break };
+                    let p = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        prepare(cfg, keys, reader, inc)
+                    }))
+                    .unwrap_or_else(|_| Prepared {
+                        judged: None,
+                        sha: sha256_hex(&inc.raw),
+                        analysis: crate::read::reader::headers_only(
+                            &inc.raw,
+                            cfg,
+                            Status::Unparseable(
+                                "internal error while reading the message (reader panic)".into(),
                             ),
-                        })
-                        .collect()
-                })
-            })
-            .collect()
+                        ),
+                    });
+                    if tx.send((i, p)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut out = Vec::with_capacity(incs.len());
+        let result = (|| -> Result<()> {
+            let mut waiting: std::collections::BTreeMap<usize, Prepared> = Default::default();
+            let (mut ready, mut ready_bytes, mut from) = (Vec::new(), 0u64, 0usize);
+            for (i, p) in rx {
+                waiting.insert(i, p);
+                while let Some(p) = waiting.remove(&(from + ready.len())) {
+                    ready_bytes += p.held_bytes();
+                    ready.push(p);
+                }
+                if ready.len() >= MIN_COMMIT || ready_bytes >= budget {
+                    let n = ready.len();
+                    commit(from, std::mem::take(&mut ready), &mut out)?;
+                    (from, ready_bytes) = (from + n, 0);
+                }
+            }
+            if from + ready.len() != incs.len() {
+                // The readers stopped early: a shutdown.
+                anyhow::bail!("shutting down: the rest of the batch is read at the next start");
+            }
+            if !ready.is_empty() {
+                commit(from, ready, &mut out)?;
+            }
+            Ok(())
+        })();
+        // On error the channel is gone (the loop above owned it): readers stop.
+        stop.store(true, Ordering::SeqCst);
+        result.map(|()| out)
     })
 }
 
@@ -259,9 +259,12 @@ pub fn prepare(cfg: &Config, keys: &TeamKeys, reader: &Reader, inc: &Incoming) -
     // Most messages open a case: classify them here, on the reading threads, from the
     // same input the store gives back for a one-message thread. A follow-up is
     // classified again with its whole thread in the transaction (this is then unused).
-    let judged = (analysis.status == Status::Ok).then(|| {
-        let (subject, text, atts) =
-            first_message_input(&analysis.report, cfg.limits.classify_bytes.0 as usize);
+    // A large message is classified there too, after its bodies are stored and
+    // released: the classifier's working memory is not added to a large message's.
+    let cap = cfg.limits.classify_bytes.0;
+    let small = held_bytes(&analysis) <= cap.saturating_mul(2);
+    let judged = (analysis.status == Status::Ok && small).then(|| {
+        let (subject, text, atts) = first_message_input(&analysis.report, cap as usize);
         judge(&subject, &text, &atts)
     });
     Prepared {
