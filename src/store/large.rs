@@ -11,6 +11,7 @@
 
 use std::io::{Read, Write};
 
+use super::exec;
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -53,7 +54,8 @@ pub(crate) fn is_large(len: usize) -> bool {
 /// Stores `data` for row `owner` (replacing an earlier value), a piece at a time.
 pub(crate) fn put(conn: &Connection, side: Side, owner: i64, data: &[u8]) -> Result<()> {
     let (table, col) = (side.table(), side.owner());
-    conn.execute(
+    exec(
+        conn,
         &format!("INSERT OR REPLACE INTO {table} ({col}, data) VALUES (?1, zeroblob(?2))"),
         params![owner, i64::try_from(data.len()).unwrap_or(i64::MAX)],
     )
@@ -71,8 +73,12 @@ pub(crate) fn put(conn: &Connection, side: Side, owner: i64, data: &[u8]) -> Res
 /// Removes the side value of row `owner`, if any (the value became small or inline).
 pub(crate) fn remove(conn: &Connection, side: Side, owner: i64) -> Result<()> {
     let (table, col) = (side.table(), side.owner());
-    conn.execute(&format!("DELETE FROM {table} WHERE {col} = ?1"), [owner])
-        .with_context(|| format!("removing {table} row {owner}"))?;
+    exec(
+        conn,
+        &format!("DELETE FROM {table} WHERE {col} = ?1"),
+        [owner],
+    )
+    .with_context(|| format!("removing {table} row {owner}"))?;
     Ok(())
 }
 

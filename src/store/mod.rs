@@ -52,6 +52,17 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("migrations/0012_large_values.sql")),
 ];
 
+/// Runs one statement through the connection's prepared-statement cache: intake runs
+/// the same few dozen statements for every message, and preparing each anew cost
+/// about 5 % of a backlog's CPU (perf).
+pub(crate) fn exec<P: rusqlite::Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
+}
+
 pub const SCHEMA_VERSION: i64 = match MIGRATIONS.last() {
     Some(m) => m.0,
     None => 0,
@@ -124,6 +135,8 @@ impl Store {
                 disk_hint(path)
             )
         })?;
+        // Enough for every statement intake and the sender run (see `exec`).
+        conn.set_prepared_statement_cache_capacity(128);
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .context("setting the busy timeout")?;
         conn.pragma_update(None, "journal_mode", "WAL")
@@ -514,7 +527,8 @@ pub fn event(
     detail: Option<&str>,
 ) -> Result<()> {
     let conn = conn.0;
-    conn.execute(
+    exec(
+        conn,
         "INSERT INTO events (case_id, at, actor, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![case_id, now(), actor, kind, detail],
     )
@@ -982,7 +996,7 @@ pub(crate) fn add_finding(
     evidence: &serde_json::Value,
 ) -> Result<()> {
     let conn = conn.0;
-    conn.execute(
+    exec(conn, 
         "INSERT INTO findings (case_id, kind, value, evidence, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![case_id, kind, value.to_string(), evidence.to_string(), now()],
     )
@@ -997,7 +1011,7 @@ pub(crate) fn replace_findings(
     verdict: &crate::domain::verdict::Verdict,
 ) -> Result<()> {
     let conn = conn.0;
-    conn.execute("DELETE FROM findings WHERE case_id = ?1", [case_id])
+    exec(conn, "DELETE FROM findings WHERE case_id = ?1", [case_id])
         .context("clearing old findings")?;
     let v = serde_json::to_value(findings).context("serialising findings")?;
     let insert = |kind: crate::domain::status::FindingKind,
@@ -1008,7 +1022,7 @@ pub(crate) fn replace_findings(
         let (mut value, mut evidence) = (value.clone(), evidence.clone());
         crate::domain::redact::json(&mut value);
         crate::domain::redact::json(&mut evidence);
-        conn.execute(
+        exec(conn, 
             "INSERT INTO findings (case_id, kind, value, evidence, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![case_id, kind, value.to_string(), evidence.to_string(), now()],
         )
@@ -1063,7 +1077,7 @@ pub(crate) fn set_mailbox_state(
     last_uid: u32,
 ) -> Result<()> {
     let conn = conn.0;
-    conn.execute(
+    exec(conn, 
         "INSERT INTO mailboxes (name, kind, uidvalidity, last_uid, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
          ON CONFLICT(name) DO UPDATE SET kind = ?2, uidvalidity = ?3, last_uid = ?4, updated_at = ?5",
         params![name, kind, i64::from(uidvalidity), i64::from(last_uid), now()],
@@ -1079,7 +1093,8 @@ pub(crate) fn set_case_state(
     reason: Option<&str>,
 ) -> Result<()> {
     let conn = conn.0;
-    conn.execute(
+    exec(
+        conn,
         "UPDATE cases SET state = ?2, state_reason = ?3, updated_at = ?4 WHERE id = ?1",
         params![case_id, state, reason, now()],
     )
