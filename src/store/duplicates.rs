@@ -29,7 +29,7 @@ pub(crate) fn index_duplicate(
             .context("storing a duplicate key")?;
     }
     let sig: Vec<String> = f.sig.iter().map(|v| format!("{v:016x}")).collect();
-    exec(conn, 
+    exec(conn,
         "INSERT INTO dup_sigs (case_id, sig, classes, paths, ids, products) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
          ON CONFLICT(case_id) DO UPDATE SET sig = ?2, classes = ?3, paths = ?4, ids = ?5, products = ?6",
         params![

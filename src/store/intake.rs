@@ -34,7 +34,7 @@ pub struct NewCase<'a> {
 /// Inserts a case; returns its row id.
 pub(crate) fn create_case(conn: Db<'_>, c: &NewCase<'_>) -> Result<i64> {
     let conn = conn.0;
-    exec(conn, 
+    exec(conn,
         "INSERT INTO cases (public_id, year, seq, state, state_reason, reporter, reporter_name, subject, \
          mailbox, policy, signature, arrived_at, created_at, updated_at, ack_due, followup_due) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15)",
@@ -83,7 +83,7 @@ pub(crate) fn set_case_verdict(
 ) -> Result<()> {
     let conn = conn.0;
     let (ack_due, followup_due, resolve_due) = deadlines;
-    exec(conn, 
+    exec(conn,
         "UPDATE cases SET severity = ?2, ack_due = ?3, followup_due = ?4, resolve_due = ?5 WHERE id = ?1",
         params![case_id, severity, ack_due, followup_due, resolve_due],
     )
@@ -139,7 +139,7 @@ pub(crate) fn record_session_key(
     from: Option<&str>,
 ) -> Result<()> {
     let conn = conn.0;
-    exec(conn, 
+    exec(conn,
         "INSERT OR IGNORE INTO session_keys (hash, message_id, case_id, from_addr) VALUES (?1, ?2, ?3, ?4)",
         params![hash, message_row, case_id, from],
     )
@@ -187,7 +187,7 @@ pub(crate) fn insert_message(conn: Db<'_>, m: &NewMessage<'_>) -> Result<i64> {
     let big_text = large::is_large(m.body_text.len());
     let raw: &[u8] = if big_raw { &[] } else { m.raw };
     let body_text: Option<&str> = if big_text { None } else { Some(m.body_text) };
-    exec(conn, 
+    exec(conn,
         "INSERT INTO messages (case_id, sha256, message_id, mailbox, source_pos, arrived_at, received_at, size, raw, \
          from_addr, outer_subject, subject, in_reply_to, refs, encryption, status, status_reason, signature, \
          signatures, team_key, body_text, notes, processed_at, sealed, raw_sealed, coverage) \
@@ -260,7 +260,7 @@ pub(crate) fn update_reread_message(conn: Db<'_>, m: &RereadMessage<'_>) -> Resu
     } else {
         large::remove(conn, Side::MessageText, m.id)?;
     }
-    exec(conn, 
+    exec(conn,
         "UPDATE messages SET subject = ?2, encryption = ?3, status = ?4, status_reason = ?5, signature = ?6, \
          signatures = ?7, team_key = ?8, body_text = ?9, notes = ?10, processed_at = ?11, from_addr = ?12, sealed = ?13, coverage = ?14 WHERE id = ?1",
         params![
@@ -294,7 +294,7 @@ pub(crate) fn lift_quarantine(
     signature: SigStatus,
 ) -> Result<()> {
     let conn = conn.0;
-    exec(conn, 
+    exec(conn,
         "UPDATE cases SET state = ?2, state_reason = ?3, subject = ?4, signature = ?5, updated_at = ?6 WHERE id = ?1",
         params![case_id, state, reason, subject, signature, now()],
     )
@@ -328,7 +328,7 @@ pub(crate) fn replace_attachments(
     for a in atts {
         let big = large::is_large(a.content.len());
         let content: &[u8] = if big { &[] } else { a.content };
-        exec(conn, 
+        exec(conn,
             "INSERT INTO attachments (message_id, name, content_type, size, encrypted, content, sealed) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![

@@ -996,7 +996,7 @@ pub(crate) fn add_finding(
     evidence: &serde_json::Value,
 ) -> Result<()> {
     let conn = conn.0;
-    exec(conn, 
+    exec(conn,
         "INSERT INTO findings (case_id, kind, value, evidence, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![case_id, kind, value.to_string(), evidence.to_string(), now()],
     )
@@ -1022,7 +1022,7 @@ pub(crate) fn replace_findings(
         let (mut value, mut evidence) = (value.clone(), evidence.clone());
         crate::domain::redact::json(&mut value);
         crate::domain::redact::json(&mut evidence);
-        exec(conn, 
+        exec(conn,
             "INSERT INTO findings (case_id, kind, value, evidence, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![case_id, kind, value.to_string(), evidence.to_string(), now()],
         )
@@ -1077,7 +1077,7 @@ pub(crate) fn set_mailbox_state(
     last_uid: u32,
 ) -> Result<()> {
     let conn = conn.0;
-    exec(conn, 
+    exec(conn,
         "INSERT INTO mailboxes (name, kind, uidvalidity, last_uid, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
          ON CONFLICT(name) DO UPDATE SET kind = ?2, uidvalidity = ?3, last_uid = ?4, updated_at = ?5",
         params![name, kind, i64::from(uidvalidity), i64::from(last_uid), now()],

@@ -142,7 +142,7 @@ pub(crate) fn due_rows(conn: Db<'_>) -> Result<Vec<Due>> {
 /// The server took a row: mark it sent, stop the ack clock for an ack, record the event.
 pub(crate) fn record_sent(conn: Db<'_>, row: &Due, reply: &str) -> Result<()> {
     let conn = conn.0;
-    exec(conn, 
+    exec(conn,
         "UPDATE outbox SET state = 'sent', sent_at = ?2, server_reply = ?3, attempts = attempts + 1 WHERE id = ?1",
         params![row.id, now(), reply],
     )
@@ -159,7 +159,7 @@ pub(crate) fn record_sent(conn: Db<'_>, row: &Due, reply: &str) -> Result<()> {
         if row.kind.responds() {
             // Only a reply a person wrote, actually accepted by the server, keeps the
             // response promise; the first one is what `sla` and `stats` report.
-            exec(conn, 
+            exec(conn,
                 "UPDATE cases SET responded_at = ?2, responded_by = ?3 WHERE id = ?1 AND responded_by IS NULL \
                  AND (responded_at IS NULL OR responded_at > ?2)",
                 params![case_id, now(), row.id],
@@ -183,7 +183,7 @@ pub(crate) fn record_sent(conn: Db<'_>, row: &Due, reply: &str) -> Result<()> {
 /// Sending a row failed: count the attempt, keep the error, retry after `wait` seconds.
 pub(crate) fn record_send_failure(conn: Db<'_>, row: &Due, error: &str, wait: i64) -> Result<()> {
     let conn = conn.0;
-    exec(conn, 
+    exec(conn,
         "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",
         params![row.id, error, now() + wait],
     )
@@ -204,7 +204,7 @@ pub(crate) fn record_send_failure(conn: Db<'_>, row: &Due, error: &str, wait: i6
 /// retried; the case's event says why.
 pub(crate) fn record_refused(conn: Db<'_>, row: &Due, error: &str) -> Result<()> {
     let conn = conn.0;
-    exec(conn, 
+    exec(conn,
         "UPDATE outbox SET state = 'failed', failed_at = ?2, last_error = ?3, attempts = attempts + 1 WHERE id = ?1",
         params![row.id, now(), error],
     )
