@@ -358,6 +358,11 @@ fn main() {
         }
         let _ = daemon.kill();
         let _ = daemon.wait();
+        // Per report (before the lists are sorted below): after the report lands come
+        // Dovecot's IDLE notification (its fixed 500 ms delay), then triaged's own part
+        // (fetch, decrypt, classify, store, sign, SMTP to the relay).
+        let mut after: Vec<f64> = lat.iter().zip(&ours).map(|(t, l)| t - l).collect();
+        let own = pct(&mut after, 0.5) - 0.5;
         let (min, max) = (
             lat.iter().cloned().fold(f64::MAX, f64::min),
             lat.iter().cloned().fold(0.0, f64::max),
@@ -380,6 +385,11 @@ fn main() {
                 min * 1e3,
                 max * 1e3
             ),
+        ));
+        rows.push((
+            "goal: triaged's own part of arrival -> ack <= 20 ms (landed -> ack accepted, minus Dovecot's 500 ms IDLE delay)".into(),
+            format!("{:.0} ms", own * 1e3),
+            met(own <= 0.020),
         ));
     }
 

@@ -263,10 +263,16 @@ pub fn prepare(cfg: &Config, keys: &TeamKeys, reader: &Reader, inc: &Incoming) -
     // released: the classifier's working memory is not added to a large message's.
     let cap = cfg.limits.classify_bytes.0;
     let small = held_bytes(&analysis) <= cap.saturating_mul(2);
-    let judged = (analysis.status == Status::Ok && small).then(|| {
-        let (subject, text, atts) = first_message_input(&analysis.report, cap as usize);
-        judge(&subject, &text, &atts)
-    });
+    // On the long-lived worker threads (their regex caches are built once); None if
+    // the job was lost, and the transaction classifies from the store instead.
+    let judged = (analysis.status == Status::Ok && small)
+        .then(|| {
+            crate::ingest::workers::run(
+                first_message_input(&analysis.report, cap as usize),
+                |(subject, text, atts)| judge(subject, text, atts),
+            )
+        })
+        .flatten();
     Prepared {
         sha,
         analysis,

@@ -2,9 +2,11 @@
 //!
 //! Sources ([`maildir`], [`imap`]) only fetch and mark; [`intake`] reads a batch
 //! (via [`crate::read`]), judges it and commits it in one transaction; the
-//! source then marks what was committed. [`source`] is the shared vocabulary.
+//! source then marks what was committed. [`source`] is the shared vocabulary;
+//! [`workers`] the long-lived threads intake classifies on.
 
 pub mod imap;
 pub mod intake;
 pub mod maildir;
 pub mod source;
+mod workers;
