@@ -31,57 +31,87 @@ pub struct Summary {
     pub send_failed: usize,
 }
 
-/// One pass over every mailbox, IMAP included: what `run --once` does.
+/// One pass over every mailbox, IMAP included: what `run --once` does. The sender
+/// runs beside intake (woken by each commit), so acks go out while later batches are
+/// read; once intake is done it sends what is left, then the SLA sweep runs and what it
+/// queued is sent.
 pub fn run_once(store: Store, cfg: &Config, keys: &TeamKeys) -> Result<Summary> {
     let reader = Reader::for_config(cfg)?;
     let store = Mutex::new(store);
-    // One pass sends right after reading: nobody waits on the wake channel here.
     let wake = Wake::new();
-    let mut sum = process_pending(&store, cfg, keys, &reader, &wake)?;
-    let imap: Vec<_> = cfg
-        .mailboxes
-        .iter()
-        .filter(|m| m.kind == MailboxKind::Imap)
-        .collect();
     let rt = runtime()?;
-    {
-        for mb in imap {
-            let s = rt
-                .block_on(crate::ingest::imap::sync_once(
-                    &store,
-                    cfg,
-                    keys,
-                    &reader,
-                    mb,
-                    &|| wake.kick(),
-                ))
-                .with_context(|| format!("mailbox {}", mb.name))?;
-            sum.seen += s.fetched;
-            sum.counts.merge(&s.counts);
-        }
-    }
-    {
-        let st = store
-            .lock()
-            .map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
-        sum.escalations = crate::sla::sweep(st.db(), cfg, keys)?;
-    }
-    let mut sent = rt.block_on(crate::deliver::sender::send_due(&store, cfg))?;
-    if sent.refused > 0 {
-        // Tell the team now about mail the server refused for good, not at the next run.
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let (intake, sent) = std::thread::scope(|s| {
+        let sender = s.spawn(|| rt.block_on(send_until_done(&store, cfg, &wake, &done)));
+        let intake = (|| -> Result<Summary> {
+            let mut sum = process_pending(&store, cfg, keys, &reader, &wake)?;
+            for mb in cfg.mailboxes.iter().filter(|m| m.kind == MailboxKind::Imap) {
+                let s = rt
+                    .block_on(crate::ingest::imap::sync_once(
+                        &store,
+                        cfg,
+                        keys,
+                        &reader,
+                        mb,
+                        &|| wake.kick(),
+                    ))
+                    .with_context(|| format!("mailbox {}", mb.name))?;
+                sum.seen += s.fetched;
+                sum.counts.merge(&s.counts);
+            }
+            Ok(sum)
+        })();
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        wake.kick();
+        let sent = sender
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the sender thread panicked")));
+        (intake, sent)
+    });
+    let mut sum = intake?;
+    let more = |sum: &mut Summary| -> Result<crate::deliver::sender::SendStats> {
         {
             let st = store
                 .lock()
                 .map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
             sum.escalations += crate::sla::sweep(st.db(), cfg, keys)?;
         }
-        let more = rt.block_on(crate::deliver::sender::send_due(&store, cfg))?;
-        sent.sent += more.sent;
-        sent.failed += more.failed;
+        rt.block_on(crate::deliver::sender::send_due(&store, cfg))
+    };
+    let s = sent.as_ref().map(|s| s.refused).unwrap_or(0);
+    let after = more(&mut sum)?;
+    let mut sent = sent?;
+    sent.add(&after);
+    if s + after.refused > 0 {
+        // Tell the team now about mail the server refused for good, not at the next run.
+        let again = more(&mut sum)?;
+        sent.add(&again);
     }
     sum.sent = sent.sent;
     sum.send_failed = sent.failed;
     Ok(sum)
+}
+
+/// Sends what is due whenever intake commits (or every 250 ms), until `done`; then
+/// once more, so nothing committed before `done` is left behind.
+async fn send_until_done(
+    store: &Mutex<Store>,
+    cfg: &Config,
+    wake: &Wake,
+    done: &std::sync::atomic::AtomicBool,
+) -> Result<crate::deliver::sender::SendStats> {
+    let mut total = crate::deliver::sender::SendStats::default();
+    loop {
+        let last = done.load(std::sync::atomic::Ordering::SeqCst);
+        total.add(&crate::deliver::sender::send_due(store, cfg).await?);
+        if last {
+            return Ok(total);
+        }
+        tokio::select! {
+            _ = wake.kicked() => {}
+            _ = tokio::time::sleep(std::time::Duration::from_millis(250)) => {}
+        }
+    }
 }
 
 /// The async runtime: two worker threads, so that reading a batch (which blocks, in

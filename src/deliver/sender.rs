@@ -20,6 +20,15 @@ pub struct SendStats {
     pub refused: usize,
 }
 
+impl SendStats {
+    /// Adds another pass's counts.
+    pub fn add(&mut self, o: &SendStats) {
+        self.sent += o.sent;
+        self.failed += o.failed;
+        self.refused += o.refused;
+    }
+}
+
 /// The explicit wake channel of the sender: the daemon makes one, gives a clone to
 /// every place that queues mail (intake's commit callback), and the sender loop
 /// waits on it (at most one stored wake-up) as well as on its periodic timer.
