@@ -204,11 +204,11 @@ pub fn process_pending(
                     )
                 })?;
             wake.kick();
-            for (p, outcome) in files.into_iter().zip(outcomes) {
+            for (p, outcome) in files.iter().zip(outcomes) {
                 sum.counts.add(&outcome, &mb.name, &p.name);
-                md.mark_seen(p)
-                    .with_context(|| format!("marking {} as processed", p.name))?;
             }
+            md.mark_all_seen(files.iter().copied())
+                .with_context(|| format!("marking {} processed messages", files.len()))?;
         }
     }
     Ok(sum)

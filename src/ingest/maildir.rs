@@ -2,9 +2,9 @@
 //!
 //! Delivery time is the Maildir file name's leading timestamp (written by the
 //! delivering agent), falling back to the file's mtime. After intake commits,
-//! [`Maildir::mark_seen`] moves the file to `cur/` with the `S` flag (and
-//! fsyncs the directory), so a crash before that point redelivers the message
-//! and intake's content hash turns the redelivery into a no-op.
+//! [`Maildir::mark_all_seen`] moves the batch's files to `cur/` with the `S` flag
+//! (and fsyncs the directory once), so a crash before that point redelivers them
+//! and intake's content hash turns each redelivery into a no-op.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -98,8 +98,23 @@ impl Maildir {
         Ok(out)
     }
 
-    /// Moves a processed message to `cur/` with the S (seen) flag, durably.
-    pub fn mark_seen(&self, p: &Pending) -> Result<()> {
+    /// Moves processed messages to `cur/` with the S (seen) flag, then makes the moves
+    /// durable with one sync of `cur/` (not one per message). A crash before the sync
+    /// can undo some moves: those files are read again and are duplicates by content.
+    pub fn mark_all_seen<'a>(&self, ps: impl IntoIterator<Item = &'a Pending>) -> Result<()> {
+        let mut moved = false;
+        for p in ps {
+            self.move_seen(p)?;
+            moved = true;
+        }
+        if moved {
+            let cur = fs::File::open(self.root.join("cur")).context("opening cur/ to sync it")?;
+            cur.sync_all().context("syncing cur/")?;
+        }
+        Ok(())
+    }
+
+    fn move_seen(&self, p: &Pending) -> Result<()> {
         let base = p.name.split(":2,").next().unwrap_or(&p.name);
         let mut f: Vec<char> = flags(&p.name).chars().collect();
         if !f.contains(&'S') {
@@ -110,10 +125,7 @@ impl Maildir {
         let new_name = format!("{base}:2,{}", f.into_iter().collect::<String>());
         let dest = self.root.join("cur").join(new_name);
         fs::rename(&p.path, &dest)
-            .with_context(|| format!("cannot move {} to {}", p.path.display(), dest.display()))?;
-        let cur = fs::File::open(self.root.join("cur")).context("opening cur/ to sync it")?;
-        cur.sync_all().context("syncing cur/")?;
-        Ok(())
+            .with_context(|| format!("cannot move {} to {}", p.path.display(), dest.display()))
     }
 
     #[cfg(test)]
@@ -175,7 +187,7 @@ mod tests {
         assert_eq!(p.len(), 2);
         assert_eq!(p[0].name, "1700000001.y:2,F");
         for x in &p {
-            md.mark_seen(x).unwrap();
+            md.mark_all_seen([x]).unwrap();
         }
         assert!(md.pending().unwrap().is_empty());
         assert!(d.path().join("cur/1700000001.y:2,FS").exists());
