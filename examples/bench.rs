@@ -124,6 +124,20 @@ fn mail(n: usize, from: &str, cert: &Cert, pgp_mime: bool) -> Vec<u8> {
         .into_bytes()
 }
 
+/// One inline-encrypted report from `name@example.net` with `text_mib` MiB of text.
+fn large_report(name: &str, text_mib: usize, cert: &Cert) -> String {
+    let mut body = report_body(1);
+    while body.len() < text_mib * 1024 * 1024 {
+        body.push_str(&report_body(2));
+    }
+    body.truncate(text_mib * 1024 * 1024);
+    format!(
+        "From: {name}@example.net\r\nTo: security@example.test\r\nSubject: {name}\r\nDate: Tue, 24 Nov 2026 10:00:00 +0000\r\n\
+         Message-ID: <{name}@example.net>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\n{}",
+        encrypt(cert, body.as_bytes())
+    )
+}
+
 struct Setup {
     dir: tempfile::TempDir,
     config: PathBuf,
@@ -571,17 +585,8 @@ fn main() {
     servers.add_user("big@example.test");
     std::thread::sleep(Duration::from_millis(1500)); // Dovecot rereads its passwd-file
     {
-        let mut body = report_body(1);
         // 18 MiB of text is a 25 MiB message once encrypted and armored.
-        while body.len() < 18 * 1024 * 1024 {
-            body.push_str(&report_body(2));
-        }
-        body.truncate(18 * 1024 * 1024);
-        let raw = format!(
-            "From: big@example.net\r\nTo: security@example.test\r\nSubject: big\r\nDate: Tue, 24 Nov 2026 10:00:00 +0000\r\n\
-             Message-ID: <big@example.net>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\n{}",
-            encrypt(&team_pub, body.as_bytes())
-        );
+        let raw = large_report("big", 18, &team_pub);
         servers
             .imap("big@example.test")
             .append("INBOX", raw.as_bytes(), None);
@@ -608,17 +613,7 @@ fn main() {
     servers.add_user("huge@example.test");
     std::thread::sleep(Duration::from_millis(1500)); // Dovecot rereads its passwd-file
     {
-        let mut body = report_body(1);
-        while body.len() < 73 * 1024 * 1024 {
-            body.push_str(&report_body(2));
-        }
-        body.truncate(73 * 1024 * 1024);
-        let raw = format!(
-            "From: huge@example.net\r\nTo: security@example.test\r\nSubject: huge\r\nDate: Tue, 24 Nov 2026 10:00:00 +0000\r\n\
-             Message-ID: <huge@example.net>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\n{}",
-            encrypt(&team_pub, body.as_bytes())
-        );
-        drop(body);
+        let raw = large_report("huge", 73, &team_pub);
         servers
             .imap("huge@example.test")
             .append("INBOX", raw.as_bytes(), None);

@@ -13,9 +13,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
-static POOL: OnceLock<Option<Mutex<Sender<Job>>>> = OnceLock::new();
+static POOL: OnceLock<Option<Sender<Job>>> = OnceLock::new();
 
-fn pool() -> Option<&'static Mutex<Sender<Job>>> {
+fn pool() -> Option<&'static Sender<Job>> {
     POOL.get_or_init(|| {
         let n = std::thread::available_parallelism()
             .map(|n| n.get())
@@ -32,7 +32,7 @@ fn pool() -> Option<&'static Mutex<Sender<Job>>> {
                 started += 1;
             }
         }
-        (started > 0).then(|| Mutex::new(tx))
+        (started > 0).then_some(tx)
     })
     .as_ref()
 }
@@ -62,9 +62,9 @@ where
         let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&input)));
         let _ = tx.send(out.ok());
     });
-    let unsent = match pool().map(|p| p.lock()) {
-        Some(Ok(p)) => p.send(job).err().map(|e| e.0),
-        _ => Some(job),
+    let unsent = match pool() {
+        Some(p) => p.send(job).err().map(|e| e.0),
+        None => Some(job),
     };
     if let Some(job) = unsent {
         job();
