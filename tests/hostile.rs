@@ -7,6 +7,7 @@ mod common;
 use common::*;
 
 use std::os::unix::net::UnixDatagram;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -655,7 +656,18 @@ fn a_read_only_store_directory_gets_a_hint_not_a_bare_sqlite_error() {
     } else {
         std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o555)).unwrap();
     }
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_triaged"));
+    // nobody must be able to reach the binary: a clone in a private directory (mktemp -d
+    // is 0700) is not, so run a link to it placed in the (now 0755) scratch directory.
+    let exe = if as_nobody {
+        let link = env.dir.path().join("triaged-bin");
+        std::fs::hard_link(env!("CARGO_BIN_EXE_triaged"), &link)
+            .or_else(|_| std::fs::copy(env!("CARGO_BIN_EXE_triaged"), &link).map(|_| ()))
+            .unwrap();
+        link
+    } else {
+        PathBuf::from(env!("CARGO_BIN_EXE_triaged"))
+    };
+    let mut cmd = Command::new(&exe);
     cmd.args(["--config", env.config.to_str().unwrap(), "case", "list"]);
     if as_nobody {
         use std::os::unix::process::CommandExt;
