@@ -94,3 +94,12 @@ fn every_text_that_crashed_the_classifier_is_classified_with_evidence_inside_the
         }
     }
 }
+
+#[test]
+fn a_huge_business_day_count_is_refused_not_added_up_day_by_day() {
+    // Found by the config fuzz target: "999999999bd" took 40 s in Duration::after.
+    let e = triaged::config::Duration::parse("999999999bd").unwrap_err();
+    assert!(e.contains("at most 2600 business days"), "{e}");
+    let d = triaged::config::Duration::parse("2600bd").unwrap();
+    assert!(d.after(1_795_500_000) > 1_795_500_000);
+}

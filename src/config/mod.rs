@@ -59,6 +59,13 @@ impl Duration {
             let n: u32 = n.trim().parse().map_err(|_| {
                 format!("invalid duration {s:?}: business days are written like \"4bd\"")
             })?;
+            // Deadlines are counted a weekday at a time: ten years is plenty, and a
+            // larger count (fuzzing found "999999999bd") would take a minute to add up.
+            if n > 2_600 {
+                return Err(format!(
+                    "invalid duration {s:?}: at most 2600 business days (ten years)"
+                ));
+            }
             return Ok(Duration(i64::from(n) * 86_400, Some(n)));
         }
         let mut total: i64 = 0;
