@@ -36,6 +36,7 @@ pub struct Summary {
 /// read; once intake is done it sends what is left, then the SLA sweep runs and what it
 /// queued is sent.
 pub fn run_once(store: Store, cfg: &Config, keys: &TeamKeys) -> Result<Summary> {
+    crate::ingest::spool::clear(cfg)?;
     let reader = Reader::for_config(cfg)?;
     let store = Mutex::new(store);
     let wake = Wake::new();
@@ -155,9 +156,10 @@ pub fn process_pending(
             let mut bytes = 0u64;
             while let Some(next) = pending.get(j)
                 && j - i < mb.batch.max(1) as usize
-                && (j == i || bytes + next.size.min(max_msg) <= budget)
+                && (j == i
+                    || bytes + next.size.min(max_msg).min(cfg.limits.stream_above.0) <= budget)
             {
-                bytes += next.size.min(max_msg);
+                bytes += next.size.min(max_msg).min(cfg.limits.stream_above.0);
                 j += 1;
             }
             let chunk = pending.get(i..j).unwrap_or_default();
@@ -169,9 +171,20 @@ pub fn process_pending(
                 // An oversized file: only its head is read (the file itself stays in
                 // the Maildir, moved to cur/), as IMAP fetches only its headers.
                 let oversize = (p.size > max_msg).then_some(p.size);
-                let raw = match oversize {
-                    Some(_) => md.read_head(p, 64 * 1024),
-                    None => md.read(p),
+                // Above limits.stream_above the file itself is the spool: read as a
+                // stream from where it lies, never held.
+                let spool = (oversize.is_none() && p.size > cfg.limits.stream_above.0).then(|| {
+                    crate::ingest::source::Spooled {
+                        path: p.path.clone(),
+                        size: p.size,
+                        sha: None,
+                        owned: false,
+                    }
+                });
+                let raw = match (oversize, &spool) {
+                    (Some(_), _) => md.read_head(p, 64 * 1024),
+                    (None, Some(_)) => Ok(Vec::new()),
+                    (None, None) => md.read(p),
                 };
                 let raw = match raw {
                     Ok(r) => r,
@@ -190,6 +203,7 @@ pub fn process_pending(
                     raw,
                     imported: false,
                     oversize,
+                    spool,
                 });
             }
             // A store error (disk full, locked past the timeout) stops the pass
@@ -217,6 +231,7 @@ pub fn process_pending(
 /// Watches every mailbox until SIGTERM/SIGINT: one task per IMAP mailbox (IDLE),
 /// and a scan of the Maildirs every `poll_interval`.
 pub fn run(store: Store, cfg: Config, keys: TeamKeys) -> Result<()> {
+    crate::ingest::spool::clear(&cfg)?;
     let rt = runtime()?;
     let reader = Arc::new(Reader::for_config(&cfg)?);
     let store = Arc::new(Mutex::new(store));

@@ -616,6 +616,13 @@ pub struct Limits {
     /// detection read; the rest is stored, not classified.
     #[serde(default = "default_classify_bytes")]
     pub classify_bytes: Size,
+    /// Messages larger than this are read as a stream and never held whole: the raw
+    /// bytes go from the source to a spool file and from there to the store, and
+    /// decryption streams from the file; of the decrypted content (and of the body
+    /// around it) the first `stream_above` bytes are read for text and attachments, the
+    /// rest stays in the stored raw message.
+    #[serde(default = "default_stream_above")]
+    pub stream_above: Size,
     /// User ids read from a reporter's key (the rest are dropped before the key is
     /// built: a key with 10,000 user ids took minutes).
     #[serde(default = "default_key_user_ids")]
@@ -677,6 +684,9 @@ fn default_pkesks() -> usize {
 fn default_classify_bytes() -> Size {
     Size(1024 * 1024)
 }
+fn default_stream_above() -> Size {
+    Size(8 * 1024 * 1024)
+}
 
 impl Default for Limits {
     fn default() -> Self {
@@ -693,6 +703,7 @@ impl Default for Limits {
             readers: default_readers(),
             batch_bytes: default_batch_bytes(),
             classify_bytes: default_classify_bytes(),
+            stream_above: default_stream_above(),
             max_key_user_ids: default_key_user_ids(),
             max_key_subkeys: default_key_subkeys(),
             max_pkesks: default_pkesks(),
@@ -970,6 +981,7 @@ impl Config {
             ("limits.readers", l.readers as u64),
             ("limits.batch_bytes", l.batch_bytes.0),
             ("limits.classify_bytes", l.classify_bytes.0),
+            ("limits.stream_above", l.stream_above.0),
             ("limits.max_key_user_ids", l.max_key_user_ids as u64),
             ("limits.max_key_subkeys", l.max_key_subkeys as u64),
             ("limits.max_pkesks", l.max_pkesks as u64),

@@ -82,16 +82,25 @@ pub async fn sync(
         // held in memory at once.
         let groups = byte_groups(&info, limit, cfg.limits.batch_bytes.0.max(1));
         for group in groups {
-            let mut bodies = fetch_bodies(session, &group, &info, limit).await?;
+            let spool = SpoolTo {
+                cfg,
+                above: cfg.limits.stream_above.0,
+                prefix: format!("{}-{uidvalidity}", spool_safe(&mb.name)),
+            };
+            let mut bodies = fetch_bodies(session, &group, &info, limit, &spool).await?;
             let mut uids_in = Vec::new();
             let mut incs = Vec::new();
             for uid in &group {
                 let Some(&(size, date)) = info.get(uid) else {
                     continue;
                 };
-                let Some(raw) = bodies.remove(uid) else {
+                let Some(body) = bodies.remove(uid) else {
                     tracing::warn!(mailbox = %mb.name, uid, "the server returned no body; will retry on the next pass");
                     continue;
+                };
+                let (raw, spool) = match body {
+                    Body::Held(raw) => (raw, None),
+                    Body::Spooled(s) => (Vec::new(), Some(s)),
                 };
                 uids_in.push(*uid);
                 incs.push(Incoming {
@@ -101,6 +110,7 @@ pub async fn sync(
                     raw,
                     imported: first_contact && date < horizon,
                     oversize: (size > limit).then_some(size),
+                    spool,
                 });
             }
             // Read (decrypt, verify) in reader processes without holding the store
@@ -230,18 +240,41 @@ fn byte_groups(
     groups
 }
 
+/// A fetched message: in memory, or (above `limits.stream_above`) in a spool file.
+enum Body {
+    Held(Vec<u8>),
+    Spooled(crate::ingest::source::Spooled),
+}
+
+/// Where messages above `above` bytes are fetched to.
+struct SpoolTo<'a> {
+    cfg: &'a Config,
+    above: u64,
+    /// Mailbox and UIDVALIDITY, for the file names.
+    prefix: String,
+}
+
+/// A mailbox name as part of a file name.
+fn spool_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .take(40)
+        .collect()
+}
+
 /// The bodies of a group: whole messages within `limit`, only the header of larger ones.
 async fn fetch_bodies(
     session: &mut Session,
     group: &[u32],
     info: &std::collections::BTreeMap<u32, (u64, i64)>,
     limit: u64,
-) -> Result<std::collections::BTreeMap<u32, Vec<u8>>> {
+    spool: &SpoolTo<'_>,
+) -> Result<std::collections::BTreeMap<u32, Body>> {
     let (small, big): (Vec<u32>, Vec<u32>) = group
         .iter()
         .copied()
         .partition(|u| info.get(u).is_some_and(|i| i.0 <= limit));
-    let mut bodies: std::collections::BTreeMap<u32, Vec<u8>> = std::collections::BTreeMap::new();
+    let mut bodies: std::collections::BTreeMap<u32, Body> = std::collections::BTreeMap::new();
     // A large message comes in pieces into a buffer of its size: fetched whole, the IMAP
     // library holds the literal in its own buffer while we copy it out (twice the
     // message), and more while that buffer grows.
@@ -250,7 +283,19 @@ async fn fetch_bodies(
         .partition(|u| info.get(u).is_none_or(|i| i.0 <= FETCH_PIECE));
     for uid in pieced {
         let size = info.get(&uid).map_or(0, |i| i.0);
-        let body = fetch_in_pieces(session, uid, size, limit).await?;
+        let body = if size > spool.above {
+            // Too large to hold: the pieces go to a spool file, never to memory.
+            let mut w = crate::ingest::spool::Writer::create(
+                spool.cfg,
+                &format!("{}-{uid}.eml", spool.prefix),
+            )?;
+            fetch_in_pieces(session, uid, size, limit, &mut w).await?;
+            Body::Spooled(w.finish()?)
+        } else {
+            let mut buf = Vec::with_capacity(usize::try_from(size.min(limit)).unwrap_or(0));
+            fetch_in_pieces(session, uid, size, limit, &mut buf).await?;
+            Body::Held(buf)
+        };
         bodies.insert(uid, body);
     }
     for (uids, item) in [
@@ -275,7 +320,7 @@ async fn fetch_bodies(
         for f in fetched {
             if let Some(uid) = f.uid {
                 let b = f.body().or_else(|| f.header()).unwrap_or_default().to_vec();
-                bodies.insert(uid, b);
+                bodies.insert(uid, Body::Held(b));
             }
         }
     }
@@ -285,16 +330,41 @@ async fn fetch_bodies(
 /// Messages larger than this are fetched in pieces of this size.
 const FETCH_PIECE: u64 = 1024 * 1024;
 
+/// Where the pieces of a message go: a buffer, or a spool file.
+trait Pieces {
+    fn put(&mut self, piece: &[u8]) -> Result<()>;
+    fn len(&self) -> u64;
+}
+
+impl Pieces for Vec<u8> {
+    fn put(&mut self, piece: &[u8]) -> Result<()> {
+        self.extend_from_slice(piece);
+        Ok(())
+    }
+    fn len(&self) -> u64 {
+        Vec::len(self) as u64
+    }
+}
+
+impl Pieces for crate::ingest::spool::Writer {
+    fn put(&mut self, piece: &[u8]) -> Result<()> {
+        self.append(piece)
+    }
+    fn len(&self) -> u64 {
+        crate::ingest::spool::Writer::len(self)
+    }
+}
+
 /// One message by partial fetches (`BODY.PEEK[]<offset.length>`, RFC 3501 6.4.5): at
-/// most one piece is held beside the message. `size` (RFC822.SIZE) sizes the buffer; the
-/// server's pieces decide where the message ends.
+/// most one piece is held beside what `body` keeps (a buffer of the message's size, or
+/// a spool file). `size` is RFC822.SIZE; the server's pieces decide where the message ends.
 async fn fetch_in_pieces(
     session: &mut Session,
     uid: u32,
     size: u64,
     limit: u64,
-) -> Result<Vec<u8>> {
-    let mut body = Vec::with_capacity(usize::try_from(size.min(limit)).unwrap_or(0));
+    body: &mut impl Pieces,
+) -> Result<()> {
     loop {
         let item = format!("(UID BODY.PEEK[]<{}.{FETCH_PIECE}>)", body.len());
         let fetched: Vec<_> = session
@@ -312,12 +382,12 @@ async fn fetch_in_pieces(
                 body.len()
             );
         };
-        let piece = row.body().map(<[u8]>::to_vec).unwrap_or_default();
-        drop(fetched);
+        let piece = row.body().unwrap_or_default();
         let n = piece.len() as u64;
-        body.extend_from_slice(&piece);
-        if n < FETCH_PIECE || body.len() as u64 > limit {
-            return Ok(body);
+        body.put(piece)?;
+        drop(fetched);
+        if n < FETCH_PIECE || body.len() > limit {
+            return Ok(());
         }
     }
 }

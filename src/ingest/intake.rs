@@ -195,9 +195,9 @@ pub fn ingest_batch(
                     }))
                     .unwrap_or_else(|_| Prepared {
                         judged: None,
-                        sha: sha256_hex(&inc.raw),
+                        sha: sha_of(inc),
                         analysis: crate::read::reader::headers_only(
-                            &inc.raw,
+                            &head_of(inc),
                             cfg,
                             Status::Unparseable(
                                 "internal error while reading the message (reader panic)".into(),
@@ -242,19 +242,52 @@ pub fn ingest_batch(
     })
 }
 
+/// The message's SHA-256 (hex): of the held bytes, or of its spool file (as written,
+/// or read again for a Maildir file; a file that cannot be read hashes as its name, and
+/// storing it then fails the pass, which is retried).
+fn sha_of(inc: &Incoming) -> String {
+    match &inc.spool {
+        Some(sp) => sp.sha.clone().unwrap_or_else(|| {
+            crate::ingest::spool::sha256_file(&sp.path)
+                .unwrap_or_else(|_| sha256_hex(sp.path.as_os_str().as_encoded_bytes()))
+        }),
+        None => sha256_hex(&inc.raw),
+    }
+}
+
+/// The start of the raw message (its headers), for reading what can be read without
+/// decrypting.
+fn head_of(inc: &Incoming) -> std::borrow::Cow<'_, [u8]> {
+    use std::io::Read;
+    match &inc.spool {
+        Some(sp) => std::borrow::Cow::Owned(
+            std::fs::File::open(&sp.path)
+                .and_then(|f| {
+                    let mut v = Vec::new();
+                    f.take(64 * 1024).read_to_end(&mut v).map(|_| v)
+                })
+                .unwrap_or_default(),
+        ),
+        None => std::borrow::Cow::Borrowed(&inc.raw),
+    }
+}
+
 /// Reads one message (no database access).
 pub fn prepare(cfg: &Config, keys: &TeamKeys, reader: &Reader, inc: &Incoming) -> Prepared {
-    let sha = sha256_hex(&inc.raw);
-    let analysis = match inc.oversize {
-        Some(size) => crate::read::reader::headers_only(
-            &inc.raw,
-            cfg,
-            Status::Oversize(format!(
-                "oversize: {size} bytes exceeds limits.max_message_size ({} bytes); headers kept, body not fetched",
-                cfg.limits.max_message_size.0
-            )),
-        ),
-        None => reader.read(&inc.raw, cfg, keys),
+    let sha = sha_of(inc);
+    let analysis = match (&inc.spool, inc.oversize) {
+        (Some(sp), _) => reader.read_file(&sp.path, cfg, keys),
+        (None, oversize) => match oversize {
+            Some(size) => crate::read::reader::headers_only(
+                &inc.raw,
+                cfg,
+                Status::Oversize(format!(
+                    "oversize: {size} bytes exceeds limits.max_message_size ({} bytes); headers kept, body not fetched",
+                    cfg.limits.max_message_size.0
+                )),
+            ),
+            None => reader.read(&inc.raw, cfg, keys),
+        },
     };
     // Most messages open a case: classify them here, on the reading threads, from the
     // same input the store gives back for a one-message thread. A follow-up is
@@ -495,7 +528,7 @@ fn write_follow_up(w: &Write<'_>, mut analysis: Analysis, case_id: i64) -> Resul
     } = *w;
     let seal = cfg.store.encrypt_at_rest.then_some(keys);
     let c = store::case_by_id(tx, case_id)?;
-    let msg_row = insert_message(tx, case_id, sha, inc, &analysis, seal)?;
+    let msg_row = insert_message(tx, cfg, case_id, sha, inc, &analysis, seal)?;
     release_bodies(&mut analysis.report);
     let replay = replay_check(tx, case_id, msg_row, &analysis.report)?;
     store::event(
@@ -506,7 +539,7 @@ fn write_follow_up(w: &Write<'_>, mut analysis: Analysis, case_id: i64) -> Resul
         Some(&format!(
             "message {} ({} bytes) joined the thread",
             short(sha),
-            inc.raw.len()
+            inc.size()
         )),
     )?;
     let st: State = c.state;
@@ -628,7 +661,7 @@ fn write_new_case(
             inc.mailbox,
             inc.position,
             short(sha),
-            inc.raw.len(),
+            inc.size(),
             r.encryption,
             r.signature_status()
         )),
@@ -642,7 +675,7 @@ fn write_new_case(
             Some(reason),
         )?;
     }
-    let msg_row = insert_message(tx, case_id, sha, inc, &analysis, seal)?;
+    let msg_row = insert_message(tx, cfg, case_id, sha, inc, &analysis, seal)?;
     let cap = cfg.limits.classify_bytes.0 as usize;
     // Debug builds (every test) check the replayability invariant below.
     let fresh = (cfg!(debug_assertions) && judged.is_some())
@@ -983,8 +1016,15 @@ pub fn same_address(a: &str, b: &str) -> bool {
     a.contains('@') && a.eq_ignore_ascii_case(b)
 }
 
+/// The raw bytes to store: held (maybe sealed), or in a file.
+enum RawIn<'a> {
+    Held(std::borrow::Cow<'a, [u8]>),
+    File(std::path::PathBuf, u64),
+}
+
 fn insert_message(
     tx: store::Db<'_>,
+    cfg: &Config,
     case_id: i64,
     sha: &str,
     inc: &Incoming,
@@ -995,21 +1035,46 @@ fn insert_message(
     // Encryption at rest: everything read from the report. The raw bytes too, whatever
     // their encryption: a partly encrypted or signed-only message carries readable
     // text, and even a wholly encrypted one has a readable Subject and headers.
-    let (body, raw, raw_sealed) = match seal {
-        Some(k) => (
+    // A spooled message is sealed from its file into another spool file (removed when
+    // `sealed_file` is dropped, after the insert).
+    let mut sealed_file = None;
+    let (body, raw, raw_sealed) = match (seal, &inc.spool) {
+        (Some(k), Some(sp)) => {
+            let mut w =
+                crate::ingest::spool::Writer::create(cfg, &format!("sealing-{}", short(sha)))?;
+            let f = std::fs::File::open(&sp.path)
+                .with_context(|| format!("opening {} to seal it", sp.path.display()))?;
+            k.seal_stream(std::io::BufReader::new(f), &mut w)
+                .context("encrypting the raw message at rest")?;
+            let done = sealed_file.insert(w.finish()?);
+            (
+                std::borrow::Cow::Owned(
+                    k.seal_text(&r.text)
+                        .context("encrypting the report text at rest")?,
+                ),
+                RawIn::File(done.path.clone(), done.size),
+                1i64,
+            )
+        }
+        (Some(k), None) => (
             std::borrow::Cow::Owned(
                 k.seal_text(&r.text)
                     .context("encrypting the report text at rest")?,
             ),
-            std::borrow::Cow::Owned(
+            RawIn::Held(std::borrow::Cow::Owned(
                 k.seal(&inc.raw)
                     .context("encrypting the raw message at rest")?,
-            ),
+            )),
             1i64,
         ),
-        None => (
+        (None, Some(sp)) => (
             std::borrow::Cow::Borrowed(r.text.as_str()),
-            std::borrow::Cow::Borrowed(&inc.raw[..]),
+            RawIn::File(sp.path.clone(), sp.size),
+            0,
+        ),
+        (None, None) => (
+            std::borrow::Cow::Borrowed(r.text.as_str()),
+            RawIn::Held(std::borrow::Cow::Borrowed(&inc.raw[..])),
             0,
         ),
     };
@@ -1032,8 +1097,11 @@ fn insert_message(
             mailbox: &inc.mailbox,
             source_pos: &inc.position,
             arrived_at: inc.arrived_at,
-            size: inc.raw.len() as i64,
-            raw: &raw[..],
+            size: i64::try_from(inc.size()).unwrap_or(i64::MAX),
+            raw: match &raw {
+                RawIn::Held(b) => store::RawBytes::Held(b),
+                RawIn::File(p, n) => store::RawBytes::File(p, *n),
+            },
             raw_sealed: raw_sealed != 0,
             from_addr: r.from_addr.as_deref(),
             outer_subject: outer_subject.as_deref(),

@@ -3,10 +3,12 @@
 //! Sources ([`maildir`], [`imap`]) only fetch and mark; [`intake`] reads a batch
 //! (via [`crate::read`]), judges it and commits it in one transaction; the
 //! source then marks what was committed. [`source`] is the shared vocabulary;
+//! [`spool`] the files that hold messages too large to hold in memory;
 //! [`workers`] the long-lived threads intake classifies on.
 
 pub mod imap;
 pub mod intake;
 pub mod maildir;
 pub mod source;
+pub mod spool;
 mod workers;

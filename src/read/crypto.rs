@@ -376,8 +376,19 @@ impl TeamKeys {
 
     /// Encrypts data to the team's own keys (encryption at rest), binary OpenPGP.
     pub(crate) fn seal(&self, data: &[u8]) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.seal_stream(data, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`TeamKeys::seal`] from a reader to a writer, a buffer at a time (a message read
+    /// as a stream is sealed from its spool file into another).
+    pub(crate) fn seal_stream(
+        &self,
+        mut data: impl Read,
+        out: impl std::io::Write + Send + Sync,
+    ) -> Result<()> {
         use openpgp::serialize::stream::{Encryptor, LiteralWriter, Message};
-        use std::io::Write;
         let mut keys = Vec::new();
         for c in &self.certs {
             let vc = c.with_policy(&POLICY, None)?;
@@ -393,15 +404,12 @@ impl TeamKeys {
             !keys.is_empty(),
             "no team key can encrypt (store.encrypt_at_rest)"
         );
-        let mut out = Vec::new();
-        {
-            let m = Message::new(&mut out);
-            let m = Encryptor::for_recipients(m, keys).build()?;
-            let mut w = LiteralWriter::new(m).build()?;
-            w.write_all(data)?;
-            w.finalize()?;
-        }
-        Ok(out)
+        let m = Message::new(out);
+        let m = Encryptor::for_recipients(m, keys).build()?;
+        let mut w = LiteralWriter::new(m).build()?;
+        std::io::copy(&mut data, &mut w).context("sealing")?;
+        w.finalize()?;
+        Ok(())
     }
 
     /// Decrypts what `seal` made.
@@ -898,6 +906,88 @@ fn decrypt_inner(
         encrypted: h.session_key_hash.is_some() || h.used.is_some(),
         team_key: h.used,
         session_key_hash: h.session_key_hash,
+    })
+}
+
+/// Decrypts an OpenPGP message that is read as a stream, never held whole (a message
+/// above `limits.stream_above`). `open` gives the message from its start (armored or
+/// binary) each time it is called: once for the session-key check on a bounded
+/// prefix, once to decrypt. Of the plaintext the first `keep` bytes are returned; the
+/// rest is read (so the integrity check and the signatures cover all of it) and
+/// counted, then dropped. Returns the decryption and the plaintext's whole length.
+pub(crate) fn decrypt_stream<R: Read + Send + Sync>(
+    team: &TeamKeys,
+    extra: &[Cert],
+    open: impl Fn() -> Result<R>,
+    limit: u64,
+    max_pkesks: usize,
+    keep: usize,
+) -> Result<(Decrypted, u64)> {
+    guarded("decrypting a streamed message", || {
+        // A flood of session keys is trimmed in memory for a message that is held; a
+        // streamed one is refused instead (the raw message is kept).
+        let mut head = Vec::new();
+        let first = open()?;
+        let mut peek = std::io::BufReader::new(first);
+        let armored = {
+            use std::io::BufRead;
+            let b = peek.fill_buf().context("reading the encrypted message")?;
+            b.trim_ascii_start().starts_with(b"-----BEGIN PGP")
+        };
+        if armored {
+            openpgp::armor::Reader::from_reader(
+                peek,
+                openpgp::armor::ReaderMode::Tolerant(Some(openpgp::armor::Kind::Message)),
+            )
+            .take(ESK_PREFIX as u64)
+            .read_to_end(&mut head)
+            .context("reading the encrypted message's armor")?;
+        } else {
+            peek.take(ESK_PREFIX as u64)
+                .read_to_end(&mut head)
+                .context("reading the encrypted message")?;
+        }
+        if !few_esks(&head) {
+            return Err(anyhow!(
+                "more than {MAX_ESKS_PARSED} encrypted session keys in a message read as a stream (above limits.stream_above): not decrypted"
+            ));
+        }
+        drop(head);
+        let helper = Helper::new(team, extra, max_pkesks);
+        let mut d = DecryptorBuilder::from_reader(open()?)
+            .context("not an OpenPGP message")?
+            .buffer_size(STREAM_BUFFER)
+            .with_policy(&POLICY, None, helper)?;
+        let mut plaintext = Vec::with_capacity(keep.min(STREAM_BUFFER));
+        let mut total = 0u64;
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = d
+                .read(&mut buf)
+                .context("reading the decrypted data failed")?;
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+            if total > limit {
+                return Err(anyhow!(
+                    "the plaintext exceeds limits.max_decrypted_size ({limit} bytes); possible compression bomb"
+                ));
+            }
+            let room = keep.saturating_sub(plaintext.len());
+            plaintext.extend_from_slice(buf.get(..n.min(room)).unwrap_or_default());
+        }
+        let h = d.into_helper();
+        Ok((
+            Decrypted {
+                plaintext,
+                signatures: h.sigs,
+                encrypted: h.session_key_hash.is_some() || h.used.is_some(),
+                team_key: h.used,
+                session_key_hash: h.session_key_hash,
+            },
+            total,
+        ))
     })
 }
 

@@ -180,6 +180,62 @@ fn analyze_with(
     extra: &[sequoia_openpgp::Cert],
     deadline: std::time::Instant,
 ) -> Analysis {
+    analyze_walk(raw, team, limits, extra, deadline, None)
+}
+
+/// A message read as a stream (`read::stream`): `raw` is the message with its large
+/// encrypted block replaced by [`STREAMED_BLOCK`] (and its body cut, when `cut`), and
+/// `streamed` is what decrypting that block from the file gave. Everything else (headers,
+/// structure, coverage, signatures, notes) is read as for any message.
+pub(crate) fn analyze_streamed(
+    raw: &[u8],
+    team: &TeamKeys,
+    limits: &Limits,
+    streamed: Option<std::result::Result<crypto::Decrypted, String>>,
+    cut: bool,
+) -> Analysis {
+    let budget =
+        std::time::Duration::from_secs(u64::try_from(limits.time_budget.secs()).unwrap_or(0));
+    let deadline = std::time::Instant::now() + budget;
+    let mut cut_notes = Vec::new();
+    let capped = cap_header_lines(raw, limits.max_header_line.0, &mut cut_notes);
+    let mut a = analyze_walk(
+        &capped,
+        team,
+        limits,
+        &[],
+        deadline,
+        Some(Streamed {
+            decrypted: streamed,
+            cut,
+        }),
+    );
+    a.report.notes.splice(0..0, cut_notes);
+    a
+}
+
+/// Stands in for an encrypted block that was decrypted as a stream (an armored block,
+/// so the MIME walk finds it where the real one stood).
+pub(crate) const STREAMED_BLOCK: &str =
+    "-----BEGIN PGP MESSAGE-----\r\n\r\ntriaged-streamed-block\r\n-----END PGP MESSAGE-----\r\n";
+const STREAMED_MARK: &[u8] = b"triaged-streamed-block";
+
+/// What [`analyze_streamed`] hands the walk.
+struct Streamed {
+    decrypted: Option<std::result::Result<crypto::Decrypted, String>>,
+    /// The body or the decrypted content was read only in part: signatures over a
+    /// part are not checked (they would fail on the missing rest).
+    cut: bool,
+}
+
+fn analyze_walk(
+    raw: &[u8],
+    team: &TeamKeys,
+    limits: &Limits,
+    extra: &[sequoia_openpgp::Cert],
+    deadline: std::time::Instant,
+    streamed: Option<Streamed>,
+) -> Analysis {
     let Some(msg) = MessageParser::default().parse(raw) else {
         return Analysis {
             report: Report {
@@ -231,6 +287,7 @@ fn analyze_with(
         covered: 0,
         smime_blocks: 0,
         forwarded: 0,
+        streamed,
     };
     w.headers(&msg);
     w.autocrypt(&msg);
@@ -377,6 +434,8 @@ struct Walker<'a> {
     smime_blocks: usize,
     /// How many message/rfc822 parts enclose the part being read.
     forwarded: usize,
+    /// Set when the message is read as a stream (see [`analyze_streamed`]).
+    streamed: Option<Streamed>,
 }
 
 fn lower(s: Option<&str>) -> String {
@@ -858,6 +917,12 @@ impl Walker<'_> {
         let Some(body) = raw.get(start..end.min(raw.len())) else {
             return;
         };
+        if self.streamed.as_ref().is_some_and(|s| s.cut) {
+            self.report.notes.push(
+                "multipart/signed not checked: the message was read only in part (above limits.stream_above), and a signature over a part would fail".into(),
+            );
+            return;
+        }
         let pieces = split_multipart(body, boundary);
         let sig = children
             .get(1)
@@ -890,13 +955,25 @@ impl Walker<'_> {
         if self.out_of_time() {
             return false;
         }
-        match crypto::decrypt(
-            self.team,
-            &self.extra,
-            data,
-            self.limits.max_decrypted_size.0,
-            self.limits.max_pkesks,
-        ) {
+        let streamed = self
+            .streamed
+            .as_mut()
+            .filter(|_| {
+                data.windows(STREAMED_MARK.len())
+                    .any(|w| w == STREAMED_MARK)
+            })
+            .and_then(|s| s.decrypted.take());
+        let decrypted = match streamed {
+            Some(d) => d.map_err(|e| anyhow::anyhow!(e)),
+            None => crypto::decrypt(
+                self.team,
+                &self.extra,
+                data,
+                self.limits.max_decrypted_size.0,
+                self.limits.max_pkesks,
+            ),
+        };
+        match decrypted {
             Ok(d) => {
                 if d.encrypted {
                     self.report.decrypted_parts += 1;
@@ -1032,6 +1109,12 @@ impl Walker<'_> {
                             "partly readable: an inline encrypted block could not be decrypted; the text around it is kept and the block is marked \"[encrypted block that could not be decrypted]\"".into(),
                         );
                     }
+                }
+                "signed" if self.streamed.as_ref().is_some_and(|s| s.cut) => {
+                    self.report.notes.push(
+                        "clear-signed text not checked: the message was read only in part (above limits.stream_above)".into(),
+                    );
+                    out.push_str(armored);
                 }
                 "signed" => match crypto::verify_inline(
                     self.team,

@@ -2,13 +2,15 @@
 //!
 //! The MIME walk ([`mime`]), OpenPGP ([`crypto`]: team keys, decrypt, verify,
 //! seal), the strict reading of From ([`address`]) and where a message is read:
-//! in-process or in a killable, memory-capped reader process ([`reader`]).
+//! in-process or in a killable, memory-capped reader process ([`reader`]), and a
+//! message too large to hold, read as a stream from a file ([`stream`]).
 
 pub mod address;
 pub mod crypto;
 pub mod keys;
 pub mod mime;
 pub mod reader;
+pub mod stream;
 
 use sha2::{Digest, Sha256};
 

@@ -74,7 +74,70 @@ impl Reader {
     pub fn read(&self, raw: &[u8], cfg: &Config, keys: &TeamKeys) -> Analysis {
         match self {
             Reader::InProcess => crate::read::read_message(raw, cfg, keys),
-            Reader::Isolated(pool) => pool.read(raw, cfg, keys),
+            Reader::Isolated(pool) => pool.read(Request::Bytes(raw), cfg, keys),
+        }
+    }
+
+    /// Reads one message too large to hold from its (spool) file, as a stream
+    /// ([`crate::read::stream`]).
+    pub fn read_file(&self, path: &std::path::Path, cfg: &Config, keys: &TeamKeys) -> Analysis {
+        match self {
+            Reader::InProcess => crate::read::stream::read_file(path, cfg, keys),
+            Reader::Isolated(pool) => pool.read(Request::File(path), cfg, keys),
+        }
+    }
+}
+
+/// What a reader process is asked to read.
+#[derive(Clone, Copy)]
+enum Request<'a> {
+    /// The raw message.
+    Bytes(&'a [u8]),
+    /// A message too large to hold, in this file.
+    File(&'a std::path::Path),
+}
+
+/// The length word that announces a [`Request::File`] (a path frame follows).
+const FILE_REQUEST: u64 = u64::MAX;
+
+impl Request<'_> {
+    fn write(self, w: &mut impl Write) -> std::io::Result<()> {
+        match self {
+            Request::Bytes(raw) => {
+                w.write_all(&(raw.len() as u64).to_le_bytes())?;
+                w.write_all(raw)
+            }
+            Request::File(path) => {
+                use std::os::unix::ffi::OsStrExt;
+                let p = path.as_os_str().as_bytes();
+                w.write_all(&FILE_REQUEST.to_le_bytes())?;
+                w.write_all(&(p.len() as u64).to_le_bytes())?;
+                w.write_all(p)
+            }
+        }
+    }
+
+    /// What can be read without decrypting (after a reader was lost).
+    fn headers_only(self, cfg: &Config, status: Status) -> Analysis {
+        match self {
+            Request::Bytes(raw) => headers_only(raw, cfg, status),
+            Request::File(path) => {
+                let head = std::fs::File::open(path)
+                    .and_then(|f| {
+                        let mut v = Vec::new();
+                        f.take(64 * 1024).read_to_end(&mut v).map(|_| v)
+                    })
+                    .unwrap_or_default();
+                headers_only(&head, cfg, status)
+            }
+        }
+    }
+
+    /// Reads it here (when no reader process could start).
+    fn read_here(self, cfg: &Config, keys: &TeamKeys) -> Analysis {
+        match self {
+            Request::Bytes(raw) => crate::read::read_message(raw, cfg, keys),
+            Request::File(path) => crate::read::stream::read_file(path, cfg, keys),
         }
     }
 }
@@ -147,7 +210,7 @@ impl Pool {
         Ok(w)
     }
 
-    fn read(&self, raw: &[u8], cfg: &Config, keys: &TeamKeys) -> Analysis {
+    fn read(&self, req: Request<'_>, cfg: &Config, keys: &TeamKeys) -> Analysis {
         let worker = self.idle.lock().ok().and_then(|mut v| v.pop());
         let mut worker = match worker {
             Some(w) => w,
@@ -159,12 +222,12 @@ impl Pool {
                     tracing::error!(
                         "reader process: {e:#}; reading this message in the daemon itself, without the memory limit"
                     );
-                    return crate::read::read_message(raw, cfg, keys);
+                    return req.read_here(cfg, keys);
                 }
             },
         };
         let budget = hard_budget(&cfg.limits);
-        match exchange(&mut worker, raw, budget) {
+        match exchange(&mut worker, req, budget) {
             Ok(a) => {
                 if let Ok(mut v) = self.idle.lock() {
                     v.push(worker);
@@ -192,7 +255,7 @@ impl Pool {
                 if let Status::Oversize(reason) | Status::Unparseable(reason) = &status {
                     tracing::warn!("{reason}");
                 }
-                headers_only(raw, cfg, status)
+                req.headers_only(cfg, status)
             }
         }
     }
@@ -207,7 +270,11 @@ fn hard_budget(l: &Limits) -> Duration {
 
 /// Sends one message and reads its analysis, killing the worker when the budget is
 /// spent or the daemon shuts down.
-fn exchange(w: &mut Worker, raw: &[u8], budget: Duration) -> std::result::Result<Analysis, Lost> {
+fn exchange(
+    w: &mut Worker,
+    req: Request<'_>,
+    budget: Duration,
+) -> std::result::Result<Analysis, Lost> {
     let pid = w.child.id() as libc::pid_t;
     let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
     let start = Instant::now();
@@ -235,9 +302,7 @@ fn exchange(w: &mut Worker, raw: &[u8], budget: Duration) -> std::result::Result
         }
     });
     let res = (|| -> Result<Analysis> {
-        w.stdin
-            .write_all(&(raw.len() as u64).to_le_bytes())
-            .and_then(|_| w.stdin.write_all(raw))
+        req.write(&mut w.stdin)
             .and_then(|_| w.stdin.flush())
             .context("writing to the reader")?;
         decode(&mut w.stdout)
@@ -406,6 +471,13 @@ pub(crate) fn worker_main(cfg_file: &std::path::Path) -> Result<()> {
             Err(e) => return Err(e).context("reading a request"),
         }
         let n = u64::from_le_bytes(len);
+        if n == FILE_REQUEST {
+            use std::os::unix::ffi::OsStrExt;
+            let path = read_frame(&mut input, "a file name")?;
+            let path = std::path::Path::new(std::ffi::OsStr::from_bytes(&path));
+            encode(&mut out, crate::read::stream::read_file(path, &cfg, &keys))?;
+            continue;
+        }
         if n > MAX_FRAME {
             bail!("request of {n} bytes refused");
         }

@@ -147,6 +147,16 @@ pub(crate) fn record_session_key(
     Ok(())
 }
 
+/// A message's raw bytes as intake has them.
+#[derive(Clone, Copy)]
+pub enum RawBytes<'a> {
+    /// In memory.
+    Held(&'a [u8]),
+    /// In a file of this many bytes (a message read as a stream): copied into the store
+    /// a piece at a time.
+    File(&'a std::path::Path, u64),
+}
+
 /// A message as stored: the raw bytes and what was read from them (sealed or not).
 pub struct NewMessage<'a> {
     pub case_id: i64,
@@ -156,7 +166,7 @@ pub struct NewMessage<'a> {
     pub source_pos: &'a str,
     pub arrived_at: i64,
     pub size: i64,
-    pub raw: &'a [u8],
+    pub raw: RawBytes<'a>,
     pub raw_sealed: bool,
     pub from_addr: Option<&'a str>,
     pub outer_subject: Option<&'a str>,
@@ -183,9 +193,15 @@ pub struct NewMessage<'a> {
 pub(crate) fn insert_message(conn: Db<'_>, m: &NewMessage<'_>) -> Result<i64> {
     let conn = conn.0;
     // Large values are written in place after the row exists (store::large).
-    let big_raw = large::is_large(m.raw.len());
+    let big_raw = match m.raw {
+        RawBytes::Held(b) => large::is_large(b.len()),
+        RawBytes::File(..) => true,
+    };
     let big_text = large::is_large(m.body_text.len());
-    let raw: &[u8] = if big_raw { &[] } else { m.raw };
+    let raw: &[u8] = match m.raw {
+        RawBytes::Held(b) if !big_raw => b,
+        _ => &[],
+    };
     let body_text: Option<&str> = if big_text { None } else { Some(m.body_text) };
     exec(conn,
         "INSERT INTO messages (case_id, sha256, message_id, mailbox, source_pos, arrived_at, received_at, size, raw, \
@@ -222,8 +238,17 @@ pub(crate) fn insert_message(conn: Db<'_>, m: &NewMessage<'_>) -> Result<i64> {
     )
     .context("storing the message")?;
     let id = conn.last_insert_rowid();
-    if big_raw {
-        large::put(conn, Side::MessageRaw, id, m.raw).context("storing the raw message")?;
+    match m.raw {
+        RawBytes::Held(b) if big_raw => {
+            large::put(conn, Side::MessageRaw, id, b).context("storing the raw message")?;
+        }
+        RawBytes::File(path, len) => {
+            let f = std::fs::File::open(path)
+                .with_context(|| format!("opening {} to store the raw message", path.display()))?;
+            large::put_reader(conn, Side::MessageRaw, id, std::io::BufReader::new(f), len)
+                .with_context(|| format!("storing the raw message from {}", path.display()))?;
+        }
+        RawBytes::Held(_) => {}
     }
     if big_text {
         large::put(conn, Side::MessageText, id, m.body_text.as_bytes())

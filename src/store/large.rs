@@ -70,6 +70,40 @@ pub(crate) fn put(conn: &Connection, side: Side, owner: i64, data: &[u8]) -> Res
     Ok(())
 }
 
+/// Stores `len` bytes read from `r` for row `owner`, a piece at a time: a value that is
+/// in a file (a message read as a stream) is never held. Fails when `r` ends early.
+pub(crate) fn put_reader(
+    conn: &Connection,
+    side: Side,
+    owner: i64,
+    mut r: impl Read,
+    len: u64,
+) -> Result<()> {
+    let (table, col) = (side.table(), side.owner());
+    exec(
+        conn,
+        &format!("INSERT OR REPLACE INTO {table} ({col}, data) VALUES (?1, zeroblob(?2))"),
+        params![owner, i64::try_from(len).unwrap_or(i64::MAX)],
+    )
+    .with_context(|| format!("reserving {len} bytes in {table}"))?;
+    let mut blob = conn
+        .blob_open(rusqlite::MAIN_DB, table, "data", owner, false)
+        .with_context(|| format!("opening {table} row {owner} for writing"))?;
+    let mut piece = vec![0u8; PIECE];
+    let mut left = len;
+    while left > 0 {
+        let want = usize::try_from(left.min(PIECE as u64)).unwrap_or(PIECE);
+        let buf = piece.get_mut(..want).unwrap_or_default();
+        r.read_exact(buf).with_context(|| {
+            format!("reading the value for {table} row {owner} ({left} of {len} bytes left)")
+        })?;
+        blob.write_all(buf)
+            .with_context(|| format!("writing {table} row {owner}"))?;
+        left -= want as u64;
+    }
+    Ok(())
+}
+
 /// Removes the side value of row `owner`, if any (the value became small or inline).
 pub(crate) fn remove(conn: &Connection, side: Side, owner: i64) -> Result<()> {
     let (table, col) = (side.table(), side.owner());
@@ -163,6 +197,13 @@ mod tests {
             Some(b"short".to_vec())
         );
         assert_eq!(get(c, Side::MessageText, 1, 10).expect("get"), None);
+        // From a reader, in pieces; a reader that ends early is an error.
+        put_reader(c, Side::MessageRaw, 1, &data[..], data.len() as u64).expect("put_reader");
+        assert_eq!(
+            get(c, Side::MessageRaw, 1, usize::MAX).expect("get"),
+            Some(data.clone())
+        );
+        assert!(put_reader(c, Side::MessageRaw, 1, &data[..10], 11).is_err());
         remove(c, Side::MessageRaw, 1).expect("remove");
         assert_eq!(get(c, Side::MessageRaw, 1, 10).expect("get"), None);
     }

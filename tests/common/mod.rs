@@ -3,6 +3,7 @@
 //! config and run the `triaged` binary.
 #![allow(dead_code)]
 
+pub mod large;
 pub mod servers;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,270 @@
+//! Stream: reading a message too large to hold (above `limits.stream_above`) from a
+//! file, in memory bounded by a constant.
+//!
+//! The file is scanned once, a buffer at a time, for the end of the header and for
+//! the first armored OpenPGP message in the body (PGP/MIME keeps it as a 7bit part,
+//! inline PGP in the text). That block is decrypted as a stream from the file
+//! ([`crypto::decrypt_stream`]): the integrity check and the signatures cover all of
+//! it, and the first `stream_above` bytes of the plaintext are kept. The message is
+//! then read like any other ([`mime::analyze_streamed`]) from a reduced copy: the
+//! header, at most `stream_above` bytes of body on each side of the block, and a
+//! stand-in where the block stood. So the structure, headers, coverage, notes and
+//! statuses come from the same code as for a message read whole; what a reduced copy
+//! cannot show (the rest of the plaintext, of the body, a signature over a part that
+//! was cut) is said in a note. The raw message itself is stored whole from the file
+//! by intake.
+
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+
+use crate::config::Config;
+use crate::read::crypto::{self, TeamKeys};
+use crate::read::mime::{self, Analysis, Report, Status};
+
+/// Where the parts of a message sit in its file.
+#[derive(Debug, Default, PartialEq)]
+struct Layout {
+    /// Offset just after the blank line ending the header (None: no header end found
+    /// within [`MAX_HEAD`]).
+    head_end: Option<u64>,
+    /// The first armored OpenPGP message: from the start of its BEGIN line to the end
+    /// of its END line.
+    block: Option<(u64, u64)>,
+    /// More armored messages after the first (not decrypted; a note says so).
+    more_blocks: usize,
+    size: u64,
+}
+
+/// Header read at most (a longer one makes the message unparseable, as for any message
+/// whose header does not end).
+const MAX_HEAD: u64 = 1024 * 1024;
+/// Bytes of a line looked at: enough for the armor lines.
+const LINE_PREFIX: usize = 40;
+
+/// Finds the header's end and the first armored message, reading the file once with a
+/// fixed buffer (a 100 MiB line costs nothing more than a short one).
+fn scan(r: impl Read) -> std::io::Result<Layout> {
+    let mut r = BufReader::with_capacity(256 * 1024, r);
+    let mut l = Layout::default();
+    let (mut pos, mut line_start) = (0u64, 0u64);
+    let mut prefix: Vec<u8> = Vec::with_capacity(LINE_PREFIX);
+    let mut begin: Option<u64> = None;
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            break;
+        }
+        let n = buf.len();
+        let mut i = 0;
+        while i < n {
+            let rest = buf.get(i..).unwrap_or_default();
+            match rest.iter().position(|&b| b == b'\n') {
+                Some(nl) => {
+                    let room = LINE_PREFIX.saturating_sub(prefix.len());
+                    prefix.extend_from_slice(rest.get(..nl.min(room)).unwrap_or_default());
+                    let end = pos + (i + nl + 1) as u64;
+                    let line = prefix.strip_suffix(b"\r").unwrap_or(&prefix);
+                    if l.head_end.is_none() {
+                        if line.is_empty() && end - line_start <= 2 {
+                            l.head_end = Some(end);
+                        } else if end > MAX_HEAD {
+                            // No header end within the limit: stop looking for anything.
+                            l.size = end;
+                            return Ok(l);
+                        }
+                    } else if line.starts_with(b"-----BEGIN PGP MESSAGE-----") {
+                        if l.block.is_none() && begin.is_none() {
+                            begin = Some(line_start);
+                        } else {
+                            l.more_blocks += 1;
+                        }
+                    } else if line.starts_with(b"-----END PGP MESSAGE-----")
+                        && let Some(b) = begin.take()
+                    {
+                        l.block = Some((b, end));
+                    }
+                    prefix.clear();
+                    line_start = end;
+                    i += nl + 1;
+                }
+                None => {
+                    let room = LINE_PREFIX.saturating_sub(prefix.len());
+                    prefix.extend_from_slice(rest.get(..rest.len().min(room)).unwrap_or_default());
+                    i = n;
+                }
+            }
+        }
+        pos += n as u64;
+        r.consume(n);
+    }
+    l.size = pos;
+    Ok(l)
+}
+
+/// `len` bytes of the file from `from`, at most `cap` of them; true when cut.
+fn slice(
+    f: &mut std::fs::File,
+    from: u64,
+    len: u64,
+    cap: usize,
+) -> std::io::Result<(Vec<u8>, bool)> {
+    f.seek(SeekFrom::Start(from))?;
+    let take = len.min(cap as u64);
+    let mut out = Vec::with_capacity(usize::try_from(take).unwrap_or(0));
+    (&mut *f).take(take).read_to_end(&mut out)?;
+    Ok((out, len > take))
+}
+
+/// An analysis for a file that could not be read at all.
+fn unreadable(why: String) -> Analysis {
+    Analysis {
+        report: Report::default(),
+        status: Status::Unparseable(why),
+    }
+}
+
+/// Reads the message in `path` as a stream. Never fails: what cannot be read becomes a
+/// status that says why (the raw message is stored whole by intake either way).
+pub fn read_file(path: &Path, cfg: &Config, keys: &TeamKeys) -> Analysis {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_inner(path, cfg, keys))) {
+        Ok(a) => a,
+        Err(_) => unreadable("internal error while reading the message (parser panic)".into()),
+    }
+}
+
+fn read_inner(path: &Path, cfg: &Config, keys: &TeamKeys) -> Analysis {
+    let limits = &cfg.limits;
+    let keep = usize::try_from(limits.stream_above.0).unwrap_or(usize::MAX);
+    let open = || std::fs::File::open(path);
+    let layout = match open().and_then(scan) {
+        Ok(l) => l,
+        Err(e) => return unreadable(format!("cannot read the spooled message: {e}")),
+    };
+    let Some(head_end) = layout.head_end else {
+        // As for a message held whole: the header is read as far as it goes.
+        return match open().and_then(|mut f| slice(&mut f, 0, MAX_HEAD, MAX_HEAD as usize)) {
+            Ok((head, _)) => {
+                let mut a = mime::analyze_streamed(&head, keys, limits, None, true);
+                a.status = Status::Unparseable(format!(
+                    "no end of the header within the first {MAX_HEAD} bytes of a {}-byte message",
+                    layout.size
+                ));
+                a
+            }
+            Err(e) => unreadable(format!("cannot read the spooled message: {e}")),
+        };
+    };
+    let mut f = match open() {
+        Ok(f) => f,
+        Err(e) => return unreadable(format!("cannot read the spooled message: {e}")),
+    };
+    let mut reduced = Vec::new();
+    let mut body_cut = false;
+    let mut decrypted = None;
+    let mut plain_total = 0u64;
+    let parts = (|| -> std::io::Result<()> {
+        let (head, _) = slice(&mut f, 0, head_end, MAX_HEAD as usize)?;
+        reduced.extend_from_slice(&head);
+        match layout.block {
+            Some((begin, end)) => {
+                let (before, cut1) = slice(&mut f, head_end, begin - head_end, keep)?;
+                reduced.extend_from_slice(&before);
+                reduced.extend_from_slice(mime::STREAMED_BLOCK.as_bytes());
+                let (after, cut2) = slice(&mut f, end, layout.size - end, keep)?;
+                reduced.extend_from_slice(&after);
+                body_cut = cut1 || cut2;
+                let d = crypto::decrypt_stream(
+                    keys,
+                    &[],
+                    || -> anyhow::Result<_> {
+                        let mut f = open()?;
+                        f.seek(SeekFrom::Start(begin))?;
+                        Ok(f.take(end - begin))
+                    },
+                    limits.max_decrypted_size.0,
+                    limits.max_pkesks,
+                    keep,
+                );
+                decrypted = Some(match d {
+                    Ok((d, total)) => {
+                        plain_total = total;
+                        Ok(d)
+                    }
+                    Err(e) => Err(format!("{e:#}")),
+                });
+            }
+            None => {
+                let (body, cut) = slice(&mut f, head_end, layout.size - head_end, keep)?;
+                reduced.extend_from_slice(&body);
+                body_cut = cut;
+            }
+        }
+        Ok(())
+    })();
+    if let Err(e) = parts {
+        return unreadable(format!("cannot read the spooled message: {e}"));
+    }
+    let plain_cut = plain_total > keep as u64;
+    let mut a = mime::analyze_streamed(&reduced, keys, limits, decrypted, body_cut || plain_cut);
+    let mut note = format!(
+        "read as a stream: the message ({} bytes) is above limits.stream_above ({} bytes)",
+        layout.size, limits.stream_above.0
+    );
+    if plain_cut {
+        note.push_str(&format!(
+            "; its decrypted content is {plain_total} bytes, of which the first {keep} were read for the text and attachments"
+        ));
+    }
+    if body_cut {
+        note.push_str(&format!(
+            "; of the body around the encrypted block (or of an unencrypted body) the first {keep} bytes were read"
+        ));
+    }
+    if plain_cut || body_cut {
+        note.push_str("; the rest is in the stored raw message");
+    }
+    a.report.notes.push(note);
+    if layout.more_blocks > 0 {
+        a.report.notes.push(format!(
+            "{} more armored OpenPGP message(s) after the first were not decrypted (message read as a stream); they are in the stored raw message",
+            layout.more_blocks
+        ));
+    }
+    a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scan_finds_the_header_end_and_the_first_block_across_buffers() {
+        let mut m = b"From: a@example.net\r\nSubject: x\r\n\r\nHello\r\n".to_vec();
+        m.extend(std::iter::repeat_n(b'x', 600 * 1024));
+        m.extend_from_slice(
+            b"\r\n-----BEGIN PGP MESSAGE-----\r\n\r\nabc\r\n-----END PGP MESSAGE-----\r\ntail\r\n",
+        );
+        m.extend_from_slice(b"-----BEGIN PGP MESSAGE-----\r\n-----END PGP MESSAGE-----\r\n");
+        let l = scan(&m[..]).expect("scan");
+        let head_end = l.head_end.expect("header end") as usize;
+        assert_eq!(&m[head_end..head_end + 5], b"Hello");
+        let (b, e) = l.block.expect("block");
+        let block = &m[b as usize..e as usize];
+        assert!(block.starts_with(b"-----BEGIN PGP MESSAGE-----"));
+        assert!(block.ends_with(b"-----END PGP MESSAGE-----\r\n"));
+        assert_eq!(l.more_blocks, 1);
+        assert_eq!(l.size, m.len() as u64);
+    }
+
+    #[test]
+    fn armor_lines_in_the_header_or_without_an_end_are_not_a_block() {
+        let m =
+            b"Subject: -----BEGIN PGP MESSAGE-----\n\nbody\n-----BEGIN PGP MESSAGE-----\nno end\n";
+        let l = scan(&m[..]).expect("scan");
+        assert!(l.head_end.is_some());
+        assert_eq!(l.block, None);
+        // No blank line: no header end, and nothing else is looked for.
+        let l = scan(&b"From: a\nSubject: b\n"[..]).expect("scan");
+        assert_eq!(l.head_end, None);
+    }
+}
