@@ -679,53 +679,72 @@ fn sigkill_at_random_points_during_a_1000_message_backlog_and_smtp_sending_loses
 fn messages_over_a_mebibyte_are_fetched_in_pieces_and_stored_byte_for_byte() {
     // Partial fetches (BODY.PEEK[]<offset.length>, 1 MiB each) against Dovecot: a
     // message that ends inside a piece, one that is exactly two pieces (the last,
-    // empty piece ends it), and a small one fetched whole in the same pass.
-    let servers = MailServers::start();
-    let mut imap = servers.imap("security@example.test");
-    let mut sent = Vec::new();
-    for (n, target) in [(1usize, 3 * 1024 * 1024 + 17), (2, 2 * 1024 * 1024), (3, 0)] {
-        let mut m = plain(
-            &headers(
-                &format!("Big {n} <big{n}@example.net>"),
-                &format!("Large report {n}"),
-                &format!("big{n}@example.net"),
-                &[],
-            ),
-            "SQL injection in acme-web <= 2.4.1; the server log follows.\r\n",
+    // empty piece ends it), and a small one fetched whole in the same pass. Twice: held
+    // in memory (the default), and with limits.stream_above at 2 MiB, where the first
+    // goes to a spool file piece by piece and is read as a stream (the second is not
+    // above the limit and is held).
+    for (extra, streamed) in [("", 0), ("[limits]\nstream_above = \"2MiB\"\n", 1)] {
+        let servers = MailServers::start();
+        let mut imap = servers.imap("security@example.test");
+        let mut sent = Vec::new();
+        for (n, target) in [(1usize, 3 * 1024 * 1024 + 17), (2, 2 * 1024 * 1024), (3, 0)] {
+            let mut m = plain(
+                &headers(
+                    &format!("Big {n} <big{n}@example.net>"),
+                    &format!("Large report {n}"),
+                    &format!("big{n}@example.net"),
+                    &[],
+                ),
+                "SQL injection in acme-web <= 2.4.1; the server log follows.\r\n",
+            );
+            let mut i = 0u64;
+            while m.len() + 64 < target {
+                m.extend_from_slice(format!("log line {i:08} of the attached run\r\n").as_bytes());
+                i += 1;
+            }
+            while m.len() < target {
+                m.push(b'x');
+            }
+            if target > 0 {
+                assert_eq!(m.len(), target);
+            }
+            imap.append("INBOX", &m, None);
+            sent.push(m);
+        }
+        let env = imap_env(&servers, "security@example.test", "", extra);
+        let s = env.json(&["run", "--once", "--json"]);
+        assert_eq!(s["created"], 3, "{s}");
+        let db = rusqlite::Connection::open(env.dir.path().join("state/triaged.db")).unwrap();
+        let mut stored: Vec<Vec<u8>> = db
+            .prepare(
+                "SELECT COALESCE(r.data, m.raw) FROM messages m LEFT JOIN message_raw r ON r.message_id = m.id ORDER BY m.id",
+            )
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        stored.sort();
+        sent.sort();
+        assert!(
+            stored == sent,
+            "stored sizes {:?}, sent sizes {:?}",
+            stored.iter().map(Vec::len).collect::<Vec<_>>(),
+            sent.iter().map(Vec::len).collect::<Vec<_>>()
         );
-        let mut i = 0u64;
-        while m.len() + 64 < target {
-            m.extend_from_slice(format!("log line {i:08} of the attached run\r\n").as_bytes());
-            i += 1;
-        }
-        while m.len() < target {
-            m.push(b'x');
-        }
-        if target > 0 {
-            assert_eq!(m.len(), target);
-        }
-        imap.append("INBOX", &m, None);
-        sent.push(m);
+        let notes: i64 = db
+            .query_row(
+                "SELECT count(*) FROM messages WHERE notes LIKE '%read as a stream%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(notes, streamed, "messages read as a stream ({extra:?})");
+        // Nothing is left in the spool once the pass is committed.
+        let spool = env.dir.path().join("state/spool");
+        assert!(
+            !spool.exists() || std::fs::read_dir(&spool).unwrap().count() == 0,
+            "spool left empty"
+        );
     }
-    let env = imap_env(&servers, "security@example.test", "", "");
-    let s = env.json(&["run", "--once", "--json"]);
-    assert_eq!(s["created"], 3, "{s}");
-    let db = rusqlite::Connection::open(env.dir.path().join("state/triaged.db")).unwrap();
-    let mut stored: Vec<Vec<u8>> = db
-        .prepare(
-            "SELECT COALESCE(r.data, m.raw) FROM messages m LEFT JOIN message_raw r ON r.message_id = m.id ORDER BY m.id",
-        )
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    stored.sort();
-    sent.sort();
-    assert!(
-        stored == sent,
-        "stored sizes {:?}, sent sizes {:?}",
-        stored.iter().map(Vec::len).collect::<Vec<_>>(),
-        sent.iter().map(Vec::len).collect::<Vec<_>>()
-    );
 }

@@ -24,8 +24,8 @@ use crate::read::mime::{self, Analysis, Report, Status};
 /// Where the parts of a message sit in its file.
 #[derive(Debug, Default, PartialEq)]
 struct Layout {
-    /// Offset just after the blank line ending the header (None: no header end found
-    /// within [`MAX_HEAD`]).
+    /// Offset just after the blank line ending the header (None: the message is all
+    /// header).
     head_end: Option<u64>,
     /// The first armored OpenPGP message: from the start of its BEGIN line to the end
     /// of its END line.
@@ -35,8 +35,8 @@ struct Layout {
     size: u64,
 }
 
-/// Header read at most (a longer one makes the message unparseable, as for any message
-/// whose header does not end).
+/// Header read at most; of a longer one (a 10 MB folded Subject) the first MAX_HEAD
+/// bytes are read, as a header that ends there.
 const MAX_HEAD: u64 = 1024 * 1024;
 /// Bytes of a line looked at: enough for the armor lines.
 const LINE_PREFIX: usize = 40;
@@ -67,10 +67,6 @@ fn scan(r: impl Read) -> std::io::Result<Layout> {
                     if l.head_end.is_none() {
                         if line.is_empty() && end - line_start <= 2 {
                             l.head_end = Some(end);
-                        } else if end > MAX_HEAD {
-                            // No header end within the limit: stop looking for anything.
-                            l.size = end;
-                            return Ok(l);
                         }
                     } else if line.starts_with(b"-----BEGIN PGP MESSAGE-----") {
                         if l.block.is_none() && begin.is_none() {
@@ -140,31 +136,24 @@ fn read_inner(path: &Path, cfg: &Config, keys: &TeamKeys) -> Analysis {
         Ok(l) => l,
         Err(e) => return unreadable(format!("cannot read the spooled message: {e}")),
     };
-    let Some(head_end) = layout.head_end else {
-        // As for a message held whole: the header is read as far as it goes.
-        return match open().and_then(|mut f| slice(&mut f, 0, MAX_HEAD, MAX_HEAD as usize)) {
-            Ok((head, _)) => {
-                let mut a = mime::analyze_streamed(&head, keys, limits, None, true);
-                a.status = Status::Unparseable(format!(
-                    "no end of the header within the first {MAX_HEAD} bytes of a {}-byte message",
-                    layout.size
-                ));
-                a
-            }
-            Err(e) => unreadable(format!("cannot read the spooled message: {e}")),
-        };
-    };
+    let head_end = layout.head_end.unwrap_or(layout.size);
     let mut f = match open() {
         Ok(f) => f,
         Err(e) => return unreadable(format!("cannot read the spooled message: {e}")),
     };
     let mut reduced = Vec::new();
     let mut body_cut = false;
+    let mut head_cut = false;
     let mut decrypted = None;
     let mut plain_total = 0u64;
     let parts = (|| -> std::io::Result<()> {
-        let (head, _) = slice(&mut f, 0, head_end, MAX_HEAD as usize)?;
+        let (head, cut) = slice(&mut f, 0, head_end, MAX_HEAD as usize)?;
         reduced.extend_from_slice(&head);
+        if cut || layout.head_end.is_none() {
+            // Read as a header that ends here.
+            reduced.extend_from_slice(b"\r\n\r\n");
+            head_cut = cut;
+        }
         match layout.block {
             Some((begin, end)) => {
                 let (before, cut1) = slice(&mut f, head_end, begin - head_end, keep)?;
@@ -206,6 +195,16 @@ fn read_inner(path: &Path, cfg: &Config, keys: &TeamKeys) -> Analysis {
     }
     let plain_cut = plain_total > keep as u64;
     let mut a = mime::analyze_streamed(&reduced, keys, limits, decrypted, body_cut || plain_cut);
+    if (plain_cut || body_cut)
+        && let Some(last) = a.report.attachments.pop()
+    {
+        // The part read ends inside the last attachment read (or may): a cut file is not
+        // stored as if it were whole.
+        a.report.notes.push(format!(
+            "attachment {} may continue beyond the part read: not stored as an attachment (it is in the stored raw message)",
+            crate::domain::terminal_safe(last.name.as_deref().unwrap_or("(unnamed)"))
+        ));
+    }
     let mut note = format!(
         "read as a stream: the message ({} bytes) is above limits.stream_above ({} bytes)",
         layout.size, limits.stream_above.0
@@ -220,7 +219,12 @@ fn read_inner(path: &Path, cfg: &Config, keys: &TeamKeys) -> Analysis {
             "; of the body around the encrypted block (or of an unencrypted body) the first {keep} bytes were read"
         ));
     }
-    if plain_cut || body_cut {
+    if head_cut {
+        note.push_str(&format!(
+            "; its header is {head_end} bytes, of which the first {MAX_HEAD} were read"
+        ));
+    }
+    if plain_cut || body_cut || head_cut {
         note.push_str("; the rest is in the stored raw message");
     }
     a.report.notes.push(note);
@@ -263,8 +267,20 @@ mod tests {
         let l = scan(&m[..]).expect("scan");
         assert!(l.head_end.is_some());
         assert_eq!(l.block, None);
-        // No blank line: no header end, and nothing else is looked for.
+        // No blank line: all header.
         let l = scan(&b"From: a\nSubject: b\n"[..]).expect("scan");
         assert_eq!(l.head_end, None);
+        // A header longer than any buffer still ends where its blank line is.
+        let mut m = b"Subject: x".to_vec();
+        for _ in 0..100_000 {
+            m.extend_from_slice(b"\r\n  folded xxxxxxxxxxxxxxxxxxxxxxxx");
+        }
+        let end = m.len() + 4;
+        m.extend_from_slice(
+            b"\r\n\r\n-----BEGIN PGP MESSAGE-----\r\n-----END PGP MESSAGE-----\r\n",
+        );
+        let l = scan(&m[..]).expect("scan");
+        assert_eq!(l.head_end, Some(end as u64));
+        assert!(l.block.is_some());
     }
 }
