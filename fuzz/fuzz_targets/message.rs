@@ -1,5 +1,7 @@
 //! The whole read path of one message: parse, walk MIME, decrypt and verify with the
 //! test team key, then classify and evaluate against the default policy. Any bytes in.
+//! The same bytes are also read as a stream from a file (read/stream.rs, the path of a
+//! message above `limits.stream_above`, here set to 1 KiB so most inputs take it).
 #![no_main]
 
 use std::sync::LazyLock;
@@ -18,7 +20,13 @@ static KEYS: LazyLock<TeamKeys> = LazyLock::new(|| {
 static LIMITS: LazyLock<Limits> = LazyLock::new(|| Limits {
     // Small enough that a bomb is cut quickly; the shape of every limit stays exercised.
     max_decrypted_size: triaged::config::Size(1024 * 1024),
+    stream_above: triaged::config::Size(1024),
     ..Limits::default()
+});
+
+/// Where the streamed read finds its input (one file, rewritten per input).
+static FILE: LazyLock<std::path::PathBuf> = LazyLock::new(|| {
+    std::env::temp_dir().join(format!("triaged-fuzz-stream-{}.eml", std::process::id()))
 });
 
 /// Panics inside sequoia's packet parser are contained by `crypto::guarded` (each
@@ -56,4 +64,9 @@ fuzz_target!(|raw: &[u8]| {
         attachments: atts,
     });
     let _ = triaged::judge::policy::evaluate("default", &PolicyConfig::default(), &f, 0);
+    if std::fs::write(&*FILE, raw).is_ok() {
+        let s = triaged::read::stream::read_file(&FILE, &LIMITS, &KEYS);
+        // Whatever is read of a streamed message is at most what the limit lets in.
+        assert!(s.report.text.len() <= 3 * 1024 + 2 * 1024 * 1024);
+    }
 });

@@ -82,7 +82,7 @@ impl Reader {
     /// ([`crate::read::stream`]).
     pub fn read_file(&self, path: &std::path::Path, cfg: &Config, keys: &TeamKeys) -> Analysis {
         match self {
-            Reader::InProcess => crate::read::stream::read_file(path, cfg, keys),
+            Reader::InProcess => crate::read::stream::read_file(path, &cfg.limits, keys),
             Reader::Isolated(pool) => pool.read(Request::File(path), cfg, keys),
         }
     }
@@ -137,7 +137,7 @@ impl Request<'_> {
     fn read_here(self, cfg: &Config, keys: &TeamKeys) -> Analysis {
         match self {
             Request::Bytes(raw) => crate::read::read_message(raw, cfg, keys),
-            Request::File(path) => crate::read::stream::read_file(path, cfg, keys),
+            Request::File(path) => crate::read::stream::read_file(path, &cfg.limits, keys),
         }
     }
 }
@@ -475,7 +475,10 @@ pub(crate) fn worker_main(cfg_file: &std::path::Path) -> Result<()> {
             use std::os::unix::ffi::OsStrExt;
             let path = read_frame(&mut input, "a file name")?;
             let path = std::path::Path::new(std::ffi::OsStr::from_bytes(&path));
-            encode(&mut out, crate::read::stream::read_file(path, &cfg, &keys))?;
+            encode(
+                &mut out,
+                crate::read::stream::read_file(path, &cfg.limits, &keys),
+            )?;
             continue;
         }
         if n > MAX_FRAME {

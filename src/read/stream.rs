@@ -17,7 +17,7 @@
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use crate::config::Config;
+use crate::config::Limits;
 use crate::read::crypto::{self, TeamKeys};
 use crate::read::mime::{self, Analysis, Report, Status};
 
@@ -121,15 +121,16 @@ fn unreadable(why: String) -> Analysis {
 
 /// Reads the message in `path` as a stream. Never fails: what cannot be read becomes a
 /// status that says why (the raw message is stored whole by intake either way).
-pub fn read_file(path: &Path, cfg: &Config, keys: &TeamKeys) -> Analysis {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_inner(path, cfg, keys))) {
+pub fn read_file(path: &Path, limits: &Limits, keys: &TeamKeys) -> Analysis {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_inner(path, limits, keys)
+    })) {
         Ok(a) => a,
         Err(_) => unreadable("internal error while reading the message (parser panic)".into()),
     }
 }
 
-fn read_inner(path: &Path, cfg: &Config, keys: &TeamKeys) -> Analysis {
-    let limits = &cfg.limits;
+fn read_inner(path: &Path, limits: &Limits, keys: &TeamKeys) -> Analysis {
     let keep = usize::try_from(limits.stream_above.0).unwrap_or(usize::MAX);
     let open = || std::fs::File::open(path);
     let layout = match open().and_then(scan) {
