@@ -30,7 +30,8 @@ struct Layout {
     /// The first armored OpenPGP message: from the start of its BEGIN line to the end
     /// of its END line.
     block: Option<(u64, u64)>,
-    /// More armored messages after the first (not decrypted; a note says so).
+    /// More armored messages after the first (a note says so; those within the part
+    /// read are read by the MIME walk as in any message).
     more_blocks: usize,
     size: u64,
 }
@@ -231,7 +232,7 @@ fn read_inner(path: &Path, limits: &Limits, keys: &TeamKeys) -> Analysis {
     a.report.notes.push(note);
     if layout.more_blocks > 0 {
         a.report.notes.push(format!(
-            "{} more armored OpenPGP message(s) after the first were not decrypted (message read as a stream); they are in the stored raw message",
+            "{} more armored OpenPGP message(s) follow the first: those within the part read were read as in any message, the rest are in the stored raw message",
             layout.more_blocks
         ));
     }
