@@ -183,7 +183,11 @@ pub fn process_pending(
                 });
                 let raw = match (oversize, &spool) {
                     (Some(_), _) => md.read_head(p, 64 * 1024),
-                    (None, Some(_)) => Ok(Vec::new()),
+                    // Opened now, so an unreadable file is skipped here like any other
+                    // (not found out in the middle of the batch's transaction).
+                    (None, Some(_)) => std::fs::File::open(&p.path)
+                        .map(|_| Vec::new())
+                        .with_context(|| format!("cannot read {}", p.path.display())),
                     (None, None) => md.read(p),
                 };
                 let raw = match raw {

@@ -13,6 +13,11 @@
 //! cannot show (the rest of the plaintext, of the body, a signature over a part that
 //! was cut) is said in a note. The raw message itself is stored whole from the file
 //! by intake.
+//!
+//! Not read as a stream: an armored block inside a part with a quoted-printable or
+//! base64 transfer encoding (its lines are not the armor; no client is known to send
+//! large encrypted mail that way). Its decryption fails with the reason in the case,
+//! and the raw message is kept.
 
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
