@@ -804,14 +804,14 @@ impl Walker<'_> {
             },
             PartType::Text(t) => {
                 if is_attachment(part) {
-                    self.binary(part, t.as_bytes(), depth);
+                    self.binary_unless_cut(msg, part, t.as_bytes(), depth);
                 } else {
                     self.text(std::borrow::Cow::Borrowed(t.as_ref()), depth);
                 }
             }
             PartType::Html(h) => {
                 if is_attachment(part) {
-                    self.binary(part, h.as_bytes(), depth);
+                    self.binary_unless_cut(msg, part, h.as_bytes(), depth);
                 } else {
                     let t = mail_parser::decoders::html::html_to_text(h);
                     self.text(std::borrow::Cow::Owned(t), depth);
@@ -833,7 +833,7 @@ impl Walker<'_> {
                     self.smime_part(part);
                     return;
                 }
-                self.binary(part, b, depth);
+                self.binary_unless_cut(msg, part, b, depth);
             }
             PartType::Message(inner) => {
                 // A forwarded message's headers (protected or not) are not ours.
@@ -1152,6 +1152,27 @@ impl Walker<'_> {
         self.cover("text", rest.trim().len());
         out.push_str(rest);
         self.push_text(std::borrow::Cow::Owned(out));
+    }
+
+    /// [`Walker::binary`], unless the message was read only in part (a stream) and this
+    /// attachment runs to the end of what was read: a cut file is not stored as if whole.
+    fn binary_unless_cut(
+        &mut self,
+        msg: &Message<'_>,
+        part: &mail_parser::MessagePart<'_>,
+        data: &[u8],
+        depth: usize,
+    ) {
+        let cut = self.streamed.as_ref().is_some_and(|s| s.cut)
+            && part.offset_end as usize >= msg.raw_message().len();
+        if cut {
+            self.report.notes.push(format!(
+                "attachment {} continues beyond the part read (message read as a stream): not stored as an attachment (it is in the stored raw message)",
+                crate::domain::terminal_safe(part.attachment_name().unwrap_or("(unnamed)"))
+            ));
+            return;
+        }
+        self.binary(part, data, depth);
     }
 
     /// An attachment: keys are lifted, encrypted attachments decrypted.

@@ -117,6 +117,34 @@ fn slice(
     Ok((out, len > take))
 }
 
+/// Decrypts the armored block at `begin..end` of the file as a stream: the decryption
+/// (or why not) and the plaintext's whole length.
+fn decrypt_block(
+    path: &Path,
+    (begin, end): (u64, u64),
+    keys: &TeamKeys,
+    extra: &[sequoia_openpgp::Cert],
+    limits: &Limits,
+    keep: usize,
+) -> (Result<crypto::Decrypted, String>, u64) {
+    let d = crypto::decrypt_stream(
+        keys,
+        extra,
+        || -> anyhow::Result<_> {
+            let mut f = std::fs::File::open(path)?;
+            f.seek(SeekFrom::Start(begin))?;
+            Ok(f.take(end - begin))
+        },
+        limits.max_decrypted_size.0,
+        limits.max_pkesks,
+        keep,
+    );
+    match d {
+        Ok((d, total)) => (Ok(d), total),
+        Err(e) => (Err(format!("{e:#}")), 0),
+    }
+}
+
 /// An analysis for a file that could not be read at all.
 fn unreadable(why: String) -> Analysis {
     Analysis {
@@ -169,25 +197,9 @@ fn read_inner(path: &Path, limits: &Limits, keys: &TeamKeys) -> Analysis {
                 let (after, cut2) = slice(&mut f, end, layout.size - end, keep)?;
                 reduced.extend_from_slice(&after);
                 body_cut = cut1 || cut2;
-                let d = crypto::decrypt_stream(
-                    keys,
-                    &[],
-                    || -> anyhow::Result<_> {
-                        let mut f = open()?;
-                        f.seek(SeekFrom::Start(begin))?;
-                        Ok(f.take(end - begin))
-                    },
-                    limits.max_decrypted_size.0,
-                    limits.max_pkesks,
-                    keep,
-                );
-                decrypted = Some(match d {
-                    Ok((d, total)) => {
-                        plain_total = total;
-                        Ok(d)
-                    }
-                    Err(e) => Err(format!("{e:#}")),
-                });
+                let (d, total) = decrypt_block(path, (begin, end), keys, &[], limits, keep);
+                plain_total = total;
+                decrypted = Some(d);
             }
             None => {
                 let (body, cut) = slice(&mut f, head_end, layout.size - head_end, keep)?;
@@ -202,15 +214,24 @@ fn read_inner(path: &Path, limits: &Limits, keys: &TeamKeys) -> Analysis {
     }
     let plain_cut = plain_total > keep as u64;
     let mut a = mime::analyze_streamed(&reduced, keys, limits, decrypted, body_cut || plain_cut);
-    if (plain_cut || body_cut)
-        && let Some(last) = a.report.attachments.pop()
+    // As for a message held whole (mime::analyze_passes): a signature by a key that the
+    // message itself carries is checked again once the key is known, by decrypting the
+    // block from the file a second time.
+    let unknown = a
+        .report
+        .signatures
+        .iter()
+        .any(|s| s.status == crate::domain::status::SigStatus::UnknownKey);
+    if let Some(block) = layout.block
+        && unknown
+        && !a.report.keys.is_empty()
     {
-        // The part read ends inside the last attachment read (or may): a cut file is not
-        // stored as if it were whole.
-        a.report.notes.push(format!(
-            "attachment {} may continue beyond the part read: not stored as an attachment (it is in the stored raw message)",
-            crate::domain::terminal_safe(last.name.as_deref().unwrap_or("(unnamed)"))
-        ));
+        let extra: Vec<_> = a.report.keys.iter().map(|k| k.cert.clone()).collect();
+        let (d, _) = decrypt_block(path, block, keys, &extra, limits, keep);
+        let mut second =
+            mime::analyze_streamed(&reduced, keys, limits, Some(d), body_cut || plain_cut);
+        second.report.keys = std::mem::take(&mut a.report.keys);
+        a = second;
     }
     let mut note = format!(
         "read as a stream: the message ({} bytes) is above limits.stream_above ({} bytes)",
