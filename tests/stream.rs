@@ -263,7 +263,8 @@ fn a_streamed_report_is_sealed_at_rest_and_reads_again_as_it_came() {
         "the stored raw message is sealed"
     );
     let id = env.cases()[0]["id"].as_str().unwrap().to_string();
-    // `case retry` reads the stored raw message again: it unseals to the message as it came.
+    // `case retry` reads the stored raw message again: it unseals to the message as it
+    // came, and is read as a stream again (the same limits as at intake).
     let o = env.run(&["case", "retry", &id]);
     assert!(o.status.success(), "{}", stderr(&o));
     let show = env.json(&["case", "show", &id, "--json"]);
@@ -272,6 +273,11 @@ fn a_streamed_report_is_sealed_at_rest_and_reads_again_as_it_came() {
     assert_eq!(m["status"], "ok", "{m}");
     let f = show["findings"].to_string();
     assert!(f.contains("2.4.1"), "{f:.1000}");
+    assert!(
+        m["notes"].to_string().contains("read as a stream"),
+        "{}",
+        m["notes"]
+    );
     let spool = env.dir.path().join("state/spool");
     assert!(
         !spool.exists() || std::fs::read_dir(&spool).unwrap().count() == 0,

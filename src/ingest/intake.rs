@@ -1191,10 +1191,20 @@ pub fn retry(
         .with_context(|| format!("no case {public_id}; list cases with `triaged case list`"))?;
     let raws = store::raw_messages_of(store.db(), c.id, keys)?;
     let seal = cfg.store.encrypt_at_rest.then_some(keys);
+    // Read as intake read them: a message above limits.stream_above as a stream from a
+    // spool file (the same text and attachment limits), the others held.
     let analyses: Vec<(i64, Analysis)> = raws
         .iter()
-        .map(|(id, raw)| (*id, reader.read(raw, cfg, keys)))
-        .collect();
+        .map(|(id, raw)| -> Result<(i64, Analysis)> {
+            if raw.len() as u64 <= cfg.limits.stream_above.0 {
+                return Ok((*id, reader.read(raw, cfg, keys)));
+            }
+            let mut w = crate::ingest::spool::Writer::create(cfg, &format!("retry-{id}.eml"))?;
+            w.append(raw)?;
+            let sp = w.finish()?;
+            Ok((*id, reader.read_file(&sp.path, cfg, keys)))
+        })
+        .collect::<Result<_>>()?;
     let (readable, before, after) = store.write("retry", |tx| {
         let mut readable = 0;
         for (id, a) in &analyses {
