@@ -130,7 +130,6 @@ fn main() {
     let mut v_wrong = Vec::new();
     let mut total_us = 0u128;
     // The inputs again, for a second timed pass (caches warm).
-    type Atts = Vec<(Option<String>, String, Vec<u8>)>;
     let mut again: Vec<(String, String, Atts)> = Vec::new();
     // Warm up: the classifier compiles its patterns on first use; time the steady state.
     let _ = classify::classify(&Input {
@@ -144,7 +143,7 @@ fn main() {
     for r in &rows {
         let id = r["id"].as_str().unwrap_or("?");
         let labels = &r["labels"];
-        let atts: Vec<(Option<String>, String, Vec<u8>)> = r["attachments"]
+        let atts: Atts = r["attachments"]
             .as_array()
             .map(|a| {
                 a.iter()
@@ -169,14 +168,7 @@ fn main() {
         let input = Input {
             subject: r["subject"].as_str().unwrap_or(""),
             text: r["body"].as_str().unwrap_or(""),
-            attachments: atts
-                .iter()
-                .map(|(n, t, d)| AttachmentIn {
-                    name: n.as_deref(),
-                    content_type: t,
-                    data: d,
-                })
-                .collect(),
+            attachments: attachments_in(&atts),
         };
         let t0 = Instant::now();
         let f = classify::classify(&input);
@@ -346,14 +338,7 @@ fn main() {
         std::hint::black_box(classify::classify(&Input {
             subject,
             text,
-            attachments: atts
-                .iter()
-                .map(|(n, t, d)| AttachmentIn {
-                    name: n.as_deref(),
-                    content_type: t,
-                    data: d,
-                })
-                .collect(),
+            attachments: attachments_in(atts),
         }));
     }
     let warm_us = t0.elapsed().as_micros();
@@ -393,4 +378,18 @@ fn main() {
             std::process::exit(1);
         }
     }
+}
+
+/// A corpus report's attachments: (name, content type, bytes).
+type Atts = Vec<(Option<String>, String, Vec<u8>)>;
+
+/// The attachments as the classifier reads them.
+fn attachments_in(atts: &Atts) -> Vec<AttachmentIn<'_>> {
+    atts.iter()
+        .map(|(n, t, d)| AttachmentIn {
+            name: n.as_deref(),
+            content_type: t,
+            data: d,
+        })
+        .collect()
 }

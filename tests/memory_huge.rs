@@ -20,27 +20,6 @@ fn a_100_mib_encrypted_report_is_read_as_a_stream_within_64_mib() {
     gpg.run(&["--import"], Some(&team));
     let raw = big_report(&gpg, TEXT_BYTES);
     assert!(raw.len > 98 * 1024 * 1024, "{} bytes", raw.len);
-    let pass = std::fs::read_to_string("keys/test/passphrase").unwrap();
-
-    // Reader processes (the default).
-    let env = Env::new(
-        &[("team.asc", &team)],
-        Some(pass.trim()),
-        &format!("[limits]\n{RAISED}"),
-    );
-    let peak = ingest_and_check(&env, &raw, || env.run(&["run", "--once", "--json"]));
-    eprintln!("peak RSS of the largest process (reader processes): {peak} MiB");
-    assert!(
-        peak < LIMIT_MIB,
-        "a {} MiB report took {peak} MiB in one process",
-        raw.len >> 20
-    );
-
-    // One process under a 64 MiB memory cgroup.
-    let env = Env::new(
-        &[("team.asc", &team)],
-        Some(pass.trim()),
-        &format!("[limits]\nisolate_reader = false\n{RAISED}"),
-    );
-    under_limit(&env, &raw, LIMIT_MIB);
+    // Reader processes (the default), then one process under a 64 MiB memory cgroup.
+    read_within(&team, &raw, RAISED, LIMIT_MIB);
 }

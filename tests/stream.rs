@@ -6,6 +6,7 @@
 //! note and the raw message is stored byte for byte.
 
 mod common;
+use common::large::ENCRYPT_UNCOMPRESSED;
 use common::*;
 
 const LOW: &str = "[limits]\nstream_above = \"64KiB\"\n";
@@ -72,14 +73,7 @@ fn log_lines(n: usize) -> String {
 /// Encrypted (and signed) by gpg without compression, so the message is as large as
 /// its text (log lines compress twentyfold).
 fn encrypt(gpg: &Gpg, data: &[u8], signer: Option<&str>) -> String {
-    let mut args = vec![
-        "--armor",
-        "--encrypt",
-        "--compress-algo",
-        "none",
-        "-r",
-        "security@example.test",
-    ];
+    let mut args = ENCRYPT_UNCOMPRESSED.to_vec();
     if let Some(s) = signer {
         args.extend(["--sign", "-u", s]);
     }

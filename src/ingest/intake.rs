@@ -258,16 +258,8 @@ fn sha_of(inc: &Incoming) -> String {
 /// The start of the raw message (its headers), for reading what can be read without
 /// decrypting.
 fn head_of(inc: &Incoming) -> std::borrow::Cow<'_, [u8]> {
-    use std::io::Read;
     match &inc.spool {
-        Some(sp) => std::borrow::Cow::Owned(
-            std::fs::File::open(&sp.path)
-                .and_then(|f| {
-                    let mut v = Vec::new();
-                    f.take(64 * 1024).read_to_end(&mut v).map(|_| v)
-                })
-                .unwrap_or_default(),
-        ),
+        Some(sp) => std::borrow::Cow::Owned(crate::read::stream::file_head(&sp.path)),
         None => std::borrow::Cow::Borrowed(&inc.raw),
     }
 }

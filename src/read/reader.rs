@@ -121,15 +121,7 @@ impl Request<'_> {
     fn headers_only(self, cfg: &Config, status: Status) -> Analysis {
         match self {
             Request::Bytes(raw) => headers_only(raw, cfg, status),
-            Request::File(path) => {
-                let head = std::fs::File::open(path)
-                    .and_then(|f| {
-                        let mut v = Vec::new();
-                        f.take(64 * 1024).read_to_end(&mut v).map(|_| v)
-                    })
-                    .unwrap_or_default();
-                headers_only(&head, cfg, status)
-            }
+            Request::File(path) => headers_only(&crate::read::stream::file_head(path), cfg, status),
         }
     }
 

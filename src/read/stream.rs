@@ -145,6 +145,16 @@ fn decrypt_block(
     }
 }
 
+/// The first 64 KiB of a message's file (its header, for what can be read without
+/// decrypting when a read was lost); empty when the file cannot be read.
+pub(crate) fn file_head(path: &Path) -> Vec<u8> {
+    let mut v = Vec::new();
+    match std::fs::File::open(path).and_then(|f| f.take(64 * 1024).read_to_end(&mut v)) {
+        Ok(_) => v,
+        Err(_) => Vec::new(),
+    }
+}
+
 /// An analysis for a file that could not be read at all.
 fn unreadable(why: String) -> Analysis {
     Analysis {

@@ -35,20 +35,13 @@ pub fn big_report(gpg: &Gpg, text_bytes: usize) -> BigFile {
         }
         w.flush().unwrap();
     }
-    gpg.run(
-        &[
-            "--armor",
-            "--encrypt",
-            "--compress-algo",
-            "none",
-            "-r",
-            "security@example.test",
-            "--output",
-            armored.to_str().unwrap(),
-            plain.to_str().unwrap(),
-        ],
-        None,
-    );
+    let mut args = ENCRYPT_UNCOMPRESSED.to_vec();
+    args.extend([
+        "--output",
+        armored.to_str().unwrap(),
+        plain.to_str().unwrap(),
+    ]);
+    gpg.run(&args, None);
     let path = dir.path().join("big.eml");
     let mut w = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
     w.write_all(
@@ -84,6 +77,17 @@ pub fn sha256_of(mut r: impl std::io::Read) -> (usize, String) {
         h.finalize().iter().map(|x| format!("{x:02x}")).collect(),
     )
 }
+
+/// gpg arguments: armored, to the test team key, without compression (so a message is
+/// as large as its text: log lines compress twentyfold).
+pub const ENCRYPT_UNCOMPRESSED: [&str; 6] = [
+    "--armor",
+    "--encrypt",
+    "--compress-algo",
+    "none",
+    "-r",
+    "security@example.test",
+];
 
 /// Peak RSS (MiB) of the largest child process this test process has waited for.
 pub fn children_peak_mib() -> u64 {
@@ -209,4 +213,29 @@ pub fn under_limit(env: &Env, big: &BigFile, limit_mib: u64) {
             assert!(peak < limit_mib, "{peak} MiB in one process");
         }
     }
+}
+
+/// The memory tests' two runs of one big report, each of which must stay under
+/// `limit_mib`: with reader processes (the default), then in one process under a memory
+/// cgroup. `limits` is extra `[limits]` configuration for both.
+pub fn read_within(team: &[u8], raw: &BigFile, limits: &str, limit_mib: u64) {
+    let pass = std::fs::read_to_string("keys/test/passphrase").unwrap();
+    let env = Env::new(
+        &[("team.asc", team)],
+        Some(pass.trim()),
+        &format!("[limits]\n{limits}"),
+    );
+    let peak = ingest_and_check(&env, raw, || env.run(&["run", "--once", "--json"]));
+    eprintln!("peak RSS of the largest process (reader processes): {peak} MiB");
+    assert!(
+        peak < limit_mib,
+        "a {} MiB report took {peak} MiB in one process",
+        raw.len >> 20
+    );
+    let env = Env::new(
+        &[("team.asc", team)],
+        Some(pass.trim()),
+        &format!("[limits]\nisolate_reader = false\n{limits}"),
+    );
+    under_limit(&env, raw, limit_mib);
 }
