@@ -133,7 +133,7 @@ static CHANNELS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
         (
             "github-advisory",
             re(
-                r"(?i)security advisor(?:y|ies)|/security/advisories|report a vulnerability|private vulnerability reporting|github'?s? (?:private )?(?:security|vulnerability) report",
+                r#"(?i)security advisor(?:y|ies)|/security/advisories|["“']report a vulnerability|report a vulnerability["”']? (?:button|tab|link|form)|private vulnerability reporting|github'?s? (?:private )?(?:security|vulnerability) report"#,
             ),
         ),
         ("huntr", re(r"(?i)\bhuntr\b")),
@@ -153,6 +153,95 @@ static CHANNELS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
         ),
     ]
 });
+
+/// A sentence that tells the reader how or where to report: a channel or an address
+/// named anywhere else (how advisories are published, whom the team notifies) is not
+/// one for reports.
+static REPORT_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\breport(?:s|ing|ed)?\b|\bsubmi(?:t|ssion)|\bdisclos|\bsend\b|\be-?mail|\bcontact\b|\breach (?:out|us)|\b(?:open|create|file|use|join)\b|\bvia\b|\blet us know|\bnotify us",
+    )
+});
+/// The team or others acting ("we will notify …", "they contact the maintainers",
+/// "the team coordinates … via GitHub Security Advisories"): not an instruction to the
+/// reporter.
+static OTHERS_ACT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:we|they|the (?:\w+ )?team)\s+(?:(?:be|are|is|can be)\b\s*)?(?:(?:will|may|also|then|actively|usually|always|first)\s+){0,2}(?:contact|notif|inform|coordinat|announc|publish)\w*",
+    )
+});
+/// A negated or closed clause: "do not open a public issue", "our HackerOne program is
+/// closed".
+static NEGATED: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\b(?:not|never|no longer)\b|n't\b|\b(?:closed|discontinued|deprecated|refuse\w*)\b")
+});
+/// "Send an email", "email our security team", "Email: …": a report by email even when
+/// the address is elsewhere (a profile, a form).
+static EMAIL_ASK: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:send|write|drop)\b[^.]{0,20}\be-?mail\b|^\W*e-?mail\b|\be-?mail (?:us|our|the|them|it|a |an )|\bby e-?mail\b",
+    )
+});
+/// An address written to fool harvesters: `security [at] example [dot] org`,
+/// `info at example dot com`. A plain " at " needs a spelled-out "dot".
+static OBFUSCATED_EMAIL: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b([a-z0-9][a-z0-9._%+-]*)\s*(?:\[at\]|\(at\)|\{at\}|\bat\b)\s*([a-z0-9-]+(?:\s*(?:\[dot\]|\(dot\)|\{dot\}|\bdot\b|\.)\s*[a-z0-9-]+)+)",
+    )
+});
+/// GitHub's private vulnerability reporting, by its address.
+static GITHUB_ADVISORY_LINK: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)github\.com/[^/\s]+/[^/\s]+/security(?:/advisories(?:/new)?)?/?(?:[?#].*)?$")
+});
+/// A person's GitHub profile (one path segment).
+static GITHUB_PROFILE_LINK: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)^https?://github\.com/[a-z0-9-]+/?$"));
+
+/// The clause around `range` of `s`: between the nearest delimiters (`.`, `;`, `,`,
+/// `:`, `(`, `)`) or contrast words ("instead", "but", "however") on either side.
+fn clause_around(s: &str, start: usize, end: usize) -> &str {
+    let before = s.get(..start).unwrap_or_default();
+    let after = s.get(end..).unwrap_or_default();
+    let delim = |c: char| matches!(c, '.' | ';' | ',' | ':' | '(' | ')' | '!' | '?');
+    let mut from = before.rfind(delim).map_or(0, |i| i + 1);
+    let lower = before.to_ascii_lowercase();
+    for w in [" instead ", " but ", " however ", " or ", " and "] {
+        if let Some(i) = lower.rfind(w) {
+            from = from.max(i + w.len());
+        }
+    }
+    let to = after.find(delim).map_or(s.len(), |i| end + i);
+    s.get(from..to).unwrap_or(s)
+}
+
+/// Whether a channel mention at `start..end` of `s` is offered to the reporter: a
+/// reporting sentence, not a fallback, nobody else acting, the clause not negated.
+fn offered(s: &str, start: usize, end: usize) -> bool {
+    REPORT_CONTEXT.is_match(s)
+        && !FALLBACK.is_match(s)
+        && !OTHERS_ACT.is_match(s)
+        && !NEGATED.is_match(clause_around(s, start, end))
+}
+
+/// `info at example dot com` → `info@example.com` (None unless it reads as an address).
+fn deobfuscate(c: &regex::Captures<'_>) -> Option<String> {
+    static DOT: LazyLock<Regex> =
+        LazyLock::new(|| re(r"(?i)\s*(?:\[dot\]|\(dot\)|\{dot\}|\bdot\b|\.)\s*"));
+    let whole = c.get(0)?.as_str().to_ascii_lowercase();
+    let plain_at = !whole.contains("[at]") && !whole.contains("(at)") && !whole.contains("{at}");
+    let host_raw = c.get(2)?.as_str();
+    if plain_at && !host_raw.to_ascii_lowercase().contains("dot") {
+        // "reach us at example.com" is a sentence, not an address.
+        return None;
+    }
+    let host = DOT.replace_all(host_raw, ".").to_ascii_lowercase();
+    let tld_ok = host
+        .rsplit('.')
+        .next()
+        .is_some_and(|t| t.len() >= 2 && t.chars().all(|ch| ch.is_ascii_alphabetic()));
+    let user = c.get(1)?.as_str().to_ascii_lowercase();
+    tld_ok.then(|| format!("{user}@{host}"))
+}
 
 fn word_number(s: &str) -> Option<i64> {
     let n = match s.to_ascii_lowercase().as_str() {
@@ -201,17 +290,38 @@ struct Doc {
     sentences: Vec<(usize, String)>,
     /// Markdown tables: (header cells, rows of (line, cells)).
     tables: Vec<Table>,
+    /// Links outside code blocks and tables: (line, text, target). `[Report](…/security)`
+    /// names a channel by its address alone.
+    links: Vec<(usize, String, String)>,
 }
 
+impl Doc {
+    /// Links (text, target) on the lines of sentence `idx` (from its first line up to
+    /// the next sentence's).
+    fn links_of(&self, idx: usize) -> impl Iterator<Item = (&str, &str)> {
+        let from = self.sentences.get(idx).map_or(0, |(l, _)| *l);
+        let to = self
+            .sentences
+            .get(idx + 1)
+            .map_or(usize::MAX, |(l, _)| (*l).max(from + 1));
+        self.links
+            .iter()
+            .filter(move |(l, _, _)| *l >= from && *l < to)
+            .map(|(_, t, u)| (t.as_str(), u.as_str()))
+    }
+}
+
+static MD_LINK: LazyLock<Regex> = LazyLock::new(|| re(r"\[([^\]]*)\]\(([^)]*)\)"));
+
 fn strip_md(s: &str) -> String {
-    static LINK: LazyLock<Regex> = LazyLock::new(|| re(r"\[([^\]]*)\]\([^)]*\)"));
-    let s = LINK.replace_all(s, "$1");
+    let s = MD_LINK.replace_all(s, "$1");
     s.replace("**", "").replace('`', "").trim().to_string()
 }
 
 fn split_doc(text: &str) -> Doc {
     let mut sentences = Vec::new();
     let mut tables: Vec<Table> = Vec::new();
+    let mut links = Vec::new();
     // The current paragraph: its source lines (line number, cleaned text).
     let mut para: Vec<(usize, String)> = Vec::new();
     // The instruction that introduces a list ("please include:") is carried to its items.
@@ -281,6 +391,11 @@ fn split_doc(text: &str) -> Doc {
             continue;
         }
         in_table = false;
+        for c in MD_LINK.captures_iter(t) {
+            if let (Some(text), Some(u)) = (c.get(1), c.get(2)) {
+                links.push((line, strip_md(text.as_str()), u.as_str().trim().to_string()));
+            }
+        }
         if t.is_empty() || t.starts_with('#') {
             flush(&mut para, &mut sentences);
             if t.starts_with('#') {
@@ -303,11 +418,23 @@ fn split_doc(text: &str) -> Doc {
             continue;
         }
         let clean = strip_md(t);
-        list_intro = clean.trim_end().ends_with(':').then(|| clean.clone());
-        para.push((line, clean));
+        para.push((line, clean.clone()));
+        // The intro is the paragraph's last sentence, which may start lines above.
+        list_intro = clean.trim_end().ends_with(':').then(|| {
+            let text = para
+                .iter()
+                .map(|(_, t)| t.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            split_sentences(&text).pop().unwrap_or(clean)
+        });
     }
     flush(&mut para, &mut sentences);
-    Doc { sentences, tables }
+    Doc {
+        sentences,
+        tables,
+        links,
+    }
 }
 
 fn split_sentences(p: &str) -> Vec<String> {
@@ -532,7 +659,8 @@ pub fn import(text: &str) -> Imported {
             want("fix_suggestion", *line, s, &mut out);
         }
     }
-    for (line, s) in &doc.sentences {
+    let mut email_asked: Option<Cite> = None;
+    for (idx, (line, s)) in doc.sentences.iter().enumerate() {
         if out.reject_low_effort.is_none() && LOW_EFFORT.is_match(s) {
             out.reject_low_effort = Some(cite(*line, s));
         }
@@ -549,18 +677,52 @@ pub fn import(text: &str) -> Imported {
         if out.safe_harbor.is_none() && SAFE_HARBOR.is_match(s) {
             out.safe_harbor = Some(cite(*line, s));
         }
-        for m in EMAIL.find_iter(s) {
-            let addr = m.as_str().to_ascii_lowercase();
-            if addr.ends_with("example.com") || addr.starts_with("git@") {
+        // Whom the team notifies (downstream packagers, a CNA it works with) is not a
+        // contact for reports.
+        let others = OTHERS_ACT.is_match(s);
+        let plain = EMAIL.find_iter(s).map(|m| m.as_str().to_ascii_lowercase());
+        let hidden = OBFUSCATED_EMAIL
+            .captures_iter(s)
+            .filter_map(|c| deobfuscate(&c));
+        for addr in plain.chain(hidden).collect::<Vec<_>>() {
+            if others || addr.ends_with("example.com") || addr.starts_with("git@") {
                 continue;
             }
             if !out.contacts.iter().any(|(a, _)| *a == addr) {
                 out.contacts.push((addr, cite(*line, s)));
             }
         }
-        for (name, rx) in CHANNELS.iter() {
-            if rx.is_match(s) && !out.channels.iter().any(|(n, _)| n == name) {
+        let offer = |name: &str, out: &mut Imported| {
+            if !out.channels.iter().any(|(n, _)| n == name) {
                 out.channels.push((name.to_string(), cite(*line, s)));
+            }
+        };
+        for (name, rx) in CHANNELS.iter() {
+            if rx.find_iter(s).any(|m| offered(s, m.start(), m.end())) {
+                offer(name, &mut out);
+            }
+        }
+        if let Some(m) = EMAIL_ASK.find(s)
+            && offered(s, m.start(), m.end())
+        {
+            email_asked.get_or_insert_with(|| cite(*line, s));
+        }
+        // Links: `[Report a vulnerability](https://github.com/o/r/security/advisories/new)`,
+        // `contact [a maintainer](https://github.com/them)`. A link counts in the
+        // sentence that holds its text.
+        for (text, url) in doc.links_of(idx) {
+            let Some(at) = (!text.is_empty()).then(|| s.find(text)).flatten() else {
+                continue;
+            };
+            if !offered(s, at, at + text.len()) {
+                continue;
+            }
+            if GITHUB_ADVISORY_LINK.is_match(url) {
+                offer("github-advisory", &mut out);
+            } else if GITHUB_PROFILE_LINK.is_match(url)
+                && s.to_ascii_lowercase().contains("contact")
+            {
+                offer("maintainer-contact", &mut out);
             }
         }
     }
@@ -571,7 +733,7 @@ pub fn import(text: &str) -> Imported {
             .map_or(1, |i| i + 1);
         out.pgp_key_offered = Some(cite(line, "-----BEGIN PGP PUBLIC KEY BLOCK-----"));
     }
-    if let Some((_, c)) = out.contacts.first().cloned() {
+    if let Some(c) = out.contacts.first().map(|(_, c)| c.clone()).or(email_asked) {
         out.channels.insert(0, ("email".into(), c));
     }
     // The supported-versions table.
@@ -757,5 +919,77 @@ impl Imported {
             "unreadable_rows": self.unreadable_rows.iter().map(cite).collect::<Vec<_>>(),
             "undetermined": self.undetermined,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::import;
+
+    fn channels(text: &str) -> Vec<String> {
+        import(text).channels.into_iter().map(|(n, _)| n).collect()
+    }
+
+    fn contacts(text: &str) -> Vec<String> {
+        import(text).contacts.into_iter().map(|(a, _)| a).collect()
+    }
+
+    #[test]
+    fn a_channel_counts_only_where_the_reader_is_told_to_report() {
+        let doc = "Please report vulnerabilities to security@acme.example.org.\n\n\
+                   The team coordinates fixes via GitHub Security Advisories.\n\n\
+                   We announce releases on our Discord server.\n";
+        assert_eq!(channels(doc), ["email"]);
+    }
+
+    #[test]
+    fn a_negated_or_closed_channel_is_not_offered() {
+        let doc = "Please do not open a public issue, instead use the \"Report a vulnerability\" button.\n\n\
+                   Our HackerOne program is closed.\n";
+        assert_eq!(channels(doc), ["github-advisory"]);
+        // A fallback is not a channel either.
+        let doc =
+            "Report to security@acme.example.org. If you do not hear back, reach us on Discord.\n";
+        assert_eq!(channels(doc), ["email"]);
+    }
+
+    #[test]
+    fn links_name_channels_by_their_target() {
+        let doc = "## Reporting\n\n[Report privately](https://github.com/acme/widget/security/advisories/new) \
+                   or contact [Jo Maintainer](https://github.com/jo-maintainer).\n";
+        assert_eq!(channels(doc), ["github-advisory", "maintainer-contact"]);
+        // The link of another sentence on the same line does not count.
+        let doc = "Do not use [the tracker](https://github.com/acme/widget/security). Email security@acme.example.org.\n";
+        assert_eq!(channels(doc), ["email"]);
+    }
+
+    #[test]
+    fn spelled_out_addresses_are_read_and_sentences_are_not() {
+        let doc = "You may also report vulnerabilities to `security` at acme dot org.\n\n\
+                   Or write to security [at] widget [dot] example [dot] net.\n\n\
+                   Reach us at acme.org for anything else.\n";
+        assert_eq!(
+            contacts(doc),
+            ["security@acme.org", "security@widget.example.net"]
+        );
+        assert_eq!(channels(doc), ["email"]);
+    }
+
+    #[test]
+    fn an_email_without_an_address_is_still_the_email_channel() {
+        let doc = "To report a vulnerability, please send an email to the maintainer (see the address in their profile).\n";
+        assert_eq!(channels(doc), ["email"]);
+        assert!(contacts(doc).is_empty());
+    }
+
+    #[test]
+    fn whom_the_team_notifies_is_not_a_contact() {
+        // The list's intro starts a line above the colon.
+        let doc = "Report issues with a [draft advisory](https://github.com/acme/widget/security/advisories/new).\n\n\
+                   Ahead of a release the list of people we\n\
+                   actively contact is:\n\n\
+                   - Distro packagers (packagers@distro.example.net)\n";
+        assert!(contacts(doc).is_empty(), "{:?}", contacts(doc));
+        assert_eq!(channels(doc), ["github-advisory"]);
     }
 }
