@@ -399,7 +399,10 @@ fn split_doc(text: &str) -> Doc {
         if t.is_empty() || t.starts_with('#') {
             flush(&mut para, &mut sentences);
             if t.starts_with('#') {
-                list_intro = None;
+                // "### When submitting a report, please provide the following:" introduces
+                // the list below it like a sentence would.
+                let heading = strip_md(t.trim_start_matches('#'));
+                list_intro = heading.trim_end().ends_with(':').then_some(heading);
             }
             continue;
         }
@@ -980,6 +983,18 @@ mod tests {
         let doc = "To report a vulnerability, please send an email to the maintainer (see the address in their profile).\n";
         assert_eq!(channels(doc), ["email"]);
         assert!(contacts(doc).is_empty());
+    }
+
+    #[test]
+    fn a_heading_ending_in_a_colon_introduces_the_list_below() {
+        let doc = "### When reporting, please provide the following:\n\n\
+                   - The affected version(s) of the project.\n\
+                   - A proof of concept.\n\n\
+                   ## Versions\n\n\
+                   - The affected version(s) of the project.\n";
+        let im = import(doc);
+        let req: Vec<(String, usize)> = im.require.into_iter().map(|(n, c)| (n, c.line)).collect();
+        assert_eq!(req, [("versions".to_string(), 3), ("poc".to_string(), 4)]);
     }
 
     #[test]
