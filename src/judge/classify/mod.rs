@@ -436,4 +436,64 @@ mod tests {
         );
         assert!(!f.low_effort.flag, "{:?}", f.low_effort);
     }
+
+    fn with_subject(subject: &str, text: &str) -> Findings {
+        classify(&Input {
+            subject,
+            text,
+            attachments: vec![],
+        })
+    }
+
+    #[test]
+    fn template_findings_are_low_effort_even_with_their_boilerplate_proof() {
+        // A clickjacking template whose "PoC" is the usual iframe page.
+        let body = "The server didn't return an X-Frame-Options header.\n\nPOC:\n\n\
+                    ```html\n<iframe src=\"https://app.example.net/login\" width=500></iframe>\n```\n";
+        let f = with_subject("Clickjacking on login page", body);
+        assert!(f.low_effort.flag, "{:?}", f.low_effort);
+        assert!(f.low_effort.reasons.contains(&"template-finding".into()));
+        // Named on a "Vulnerability Name:" line instead of the subject.
+        let f = with_subject(
+            "Report regarding a bug on your site",
+            &format!("Vulnerability Name: URL redirection through Click-Jacking\n\n{body}"),
+        );
+        assert!(f.low_effort.flag, "{:?}", f.low_effort);
+        // Session not invalidated after a password change, with the usual two-browser steps.
+        let f = with_subject(
+            "Failure to invalidate session on Password Change",
+            "1- Login from two browsers.\n2- Change the password in Chrome.\n3- Firefox is still logged in.\n",
+        );
+        assert!(f.low_effort.flag, "{:?}", f.low_effort);
+        // Lack of rate limiting with real steps is a report, not a template.
+        let f = with_subject(
+            "Lack of Rate Limiting on /api/otp",
+            "Steps to reproduce:\n1. Request an OTP.\n2. Send 10,000 guesses to /api/otp/verify; none is refused.\n",
+        );
+        assert!(!f.low_effort.flag, "{:?}", f.low_effort);
+    }
+
+    #[test]
+    fn asking_how_to_report_or_a_video_poc_is_low_effort() {
+        let f = run(
+            "I found a serious vulnerability in your platform. Is there any policy to report vulnerabilities and reward researchers?",
+        );
+        assert!(f.low_effort.flag, "{:?}", f.low_effort);
+        let f = run(
+            "Kindly share guidance on how to proceed with submitting the vulnerability I identified.",
+        );
+        assert!(f.low_effort.flag, "{:?}", f.low_effort);
+        let f = with_subject(
+            "Host Header Injection in ExampleCMS 2.1.1",
+            "A Host Header Injection in ExampleCMS 2.1.1 may allow an attacker to spoof a header.\n\nPoC:\nhttps://www.youtube.com/watch?v=abcdefghijk\n",
+        );
+        assert!(f.low_effort.flag, "{:?}", f.low_effort);
+        assert!(f.low_effort.reasons.contains(&"poc-is-a-link".into()));
+        // A real report that asks about the CVE process is not.
+        let f = run(
+            "parse_header() overflows a 256-byte stack buffer. Is there a process for requesting a CVE?\n\n    curl -H \"Content-Type: AAAA...\" http://localhost:8080/\n",
+        );
+        assert!(!f.low_effort.flag, "{:?}", f.low_effort);
+        assert!(f.low_effort.reasons.is_empty(), "{:?}", f.low_effort);
+    }
 }

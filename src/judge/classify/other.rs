@@ -35,8 +35,34 @@ pub(super) static BEG_BOUNTY: LazyLock<Regex> = LazyLock::new(|| {
 });
 pub(super) static SCANNER: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:missing|lack of|no|absent|not (?:set|configured|enabled))\b[^\n.]{0,40}\b(?:dmarc|spf|dkim|x-frame-options|content-security-policy|csp header|hsts|strict-transport-security|x-content-type-options|x-xss-protection|referrer-policy|permissions-policy|security headers?|clickjacking protection|csrf token on (?:the )?logout|rate limit\w*)\b|\b(?:dmarc|spf|dkim)\b[^\n.]{0,30}\b(?:missing|not (?:found|set|configured)|record)\b|\bclickjacking\b|\bbanner grabbing\b|\bserver version disclos\w+|\bself[- ]xss\b|\bautocomplete\s+(?:enabled|on)\b",
+        r"(?im)\b(?:missing|lack of|no|absent|not (?:set|configured|enabled))\b[^\n.]{0,40}\b(?:dmarc|spf|dkim|x-frame-options|content-security-policy|csp header|hsts|strict-transport-security|x-content-type-options|x-xss-protection|referrer-policy|permissions-policy|security headers?|clickjacking protection|csrf token on (?:the )?logout|rate limit\w*)\b|\b(?:dmarc|spf|dkim)\b[^\n.]{0,30}\b(?:missing|not (?:found|set|configured)|record)\b|\bclick[- ]?jacking\b|\bbanner grabbing\b|\bserver version disclos\w+|\bself[- ]xss\b|\bautocomplete\s+(?:enabled|on)\b|\b(?:server|apache|nginx|iis|php|software)\b[^\n.]{0,20}\bversion(?: information)? (?:disclos|expos|reveal|leak)\w*|\bversion (?:information )?disclos\w+|\bsession\w*\b[^\n.]{0,40}\b(?:not|never|fail\w*|n't)\b[^\n.]{0,20}\b(?:expir|invalidat|terminat)\w*|\b(?:fail\w*|not) to (?:invalidate|expire|terminate) (?:the |all |other )?sessions?\b|\binvalidate (?:all )?(?:other )?sessions? (?:when|after|on)\b|^[|\s*]*scanner[*\s]*[:|]",
     )
+});
+/// Asking how or where to report, or about a reward, instead of reporting: the
+/// beg-bounty opener ("is there any policy to report vulnerabilities and reward
+/// researchers?", "kindly guide me how to proceed with submitting").
+pub(super) static DISCLOSURE_INQUIRY: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:is there|do you have|does \w+ have)\s+(?:a|an|any)\b[^\n.?]{0,40}\b(?:bounty|reward|(?:policy|program|programme) (?:to|for) report\w*|(?:disclosure|bounty|reward) (?:policy|program|programme))|\bhow (?:to|can i|could i|should i|do i) (?:proceed|submit|report|share|send)\b|\bguidance on how to\b|\bwhere (?:can|could|should|do) i (?:report|submit|send)\b",
+    )
+});
+/// A "PoC" that is only a link to a video or a file share.
+pub(super) static POC_LINK_ONLY: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?im)^\W*(?:poc|proof[- ]of[- ]concept)\W*\s*(?:\n\s*)?https?://(?:www\.)?(?:youtube\.com|youtu\.be|drive\.google\.com|vimeo\.com|(?:www\.)?loom\.com|imgur\.com|prnt\.sc|dropbox\.com|mega\.nz)/\S*\s*$",
+    )
+});
+/// The classes that come as templates (the beg-bounty classics): named as the report's
+/// headline they make it low effort even with the template's own "proof" (an iframe, a
+/// DNS lookup, two browsers logged in).
+static TEMPLATE_CLASS: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bclick[- ]?jacking\b|\bx-frame-options\b|\b(?:spf|dmarc|dkim)\b|\bversion (?:information )?disclos\w+|\bbanner grabbing\b|\bsession\w*\b[^\n.]{0,40}\b(?:not|never|fail\w*|n't)\b[^\n.]{0,20}\b(?:expir|invalidat|terminat)\w*|\b(?:fail\w*|not) to (?:invalidate|expire|terminate) (?:the |all |other )?sessions?\b|\binvalidate (?:all )?(?:other )?sessions? (?:when|after|on)\b",
+    )
+});
+/// The line that names the finding in a template report ("Vulnerability Name: …").
+static HEADLINE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?im)^\W*(?:vulnerability(?: name| type| title)?|title|issue|bug|finding)\s*:[^\n]*$")
 });
 
 /// Reproduction steps: numbered steps, or the PoC itself when it is a reproducer.
@@ -180,11 +206,42 @@ pub(super) fn find_low_effort(
             }
             le_ev.push(evidence(doc, m.start(), m.end(), "beg-bounty"));
         }
+        if let Some(m) = DISCLOSURE_INQUIRY.find(doc.text) {
+            if !reasons.contains(&"beg-bounty") {
+                reasons.push("beg-bounty");
+            }
+            le_ev.push(evidence(doc, m.start(), m.end(), "disclosure-inquiry"));
+        }
         if let Some(m) = SCANNER.find(doc.text) {
             if !reasons.contains(&"scanner-finding") {
                 reasons.push("scanner-finding");
             }
             le_ev.push(evidence(doc, m.start(), m.end(), "scanner-finding"));
+            // The finding is the report's headline (its subject, or a "Vulnerability:"
+            // line): a template, whose clickjacking iframe or SPF lookup does not make it
+            // a report.
+            let headline = if doc.location == "subject" {
+                TEMPLATE_CLASS
+                    .is_match(doc.text)
+                    .then_some((0, doc.text.len()))
+            } else {
+                HEADLINE
+                    .find_iter(doc.text)
+                    .find(|h| TEMPLATE_CLASS.is_match(h.as_str()))
+                    .map(|h| (h.start(), h.end()))
+            };
+            if let Some((a, b)) = headline {
+                if !reasons.contains(&"template-finding") {
+                    reasons.push("template-finding");
+                }
+                le_ev.push(evidence(doc, a, b, "template-finding"));
+            }
+        }
+        if let Some(m) = POC_LINK_ONLY.find(doc.text) {
+            if !reasons.contains(&"poc-is-a-link") {
+                reasons.push("poc-is-a-link");
+            }
+            le_ev.push(evidence(doc, m.start(), m.end(), "poc-is-a-link"));
         }
     }
     let body_len = input.text.trim().len();
@@ -210,12 +267,15 @@ pub(super) fn find_low_effort(
     // Bounty talk next to a real PoC is not low effort; a scanner-style finding (missing
     // header, rate limiting, clickjacking) is low effort only when nothing shows it can be
     // reproduced (no PoC and no reproduction steps).
+    // A scanner-style finding that is the report's headline is a template even with
+    // its boilerplate proof. A PoC that is only a video or file-share link is none.
+    let nothing_reproducible = poc.status != PocStatus::Present && !repro_steps.present;
     let flag = reasons.contains(&"no-technical-detail")
         || reasons.contains(&"not-a-vulnerability-report")
+        || reasons.contains(&"template-finding")
         || (reasons.contains(&"beg-bounty") && poc.status != PocStatus::Present)
-        || (reasons.contains(&"scanner-finding")
-            && poc.status != PocStatus::Present
-            && !repro_steps.present);
+        || (reasons.contains(&"scanner-finding") && nothing_reproducible)
+        || (reasons.contains(&"poc-is-a-link") && nothing_reproducible);
     LowEffort {
         flag,
         reasons: reasons.into_iter().map(str::to_string).collect(),
