@@ -38,7 +38,7 @@ pub(super) const CLASSES: &[(&str, &str)] = &[
     ),
     (
         "dos",
-        r"(?i)denial[- ]of[- ]service|\bdos\b|\bcrash(?:es|ed)?\b|resource exhaustion|consume (?:significant|large|very large|excessive|unbounded)|infinite loop|memory exhaustion|out of memory|indefinite(?:ly)? block",
+        r"(?i)denial[- ]of[- ]service|\bdos\b|\bcrash(?:es|ed)?\b|resource exhaustion|consume (?:significant|large|very large|excessive|unbounded)|infinite loop|memory exhaustion|out of memory|indefinite(?:ly)? block|\b(?:potential|remote|unexpected|reachable)\s+panic\b|\bpanics?\s+(?:on|when|while)\b|\b(?:can|could|may|might|will|to)\s+panic\b|\b(?:cause|causes|caused|causing|trigger|triggers|triggering|leads?\s+to|results?\s+in)\s+(?:a\s+|an\s+)?panic",
     ),
     (
         "csrf",

@@ -437,6 +437,25 @@ mod tests {
         assert!(!f.low_effort.flag, "{:?}", f.low_effort);
     }
 
+    #[test]
+    fn a_panic_is_an_impact_when_it_is_the_consequence() {
+        for text in [
+            "Panic when allocating a table exceeding the host's address space.",
+            "phonenumber: panic on parsing a crafted RFC 3966 number.",
+            "A crafted header can cause a panic in the decoder.",
+        ] {
+            let f = run(text);
+            assert!(
+                f.impact.class.contains(&"dos".into()),
+                "{text}: {:?}",
+                f.impact
+            );
+        }
+        // The panic that triggers a memory-safety bug is the mechanism, not the result.
+        let f = run("through() causes a double free if the map function panics.");
+        assert!(!f.impact.class.contains(&"dos".into()), "{:?}", f.impact);
+    }
+
     fn with_subject(subject: &str, text: &str) -> Findings {
         classify(&Input {
             subject,
