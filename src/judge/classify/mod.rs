@@ -456,6 +456,17 @@ mod tests {
         assert!(!f.impact.class.contains(&"dos".into()), "{:?}", f.impact);
     }
 
+    #[test]
+    fn steps_numbered_with_dashes_or_named_otherwise_are_steps() {
+        let f = run("Hello.\n\n1- Log in from two browsers.\n2- Change the password in one.\n");
+        assert!(f.repro_steps.present, "{:?}", f.repro_steps);
+        let f = run("Steps to verify: open the page in a frame and click the button.");
+        assert!(f.repro_steps.present, "{:?}", f.repro_steps);
+        // A range at the start of a line is not a step.
+        let f = run("The window is short.\n1-2 hours later the token expires.\n");
+        assert!(!f.repro_steps.present, "{:?}", f.repro_steps);
+    }
+
     fn with_subject(subject: &str, text: &str) -> Findings {
         classify(&Input {
             subject,

@@ -5,7 +5,7 @@ use super::*;
 
 pub(super) static STEPS: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?im)\b(?:steps to reproduce|to reproduce|reproduction steps|how to reproduce|reproducer|repro steps)\b|^[ \t]*(?:step[ \t]*)?1[.):][ \t]+\S[^\n]*\n(?:[^\n]*\n){0,8}?[ \t]*(?:step[ \t]*)?2[.):][ \t]+\S",
+        r"(?im)\b(?:steps to (?:reproduce|replicate|check|verify|test|trigger|produce)|to reproduce|reproduction steps|how to reproduce|reproducer|repro steps)\b|^[ \t]*(?:step[ \t]*)?1[ \t]*(?:[.):]|-)[ \t]+\S[^\n]*\n(?:[^\n]*\n){0,8}?[ \t]*(?:step[ \t]*)?2[ \t]*(?:[.):]|-)[ \t]+\S",
     )
 });
 pub(super) static FIX_PHRASE: LazyLock<Regex> = LazyLock::new(|| {
