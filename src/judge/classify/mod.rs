@@ -495,12 +495,37 @@ mod tests {
             "1- Login from two browsers.\n2- Change the password in Chrome.\n3- Firefox is still logged in.\n",
         );
         assert!(f.low_effort.flag, "{:?}", f.low_effort);
+        // The same class with a real proof of concept is a report.
+        let f = with_subject(
+            "Sessions not invalidated after password change allow account takeover",
+            "```sh\ncurl -b 'sid=OLD' https://app.example.net/api/me   # still 200 after the change\n```\n",
+        );
+        assert!(!f.low_effort.flag, "{:?}", f.low_effort);
         // Lack of rate limiting with real steps is a report, not a template.
         let f = with_subject(
             "Lack of Rate Limiting on /api/otp",
             "Steps to reproduce:\n1. Request an OTP.\n2. Send 10,000 guesses to /api/otp/verify; none is refused.\n",
         );
         assert!(!f.low_effort.flag, "{:?}", f.low_effort);
+    }
+
+    #[test]
+    fn a_pointer_to_an_advisory_elsewhere_is_low_effort_a_link_to_a_write_up_is_not() {
+        let f = with_subject(
+            "Panic when allocating a large table",
+            "This is an entry in the database for the security advisory located at\nhttps://github.com/acme/widget/security/advisories/GHSA-xxxx-yyyy-zzzz\nFor more information see the GitHub-hosted security advisory.",
+        );
+        assert!(f.low_effort.flag, "{:?}", f.low_effort);
+        assert!(f.low_effort.reasons.contains(&"pointer-only".into()));
+        let f = with_subject(
+            "Stored XSS in the comment editor",
+            "The comment editor renders unescaped HTML. For details see https://gist.github.com/researcher/0123abcd (private).",
+        );
+        assert!(
+            !f.low_effort.reasons.contains(&"pointer-only".into()),
+            "{:?}",
+            f.low_effort
+        );
     }
 
     #[test]

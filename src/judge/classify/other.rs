@@ -53,16 +53,22 @@ pub(super) static POC_LINK_ONLY: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 /// The classes that come as templates (the beg-bounty classics): named as the report's
-/// headline they make it low effort even with the template's own "proof" (an iframe, a
-/// DNS lookup, two browsers logged in).
-static TEMPLATE_CLASS: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?i)\bclick[- ]?jacking\b|\bx-frame-options\b|\b(?:spf|dmarc|dkim)\b|\bversion (?:information )?disclos\w+|\bbanner grabbing\b|\bsession\w*\b[^\n.]{0,40}\b(?:not|never|fail\w*|n't)\b[^\n.]{0,20}\b(?:expir|invalidat|terminat)\w*|\b(?:fail\w*|not) to (?:invalidate|expire|terminate) (?:the |all |other )?sessions?\b|\binvalidate (?:all )?(?:other )?sessions? (?:when|after|on)\b",
-    )
-});
+/// headline they make it low effort even with the template's own steps (two browsers
+/// logged in) and, for a missing header or DNS record or a version banner, its own
+/// "proof" (an iframe page, a DNS lookup).
+static TEMPLATE_CLASS: LazyLock<Regex> =
+    LazyLock::new(|| re(&format!(r"{TEMPLATE_HEADER}|{TEMPLATE_SESSION_CLASS}")));
+/// Header, DNS and banner findings: no proof makes them more than the template.
+const TEMPLATE_HEADER: &str = r"(?i)\bclick[- ]?jacking\b|\bx-frame-options\b|\b(?:spf|dmarc|dkim)\b|\bversion (?:information )?disclos\w+|\bbanner grabbing\b";
+static TEMPLATE_HEADER_CLASS: LazyLock<Regex> = LazyLock::new(|| re(TEMPLATE_HEADER));
+/// A session not invalidated after a password change: a template unless a real proof
+/// of concept (code, requests) comes with it.
+const TEMPLATE_SESSION_CLASS: &str = r"(?i)\bsession\w*\b[^\n.]{0,40}\b(?:not|never|fail\w*|n't)\b[^\n.]{0,20}\b(?:expir|invalidat|terminat)\w*|\b(?:fail\w*|not) to (?:invalidate|expire|terminate) (?:the |all |other )?sessions?\b|\binvalidate (?:all )?(?:other )?sessions? (?:when|after|on)\b";
 /// The line that names the finding in a template report ("Vulnerability Name: …").
 static HEADLINE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?im)^\W*(?:vulnerability(?: name| type| title)?|title|issue|bug|finding)\s*:[^\n]*$")
+    re(
+        r"(?im)^\W*(?:vulnerability(?: name| type| title)?|title|issue|bug|finding)\s*(?::|-{1,2}|–)[^\n]*$",
+    )
 });
 
 /// Reproduction steps: numbered steps, or the PoC itself when it is a reproducer.
@@ -195,6 +201,7 @@ pub(super) fn find_low_effort(
     let classes = &impact.class;
     let mut reasons = Vec::new();
     let mut le_ev = Vec::new();
+    let mut header_template = false;
     let technical = poc.status == PocStatus::Present
         || versions.present
         || repro_steps.present
@@ -217,9 +224,11 @@ pub(super) fn find_low_effort(
                 reasons.push("scanner-finding");
             }
             le_ev.push(evidence(doc, m.start(), m.end(), "scanner-finding"));
-            // The finding is the report's headline (its subject, or a "Vulnerability:"
-            // line): a template, whose clickjacking iframe or SPF lookup does not make it
-            // a report.
+        }
+        {
+            // A template class as the report's headline (its subject, or a
+            // "Vulnerability:" line): a template, whose clickjacking iframe or SPF lookup
+            // does not make it a report.
             let headline = if doc.location == "subject" {
                 TEMPLATE_CLASS
                     .is_match(doc.text)
@@ -234,6 +243,8 @@ pub(super) fn find_low_effort(
                 if !reasons.contains(&"template-finding") {
                     reasons.push("template-finding");
                 }
+                let line = doc.text.get(a..b).unwrap_or_default();
+                header_template |= TEMPLATE_HEADER_CLASS.is_match(line);
                 le_ev.push(evidence(doc, a, b, "template-finding"));
             }
         }
@@ -256,6 +267,25 @@ pub(super) fn find_low_effort(
             r"(?i)\w::\w|\w\.\w+\(|\w\(\)|\b(?:insecure|incorrect|improper|unsafe|non-cryptographic\w*|predictable|weak (?:random|hash|cipher|key)|out[- ]of[- ]bounds|use[- ]after[- ]free|double free|race condition|null (?:pointer )?dereference|denial of service|integer (?:overflow|underflow)|buffer|unchecked|unvalidated|unsanitized|plaintext|cleartext|hard-?coded)\b",
         )
     });
+    // A pointer, not a report: a short text whose substance is "see the advisory there"
+    // (a database entry for an advisory published elsewhere). A link to a researcher's
+    // own write-up is not this.
+    static POINTER: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\b(?:for (?:more )?(?:information|details)|more details|details are)\b[^\n]{0,30}\b(?:see|at|in|on)\b[^\n]{0,40}\b(?:advisory|advisories|GHSA-)",
+        )
+    });
+    if body_len < 400
+        && input.attachments.is_empty()
+        && poc.status != PocStatus::Present
+        && !versions.present
+        && !repro_steps.present
+        && let Some(doc) = docs.iter().find(|d| d.location == "body")
+        && let Some(m) = POINTER.find(doc.text)
+    {
+        reasons.push("pointer-only");
+        le_ev.push(evidence(doc, m.start(), m.end(), "pointer-only"));
+    }
     let specific = SPECIFIC.is_match(all_text);
     if classes.is_empty() && !impact.present && !technical && input.attachments.is_empty() {
         if body_len < 400 && !specific {
@@ -272,7 +302,9 @@ pub(super) fn find_low_effort(
     let nothing_reproducible = poc.status != PocStatus::Present && !repro_steps.present;
     let flag = reasons.contains(&"no-technical-detail")
         || reasons.contains(&"not-a-vulnerability-report")
-        || reasons.contains(&"template-finding")
+        || reasons.contains(&"pointer-only")
+        || (reasons.contains(&"template-finding")
+            && (header_template || poc.status != PocStatus::Present))
         || (reasons.contains(&"beg-bounty") && poc.status != PocStatus::Present)
         || (reasons.contains(&"scanner-finding") && nothing_reproducible)
         || (reasons.contains(&"poc-is-a-link") && nothing_reproducible);
