@@ -86,7 +86,7 @@ static POC_ASK: LazyLock<Regex> = LazyLock::new(|| {
 });
 static INSTRUCTION: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\bmust\b|\bplease\b|\bneed\b|mandatory|\brequired?\b|\bdescribing\b|\bshould include\b|^\W*(?:send|e-?mail|submit|report|include|provide|describe|attach|tell us)\b.{0,120}?\b(?:with|including|containing|and)\b",
+        r"(?i)\bmust\b|\bplease\b|\bneed\b|mandatory|\brequired?\b|\bdescribing\b|\bshould include\b|^\W*(?:send|e-?mail|submit|report|tell us)\b.{0,120}?\b(?:with|including|containing|and)\b|^\W*(?:include|provide|describe|attach|explain|share)\b",
     )
 });
 static OPTIONAL: LazyLock<Regex> = LazyLock::new(|| {
@@ -174,6 +174,13 @@ static OTHERS_ACT: LazyLock<Regex> = LazyLock::new(|| {
 /// closed".
 static NEGATED: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)\b(?:not|never|no longer)\b|n't\b|\b(?:closed|discontinued|deprecated|refuse\w*)\b")
+});
+/// Where to turn when the team does not answer: a secondary contact, not where
+/// reports go.
+static ESCALATION: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bif (?:you )?(?:do not|don't|have not|haven't|did not|didn't) (?:receive|hear|get)\b|\bescalat\w*",
+    )
 });
 /// "Send an email", "email our security team", "Email: …": a report by email even when
 /// the address is elsewhere (a profile, a form).
@@ -681,8 +688,8 @@ pub fn import(text: &str) -> Imported {
             out.safe_harbor = Some(cite(*line, s));
         }
         // Whom the team notifies (downstream packagers, a CNA it works with) is not a
-        // contact for reports.
-        let others = OTHERS_ACT.is_match(s);
+        // contact for reports, nor is where to escalate when the team does not answer.
+        let others = OTHERS_ACT.is_match(s) || ESCALATION.is_match(s);
         let plain = EMAIL.find_iter(s).map(|m| m.as_str().to_ascii_lowercase());
         let hidden = OBFUSCATED_EMAIL
             .captures_iter(s)
@@ -995,6 +1002,24 @@ mod tests {
         let im = import(doc);
         let req: Vec<(String, usize)> = im.require.into_iter().map(|(n, c)| (n, c.line)).collect();
         assert_eq!(req, [("versions".to_string(), 3), ("poc".to_string(), 4)]);
+    }
+
+    #[test]
+    fn where_to_escalate_is_not_where_reports_go() {
+        let doc = "Report security bugs via [HackerOne](https://hackerone.com/acme).\n\n\
+                   If you do not receive an acknowledgement within 6 business days, you may\n\
+                   escalate to the foundation at security@foundation.example.org.\n";
+        assert!(contacts(doc).is_empty(), "{:?}", contacts(doc));
+        assert_eq!(channels(doc), ["hackerone"]);
+    }
+
+    #[test]
+    fn an_imperative_list_item_is_a_requirement() {
+        let doc = "## Report quality\n\n\
+                   * Provide clear, detailed steps to reproduce the vulnerability.\n\
+                   * Include the affected versions.\n";
+        let req: Vec<String> = import(doc).require.into_iter().map(|(n, _)| n).collect();
+        assert_eq!(req, ["repro_steps", "versions"]);
     }
 
     #[test]
