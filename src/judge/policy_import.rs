@@ -649,24 +649,33 @@ pub fn import(text: &str) -> Imported {
             out.require.push((name.to_string(), cite(line, s)));
         }
     };
-    for (line, s) in &doc.sentences {
-        if OPTIONAL.is_match(s) || !INSTRUCTION.is_match(s) {
+    // "Include any relevant information, such as the affected versions": what follows
+    // "any … information, such as" are examples of what may help, not requirements.
+    static EXAMPLES: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\bany (?:other |additional |relevant |useful |further )*(?:information|details|context)\b,?\s*(?:such as|e\.g\.|for example|like)\b[^.()]*",
+        )
+    });
+    for (line, full) in &doc.sentences {
+        if OPTIONAL.is_match(full) || !INSTRUCTION.is_match(full) {
             continue;
         }
+        let asks = EXAMPLES.replace_all(full, "");
+        let s: &str = &asks;
         if POC_ASK.is_match(s) {
-            want("poc", *line, s, &mut out);
+            want("poc", *line, full, &mut out);
         }
         if VERSIONS_ASK.is_match(s) {
-            want("versions", *line, s, &mut out);
+            want("versions", *line, full, &mut out);
         }
         if IMPACT_ASK.is_match(s) {
-            want("impact", *line, s, &mut out);
+            want("impact", *line, full, &mut out);
         }
         if STEPS_ASK.is_match(s) {
-            want("repro_steps", *line, s, &mut out);
+            want("repro_steps", *line, full, &mut out);
         }
         if PATCH_ASK.is_match(s) {
-            want("fix_suggestion", *line, s, &mut out);
+            want("fix_suggestion", *line, full, &mut out);
         }
     }
     let mut email_asked: Option<Cite> = None;
@@ -1020,6 +1029,16 @@ mod tests {
                    * Include the affected versions.\n";
         let req: Vec<String> = import(doc).require.into_iter().map(|(n, _)| n).collect();
         assert_eq!(req, ["repro_steps", "versions"]);
+    }
+
+    #[test]
+    fn examples_of_helpful_information_are_not_requirements() {
+        let doc = "To report a vulnerability, please follow these steps:\n\n\
+                   1. Email our security team with a detailed description.\n\
+                   2. Include any relevant information, such as the affected versions or components.\n\
+                   3. Provide a proof of concept.\n";
+        let req: Vec<String> = import(doc).require.into_iter().map(|(n, _)| n).collect();
+        assert_eq!(req, ["poc"]);
     }
 
     #[test]
