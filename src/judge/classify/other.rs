@@ -34,9 +34,9 @@ pub(super) static BEG_BOUNTY: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 pub(super) static SCANNER: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?im)\b(?:missing|lack of|no|absent|not (?:set|configured|enabled))\b[^\n.]{0,40}\b(?:dmarc|spf|dkim|x-frame-options|content-security-policy|csp header|hsts|strict-transport-security|x-content-type-options|x-xss-protection|referrer-policy|permissions-policy|security headers?|clickjacking protection|csrf token on (?:the )?logout|rate limit\w*)\b|\b(?:dmarc|spf|dkim)\b[^\n.]{0,30}\b(?:missing|not (?:found|set|configured)|record)\b|\bclick[- ]?jacking\b|\bbanner grabbing\b|\bserver version disclos\w+|\bself[- ]xss\b|\bautocomplete\s+(?:enabled|on)\b|\b(?:server|apache|nginx|iis|php|software)\b[^\n.]{0,20}\bversion(?: information)? (?:disclos|expos|reveal|leak)\w*|\bversion (?:information )?disclos\w+|\bsession\w*\b[^\n.]{0,40}\b(?:not|never|fail\w*|n't)\b[^\n.]{0,20}\b(?:expir|invalidat|terminat)\w*|\b(?:fail\w*|not) to (?:invalidate|expire|terminate) (?:the |all |other )?sessions?\b|\binvalidate (?:all )?(?:other )?sessions? (?:when|after|on)\b|^[|\s*]*scanner[*\s]*[:|]",
-    )
+    re(&format!(
+        r"(?im)\b(?:missing|lack of|no|absent|not (?:set|configured|enabled))\b[^\n.]{{0,40}}\b(?:dmarc|spf|dkim|x-frame-options|content-security-policy|csp header|hsts|strict-transport-security|x-content-type-options|x-xss-protection|referrer-policy|permissions-policy|security headers?|clickjacking protection|csrf token on (?:the )?logout|rate limit\w*)\b|\b(?:dmarc|spf|dkim)\b[^\n.]{{0,30}}\b(?:missing|not (?:found|set|configured)|record)\b|\bclick[- ]?jacking\b|\bbanner grabbing\b|\bserver version disclos\w+|\bself[- ]xss\b|\bautocomplete\s+(?:enabled|on)\b|\b(?:server|apache|nginx|iis|php|software)\b[^\n.]{{0,20}}\bversion(?: information)? (?:disclos|expos|reveal|leak)\w*|\bversion (?:information )?disclos\w+|{TEMPLATE_SESSION}|^[|\s*]*scanner[*\s]*[:|]"
+    ))
 });
 /// Asking how or where to report, or about a reward, instead of reporting: the
 /// beg-bounty opener ("is there any policy to report vulnerabilities and reward
@@ -57,13 +57,14 @@ pub(super) static POC_LINK_ONLY: LazyLock<Regex> = LazyLock::new(|| {
 /// logged in) and, for a missing header or DNS record or a version banner, its own
 /// "proof" (an iframe page, a DNS lookup).
 static TEMPLATE_CLASS: LazyLock<Regex> =
-    LazyLock::new(|| re(&format!(r"{TEMPLATE_HEADER}|{TEMPLATE_SESSION_CLASS}")));
+    LazyLock::new(|| re(&format!(r"{TEMPLATE_HEADER}|{TEMPLATE_SESSION}")));
 /// Header, DNS and banner findings: no proof makes them more than the template.
 const TEMPLATE_HEADER: &str = r"(?i)\bclick[- ]?jacking\b|\bx-frame-options\b|\b(?:spf|dmarc|dkim)\b|\bversion (?:information )?disclos\w+|\bbanner grabbing\b";
 static TEMPLATE_HEADER_CLASS: LazyLock<Regex> = LazyLock::new(|| re(TEMPLATE_HEADER));
 /// A session not invalidated after a password change: a template unless a real proof
-/// of concept (code, requests) comes with it.
-const TEMPLATE_SESSION_CLASS: &str = r"(?i)\bsession\w*\b[^\n.]{0,40}\b(?:not|never|fail\w*|n't)\b[^\n.]{0,20}\b(?:expir|invalidat|terminat)\w*|\b(?:fail\w*|not) to (?:invalidate|expire|terminate) (?:the |all |other )?sessions?\b|\binvalidate (?:all )?(?:other )?sessions? (?:when|after|on)\b";
+/// of concept (code, requests) comes with it. Case-insensitive where it is used (the
+/// template classes and the scanner findings).
+const TEMPLATE_SESSION: &str = r"\bsession\w*\b[^\n.]{0,40}\b(?:not|never|fail\w*|n't)\b[^\n.]{0,20}\b(?:expir|invalidat|terminat)\w*|\b(?:fail\w*|not) to (?:invalidate|expire|terminate) (?:the |all |other )?sessions?\b|\binvalidate (?:all )?(?:other )?sessions? (?:when|after|on)\b";
 /// The line that names the finding in a template report ("Vulnerability Name: …").
 static HEADLINE: LazyLock<Regex> = LazyLock::new(|| {
     re(
