@@ -19,7 +19,7 @@ use crate::judge::classify::Findings;
 /// Slots in the MinHash signature; 8 bands of 4.
 const SLOTS: usize = 32;
 const BANDS: usize = 8;
-/// Words per shingle.
+/// Words per shingle (adjacent pairs; `features` hashes each pair).
 const SHINGLE: usize = 2;
 /// Reports older than this are not compared (a year).
 pub(crate) const HORIZON_SECS: i64 = 365 * 86_400;
@@ -38,7 +38,6 @@ static ATTACKER_HOST: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)^https?://[^/]*(?:attacker|evil|collaborator|oast|interact\.sh|webhook|requestbin|ngrok|burp)",
     )
 });
-static WORD: LazyLock<Regex> = LazyLock::new(|| crate::domain::builtin_regex(r"[a-z0-9]{2,}"));
 
 const STOP: &[&str] = &[
     "the", "and", "a", "an", "to", "of", "in", "is", "it", "this", "that", "for", "on", "with",
@@ -49,12 +48,25 @@ const STOP: &[&str] = &[
 
 /// FNV-1a, seeded: stable across versions and platforms (signatures are stored).
 fn hash(seed: u64, s: &str) -> u64 {
+    hash_parts(seed, &[s])
+}
+
+/// [`hash`] of the concatenation of `parts`.
+fn hash_parts(seed: u64, parts: &[&str]) -> u64 {
     let mut h = 0xcbf2_9ce4_8422_2325u64 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    for b in s.bytes() {
+    for b in parts.iter().flat_map(|p| p.bytes()) {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
     h ^ (h >> 29)
+}
+
+/// The words of lower-cased text: runs of two or more ASCII letters and digits (the
+/// regex `[a-z0-9]{2,}`, without its per-match cost: a third of the features' time).
+fn words(lower: &str) -> impl Iterator<Item = &str> {
+    lower
+        .split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit()))
+        .filter(|w| w.len() >= 2)
 }
 
 /// Features of a report (subject + text) with its findings.
@@ -111,21 +123,13 @@ pub fn features(subject: &str, text: &str, f: &Findings) -> Features {
         }
     }
     let lower = format!("{subject}\n{text}").to_ascii_lowercase();
-    let words: Vec<&str> = WORD
-        .find_iter(&lower)
-        .map(|m| m.as_str())
+    let words: Vec<&str> = words(&lower)
         .filter(|w| !STOP.contains(w))
         .take(20_000)
         .collect();
     let mut sig = vec![u64::MAX; SLOTS];
-    let shingles: Vec<String> = if words.len() >= SHINGLE {
-        words.windows(SHINGLE).map(|w| w.join(" ")).collect()
-    } else {
-        words.iter().map(|w| w.to_string()).collect()
-    };
-    for sh in &shingles {
+    let mut add = |base: u64| {
         // One string hash per shingle; the 32 slot hashes are cheap mixes of it.
-        let base = hash(0, sh);
         for (i, slot) in sig.iter_mut().enumerate() {
             let mut h = base ^ (i as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
             h = (h ^ (h >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
@@ -133,6 +137,17 @@ pub fn features(subject: &str, text: &str, f: &Findings) -> Features {
             if h < *slot {
                 *slot = h;
             }
+        }
+    };
+    if words.len() >= SHINGLE {
+        // The shingle "a b" hashed without building the string (stored signatures
+        // stay comparable: the same bytes go through the same hash).
+        for (a, b) in words.iter().zip(words.iter().skip(1)) {
+            add(hash_parts(0, &[a, " ", b]));
+        }
+    } else {
+        for w in &words {
+            add(hash(0, w));
         }
     }
     Features {
@@ -228,6 +243,32 @@ mod tests {
             attachments: Vec::new(),
         });
         features(subject, text, &f)
+    }
+
+    #[test]
+    fn words_are_the_regex_words_and_shingles_hash_as_their_strings() {
+        // The signature is stored: the tokenizer and the shingle hash must give what
+        // the regex `[a-z0-9]{2,}` and hashing "a b" gave when the rows were written.
+        let reference = Regex::new(r"[a-z0-9]{2,}").expect("pattern");
+        for text in [
+            "GET /api/v1/export?file=../../etc/passwd -- acme 2.4.1, a b cd",
+            "caf\u{e9} na\u{ef}ve x1 \u{201c}quoted\u{201d} __init__ 0x41414141\n\ttab",
+            "",
+            "a",
+            "\u{1F600}ab\u{1F600}c\u{1F600}de",
+        ] {
+            let lower = text.to_ascii_lowercase();
+            let want: Vec<&str> = reference.find_iter(&lower).map(|m| m.as_str()).collect();
+            assert_eq!(words(&lower).collect::<Vec<_>>(), want, "{text:?}");
+        }
+        assert_eq!(
+            hash_parts(0, &["path", " ", "traversal"]),
+            hash(0, "path traversal")
+        );
+        assert_ne!(
+            hash_parts(0, &["path", " ", "traversal"]),
+            hash(0, "pathtraversal")
+        );
     }
 
     const REPORT: &str = "The endpoint /api/v1/export?file=../../etc/passwd reads any file on \

@@ -1,6 +1,7 @@
 //! The disclosure columns of a case (CVE, CWE, CVSS, versions, package, embargo,
 //! advisory URL, credit) and the embargo and resolution clocks the sweep reads.
 
+use super::Cached;
 use anyhow::{Context, Result};
 use rusqlite::params;
 
@@ -11,7 +12,7 @@ use crate::domain::status::EventKind;
 /// The disclosure facts and the credit of a case.
 pub(crate) fn disclosure_of(conn: Db<'_>, case_id: i64) -> Result<(Disclosure, Option<Credit>)> {
     let conn = conn.0;
-    conn.query_row(
+    conn.cached_row(
         "SELECT cve_ids, cwe_ids, cvss, affected, fixed_in, package, ecosystem, embargo_until, advisory_url, credit \
          FROM cases WHERE id = ?1",
         [case_id],
@@ -65,7 +66,7 @@ pub(crate) fn set_disclosure(
         .transpose()
         .context("serialising the credit")?;
     conn.0
-        .execute(
+        .cached_exec(
             "UPDATE cases SET cve_ids = ?2, cwe_ids = ?3, cvss = ?4, affected = ?5, fixed_in = ?6, package = ?7, \
              ecosystem = ?8, embargo_until = ?9, advisory_url = ?10, credit = ?11, updated_at = ?12 WHERE id = ?1",
             params![
@@ -107,7 +108,7 @@ pub struct LaterClocks {
 pub(crate) fn later_clocks(conn: Db<'_>) -> Result<Vec<LaterClocks>> {
     let mut stmt = conn
         .0
-        .prepare(
+        .prepare_cached(
             "SELECT id, public_id, arrived_at, resolve_due, embargo_until FROM cases \
              WHERE state NOT IN ('closed', 'rejected', 'duplicate', 'spam', 'imported') \
              AND (resolve_due IS NOT NULL OR embargo_until IS NOT NULL)",

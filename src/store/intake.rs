@@ -3,6 +3,7 @@
 //! Sealing at rest happens before these are called: what arrives here is what is
 //! stored.
 
+use super::Cached;
 use super::Db;
 use super::exec;
 use anyhow::{Context, Result};
@@ -105,7 +106,7 @@ pub(crate) fn set_case_verdict(
 pub(crate) fn note_duplicate(conn: Db<'_>, case_id: i64, other: &str) -> Result<bool> {
     let conn = conn.0;
     let n = conn
-        .execute(
+        .cached_exec(
             "UPDATE cases SET duplicate_noted = ?2 WHERE id = ?1 AND duplicate_noted IS NOT ?2",
             params![case_id, other],
         )
@@ -120,7 +121,7 @@ pub(crate) fn session_key_seen(
     message_row: i64,
 ) -> Result<Option<(Option<String>, String)>> {
     let conn = conn.0;
-    conn.query_row(
+    conn.cached_row(
         "SELECT s.from_addr, c.public_id FROM session_keys s JOIN cases c ON c.id = s.case_id \
          WHERE s.hash = ?1 AND s.message_id != ?2 ORDER BY s.message_id LIMIT 1",
         params![hash, message_row],
@@ -387,7 +388,7 @@ pub(crate) fn add_reporter_key(
 ) -> Result<()> {
     let conn = conn.0;
     let n = conn
-        .execute(
+        .cached_exec(
             "INSERT OR IGNORE INTO reporter_keys (case_id, fingerprint, user_ids, source, armored, created_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![case_id, fingerprint, user_ids_json, source, armored, now()],

@@ -11,6 +11,7 @@
 
 use std::io::{Read, Write};
 
+use super::Cached;
 use super::exec;
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -125,7 +126,7 @@ pub(crate) fn get(
 ) -> Result<Option<Vec<u8>>> {
     let (table, col) = (side.table(), side.owner());
     let exists: Option<i64> = conn
-        .query_row(
+        .cached_row(
             &format!("SELECT {col} FROM {table} WHERE {col} = ?1"),
             [owner],
             |r| r.get(0),

@@ -2,6 +2,7 @@
 //! rows and outcomes, the questions the silence rules ask (one ack per case, rate
 //! limit), and the digest's and sweep's views of open cases.
 
+use super::Cached;
 use super::Db;
 use super::exec;
 use anyhow::{Context, Result};
@@ -31,7 +32,7 @@ pub struct NewOutgoing<'a> {
 pub(crate) fn queue_mail(conn: Db<'_>, m: &NewOutgoing<'_>) -> Result<Option<i64>> {
     let conn = conn.0;
     let n = conn
-        .execute(
+        .cached_exec(
             "INSERT OR IGNORE INTO outbox (case_id, trigger_message, kind, recipient, message_id, subject, body, state, attempts, \
              next_attempt_at, created_at, missing, author, template) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', 0, ?8, ?8, ?9, ?10, ?11)",
             params![
@@ -56,7 +57,7 @@ pub(crate) fn queue_mail(conn: Db<'_>, m: &NewOutgoing<'_>) -> Result<Option<i64
 /// one (the inner None: queued before migration 0009 recorded it).
 pub(crate) fn last_ack_missing(conn: Db<'_>, case_id: i64) -> Result<Option<Option<String>>> {
     let conn = conn.0;
-    conn.query_row(
+    conn.cached_row(
         "SELECT missing FROM outbox WHERE case_id = ?1 AND kind IN ('ack', 'rejection') ORDER BY id DESC LIMIT 1",
         [case_id],
         |r| r.get::<_, Option<String>>(0),
@@ -68,7 +69,7 @@ pub(crate) fn last_ack_missing(conn: Db<'_>, case_id: i64) -> Result<Option<Opti
 /// Acks and rejections queued to `recipient` since `since`.
 pub(crate) fn acks_to_since(conn: Db<'_>, recipient: &str, since: i64) -> Result<i64> {
     let conn = conn.0;
-    conn.query_row(
+    conn.cached_row(
         "SELECT COUNT(*) FROM outbox WHERE recipient = ?1 AND kind IN ('ack', 'rejection') AND created_at > ?2",
         params![recipient, since],
         |r| r.get(0),
@@ -86,7 +87,7 @@ pub(crate) fn reporter_keys_of_address(
 ) -> Result<Vec<String>> {
     let conn = conn.0;
     let mut stmt = conn
-        .prepare(
+        .prepare_cached(
             "SELECT k.armored FROM reporter_keys k \
              WHERE k.case_id = ?1 OR k.case_id IN (SELECT id FROM cases WHERE reporter = ?2) \
              ORDER BY k.id DESC LIMIT 32",
@@ -116,7 +117,7 @@ pub struct Due {
 pub(crate) fn due_rows(conn: Db<'_>) -> Result<Vec<Due>> {
     let conn = conn.0;
     let mut stmt = conn
-        .prepare(
+        .prepare_cached(
             "SELECT id, case_id, kind, recipient, message_id, body, attempts FROM outbox \
              WHERE state = 'queued' AND next_attempt_at <= ?1 ORDER BY id LIMIT 100",
         )
@@ -239,7 +240,7 @@ pub struct Refusal {
 pub(crate) fn refused_untold(conn: Db<'_>) -> Result<Vec<Refusal>> {
     let mut stmt = conn
         .0
-        .prepare(
+        .prepare_cached(
             "SELECT o.id, o.case_id, c.public_id, o.recipient, o.message_id, o.kind, COALESCE(o.last_error, '') \
              FROM outbox o JOIN cases c ON c.id = o.case_id \
              WHERE o.state = 'failed' AND o.told_at IS NULL AND o.kind IN ('ack', 'rejection', 'reply') \
@@ -267,7 +268,7 @@ pub(crate) fn refused_untold(conn: Db<'_>) -> Result<Vec<Refusal>> {
 /// The team was told of a refusal (or there is no team to tell).
 pub(crate) fn mark_refusal_told(conn: Db<'_>, outbox_id: i64) -> Result<()> {
     conn.0
-        .execute(
+        .cached_exec(
             "UPDATE outbox SET told_at = ?2 WHERE id = ?1",
             params![outbox_id, now()],
         )
@@ -280,7 +281,7 @@ pub(crate) fn mark_refusal_told(conn: Db<'_>, outbox_id: i64) -> Result<()> {
 pub(crate) fn thread_message_ids(conn: Db<'_>, case_id: i64) -> Result<Vec<String>> {
     let mut stmt = conn
         .0
-        .prepare(
+        .prepare_cached(
             "SELECT message_id, at FROM ( \
                SELECT message_id, arrived_at AS at, id AS ord, 0 AS src FROM messages WHERE case_id = ?1 AND message_id IS NOT NULL \
                UNION ALL \
@@ -304,7 +305,7 @@ pub(crate) fn last_reporter_message_id(
     reporter: &str,
 ) -> Result<Option<String>> {
     conn.0
-        .query_row(
+        .cached_row(
             "SELECT message_id FROM messages WHERE case_id = ?1 AND lower(from_addr) = lower(?2) \
              AND message_id IS NOT NULL ORDER BY arrived_at DESC, id DESC LIMIT 1",
             params![case_id, reporter],
@@ -321,7 +322,7 @@ pub(crate) fn own_mail_by_message_id(
     message_id: &str,
 ) -> Result<Option<(Option<i64>, crate::domain::status::OutboxKind)>> {
     conn.0
-        .query_row(
+        .cached_row(
             "SELECT case_id, kind FROM outbox WHERE message_id = ?1",
             [message_id.trim_matches(['<', '>', ' '])],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -346,7 +347,7 @@ pub(crate) fn record_copied(conn: Db<'_>, id: i64) -> Result<()> {
 pub(crate) fn queued_with_subject(conn: Db<'_>, kind: OutboxKind, subject: &str) -> Result<bool> {
     let conn = conn.0;
     let n: i64 = conn
-        .query_row(
+        .cached_row(
             "SELECT COUNT(*) FROM outbox WHERE kind = ?1 AND subject = ?2",
             params![kind, subject],
             |r| r.get(0),
@@ -359,7 +360,7 @@ pub(crate) fn queued_with_subject(conn: Db<'_>, kind: OutboxKind, subject: &str)
 pub(crate) fn case_has_mail(conn: Db<'_>, case_id: i64, kind: OutboxKind) -> Result<bool> {
     let conn = conn.0;
     let n: i64 = conn
-        .query_row(
+        .cached_row(
             "SELECT COUNT(*) FROM outbox WHERE case_id = ?1 AND kind = ?2",
             params![case_id, kind],
             |r| r.get(0),
@@ -376,7 +377,7 @@ pub(crate) fn case_has_event(
 ) -> Result<bool> {
     let conn = conn.0;
     let n: i64 = conn
-        .query_row(
+        .cached_row(
             "SELECT COUNT(*) FROM events WHERE case_id = ?1 AND kind = ?2",
             params![case_id, kind],
             |r| r.get(0),
@@ -389,7 +390,7 @@ pub(crate) fn case_has_event(
 pub(crate) fn open_counts_by_state(conn: Db<'_>) -> Result<Vec<(String, i64)>> {
     let conn = conn.0;
     let mut stmt = conn
-        .prepare("SELECT state, COUNT(*) FROM cases WHERE state NOT IN ('closed', 'rejected', 'duplicate', 'spam') GROUP BY state ORDER BY state")
+        .prepare_cached("SELECT state, COUNT(*) FROM cases WHERE state NOT IN ('closed', 'rejected', 'duplicate', 'spam') GROUP BY state ORDER BY state")
         .context("counting cases")?;
     let rows = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -407,7 +408,7 @@ pub(crate) fn deadlines_between(
 ) -> Result<Vec<(String, String, i64)>> {
     let conn = conn.0;
     let mut stmt = conn
-        .prepare(
+        .prepare_cached(
             "SELECT public_id, CASE WHEN acked_at IS NULL THEN 'ack' ELSE 'follow-up' END, \
              CASE WHEN acked_at IS NULL THEN ack_due ELSE followup_due END AS due FROM cases \
              WHERE state NOT IN ('closed', 'rejected', 'duplicate', 'spam', 'imported') \
@@ -427,7 +428,7 @@ pub(crate) fn deadlines_between(
 pub(crate) fn breaches_since(conn: Db<'_>, since: i64) -> Result<Vec<(String, String, i64)>> {
     let conn = conn.0;
     let mut stmt = conn
-        .prepare("SELECT c.public_id, e.kind, e.at FROM events e JOIN cases c ON c.id = e.case_id WHERE e.kind LIKE 'breach-%' AND e.at > ?1 ORDER BY e.at")
+        .prepare_cached("SELECT c.public_id, e.kind, e.at FROM events e JOIN cases c ON c.id = e.case_id WHERE e.kind LIKE 'breach-%' AND e.at > ?1 ORDER BY e.at")
         .context("listing breaches")?;
     let rows = stmt
         .query_map([since], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
@@ -452,7 +453,7 @@ pub struct Clocks {
 pub(crate) fn sweep_clocks(conn: Db<'_>) -> Result<Vec<Clocks>> {
     let conn = conn.0;
     let mut stmt = conn
-        .prepare(
+        .prepare_cached(
             "SELECT id, public_id, arrived_at, ack_due, acked_at, followup_due, responded_at FROM cases \
              WHERE state NOT IN ('closed', 'rejected', 'duplicate', 'spam', 'imported')",
         )
