@@ -27,7 +27,45 @@ pub(crate) fn team_keys(cfg: &Config) -> std::result::Result<TeamKeys, Vec<Probl
     if !problems.is_empty() {
         return Err(problems);
     }
-    let keyring = match &cfg.keys.reporter_keyring {
+    let keyring = reporter_keyring(cfg)?;
+    TeamKeys::load_with(
+        &files,
+        pass.as_deref(),
+        keyring.as_ref(),
+        cfg.keys.legacy_decryption,
+    )
+    .map_err(|e| vec![key_problem(e)])
+}
+
+/// The team keys of a reader process: the daemon's unlocked decryption keys (see
+/// [`TeamKeys::for_reader`]), no passphrase and no signing key; the reporter keyring
+/// from the config as usual.
+pub(crate) fn reader_keys(
+    cfg: &Config,
+    unlocked: &[u8],
+) -> std::result::Result<TeamKeys, Vec<Problem>> {
+    let keyring = reporter_keyring(cfg)?;
+    let files = [(
+        std::path::PathBuf::from("(the daemon's unlocked decryption keys)"),
+        unlocked,
+    )];
+    TeamKeys::load_with(&files, None, keyring.as_ref(), cfg.keys.legacy_decryption)
+        .map_err(|e| vec![key_problem(e)])
+}
+
+fn key_problem(e: crate::read::crypto::KeyError) -> Problem {
+    Problem {
+        key: e.key.into(),
+        what: e.what,
+        fix: e.fix,
+    }
+}
+
+/// The reporter keyring file named by `keys.reporter_keyring`, read.
+fn reporter_keyring(
+    cfg: &Config,
+) -> std::result::Result<Option<(std::path::PathBuf, Vec<u8>)>, Vec<Problem>> {
+    Ok(match &cfg.keys.reporter_keyring {
         Some(p) => {
             let path = cfg.resolve(p);
             match std::fs::read(&path) {
@@ -42,19 +80,6 @@ pub(crate) fn team_keys(cfg: &Config) -> std::result::Result<TeamKeys, Vec<Probl
             }
         }
         None => None,
-    };
-    TeamKeys::load_with(
-        &files,
-        pass.as_deref(),
-        keyring.as_ref(),
-        cfg.keys.legacy_decryption,
-    )
-    .map_err(|e| {
-        vec![Problem {
-            key: e.key.into(),
-            what: e.what,
-            fix: e.fix,
-        }]
     })
 }
 

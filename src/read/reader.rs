@@ -97,6 +97,10 @@ enum Request<'a> {
     File(&'a std::path::Path),
 }
 
+/// What a reader process says once its keys are loaded (with the protocol's version:
+/// 2 = the team keys arrive over the pipe first).
+const READY: &str = "ready 2";
+
 /// The length word that announces a [`Request::File`] (a path frame follows).
 const FILE_REQUEST: u64 = u64::MAX;
 
@@ -173,7 +177,11 @@ impl Pool {
         }
     }
 
-    fn spawn(&self) -> Result<Worker> {
+    fn spawn(&self, keys: &TeamKeys) -> Result<Worker> {
+        // The keys go first, before any message: unlocked decryption keys only.
+        let unlocked = keys
+            .for_reader()
+            .context("preparing the team keys for the reader process")?;
         let mut child = Command::new(&self.exe)
             .arg("--config")
             .arg(&self.config)
@@ -190,14 +198,25 @@ impl Pool {
             stdin: BufWriter::new(stdin),
             stdout: BufReader::with_capacity(64 * 1024, stdout),
         };
+        w.stdin
+            .write_all(&(unlocked.len() as u64).to_le_bytes())
+            .and_then(|_| w.stdin.write_all(&unlocked))
+            .and_then(|_| w.stdin.flush())
+            .context("handing the team keys to the reader process")?;
+        drop(unlocked);
         // The worker says "ready" once its keys are loaded: a broken worker is found here,
-        // not in the middle of a message.
+        // not in the middle of a message. The word carries the protocol's version: a
+        // reader from another build (the binary replaced under a running daemon) is
+        // refused, and the message is read in the daemon instead.
         let mut line = String::new();
         w.stdout
             .read_line(&mut line)
             .context("waiting for the reader process to start")?;
-        if line.trim() != "ready" {
-            bail!("the reader process did not start (see its error above)");
+        if line.trim() != READY {
+            bail!(
+                "the reader process did not start (it said {:?}; see its error above)",
+                line.trim()
+            );
         }
         Ok(w)
     }
@@ -206,7 +225,7 @@ impl Pool {
         let worker = self.idle.lock().ok().and_then(|mut v| v.pop());
         let mut worker = match worker {
             Some(w) => w,
-            None => match self.spawn() {
+            None => match self.spawn(keys) {
                 Ok(w) => w,
                 Err(e) => {
                     // Never lose or stall mail over a process that could not start
@@ -354,6 +373,9 @@ struct HeadIn {
 }
 
 const MAX_FRAME: u64 = 1 << 32;
+/// The most key material a reader accepts from the daemon (a keyring of team keys is
+/// kilobytes).
+const MAX_KEYS: u64 = 64 << 20;
 const MAX_PRESIZE: u64 = 128 << 20;
 
 /// The answer: a tag, the analysis as one JSON line without its text, then the text
@@ -438,22 +460,43 @@ fn read_frame(r: &mut impl BufRead, what: &str) -> Result<Vec<u8>> {
 }
 
 /// The reader process: `triaged read-worker` (started by the daemon, not by people).
-/// Lowers its limits, loads the team keys, says `ready`, then reads one message per
-/// request until its input ends.
+/// Lowers its limits, reads the daemon's unlocked decryption keys from its input
+/// ([`TeamKeys::for_reader`]: no passphrase, no signing key here), says [`READY`], then
+/// reads one message per request until its input ends.
 pub(crate) fn worker_main(cfg_file: &std::path::Path) -> Result<()> {
     let cfg = Config::load(cfg_file).map_err(|e| anyhow!("{e}"))?;
     lower_limits(&cfg.limits)?;
-    let keys = crate::read::keys::team_keys(&cfg).map_err(|p| {
-        anyhow!(
-            "the reader could not load the team keys ({} problem(s); run `triaged check-config`)",
-            p.len()
-        )
-    })?;
     let stdin = std::io::stdin();
     let mut input = BufReader::new(stdin.lock());
+    let keys = {
+        let mut len = [0u8; 8];
+        input
+            .read_exact(&mut len)
+            .context("reading the team keys from the daemon")?;
+        let n = u64::from_le_bytes(len);
+        if n > MAX_KEYS {
+            bail!("the daemon sent {n} bytes of keys (more than {MAX_KEYS})");
+        }
+        let mut bytes = vec![0u8; usize::try_from(n).unwrap_or(0)];
+        input
+            .read_exact(&mut bytes)
+            .context("reading the team keys from the daemon")?;
+        // Protected memory zeroes the buffer's allocation once the keys are parsed.
+        let bytes = sequoia_openpgp::crypto::mem::Protected::from(bytes);
+        crate::read::keys::reader_keys(&cfg, &bytes).map_err(|p| {
+            anyhow!(
+                "the reader could not load the team keys: {} (run `triaged check-config`)",
+                p.iter()
+                    .map(|p| p.what.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        })?
+    };
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
-    out.write_all(b"ready\n")?;
+    out.write_all(READY.as_bytes())?;
+    out.write_all(b"\n")?;
     out.flush()?;
     loop {
         let mut len = [0u8; 8];
