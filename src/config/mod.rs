@@ -303,8 +303,8 @@ pub struct MailboxConfig {
     /// IMAP: re-issue IDLE this often (far inside RFC 2177's 29 minutes; NAT boxes drop quiet connections).
     #[serde(default = "default_idle_refresh")]
     pub idle_refresh: Duration,
-    /// Messages fetched per IMAP round trip, and read and committed together (group
-    /// commit, IMAP and Maildir).
+    /// Messages fetched per IMAP round trip (or taken from the Maildir at once), read
+    /// and committed as a pipeline, then marked processed (IMAP and Maildir).
     #[serde(default = "default_batch")]
     pub batch: u32,
     /// Messages older than this at first sight become `imported` cases with no automatic ack.
@@ -339,7 +339,7 @@ fn default_idle_refresh() -> Duration {
     Duration::from_secs(5 * 60)
 }
 fn default_batch() -> u32 {
-    50
+    200
 }
 fn default_horizon() -> Duration {
     Duration::from_secs(7 * 86_400)
@@ -1119,7 +1119,7 @@ impl Config {
                         problems.push(Problem {
                             key: format!("{k}.batch"),
                             what: "batch must be at least 1".into(),
-                            fix: "use e.g. batch = 50".into(),
+                            fix: "use e.g. batch = 200 (the default)".into(),
                         });
                     }
                     if m.idle_refresh.secs() <= 0 || m.idle_refresh.secs() > 29 * 60 {

@@ -139,6 +139,80 @@ fn held_bytes(a: &Analysis) -> u64 {
 /// read reach `limits.batch_bytes`): while one group is written, the next is read.
 const MIN_COMMIT: usize = 16;
 
+/// Most read messages waiting for the writer, per reader thread (the bytes they hold
+/// are bounded by [`Held`]).
+const AHEAD_PER_READER: usize = 16;
+
+/// The bytes read but not yet committed (sent, waiting for their turn, or in the group
+/// being written), bounded by `limits.batch_bytes`. Readers wait here rather than on
+/// the channel's length alone, so they can run far ahead with small messages (the
+/// writer is the pipeline's one serial stage: with a channel of 2 per reader, a
+/// reader waited while the other core sat idle) and not with large ones. The message
+/// the writer needs next always passes, so waiting never deadlocks.
+struct Held {
+    state: std::sync::Mutex<HeldState>,
+    changed: std::sync::Condvar,
+    budget: u64,
+}
+
+#[derive(Default)]
+struct HeldState {
+    bytes: u64,
+    /// The index the writer needs next, in the batch's order.
+    next: usize,
+    /// The writer stopped (error or shutdown): nobody waits any more.
+    closed: bool,
+}
+
+impl Held {
+    fn new(budget: u64) -> Held {
+        Held {
+            state: Default::default(),
+            changed: Default::default(),
+            budget,
+        }
+    }
+
+    /// Waits until message `i` of `n` bytes may be held; false once the writer stopped.
+    fn take(&self, i: usize, n: u64) -> bool {
+        let Ok(mut st) = self.state.lock() else {
+            return false;
+        };
+        while !st.closed && st.bytes > 0 && st.bytes + n > self.budget && i > st.next {
+            st = match self.changed.wait(st) {
+                Ok(st) => st,
+                Err(_) => return false,
+            };
+        }
+        st.bytes += n;
+        !st.closed
+    }
+
+    /// The writer committed `n` bytes and now needs message `next`.
+    fn give_back(&self, n: u64, next: usize) {
+        if let Ok(mut st) = self.state.lock() {
+            st.bytes = st.bytes.saturating_sub(n);
+            st.next = next;
+        }
+        self.changed.notify_all();
+    }
+
+    /// The writer needs message `next` (nothing was committed).
+    fn need(&self, next: usize) {
+        if let Ok(mut st) = self.state.lock() {
+            st.next = next;
+        }
+        self.changed.notify_all();
+    }
+
+    fn close(&self) {
+        if let Ok(mut st) = self.state.lock() {
+            st.closed = true;
+        }
+        self.changed.notify_all();
+    }
+}
+
 /// Reads and stores a batch as a pipeline: `reader.parallelism()` threads read (parse,
 /// decrypt, verify, classify) one message after another, while this thread writes what
 /// was read, in the batch's order, one transaction per group. A group is committed
@@ -179,13 +253,15 @@ pub fn ingest_batch(
         )?);
         Ok(())
     };
+    let held = Held::new(budget);
     std::thread::scope(|s| {
-        // Bounded: readers wait when the writer is behind, so what is held stays near
-        // the budget.
-        let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Prepared)>(threads * 2);
+        // Bounded: readers wait when the writer is behind, so what is held stays within
+        // the budget (see `Held`).
+        let (tx, rx) =
+            std::sync::mpsc::sync_channel::<(usize, Prepared)>(threads * AHEAD_PER_READER);
         for _ in 0..threads {
             let tx = tx.clone();
-            let (next, stop) = (&next, &stop);
+            let (next, stop, held) = (&next, &stop, &held);
             s.spawn(move || {
                 while !stop.load(Ordering::SeqCst) && !crate::read::reader::shutting_down() {
                     let i = next.fetch_add(1, Ordering::SeqCst);
@@ -204,7 +280,7 @@ pub fn ingest_batch(
                             ),
                         ),
                     });
-                    if tx.send((i, p)).is_err() {
+                    if !held.take(i, p.held_bytes()) || tx.send((i, p)).is_err() {
                         break;
                     }
                 }
@@ -217,6 +293,7 @@ pub fn ingest_batch(
             let (mut ready, mut ready_bytes, mut from) = (Vec::new(), 0u64, 0usize);
             for (i, p) in rx {
                 waiting.insert(i, p);
+                let before = ready.len();
                 while let Some(p) = waiting.remove(&(from + ready.len())) {
                     ready_bytes += p.held_bytes();
                     ready.push(p);
@@ -224,7 +301,10 @@ pub fn ingest_batch(
                 if ready.len() >= MIN_COMMIT || ready_bytes >= budget {
                     let n = ready.len();
                     commit(from, std::mem::take(&mut ready), &mut out)?;
+                    held.give_back(ready_bytes, from + n);
                     (from, ready_bytes) = (from + n, 0);
+                } else if ready.len() != before {
+                    held.need(from + ready.len());
                 }
             }
             if from + ready.len() != incs.len() {
@@ -238,6 +318,7 @@ pub fn ingest_batch(
         })();
         // On error the channel is gone (the loop above owned it): readers stop.
         stop.store(true, Ordering::SeqCst);
+        held.close();
         result.map(|()| out)
     })
 }
@@ -1320,6 +1401,36 @@ fn find_duplicate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn readers_wait_for_held_bytes_but_never_for_the_message_the_writer_needs() {
+        use std::sync::mpsc::channel;
+        use std::time::Duration;
+        let held = std::sync::Arc::new(Held::new(10));
+        assert!(held.take(0, 8), "nothing held: passes");
+        // Message 2 would hold 16 > 10 bytes while the writer still needs 1: it waits.
+        let (done, waited) = channel();
+        let h = held.clone();
+        let t = std::thread::spawn(move || done.send(h.take(2, 8)));
+        assert!(waited.recv_timeout(Duration::from_millis(200)).is_err());
+        // The writer took message 0 into its group and needs 1 now: message 1 passes
+        // although it is over budget; message 2 still waits.
+        held.need(1);
+        assert!(held.take(1, 50));
+        assert!(waited.recv_timeout(Duration::from_millis(200)).is_err());
+        // The writer commits 0 and 1 (58 bytes): message 2 may be held now.
+        held.give_back(58, 2);
+        assert_eq!(waited.recv_timeout(Duration::from_secs(10)), Ok(true));
+        t.join().expect("reader thread").expect("result sent");
+        // A stopped writer releases everyone, with false.
+        let (done, waited) = channel();
+        let h = held.clone();
+        let t = std::thread::spawn(move || done.send(h.take(9, 100)));
+        assert!(waited.recv_timeout(Duration::from_millis(200)).is_err());
+        held.close();
+        assert_eq!(waited.recv_timeout(Duration::from_secs(10)), Ok(false));
+        t.join().expect("reader thread").expect("result sent");
+    }
 
     #[test]
     fn read_outcomes_map_to_case_states_by_variant() {
