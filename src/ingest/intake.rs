@@ -1379,13 +1379,8 @@ fn find_duplicate(
     use crate::judge::duplicates as dup;
     let keys = dup::keys_of(f);
     let mut best: Option<dup::Match> = None;
-    for other in store::duplicate_candidates(conn, case_id, &keys, dup::MAX_CANDIDATES)? {
-        let Some(public) = store::live_case(conn, other, now - dup::HORIZON_SECS)? else {
-            continue;
-        };
-        let Some(g) = store::duplicate_features(conn, other)? else {
-            continue;
-        };
+    let candidates = store::duplicate_candidates(conn, case_id, &keys, dup::MAX_CANDIDATES)?;
+    for (public, g) in store::live_candidates(conn, &candidates, now - dup::HORIZON_SECS)? {
         let (s, reasons) = dup::score(f, &g);
         if s >= dup::THRESHOLD && best.as_ref().is_none_or(|b| s > b.score) {
             best = Some(dup::Match {

@@ -15,7 +15,7 @@ mod intake;
 mod large;
 mod outbox;
 pub(crate) use disclosure::{disclosure_of, later_clocks, set_disclosure};
-pub(crate) use duplicates::{duplicate_candidates, duplicate_features, index_duplicate, live_case};
+pub(crate) use duplicates::{duplicate_candidates, index_duplicate, live_candidates};
 pub(crate) use intake::{
     NewAttachment, NewCase, NewMessage, RawBytes, RereadMessage, add_reporter_key, create_case,
     insert_message, lift_quarantine, note_duplicate, record_session_key, replace_attachments,
