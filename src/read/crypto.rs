@@ -284,7 +284,8 @@ impl TeamKeys {
     }
 
     /// The team certificates with their decryption (sub)keys' secrets unlocked, and no
-    /// other secret (no signing key), serialized (binary TSK) for a reader process: it
+    /// other secret (a signing key stays here, unless one key both signs and decrypts),
+    /// serialized (binary TSK) for a reader process: it
     /// loads them with [`TeamKeys::load_with`] and no passphrase. So a reader (the
     /// process that handles hostile input) never holds the signing key and never
     /// repeats the passphrase's S2K (iterated hashing, ~0.3 s of CPU per reader start
