@@ -25,15 +25,6 @@ pub(crate) fn builtin_regex(pattern: &str) -> regex::Regex {
         .unwrap_or_else(|e| panic!("invalid built-in regex {pattern}: {e}"))
 }
 
-/// [`builtin_regex`] for a set of built-in patterns (already given their ASCII word
-/// boundaries: the `as_str` of built-in regexes), matched in one pass.
-#[allow(clippy::panic)]
-pub(crate) fn builtin_regex_set<'a>(
-    patterns: impl IntoIterator<Item = &'a str>,
-) -> regex::RegexSet {
-    regex::RegexSet::new(patterns).unwrap_or_else(|e| panic!("invalid built-in regex set: {e}"))
-}
-
 /// `pattern` with every word boundary (`\b`, `\B`) outside a character class made ASCII
 /// (`(?-u:\b)`). The regex crate's fast engine (the lazy DFA) gives up on a Unicode word
 /// boundary as soon as the text holds one non-ASCII byte, and the slow one (the PikeVM)

@@ -51,18 +51,6 @@ pub(super) static VERSION_RULES: LazyLock<Vec<VersionRule>> = LazyLock::new(|| {
     ]
 });
 
-/// Every rule of [`VERSION_RULES`] in one set: one pass over a text says which rules
-/// match anywhere in it, and only those run their own (capturing) search. Most texts
-/// name versions a few times and most rules never match: 24 searches over every text
-/// were a quarter of the classifier's time (benchmark reports: 425 -> 324 us each).
-/// Output unchanged: a rule that matches nowhere had nothing to capture (checked on
-/// all 251 corpus reports). Only for texts up to [`SET_MAX`]: the set reads the whole
-/// text, where each rule stops after [`MAX_MATCHES`] matches, so on a long text dense
-/// with versions it costs more than it saves (1 MB: 0.12 -> 0.26 s; at the cap, at
-/// most ~35 ms more for such a text).
-static VERSION_SET: LazyLock<regex::RegexSet> =
-    LazyLock::new(|| crate::domain::builtin_regex_set(VERSION_RULES.iter().map(|r| r.re.as_str())));
-const SET_MAX: usize = 256 * 1024;
 pub(super) static LIST_CONT: LazyLock<Regex> = LazyLock::new(|| {
     re(&format!(
         r"\A\s*(?:,|;|\band\b|\bor\b|/)\s*(?:and\s+|or\s+)?(?:@?[0-9A-Za-z_-]+@)?(?:`?[A-Z][0-9A-Za-z_.-]{{0,30}}`?\s+){{0,3}}(?:versions?\s+)?(?P<a>{V})"
@@ -212,14 +200,11 @@ pub(super) fn extract_versions(docs: &[Doc<'_>]) -> Vec<VersionItem> {
     // the rule that reads commit links. Masked once per document, for every rule below.
     let masked_docs: Vec<String> = docs.iter().map(|d| mask_link_targets(d.text)).collect();
     for ((di, doc), masked) in docs.iter().enumerate().zip(&masked_docs) {
-        let in_masked = (masked.len() <= SET_MAX).then(|| VERSION_SET.matches(masked));
-        for (ri, rule) in VERSION_RULES.iter().enumerate() {
+        for rule in VERSION_RULES.iter() {
             let hay = if rule.name == "commit-url" {
                 doc.text
-            } else if in_masked.as_ref().is_none_or(|m| m.matched(ri)) {
-                masked.as_str()
             } else {
-                continue;
+                masked.as_str()
             };
             for c in rule.re.captures_iter(hay).take(MAX_MATCHES) {
                 let Some(m) = c.get(0) else { continue };
