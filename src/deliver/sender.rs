@@ -247,8 +247,7 @@ fn write_files(dir: &std::path::Path, rows: &[Due]) -> Vec<Result<String>> {
             Ok(tmp)
         })
         .collect();
-    let synced = sync_filesystem(dir);
-    if let Err(e) = &synced {
+    if let Err(e) = sync_filesystem(dir) {
         let why = format!("{e:#}");
         for r in &mut results {
             if r.is_ok() {
