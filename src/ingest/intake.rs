@@ -119,8 +119,9 @@ pub struct Prepared {
     sha: String,
     analysis: Analysis,
     /// The classification of the message as the first of a thread, made in the read
-    /// phase (in parallel, outside the write transaction); used when it opens a case.
-    judged: Option<Judged>,
+    /// phase (on a worker thread, outside the write transaction, while the reading
+    /// thread reads its next message); used when it opens a case.
+    judged: Option<crate::ingest::workers::Pending<Judged>>,
 }
 
 impl Prepared {
@@ -369,16 +370,16 @@ pub fn prepare(cfg: &Config, keys: &TeamKeys, reader: &Reader, inc: &Incoming) -
     // released: the classifier's working memory is not added to a large message's.
     let cap = cfg.limits.classify_bytes.0;
     let small = held_bytes(&analysis) <= cap.saturating_mul(2);
-    // On the long-lived worker threads (their regex caches are built once); None if
-    // the job was lost, and the transaction classifies from the store instead.
-    let judged = (analysis.status == Status::Ok && small)
-        .then(|| {
-            crate::ingest::workers::run(
-                first_message_input(&analysis.report, cap as usize),
-                |(subject, text, atts)| judge(subject, text, atts),
-            )
-        })
-        .flatten();
+    // On the long-lived worker threads (their regex caches are built once), while this
+    // thread reads its next message: the reader processes stay busy. The writer waits
+    // for the answer; None if the job was lost, and the transaction classifies from the
+    // store instead.
+    let judged = (analysis.status == Status::Ok && small).then(|| {
+        crate::ingest::workers::spawn(
+            first_message_input(&analysis.report, cap as usize),
+            |(subject, text, atts)| judge(subject, text, atts),
+        )
+    });
     Prepared {
         sha,
         analysis,
@@ -510,7 +511,7 @@ fn write_one(
     };
     match find_thread(tx, &analysis.report)? {
         Some(case_id) => write_follow_up(&w, analysis, case_id),
-        None => write_new_case(&w, analysis, judged),
+        None => write_new_case(&w, analysis, judged.and_then(|j| j.wait())),
     }
 }
 

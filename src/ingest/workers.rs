@@ -50,9 +50,22 @@ fn work(rx: &Mutex<Receiver<Job>>) {
     }
 }
 
-/// Runs `f(&input)` on a pool thread and waits for the answer; on the calling thread
-/// when no pool thread could be started. None when `f` panicked.
-pub(crate) fn run<I, T>(input: I, f: fn(&I) -> T) -> Option<T>
+/// An answer on its way from a pool thread ([`spawn`]).
+pub(crate) struct Pending<T>(mpsc::Receiver<Option<T>>);
+
+impl<T> Pending<T> {
+    /// Waits for the answer. None when the job panicked.
+    pub(crate) fn wait(self) -> Option<T> {
+        self.0.recv().ok().flatten()
+    }
+}
+
+/// Queues `f(&input)` for a pool thread and returns at once: the caller goes on with
+/// other work (a reading thread reads its next message while this one is classified)
+/// and collects the answer with [`Pending::wait`]. Jobs start in the order queued. With
+/// no pool thread the job runs here, before this returns. Dropping the `Pending`
+/// discards the answer (the job still runs).
+pub(crate) fn spawn<I, T>(input: I, f: fn(&I) -> T) -> Pending<T>
 where
     I: Send + 'static,
     T: Send + 'static,
@@ -69,7 +82,7 @@ where
     if let Some(job) = unsent {
         job();
     }
-    rx.recv().ok().flatten()
+    Pending(rx)
 }
 
 #[cfg(test)]
@@ -80,12 +93,13 @@ mod tests {
     fn jobs_run_on_the_same_long_lived_threads() {
         let names: std::collections::BTreeSet<String> = (0..50)
             .filter_map(|_| {
-                run((), |_| {
+                spawn((), |_| {
                     std::thread::current()
                         .name()
                         .unwrap_or_default()
                         .to_string()
                 })
+                .wait()
             })
             .collect();
         let n = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -99,7 +113,30 @@ mod tests {
     #[test]
     #[allow(clippy::panic)]
     fn a_panicking_job_answers_none_and_the_pool_survives() {
-        assert_eq!(run(3, |_| -> i32 { panic!("a bug in a job") }), None);
-        assert_eq!(run(3, |x| x * 2), Some(6));
+        assert_eq!(
+            spawn(3, |_| -> i32 { panic!("a bug in a job") }).wait(),
+            None
+        );
+        assert_eq!(spawn(3, |x| x * 2).wait(), Some(6));
+    }
+
+    #[test]
+    fn spawned_jobs_run_while_the_caller_goes_on_and_answer_in_their_own_slot() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        static GATE: AtomicBool = AtomicBool::new(false);
+        // The first job waits for the caller: spawn must have returned for it to finish.
+        let first = spawn(7u64, |x| {
+            while !GATE.load(Ordering::SeqCst) {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            x + 1
+        });
+        let second = spawn(20u64, |x| x * 2);
+        GATE.store(true, Ordering::SeqCst);
+        assert_eq!(second.wait(), Some(40));
+        assert_eq!(first.wait(), Some(8));
+        // A dropped answer costs nothing to the pool.
+        drop(spawn(1u64, |x| x + 1));
+        assert_eq!(spawn(2u64, |x| x + 1).wait(), Some(3));
     }
 }

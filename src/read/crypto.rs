@@ -42,6 +42,51 @@ static LEGACY_POLICY: std::sync::LazyLock<StandardPolicy<'static>> =
     });
 
 /// The error for a team key the standard policy refuses, with the fix that fits.
+/// A secret key as a certificate holds it, its secret perhaps still locked.
+type SecretKey =
+    openpgp::packet::Key<openpgp::packet::key::SecretParts, openpgp::packet::key::UnspecifiedRole>;
+
+/// Every passphrase-protected secret (sub)key of `cert` unlocked with `pass`, one
+/// thread per key: each unlock is a deliberately slow S2K (iterated hashing, ~0.1 s of
+/// CPU here), and a team key has at least two (signing primary, encryption subkey), so
+/// the daemon starts (and reads its first message) that much sooner on a multi-core
+/// machine. A key the passphrase does not unlock is missing from the map; the caller
+/// says so for the keys it needs.
+fn unlock_all(
+    cert: &Cert,
+    pass: Option<&str>,
+) -> std::collections::HashMap<openpgp::Fingerprint, SecretKey> {
+    let Some(pass) = pass else {
+        return Default::default();
+    };
+    let locked: Vec<SecretKey> = cert
+        .keys()
+        .secret()
+        .map(|ka| ka.key().clone().role_into_unspecified())
+        .filter(|k| !k.has_unencrypted_secret())
+        .collect();
+    let unlock = |k: &SecretKey| {
+        k.clone()
+            .decrypt_secret(&Password::from(pass))
+            .ok()
+            .map(|u| (k.fingerprint(), u))
+    };
+    if locked.len() < 2 {
+        return locked.iter().filter_map(unlock).collect();
+    }
+    std::thread::scope(|s| {
+        let running: Vec<_> = locked
+            .iter()
+            .map(|k| (k, s.spawn(move || unlock(k))))
+            .collect();
+        running
+            .into_iter()
+            // A thread that could not be joined: unlock here instead.
+            .filter_map(|(k, t)| t.join().unwrap_or_else(|_| unlock(k)))
+            .collect()
+    })
+}
+
 fn invalid_team_key(cert: &Cert, path: &std::path::Path, e: &anyhow::Error) -> KeyError {
     let fix = if let Some(what) = policy_rejection(e) {
         format!(
@@ -169,6 +214,7 @@ impl TeamKeys {
                 if legacy_key {
                     legacy_certs.push(cert.fingerprint().to_hex());
                 }
+                let unlocked = unlock_all(&cert, pass);
                 for ka in vc
                     .keys()
                     .secret()
@@ -181,7 +227,7 @@ impl TeamKeys {
                     let key = if key.has_unencrypted_secret() {
                         key
                     } else {
-                        let Some(p) = pass else {
+                        if pass.is_none() {
                             return Err(KeyError {
                                 key: "keys.passphrase_file",
                                 what: format!(
@@ -191,8 +237,8 @@ impl TeamKeys {
                                 ),
                                 fix: "set keys.passphrase_file (or keys.passphrase_env) to the passphrase's source".into(),
                             });
-                        };
-                        key.decrypt_secret(&Password::from(p)).map_err(|_| KeyError {
+                        }
+                        unlocked.get(&key.fingerprint()).cloned().ok_or_else(|| KeyError {
                             key: "keys.passphrase_file",
                             what: format!(
                                 "the passphrase does not unlock the secret key {} in {}",
@@ -228,7 +274,7 @@ impl TeamKeys {
                     let key = if key.has_unencrypted_secret() {
                         Some(key)
                     } else {
-                        pass.and_then(|p| key.decrypt_secret(&Password::from(p)).ok())
+                        unlocked.get(&key.fingerprint()).cloned()
                     };
                     if let Some(pair) = key.and_then(|k| k.into_keypair().ok()) {
                         signers.push(pair);
