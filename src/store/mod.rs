@@ -50,6 +50,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("migrations/0010_duplicate_noted.sql")),
     (11, include_str!("migrations/0011_reply_disclosure.sql")),
     (12, include_str!("migrations/0012_large_values.sql")),
+    (13, include_str!("migrations/0013_lean_indexes.sql")),
 ];
 
 /// Runs one statement through the connection's prepared-statement cache: intake runs
@@ -1267,6 +1268,85 @@ mod tests {
     fn migrates_fresh_db() {
         let s = Store::open_in_memory().unwrap();
         assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn migration_13_keeps_duplicate_keys_and_session_keys_and_leaves_lookups_covered() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            for (v, sql) in MIGRATIONS.iter().filter(|(v, _)| *v < 13) {
+                conn.execute_batch(sql).unwrap();
+                conn.pragma_update(None, "user_version", v).unwrap();
+            }
+            conn.execute_batch(
+                "INSERT INTO cases (public_id, year, seq, state, mailbox, policy, signature, arrived_at, created_at, updated_at) \
+                 VALUES ('SEC-2026-0001', 2026, 1, 'new', 'm', 'default', 'unsigned', 1, 1, 1); \
+                 INSERT INTO messages (case_id, sha256, mailbox, arrived_at, received_at, size, raw, encryption, status, signature, signatures, processed_at) \
+                 VALUES (1, 'aa', 'm', 1, 1, 1, x'00', 'none', 'ok', 'unsigned', '[]', 1); \
+                 INSERT INTO dup_keys VALUES (1, 'band', '0:ab'), (1, 'id', 'CVE-2026-1'); \
+                 INSERT INTO session_keys VALUES ('h1', 1, 1, 'r@example.net');",
+            )
+            .unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
+        let keys: Vec<(i64, String, String)> = s
+            .conn
+            .prepare("SELECT case_id, kind, key FROM dup_keys ORDER BY kind")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            keys,
+            vec![
+                (1, "band".into(), "0:ab".into()),
+                (1, "id".into(), "CVE-2026-1".into())
+            ]
+        );
+        let from: String = s
+            .conn
+            .cached_row(
+                "SELECT from_addr FROM session_keys WHERE hash = 'h1'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(from, "r@example.net");
+        // The candidate lookup reads the index alone; events by case use the
+        // remaining (case_id, kind) index.
+        let plan = |sql: &str| -> String {
+            s.conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap()
+                .query_map([], |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .unwrap()
+                .join("; ")
+        };
+        let p = plan(
+            "SELECT case_id FROM dup_keys WHERE kind = 'band' AND key = 'x' AND case_id != 1 LIMIT 50",
+        );
+        assert!(p.contains("COVERING INDEX dup_keys_lookup"), "{p}");
+        let p = plan("SELECT id FROM events WHERE case_id = 1");
+        assert!(p.contains("events_case_kind"), "{p}");
+        // Every table stays STRICT.
+        let loose: Vec<String> = s
+            .conn
+            .prepare(
+                "SELECT name FROM sqlite_schema WHERE type = 'table' \
+                 AND name NOT LIKE 'sqlite_%' AND sql NOT LIKE '%STRICT%'",
+            )
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(loose.is_empty(), "tables without STRICT: {loose:?}");
     }
 
     #[test]
