@@ -54,7 +54,7 @@ pub(crate) fn live_candidates(
     conn: Db<'_>,
     ids: &[i64],
     since: i64,
-) -> Result<Vec<(String, Features)>> {
+) -> Result<Vec<(String, std::sync::Arc<Features>)>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -73,7 +73,7 @@ pub(crate) fn live_candidates(
         .query_map(params![list, since], |r| {
             Ok((
                 r.get::<_, String>(0)?,
-                features_of(
+                parsed(
                     r.get_ref(1)?.as_str()?,
                     r.get_ref(2)?.as_str()?,
                     r.get_ref(3)?.as_str()?,
@@ -85,6 +85,41 @@ pub(crate) fn live_candidates(
         .context("reading duplicate candidates")?;
     rows.collect::<rusqlite::Result<Vec<_>>>()
         .context("reading a duplicate candidate")
+}
+
+/// Most stored feature rows kept parsed ([`parsed`]); the memo is emptied when full.
+const PARSED_MAX: usize = 8192;
+
+/// [`features_of`], remembered by the hash of the stored text: the same few cases are
+/// candidates for report after report (a burst of similar reports; in the benchmark
+/// every report has 40), and parsing their JSON sets and signature was two thirds of
+/// the lookup (callgrind). The key is a keyed SipHash of all five columns, so a hit
+/// is the parse of the same text (a collision, 2^-64 and not steerable without the
+/// process's random key, would borrow another row's features for one score).
+fn parsed(
+    sig: &str,
+    classes: &str,
+    paths: &str,
+    ids: &str,
+    products: &str,
+) -> std::sync::Arc<Features> {
+    use std::collections::HashMap;
+    use std::hash::BuildHasher;
+    use std::sync::{Arc, LazyLock, Mutex};
+    static KEY: LazyLock<std::collections::hash_map::RandomState> = LazyLock::new(Default::default);
+    static MEMO: LazyLock<Mutex<HashMap<u64, Arc<Features>>>> = LazyLock::new(Default::default);
+    let key = KEY.hash_one((sig, classes, paths, ids, products));
+    if let Some(f) = MEMO.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return f;
+    }
+    let f = Arc::new(features_of(sig, classes, paths, ids, products));
+    if let Ok(mut m) = MEMO.lock() {
+        if m.len() >= PARSED_MAX {
+            m.clear();
+        }
+        m.insert(key, Arc::clone(&f));
+    }
+    f
 }
 
 /// Features from their stored columns (a hex signature, JSON sets).
@@ -161,6 +196,34 @@ fn parse_sig(sig: &str) -> Vec<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remembered_features_are_the_parse_of_the_same_text() {
+        let cols = |s: &str| {
+            (
+                format!("{s:0>16},0000000000000001"),
+                format!("[\"{s}\"]"),
+                "[]".to_string(),
+                "[]".to_string(),
+                "[\"acme\"]".to_string(),
+            )
+        };
+        for round in 0..2 {
+            for s in ["a", "b", "ab"] {
+                let (sig, classes, paths, ids, products) = cols(s);
+                let got = parsed(&sig, &classes, &paths, &ids, &products);
+                let want = features_of(&sig, &classes, &paths, &ids, &products);
+                assert_eq!(got.sig, want.sig, "round {round}, {s}");
+                assert_eq!(got.classes, want.classes, "round {round}, {s}");
+                assert_eq!(got.products, want.products, "round {round}, {s}");
+                assert!(got.paths.is_empty() && got.ids.is_empty());
+            }
+        }
+        // A row whose text changed (a case classified again) is parsed again.
+        let (sig, _, paths, ids, products) = cols("a");
+        let other = parsed(&sig, "[\"sqli\"]", &paths, &ids, &products);
+        assert!(other.classes.contains("sqli") && !other.classes.contains("a"));
+    }
 
     #[test]
     fn a_signature_reads_back_as_u64_from_str_radix_reads_it() {
