@@ -39,12 +39,61 @@ static ATTACKER_HOST: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
-const STOP: &[&str] = &[
-    "the", "and", "a", "an", "to", "of", "in", "is", "it", "this", "that", "for", "on", "with",
-    "as", "be", "by", "are", "can", "you", "your", "we", "our", "i", "my", "me", "hi", "hello",
-    "thanks", "thank", "regards", "team", "security", "please", "found", "there", "which", "from",
-    "at", "or", "if", "so", "was", "has", "have", "will", "would", "could", "an",
-];
+/// Words left out of the shingles. A `match` rather than a list searched word by word
+/// (that scan was a third of the features' time on long reports).
+fn is_stop(w: &str) -> bool {
+    matches!(
+        w,
+        "the"
+            | "and"
+            | "a"
+            | "an"
+            | "to"
+            | "of"
+            | "in"
+            | "is"
+            | "it"
+            | "this"
+            | "that"
+            | "for"
+            | "on"
+            | "with"
+            | "as"
+            | "be"
+            | "by"
+            | "are"
+            | "can"
+            | "you"
+            | "your"
+            | "we"
+            | "our"
+            | "i"
+            | "my"
+            | "me"
+            | "hi"
+            | "hello"
+            | "thanks"
+            | "thank"
+            | "regards"
+            | "team"
+            | "security"
+            | "please"
+            | "found"
+            | "there"
+            | "which"
+            | "from"
+            | "at"
+            | "or"
+            | "if"
+            | "so"
+            | "was"
+            | "has"
+            | "have"
+            | "will"
+            | "would"
+            | "could"
+    )
+}
 
 /// FNV-1a, seeded: stable across versions and platforms (signatures are stored).
 fn hash(seed: u64, s: &str) -> u64 {
@@ -123,10 +172,7 @@ pub fn features(subject: &str, text: &str, f: &Findings) -> Features {
         }
     }
     let lower = format!("{subject}\n{text}").to_ascii_lowercase();
-    let words: Vec<&str> = words(&lower)
-        .filter(|w| !STOP.contains(w))
-        .take(20_000)
-        .collect();
+    let words: Vec<&str> = words(&lower).filter(|w| !is_stop(w)).take(20_000).collect();
     let mut sig = vec![u64::MAX; SLOTS];
     let mut add = |base: u64| {
         // One string hash per shingle; the 32 slot hashes are cheap mixes of it.
