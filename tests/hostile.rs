@@ -607,18 +607,29 @@ fn doctor_finds_a_damaged_database_and_outbox_files_are_private() {
             .unwrap()
     };
     assert_eq!(store(&checks)["status"], "ok", "{checks:#}");
-    // Damage the last third of the file (table pages, not the schema): the file still
-    // opens and counts its cases, which is why doctor has to ask SQLite to check it.
+    // Damage the root pages of two tables with rows (not the schema, which SQLite reads
+    // at open): the file still opens and counts its cases, which is why doctor has to
+    // ask SQLite to check it.
     let db = env.dir.path().join("state/triaged.db");
     let conn = rusqlite::Connection::open(&db).unwrap();
     conn.pragma_update(None, "wal_checkpoint", "TRUNCATE").ok();
+    let roots: Vec<i64> = conn
+        .prepare("SELECT rootpage FROM sqlite_schema WHERE name IN ('events', 'findings')")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
     drop(conn);
+    assert_eq!(roots.len(), 2);
     let mut bytes = std::fs::read(&db).unwrap();
     let page = 4096;
-    assert!(bytes.len() > 3 * page);
-    let from = bytes.len() - bytes.len() / 3;
-    for b in bytes[from..].iter_mut().step_by(7) {
-        *b ^= 0x5a;
+    for root in roots {
+        let at = (root as usize - 1) * page;
+        assert!(at > 0 && bytes.len() >= at + page, "page {root} in the file");
+        for b in bytes[at..at + page].iter_mut().step_by(7) {
+            *b ^= 0x5a;
+        }
     }
     std::fs::write(&db, &bytes).unwrap();
     let bad = env.run(&["doctor", "--json"]);
