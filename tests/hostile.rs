@@ -626,7 +626,10 @@ fn doctor_finds_a_damaged_database_and_outbox_files_are_private() {
     let page = 4096;
     for root in roots {
         let at = (root as usize - 1) * page;
-        assert!(at > 0 && bytes.len() >= at + page, "page {root} in the file");
+        assert!(
+            at > 0 && bytes.len() >= at + page,
+            "page {root} in the file"
+        );
         for b in bytes[at..at + page].iter_mut().step_by(7) {
             *b ^= 0x5a;
         }

@@ -1044,11 +1044,10 @@ pub(crate) fn replace_findings(
         .context("clearing old findings")?;
     let v = serde_json::to_value(findings).context("serialising findings")?;
     let insert = |kind: crate::domain::status::FindingKind,
-                  value: &serde_json::Value,
-                  evidence: &serde_json::Value|
+                  mut value: serde_json::Value,
+                  mut evidence: serde_json::Value|
      -> Result<()> {
         // Findings stay queryable without the team key: no credentials in them.
-        let (mut value, mut evidence) = (value.clone(), evidence.clone());
         crate::domain::redact::json(&mut value);
         crate::domain::redact::json(&mut evidence);
         exec(conn,
@@ -1069,14 +1068,14 @@ pub(crate) fn replace_findings(
             let kind: crate::domain::status::FindingKind = kind
                 .parse()
                 .map_err(|e: String| anyhow::anyhow!("a finding the store has no kind for: {e}"))?;
-            insert(kind, &value, &evidence)?;
+            insert(kind, value, evidence)?;
         }
     }
     let pv = serde_json::to_value(verdict).context("serialising the verdict")?;
     insert(
         crate::domain::status::FindingKind::Policy,
-        &pv,
-        &serde_json::json!([]),
+        pv,
+        serde_json::json!([]),
     )?;
     Ok(())
 }
