@@ -143,6 +143,125 @@ pub struct Pool {
     exe: std::path::PathBuf,
     config: std::path::PathBuf,
     idle: Mutex<Vec<Worker>>,
+    watch: std::sync::Arc<Watch>,
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.watch.close();
+    }
+}
+
+/// The reads in progress, watched by one long-lived thread per pool (started with the
+/// first read; not a thread per message): a reader whose hard budget is spent, or any
+/// reader once the daemon shuts down, is killed. The thread sleeps while nothing is
+/// being read.
+#[derive(Default)]
+struct Watch {
+    state: Mutex<Watched>,
+    wake: std::sync::Condvar,
+    started: AtomicBool,
+}
+
+#[derive(Default)]
+struct Watched {
+    active: Vec<Active>,
+    closed: bool,
+}
+
+/// One read in progress: the reader's pid, when it began, its budget, and why it was
+/// killed (set by the watch).
+struct Active {
+    pid: libc::pid_t,
+    start: Instant,
+    budget: Duration,
+    killed: Option<Lost>,
+}
+
+/// How often the watch looks at the reads in progress.
+const WATCH_TICK: Duration = Duration::from_millis(100);
+
+impl Watch {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Watched> {
+        // The state stays consistent whatever a panicking holder did (plain pushes and
+        // removals), so a poisoned lock is used as it is.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts the watching thread once. If it cannot start (TasksMax), reads go on
+    /// under the reader's cooperative budget alone, and the next read tries again.
+    fn ensure_started(self: &std::sync::Arc<Self>) {
+        if self.started.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let me = std::sync::Arc::clone(self);
+        let spawned = std::thread::Builder::new()
+            .name("reader-watch".into())
+            .spawn(move || me.run());
+        if let Err(e) = spawned {
+            self.started.store(false, Ordering::SeqCst);
+            tracing::error!(
+                "cannot start the reader watch thread ({e}); a reader that hangs is not stopped until the next read starts it"
+            );
+        }
+    }
+
+    fn run(&self) {
+        let mut g = self.lock();
+        loop {
+            if g.closed {
+                return;
+            }
+            if g.active.is_empty() {
+                g = self.wake.wait(g).unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
+            g = match self.wake.wait_timeout(g, WATCH_TICK) {
+                Ok((g, _)) => g,
+                Err(e) => e.into_inner().0,
+            };
+            for a in g.active.iter_mut().filter(|a| a.killed.is_none()) {
+                let why = if shutting_down() {
+                    Lost::Shutdown
+                } else if a.start.elapsed() >= a.budget {
+                    Lost::Timeout(a.start.elapsed())
+                } else {
+                    continue;
+                };
+                // SAFETY: plain kill(2) on our own child while its read is registered
+                // here: the Worker is only waited for (reaped) after `end` removed the
+                // entry under this same lock, so the pid is still ours.
+                unsafe {
+                    libc::kill(a.pid, libc::SIGKILL);
+                }
+                a.killed = Some(why);
+            }
+        }
+    }
+
+    /// A read by the reader `pid` begins.
+    fn begin(self: &std::sync::Arc<Self>, pid: libc::pid_t, budget: Duration) {
+        self.ensure_started();
+        self.lock().active.push(Active {
+            pid,
+            start: Instant::now(),
+            budget,
+            killed: None,
+        });
+        self.wake.notify_one();
+    }
+
+    /// The read by `pid` ended: why the watch killed it, if it did.
+    fn end(&self, pid: libc::pid_t) -> Option<Lost> {
+        let mut g = self.lock();
+        let i = g.active.iter().position(|a| a.pid == pid)?;
+        g.active.swap_remove(i).killed
+    }
+
+    fn close(&self) {
+        self.lock().closed = true;
+        self.wake.notify_all();
+    }
 }
 
 struct Worker {
@@ -174,6 +293,7 @@ impl Pool {
             exe,
             config: cfg.file.clone(),
             idle: Mutex::new(Vec::new()),
+            watch: std::sync::Arc::new(Watch::default()),
         }
     }
 
@@ -238,7 +358,7 @@ impl Pool {
             },
         };
         let budget = hard_budget(&cfg.limits);
-        match exchange(&mut worker, req, budget) {
+        match exchange(&mut worker, req, budget, &self.watch) {
             Ok(a) => {
                 if let Ok(mut v) = self.idle.lock() {
                     v.push(worker);
@@ -279,47 +399,23 @@ fn hard_budget(l: &Limits) -> Duration {
     b + (b / 4).max(Duration::from_secs(2))
 }
 
-/// Sends one message and reads its analysis, killing the worker when the budget is
-/// spent or the daemon shuts down.
+/// Sends one message and reads its analysis; the pool's [`Watch`] kills the worker
+/// when the budget is spent or the daemon shuts down.
 fn exchange(
     w: &mut Worker,
     req: Request<'_>,
     budget: Duration,
+    watch: &std::sync::Arc<Watch>,
 ) -> std::result::Result<Analysis, Lost> {
     let pid = w.child.id() as libc::pid_t;
-    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
-    let start = Instant::now();
-    let killer = std::thread::spawn(move || {
-        loop {
-            match done_rx.recv_timeout(Duration::from_millis(100)) {
-                Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return None,
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-            }
-            let why = if shutting_down() {
-                Some(Lost::Shutdown)
-            } else if start.elapsed() >= budget {
-                Some(Lost::Timeout(start.elapsed()))
-            } else {
-                None
-            };
-            if let Some(why) = why {
-                // SAFETY: plain kill(2) on our own child, not yet reaped (the Worker is
-                // only waited for after this thread is joined), so the pid is still ours.
-                unsafe {
-                    libc::kill(pid, libc::SIGKILL);
-                }
-                return Some(why);
-            }
-        }
-    });
+    watch.begin(pid, budget);
     let res = (|| -> Result<Analysis> {
         req.write(&mut w.stdin)
             .and_then(|_| w.stdin.flush())
             .context("writing to the reader")?;
         decode(&mut w.stdout)
     })();
-    let _ = done_tx.send(());
-    let killed = killer.join().ok().flatten();
+    let killed = watch.end(pid);
     match (res, killed) {
         (_, Some(why)) => Err(why),
         (Ok(a), None) => Ok(a),
@@ -568,4 +664,59 @@ fn lower_limits(l: &Limits) -> Result<()> {
         })
         .context("starting the parent watch")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+
+    fn sleeper() -> Child {
+        Command::new("sleep").arg("30").spawn().expect("sleep(1)")
+    }
+
+    #[test]
+    fn the_watch_kills_a_read_over_its_budget_and_spares_one_within_it() {
+        let watch = std::sync::Arc::new(Watch::default());
+        let (mut slow, mut quick) = (sleeper(), sleeper());
+        let (slow_pid, quick_pid) = (slow.id() as libc::pid_t, quick.id() as libc::pid_t);
+        watch.begin(slow_pid, Duration::from_millis(150));
+        watch.begin(quick_pid, Duration::from_secs(60));
+        // The slow read is killed by the watch's thread, within a tick or two of its budget.
+        let status = slow.wait().expect("wait");
+        assert_eq!(status.signal(), Some(libc::SIGKILL));
+        assert!(
+            matches!(watch.end(slow_pid), Some(Lost::Timeout(d)) if d >= Duration::from_millis(150))
+        );
+        // The other read ends in time: nothing is said, and its process lives on.
+        assert!(watch.end(quick_pid).is_none());
+        assert!(quick.try_wait().expect("try_wait").is_none());
+        // One thread serves every read: a second round starts no other.
+        assert!(watch.started.load(Ordering::SeqCst));
+        watch.begin(quick_pid, Duration::from_secs(60));
+        assert!(watch.end(quick_pid).is_none());
+        watch.close();
+        let _ = quick.kill();
+        let _ = quick.wait();
+    }
+
+    #[test]
+    fn an_idle_watch_kills_nothing_and_ends_with_its_pool() {
+        let watch = std::sync::Arc::new(Watch::default());
+        let mut child = sleeper();
+        let pid = child.id() as libc::pid_t;
+        watch.begin(pid, Duration::from_secs(60));
+        std::thread::sleep(WATCH_TICK * 3);
+        assert!(watch.end(pid).is_none());
+        assert!(child.try_wait().expect("try_wait").is_none());
+        watch.close();
+        // The thread let go of its handle once closed.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while std::sync::Arc::strong_count(&watch) > 1 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(std::sync::Arc::strong_count(&watch), 1);
+        let _ = child.kill();
+        let _ = child.wait();
+    }
 }
