@@ -465,19 +465,26 @@ fn main() {
         &rsa,
         "transport = \"file\"\ndir = \"outbox\"\n",
     );
+    let (busy0, steal0) = host_ticks();
     let (wall, rss, cpu, out) = timed_cpu(&s.config, &["run", "--once", "--json"]);
+    let (busy1, steal1) = host_ticks();
     let summary: serde_json::Value = serde_json::from_str(out.trim()).unwrap_or_default();
     assert_eq!(summary["created"], n_reports, "{summary}");
+    // On a VM the hypervisor may take CPU time from us (steal): wall-clock figures then
+    // drift between identical runs; it is printed so that a slow run can be recognised.
+    let share = |ticks: u64| 100.0 * ticks as f64 / 100.0 / wall / cores() as f64;
     let triaged_rate = n_reports as f64 / wall;
     rows.push((
         format!("backlog: {n_reports} reports -> cases + signed acks (`run --once`)"),
         format!("{triaged_rate:.0} reports/s"),
         format!(
-            "{wall:.1} s wall, {:.1} MiB of mail; {cpu:.1} s of CPU (user + system, readers included: {:.2} ms per report, {:.0} % of {} cores)",
+            "{wall:.1} s wall, {:.1} MiB of mail; {cpu:.1} s of CPU (user + system, readers included: {:.2} ms per report, {:.0} % of {} cores; the whole machine {:.0} % busy, {:.0} % stolen by the hypervisor)",
             bytes as f64 / 1048576.0,
             1e3 * cpu / n_reports.max(1) as f64,
             100.0 * cpu / wall / cores() as f64,
-            cores()
+            cores(),
+            share(busy1.saturating_sub(busy0)),
+            share(steal1.saturating_sub(steal0)),
         ),
     ));
     rows.push((
@@ -787,6 +794,23 @@ fn print_rows(rows: Vec<(String, String, String)>) {
     for (a, b, c) in rows {
         println!("| {a} | {b} | {c} |");
     }
+}
+
+/// The machine's busy and stolen CPU time so far, in clock ticks (USER_HZ, 100 on
+/// Linux): /proc/stat's `cpu` line (user nice system idle iowait irq softirq steal).
+fn host_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let f: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let at = |i: usize| f.get(i).copied().unwrap_or(0);
+    let busy = at(0) + at(1) + at(2) + at(5) + at(6);
+    (busy, at(7))
 }
 
 fn cores() -> usize {
