@@ -242,13 +242,19 @@ impl Watch {
     /// A read by the reader `pid` begins.
     fn begin(self: &std::sync::Arc<Self>, pid: libc::pid_t, budget: Duration) {
         self.ensure_started();
-        self.lock().active.push(Active {
+        let mut g = self.lock();
+        // Only an idle watch needs waking: a busy one looks at every read each tick.
+        let was_idle = g.active.is_empty();
+        g.active.push(Active {
             pid,
             start: Instant::now(),
             budget,
             killed: None,
         });
-        self.wake.notify_one();
+        drop(g);
+        if was_idle {
+            self.wake.notify_one();
+        }
     }
 
     /// The read by `pid` ended: why the watch killed it, if it did.
