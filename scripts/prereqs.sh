@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages triaged needs to build and test, when missing.
-#   build: nettle-dev libclang-dev pkg-config (sequoia-openpgp's nettle backend, bindgen)
+#   build: nettle-dev libclang-dev pkg-config (sequoia-openpgp's nettle backend, bindgen),
+#          libssl-dev (the team's RSA keys decrypt through OpenSSL: src/read/rsa.rs)
 #   test:  gnupg (interop fixtures are made and checked with gpg), dovecot-submissiond
 #          (a TLS + AUTH relay in front of OpenSMTPD, whose TLS is broken on Debian 12),
 #          dovecot-imapd dovecot-lmtpd opensmtpd (the real mail servers the tests start
@@ -8,7 +9,7 @@
 #          openssl (a private CA for the TLS tests), python3 (its email parser checks acks)
 # Usage: scripts/prereqs.sh build|test
 set -euo pipefail
-need=(nettle-dev libclang-dev pkg-config)
+need=(nettle-dev libclang-dev pkg-config libssl-dev)
 if [[ "${1:-build}" == test ]]; then
   need+=(gnupg dovecot-imapd dovecot-lmtpd dovecot-submissiond opensmtpd util-linux procps openssl python3)
 fi

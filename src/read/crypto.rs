@@ -142,6 +142,9 @@ struct TeamKey {
     cert_fpr: Fingerprint,
     key_fpr: Fingerprint,
     pair: KeyPair,
+    /// The same key prepared for OpenSSL when it is RSA (see [`crate::read::rsa`]).
+    #[cfg(feature = "rsa-openssl")]
+    rsa: Option<crate::read::rsa::PreparedRsa>,
 }
 
 /// The team's unlocked secret keys plus the public keys we know of reporters.
@@ -277,6 +280,8 @@ impl TeamKeys {
                     keys.push(TeamKey {
                         cert_fpr: cert.fingerprint(),
                         key_fpr: ka.key().fingerprint(),
+                        #[cfg(feature = "rsa-openssl")]
+                        rsa: crate::read::rsa::PreparedRsa::new(&pair),
                         pair,
                     });
                     n += 1;
@@ -882,6 +887,22 @@ impl VerificationHelper for Helper<'_> {
     }
 }
 
+impl TeamKey {
+    /// Opens a PKESK with this key: through OpenSSL when it is a prepared RSA key,
+    /// through sequoia's backend otherwise.
+    fn open(
+        &self,
+        pkesk: &PKESK,
+        sym_algo: Option<SymmetricAlgorithm>,
+    ) -> Option<(Option<SymmetricAlgorithm>, SessionKey)> {
+        #[cfg(feature = "rsa-openssl")]
+        if let Some(rsa) = &self.rsa {
+            return pkesk.decrypt(&mut rsa.decryptor(), sym_algo);
+        }
+        pkesk.decrypt(&mut self.pair.clone(), sym_algo)
+    }
+}
+
 fn is_anonymous(pkesk: &PKESK) -> bool {
     match pkesk.recipient() {
         None => true,
@@ -930,8 +951,7 @@ impl DecryptionHelper for Helper<'_> {
                             pkesks.len()
                         ));
                     }
-                    let mut pair = k.pair.clone();
-                    if let Some((algo, sk)) = pkesk.decrypt(&mut pair, sym_algo)
+                    if let Some((algo, sk)) = k.open(pkesk, sym_algo)
                         && decrypt(algo, &sk)
                     {
                         use sha2::Digest;

@@ -2,14 +2,17 @@
 //!
 //! The MIME walk ([`mime`]), OpenPGP ([`crypto`]: team keys, decrypt, verify,
 //! seal), the strict reading of From ([`address`]) and where a message is read:
-//! in-process or in a killable, memory-capped reader process ([`reader`]), and a
-//! message too large to hold, read as a stream from a file ([`stream`]).
+//! in-process or in a killable, memory-capped reader process ([`reader`]), a
+//! message too large to hold, read as a stream from a file ([`stream`]), and the
+//! RSA private-key operation through OpenSSL (`rsa`, feature `rsa-openssl`).
 
 pub mod address;
 pub mod crypto;
 pub mod keys;
 pub mod mime;
 pub mod reader;
+#[cfg(feature = "rsa-openssl")]
+mod rsa;
 pub mod stream;
 
 use sha2::{Digest, Sha256};
