@@ -1,7 +1,7 @@
 //! Benchmarks against real servers (Dovecot + OpenSMTPD on loopback, from the test
 //! harness) and the classic pipeline a team would script instead. Prints a table.
 //!
-//!   scripts/bench [--reports N] [--latency N] [--cases N] [--corpus FILE]
+//!   scripts/bench [--reports N] [--latency N] [--cases N] [--imap-batch N] [--readers N] [--isolate-reader BOOL] [--corpus FILE]
 //!
 //! Figures: (1) latency from SMTP delivery of a gpg-encrypted report to its signed ack
 //! in the reporter's mailbox, with `triaged run` idling in IMAP IDLE; (2) backlog
@@ -138,6 +138,25 @@ fn large_report(name: &str, text_mib: usize, cert: &Cert) -> String {
     )
 }
 
+/// `mailbox.batch` of the benchmark's IMAP mailbox: `--imap-batch N` (default 200, the
+/// configuration's default).
+fn imap_batch() -> u32 {
+    arg_value("--imap-batch")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200)
+}
+
+/// The value after `flag` on the command line (`--readers N`, `--isolate-reader false`:
+/// `limits.readers` and `limits.isolate_reader` of the benchmark's daemon; default: the
+/// configuration's).
+fn arg_value(flag: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == flag)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
 struct Setup {
     dir: tempfile::TempDir,
     config: PathBuf,
@@ -160,9 +179,18 @@ fn setup(servers: &MailServers, user: &str, rsa: &Cert, outbox: &str) -> Setup {
         format!(
             "[store]\npath = \"state/triaged.db\"\n\n[keys]\nsecret = [\"team.asc\", \"rsa.asc\"]\npassphrase_file = \"passphrase\"\n\n\
              [[mailbox]]\nname = \"security\"\nkind = \"imap\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"plain\"\n\
-             user = \"{user}\"\npassword_file = \"imap-password\"\nbatch = 200\n\n\
-             [outbox]\nfrom = \"security@example.test\"\nteam = \"team@example.test\"\nrate_limit_per_hour = 1000000\n{outbox}\n",
-            servers.imap_port
+             user = \"{user}\"\npassword_file = \"imap-password\"\nbatch = {}\n\n\
+             [outbox]\nfrom = \"security@example.test\"\nteam = \"team@example.test\"\nrate_limit_per_hour = 1000000\n{outbox}\n{}",
+            servers.imap_port,
+            imap_batch(),
+            match (arg_value("--readers"), arg_value("--isolate-reader")) {
+                (None, None) => String::new(),
+                (r, i) => format!(
+                    "\n[limits]\n{}{}",
+                    r.map(|n| format!("readers = {n}\n")).unwrap_or_default(),
+                    i.map(|b| format!("isolate_reader = {b}\n")).unwrap_or_default()
+                ),
+            }
         ),
     )
     .unwrap();
