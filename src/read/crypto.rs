@@ -152,6 +152,10 @@ pub struct TeamKeys {
     keys: Vec<TeamKey>,
     /// Unlocked signing keys (for acks and escalations), first is used.
     signers: Vec<KeyPair>,
+    /// The first signing key again, decrypted once, when it is Ed25519 (see
+    /// [`Ed25519Signer`]).
+    #[cfg(feature = "crypto-nettle")]
+    ed25519: Option<Ed25519Signer>,
     certs: Vec<Cert>,
     keyring: Vec<Cert>,
     /// Fingerprints of team keys loaded under the legacy policy (decryption only).
@@ -348,6 +352,8 @@ impl TeamKeys {
         };
         Ok(TeamKeys {
             keys,
+            #[cfg(feature = "crypto-nettle")]
+            ed25519: signers.first().and_then(Ed25519Signer::new),
             signers,
             certs,
             keyring,
@@ -402,6 +408,8 @@ impl TeamKeys {
         TeamKeys {
             keys: Vec::new(),
             signers: Vec::new(),
+            #[cfg(feature = "crypto-nettle")]
+            ed25519: None,
             certs: Vec::new(),
             keyring: Vec::new(),
             legacy: Vec::new(),
@@ -482,6 +490,12 @@ impl TeamKeys {
         .hash(&mut ctx)?;
         let mut digest = vec![0u8; ctx.digest_size()];
         ctx.digest(&mut digest)?;
+        #[cfg(feature = "crypto-nettle")]
+        let mpis = match &self.ed25519 {
+            Some(fast) => fast.sign(&digest)?,
+            None => pair.sign(hash_algo, &digest)?,
+        };
+        #[cfg(not(feature = "crypto-nettle"))]
         let mpis = pair.sign(hash_algo, &digest)?;
         let prefix = [
             digest.first().copied().unwrap_or_default(),
@@ -884,6 +898,82 @@ impl VerificationHelper for Helper<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// The team's Ed25519 signing key with its secret decrypted once, for the acks.
+///
+/// sequoia keeps an unlocked secret encrypted in memory (against attacks that read
+/// memory, such as Spectre or Rowhammer) and decrypts it for every use: deriving the
+/// sealing key hashes a 16 KiB pre-key, about 0.8 M instructions, twice the Ed25519
+/// signature itself and a quarter of the writer's work per report (callgrind,
+/// BENCHMARKS.md "Seventh pass"). Here the 32-byte secret is held in sequoia's
+/// `Protected` memory (zeroed when dropped, but not encrypted), as gpg-agent holds a cached key, only in the daemon (a reader process
+/// never has a signing key), and signed with the same nettle function sequoia calls. A
+/// self-test at load (sign, verify with the public key) keeps a key that fails it on
+/// sequoia's path.
+#[cfg(feature = "crypto-nettle")]
+struct Ed25519Signer {
+    public: [u8; 32],
+    secret: openpgp::crypto::mem::Protected,
+    /// Legacy EdDSA (v4, algorithm 22) or RFC 9580's Ed25519 (algorithm 27): the
+    /// signature's MPIs differ.
+    legacy: bool,
+}
+
+#[cfg(feature = "crypto-nettle")]
+impl Ed25519Signer {
+    fn new(pair: &KeyPair) -> Option<Ed25519Signer> {
+        use openpgp::crypto::mpi::{PublicKey, SecretKeyMaterial};
+        use openpgp::types::{Curve, HashAlgorithm};
+        let (public, legacy): ([u8; 32], bool) = match pair.public().mpis() {
+            PublicKey::EdDSA {
+                curve: Curve::Ed25519,
+                q,
+            } => (
+                q.decode_point(&Curve::Ed25519).ok()?.0.try_into().ok()?,
+                true,
+            ),
+            PublicKey::Ed25519 { a } => (*a, false),
+            _ => return None,
+        };
+        let secret = pair.secret().map(|s| match (s, legacy) {
+            (SecretKeyMaterial::EdDSA { scalar }, true) => Some(scalar.value_padded(32)),
+            (SecretKeyMaterial::Ed25519 { x }, false) => Some(x.clone()),
+            _ => None,
+        })?;
+        let signer = Ed25519Signer {
+            public,
+            secret,
+            legacy,
+        };
+        // Self-test: a signature made here must verify with the public key.
+        let digest = [0x5au8; 32];
+        let ok = signer.sign(&digest).is_ok_and(|sig| {
+            pair.public()
+                .verify(&sig, HashAlgorithm::SHA256, &digest)
+                .is_ok()
+        });
+        if !ok {
+            tracing::warn!(key = %pair.public().fingerprint(), "the Ed25519 signing key failed its self-test; signing through sequoia");
+            return None;
+        }
+        Some(signer)
+    }
+
+    fn sign(&self, digest: &[u8]) -> Result<openpgp::crypto::mpi::Signature> {
+        use openpgp::crypto::mpi::{MPI, Signature};
+        let mut sig = [0u8; 64];
+        nettle::ed25519::sign(&self.public, &self.secret, digest, &mut sig)
+            .map_err(|e| anyhow!("Ed25519 signature failed: {e}"))?;
+        Ok(if self.legacy {
+            Signature::EdDSA {
+                r: MPI::new(sig.get(..32).unwrap_or_default()),
+                s: MPI::new(sig.get(32..).unwrap_or_default()),
+            }
+        } else {
+            Signature::Ed25519 { s: Box::new(sig) }
+        })
     }
 }
 
@@ -1650,6 +1740,49 @@ mod tests {
         TeamKeys::load(&[(path, bytes)], Some(pass.trim()), None)
             .map_err(|e| e.what)
             .unwrap()
+    }
+
+    /// Ed25519 signatures are deterministic: the prepared signer must give exactly what
+    /// sequoia's KeyPair gives, for a legacy EdDSA key (the gpg-made test key) and an
+    /// RFC 9580 Ed25519 one.
+    #[cfg(feature = "crypto-nettle")]
+    #[test]
+    fn the_prepared_ed25519_signer_signs_exactly_as_sequoia() {
+        use openpgp::crypto::Signer as _;
+        use openpgp::types::HashAlgorithm;
+        let t = team();
+        let fast = t.ed25519.as_ref().expect("the test key signs with Ed25519");
+        assert!(fast.legacy);
+        let digest: Vec<u8> = (0u8..32).collect();
+        let mut pair = t.signers.first().expect("a signer").clone();
+        assert_eq!(
+            fast.sign(&digest).expect("sign"),
+            pair.sign(HashAlgorithm::SHA256, &digest).expect("sign")
+        );
+        let (v6, _) = CertBuilder::new()
+            .set_profile(openpgp::Profile::RFC9580)
+            .expect("profile")
+            .set_cipher_suite(CipherSuite::Cv25519)
+            .add_signing_subkey()
+            .generate()
+            .expect("generate");
+        let mut pair = v6
+            .keys()
+            .with_policy(&POLICY, None)
+            .secret()
+            .for_signing()
+            .next()
+            .expect("signing key")
+            .key()
+            .clone()
+            .into_keypair()
+            .expect("keypair");
+        let fast = Ed25519Signer::new(&pair).expect("an RFC 9580 Ed25519 key is prepared");
+        assert!(!fast.legacy);
+        assert_eq!(
+            fast.sign(&digest).expect("sign"),
+            pair.sign(HashAlgorithm::SHA256, &digest).expect("sign")
+        );
     }
 
     fn sig(status: SigStatus) -> SigResult {
