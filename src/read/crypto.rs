@@ -145,6 +145,9 @@ struct TeamKey {
     /// The same key prepared for OpenSSL when it is RSA (see [`crate::read::rsa`]).
     #[cfg(feature = "rsa-openssl")]
     rsa: Option<crate::read::rsa::PreparedRsa>,
+    /// The same key decrypted once when it is Cv25519 (see [`crate::read::prepared`]).
+    #[cfg(feature = "crypto-nettle")]
+    cv25519: Option<crate::read::prepared::Cv25519Key>,
 }
 
 /// The team's unlocked secret keys plus the public keys we know of reporters.
@@ -155,7 +158,7 @@ pub struct TeamKeys {
     /// The first signing key again, decrypted once, when it is Ed25519 (see
     /// [`Ed25519Signer`]).
     #[cfg(feature = "crypto-nettle")]
-    ed25519: Option<Ed25519Signer>,
+    ed25519: Option<crate::read::prepared::Ed25519Signer>,
     certs: Vec<Cert>,
     keyring: Vec<Cert>,
     /// Fingerprints of team keys loaded under the legacy policy (decryption only).
@@ -286,6 +289,8 @@ impl TeamKeys {
                         key_fpr: ka.key().fingerprint(),
                         #[cfg(feature = "rsa-openssl")]
                         rsa: crate::read::rsa::PreparedRsa::new(&pair),
+                        #[cfg(feature = "crypto-nettle")]
+                        cv25519: crate::read::prepared::Cv25519Key::new(&pair),
                         pair,
                     });
                     n += 1;
@@ -353,7 +358,9 @@ impl TeamKeys {
         Ok(TeamKeys {
             keys,
             #[cfg(feature = "crypto-nettle")]
-            ed25519: signers.first().and_then(Ed25519Signer::new),
+            ed25519: signers
+                .first()
+                .and_then(crate::read::prepared::Ed25519Signer::new),
             signers,
             certs,
             keyring,
@@ -901,85 +908,10 @@ impl VerificationHelper for Helper<'_> {
     }
 }
 
-/// The team's Ed25519 signing key with its secret decrypted once, for the acks.
-///
-/// sequoia keeps an unlocked secret encrypted in memory (against attacks that read
-/// memory, such as Spectre or Rowhammer) and decrypts it for every use: deriving the
-/// sealing key hashes a 16 KiB pre-key, about 0.8 M instructions, twice the Ed25519
-/// signature itself and a quarter of the writer's work per report (callgrind,
-/// BENCHMARKS.md "Seventh pass"). Here the 32-byte secret is held in sequoia's
-/// `Protected` memory (zeroed when dropped, but not encrypted), as gpg-agent holds a cached key, only in the daemon (a reader process
-/// never has a signing key), and signed with the same nettle function sequoia calls. A
-/// self-test at load (sign, verify with the public key) keeps a key that fails it on
-/// sequoia's path.
-#[cfg(feature = "crypto-nettle")]
-struct Ed25519Signer {
-    public: [u8; 32],
-    secret: openpgp::crypto::mem::Protected,
-    /// Legacy EdDSA (v4, algorithm 22) or RFC 9580's Ed25519 (algorithm 27): the
-    /// signature's MPIs differ.
-    legacy: bool,
-}
-
-#[cfg(feature = "crypto-nettle")]
-impl Ed25519Signer {
-    fn new(pair: &KeyPair) -> Option<Ed25519Signer> {
-        use openpgp::crypto::mpi::{PublicKey, SecretKeyMaterial};
-        use openpgp::types::{Curve, HashAlgorithm};
-        let (public, legacy): ([u8; 32], bool) = match pair.public().mpis() {
-            PublicKey::EdDSA {
-                curve: Curve::Ed25519,
-                q,
-            } => (
-                q.decode_point(&Curve::Ed25519).ok()?.0.try_into().ok()?,
-                true,
-            ),
-            PublicKey::Ed25519 { a } => (*a, false),
-            _ => return None,
-        };
-        let secret = pair.secret().map(|s| match (s, legacy) {
-            (SecretKeyMaterial::EdDSA { scalar }, true) => Some(scalar.value_padded(32)),
-            (SecretKeyMaterial::Ed25519 { x }, false) => Some(x.clone()),
-            _ => None,
-        })?;
-        let signer = Ed25519Signer {
-            public,
-            secret,
-            legacy,
-        };
-        // Self-test: a signature made here must verify with the public key.
-        let digest = [0x5au8; 32];
-        let ok = signer.sign(&digest).is_ok_and(|sig| {
-            pair.public()
-                .verify(&sig, HashAlgorithm::SHA256, &digest)
-                .is_ok()
-        });
-        if !ok {
-            tracing::warn!(key = %pair.public().fingerprint(), "the Ed25519 signing key failed its self-test; signing through sequoia");
-            return None;
-        }
-        Some(signer)
-    }
-
-    fn sign(&self, digest: &[u8]) -> Result<openpgp::crypto::mpi::Signature> {
-        use openpgp::crypto::mpi::{MPI, Signature};
-        let mut sig = [0u8; 64];
-        nettle::ed25519::sign(&self.public, &self.secret, digest, &mut sig)
-            .map_err(|e| anyhow!("Ed25519 signature failed: {e}"))?;
-        Ok(if self.legacy {
-            Signature::EdDSA {
-                r: MPI::new(sig.get(..32).unwrap_or_default()),
-                s: MPI::new(sig.get(32..).unwrap_or_default()),
-            }
-        } else {
-            Signature::Ed25519 { s: Box::new(sig) }
-        })
-    }
-}
-
 impl TeamKey {
     /// Opens a PKESK with this key: through OpenSSL when it is a prepared RSA key,
-    /// through sequoia's backend otherwise.
+    /// with the secret decrypted once when it is Cv25519, through sequoia's KeyPair
+    /// otherwise.
     fn open(
         &self,
         pkesk: &PKESK,
@@ -988,6 +920,10 @@ impl TeamKey {
         #[cfg(feature = "rsa-openssl")]
         if let Some(rsa) = &self.rsa {
             return pkesk.decrypt(&mut rsa.decryptor(), sym_algo);
+        }
+        #[cfg(feature = "crypto-nettle")]
+        if let Some(cv) = &self.cv25519 {
+            return pkesk.decrypt(&mut cv.decryptor(), sym_algo);
         }
         pkesk.decrypt(&mut self.pair.clone(), sym_algo)
     }
@@ -1752,7 +1688,7 @@ mod tests {
         use openpgp::types::HashAlgorithm;
         let t = team();
         let fast = t.ed25519.as_ref().expect("the test key signs with Ed25519");
-        assert!(fast.legacy);
+        assert!(fast.is_legacy());
         let digest: Vec<u8> = (0u8..32).collect();
         let mut pair = t.signers.first().expect("a signer").clone();
         assert_eq!(
@@ -1777,8 +1713,9 @@ mod tests {
             .clone()
             .into_keypair()
             .expect("keypair");
-        let fast = Ed25519Signer::new(&pair).expect("an RFC 9580 Ed25519 key is prepared");
-        assert!(!fast.legacy);
+        let fast = crate::read::prepared::Ed25519Signer::new(&pair)
+            .expect("an RFC 9580 Ed25519 key is prepared");
+        assert!(!fast.is_legacy());
         assert_eq!(
             fast.sign(&digest).expect("sign"),
             pair.sign(HashAlgorithm::SHA256, &digest).expect("sign")

@@ -4,12 +4,15 @@
 //! seal), the strict reading of From ([`address`]) and where a message is read:
 //! in-process or in a killable, memory-capped reader process ([`reader`]), a
 //! message too large to hold, read as a stream from a file ([`stream`]), and the
-//! RSA private-key operation through OpenSSL (`rsa`, feature `rsa-openssl`).
+//! RSA private-key operation through OpenSSL (`rsa`, feature `rsa-openssl`), and the
+//! Curve25519 keys decrypted once instead of for every use (`prepared`).
 
 pub mod address;
 pub mod crypto;
 pub mod keys;
 pub mod mime;
+#[cfg(feature = "crypto-nettle")]
+mod prepared;
 pub mod reader;
 #[cfg(feature = "rsa-openssl")]
 mod rsa;
