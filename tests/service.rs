@@ -112,6 +112,8 @@ fn the_unit_scores_at_most_2_0_in_systemd_analyze_security() {
         "LoadCredential=",
         "Restart=on-failure",
         "StartLimitBurst=",
+        // The daemon holds unlocked team keys: no core files (SECURITY.md).
+        "LimitCORE=0",
     ] {
         assert!(text.contains(needle), "the unit lacks {needle}");
     }
