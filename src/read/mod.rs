@@ -63,3 +63,27 @@ pub fn read_message(raw: &[u8], cfg: &Config, keys: &TeamKeys) -> Analysis {
         },
     }
 }
+
+/// A fresh certificate's transport-encryption subkey as a key pair, for the tests of the
+/// prepared-key paths (`rsa`, `prepared`), which compare them with sequoia's.
+#[cfg(test)]
+pub(crate) fn test_encryption_pair(
+    suite: sequoia_openpgp::cert::CipherSuite,
+) -> sequoia_openpgp::crypto::KeyPair {
+    use sequoia_openpgp::cert::CertBuilder;
+    let (cert, _) = CertBuilder::new()
+        .set_cipher_suite(suite)
+        .add_transport_encryption_subkey()
+        .generate()
+        .expect("generate");
+    cert.keys()
+        .with_policy(&sequoia_openpgp::policy::StandardPolicy::new(), None)
+        .secret()
+        .for_transport_encryption()
+        .next()
+        .expect("subkey")
+        .key()
+        .clone()
+        .into_keypair()
+        .expect("keypair")
+}

@@ -185,25 +185,10 @@ mod tests {
     use openpgp::cert::prelude::*;
     use openpgp::packet::PKESK;
     use openpgp::packet::pkesk::PKESK3;
-    use openpgp::policy::StandardPolicy;
     use openpgp::types::SymmetricAlgorithm;
 
     fn pair(suite: CipherSuite) -> KeyPair {
-        let (cert, _) = CertBuilder::new()
-            .set_cipher_suite(suite)
-            .add_transport_encryption_subkey()
-            .generate()
-            .expect("generate");
-        cert.keys()
-            .with_policy(&StandardPolicy::new(), None)
-            .secret()
-            .for_transport_encryption()
-            .next()
-            .expect("subkey")
-            .key()
-            .clone()
-            .into_keypair()
-            .expect("keypair")
+        crate::read::test_encryption_pair(suite)
     }
 
     #[test]

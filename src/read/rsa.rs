@@ -199,26 +199,10 @@ mod tests {
     use openpgp::cert::prelude::*;
     use openpgp::crypto::SessionKey;
     use openpgp::packet::PKESK;
-    use openpgp::policy::StandardPolicy;
     use openpgp::types::SymmetricAlgorithm;
 
     fn rsa_pair() -> KeyPair {
-        let (cert, _) = CertBuilder::new()
-            .set_cipher_suite(CipherSuite::RSA2k)
-            .add_transport_encryption_subkey()
-            .generate()
-            .expect("generate");
-        let p = StandardPolicy::new();
-        cert.keys()
-            .with_policy(&p, None)
-            .secret()
-            .for_transport_encryption()
-            .next()
-            .expect("subkey")
-            .key()
-            .clone()
-            .into_keypair()
-            .expect("keypair")
+        crate::read::test_encryption_pair(CipherSuite::RSA2k)
     }
 
     fn pkesk_to(pair: &KeyPair, sk: &SessionKey) -> PKESK {
@@ -296,23 +280,7 @@ mod tests {
 
     #[test]
     fn only_rsa_keys_are_prepared() {
-        let (cert, _) = CertBuilder::new()
-            .set_cipher_suite(CipherSuite::Cv25519)
-            .add_transport_encryption_subkey()
-            .generate()
-            .expect("generate");
-        let p = StandardPolicy::new();
-        let pair = cert
-            .keys()
-            .with_policy(&p, None)
-            .secret()
-            .for_transport_encryption()
-            .next()
-            .expect("subkey")
-            .key()
-            .clone()
-            .into_keypair()
-            .expect("keypair");
+        let pair = crate::read::test_encryption_pair(CipherSuite::Cv25519);
         assert!(PreparedRsa::new(&pair).is_none());
     }
 }
