@@ -737,26 +737,30 @@ pub fn cli_queries() -> [(&'static str, String); 2] {
     ]
 }
 
-pub(crate) fn open_clocks(conn: Db<'_>) -> Result<Vec<ClockRow>> {
+/// The open clocks, each passed through `keep` as it is read (no list of every row
+/// first: `sla` over 100,000 cases keeps only what it shows).
+pub(crate) fn open_clocks<T>(
+    conn: Db<'_>,
+    mut keep: impl FnMut(ClockRow) -> Option<T>,
+) -> Result<Vec<T>> {
     let conn = conn.0;
     let mut stmt = conn
         .prepare(&open_clocks_sql())
         .context("preparing the SLA query")?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok(ClockRow {
-                public_id: r.get(0)?,
-                state: r.get(1)?,
-                ack_due: r.get(2)?,
-                acked_at: r.get(3)?,
-                followup_due: r.get(4)?,
-                responded_at: r.get(5)?,
-            })
-        })
-        .context("reading SLA clocks")?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .context("reading SLA clocks")?;
-    Ok(rows)
+    let mut rows = stmt.query([]).context("reading SLA clocks")?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().context("reading SLA clocks")? {
+        let row = ClockRow {
+            public_id: r.get(0).context("reading SLA clocks: public_id")?,
+            state: r.get(1).context("reading SLA clocks: state")?,
+            ack_due: r.get(2).context("reading SLA clocks: ack_due")?,
+            acked_at: r.get(3).context("reading SLA clocks: acked_at")?,
+            followup_due: r.get(4).context("reading SLA clocks: followup_due")?,
+            responded_at: r.get(5).context("reading SLA clocks: responded_at")?,
+        };
+        out.extend(keep(row));
+    }
+    Ok(out)
 }
 
 /// Allocates the next public id for `year` (call inside the creating transaction).
