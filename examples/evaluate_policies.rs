@@ -46,7 +46,7 @@ fn main() {
         let l: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
         let file = l["file"].as_str().unwrap_or("");
         let text = std::fs::read_to_string(dir.join(file)).expect("the labelled document");
-        let im = import(&text);
+        let im = import(&text, triaged::store::now());
         // The printed block must load as a policy whose version rows the check reads
         // (what `check-config` verifies), unchanged.
         let tmp = std::env::temp_dir().join(format!("triaged-eval-{}.toml", std::process::id()));

@@ -429,7 +429,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
                     "--name {name:?}: use letters, digits, '-' and '_' (it becomes [policy.NAME])"
                 );
             }
-            let imported = crate::judge::policy_import::import(&text);
+            let imported = crate::judge::policy_import::import(&text, store::now());
             let source = file.display().to_string();
             if *json {
                 print_json(&imported.to_json(name, &source))?;
@@ -1658,7 +1658,7 @@ fn policy_check(
             md_path.display()
         )
     })?;
-    let doc = crate::judge::policy_import::import(&text);
+    let doc = crate::judge::policy_import::import(&text, store::now());
     let want = doc.policy(&md_path.display().to_string());
     let mut drift = 0;
     let deviations = p.deviations.clone();

@@ -95,7 +95,9 @@ static OPTIONAL: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 static VERSIONS_ASK: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)(?:affected|which|the) versions?\b|version\(s\)|versions? (?:affected|of the project)")
+    re(
+        r"(?i)(?:affected|which|the) versions?\b|version\(s\)|versions? (?:affected|of the project)|\b(?:product|software|package|library|component|application|app|plugin|module|firmware|release)\s+versions?\b|^\W*versions?\b",
+    )
 });
 static IMPACT_ASK: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)^\W*(?:\d+\.\s*)?\**impact\b|\bthe impact\b|\bpotential impact\b"));
@@ -115,7 +117,7 @@ static EMAIL: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b"));
 static PGP: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)BEGIN PGP PUBLIC KEY|\b(?:pgp|gpg|openpgp)\b[^.\n]{0,30}\bkey\b|encrypt[^.\n]{0,40}\b(?:our|the) (?:public )?key",
+        r"(?i)BEGIN PGP PUBLIC KEY|\b(?:pgp|gpg|openpgp)\b[^.\n]{0,30}\bkey\b|encrypt[^.\n]{0,40}\b(?:our|the) (?:public )?key|\bkeys?\b[^.\n]{0,40}\b(?:to\s+)?(?:communicate|encrypt)\w*\b[^.\n]{0,20}\b(?:sensitive|securely|confidential|reports?|messages?|mail)|--recv-keys?\b|\bkeys\.openpgp\.org\b",
     )
 });
 static CREDIT: LazyLock<Regex> = LazyLock::new(|| {
@@ -179,7 +181,7 @@ static NEGATED: LazyLock<Regex> = LazyLock::new(|| {
 /// reports go.
 static ESCALATION: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\bif (?:you )?(?:do not|don't|have not|haven't|did not|didn't) (?:receive|hear|get)\b|\bescalat\w*",
+        r"(?i)\bif (?:you )?(?:do not|don't|have not|haven't|did not|didn't) (?:receiv|hear|get|got)\w*|\bescalat\w*",
     )
 });
 /// "Send an email", "email our security team", "Email: …": a report by email even when
@@ -300,6 +302,9 @@ struct Doc {
     /// Links outside code blocks and tables: (line, text, target). `[Report](…/security)`
     /// names a channel by its address alone.
     links: Vec<(usize, String, String)>,
+    /// Lines under a heading that thanks or credits people ("Security Hall of Fame",
+    /// "Acknowledgements"): the addresses there are researchers', not contacts.
+    credit_lines: Vec<usize>,
 }
 
 impl Doc {
@@ -335,6 +340,13 @@ fn split_doc(text: &str) -> Doc {
     let mut list_intro: Option<String> = None;
     let mut in_table = false;
     let mut in_code = false;
+    let mut in_credits = false;
+    let mut credit_lines = Vec::new();
+    static CREDITS_HEADING: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)hall of fame|\bthanks\b|\bthank you\b|^\W*(?:security\s+)?(?:acknowledge?ments|credits|contributors|researchers)\W*$",
+        )
+    });
     // A paragraph: its text, and where each of its source lines starts in that text.
     // Splits a paragraph into sentences, each with the line it starts on.
     let flush = |para: &mut Vec<(usize, String)>, out: &mut Vec<(usize, String)>| {
@@ -371,6 +383,12 @@ fn split_doc(text: &str) -> Doc {
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
         let t = raw.trim();
+        if t.starts_with('#') {
+            in_credits = CREDITS_HEADING.is_match(&strip_md(t.trim_start_matches('#')));
+        }
+        if in_credits {
+            credit_lines.push(line);
+        }
         if t.starts_with("```") {
             in_code = !in_code;
             flush(&mut para, &mut sentences);
@@ -444,6 +462,7 @@ fn split_doc(text: &str) -> Doc {
         sentences,
         tables,
         links,
+        credit_lines,
     }
 }
 
@@ -471,6 +490,55 @@ fn split_sentences(p: &str) -> Vec<String> {
 fn cite(line: usize, text: &str) -> Cite {
     let t: String = text.chars().take(200).collect();
     Cite { line, text: t }
+}
+
+/// A support cell that ends on a date ("Until 2023-12-31", "EOL March 2025", "security
+/// fixes until 31 Dec 2026", or the bare date): supported while that day (or month,
+/// when no day is given) has not ended at `now`. `None` when the cell names no end date.
+fn dated_cell(c: &str, now: i64) -> Option<bool> {
+    const MONTH: &str = r"(?P<MN>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?";
+    static DATE: LazyLock<Regex> = LazyLock::new(|| {
+        let m = |n: &str| MONTH.replace("MN", n);
+        re(&format!(
+            r"(?i)(?:^\W*|\b(?:until|till|through|thru|to|ends?|ending|eol|end[- ]of[- ]life|expires?)\b\W*)(?:(?P<y>\d{{4}})[-/.](?P<m>\d{{1,2}})(?:[-/.](?P<d>\d{{1,2}}))?|{}\s+(?:(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?,?\s+)?(?P<y2>\d{{4}})|(?P<d3>\d{{1,2}})(?:st|nd|rd|th)?\s+{}\s*,?\s+(?P<y3>\d{{4}}))\W*$",
+            m("mn2"),
+            m("mn3")
+        ))
+    });
+    let c = DATE.captures(c.trim())?;
+    let num = |n: &str| c.name(n).and_then(|x| x.as_str().parse::<u32>().ok());
+    let month_of = |n: &str| {
+        let name = c.name(n)?.as_str().to_ascii_lowercase();
+        const NAMES: [&str; 12] = [
+            "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+        ];
+        NAMES
+            .iter()
+            .position(|p| name.starts_with(p))
+            .and_then(|i| u32::try_from(i + 1).ok())
+    };
+    let (y, m, d) = if let Some(y) = num("y") {
+        (y, num("m")?, num("d"))
+    } else if let Some(y) = num("y2") {
+        (y, month_of("mn2")?, num("d2"))
+    } else {
+        (num("y3")?, month_of("mn3")?, num("d3"))
+    };
+    let y = i32::try_from(y).ok()?;
+    // The end of the named day, or of the named month.
+    let last_day = match d {
+        Some(d) => chrono::NaiveDate::from_ymd_opt(y, m, d)?,
+        None => {
+            let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+            chrono::NaiveDate::from_ymd_opt(ny, nm, 1)?.pred_opt()?
+        }
+    };
+    let end = last_day
+        .succ_opt()?
+        .and_hms_opt(0, 0, 0)?
+        .and_utc()
+        .timestamp();
+    Some(now < end)
 }
 
 /// Reads a supported-versions cell: ✅ / ❌ and friends.
@@ -507,7 +575,7 @@ fn supported_cell(c: &str) -> Option<bool> {
 fn prose_supported_versions(doc: &Doc, out: &mut Imported) {
     static SUPPORT_TALK: LazyLock<Regex> = LazyLock::new(|| {
         re(
-            r"(?i)\b(?:receives?|gets?|get|receive)\s+(?:security\s+)?(?:updates|fixes|patches)|\b(?:is|are)\s+(?:still\s+)?(?:supported|maintained)\b|\bno longer\s+(?:supported|maintained|receives?)|\b(?:not|un)\s*(?:supported|maintained)\b|\bend[- ]of[- ]life\b|\beol\b|\bback-?port",
+            r"(?i)\b(?:receives?|gets?|get|receive)\s+(?:security\s+)?(?:updates|fixes|patches)|\b(?:provides?|providing|ships?|issues?|releases?)\s+(?:security\s+)?(?:updates|fixes|patches)\s+(?:for|to)\b|\b(?:is|are)\s+(?:still\s+)?(?:supported|maintained)\b|\bno longer\s+(?:supported|maintained|receives?)|\b(?:not|un)\s*(?:supported|maintained)\b|\bend[- ]of[- ]life\b|\beol\b|\bback-?port",
         )
     });
     static NEGATIVE: LazyLock<Regex> = LazyLock::new(|| {
@@ -549,6 +617,29 @@ fn prose_supported_versions(doc: &Doc, out: &mut Imported) {
             if supported && clause.to_ascii_lowercase().contains("only") && only.is_none() {
                 only = Some(cite(*line, s));
             }
+        }
+    }
+    // "We provide security updates for the latest release", "only the most recent
+    // version is supported": the latest release, with no version named. A count ("the
+    // latest three major releases") is not read: "latest" would reject the others.
+    static LATEST: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"(?i)\b(?:latest|most\s+recent|newest|current)\s+(?:stable\s+)?(?:release|version)\b")
+    });
+    if out.supported_versions.is_empty()
+        && let Some((line, s)) = doc
+            .sentences
+            .iter()
+            .find(|(_, s)| SUPPORT_TALK.is_match(s) && LATEST.is_match(s) && !NEGATIVE.is_match(s))
+    {
+        out.supported_versions.push((
+            VersionRow {
+                range: "latest".into(),
+                supported: true,
+            },
+            cite(*line, s),
+        ));
+        if s.to_ascii_lowercase().contains("only") {
+            only = Some(cite(*line, s));
         }
     }
     // "Only X is supported": every other version is not.
@@ -595,8 +686,9 @@ pub fn normalize_range(cell: &str) -> Option<String> {
     None
 }
 
-/// Reads a SECURITY.md.
-pub fn import(text: &str) -> Imported {
+/// Reads a SECURITY.md. `now` (unix seconds) decides rows supported "until" a date
+/// ("3.5.x | Until 2023-12-31"): supported while that day has not ended.
+pub fn import(text: &str, now: i64) -> Imported {
     let doc = split_doc(text);
     let mut out = Imported {
         ack_within: None,
@@ -698,7 +790,9 @@ pub fn import(text: &str) -> Imported {
         }
         // Whom the team notifies (downstream packagers, a CNA it works with) is not a
         // contact for reports, nor is where to escalate when the team does not answer.
-        let others = OTHERS_ACT.is_match(s) || ESCALATION.is_match(s);
+        let others = OTHERS_ACT.is_match(s)
+            || ESCALATION.is_match(s)
+            || doc.credit_lines.binary_search(line).is_ok();
         let plain = EMAIL.find_iter(s).map(|m| m.as_str().to_ascii_lowercase());
         let hidden = OBFUSCATED_EMAIL
             .captures_iter(s)
@@ -745,6 +839,18 @@ pub fn import(text: &str) -> Imported {
             }
         }
     }
+    // A key fingerprint as OpenPGP tools print it (ten groups of four hex digits) is a
+    // key offered, even in a table with no sentence around it.
+    static FINGERPRINT: LazyLock<Regex> =
+        LazyLock::new(|| re(r"(?i)\b[0-9a-f]{4}(?:[ \t]{1,2}[0-9a-f]{4}){9}\b"));
+    if out.pgp_key_offered.is_none()
+        && let Some((i, l)) = text
+            .lines()
+            .enumerate()
+            .find(|(_, l)| FINGERPRINT.is_match(l))
+    {
+        out.pgp_key_offered = Some(cite(i + 1, l.trim()));
+    }
     if text.contains("BEGIN PGP PUBLIC KEY") && out.pgp_key_offered.is_none() {
         let line = text
             .lines()
@@ -769,7 +875,7 @@ pub fn import(text: &str) -> Imported {
             let (Some(v), Some(st)) = (cells.first(), cells.get(status_col)) else {
                 continue;
             };
-            let Some(supported) = supported_cell(st) else {
+            let Some(supported) = dated_cell(st, now).or_else(|| supported_cell(st)) else {
                 out.unreadable_rows.push(cite(*line, &cells.join(" | ")));
                 continue;
             };
@@ -943,14 +1049,22 @@ impl Imported {
 
 #[cfg(test)]
 mod tests {
-    use super::import;
+    use super::{dated_cell, import, supported_cell};
 
     fn channels(text: &str) -> Vec<String> {
-        import(text).channels.into_iter().map(|(n, _)| n).collect()
+        import(text, 0)
+            .channels
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect()
     }
 
     fn contacts(text: &str) -> Vec<String> {
-        import(text).contacts.into_iter().map(|(a, _)| a).collect()
+        import(text, 0)
+            .contacts
+            .into_iter()
+            .map(|(a, _)| a)
+            .collect()
     }
 
     #[test]
@@ -1008,7 +1122,7 @@ mod tests {
                    - A proof of concept.\n\n\
                    ## Versions\n\n\
                    - The affected version(s) of the project.\n";
-        let im = import(doc);
+        let im = import(doc, 0);
         let req: Vec<(String, usize)> = im.require.into_iter().map(|(n, c)| (n, c.line)).collect();
         assert_eq!(req, [("versions".to_string(), 3), ("poc".to_string(), 4)]);
     }
@@ -1027,7 +1141,7 @@ mod tests {
         let doc = "## Report quality\n\n\
                    * Provide clear, detailed steps to reproduce the vulnerability.\n\
                    * Include the affected versions.\n";
-        let req: Vec<String> = import(doc).require.into_iter().map(|(n, _)| n).collect();
+        let req: Vec<String> = import(doc, 0).require.into_iter().map(|(n, _)| n).collect();
         assert_eq!(req, ["repro_steps", "versions"]);
     }
 
@@ -1037,7 +1151,7 @@ mod tests {
                    1. Email our security team with a detailed description.\n\
                    2. Include any relevant information, such as the affected versions or components.\n\
                    3. Provide a proof of concept.\n";
-        let req: Vec<String> = import(doc).require.into_iter().map(|(n, _)| n).collect();
+        let req: Vec<String> = import(doc, 0).require.into_iter().map(|(n, _)| n).collect();
         assert_eq!(req, ["poc"]);
     }
 
@@ -1050,5 +1164,124 @@ mod tests {
                    - Distro packagers (packagers@distro.example.net)\n";
         assert!(contacts(doc).is_empty(), "{:?}", contacts(doc));
         assert_eq!(channels(doc), ["github-advisory"]);
+    }
+
+    fn rows(doc: &str, now: i64) -> Vec<(String, bool)> {
+        import(doc, now)
+            .supported_versions
+            .into_iter()
+            .map(|(r, _)| (r.range, r.supported))
+            .collect()
+    }
+
+    #[test]
+    fn a_printed_key_fingerprint_is_a_key_offered() {
+        // In a table, with no sentence naming PGP around it.
+        let doc = "## Reporting\n\nMail security@acme.example.org.\n\n\
+                   | Maintainer | Fingerprint |\n|---|---|\n\
+                   | Jo | 0A1B 2C3D 4E5F 6071 8293  A4B5 C6D7 E8F9 0A1B 2C3D |\n";
+        let im = import(doc, 0);
+        assert_eq!(im.pgp_key_offered.map(|c| c.line), Some(7));
+        // "Keys that may be used to communicate sensitive reports", without a fingerprint.
+        let doc =
+            "The following keys may be used to communicate sensitive information to the team.\n";
+        assert!(import(doc, 0).pgp_key_offered.is_some());
+        // A commit hash, a rotated session key or a browser fingerprint is not a key offered.
+        let doc = "Fixed in 0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d. We rotate session keys \
+                   and compare browser fingerprints.\n";
+        assert!(import(doc, 0).pgp_key_offered.is_none());
+    }
+
+    #[test]
+    fn a_product_version_in_a_list_of_what_to_include_is_asked_for() {
+        let doc = "Your report should include:\n\n- Product version\n- A description\n";
+        let req: Vec<String> = import(doc, 0).require.into_iter().map(|(n, _)| n).collect();
+        assert_eq!(req, ["versions"]);
+        // Mentioned outside an instruction, a version is not asked for.
+        let doc = "We publish the fixed product version in the advisory.\n";
+        assert!(import(doc, 0).require.is_empty());
+    }
+
+    #[test]
+    fn the_latest_release_in_prose_is_the_supported_row_but_a_count_is_not() {
+        let doc =
+            "## Supported Versions\n\nWe always provide security updates for the latest release.\n";
+        assert_eq!(rows(doc, 0), [("latest".to_string(), true)]);
+        let doc =
+            "## Supported Versions\n\nOnly the most recent version receives security fixes.\n";
+        assert_eq!(
+            rows(doc, 0),
+            [("latest".to_string(), true), ("others".to_string(), false)]
+        );
+        // "latest" would reject the two older majors this project still patches.
+        let doc = "## Supported Versions\n\nThe latest three major release versions are supported with security updates.\n";
+        assert!(rows(doc, 0).is_empty(), "{:?}", rows(doc, 0));
+        // Advice to upgrade is not a statement of support.
+        let doc = "We recommend always using the latest versions of the library.\n";
+        assert!(rows(doc, 0).is_empty());
+    }
+
+    #[test]
+    fn a_row_supported_until_a_date_is_supported_until_that_day_ends() {
+        let doc = "| Version | Supported |\n|---|---|\n\
+                   | 4.2.x | Yes |\n\
+                   | 3.5.x | Until 2023-12-31 |\n\
+                   | 3.4.x | EOL March 2023 |\n\
+                   | 3.3.x | security fixes until 31 Dec 2022 |\n\
+                   | 3.2.x | sometimes |\n";
+        let day = |y, m, d| {
+            chrono::NaiveDate::from_ymd_opt(y, m, d)
+                .and_then(|d| d.and_hms_opt(12, 0, 0))
+                .map(|t| t.and_utc().timestamp())
+                .unwrap_or_default()
+        };
+        let at = |now| rows(doc, now);
+        let r = |v: &str, s| (v.to_string(), s);
+        // Before every end date; on the last day of March 2023; after all of them.
+        assert_eq!(
+            at(day(2022, 6, 1)),
+            [
+                r("4.2.x", true),
+                r("3.5.x", true),
+                r("3.4.x", true),
+                r("3.3.x", true)
+            ]
+        );
+        assert_eq!(
+            at(day(2023, 3, 31)),
+            [
+                r("4.2.x", true),
+                r("3.5.x", true),
+                r("3.4.x", true),
+                r("3.3.x", false)
+            ]
+        );
+        assert_eq!(
+            at(day(2024, 1, 1)),
+            [
+                r("4.2.x", true),
+                r("3.5.x", false),
+                r("3.4.x", false),
+                r("3.3.x", false)
+            ]
+        );
+        // The cell that names no date stays unread, and says so.
+        let im = import(doc, day(2024, 1, 1));
+        assert_eq!(im.unreadable_rows.len(), 1);
+        assert_eq!(im.unreadable_rows[0].line, 7);
+        // A plain "EOL" still reads as not supported.
+        assert_eq!(dated_cell("EOL", 0), None);
+        assert_eq!(supported_cell("EOL"), Some(false));
+        // An impossible date is not a date.
+        assert_eq!(dated_cell("until 2023-02-30", 0), None);
+    }
+
+    #[test]
+    fn researchers_thanked_and_escalation_lists_are_not_contacts() {
+        let doc = "# Reporting\n\nPlease email security@acme.example.org.\n\n\
+                   ## Security Hall of Fame\n\n- Jo Researcher <jo@research.example.net>\n\n\
+                   ## Escalation\n\nIf you have not received a reply within 48 hours, contact:\n\n\
+                   - Coordinator: lead@acme.example.org\n";
+        assert_eq!(contacts(doc), ["security@acme.example.org"]);
     }
 }
