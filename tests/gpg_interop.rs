@@ -311,3 +311,103 @@ fn follow_ups_thread_by_tag_only_for_the_same_reporter() {
         1
     );
 }
+
+/// Quoted-printable (RFC 2045 6.7) of bytes: what a mail client does to 8-bit text for a
+/// 7-bit transport.
+fn quoted_printable(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for line in data.split(|&b| b == b'\n') {
+        let mut width = 0;
+        for &b in line {
+            let enc = if (33..=126).contains(&b) && b != b'=' || b == b' ' {
+                vec![b]
+            } else {
+                format!("={b:02X}").into_bytes()
+            };
+            if width + enc.len() > 75 {
+                out.extend_from_slice(b"=\n");
+                width = 0;
+            }
+            width += enc.len();
+            out.extend(enc);
+        }
+        out.push(b'\n');
+    }
+    out.pop();
+    out
+}
+
+#[test]
+fn reports_in_a_legacy_charset_are_verified_over_their_bytes_and_read_in_that_charset() {
+    // KMail, Enigmail and older clients send inline OpenPGP in the part's charset
+    // (ISO-8859-1 here): the clear signature covers the Latin-1 bytes, and an inline
+    // encrypted block decrypts to Latin-1 text.
+    let w = world();
+    let g = &w.gpg;
+    let from = "Rita Reporter <rita@example.net>";
+    let latin1: &[u8] = b"Sicherheitsl\xfccke in acme <= 2.4.1: XSS \xfcber den Parameter q.\n\nImpact: Sitzungs\xfcbernahme.\n";
+    let cs = g.clearsign_bytes(latin1, &w.reporter);
+    let part = |cte: &str, body: &[u8], subject: &str, id: &str| {
+        let mut m = crlf(&format!(
+            "{}Content-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: {cte}\n\n",
+            headers(from, subject, id, &[])
+        ))
+        .into_bytes();
+        let mut b = Vec::new();
+        for line in body.split(|&c| c == b'\n') {
+            b.extend_from_slice(line);
+            b.extend_from_slice(b"\r\n");
+        }
+        m.extend(b);
+        m
+    };
+    w.env
+        .deliver("a", &part("8bit", &cs, "Latin-1 clear-signed", "a@t"));
+    w.env.deliver(
+        "b",
+        &part(
+            "quoted-printable",
+            &quoted_printable(&cs),
+            "Latin-1 QP clear-signed",
+            "b@t",
+        ),
+    );
+    // The same signature over a changed byte must still be bad.
+    let tampered: Vec<u8> = cs
+        .iter()
+        .map(|&c| if c == 0xfc { 0xe4 } else { c })
+        .collect();
+    w.env
+        .deliver("c", &part("8bit", &tampered, "Latin-1 tampered", "c@t"));
+    let ct = g.encrypt(latin1, &[&w.cv_team], Some(&w.reporter), false);
+    w.env.deliver(
+        "d",
+        &part("7bit", ct.as_bytes(), "Latin-1 encrypted", "d@t"),
+    );
+
+    let s = w.env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["created"], 4, "{s}");
+    let cases = w.env.cases();
+    for (subject, signature, encryption) in [
+        ("Latin-1 clear-signed", "good", "none"),
+        ("Latin-1 QP clear-signed", "good", "none"),
+        ("Latin-1 tampered", "bad", "none"),
+        ("Latin-1 encrypted", "good", "inline"),
+    ] {
+        let c = case_with(&cases, subject);
+        assert_eq!(
+            (c["signature"].as_str(), c["encryption"].as_str()),
+            (Some(signature), Some(encryption)),
+            "{subject}: {c}"
+        );
+        if signature == "good" {
+            // The text reads as the reporter wrote it, not with replacement characters.
+            let out = w.env.run(&["case", "export", c["id"].as_str().unwrap()]);
+            let export = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                export.contains("Sitzungsübernahme") && !export.contains('\u{fffd}'),
+                "{subject}: {export}"
+            );
+        }
+    }
+}

@@ -174,7 +174,12 @@ impl Gpg {
     }
 
     pub fn clearsign(&self, data: &[u8], signer: &str) -> String {
-        String::from_utf8(self.run(&["--clearsign", "-u", signer], Some(data))).unwrap()
+        String::from_utf8(self.clearsign_bytes(data, signer)).unwrap()
+    }
+
+    /// A clear signature over text in any charset (the output keeps the text's bytes).
+    pub fn clearsign_bytes(&self, data: &[u8], signer: &str) -> Vec<u8> {
+        self.run(&["--clearsign", "-u", signer], Some(data))
     }
 
     pub fn detach_sign(&self, data: &[u8], signer: &str) -> String {
