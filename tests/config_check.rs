@@ -390,3 +390,79 @@ fn an_old_sha1_rsa1024_team_key_gets_a_fitting_hint_and_reads_old_mail_only_unde
         "{packets}"
     );
 }
+
+#[test]
+fn a_team_key_advertising_gnupg_aead_is_flagged_with_the_fix() {
+    // GnuPG 2.4 sets the "AEAD" feature (0x02) on keys it makes or edits; GnuPG 2.3+
+    // then encrypts to them with its OCB packet, which triaged cannot read. The key here
+    // is made by sequoia with that feature, as gpg 2.4 would leave it.
+    use sequoia_openpgp::cert::CertBuilder;
+    use sequoia_openpgp::serialize::SerializeInto;
+    use sequoia_openpgp::types::Features;
+    let (cert, _) = CertBuilder::new()
+        .add_userid("Team <security@example.test>")
+        .set_features(Features::empty().set_seipdv1().set(1))
+        .unwrap()
+        .add_signing_subkey()
+        .add_transport_encryption_subkey()
+        .generate()
+        .unwrap();
+    let fpr = cert.fingerprint().to_hex();
+    let env = Env::new(
+        &[("team.asc", &cert.as_tsk().armored().to_vec().unwrap())],
+        None,
+        "",
+    );
+    let (code, _, err) = check(&env);
+    assert_eq!(code, 0, "a warning, not a refusal: {err}");
+    assert!(
+        err.contains(&format!(
+            "warning: team key {fpr} advertises GnuPG's \"AEAD\" feature"
+        )) && err.contains(&format!("gpg --expert --edit-key {fpr}"))
+            && err.contains("setpref"),
+        "{err}"
+    );
+    let o = env.run(&["doctor"]);
+    let out = stdout(&o);
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("WARN") && l.contains("team key") && l.contains("OCB packet")),
+        "{out}"
+    );
+    // Exporting the key for publication warns, and a published copy with the feature
+    // fails the security.txt check.
+    let o = env.run(&["keys", "export"]);
+    assert!(
+        stderr(&o).contains("advertises GnuPG's \"AEAD\" feature"),
+        "{}",
+        stderr(&o)
+    );
+    let published = env.dir.path().join("published.asc");
+    std::fs::write(&published, stdout(&o)).unwrap();
+    let txt = env.dir.path().join("security.txt");
+    let expires = (chrono::Utc::now() + chrono::Duration::days(200))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    std::fs::write(
+        &txt,
+        format!("Contact: mailto:security@example.test\nExpires: {expires}\n"),
+    )
+    .unwrap();
+    let o = env.run(&[
+        "security-txt",
+        "--check",
+        txt.to_str().unwrap(),
+        "--published-key",
+        published.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains(&format!("FAIL  the published key {fpr} advertises")),
+        "{}",
+        stdout(&o)
+    );
+    // The test team key (made by GnuPG 2.2) has no such feature: no warning.
+    let (key, pass) = team();
+    let env = Env::new(&[("team.asc", &key)], Some(&pass), "");
+    let (_, _, err) = check(&env);
+    assert!(!err.contains("AEAD"), "{err}");
+}

@@ -190,6 +190,17 @@ fn key_checks(cfg: &Config, out: &mut Vec<Check>) {
                     )),
                 }
             }
+            for k in keys.info().iter().filter(|k| k.librepgp_aead) {
+                out.push(check(
+                    CheckStatus::Warn,
+                    "team key",
+                    format!(
+                        "{} advertises GnuPG's \"AEAD\" feature: GnuPG 2.3 and later will encrypt reports to it with their OCB packet, which is not OpenPGP and which triaged cannot decrypt (such reports become undecryptable cases)",
+                        k.fingerprint
+                    ),
+                    Some(&crate::read::crypto::LIBREPGP_AEAD_FIX.replace("FPR", &k.fingerprint)),
+                ));
+            }
             if !keys.can_sign() {
                 out.push(check(
                     CheckStatus::Fail,

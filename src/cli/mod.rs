@@ -503,12 +503,24 @@ fn check_config_cmd(cli: &Cli, json: bool) -> Result<i32> {
                 k.decryption_subkeys,
                 k.user_ids.first().cloned().unwrap_or_default()
             );
+            warn_librepgp_aead(&k.fingerprint, k.librepgp_aead);
         }
         for m in &cfg.mailboxes {
             println!("  mailbox {} ({:?}, policy {})", m.name, m.kind, m.policy);
         }
     }
     Ok(0)
+}
+
+/// Warns (stderr) that a team key advertises GnuPG's "AEAD" feature: reports from GnuPG
+/// 2.3+ would arrive in a packet triaged cannot read.
+fn warn_librepgp_aead(fingerprint: &str, advertises: bool) {
+    if advertises {
+        eprintln!(
+            "warning: team key {fingerprint} advertises GnuPG's \"AEAD\" feature: GnuPG 2.3 and later will encrypt reports to it with their OCB packet, which is not OpenPGP and which triaged cannot decrypt\n  fix: {}",
+            crate::read::crypto::LIBREPGP_AEAD_FIX.replace("FPR", fingerprint)
+        );
+    }
 }
 
 /// `run`: the daemon, or one pass over every mailbox with `--once`.
@@ -1539,6 +1551,10 @@ fn keys_cmd(cli: &Cli, cmd: &KeysCmd) -> Result<i32> {
             for c in keys.team_certs() {
                 let a = c.armored().to_vec().context("armoring the team key")?;
                 print!("{}", String::from_utf8_lossy(&a));
+                warn_librepgp_aead(
+                    &c.fingerprint().to_hex(),
+                    crate::read::crypto::advertises_librepgp_aead(c),
+                );
             }
             Ok(0)
         }
@@ -1828,7 +1844,14 @@ fn security_txt_check(
         let ours = crate::read::keys::team_keys(&cfg)
             .map(|k| k.fingerprints())
             .unwrap_or_default();
-        if published.iter().any(|p| ours.contains(p)) {
+        let aead = crate::read::crypto::librepgp_aead_certs(&bytes);
+        if let Some(fpr) = aead.first() {
+            println!(
+                "FAIL  the published key {fpr} advertises GnuPG's \"AEAD\" feature: GnuPG 2.3 and later encrypt to it with their OCB packet, which triaged cannot decrypt\n      fix: {}",
+                crate::read::crypto::LIBREPGP_AEAD_FIX.replace("FPR", fpr)
+            );
+            problems += 1;
+        } else if published.iter().any(|p| ours.contains(p)) {
             println!(
                 "OK    the published key {} decrypts our mail",
                 published.join(", ")

@@ -182,7 +182,85 @@ pub struct CertInfo {
     pub user_ids: Vec<String>,
     pub decryption_subkeys: usize,
     pub expires: Option<i64>,
+    /// The certificate advertises GnuPG's "AEAD" feature (LibrePGP, feature flag 0x02):
+    /// GnuPG 2.3 and later then encrypt to it with their OCB packet (type 20), which
+    /// is not OpenPGP (RFC 9580) and which triaged cannot read ([`LIBREPGP_AEAD_FIX`]).
+    pub librepgp_aead: bool,
 }
+
+/// What to do about a team key that advertises GnuPG's "AEAD" feature.
+pub const LIBREPGP_AEAD_FIX: &str = "remove the feature: `gpg --expert --edit-key FPR`, then `setpref AES256 AES192 AES SHA512 SHA384 SHA256 ZLIB BZIP2 ZIP Uncompressed` and `save` (GnuPG 2.4 adds it when it makes or edits a key); export the key again and republish it, since reporters encrypt to the published copy";
+
+/// Whether a certificate advertises GnuPG's "AEAD" feature (flag 0x02) on any valid
+/// user id or its direct-key signature: what makes GnuPG 2.3+ pick its OCB packet.
+pub fn advertises_librepgp_aead(cert: &Cert) -> bool {
+    use openpgp::cert::Preferences;
+    let Ok(vc) = cert.with_policy(&POLICY, None) else {
+        return false;
+    };
+    let aead = |f: Option<openpgp::types::Features>| f.is_some_and(|f| f.get(1));
+    vc.userids().any(|u| aead(u.features()))
+        || aead(vc.direct_key_signature().ok().and_then(|s| s.features()))
+}
+
+/// The fingerprints of the certificates in `bytes` (a keyring, armored or binary) that
+/// advertise GnuPG's "AEAD" feature ([`advertises_librepgp_aead`]).
+pub fn librepgp_aead_certs(bytes: &[u8]) -> Vec<String> {
+    use openpgp::cert::CertParser;
+    CertParser::from_bytes(bytes)
+        .map(|p| {
+            p.filter_map(|c| c.ok())
+                .filter(advertises_librepgp_aead)
+                .map(|c| c.fingerprint().to_hex())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether an OpenPGP message (armored or binary) carries its encrypted data in
+/// GnuPG's OCB packet (type 20), after its session-key packets.
+pub(crate) fn is_gnupg_ocb(data: &[u8]) -> bool {
+    let trimmed = data.trim_ascii_start();
+    let head: std::borrow::Cow<'_, [u8]> = if trimmed.starts_with(b"-----BEGIN PGP") {
+        let r = openpgp::armor::Reader::from_bytes(
+            trimmed,
+            openpgp::armor::ReaderMode::Tolerant(Some(openpgp::armor::Kind::Message)),
+        );
+        let mut out = Vec::new();
+        if r.take(ESK_PREFIX as u64).read_to_end(&mut out).is_err() {
+            return false;
+        }
+        std::borrow::Cow::Owned(out)
+    } else {
+        std::borrow::Cow::Borrowed(trimmed.get(..ESK_PREFIX).unwrap_or(trimmed))
+    };
+    // At least one session-key packet, then the OCB packet.
+    let (mut pos, mut esks) = (0, 0);
+    loop {
+        let Some(&h) = head.get(pos) else {
+            return false;
+        };
+        if h & 0x80 == 0 {
+            return false;
+        }
+        let tag = if h & 0x40 != 0 {
+            h & 0x3f
+        } else {
+            (h >> 2) & 0x0f
+        };
+        if tag != 1 && tag != 3 {
+            return tag == 20 && esks > 0;
+        }
+        esks += 1;
+        match packet_at(&head, pos) {
+            Some((_, _, end)) => pos = end,
+            None => return false,
+        }
+    }
+}
+
+/// The reason given for a message in GnuPG's OCB packet.
+const GNUPG_OCB: &str = "encrypted with GnuPG's OCB packet (packet type 20, LibrePGP), which GnuPG 2.3 and later use when the recipient key advertises the \"AEAD\" feature; it is not OpenPGP (RFC 9580) and triaged cannot read it. Fix: remove the feature from the team key (`triaged doctor` says how) and republish the key; ask the reporter to encrypt again (with the republished key, or `gpg --rfc4880`)";
 
 impl TeamKeys {
     /// Loads secret keys from the given files, unlocking them with `pass` when protected.
@@ -671,6 +749,7 @@ impl TeamKeys {
                     .and_then(|vc| vc.primary_key().key_expiration_time())
                     .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                     .map(|d| d.as_secs() as i64),
+                librepgp_aead: advertises_librepgp_aead(c),
             })
             .collect()
     }
@@ -1083,6 +1162,13 @@ pub fn decrypt(
     guarded("decrypting", || {
         decrypt_inner(team, extra, data, limit, max_pkesks)
     })
+    .map_err(|e| {
+        if is_gnupg_ocb(data) {
+            anyhow!(GNUPG_OCB)
+        } else {
+            e
+        }
+    })
 }
 
 fn decrypt_inner(
@@ -1202,6 +1288,13 @@ pub(crate) fn decrypt_stream<R: Read + Send + Sync>(
             },
             total,
         ))
+    })
+    .map_err(|e| {
+        let mut head = Vec::new();
+        let ocb = open()
+            .and_then(|r| Ok(r.take(ESK_PREFIX as u64).read_to_end(&mut head)?))
+            .is_ok_and(|_| is_gnupg_ocb(&head));
+        if ocb { anyhow!(GNUPG_OCB) } else { e }
     })
 }
 
@@ -1896,5 +1989,79 @@ mod tests {
             )
             .is_none()
         );
+    }
+
+    /// The team's message with its encrypted data packet turned into GnuPG's OCB packet
+    /// (type 20): the header's tag changes, the length stays.
+    fn as_gnupg_ocb(binary: &[u8]) -> Vec<u8> {
+        let mut b = binary.to_vec();
+        let mut pos = 0;
+        while let Some((tag, _, end)) = packet_at(&b, pos) {
+            if tag != 1 && tag != 3 {
+                break;
+            }
+            pos = end;
+        }
+        let h = b[pos];
+        assert!(h & 0x40 != 0, "a new-format header (sequoia writes them)");
+        assert_eq!(h & 0x3f, 18, "SEIPD");
+        b[pos] = 0xC0 | 20;
+        b
+    }
+
+    #[test]
+    fn a_message_in_gnupg_ocb_packets_gets_a_reason_that_says_what_to_do() {
+        let t = team();
+        let sealed = t.seal(b"report").unwrap();
+        assert!(!is_gnupg_ocb(&sealed));
+        let ocb = as_gnupg_ocb(&sealed);
+        assert!(is_gnupg_ocb(&ocb));
+        let armored = {
+            use openpgp::armor::{Kind, Writer};
+            use std::io::Write;
+            let mut w = Writer::new(Vec::new(), Kind::Message).unwrap();
+            w.write_all(&ocb).unwrap();
+            w.finalize().unwrap()
+        };
+        assert!(is_gnupg_ocb(&armored));
+        for m in [&ocb, &armored] {
+            let e = decrypt(&t, &[], m, 1 << 20, 8).expect_err("not decryptable");
+            let e = format!("{e:#}");
+            assert!(
+                e.contains("GnuPG's OCB packet") && e.contains("triaged doctor"),
+                "{e}"
+            );
+        }
+        // The plain message still decrypts; garbage is not called OCB.
+        assert!(decrypt(&t, &[], &sealed, 1 << 20, 8).is_ok());
+        assert!(!is_gnupg_ocb(b"not OpenPGP"));
+        assert!(
+            !is_gnupg_ocb(&[0xC0 | 20]),
+            "a lone header byte is not a message"
+        );
+    }
+
+    #[test]
+    fn a_key_advertising_gnupg_aead_is_recognised() {
+        use openpgp::types::Features;
+        let make = |f: Features| {
+            CertBuilder::new()
+                .add_userid("Team <security@example.test>")
+                .set_features(f)
+                .unwrap()
+                .add_transport_encryption_subkey()
+                .generate()
+                .unwrap()
+                .0
+        };
+        // As GnuPG 2.4 makes keys: MDC + AEAD (0x01 | 0x02).
+        assert!(advertises_librepgp_aead(&make(
+            Features::empty().set_seipdv1().set(1)
+        )));
+        // RFC 9580 SEIPDv2 (0x08) is not GnuPG's OCB.
+        assert!(!advertises_librepgp_aead(&make(
+            Features::empty().set_seipdv1().set_seipdv2()
+        )));
+        assert!(!team().info()[0].librepgp_aead, "the test team key");
     }
 }
