@@ -81,7 +81,7 @@ static FOLLOWUP_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
 });
 static POC_ASK: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)proof[- ]of[- ]concept|\bpoc\b|exploit code|the code you used|code (?:used )?to reproduce|http requests?|\bcurl\b|how to reproduce|command\(s\)",
+        r"(?i)proof[- ]of[- ]concept|\bpoc\b|exploit code|the code you used|code (?:used )?to reproduce|http requests?|\bcurl\b|how (?:to|we|one|i) (?:can )?reproduce|command\(s\)|\b(?:minimal|small|working|reproducible|runnable|self-contained)\s+(?:example|reproduc\w*|test\s*case|program|script|snippet)\b",
     )
 });
 static INSTRUCTION: LazyLock<Regex> = LazyLock::new(|| {
@@ -115,9 +115,12 @@ static LOW_EFFORT: LazyLock<Regex> = LazyLock::new(|| {
 });
 static EMAIL: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b"));
+/// A key to fetch from a keyserver (`gpg --recv-keys`, keys.openpgp.org).
+static KEYSERVER: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)--recv-keys?\b|\bkeys\.openpgp\.org\b|\bkeyserver\b"));
 static PGP: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)BEGIN PGP PUBLIC KEY|\b(?:pgp|gpg|openpgp)\b[^.\n]{0,30}\bkey\b|encrypt[^.\n]{0,40}\b(?:our|the) (?:public )?key|\bkeys?\b[^.\n]{0,40}\b(?:to\s+)?(?:communicate|encrypt)\w*\b[^.\n]{0,20}\b(?:sensitive|securely|confidential|reports?|messages?|mail)|--recv-keys?\b|\bkeys\.openpgp\.org\b",
+        r"(?i)BEGIN PGP PUBLIC KEY|\b(?:pgp|gpg|openpgp)\b[^.\n]{0,30}\bkey\b|encrypt[^.\n]{0,40}\b(?:our|the) (?:public )?key|\bkeys?\b[^.\n]{0,40}\b(?:to\s+)?(?:communicate|encrypt)\w*\b[^.\n]{0,20}\b(?:sensitive|securely|confidential|reports?|messages?|mail)",
     )
 });
 static CREDIT: LazyLock<Regex> = LazyLock::new(|| {
@@ -135,7 +138,7 @@ static CHANNELS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
         (
             "github-advisory",
             re(
-                r#"(?i)security advisor(?:y|ies)|/security/advisories|["“']report a vulnerability|report a vulnerability["”']? (?:button|tab|link|form)|private vulnerability reporting|github'?s? (?:private )?(?:security|vulnerability) report"#,
+                r#"(?i)github'?s?\s+(?:private\s+)?security advisor(?:y|ies)|\b(?:open|creat|submit|fil|draft|us|report)\w*\s+(?:\w+\s+){0,3}?security advisor(?:y|ies)|/security/advisories|["“']report a vulnerability|report a vulnerability["”']? (?:button|tab|link|form)|private vulnerability reporting|github'?s? (?:private )?(?:security|vulnerability) report"#,
             ),
         ),
         ("huntr", re(r"(?i)\bhuntr\b")),
@@ -226,9 +229,18 @@ fn clause_around(s: &str, start: usize, end: usize) -> &str {
 /// Whether a channel mention at `start..end` of `s` is offered to the reporter: a
 /// reporting sentence, not a fallback, nobody else acting, the clause not negated.
 fn offered(s: &str, start: usize, end: usize) -> bool {
+    // The team speaking of itself with no word to the reader ("in the future we might
+    // only use GitHub's Security Advisory format"): no channel offered.
+    static TEAM: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bwe\b|\bour team\b"));
+    static TO_READER: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\byou\b|\byour\b|\bplease\b|\breport(?:s|ing|ed|ers?)?\b|\bsubmi|\bsend\b|\be-?mail\b|\bcontact\b|\breach\b|^\W*(?:use|open|create|file|join)\b",
+        )
+    });
     REPORT_CONTEXT.is_match(s)
         && !FALLBACK.is_match(s)
         && !OTHERS_ACT.is_match(s)
+        && (!TEAM.is_match(s) || TO_READER.is_match(s))
         && !NEGATED.is_match(clause_around(s, start, end))
 }
 
@@ -338,6 +350,10 @@ fn split_doc(text: &str) -> Doc {
     let mut para: Vec<(usize, String)> = Vec::new();
     // The instruction that introduces a list ("please include:") is carried to its items.
     let mut list_intro: Option<String> = None;
+    // The list item being read (its sentence's index and its text so far): the lines
+    // after an item, up to a blank line, continue it (Markdown's continuation and lazy
+    // lines), so "* A description … It is very\n  important to …" stays one item.
+    let mut open_item: Option<(usize, String)> = None;
     let mut in_table = false;
     let mut in_code = false;
     let mut in_credits = false;
@@ -391,6 +407,7 @@ fn split_doc(text: &str) -> Doc {
         }
         if t.starts_with("```") {
             in_code = !in_code;
+            open_item = None;
             flush(&mut para, &mut sentences);
             continue;
         }
@@ -398,6 +415,7 @@ fn split_doc(text: &str) -> Doc {
             continue;
         }
         if t.starts_with('|') {
+            open_item = None;
             flush(&mut para, &mut sentences);
             let cells: Vec<String> = t
                 .trim_matches('|')
@@ -422,6 +440,7 @@ fn split_doc(text: &str) -> Doc {
             }
         }
         if t.is_empty() || t.starts_with('#') {
+            open_item = None;
             flush(&mut para, &mut sentences);
             if t.starts_with('#') {
                 // "### When submitting a report, please provide the following:" introduces
@@ -440,12 +459,24 @@ fn split_doc(text: &str) -> Doc {
             let body = strip_md(t.trim_start_matches(['-', '*', ' ']));
             let with_intro = match &list_intro {
                 Some(intro) => format!("{body} ({intro})"),
-                None => body,
+                None => body.clone(),
             };
             sentences.push((line, with_intro));
+            open_item = Some((sentences.len() - 1, body));
             continue;
         }
         let clean = strip_md(t);
+        if let Some((idx, body)) = open_item.as_mut() {
+            body.push(' ');
+            body.push_str(&clean);
+            if let Some(sentence) = sentences.get_mut(*idx) {
+                sentence.1 = match &list_intro {
+                    Some(intro) => format!("{body} ({intro})"),
+                    None => body.clone(),
+                };
+            }
+            continue;
+        }
         para.push((line, clean.clone()));
         // The intro is the paragraph's last sentence, which may start lines above.
         list_intro = clean.trim_end().ends_with(':').then(|| {
@@ -575,7 +606,7 @@ fn supported_cell(c: &str) -> Option<bool> {
 fn prose_supported_versions(doc: &Doc, out: &mut Imported) {
     static SUPPORT_TALK: LazyLock<Regex> = LazyLock::new(|| {
         re(
-            r"(?i)\b(?:receives?|gets?|get|receive)\s+(?:security\s+)?(?:updates|fixes|patches)|\b(?:provides?|providing|ships?|issues?|releases?)\s+(?:security\s+)?(?:updates|fixes|patches)\s+(?:for|to)\b|\b(?:is|are)\s+(?:still\s+)?(?:supported|maintained)\b|\bno longer\s+(?:supported|maintained|receives?)|\b(?:not|un)\s*(?:supported|maintained)\b|\bend[- ]of[- ]life\b|\beol\b|\bback-?port",
+            r"(?i)\b(?:receives?|gets?|get|receive)\s+(?:security\s+)?(?:updates|fixes|patches)|\b(?:provides?|providing|ships?|issues?|releases?)\s+(?:security\s+)?(?:updates|fixes|patches)\s+(?:for|to)\b|\b(?:is|are)\s+(?:still\s+|currently\s+|actively\s+)?(?:being\s+)?(?:supported|maintained)\b|\bwe\s+(?:currently\s+|only\s+|actively\s+)?support\b|\bno longer\s+(?:supported|maintained|receives?)|\b(?:not|un)\s*(?:supported|maintained)\b|\bend[- ]of[- ]life\b|\beol\b|\bback-?port",
         )
     });
     static NEGATIVE: LazyLock<Regex> = LazyLock::new(|| {
@@ -600,6 +631,16 @@ fn prose_supported_versions(doc: &Doc, out: &mut Imported) {
                 let Some(v) = c.name("v").or(c.name("m")) else {
                     continue;
                 };
+                // "the most recent release (`N`, e.g. `1.8`)": an example, not a row.
+                static EXAMPLE: LazyLock<Regex> = LazyLock::new(|| {
+                    re(
+                        r"(?i)(?:\be\.\s?g\.?|\bi\.\s?e\.?|\bfor example|\bsuch as|\blike)[\s,:`(]*$",
+                    )
+                });
+                let before = clause.get(..v.start()).unwrap_or_default();
+                if EXAMPLE.is_match(before) {
+                    continue;
+                }
                 let v = v.as_str().trim_start_matches(['v', 'V']);
                 let range = if v.contains('.') {
                     v.to_string()
@@ -620,10 +661,14 @@ fn prose_supported_versions(doc: &Doc, out: &mut Imported) {
         }
     }
     // "We provide security updates for the latest release", "only the most recent
-    // version is supported": the latest release, with no version named. A count ("the
-    // latest three major releases") is not read: "latest" would reject the others.
+    // version is supported", "the latest three major releases are supported": the
+    // latest release is supported (a lower bound when a count is given: the older
+    // releases it names are left unknown, not unsupported, and the cited sentence says
+    // the rest).
     static LATEST: LazyLock<Regex> = LazyLock::new(|| {
-        re(r"(?i)\b(?:latest|most\s+recent|newest|current)\s+(?:stable\s+)?(?:release|version)\b")
+        re(
+            r"(?i)\b(?:latest|most\s+recent|newest|current)\s+(?:(?:two|three|four|five|\d+)\s+)?(?:stable\s+)?(?:major\s+|minor\s+)?(?:releases?|versions?)\b",
+        )
     });
     if out.supported_versions.is_empty()
         && let Some((line, s)) = doc
@@ -775,8 +820,17 @@ pub fn import(text: &str, now: i64) -> Imported {
         if out.reject_low_effort.is_none() && LOW_EFFORT.is_match(s) {
             out.reject_low_effort = Some(cite(*line, s));
         }
+        // A key named only inside an address ("…/GPG-KEY-spring.txt") or one that signs
+        // releases is not a key for reports.
+        static URL: LazyLock<Regex> = LazyLock::new(|| re(r"\b(?:https?|ftp)://\S+"));
+        static RELEASE_SIGNING: LazyLock<Regex> = LazyLock::new(|| {
+            re(
+                r"(?i)\b(?:releases?|jars?|artifacts?|packages?|tarballs?|binaries|builds?|commits?|tags?|downloads?)\b[^.]{0,60}\bsign(?:ed|s|ing)?\b|\bsign(?:ed|s|ing)?\b[^.]{0,40}\b(?:releases?|jars?|artifacts?|packages?|tarballs?|binaries|builds?|commits?|tags?|downloads?)\b",
+            )
+        });
         if out.pgp_key_offered.is_none()
-            && PGP.is_match(s)
+            && (PGP.is_match(&URL.replace_all(s, " ")) || KEYSERVER.is_match(s))
+            && (!RELEASE_SIGNING.is_match(s) || s.to_ascii_lowercase().contains("encrypt"))
             && !s.to_ascii_lowercase().contains("don't encrypt")
             && !s.to_ascii_lowercase().contains("do not encrypt")
         {
@@ -1203,7 +1257,7 @@ mod tests {
     }
 
     #[test]
-    fn the_latest_release_in_prose_is_the_supported_row_but_a_count_is_not() {
+    fn the_latest_release_in_prose_is_the_supported_row() {
         let doc =
             "## Supported Versions\n\nWe always provide security updates for the latest release.\n";
         assert_eq!(rows(doc, 0), [("latest".to_string(), true)]);
@@ -1213,9 +1267,10 @@ mod tests {
             rows(doc, 0),
             [("latest".to_string(), true), ("others".to_string(), false)]
         );
-        // "latest" would reject the two older majors this project still patches.
-        let doc = "## Supported Versions\n\nThe latest three major release versions are supported with security updates.\n";
-        assert!(rows(doc, 0).is_empty(), "{:?}", rows(doc, 0));
+        // A count: the latest is supported; the older releases stay unknown (no
+        // "others" row rejects them).
+        let doc = "## Supported Versions\n\nThe latest three major release versions are currently being supported with security updates.\n";
+        assert_eq!(rows(doc, 0), [("latest".to_string(), true)]);
         // Advice to upgrade is not a statement of support.
         let doc = "We recommend always using the latest versions of the library.\n";
         assert!(rows(doc, 0).is_empty());
@@ -1283,5 +1338,59 @@ mod tests {
                    ## Escalation\n\nIf you have not received a reply within 48 hours, contact:\n\n\
                    - Coordinator: lead@acme.example.org\n";
         assert_eq!(contacts(doc), ["security@acme.example.org"]);
+    }
+
+    #[test]
+    fn a_release_signing_key_or_a_key_named_in_an_address_is_not_offered_for_reports() {
+        let doc = "## JAR signing\n\nOur JARs are signed.\nMore about the key: https://example.org/GPG-KEY-acme.txt\n";
+        assert!(import(doc, 0).pgp_key_offered.is_none());
+        let doc = "Releases are signed with our GPG key 0x1234ABCD.\n";
+        assert!(import(doc, 0).pgp_key_offered.is_none());
+        // A key to encrypt reports with still is, and so is one to fetch from a keyserver.
+        let doc = "Please encrypt your report with our PGP key.\n";
+        assert!(import(doc, 0).pgp_key_offered.is_some());
+        let doc = "Fetch it with `gpg --recv-keys 0x1234ABCD`.\n";
+        assert!(import(doc, 0).pgp_key_offered.is_some());
+    }
+
+    #[test]
+    fn publishing_advisories_is_not_a_channel_but_opening_one_is() {
+        for doc in [
+            "On release day a security advisory will be published on our blog. Please tell us in your report whether to credit you.\n",
+            "In the future, we might only use GitHub's Security Advisory format.\n",
+        ] {
+            assert!(channels(doc).is_empty(), "{doc}: {:?}", channels(doc));
+        }
+        for doc in [
+            "Report it by creating a security advisory in this repository.\n",
+            "Please open a draft Security Advisory.\n",
+            "Please report it through GitHub Security Advisories.\n",
+        ] {
+            assert_eq!(channels(doc), ["github-advisory"], "{doc}");
+        }
+    }
+
+    #[test]
+    fn a_list_item_continues_over_its_following_lines() {
+        // The second line of the first item neither ends the list nor hides the intro
+        // from the items after it.
+        let doc = "Please include the following information with your report:\n\n\
+                   *   A description of the technical details. It is very\n    \
+                   important to know how we can reproduce your findings.\n\
+                   *   The affected versions.\n";
+        let im = import(doc, 0);
+        let req: Vec<(String, usize)> = im.require.into_iter().map(|(n, c)| (n, c.line)).collect();
+        assert_eq!(req, [("poc".to_string(), 3), ("versions".to_string(), 5)]);
+    }
+
+    #[test]
+    fn versions_given_as_examples_are_not_rows() {
+        let doc = "## Supported Versions\n\nWe currently support the most recent release (N, e.g. 1.8) and the one before it (N-1, e.g. 1.7).\n";
+        assert_eq!(rows(doc, 0), [("latest".to_string(), true)]);
+        let doc = "## Supported Versions\n\nWe currently support 2.x and 3.x.\n";
+        assert_eq!(
+            rows(doc, 0),
+            [("2.x".to_string(), true), ("3.x".to_string(), true)]
+        );
     }
 }
