@@ -39,6 +39,20 @@ static ATTACKER_HOST: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// Sites a report cites for background: scoring calculators, weakness and
+/// vulnerability databases, documentation and encyclopaedias.
+static REFERENCE_HOST: LazyLock<Regex> = LazyLock::new(|| {
+    crate::domain::builtin_regex(
+        r"(?i)^https?://(?:[^/]*\.)?(?:first\.org|nvd\.nist\.gov|cve\.mitre\.org|cwe\.mitre\.org|cve\.org|owasp\.org|portswigger\.net|wikipedia\.org|developer\.mozilla\.org|learn\.microsoft\.com|docs\.[^/]+|datatracker\.ietf\.org|rfc-editor\.org|arxiv\.org|twitter\.com|x\.com)(?:[:/]|$)",
+    )
+});
+/// Top-level directories of Unix systems: paths under them are exploit targets and
+/// environments, not endpoints of the product.
+const SYSTEM_DIRS: &[&str] = &[
+    "etc", "proc", "tmp", "dev", "usr", "bin", "sbin", "sys", "boot", "root", "run", "lib",
+    "lib64", "home", "var", "opt",
+];
+
 /// Words left out of the shingles. A `match` rather than a list searched word by word
 /// (that scan was a third of the features' time on long reports).
 fn is_stop(w: &str) -> bool {
@@ -138,15 +152,18 @@ pub fn features(subject: &str, text: &str, f: &Findings) -> Features {
         };
         if all.start() == path.start() {
             // No scheme and host matched: "//host" or "scheme://host" without a path is a
-            // host, not an endpoint.
-            if text
-                .get(..path.start())
-                .is_some_and(|t| t.ends_with(['/', ':']))
-            {
+            // host, not an endpoint. A path starts a token ("GET /api", "(/admin)",
+            // "url=/x"): "DoS/RCE", "AES/CBC/PKCS5Padding", <sys/socket.h>, "#!/usr/bin/env"
+            // and "../../x" are words, headers, a shebang and a traversal payload.
+            let before = text.get(..path.start()).and_then(|t| t.chars().next_back());
+            if before.is_some_and(|c| {
+                !(c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '(' | '[' | '<' | '=' | ','))
+            }) {
                 continue;
             }
-        } else if ATTACKER_HOST.is_match(all.as_str()) {
-            // Where the payload sends data, not the endpoint that is vulnerable.
+        } else if ATTACKER_HOST.is_match(all.as_str()) || REFERENCE_HOST.is_match(all.as_str()) {
+            // Where the payload sends data, or a page the report cites (a CVSS calculator,
+            // a CWE entry, documentation): not the endpoint that is vulnerable.
             continue;
         }
         let p = path
@@ -160,6 +177,13 @@ pub fn features(subject: &str, text: &str, f: &Findings) -> Features {
         .iter()
         .any(|e| p.ends_with(e))
         {
+            continue;
+        }
+        // The operating system's files are what an exploit reads, writes or runs
+        // (/etc/passwd, /tmp/pwn, /proc/self/environ, /usr/bin/id), never the product's
+        // endpoint: every path traversal report names /etc/passwd.
+        let first = p.split('/').find(|s| !s.is_empty()).unwrap_or_default();
+        if all.start() == path.start() && SYSTEM_DIRS.contains(&first) {
             continue;
         }
         // Endpoints and files, not fractions, dates or a bare "/".
@@ -385,6 +409,40 @@ mod tests {
             f.paths
         );
         assert!(!f.paths.contains("/2"), "{:?}", f.paths);
+    }
+
+    #[test]
+    fn endpoints_are_not_headers_words_payload_targets_or_citations() {
+        let f = feat(
+            "t",
+            "#!/usr/bin/env python3\n#include <bluetooth/bluetooth.h>\n#include <sys/socket.h>\n\
+             A DoS/RCE with AES/CBC/PKCS5Padding: GET /api/v2/export?f=../../etc/passwd reads \
+             /etc/passwd and writes /tmp/pwn. Scored with \
+             https://www.first.org/cvss/calculator/3.1#CVSS:3.1/AV:N, see \
+             https://cwe.mitre.org/data/definitions/22.html and (/admin/settings).",
+        );
+        let want: BTreeSet<String> = ["/api/v2/export", "/admin/settings"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(f.paths, want);
+    }
+
+    #[test]
+    fn two_different_c_pocs_against_different_code_are_not_duplicates() {
+        // The same researcher, the same includes, the same class, different bugs.
+        let a = feat(
+            "Heap overflow in the HCI event parser",
+            "A remote attacker can cause a heap buffer overflow in hci_event.c.\n\
+             ```c\n#include <sys/socket.h>\n#include <bluetooth/bluetooth.h>\nint main(void) { send_adv(255); }\n```",
+        );
+        let b = feat(
+            "Type confusion in L2CAP data channel",
+            "Sending a crafted l2cap packet leads to memory corruption (a heap overflow) in l2cap_core.c.\n\
+             ```c\n#include <sys/socket.h>\n#include <bluetooth/bluetooth.h>\nint main(void) { send_l2cap(0x3); }\n```",
+        );
+        let (s, reasons) = score(&a, &b);
+        assert!(s < THRESHOLD, "score {s}: {reasons:?}");
     }
 
     #[test]

@@ -104,9 +104,34 @@ pub(super) static CVSS_RE: LazyLock<Regex> = LazyLock::new(|| {
 });
 pub(super) static STATED_SEVERITY: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\bseverity\s*(?:level|rating)?\s*(?:is\s*|of\s*|[:=]\s*)\**(critical|high|medium|moderate|low|informational)\b|\b(critical|high|medium|moderate|low)[- ](?:severity|risk)\b|\bclassified as (critical|high|medium|moderate|low)\b",
+        r"(?i)\bseverity\s*(?:level|rating)?\s*(?:is\s*|of\s*|[:=]\s*)\**(critical|high|medium|moderate|low|informational)\b|\b(critical|high|medium|moderate|low)[- ](?:severity|risk)\b|\b(?:classified|categori[sz]ed|rated|deemed|assessed|calculated|scored|graded|considered)\s+(?:it\s+|this\s+(?:vulnerability\s+|issue\s+|bug\s+|finding\s+)?)?as\s+(?:an?\s+)?[*_\[]*(critical|high|medium|moderate|low)\b",
     )
 });
+/// A grade as the first word of a Severity (or Risk) section, the way advisories and
+/// researchers' reports give it: "### Severity\nModerate - …", "## Severity\n\n*Medium*",
+/// "**Severity**\n[HIGH] - …".
+static SECTION_GRADE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)^[\s*_\[(]*(critical|high|medium|moderate|low|informational)\b"));
+static SEVERITY_HEADING: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"^(?:[\w ]*\b)?(?:severity|risk)(?:\s*(?:/|and)\s*(?:severity|risk|impact))?(?:\s+(?:rating|level|assessment))?$",
+    )
+});
+
+/// The grade a Severity section opens with, if any.
+fn section_severity(docs: &[Doc<'_>]) -> Option<Severity> {
+    docs.iter().find_map(|doc| {
+        doc.sections.iter().find_map(|s| {
+            if !SEVERITY_HEADING.is_match(&s.heading) {
+                return None;
+            }
+            // From the heading on, not bounded by the section: a grade on a bold line of
+            // its own ("**Medium**") reads as a heading of its own.
+            let c = SECTION_GRADE.captures(doc.text.get(s.start..)?)?;
+            Some(severity_at(grade(c.get(1)?.as_str())))
+        })
+    })
+}
 
 pub(super) fn grade(s: &str) -> usize {
     match s.to_ascii_lowercase().as_str() {
@@ -249,6 +274,8 @@ pub(super) fn find_impact(docs: &[Doc<'_>], all_text: &str) -> Impact {
     }
     let (severity, severity_source) = if let Some(c) = &cvss {
         (c.severity, SeveritySource::Cvss)
+    } else if let Some(g) = section_severity(docs) {
+        (g, SeveritySource::Stated)
     } else if let Some(c) = STATED_SEVERITY.captures(all_text) {
         let word = (1..=3)
             .find_map(|i| c.get(i))

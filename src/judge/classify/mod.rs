@@ -551,4 +551,94 @@ mod tests {
         assert!(!f.low_effort.flag, "{:?}", f.low_effort);
         assert!(f.low_effort.reasons.is_empty(), "{:?}", f.low_effort);
     }
+
+    #[test]
+    fn a_grade_that_opens_a_severity_section_is_the_stated_severity() {
+        // The way researchers' advisories give it: no "Severity:" colon, the grade as the
+        // section's first word, plain, emphasised or bracketed.
+        for (t, want) in [
+            (
+                "### Severity\nModerate - the attacker needs a local account.\n\n### Details\nRemote code execution in the parser.",
+                "medium",
+            ),
+            (
+                "## Severity\n\n**Low**\n\nAn attacker can execute arbitrary code in the build step.",
+                "low",
+            ),
+            ("**Severity**\n[HIGH] - session fixation.\n", "high"),
+            (
+                "Risk/Severity\n-------------\n*Critical*, unauthenticated.\n",
+                "critical",
+            ),
+            (
+                "We rated this issue as low: an attacker can only read the page title.",
+                "low",
+            ),
+            ("The bug was deemed as **high** by the team.", "high"),
+        ] {
+            let f = run(t);
+            assert_eq!(f.impact.severity, want, "{t}");
+            assert_eq!(f.impact.severity_source, "stated", "{t}");
+        }
+        // A Severity section that argues without a grade leaves the estimate.
+        let f = run(
+            "### Severity\nThe impact depends on the deployment. Attackers can execute arbitrary code.",
+        );
+        assert_eq!(f.impact.severity_source, "estimated");
+    }
+
+    #[test]
+    fn fix_suggestions_in_researchers_words_and_fixes_declined() {
+        for t in [
+            "In order to mitigate this vulnerability, sanitize the image path before use.",
+            "Potential mitigations include using the safe loader for untrusted input.",
+            "The generally accepted mitigation is to flush the buffer on every context switch.",
+            "This vulnerability has been remediated by the vendor's patch.",
+            "Instead, the server should look at the parsed structure, not the printed text.",
+            "The bounds check should probably be something like `if (n > max) return -1;`.",
+            "Remediation guidelines:\n1. escape the output",
+        ] {
+            assert!(run(t).fix_suggestion.present, "{t}");
+        }
+        for t in [
+            "The maintainers decided not to fix this and documented the risk instead.",
+            "The developers won't fix this behaviour.",
+        ] {
+            assert!(!run(t).fix_suggestion.present, "{t}");
+        }
+        // A patch that exposes the bug in a demo application is part of the PoC.
+        let poc_patch = "### Proof of Concept\nApply the following change to the demo app, then start it.\n\n```diff\ndiff --git a/app.go b/app.go\n--- a/app.go\n+++ b/app.go\n@@ -1,2 +1,3 @@\n+r.HandleFunc(\"/api/create\", CreateHandler)\n```\n\nThen run `curl -XPUT localhost:8095/api/create?name=../x`.\n";
+        assert!(!run(poc_patch).fix_suggestion.present);
+        let fix_patch = "### Suggested patch\n\n```diff\ndiff --git a/a.c b/a.c\n@@ -1 +1 @@\n-if (n)\n+if (n && n < max)\n```\n";
+        assert!(run(fix_patch).fix_suggestion.present);
+    }
+
+    #[test]
+    fn quantities_are_not_versions_and_hyphenated_builds_are() {
+        for t in [
+            "The length can be anything between 0 and 255 and is never checked.",
+            "The payload grows up to 255 bytes.",
+        ] {
+            assert!(!run(t).versions.present, "{t}");
+        }
+        assert!(
+            run("Affected: every release between 2 and 4.")
+                .versions
+                .present
+        );
+        let f = run("The panics below are from xnu-7195.81.3; we checked the latest sources.");
+        assert!(
+            f.versions.items.iter().any(|i| i.text == "7195.81.3"),
+            "{:?}",
+            f.versions.items
+        );
+    }
+
+    #[test]
+    fn an_sqlmap_command_line_is_a_poc() {
+        let f = run(
+            "Dump the users table:\nsqlmap -u \"http://host/login.php\" --data=\"user=a&pass=b\" --dump\n",
+        );
+        assert_eq!(f.poc.status, "present");
+    }
 }

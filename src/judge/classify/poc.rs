@@ -30,7 +30,7 @@ pub(super) static HTTP_REQUEST: LazyLock<Regex> =
     LazyLock::new(|| re(r"\b(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS)\s+\S*/\S*\s+HTTP/\d(\.\d)?"));
 pub(super) static COMMAND: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r#"(?im)(?:^|\$|`|:[ \t]|\b)[ \t]*(?:sudo[ \t]+)?(curl|wget)[ \t]+(?:-{1,2}\w|['"]?https?://)[^\n]*|(?:^|\$|`)[ \t]*https?[ \t]+(?:GET|POST|PUT|DELETE|PATCH|:\d|https?://)[^\n]*|(?:^|\$)[ \t]*(?-i:python3?|node|ruby|perl|php|bash|sh|nc|ncat|java|go run)[ \t]+[^\n]*\S"#,
+        r#"(?im)(?:^|\$|`|:[ \t]|\b)[ \t]*(?:sudo[ \t]+)?(curl|wget)[ \t]+(?:-{1,2}\w|['"]?https?://)[^\n]*|(?:^|\$|`)[ \t]*https?[ \t]+(?:GET|POST|PUT|DELETE|PATCH|:\d|https?://)[^\n]*|(?:^|\$)[ \t]*(?-i:python3?|node|ruby|perl|php|bash|sh|nc|ncat|java|go run)[ \t]+[^\n]*\S|(?:^|\$|`)[ \t]*(?:sudo[ \t]+)?sqlmap[ \t]+-{1,2}\w[^\n]*"#,
     )
 });
 pub(super) static PAYLOAD: LazyLock<Regex> = LazyLock::new(|| {

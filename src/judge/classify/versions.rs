@@ -107,6 +107,34 @@ pub(super) fn negated_before(text: &str, start: usize) -> bool {
     })
 }
 
+/// "Between 0 and 0xFF", "up to 255 bytes": plain numbers are quantities, not versions,
+/// unless the statement (or the words just before it) names versions or releases.
+fn quantity<const N: usize>(
+    text: &str,
+    start: usize,
+    bounds: [Option<regex::Match<'_>>; N],
+) -> bool {
+    static VERSION_NOUN: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bversions?\b|\breleases?\b"));
+    let dotted = bounds.iter().flatten().any(|m| {
+        m.as_str().contains('.') || m.as_str().trim_start_matches('`').starts_with(['v', 'V'])
+    });
+    if dotted {
+        return false;
+    }
+    let from = (start.saturating_sub(40)..=start)
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(start);
+    let end = bounds
+        .iter()
+        .flatten()
+        .map(|m| m.end())
+        .max()
+        .unwrap_or(start);
+    !text
+        .get(from..end)
+        .is_some_and(|t| VERSION_NOUN.is_match(t))
+}
+
 pub(super) fn clean_version(s: &str) -> String {
     // "v0.15.1+" (and later) is 0.15.1; "0.3.3+8.13.9" keeps its build metadata.
     s.trim_matches('`')
@@ -156,7 +184,9 @@ pub(super) fn product_before(text: &str, start: usize) -> Option<String> {
     let mut words = before.split_whitespace().rev();
     for _ in 0..2 {
         let w = words.next()?;
-        let w = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '-' && c != '_' && c != '.');
+        let w = w
+            .trim_matches(|c: char| !c.is_alphanumeric() && c != '-' && c != '_' && c != '.')
+            .trim_end_matches('-');
         if w.is_empty() || PRODUCT_STOP.contains(&w.to_ascii_lowercase().as_str()) {
             continue;
         }
@@ -219,6 +249,12 @@ pub(super) fn extract_versions(docs: &[Doc<'_>]) -> Vec<VersionItem> {
                     continue;
                 }
                 let a = c.name("a").map(|x| clean_version(x.as_str()));
+                if matches!(rule.name, "range-between" | "up-to")
+                    && quantity(doc.text, s, [c.name("a"), c.name("b")])
+                {
+                    taken.push((di, s, e));
+                    continue;
+                }
                 let in_fix = section_at(&doc.sections, s)
                     .is_some_and(|sec| FIX_HEADING.is_match(&sec.heading));
                 let normalized = match rule.norm {
@@ -340,7 +376,7 @@ pub(super) fn extract_versions(docs: &[Doc<'_>]) -> Vec<VersionItem> {
     // when no rule above read them. Not in code blocks, link targets or addresses.
     static MENTION: LazyLock<Regex> = LazyLock::new(|| {
         re(
-            r"(?:^|[\s(\[@])(?P<a>v?\d+\.\d+\.\d+(?:\.\d+)?(?:-[0-9A-Za-z][0-9A-Za-z.]*)?)(?:[\s).,;:\]]|$)",
+            r"(?:^|[\s(\[@`]|\b[A-Za-z][A-Za-z0-9_]{1,30}-)(?P<a>v?\d+\.\d+\.\d+(?:\.\d+)*(?:-[0-9A-Za-z][0-9A-Za-z.]*)?)(?:[\s).,;:\]`]|$)",
         )
     });
     for ((di, doc), masked) in docs.iter().enumerate().zip(&masked_docs) {
