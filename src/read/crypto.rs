@@ -220,43 +220,10 @@ pub fn librepgp_aead_certs(bytes: &[u8]) -> Vec<String> {
 /// Whether an OpenPGP message (armored or binary) carries its encrypted data in
 /// GnuPG's OCB packet (type 20), after its session-key packets.
 pub(crate) fn is_gnupg_ocb(data: &[u8]) -> bool {
-    let trimmed = data.trim_ascii_start();
-    let head: std::borrow::Cow<'_, [u8]> = if trimmed.starts_with(b"-----BEGIN PGP") {
-        let r = openpgp::armor::Reader::from_bytes(
-            trimmed,
-            openpgp::armor::ReaderMode::Tolerant(Some(openpgp::armor::Kind::Message)),
-        );
-        let mut out = Vec::new();
-        if r.take(ESK_PREFIX as u64).read_to_end(&mut out).is_err() {
-            return false;
-        }
-        std::borrow::Cow::Owned(out)
-    } else {
-        std::borrow::Cow::Borrowed(trimmed.get(..ESK_PREFIX).unwrap_or(trimmed))
-    };
     // At least one session-key packet, then the OCB packet.
-    let (mut pos, mut esks) = (0, 0);
-    loop {
-        let Some(&h) = head.get(pos) else {
-            return false;
-        };
-        if h & 0x80 == 0 {
-            return false;
-        }
-        let tag = if h & 0x40 != 0 {
-            h & 0x3f
-        } else {
-            (h >> 2) & 0x0f
-        };
-        if tag != 1 && tag != 3 {
-            return tag == 20 && esks > 0;
-        }
-        esks += 1;
-        match packet_at(&head, pos) {
-            Some((_, _, end)) => pos = end,
-            None => return false,
-        }
-    }
+    message_head(data).is_some_and(
+        |head| matches!(walk_esks(&head, usize::MAX), (n, EskWalkEnd::Packet(20)) if n > 0),
+    )
 }
 
 /// The reason given for a message in GnuPG's OCB packet.
@@ -1312,31 +1279,16 @@ fn trim_esks(team: &TeamKeys, data: &[u8], max_pkesks: usize) -> Option<(Vec<u8>
     if data.len() < MAX_ESKS_PARSED * 12 {
         return None;
     }
-    let trimmed = data.trim_ascii_start();
-    let armored = trimmed.starts_with(b"-----BEGIN PGP");
-    let dearmor = |limit: u64| -> Option<Vec<u8>> {
-        let r = openpgp::armor::Reader::from_bytes(
-            data,
-            openpgp::armor::ReaderMode::Tolerant(Some(openpgp::armor::Kind::Message)),
-        );
-        let mut out = Vec::new();
-        r.take(limit).read_to_end(&mut out).ok()?;
-        Some(out)
-    };
     // The session keys come first: when a bounded prefix already shows the encrypted
     // data after at most MAX_ESKS_PARSED of them, the message is within bounds and is
     // not decoded a second time (a 25 MiB report would cost its size again here).
-    let head: std::borrow::Cow<'_, [u8]> = if armored {
-        std::borrow::Cow::Owned(dearmor(ESK_PREFIX as u64)?)
-    } else {
-        std::borrow::Cow::Borrowed(data.get(..ESK_PREFIX).unwrap_or(data))
-    };
+    let head = message_head(data)?;
     if few_esks(&head) {
         return None;
     }
     drop(head);
-    let binary: std::borrow::Cow<'_, [u8]> = if armored {
-        std::borrow::Cow::Owned(dearmor(u64::MAX)?)
+    let binary: std::borrow::Cow<'_, [u8]> = if is_armored(data) {
+        std::borrow::Cow::Owned(dearmored(data, u64::MAX)?)
     } else {
         std::borrow::Cow::Borrowed(data)
     };
@@ -1410,32 +1362,89 @@ const ESK_PREFIX: usize = 512 * 1024;
 /// session-key packets followed by another packet: nothing to trim. False when it
 /// cannot tell (the prefix ends among session keys) or there are more.
 fn few_esks(head: &[u8]) -> bool {
+    match walk_esks(head, MAX_ESKS_PARSED + 1) {
+        (n, EskWalkEnd::Packet(_) | EskWalkEnd::NotPacket) => n <= MAX_ESKS_PARSED,
+        (_, EskWalkEnd::Truncated | EskWalkEnd::Cap) => false,
+    }
+}
+
+/// Whether a message is ASCII-armored (possibly after leading white space).
+fn is_armored(data: &[u8]) -> bool {
+    data.trim_ascii_start().starts_with(b"-----BEGIN PGP")
+}
+
+/// The first `limit` bytes of an armored message's binary form.
+fn dearmored(data: &[u8], limit: u64) -> Option<Vec<u8>> {
+    let r = openpgp::armor::Reader::from_bytes(
+        data,
+        openpgp::armor::ReaderMode::Tolerant(Some(openpgp::armor::Kind::Message)),
+    );
+    let mut out = Vec::new();
+    r.take(limit).read_to_end(&mut out).ok()?;
+    Some(out)
+}
+
+/// The start of a message in binary form, armored or not: the [`ESK_PREFIX`] bytes in
+/// which its session-key packets are looked for. None when the armor does not decode.
+fn message_head(data: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
+    if is_armored(data) {
+        dearmored(data, ESK_PREFIX as u64).map(std::borrow::Cow::Owned)
+    } else {
+        let trimmed = data.trim_ascii_start();
+        Some(std::borrow::Cow::Borrowed(
+            trimmed.get(..ESK_PREFIX).unwrap_or(trimmed),
+        ))
+    }
+}
+
+/// How a walk over the session-key packets ended.
+#[derive(Debug, PartialEq)]
+enum EskWalkEnd {
+    /// Another packet follows, with this tag (18 SEIPD, 20 GnuPG's OCB, ...).
+    Packet(u8),
+    /// The bytes after the session keys are not a packet header.
+    NotPacket,
+    /// The bytes ended among the session keys, or a header was malformed.
+    Truncated,
+    /// `cap` session-key packets were walked.
+    Cap,
+}
+
+/// Walks the session-key packets (PKESK 1, SKESK 3, and marker packets 10, which
+/// readers ignore) at the start of a binary message, at most `cap` of them: how many
+/// there were, and what came after.
+fn walk_esks(head: &[u8], cap: usize) -> (usize, EskWalkEnd) {
     let (mut n, mut pos) = (0usize, 0usize);
     loop {
         let Some(&h) = head.get(pos) else {
-            // The prefix ended among session keys: cannot tell.
-            return false;
+            return (n, EskWalkEnd::Truncated);
         };
-        if h & 0x80 == 0 {
-            // Not a packet header: the full walk stops here too, with `n` keys.
-            return n <= MAX_ESKS_PARSED;
-        }
-        let tag = if h & 0x40 != 0 {
-            h & 0x3f
-        } else {
-            (h >> 2) & 0x0f
+        let Some(tag) = packet_tag(h) else {
+            return (n, EskWalkEnd::NotPacket);
         };
         if !matches!(tag, 1 | 3 | 10) {
-            return n <= MAX_ESKS_PARSED;
+            return (n, EskWalkEnd::Packet(tag));
+        }
+        if n == cap {
+            return (n, EskWalkEnd::Cap);
         }
         n += 1;
-        if n > MAX_ESKS_PARSED {
-            return false;
-        }
         match packet_at(head, pos) {
             Some((_, _, end)) => pos = end,
-            None => return false,
+            None => return (n, EskWalkEnd::Truncated),
         }
+    }
+}
+
+/// The tag of a packet from its first header byte (new or old format); None when the
+/// byte is not a packet header.
+fn packet_tag(h: u8) -> Option<u8> {
+    if h & 0x80 == 0 {
+        None
+    } else if h & 0x40 != 0 {
+        Some(h & 0x3f)
+    } else {
+        Some((h >> 2) & 0x0f)
     }
 }
 
@@ -1735,16 +1744,8 @@ pub(crate) fn sniff(data: &[u8]) -> PgpKind {
         return PgpKind::Signature;
     }
     // Binary: look at the first packet's tag.
-    let Some(&b) = data.first() else {
+    let Some(tag) = data.first().copied().and_then(packet_tag) else {
         return PgpKind::NotPgp;
-    };
-    if b & 0x80 == 0 {
-        return PgpKind::NotPgp;
-    }
-    let tag = if b & 0x40 != 0 {
-        b & 0x3f
-    } else {
-        (b >> 2) & 0x0f
     };
     match tag {
         1 | 3 | 18 | 20 => PgpKind::Message, // PKESK, SKESK, SEIPD, OCB
@@ -2039,6 +2040,37 @@ mod tests {
             !is_gnupg_ocb(&[0xC0 | 20]),
             "a lone header byte is not a message"
         );
+    }
+
+    #[test]
+    fn the_session_key_walk_counts_and_says_what_follows() {
+        // New-format headers: PKESK (tag 1) with a 2-byte body, a marker (tag 10),
+        // SKESK (tag 3); then SEIPD (18) or GnuPG's OCB (20).
+        let pkesk = [0xC0 | 1, 2, 0, 0];
+        let marker = [0xC0 | 10, 3, b'P', b'G', b'P'];
+        let skesk = [0xC0 | 3, 1, 4];
+        let mut msg: Vec<u8> = [&pkesk[..], &marker, &skesk].concat();
+        assert_eq!(walk_esks(&msg, usize::MAX), (3, EskWalkEnd::Truncated));
+        msg.extend_from_slice(&[0xC0 | 18, 1, 1]);
+        assert_eq!(walk_esks(&msg, usize::MAX), (3, EskWalkEnd::Packet(18)));
+        assert_eq!(walk_esks(&msg, 2), (2, EskWalkEnd::Cap));
+        assert_eq!(walk_esks(b"plain", 8), (0, EskWalkEnd::NotPacket));
+        // Old-format header for a PKESK: 0x84 = tag 1, one length byte.
+        assert_eq!(packet_tag(0x84), Some(1));
+        assert_eq!(packet_tag(b'-'), None);
+        // few_esks: within the limit only when the walk sees what follows the keys.
+        assert!(few_esks(&msg));
+        assert!(!few_esks(&msg[..msg.len() - 3]));
+        let flood: Vec<u8> = std::iter::repeat_n(pkesk, MAX_ESKS_PARSED + 1)
+            .flatten()
+            .chain([0xC0 | 18, 1, 1])
+            .collect();
+        assert!(!few_esks(&flood));
+        assert!(few_esks(&flood[pkesk.len()..]));
+        // OCB after the keys, armored or not.
+        let ocb: Vec<u8> = [&pkesk[..], &[0xC0 | 20, 1, 1]].concat();
+        assert!(is_gnupg_ocb(&ocb));
+        assert!(!is_gnupg_ocb(&msg));
     }
 
     #[test]
