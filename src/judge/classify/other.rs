@@ -101,9 +101,7 @@ fn declined_before(text: &str, start: usize) -> bool {
     static DECLINED: LazyLock<Regex> = LazyLock::new(|| {
         re(r"(?i)(?:\bnot|n't|\bnever|\bno plans? to|\brefused? to)\s+(?:be\s+|going\s+to\s+)?$")
     });
-    let from = (start.saturating_sub(30)..=start)
-        .find(|&i| text.is_char_boundary(i))
-        .unwrap_or(start);
+    let from = char_start(text, start.saturating_sub(30), start);
     text.get(from..start)
         .is_some_and(|ctx| DECLINED.is_match(ctx))
 }

@@ -15,9 +15,7 @@ pub(super) fn code_is_exploit(text: &str, start: usize, lang: &str, content: &st
     let before = text.get(..start).unwrap_or_default();
     let para = before.trim_end().rfind("\n\n").map_or(0, |i| i + 2);
     let from = para.max(start.saturating_sub(240));
-    let from = (from..=start)
-        .find(|&i| text.is_char_boundary(i))
-        .unwrap_or(start);
+    let from = char_start(text, from, start);
     let lead = text.get(from..start).unwrap_or_default();
     // Attacker input in the block wins over any lead-in.
     if PAYLOAD.is_match(content) || HTTP_REQUEST.is_match(content) {

@@ -68,6 +68,14 @@ pub(super) fn severity_at(g: usize) -> Severity {
     Severity::ALL.get(g).copied().unwrap_or(Severity::Medium)
 }
 
+/// The first char boundary at or after `from`, not after `limit`: where a window of the
+/// bytes just before `limit` may start.
+pub(super) fn char_start(text: &str, from: usize, limit: usize) -> usize {
+    (from..=limit)
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(limit)
+}
+
 pub(super) fn section_text<'a>(text: &'a str, s: &Section) -> &'a str {
     text.get(s.start..s.end).unwrap_or_default().trim()
 }

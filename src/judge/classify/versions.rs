@@ -91,10 +91,7 @@ pub(super) fn negated_before(text: &str, start: usize) -> bool {
     let before = text.get(..start).unwrap_or_default();
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let from = line_start.max(start.saturating_sub(80));
-    // Back off to a char boundary.
-    let from = (from..=start)
-        .find(|&i| text.is_char_boundary(i))
-        .unwrap_or(start);
+    let from = char_start(text, from, start);
     static CLAUSE: LazyLock<Regex> =
         LazyLock::new(|| re(r"(?i)[,;]|\bbut\b|\bonly\b|\bhowever\b|\bwhile\b"));
     // The negation reaches the version only within its clause: "I have not tested 2.x,
@@ -121,9 +118,7 @@ fn quantity<const N: usize>(
     if dotted {
         return false;
     }
-    let from = (start.saturating_sub(40)..=start)
-        .find(|&i| text.is_char_boundary(i))
-        .unwrap_or(start);
+    let from = char_start(text, start.saturating_sub(40), start);
     let end = bounds
         .iter()
         .flatten()
