@@ -86,7 +86,7 @@ static POC_ASK: LazyLock<Regex> = LazyLock::new(|| {
 });
 static INSTRUCTION: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\bmust\b|\bplease\b|\bneed\b|mandatory|\brequired?\b|\bdescribing\b|\bshould include\b|^\W*(?:send|e-?mail|submit|report|tell us)\b.{0,120}?\b(?:with|including|containing|and)\b|^\W*(?:include|provide|describe|attach|explain|share)\b",
+        r"(?i)\bmust\b|\bplease\b|\bneed\b|mandatory|\brequired?\b|\bdescribing\b|\bshould include\b|^\W*(?:send|e-?mail|submit|report|tell us)\b.{0,120}?\b(?:with|including|containing|and)\b|^\W*(?:include|provide|describe|attach|explain|share)\b|\bwhat to (?:include|provide|send)\b|\b(?:required|requested) (?:information|details)\b",
     )
 });
 static OPTIONAL: LazyLock<Regex> = LazyLock::new(|| {
@@ -138,7 +138,7 @@ static CHANNELS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
         (
             "github-advisory",
             re(
-                r#"(?i)github'?s?\s+(?:private\s+)?security advisor(?:y|ies)|\b(?:open|creat|submit|fil|draft|us|report)\w*\s+(?:\w+\s+){0,3}?security advisor(?:y|ies)|/security/advisories|["“']report a vulnerability|report a vulnerability["”']? (?:button|tab|link|form)|private vulnerability reporting|github'?s? (?:private )?(?:security|vulnerability) report"#,
+                r#"(?i)github'?s?\s+(?:private\s+)?security advisor(?:y|ies)|\b(?:open|creat|submit|fil|draft|us|report|post)\w*\s+(?:\w+\s+){0,3}?security advisor(?:y|ies)|/security/advisories|["“']report a vulnerability|report a vulnerability["”']? (?:button|tab|link|form)|private vulnerability reporting|github'?s? (?:private )?(?:security|vulnerability) report"#,
             ),
         ),
         ("huntr", re(r"(?i)\bhuntr\b")),
@@ -146,6 +146,14 @@ static CHANNELS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
         ("hackerone", re(r"(?i)\bhackerone\b")),
         ("bugcrowd", re(r"(?i)\bbugcrowd\b")),
         ("discord", re(r"(?i)\bdiscord\b")),
+        // A project's own tracker ("file a 'Koha security' bug on Bugzilla"); GitHub's
+        // issues are `github-issues`.
+        (
+            "bug-tracker",
+            re(
+                r"(?i)\b(?:bugzilla|jira|launchpad|redmine|mantis|bug[- ]?track(?:er|ing(?: system)?))\b",
+            ),
+        ),
         (
             "github-issues",
             re(
@@ -164,7 +172,7 @@ static CHANNELS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
 /// one for reports.
 static REPORT_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\breport(?:s|ing|ed)?\b|\bsubmi(?:t|ssion)|\bdisclos|\bsend\b|\be-?mail|\bcontact\b|\breach (?:out|us)|\b(?:open|create|file|use|join)\b|\bvia\b|\blet us know|\bnotify us",
+        r"(?i)\breport(?:s|ing|ed)?\b|\bsubmi(?:t|ssion)|\bdisclos|\bsend\b|\be-?mail|\bcontact\b|\breach (?:out|us)|\b(?:open|create|file|use|join|post)\b|\bvia\b|\blet us know|\bnotify us",
     )
 });
 /// The team or others acting ("we will notify …", "they contact the maintainers",
@@ -185,6 +193,23 @@ static NEGATED: LazyLock<Regex> = LazyLock::new(|| {
 static ESCALATION: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?i)\bif (?:you )?(?:do not|don't|have not|haven't|did not|didn't) (?:receiv|hear|get|got)\w*|\bescalat\w*",
+    )
+});
+/// Not where new reports go: an address to ask for permission to test ("contact the
+/// steering committee (tsc@…) for permission"), or the way reports came in before the
+/// project moved ("pre-existing vulnerabilities reported through huntr or email will
+/// continue to be worked through").
+static NOT_FOR_REPORTS: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bfor (?:(?:prior|written|explicit)\s+)?(?:permission|authori[sz]ation)\b|\b(?:ask|request)\w*\s+(?:for\s+)?permission\b|\bpre-?existing\b|\bpreviously\s+(?:reported|submitted)\b|\balready\s+(?:reported|submitted|open)\b",
+    )
+});
+/// What an email without an address must be about to be the email channel: a report,
+/// not questions about the product ("email us at https://…/contact and ask for that
+/// information").
+static REPORT_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\breport|\bvulnerab|\bissues?\b|\bbugs?\b|\bsecurity\b|\bfindings?\b|\bdetails\b|\bproblems?\b|\bflaws?\b",
     )
 });
 /// "Send an email", "email our security team", "Email: …": a report by email even when
@@ -240,6 +265,7 @@ fn offered(s: &str, start: usize, end: usize) -> bool {
     REPORT_CONTEXT.is_match(s)
         && !FALLBACK.is_match(s)
         && !OTHERS_ACT.is_match(s)
+        && !NOT_FOR_REPORTS.is_match(s)
         && (!TEAM.is_match(s) || TO_READER.is_match(s))
         && !NEGATED.is_match(clause_around(s, start, end))
 }
@@ -317,6 +343,9 @@ struct Doc {
     /// Lines under a heading that thanks or credits people ("Security Hall of Fame",
     /// "Acknowledgements"): the addresses there are researchers', not contacts.
     credit_lines: Vec<usize>,
+    /// Lines under a heading about supported versions ("Supported Versions", "Security
+    /// updates"): what they say of the latest release is the support statement.
+    support_lines: Vec<usize>,
 }
 
 impl Doc {
@@ -358,6 +387,17 @@ fn split_doc(text: &str) -> Doc {
     let mut in_code = false;
     let mut in_credits = false;
     let mut credit_lines = Vec::new();
+    let mut in_support = false;
+    let mut support_lines = Vec::new();
+    static SUPPORT_HEADING: LazyLock<Regex> =
+        LazyLock::new(|| re(r"(?i)\bsupported\s+(?:versions|releases)\b|\bversion\s+support\b"));
+    // A heading that asks for the contents of a report ("What to Include", "Required
+    // information") introduces the list below it even without a colon.
+    static CONTENTS_HEADING: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)^\W*(?:what|information|details)\s+to\s+(?:include|provide|send)\b|^\W*(?:required|requested)\s+(?:information|details)\b|^\W*(?:report|submission)\s+(?:contents|requirements|format|template)\b|\bshould\s+(?:include|contain)\b",
+        )
+    });
     static CREDITS_HEADING: LazyLock<Regex> = LazyLock::new(|| {
         re(
             r"(?i)hall of fame|\bthanks\b|\bthank you\b|^\W*(?:security\s+)?(?:acknowledge?ments|credits|contributors|researchers)\W*$",
@@ -400,10 +440,15 @@ fn split_doc(text: &str) -> Doc {
         let line = i + 1;
         let t = raw.trim();
         if t.starts_with('#') {
-            in_credits = CREDITS_HEADING.is_match(&strip_md(t.trim_start_matches('#')));
+            let heading = strip_md(t.trim_start_matches('#'));
+            in_credits = CREDITS_HEADING.is_match(&heading);
+            in_support = SUPPORT_HEADING.is_match(&heading);
         }
         if in_credits {
             credit_lines.push(line);
+        }
+        if in_support {
+            support_lines.push(line);
         }
         if t.starts_with("```") {
             in_code = !in_code;
@@ -446,17 +491,21 @@ fn split_doc(text: &str) -> Doc {
                 // "### When submitting a report, please provide the following:" introduces
                 // the list below it like a sentence would.
                 let heading = strip_md(t.trim_start_matches('#'));
-                list_intro = heading.trim_end().ends_with(':').then_some(heading);
+                list_intro = (heading.trim_end().ends_with(':')
+                    || CONTENTS_HEADING.is_match(&heading))
+                .then_some(heading);
             }
             continue;
         }
-        let item = t.starts_with("- ")
-            || t.starts_with("* ")
-            || t.split_once(". ")
-                .is_some_and(|(n, _)| n.chars().all(|c| c.is_ascii_digit()));
+        // "- item", "* item", "1. item": the item's text without its marker.
+        let numbered = t
+            .split_once(". ")
+            .filter(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+            .map(|(_, rest)| rest);
+        let item = t.starts_with("- ") || t.starts_with("* ") || numbered.is_some();
         if item {
             flush(&mut para, &mut sentences);
-            let body = strip_md(t.trim_start_matches(['-', '*', ' ']));
+            let body = strip_md(numbered.unwrap_or_else(|| t.trim_start_matches(['-', '*', ' '])));
             let with_intro = match &list_intro {
                 Some(intro) => format!("{body} ({intro})"),
                 None => body.clone(),
@@ -494,6 +543,7 @@ fn split_doc(text: &str) -> Doc {
         tables,
         links,
         credit_lines,
+        support_lines,
     }
 }
 
@@ -606,7 +656,7 @@ fn supported_cell(c: &str) -> Option<bool> {
 fn prose_supported_versions(doc: &Doc, out: &mut Imported) {
     static SUPPORT_TALK: LazyLock<Regex> = LazyLock::new(|| {
         re(
-            r"(?i)\b(?:receives?|gets?|get|receive)\s+(?:security\s+)?(?:updates|fixes|patches)|\b(?:provides?|providing|ships?|issues?|releases?)\s+(?:security\s+)?(?:updates|fixes|patches)\s+(?:for|to)\b|\b(?:is|are)\s+(?:still\s+|currently\s+|actively\s+)?(?:being\s+)?(?:supported|maintained)\b|\bwe\s+(?:currently\s+|only\s+|actively\s+)?support\b|\bno longer\s+(?:supported|maintained|receives?)|\b(?:not|un)\s*(?:supported|maintained)\b|\bend[- ]of[- ]life\b|\beol\b|\bback-?port",
+            r"(?i)\b(?:receives?|gets?|get|receive)\s+(?:security\s+)?(?:updates|fixes|patches)|\b(?:provides?|providing|ships?|issues?|releases?)\s+(?:security\s+)?(?:updates|fixes|patches|support)\s+(?:for|to)\b|\b(?:updates|fixes|patches|support)\s+(?:are|is)\s+(?:only\s+)?(?:provided|available|issued|released|offered|made)\s+(?:for|to)\b|\b(?:is|are)\s+(?:still\s+|currently\s+|actively\s+)?(?:being\s+)?(?:supported|maintained)\b|\bwe\s+(?:currently\s+|only\s+|actively\s+)?support\b|\bno longer\s+(?:supported|maintained|receives?)|\b(?:not|un)\s*(?:supported|maintained)\b|\bend[- ]of[- ]life\b|\beol\b|\bback-?port",
         )
     });
     static NEGATIVE: LazyLock<Regex> = LazyLock::new(|| {
@@ -616,7 +666,7 @@ fn prose_supported_versions(doc: &Doc, out: &mut Imported) {
     });
     static LINE: LazyLock<Regex> = LazyLock::new(|| {
         re(
-            r"(?i)(?:^|[\s(])(?:(?P<v>v\d+(?:\.\d+)*(?:\.[x*])?|\d+(?:\.\d+)+(?:\.[x*])?|\d+\.[x*])(?:\s*(?:release\s+)?(?:line|series|branch|releases?|versions?)|[\s,;)]|\.\s|\.?$)|(?P<m>\d+)\s*(?:release\s+)?(?:line|series|branch)\b)",
+            r"(?i)(?:^|[\s(])(?P<op>(?:[<>]=?|=[<>])\s*)?(?:(?P<v>v\d+(?:\.\d+)*(?:\.[x*])?|\d+(?:\.\d+)+(?:\.[x*])?|\d+\.[x*])(?:\s*(?:release\s+)?(?:line|series|branch|releases?|versions?)|[\s,;)]|\.\s|\.?$)|(?P<m>\d+)\s*(?:release\s+)?(?:line|series|branch)\b)",
         )
     });
     let mut only = None;
@@ -627,6 +677,7 @@ fn prose_supported_versions(doc: &Doc, out: &mut Imported) {
         // A sentence may hold two statements ("v5 is supported; v4 back-ported").
         for clause in s.split(';') {
             let supported = !NEGATIVE.is_match(clause);
+            let rows_before = out.supported_versions.len();
             for c in LINE.captures_iter(clause) {
                 let Some(v) = c.name("v").or(c.name("m")) else {
                     continue;
@@ -642,10 +693,12 @@ fn prose_supported_versions(doc: &Doc, out: &mut Imported) {
                     continue;
                 }
                 let v = v.as_str().trim_start_matches(['v', 'V']);
-                let range = if v.contains('.') {
-                    v.to_string()
-                } else {
-                    format!("{v}.x")
+                // "(>= 0.13)": the bound as written; "=<" is written "<=".
+                let op = c.name("op").map(|o| o.as_str().trim());
+                let range = match op {
+                    Some(o) => normalize_range(&format!("{o} {v}")).unwrap_or_default(),
+                    None if v.contains('.') => v.to_string(),
+                    None => format!("{v}.x"),
                 };
                 if VersionRange::parse(&range).is_err()
                     || out.supported_versions.iter().any(|(r, _)| r.range == range)
@@ -655,7 +708,12 @@ fn prose_supported_versions(doc: &Doc, out: &mut Imported) {
                 out.supported_versions
                     .push((VersionRow { range, supported }, cite(*line, s)));
             }
-            if supported && clause.to_ascii_lowercase().contains("only") && only.is_none() {
+            // "Only X …" where X is a row of this clause.
+            if supported
+                && out.supported_versions.len() > rows_before
+                && clause.to_ascii_lowercase().contains("only")
+                && only.is_none()
+            {
                 only = Some(cite(*line, s));
             }
         }
@@ -667,14 +725,18 @@ fn prose_supported_versions(doc: &Doc, out: &mut Imported) {
     // the rest).
     static LATEST: LazyLock<Regex> = LazyLock::new(|| {
         re(
-            r"(?i)\b(?:latest|most\s+recent|newest|current)\s+(?:(?:two|three|four|five|\d+)\s+)?(?:stable\s+)?(?:major\s+|minor\s+)?(?:releases?|versions?)\b",
+            r"(?i)\b(?:latest|most\s+recent|newest|current)\s+(?P<count>(?:two|three|four|five|\d+)\s+)?(?:stable\s+)?(?:major\s+|minor\s+)?(?:[A-Z][\w.-]*\s+)?(?:releases?|versions?)\b",
         )
     });
+    // Under a "Supported Versions" heading, a sentence naming the latest release is the
+    // statement ("We encourage users to upgrade to the latest ImageMagick release").
+    let in_support = |line: &usize| doc.support_lines.binary_search(line).is_ok();
     if out.supported_versions.is_empty()
-        && let Some((line, s)) = doc
-            .sentences
-            .iter()
-            .find(|(_, s)| SUPPORT_TALK.is_match(s) && LATEST.is_match(s) && !NEGATIVE.is_match(s))
+        && let Some((line, s)) = doc.sentences.iter().find(|(line, s)| {
+            (SUPPORT_TALK.is_match(s) || in_support(line))
+                && LATEST.is_match(s)
+                && !NEGATIVE.is_match(s)
+        })
     {
         out.supported_versions.push((
             VersionRow {
@@ -683,7 +745,12 @@ fn prose_supported_versions(doc: &Doc, out: &mut Imported) {
             },
             cite(*line, s),
         ));
-        if s.to_ascii_lowercase().contains("only") {
+        // "Only the latest 3 releases": a lower bound, so no "others" row (the 2nd and
+        // 3rd newest are supported too).
+        let counted = LATEST
+            .captures(s)
+            .is_some_and(|c| c.name("count").is_some());
+        if s.to_ascii_lowercase().contains("only") && !counted {
             only = Some(cite(*line, s));
         }
     }
@@ -706,6 +773,13 @@ pub fn normalize_range(cell: &str) -> Option<String> {
     static VERSIONISH: LazyLock<Regex> =
         LazyLock::new(|| re(r"(?i)(?:[<>]=?|=)?\s*v?\d+(?:\.(?:\d+|x|\*))*(?:\.(?:x|\*))?"));
     let t = cell.trim().trim_end_matches('.');
+    // "=< 10.4.2" is written "<= 10.4.2".
+    let canonical = match t.get(..2) {
+        Some("=<") => format!("<={}", t.get(2..).unwrap_or_default()),
+        Some("=>") => format!(">={}", t.get(2..).unwrap_or_default()),
+        _ => t.to_string(),
+    };
+    let t = canonical.as_str();
     if VersionRange::parse(t).is_ok() {
         return Some(t.to_string());
     }
@@ -846,6 +920,7 @@ pub fn import(text: &str, now: i64) -> Imported {
         // contact for reports, nor is where to escalate when the team does not answer.
         let others = OTHERS_ACT.is_match(s)
             || ESCALATION.is_match(s)
+            || NOT_FOR_REPORTS.is_match(s)
             || doc.credit_lines.binary_search(line).is_ok();
         let plain = EMAIL.find_iter(s).map(|m| m.as_str().to_ascii_lowercase());
         let hidden = OBFUSCATED_EMAIL
@@ -864,13 +939,19 @@ pub fn import(text: &str, now: i64) -> Imported {
                 out.channels.push((name.to_string(), cite(*line, s)));
             }
         };
+        // "Email the maintainers directly at security@…": the address is the channel.
+        let has_address = EMAIL.is_match(s) || OBFUSCATED_EMAIL.is_match(s);
         for (name, rx) in CHANNELS.iter() {
+            if *name == "maintainer-contact" && has_address {
+                continue;
+            }
             if rx.find_iter(s).any(|m| offered(s, m.start(), m.end())) {
                 offer(name, &mut out);
             }
         }
         if let Some(m) = EMAIL_ASK.find(s)
             && offered(s, m.start(), m.end())
+            && (has_address || REPORT_SUBJECT.is_match(s))
         {
             email_asked.get_or_insert_with(|| cite(*line, s));
         }
@@ -1392,5 +1473,86 @@ mod tests {
             rows(doc, 0),
             [("2.x".to_string(), true), ("3.x".to_string(), true)]
         );
+    }
+
+    #[test]
+    fn an_address_for_permission_to_test_or_for_old_reports_is_not_a_contact() {
+        let doc = "Report vulnerabilities through [HackerOne](https://hackerone.com/acme).\n\n\
+                   Do not test against production. Ask the board (<board@acme.example.org>) for permission first.\n\n\
+                   Reports already submitted by email (security@old.example.org) will still be handled.\n";
+        assert!(contacts(doc).is_empty(), "{:?}", contacts(doc));
+        assert_eq!(channels(doc), ["hackerone"]);
+        let doc = "Since 2024 only reports through [GitHub](https://github.com/acme/w/security/advisories/new) \
+                   are accepted. Pre-existing reports sent through huntr or security@acme.example.org are still worked on.\n";
+        assert!(contacts(doc).is_empty(), "{:?}", contacts(doc));
+        assert_eq!(channels(doc), ["github-advisory"]);
+    }
+
+    #[test]
+    fn maintainers_reached_at_an_address_are_the_email_channel() {
+        let doc = "Use GitHub's private vulnerability reporting, or write to the maintainers directly at sec@acme.example.org.\n";
+        assert_eq!(channels(doc), ["email", "github-advisory"]);
+        // Without an address, "contact the maintainers" stays its own channel.
+        let doc = "Please contact the maintainers directly through their profiles to report it.\n";
+        assert_eq!(channels(doc), ["maintainer-contact"]);
+    }
+
+    #[test]
+    fn an_email_without_an_address_must_be_about_a_report() {
+        let doc = "If you have questions about the API, please email us at https://acme.example.org/contact and ask.\n";
+        assert!(channels(doc).is_empty(), "{:?}", channels(doc));
+        // A numbered item loses its number: "2. **Email**, …" asks for an email.
+        let doc = "Please report them privately in one of these ways:\n\n\
+                   1. **Discord**, in a private message\n\
+                   2. **Email**, send the details to the owner of the repository\n";
+        assert_eq!(channels(doc), ["email", "discord"]);
+    }
+
+    #[test]
+    fn a_project_bug_tracker_is_a_channel_unless_refused() {
+        let doc = "To report a security problem, file a bug in our Bugzilla under the \"Security\" product.\n";
+        assert_eq!(channels(doc), ["bug-tracker"]);
+        let doc = "Do not report vulnerabilities in the public bug tracker. Email security@acme.example.org.\n";
+        assert_eq!(channels(doc), ["email"]);
+    }
+
+    #[test]
+    fn a_bound_keeps_its_operator_and_is_written_the_usual_way() {
+        let doc = "## Supported versions\n\nOnly the newest minor releases are supported (>= 3.2) for fixes.\n";
+        assert_eq!(
+            rows(doc, 0),
+            [(">= 3.2".to_string(), true), ("others".to_string(), false)]
+        );
+        let doc = "| Version | Supported |\n| --- | --- |\n| 7.1.x | :white_check_mark: |\n| =< 7.0.9 | :x: |\n";
+        assert_eq!(
+            rows(doc, 0),
+            [("7.1.x".to_string(), true), ("<= 7.0.9".to_string(), false)]
+        );
+    }
+
+    #[test]
+    fn the_latest_release_named_under_a_supported_versions_heading_is_the_row() {
+        let doc = "## Supported Versions\n\nWe ask users to move to the newest Widget release; backports are possible on request.\n";
+        assert_eq!(rows(doc, 0), [("latest".to_string(), true)]);
+        // Under another heading the same advice is no support statement.
+        let doc = "## Staying safe\n\nWe ask users to move to the newest Widget release.\n";
+        assert!(rows(doc, 0).is_empty());
+    }
+
+    #[test]
+    fn support_provided_for_the_latest_releases_and_a_count_is_a_lower_bound() {
+        let doc = "Acme provides security support for the latest major release.\n";
+        assert_eq!(rows(doc, 0), [("latest".to_string(), true)]);
+        // "only … the latest 2 releases": the second newest is supported too, so no
+        // "others: unsupported" row.
+        let doc = "Fixes are only provided for the latest 2 releases.\n";
+        assert_eq!(rows(doc, 0), [("latest".to_string(), true)]);
+    }
+
+    #[test]
+    fn a_heading_asking_what_to_include_introduces_its_list() {
+        let doc = "### What to Include\n\n- Potential impact\n- Affected versions\n";
+        let req: Vec<String> = import(doc, 0).require.into_iter().map(|(n, _)| n).collect();
+        assert_eq!(req, ["impact", "versions"]);
     }
 }
