@@ -38,7 +38,7 @@ pub(super) const CLASSES: &[(&str, &str)] = &[
     ),
     (
         "dos",
-        r"(?i)denial[- ]of[- ]service|\bdos\b|\bcrash(?:es|ed)?\b|resource exhaustion|consume (?:significant|large|very large|excessive|unbounded)|infinite loop|memory exhaustion|out of memory|indefinite(?:ly)? block|\b(?:potential|remote|unexpected|reachable)\s+panic\b|\bpanics?\s+(?:on|when|while)\b|\b(?:can|could|may|might|will|to)\s+panic\b|\b(?:cause|causes|caused|causing|trigger|triggers|triggering|leads?\s+to|results?\s+in)\s+(?:a\s+|an\s+)?panic",
+        r"(?i)denial[- ]of[- ]service|\bdos\b|\bcrash(?:es|ed)?\b|\bsegmentation faults?\b|\bsegfaults?\b|\bSIGSEGV\b|resource exhaustion|consume (?:significant|large|very large|excessive|unbounded)|infinite loop|memory exhaustion|out of memory|indefinite(?:ly)? block|\b(?:potential|remote|unexpected|reachable)\s+panic\b|\bpanics?\s+(?:on|when|while)\b|\b(?:can|could|may|might|will|to)\s+panic\b|\b(?:cause|causes|caused|causing|trigger|triggers|triggering|leads?\s+to|results?\s+in)\s+(?:a\s+|an\s+)?panic",
     ),
     (
         "csrf",
@@ -218,6 +218,27 @@ pub(super) fn find_impact(docs: &[Doc<'_>], all_text: &str) -> Impact {
                 }
                 impact_ev.push(evidence(doc, m.start(), m.end(), &format!("class:{name}")));
             }
+        }
+    }
+    // In a cross-site scripting report "arbitrary code" is the script the victim's
+    // browser runs ("a stored XSS allows attackers to run arbitrary code via the
+    // content parameter"), not code execution on the server: unless a server-side
+    // marker says otherwise (remote code execution, commands, a shell), it is XSS.
+    if classes.iter().any(|c| c == "xss") && classes.iter().any(|c| c == "rce") {
+        static SCRIPT_CODE: LazyLock<Regex> = LazyLock::new(|| {
+            re(
+                r"(?i)^(?:execute (?:arbitrary|malicious|any) code|arbitrary code(?: execution)?|code (?:execution|injection))$",
+            )
+        });
+        let rce = CLASS_RES.iter().find(|(n, _)| *n == "rce").map(|(_, r)| r);
+        let only_script = rce.is_some_and(|rx| {
+            docs.iter()
+                .flat_map(|d| rx.find_iter(d.text).take(MAX_MATCHES))
+                .all(|m| SCRIPT_CODE.is_match(m.as_str()))
+        });
+        if only_script {
+            classes.retain(|c| c != "rce");
+            impact_ev.retain(|e| e.rule != "class:rce");
         }
     }
     let mut impact_present = false;

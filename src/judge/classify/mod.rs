@@ -361,15 +361,19 @@ mod tests {
         assert_eq!(n("since 2.11.1").as_deref(), Some(">= 2.11.1"));
     }
 
-    #[test]
-    fn versions_with_product_and_fix_section() {
-        let f = run("pgAdmin <= 8.5 is affected.\n\n### Patches\nThe fix ships in 8.6.\n");
-        let norm: Vec<_> = f
-            .versions
+    /// The normalised form of every version item found.
+    fn normalized(f: &Findings) -> Vec<String> {
+        f.versions
             .items
             .iter()
             .filter_map(|i| i.normalized.clone())
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn versions_with_product_and_fix_section() {
+        let f = run("pgAdmin <= 8.5 is affected.\n\n### Patches\nThe fix ships in 8.6.\n");
+        let norm = normalized(&f);
         assert!(norm.contains(&"<= 8.5".to_string()), "{norm:?}");
         assert!(norm.contains(&"< 8.6".to_string()), "{norm:?}");
         assert_eq!(f.versions.items[0].product.as_deref(), Some("pgAdmin"));
@@ -589,7 +593,7 @@ mod tests {
 
     #[test]
     fn fix_suggestions_in_researchers_words_and_fixes_declined() {
-        for t in [
+        let fixes = [
             "In order to mitigate this vulnerability, sanitize the image path before use.",
             "Potential mitigations include using the safe loader for untrusted input.",
             "The generally accepted mitigation is to flush the buffer on every context switch.",
@@ -597,15 +601,12 @@ mod tests {
             "Instead, the server should look at the parsed structure, not the printed text.",
             "The bounds check should probably be something like `if (n > max) return -1;`.",
             "Remediation guidelines:\n1. escape the output",
-        ] {
-            assert!(run(t).fix_suggestion.present, "{t}");
-        }
-        for t in [
+        ];
+        let declined = [
             "The maintainers decided not to fix this and documented the risk instead.",
             "The developers won't fix this behaviour.",
-        ] {
-            assert!(!run(t).fix_suggestion.present, "{t}");
-        }
+        ];
+        assert_fix_suggested(&fixes, &declined);
         // A patch that exposes the bug in a demo application is part of the PoC.
         let poc_patch = "### Proof of Concept\nApply the following change to the demo app, then start it.\n\n```diff\ndiff --git a/app.go b/app.go\n--- a/app.go\n+++ b/app.go\n@@ -1,2 +1,3 @@\n+r.HandleFunc(\"/api/create\", CreateHandler)\n```\n\nThen run `curl -XPUT localhost:8095/api/create?name=../x`.\n";
         assert!(!run(poc_patch).fix_suggestion.present);
@@ -640,5 +641,79 @@ mod tests {
             "Dump the users table:\nsqlmap -u \"http://host/login.php\" --data=\"user=a&pass=b\" --dump\n",
         );
         assert_eq!(f.poc.status, "present");
+    }
+
+    #[test]
+    fn fix_sections_in_the_plural_and_releases_that_fix() {
+        let fixes = [
+            "### Mitigations\n\nRotate the issuer keys and publish a proof that they are strong.",
+            "### Possible solutions\n\n- Pass the flag into the child process environment.",
+            "Release 3.0 fixes these soundness issues and removes most unsafe code.",
+            "Apply the patch from the mailing list, which fixes this path traversal bug.",
+        ];
+        let not_fixes = [
+            "Release 3.0 fixes the layout of the settings page.",
+            "The mitigations page of the wiki is empty.",
+        ];
+        assert_fix_suggested(&fixes, &not_fixes);
+    }
+
+    /// Each of `yes` is read as a fix suggestion, none of `no` is.
+    fn assert_fix_suggested(yes: &[&str], no: &[&str]) {
+        for t in yes {
+            assert!(run(t).fix_suggestion.present, "{t}");
+        }
+        for t in no {
+            assert!(!run(t).fix_suggestion.present, "{t}");
+        }
+    }
+
+    #[test]
+    fn a_segmentation_fault_is_a_crash() {
+        let f = run(
+            "Reading the archive dereferences a stale pointer and a segmentation fault occurs.",
+        );
+        assert!(f.impact.present);
+        assert!(has_class(&f, "dos"), "{:?}", f.impact.class);
+    }
+
+    fn has_class(f: &Findings, class: &str) -> bool {
+        f.impact.class.iter().any(|c| c == class)
+    }
+
+    #[test]
+    fn addresses_in_a_rebinding_host_are_not_versions() {
+        let f = run(
+            "The host `a-10.20.30.40-rebind-127.0.0.1-rr.example.test` first resolves to a public address, then to loopback.",
+        );
+        assert!(f.versions.items.is_empty(), "{:?}", f.versions.items);
+        assert!(run("The server runs example-2.4.1 today.").versions.present);
+    }
+
+    #[test]
+    fn arbitrary_code_in_a_cross_site_scripting_report_is_the_script() {
+        let f = run(
+            "A stored cross-site scripting flaw in the comment field lets attackers run arbitrary code in every visitor's browser.",
+        );
+        assert!(has_class(&f, "xss"));
+        assert!(!has_class(&f, "rce"), "{:?}", f.impact.class);
+        assert_ne!(f.impact.severity, "critical");
+        let f =
+            run("The XSS in the desktop client escalates to remote code execution on the host.");
+        assert!(has_class(&f, "rce"), "{:?}", f.impact.class);
+    }
+
+    #[test]
+    fn the_scoring_systems_version_and_a_sentence_end_are_not_the_products() {
+        for t in [
+            "The grade is LOW.\n\nUsing CVSS v3.1 it scores 5.3.",
+            "Scored with CVSS version 4.0 by the maintainers.",
+        ] {
+            let f = run(t);
+            assert!(f.versions.items.is_empty(), "{t}: {:?}", f.versions.items);
+        }
+        let f = run("The package before version 1.0.0-rc.9. The secret is hardcoded.");
+        let norm = normalized(&f);
+        assert_eq!(norm, ["< 1.0.0-rc.9"]);
     }
 }

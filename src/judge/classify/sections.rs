@@ -51,7 +51,7 @@ pub(super) fn section_at(secs: &[Section], pos: usize) -> Option<&Section> {
 
 pub(super) static FIX_HEADING: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(patch(es)?|fix(es)?|remediation|mitigation|workarounds?|recommendations?|solution|suggested fix|resolution)\b",
+        r"(?i)\b(patch(es)?|fix(es)?|remediations?|mitigations?|workarounds?|recommendations?|solutions?|suggested fix|resolutions?)\b",
     )
 });
 pub(super) static POC_HEADING: LazyLock<Regex> = LazyLock::new(|| {

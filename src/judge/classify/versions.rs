@@ -39,7 +39,7 @@ pub(super) static VERSION_RULES: LazyLock<Vec<VersionRule>> = LazyLock::new(|| {
         r("since", format!(r"(?i)\b(?:since|starting\s+(?:from|with|at|in)|from|introduced\s+in|beginning\s+(?:with|in))\s+(?:[A-Z][0-9A-Za-z_-]{{0,20}}\s+)?(?:versions?\s+)?(?P<a>{V})"), ">="),
         r("series", r"\b(?P<a>\d+(?:\.\d+)?\.[xX*](?:\.[xX*])?)\b".to_string(), "series"),
         r("product-version", format!(r"(?P<p>[A-Za-z][0-9A-Za-z_.-]{{1,30}})\s+(?:versions?\s+)?(?P<a>{V})\s+(?:is\s+|are\s+)?(?:has|have|allows?|is\s+vulnerable|are\s+vulnerable|is\s+affected|are\s+affected|contains?|suffers?|exposes?|leaks?|crashes|fails)\b"), "="),
-        r("in-product-version", format!(r"\b(?:in|of|on)\s+(?P<p>[A-Z][0-9A-Za-z_.-]{{1,30}}(?:\s+[A-Z][0-9A-Za-z_.-]{{1,30}}){{0,2}})\s+(?:versions?\s+)?(?P<a>{V})(?:[\s,.;:)]|$)"), "="),
+        r("in-product-version", format!(r"\b(?:in|of|on)\s+(?P<p>[A-Z][0-9A-Za-z_.-]{{1,30}}(?:[ \t]+[A-Z][0-9A-Za-z_.-]{{1,30}}){{0,2}})[ \t]+(?:versions?[ \t]+)?(?P<a>{V})(?:[\s,.;:)]|$)"), "="),
         r("version-stated", format!(r"(?i)\b(?:affected|vulnerable|tested|reproduced|reproducible|confirmed|verified|works)\s*:?\s*(?:on|in|with|against)?\s*(?:`?[A-Za-z][0-9A-Za-z_-]{{0,20}}`?\s+)?(?:versions?\s*:?\s*)?(?P<a>{V})"), "="),
         r("versions-label", format!(r"(?im)^[ \t*-]*(?:affected\s+)?versions?\s*:\s*(?:`?[A-Za-z][0-9A-Za-z_.-]{{0,30}}`?\s+){{0,2}}(?P<a>{V1})"), "="),
         r("commit", r"(?i)\b(?:since|at|in|after|introduced in|main at|master at)?\s*commit\s+\[?`?(?P<c>[0-9a-f]{7,40})\b".to_string(), "commit"),
@@ -134,7 +134,7 @@ pub(super) fn clean_version(s: &str) -> String {
     // "v0.15.1+" (and later) is 0.15.1; "0.3.3+8.13.9" keeps its build metadata.
     s.trim_matches('`')
         .trim_start_matches(['v', 'V'])
-        .trim_end_matches('+')
+        .trim_end_matches(['+', '.'])
         .to_string()
 }
 
@@ -217,6 +217,16 @@ pub fn normalize_version_text(s: &str) -> Option<String> {
         .map(|a| format!("{}.x", a.as_str()))
 }
 
+/// "CVSS v3.1", "CVSS version 4.0", "CVSS:3.1": the scoring system's version, not the
+/// product's.
+fn scoring_system_before(text: &str, at: usize) -> bool {
+    static CVSS_BEFORE: LazyLock<Regex> =
+        LazyLock::new(|| re(r"(?i)\bcvss\s*(?:v|version\s*)?[:\s]?\s*`?$"));
+    let from = char_start(text, at.saturating_sub(20), at);
+    text.get(from..at)
+        .is_some_and(|ctx| CVSS_BEFORE.is_match(ctx))
+}
+
 pub(super) fn extract_versions(docs: &[Doc<'_>]) -> Vec<VersionItem> {
     let mut items: Vec<VersionItem> = Vec::new();
     let mut taken: Vec<(usize, usize, usize)> = Vec::new(); // (doc, start, end)
@@ -238,7 +248,7 @@ pub(super) fn extract_versions(docs: &[Doc<'_>]) -> Vec<VersionItem> {
                     continue;
                 }
                 let at = c.name("a").or(c.name("c")).map_or(s, |x| x.start());
-                if negated_before(doc.text, at) {
+                if negated_before(doc.text, at) || scoring_system_before(doc.text, at) {
                     // "I have not tested 2.x", "not affected: < 7.62.0": not what was reported.
                     taken.push((di, s, e));
                     continue;
@@ -379,7 +389,12 @@ pub(super) fn extract_versions(docs: &[Doc<'_>]) -> Vec<VersionItem> {
         for c in MENTION.captures_iter(masked).take(MAX_MATCHES) {
             let Some(m) = c.name("a") else { continue };
             let (s, e) = (m.start(), m.end());
-            if taken.iter().any(|&(d, ts, te)| d == di && s < te && ts < e)
+            // A dotted number that goes on past the match ("190.119.176" of
+            // "190.119.176.200") is an address or a longer number, not a version.
+            let cut_short = masked.as_bytes().get(e) == Some(&b'.')
+                && masked.as_bytes().get(e + 1).is_some_and(u8::is_ascii_digit);
+            if cut_short
+                || taken.iter().any(|&(d, ts, te)| d == di && s < te && ts < e)
                 || code.iter().any(|&(cs, ce)| s >= cs && s < ce)
                 || product_before(doc.text, s).is_none()
                 || negated_before(doc.text, s)
@@ -407,7 +422,10 @@ pub(super) fn extract_versions(docs: &[Doc<'_>]) -> Vec<VersionItem> {
         }
         let v = i.normalized.as_deref().unwrap_or("");
         let last = v.rsplit(' ').next().unwrap_or("");
-        let parts: Vec<&str> = last.split('.').collect();
+        // The address's own numbers: "127.0.0.1-rr.1u.ms" (a DNS-rebinding host) is
+        // one, whatever follows the quad.
+        let core = last.split('-').next().unwrap_or(last);
+        let parts: Vec<&str> = core.split('.').collect();
         !(parts.len() == 4
             && parts
                 .iter()
