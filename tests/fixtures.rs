@@ -7,8 +7,8 @@
 //! - `examples/reports/*.eml`: the demo's reports, made by GnuPG (expected JSON in
 //!   `tests/fixtures/demo/`);
 //! - `tests/fixtures/interop/*.eml`: mail made by other OpenPGP clients and libraries
-//!   (neomutt and mutt with GPGME, sq, rnp, PGPy; Thunderbird's and Exchange's MIME
-//!   layouts), read with the reporters' public keys in `interop/keyring/` as the
+//!   (neomutt and mutt with GPGME, sq, rnp, PGPy, OpenPGP.js; Thunderbird's,
+//!   Exchange's, Proton Mail's and FlowCrypt's MIME layouts), read with the reporters' public keys in `interop/keyring/` as the
 //!   configured keyring; `interop/SOURCES.md` says how each was made;
 //! - `tests/fixtures/read/*.eml`: mail made by other tools (GnuPG clear-signing with a
 //!   key we do not have, OpenSSL S/MIME) and hostile headers (expected JSON beside).
@@ -222,6 +222,14 @@ fn expected_files_say_what_matters() {
     );
     let html = read("04-html-only-report.eml");
     assert_eq!(html["findings"]["poc"]["status"], "present", "{html:#}");
+    // The <pre> keeps its own line: the paragraph after it does not run into it.
+    assert!(
+        html["text_start"]
+            .as_str()
+            .unwrap()
+            .contains("meta-data/\"}'\n\nImpact:"),
+        "{html:#}"
+    );
     assert_eq!(
         read("05-smime-encrypted-openssl.eml")["encryption"],
         "smime"
@@ -288,6 +296,26 @@ fn expected_files_say_what_matters() {
         io("13-rnp-inline-signed-encrypted-pasting-team-key.eml")["keys"],
         serde_json::json!([])
     );
+    // OpenPGP.js clients: Proton's HTML-only body with the sender's key attached (the
+    // key is in no keyring: the signature is checked with the attached key), a webmail
+    // extension's armor in both alternatives (read once), FlowCrypt's separately
+    // encrypted attachment.
+    let proton = io("16-openpgpjs-proton-html-attached-key.eml");
+    assert_eq!(proton["signature"], "good", "{proton:#}");
+    assert_eq!(proton["keys"][0]["source"], "attachment");
+    let text = proton["text_start"].as_str().unwrap();
+    assert!(
+        text.contains("\n1. Log in as user A") && text.contains("\n2. Log in as user B"),
+        "{text}"
+    );
+    let web = io("17-openpgpjs-webmail-inline-alternative.eml");
+    assert_eq!(web["signature"], "good", "{web:#}");
+    assert_eq!(web["decrypted_parts"], 1, "{web:#}");
+    let flo = io("18-openpgpjs-flowcrypt-encrypted-attachment.eml");
+    assert_eq!(flo["signature"], "good", "{flo:#}");
+    assert_eq!(flo["attachments"][0]["name"], "crash-poc.py", "{flo:#}");
+    assert_eq!(flo["attachments"][0]["encrypted"], true);
+    assert_eq!(flo["coverage"].as_array().unwrap().len(), 2, "{flo:#}");
     let other = io("15-sq-signed-by-someone-else.eml");
     assert_eq!(other["signature"], "signer-mismatch", "{other:#}");
     assert!(

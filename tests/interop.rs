@@ -1,6 +1,7 @@
 //! Mail made by other clients, end to end (Maildir intake, file outbox, the real binary):
 //! the case a team sees and the ack a reporter gets for messages from neomutt, rnp in
-//! Thunderbird's layout, Exchange's mixed-up rewrite and old SHA-1 clients
+//! Thunderbird's layout, Exchange's mixed-up rewrite, old SHA-1 clients, OpenPGP.js
+//! clients (Proton Mail's and FlowCrypt's layouts)
 //! (`tests/fixtures/interop/`, see SOURCES.md there), and keys that belong to an address.
 
 mod common;
@@ -113,6 +114,37 @@ fn the_teams_own_key_pasted_into_a_report_is_not_taken_as_the_reporters_key() {
     // The ack is encrypted to the reporter (keyring), never to the team key alone.
     let ack = &outbox_mails(&env)[0];
     assert!(ack.contains("multipart/encrypted"), "{ack}");
+}
+
+#[test]
+fn openpgpjs_clients_proton_with_its_attached_key_and_flowcrypt_with_an_encrypted_attachment() {
+    let env = interop_env();
+    env.deliver("1", &fixture("16-openpgpjs-proton-html-attached-key.eml"));
+    env.deliver(
+        "2",
+        &fixture("18-openpgpjs-flowcrypt-encrypted-attachment.eml"),
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["sent"], 2, "{s}");
+    let cases = env.cases();
+    for (who, encryption) in [
+        ("pat@example.net", "pgp-mime"),
+        ("flo@example.com", "inline"),
+    ] {
+        let c = cases
+            .iter()
+            .find(|c| c["reporter"] == who)
+            .unwrap_or_else(|| panic!("no case from {who}: {cases:#?}"));
+        assert_eq!(c["signature"], "good", "{c:#}");
+        assert_eq!(c["encryption"], encryption, "{c:#}");
+    }
+    // Pat's key is in no keyring, only attached to the report: the ack is encrypted to
+    // it all the same; Flo's comes from the configured keyring.
+    let acks = outbox_mails(&env);
+    assert_eq!(acks.len(), 2);
+    for ack in &acks {
+        assert!(ack.contains("multipart/encrypted"), "{ack}");
+    }
 }
 
 #[test]

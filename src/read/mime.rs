@@ -908,7 +908,7 @@ impl Walker<'_> {
                 if is_attachment(part) {
                     self.binary_unless_cut(msg, part, h.as_bytes(), depth);
                 } else {
-                    let t = mail_parser::decoders::html::html_to_text(h);
+                    let t = crate::read::html::to_text(h);
                     self.text(std::borrow::Cow::Owned(t), depth);
                 }
             }

@@ -1,7 +1,8 @@
 //! Read: raw message bytes → [`mime::Report`]. No SQL, no network.
 //!
 //! The MIME walk ([`mime`]), OpenPGP ([`crypto`]: team keys, decrypt, verify,
-//! seal), the strict reading of From ([`address`]) and where a message is read:
+//! seal), the strict reading of From ([`address`]), HTML bodies as text ([`html`]),
+//! and where a message is read:
 //! in-process or in a killable, memory-capped reader process ([`reader`]), a
 //! message too large to hold, read as a stream from a file ([`stream`]), and the
 //! RSA private-key operation through OpenSSL (`rsa`, feature `rsa-openssl`), and the
@@ -9,6 +10,7 @@
 
 pub mod address;
 pub mod crypto;
+pub mod html;
 pub mod keys;
 pub mod mime;
 #[cfg(feature = "crypto-nettle")]

@@ -30,11 +30,11 @@ pub(super) const CLASSES: &[(&str, &str)] = &[
     ),
     (
         "access-control",
-        r"(?i)\bidor\b|insecure direct object|broken access control|missing authori[sz]ation|other (?:users|customers)'|without (?:the )?(?:required )?permission|not within their",
+        r"(?i)\bidor\b|insecure direct object|broken access control|missing authori[sz]ation|other (?:users|customers)'|\b(?:any|every) other (?:user|customer|tenant)'s\b|without (?:the )?(?:required )?permission|not within their",
     ),
     (
         "info-disclosure",
-        r"(?i)information disclosure|info(?:rmation)? leak|sensitive (?:data|information)|\bleak(?:s|ed|ing|age)?\b|expos(?:es|ed|ure) (?:of )?(?:sensitive|the|credentials|tokens?|secrets?)|disclos(?:e|es|ure) of",
+        r"(?i)information disclosure|info(?:rmation)? leak|sensitive (?:data|information)|\b(?:personal )?data (?:disclosure|exposure|leak(?:s|age)?)\b|\bleak(?:s|ed|ing|age)?\b|expos(?:es|ed|ure) (?:of )?(?:sensitive|the|credentials|tokens?|secrets?)|disclos(?:e|es|ure) of",
     ),
     (
         "dos",
@@ -205,6 +205,19 @@ pub fn grade_distance(a: &str, b: &str) -> usize {
     grade(a).abs_diff(grade(b))
 }
 
+/// A negation just before `start`, in the same clause and at most three words back:
+/// "no code execution", "does not lead to code execution", "without a crash".
+fn ruled_out_before(text: &str, start: usize) -> bool {
+    static NEGATION: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)(?:^|[^\w'])(?:no|not|without|never|nor|cannot|can't|isn't|wasn't|doesn't|didn't|won't)\s+(?:[\w-]+\s+){0,3}$",
+        )
+    });
+    let from = char_start(text, start.saturating_sub(48), start);
+    text.get(from..start)
+        .is_some_and(|ctx| NEGATION.is_match(ctx))
+}
+
 /// Impact and severity: weakness classes, impact statements and sections, a CVSS vector
 /// when given, a stated severity, else an estimate from the classes and the scope words.
 pub(super) fn find_impact(docs: &[Doc<'_>], all_text: &str) -> Impact {
@@ -212,7 +225,13 @@ pub(super) fn find_impact(docs: &[Doc<'_>], all_text: &str) -> Impact {
     let mut impact_ev = Vec::new();
     for doc in docs {
         for (name, rx) in CLASS_RES.iter() {
-            if let Some(m) = rx.find(doc.text) {
+            // "no code execution found so far", "does not lead to a crash": a class
+            // the report rules out is not its class.
+            let stated = rx
+                .find_iter(doc.text)
+                .take(MAX_MATCHES)
+                .find(|m| !ruled_out_before(doc.text, m.start()));
+            if let Some(m) = stated {
                 if !classes.iter().any(|c| c == name) {
                     classes.push((*name).to_string());
                 }

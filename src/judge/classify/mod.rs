@@ -716,4 +716,25 @@ mod tests {
         let norm = normalized(&f);
         assert_eq!(norm, ["< 1.0.0-rc.9"]);
     }
+
+    #[test]
+    fn a_class_the_report_rules_out_is_not_its_class() {
+        let f = run(
+            "One packet kills the daemon: remote denial of service. No code execution found so far.",
+        );
+        assert!(has_class(&f, "dos"), "{:?}", f.impact.class);
+        assert!(!has_class(&f, "rce"), "{:?}", f.impact.class);
+        let f = run(
+            "The parser does not lead to code execution, but a later step does: remote code execution through the template.",
+        );
+        assert!(has_class(&f, "rce"), "{:?}", f.impact.class);
+    }
+
+    #[test]
+    fn what_would_fix_it() {
+        assert_fix_suggested(
+            &["Serving the files as attachments, or from another domain, would fix it."],
+            &["Nothing we tried would reproduce it."],
+        );
+    }
 }

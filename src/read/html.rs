@@ -1,0 +1,372 @@
+//! HTML bodies as text: what a reader of the rendered mail sees, line by line.
+//!
+//! Reports arrive as HTML-only mail (Proton Mail's composer, Outlook, webmail with an
+//! encryption extension), and what the classifier needs survives only if the
+//! structure does: a `<pre>` proof of concept keeps its lines, `<ol>` steps keep
+//! their numbers, a `<h2>Impact</h2>` stays a heading, and paragraphs, list items and
+//! table rows do not run into each other. This module owns that reading and nothing
+//! else: no network, no images, no scripts, no styles (their content is dropped), no
+//! attempt at layout beyond line breaks.
+//!
+//! mail-parser's own `html_to_text` breaks lines only at `<br>` and `</p>` and folds
+//! the whitespace of `<pre>`, so a multi-line script in a `<pre>` became one line.
+
+/// The text of an HTML document or fragment.
+pub fn to_text(html: &str) -> String {
+    let mut w = Writer::default();
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        w.text(rest.get(..lt).unwrap_or_default());
+        rest = rest.get(lt..).unwrap_or_default();
+        if let Some(after) = rest.strip_prefix("<!--") {
+            rest = after
+                .find("-->")
+                .map_or("", |e| after.get(e + 3..).unwrap_or_default());
+            continue;
+        }
+        let Some(end) = tag_end(rest) else {
+            // A '<' that opens no tag ("a < b") is text.
+            w.text("<");
+            rest = rest.get(1..).unwrap_or_default();
+            continue;
+        };
+        let tag = rest.get(1..end).unwrap_or_default();
+        rest = rest.get(end + 1..).unwrap_or_default();
+        if let Some(skip) = w.tag(tag) {
+            // <script>, <style>, <head>, <template>, <title>: drop up to the closing tag.
+            rest = skip_to_close(rest, skip);
+        }
+    }
+    w.text(rest);
+    w.finish()
+}
+
+/// Where the tag opened at the start of `s` ends (its '>'), quotes respected; `None`
+/// when `s` does not start a tag.
+fn tag_end(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let first = *b.get(1)?;
+    if !(first.is_ascii_alphabetic() || first == b'/' || first == b'!' || first == b'?') {
+        return None;
+    }
+    let mut quote = None;
+    for (i, &c) in b.iter().enumerate().skip(1) {
+        match (quote, c) {
+            (None, b'"' | b'\'') => quote = Some(c),
+            (Some(q), _) if c == q => quote = None,
+            (None, b'>') => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The text after the closing tag `</name>` (case-insensitive), or nothing.
+fn skip_to_close<'a>(s: &'a str, name: &str) -> &'a str {
+    let lower = s.to_ascii_lowercase();
+    let close = format!("</{name}");
+    match lower.find(&close) {
+        Some(p) => {
+            let after = s.get(p..).unwrap_or_default();
+            after
+                .find('>')
+                .map_or("", |e| after.get(e + 1..).unwrap_or_default())
+        }
+        None => "",
+    }
+}
+
+#[derive(Default)]
+struct Writer {
+    out: String,
+    /// Inside `<pre>` (nesting depth): whitespace is kept.
+    pre: usize,
+    /// Open lists, innermost last: `Some(n)` an ordered list at item n, `None` bullets.
+    lists: Vec<Option<u32>>,
+    /// A space is due before the next word (collapsed whitespace).
+    space: bool,
+}
+
+impl Writer {
+    fn text(&mut self, raw: &str) {
+        if raw.is_empty() {
+            return;
+        }
+        let decoded = decode_entities(raw);
+        if self.pre > 0 {
+            self.out
+                .push_str(&decoded.replace("\r\n", "\n").replace('\r', "\n"));
+            self.space = false;
+            return;
+        }
+        for (i, word) in decoded.split(|c: char| c.is_whitespace()).enumerate() {
+            if i > 0 {
+                self.space = true;
+            }
+            if word.is_empty() {
+                continue;
+            }
+            if self.space && !self.at_line_start() {
+                self.out.push(' ');
+            }
+            self.space = false;
+            self.out.push_str(word);
+        }
+    }
+
+    fn at_line_start(&self) -> bool {
+        self.out.is_empty() || self.out.ends_with('\n')
+    }
+
+    /// End the current line (no empty line).
+    fn line(&mut self) {
+        if !self.at_line_start() {
+            self.out.push('\n');
+        }
+        self.space = false;
+    }
+
+    /// End the current paragraph: one empty line.
+    fn para(&mut self) {
+        self.line();
+        if !self.out.is_empty() && !self.out.ends_with("\n\n") {
+            self.out.push('\n');
+        }
+    }
+
+    /// Applies a tag (the text between '<' and '>'). Returns the element whose content
+    /// is to be skipped, if any.
+    fn tag(&mut self, tag: &str) -> Option<&'static str> {
+        let (close, body) = match tag.strip_prefix('/') {
+            Some(b) => (true, b),
+            None => (false, tag),
+        };
+        let name: String = body
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        match name.as_str() {
+            "script" | "style" | "head" | "template" | "title" if !close => {
+                return ["script", "style", "head", "template", "title"]
+                    .into_iter()
+                    .find(|n| *n == name);
+            }
+            "br" => {
+                self.out.push('\n');
+                self.space = false;
+            }
+            "pre" => {
+                self.para();
+                if close {
+                    self.pre = self.pre.saturating_sub(1);
+                } else {
+                    self.pre += 1;
+                }
+            }
+            "p" | "blockquote" | "table" | "hr" | "dl" => self.para(),
+            "ul" | "ol" => {
+                if close {
+                    self.lists.pop();
+                    if self.lists.is_empty() {
+                        self.para();
+                    } else {
+                        self.line();
+                    }
+                } else {
+                    if self.lists.is_empty() {
+                        self.para();
+                    } else {
+                        self.line();
+                    }
+                    self.lists.push((name == "ol").then_some(0));
+                }
+            }
+            "li" => {
+                self.line();
+                if !close {
+                    let marker = match self.lists.last_mut() {
+                        Some(Some(n)) => {
+                            *n += 1;
+                            format!("{n}. ")
+                        }
+                        _ => "- ".to_string(),
+                    };
+                    let indent = "   ".repeat(self.lists.len().saturating_sub(1));
+                    self.out.push_str(&indent);
+                    self.out.push_str(&marker);
+                }
+            }
+            h if heading_level(h).is_some() => {
+                self.para();
+                if !close {
+                    let level = heading_level(h).unwrap_or(1);
+                    self.out.push_str(&"#".repeat(level));
+                    self.out.push(' ');
+                }
+            }
+            "div" | "tr" | "dt" | "dd" | "section" | "article" | "header" | "footer"
+            | "address" | "figure" | "caption" | "center" => self.line(),
+            "td" | "th" if !close => {
+                if !self.at_line_start() {
+                    self.out.push_str(" | ");
+                }
+                self.space = false;
+            }
+            _ => {}
+        }
+        None
+    }
+
+    fn finish(self) -> String {
+        let mut out = String::with_capacity(self.out.len());
+        let mut blank = 0;
+        for line in self.out.lines() {
+            let line = line.trim_end();
+            if line.is_empty() {
+                blank += 1;
+                if blank > 1 || out.is_empty() {
+                    continue;
+                }
+            } else {
+                blank = 0;
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
+        while out.ends_with('\n') {
+            out.pop();
+        }
+        out
+    }
+}
+
+/// `h1`…`h6` → 1…6.
+fn heading_level(name: &str) -> Option<usize> {
+    let digit = name.strip_prefix('h')?;
+    match digit.parse::<usize>() {
+        Ok(n @ 1..=6) if digit.len() == 1 => Some(n),
+        _ => None,
+    }
+}
+
+/// Character references: numeric (`&#39;`, `&#x27;`) and the named ones mail
+/// composers write. An unknown or malformed reference stays as written.
+fn decode_entities(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains('&') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(rest.get(..amp).unwrap_or_default());
+        rest = rest.get(amp..).unwrap_or_default();
+        let semi = rest.get(..12.min(rest.len())).and_then(|w| w.find(';'));
+        let decoded = semi.and_then(|e| entity(rest.get(1..e).unwrap_or_default()));
+        match (semi, decoded) {
+            (Some(e), Some(c)) => {
+                out.push(c);
+                rest = rest.get(e + 1..).unwrap_or_default();
+            }
+            _ => {
+                out.push('&');
+                rest = rest.get(1..).unwrap_or_default();
+            }
+        }
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
+fn entity(name: &str) -> Option<char> {
+    if let Some(num) = name.strip_prefix('#') {
+        let code = match num.strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+            None => num.parse().ok()?,
+        };
+        return char::from_u32(code).filter(|c| *c != '\0');
+    }
+    Some(match name {
+        "amp" => '&',
+        "lt" => '<',
+        "gt" => '>',
+        "quot" => '"',
+        "apos" => '\'',
+        "nbsp" => ' ',
+        "ensp" | "emsp" | "thinsp" => ' ',
+        "ndash" => '–',
+        "mdash" => '—',
+        "lsquo" => '‘',
+        "rsquo" => '’',
+        "ldquo" => '“',
+        "rdquo" => '”',
+        "hellip" => '…',
+        "bull" => '•',
+        "middot" => '·',
+        "copy" => '©',
+        "reg" => '®',
+        "trade" => '™',
+        "laquo" => '«',
+        "raquo" => '»',
+        "times" => '×',
+        "shy" => '\u{ad}',
+        "zwnj" => '\u{200c}',
+        "zwj" => '\u{200d}',
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::to_text;
+
+    #[test]
+    fn preformatted_code_keeps_its_lines() {
+        let html = "<p>Run this:</p><pre>import socket\n  s = socket.socket()\n\ts.send(b&quot;x&quot;)</pre><p>Impact: a crash.</p>";
+        assert_eq!(
+            to_text(html),
+            "Run this:\n\nimport socket\n  s = socket.socket()\n\ts.send(b\"x\")\n\nImpact: a crash."
+        );
+    }
+
+    #[test]
+    fn lists_keep_numbers_and_blocks_do_not_run_together() {
+        let html = "<div>Steps</div><ol><li>Log in as A.</li><li>Open <b>/invoices/1</b>\n as B.</li></ol><ul><li>one</li><li>two<ol><li>nested</li></ol></li></ul><div>Done</div>";
+        assert_eq!(
+            to_text(html),
+            "Steps\n\n1. Log in as A.\n2. Open /invoices/1 as B.\n\n- one\n- two\n   1. nested\n\nDone"
+        );
+    }
+
+    #[test]
+    fn headings_tables_entities_and_what_is_not_shown() {
+        let html = "<html><head><title>x</title><style>p{color:red}</style></head><body>\
+            <h2>Impact</h2><p>Any user&nbsp;can read &lt;other&gt; users&#39; files &amp; more &unknown; &#x1F600;</p>\
+            <script>alert(1)</script><!-- a comment <p>hidden</p> -->\
+            <table><tr><th>version</th><th>affected</th></tr><tr><td>2.4.1</td><td>yes</td></tr></table>\
+            a < b</body></html>";
+        assert_eq!(
+            to_text(html),
+            "## Impact\n\nAny user can read <other> users' files & more &unknown; 😀\n\nversion | affected\n2.4.1 | yes\n\na < b"
+        );
+    }
+
+    #[test]
+    fn armor_split_by_line_breaks_comes_back_as_lines() {
+        let html = "<div dir=\"ltr\">-----BEGIN PGP MESSAGE-----<br><br>wV4DKMS4<br>=abcd<br>-----END PGP MESSAGE-----<br></div>";
+        assert_eq!(
+            to_text(html),
+            "-----BEGIN PGP MESSAGE-----\n\nwV4DKMS4\n=abcd\n-----END PGP MESSAGE-----"
+        );
+    }
+
+    #[test]
+    fn unterminated_markup_loses_nothing_before_it() {
+        assert_eq!(
+            to_text("text <b>bold</b> <a href=\"x>"),
+            "text bold <a href=\"x>"
+        );
+        assert_eq!(to_text("before<!-- never closed"), "before");
+        assert_eq!(to_text("before<script>never closed"), "before");
+    }
+}
