@@ -147,6 +147,61 @@ fn openpgpjs_clients_proton_with_its_attached_key_and_flowcrypt_with_an_encrypte
     }
 }
 
+/// OpenPGP.js as `scripts/openpgpjs.sh` put it (`scripts/prereqs.sh test` runs it).
+fn openpgpjs() -> std::path::PathBuf {
+    let out = std::process::Command::new(repo().join("scripts/openpgpjs.sh"))
+        .output()
+        .expect("scripts/openpgpjs.sh runs");
+    assert!(
+        out.status.success(),
+        "OpenPGP.js is needed to read acks as Proton Mail and Mailvelope do: run scripts/prereqs.sh test ({})",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+#[test]
+fn a_reporter_with_an_rfc9580_v6_key_gets_an_ack_openpgpjs_decrypts_and_verifies() {
+    let env = interop_env();
+    env.deliver("1", &fixture("19-openpgpjs-v6-key-attached.eml"));
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["sent"], 1, "{s}");
+    let case = &env.cases()[0];
+    assert_eq!(case["signature"], "good", "{case:#}");
+    let acks = outbox_mails(&env);
+    assert_eq!(acks.len(), 1);
+    assert!(acks[0].contains("multipart/encrypted"), "{}", acks[0]);
+    let ack = env.dir.path().join("ack.eml");
+    std::fs::write(&ack, &acks[0]).unwrap();
+    // Vera's key is in no keyring, only attached to her report; her client opens the ack.
+    let out = std::process::Command::new("node")
+        .arg(repo().join("tests/js/open-ack.mjs"))
+        .arg(openpgpjs())
+        .arg(&ack)
+        .arg(repo().join("tests/fixtures/interop/test-only-secret/vera-v6.TEST-ONLY.asc"))
+        .arg(repo().join("keys/test/team-public.asc"))
+        .output()
+        .expect("node runs (scripts/prereqs.sh test installs nodejs)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let opened: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(opened["errors"], serde_json::json!([]), "{opened:#}");
+    assert_eq!(
+        opened["verified"].as_array().unwrap().len(),
+        1,
+        "{opened:#}"
+    );
+    let text = opened["text"].as_str().unwrap();
+    assert!(
+        text.contains("SEC-2026-0001") && text.contains("the signature is valid"),
+        "{text}"
+    );
+}
+
 #[test]
 fn a_key_learned_from_one_report_encrypts_the_ack_of_the_next_report_from_that_address() {
     let env = interop_env();

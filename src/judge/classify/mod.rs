@@ -737,4 +737,22 @@ mod tests {
             &["Nothing we tried would reproduce it."],
         );
     }
+
+    #[test]
+    fn a_command_line_in_inline_code_is_a_poc() {
+        for t in [
+            "Run the export, then `ls -l /tmp/export-2026.sql` as another user and read it.",
+            "Start the listener and send one packet with `./send-packet --length 65535 127.0.0.1`.",
+        ] {
+            assert_eq!(run(t).poc.status, "present", "{t}");
+        }
+        for t in [
+            "The `copy_bytes` function copies a whole word.",
+            "Run `app export` and wait.",
+            "Upgrade with `npm install acme-lib@2.4.2 --save` today.",
+            "Raise `--max-old-space-size` if the build runs out of memory.",
+        ] {
+            assert_eq!(run(t).poc.status, "absent", "{t}");
+        }
+    }
 }

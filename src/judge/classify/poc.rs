@@ -31,6 +31,14 @@ pub(super) static COMMAND: LazyLock<Regex> = LazyLock::new(|| {
         r#"(?im)(?:^|\$|`|:[ \t]|\b)[ \t]*(?:sudo[ \t]+)?(curl|wget)[ \t]+(?:-{1,2}\w|['"]?https?://)[^\n]*|(?:^|\$|`)[ \t]*https?[ \t]+(?:GET|POST|PUT|DELETE|PATCH|:\d|https?://)[^\n]*|(?:^|\$)[ \t]*(?-i:python3?|node|ruby|perl|php|bash|sh|nc|ncat|java|go run)[ \t]+[^\n]*\S|(?:^|\$|`)[ \t]*(?:sudo[ \t]+)?sqlmap[ \t]+-{1,2}\w[^\n]*"#,
     )
 });
+/// A command line in an inline code span: a command word and arguments, at least one
+/// of them a flag or a path ("run `ls -l /tmp/export-*.sql` as another user",
+/// "`./poc 127.0.0.1 8125`"). A bare name (`app export`, `copy_bytes`) is not one.
+pub(super) static INLINE_COMMAND: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"`(?:\$[ \t]*)?(?:sudo[ \t]+)?(?:\./[\w.-]+|[a-z][\w.+-]{0,20})(?:[ \t]+[^`\s]+)*?[ \t]+(?:-{1,2}[A-Za-z][\w-]*|\.{0,2}/[^`\s]+)(?:[ \t]+[^`\s]+)*`",
+    )
+});
 pub(super) static PAYLOAD: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r#"(?i)<script\b[^\n]{0,80}|\bon(?:error|load|mouseover|focus|click)\s*=\s*[^\s>]{1,80}|javascript:[^\s"'<>]{1,80}|\balert\s*\([^\n)]{0,40}\)|'\s*or\s*'?1'?\s*=\s*'?1|\bunion(?:\s+all)?\s+select\b[^\n]{0,60}|(?:\.\./){2,}[^\s]{0,60}|(?:\.\.(?:%2f|%5c|\\)){2,}[^\s]{0,60}|%2e%2e%2f[^\s]{0,60}|\{\{\s*\d+\s*\*\s*\d+\s*\}\}|\$\{\s*\d+\s*\*\s*\d+\s*\}|\$\{jndi:[^\s}]{0,80}\}?|["'\[]__proto__["'\]]|__proto__\s*[.:\[]|;\s*drop\s+table\b[^\n]{0,40}|\bsleep\s*\(\s*\d+\s*\)|<!ENTITY\s+[^\n]{0,80}|\b169\.254\.169\.254\b[^\s]{0,60}|\bxp_cmdshell\b|\$\(\s*(?:id|whoami|touch|curl|wget)\b[^\n)]{0,60}\)"#,
@@ -175,6 +183,7 @@ pub(super) fn find_poc(docs: &[Doc<'_>], input: &Input<'_>) -> Poc {
         for (rule, rx) in [
             ("http-request", &*HTTP_REQUEST),
             ("command", &*COMMAND),
+            ("inline-command", &*INLINE_COMMAND),
             ("payload", &*PAYLOAD),
             ("inline-call-triggers", &*INLINE_TRIGGER),
         ] {
@@ -182,7 +191,9 @@ pub(super) fn find_poc(docs: &[Doc<'_>], input: &Input<'_>) -> Poc {
                 // A command or payload inside a Fix/Workaround section is a remedy.
                 let in_fix = section_at(&doc.sections, m.start())
                     .is_some_and(|sec| FIX_HEADING.is_match(&sec.heading));
-                if in_fix || (rule == "command" && INSTALL_CMD.is_match(m.as_str())) {
+                let install = matches!(rule, "command" | "inline-command")
+                    && INSTALL_CMD.is_match(m.as_str().trim_start_matches(['`', '$', ' ']));
+                if in_fix || install {
                     continue;
                 }
                 poc_ev.push(evidence(doc, m.start(), m.end(), rule));
