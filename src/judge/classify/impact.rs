@@ -162,7 +162,7 @@ pub(super) fn class_base(class: &str) -> usize {
 
 pub(super) static SCOPE_DOWN: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\blocal (?:access|attacker|user)|\brequires? (?:an? )?(?:admin\w*|authenticat\w+|privileged?|physical|local|user interaction)|\b(?:authenticated|privileged|trusted) (?:attacker|user)s?\b|\bcommand[- ]line (?:argument|option)s?|\bcli (?:argument|option)s?|\bself[- ]xss\b|\bno (?:direct )?security impact\b|limited circumstances",
+        r"(?i)\blocal (?:access|attacker|user)|\brequires? (?:an? )?(?:admin\w*|authenticat\w+|privileged?|physical|local|user interaction)|\b(?:authenticated|privileged|trusted) (?:attacker|user)s?\b|\bcommand[- ]line (?:argument|option)s?|\bcli (?:argument|option)s?|\bself[- ]xss\b|\bno (?:direct )?security impact\b|limited circumstances|\b(?:when|if|once) (?:a|the) (?:victim|user) (?:opens|executes|runs|clicks|visits|imports|loads)\b|\busers? with access to (?:the )?(?:backend|admin\w*|control panel)|\bafter (?:logging in|the login|login|authenticat\w+)\b",
     )
 });
 pub(super) static SCOPE_UP: LazyLock<Regex> = LazyLock::new(|| {

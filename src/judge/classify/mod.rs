@@ -755,4 +755,22 @@ mod tests {
             assert_eq!(run(t).poc.status, "absent", "{t}");
         }
     }
+
+    #[test]
+    fn conditions_an_attacker_needs_lower_the_estimate() {
+        let open = run("A crafted project file leads to arbitrary code execution.");
+        for t in [
+            "A crafted project file leads to arbitrary code execution when a victim opens it.",
+            "Users with access to the backend settings can reach arbitrary code execution.",
+            "After logging in, any account can reach arbitrary code execution.",
+        ] {
+            let f = run(t);
+            assert!(
+                f.impact.severity < open.impact.severity,
+                "{t}: {} vs {}",
+                f.impact.severity,
+                open.impact.severity
+            );
+        }
+    }
 }
