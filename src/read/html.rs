@@ -85,6 +85,9 @@ struct Writer {
     lists: Vec<Option<u32>>,
     /// A space is due before the next word (collapsed whitespace).
     space: bool,
+    /// Inside `<blockquote>` (nesting depth): each line starts with "> " per level, the
+    /// way a quoted reply reads in plain text (the classifier leaves quoted mail out).
+    quote: usize,
 }
 
 impl Writer {
@@ -94,8 +97,16 @@ impl Writer {
         }
         let decoded = decode_entities(raw);
         if self.pre > 0 {
-            self.out
-                .push_str(&decoded.replace("\r\n", "\n").replace('\r', "\n"));
+            let text = decoded.replace("\r\n", "\n").replace('\r', "\n");
+            for (i, line) in text.split('\n').enumerate() {
+                if i > 0 {
+                    self.out.push('\n');
+                }
+                if !line.is_empty() {
+                    self.quote_prefix();
+                    self.out.push_str(line);
+                }
+            }
             self.space = false;
             return;
         }
@@ -110,7 +121,15 @@ impl Writer {
                 self.out.push(' ');
             }
             self.space = false;
+            self.quote_prefix();
             self.out.push_str(word);
+        }
+    }
+
+    /// At the start of a line inside a blockquote: its "> " marks.
+    fn quote_prefix(&mut self) {
+        if self.quote > 0 && self.at_line_start() {
+            self.out.push_str(&"> ".repeat(self.quote));
         }
     }
 
@@ -164,7 +183,15 @@ impl Writer {
                     self.pre += 1;
                 }
             }
-            "p" | "blockquote" | "table" | "hr" | "dl" => self.para(),
+            "blockquote" => {
+                self.para();
+                if close {
+                    self.quote = self.quote.saturating_sub(1);
+                } else {
+                    self.quote += 1;
+                }
+            }
+            "p" | "table" | "hr" | "dl" => self.para(),
             "ul" | "ol" => {
                 if close {
                     self.lists.pop();
@@ -185,6 +212,7 @@ impl Writer {
             "li" => {
                 self.line();
                 if !close {
+                    self.quote_prefix();
                     let marker = match self.lists.last_mut() {
                         Some(Some(n)) => {
                             *n += 1;
@@ -200,6 +228,7 @@ impl Writer {
             h if heading_level(h).is_some() => {
                 self.para();
                 if !close {
+                    self.quote_prefix();
                     let level = heading_level(h).unwrap_or(1);
                     self.out.push_str(&"#".repeat(level));
                     self.out.push(' ');
@@ -357,6 +386,16 @@ mod tests {
         assert_eq!(
             to_text(html),
             "-----BEGIN PGP MESSAGE-----\n\nwV4DKMS4\n=abcd\n-----END PGP MESSAGE-----"
+        );
+    }
+
+    #[test]
+    fn a_quoted_reply_reads_as_quoted_lines() {
+        let html = "<div>Here is the PoC you asked for.</div><div class=\"gmail_quote\"><div>On Mon, 30 Nov 2026, security@example.test wrote:<br></div>\
+            <blockquote class=\"gmail_quote\"><div>Case: SEC-2026-0001</div><ul><li>a proof of concept</li></ul><pre>code\nmore</pre><blockquote>older</blockquote></blockquote></div>";
+        assert_eq!(
+            to_text(html),
+            "Here is the PoC you asked for.\nOn Mon, 30 Nov 2026, security@example.test wrote:\n\n> Case: SEC-2026-0001\n\n> - a proof of concept\n\n> code\n> more\n\n> > older"
         );
     }
 
