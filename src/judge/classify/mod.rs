@@ -773,4 +773,19 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn an_outlook_reply_header_starts_the_quoted_mail() {
+        let t = "The affected release is acme 3.0.2.\r\n\r\n________________________________\r\nFrom: Security Team <security@example.test>\r\nSent: Monday, November 30, 2026 10:00 AM\r\nTo: Rita <rita@example.net>\r\nSubject: [SEC-2026-0001] Report received\r\n\r\nWe still need a proof of concept, for example:\r\ncurl -X POST http://localhost/api -d x\r\nAffected: <= 2.4.1\r\n";
+        let f = run(t);
+        assert_eq!(normalized(&f), ["= 3.0.2"], "{:?}", f.versions);
+        assert_ne!(f.poc.status, PocStatus::Present, "{:?}", f.poc);
+        // A "From:" line in a report's own HTTP request or log is not a reply header.
+        assert_eq!(
+            run("Send this:\nPOST /a HTTP/1.1\nFrom: x@example.org\nContent-Length: 3\n\nq=1\n")
+                .poc
+                .status,
+            PocStatus::Present
+        );
+    }
 }

@@ -96,9 +96,19 @@ pub(super) fn mask_quotes_and_signature(text: &str) -> String {
             r"(?im)^[ \t]*-{2,}\s*(?:original message|forwarded message|ursprüngliche nachricht)\s*-{2,}[ \t]*\r?$",
         )
     });
+    // Outlook's reply header, with or without its rule of underscores:
+    // "From: …\nSent: …\nTo: …\nSubject: …" and everything after it.
+    static OUTLOOK: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?im)^[ \t]*(?:\*\*)?(?:from|von|de|van)(?:\*\*)?:[^\n]{3,200}\r?\n[ \t]*(?:\*\*)?(?:sent|gesendet|envoyé|enviado|verzonden|date)(?:\*\*)?:[^\n]{3,100}\r?\n(?:[^\n]*\r?\n){0,3}?[ \t]*(?:\*\*)?(?:subject|betreff|objet|asunto|onderwerp)(?:\*\*)?:",
+        )
+    });
     static SIG: LazyLock<Regex> = LazyLock::new(|| re(r"(?m)^-- \r?$"));
     let mut spans: Vec<(usize, usize)> = Vec::new();
     if let Some(m) = ORIGINAL.find(text) {
+        spans.push((m.start(), text.len()));
+    }
+    if let Some(m) = OUTLOOK.find(text) {
         spans.push((m.start(), text.len()));
     }
     if let Some(m) = SIG.find(text) {
