@@ -88,6 +88,8 @@ struct Writer {
     /// Inside `<blockquote>` (nesting depth): each line starts with "> " per level, the
     /// way a quoted reply reads in plain text (the classifier leaves quoted mail out).
     quote: usize,
+    /// An open `<a href>`: its target and where its text starts in `out`.
+    link: Option<(String, usize)>,
 }
 
 impl Writer {
@@ -174,6 +176,19 @@ impl Writer {
             "br" => {
                 self.out.push('\n');
                 self.space = false;
+            }
+            // A link's target is part of what the sender wrote (a proof of concept is often
+            // a crafted URL behind "click here"): written after its text, as plain-text
+            // mail clients render links, unless the text already is the target.
+            "a" if !close => self.link = href(body).map(|h| (h, self.out.len())),
+            "a" => {
+                if let Some((target, start)) = self.link.take() {
+                    let text = self.out.get(start..).unwrap_or_default().trim();
+                    if text != target && text.trim_end_matches('/') != target.trim_end_matches('/')
+                    {
+                        self.out.push_str(&format!(" <{target}>"));
+                    }
+                }
             }
             "pre" => {
                 self.para();
@@ -268,6 +283,24 @@ impl Writer {
         }
         out
     }
+}
+
+/// The `href` of an `<a …>` tag's text, when it is a web link.
+fn href(tag: &str) -> Option<String> {
+    let lower = tag.to_ascii_lowercase();
+    let at = lower.find("href")?;
+    let rest = tag
+        .get(at + 4..)?
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
+    let value = match rest.chars().next()? {
+        q @ ('"' | '\'') => rest.get(1..)?.split(q).next()?,
+        _ => rest.split(|c: char| c.is_whitespace() || c == '>').next()?,
+    };
+    let value = decode_entities(value).trim().to_string();
+    let scheme = value.get(..8).unwrap_or(&value).to_ascii_lowercase();
+    (scheme.starts_with("http://") || scheme.starts_with("https://")).then_some(value)
 }
 
 /// `h1`…`h6` → 1…6.
@@ -396,6 +429,16 @@ mod tests {
         assert_eq!(
             to_text(html),
             "Here is the PoC you asked for.\nOn Mon, 30 Nov 2026, security@example.test wrote:\n\n> Case: SEC-2026-0001\n\n> - a proof of concept\n\n> code\n> more\n\n> > older"
+        );
+    }
+
+    #[test]
+    fn a_links_target_follows_its_text_unless_it_is_the_text() {
+        let html = "<p>Open <a href=\"https://shop.test/search?q=%3Cscript%3Ealert(1)%3C/script%3E&amp;x=1\">this link</a> as admin.</p>\
+            <p><a href='https://shop.test/a'>https://shop.test/a</a> and <a href=\"mailto:x@example.org\">mail</a> and <a name=top>top</a></p>";
+        assert_eq!(
+            to_text(html),
+            "Open this link <https://shop.test/search?q=%3Cscript%3Ealert(1)%3C/script%3E&x=1> as admin.\n\nhttps://shop.test/a and mail and top"
         );
     }
 
