@@ -76,6 +76,11 @@ fn skip_to_close<'a>(s: &'a str, name: &str) -> &'a str {
     }
 }
 
+/// Nesting shown at most this deep (quote marks, list indents): every line of a
+/// deeper nesting would cost its depth again, and a hostile message nests thousands
+/// of levels to turn a few kilobytes into gigabytes.
+const MAX_DEPTH: usize = 8;
+
 #[derive(Default)]
 struct Writer {
     out: String,
@@ -131,7 +136,7 @@ impl Writer {
     /// At the start of a line inside a blockquote: its "> " marks.
     fn quote_prefix(&mut self) {
         if self.quote > 0 && self.at_line_start() {
-            self.out.push_str(&"> ".repeat(self.quote));
+            self.out.push_str(&"> ".repeat(self.quote.min(MAX_DEPTH)));
         }
     }
 
@@ -235,7 +240,7 @@ impl Writer {
                         }
                         _ => "- ".to_string(),
                     };
-                    let indent = "   ".repeat(self.lists.len().saturating_sub(1));
+                    let indent = "   ".repeat(self.lists.len().saturating_sub(1).min(MAX_DEPTH));
                     self.out.push_str(&indent);
                     self.out.push_str(&marker);
                 }
@@ -440,6 +445,23 @@ mod tests {
             to_text(html),
             "Open this link <https://shop.test/search?q=%3Cscript%3Ealert(1)%3C/script%3E&x=1> as admin.\n\nhttps://shop.test/a and mail and top"
         );
+    }
+
+    #[test]
+    fn deep_nesting_does_not_multiply_the_text() {
+        let html = format!(
+            "{}{}",
+            "<blockquote><ul><li>".repeat(5000),
+            "x<br>".repeat(5000)
+        );
+        let text = to_text(&html);
+        assert!(
+            text.len() < 4 * html.len(),
+            "{} from {}",
+            text.len(),
+            html.len()
+        );
+        assert!(text.contains(&format!("{}x", "> ".repeat(8))));
     }
 
     #[test]
