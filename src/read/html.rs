@@ -24,11 +24,21 @@ pub fn to_text(html: &str) -> String {
                 .map_or("", |e| after.get(e + 3..).unwrap_or_default());
             continue;
         }
-        let Some(end) = tag_end(rest) else {
-            // A '<' that opens no tag ("a < b") is text.
-            w.text("<");
-            rest = rest.get(1..).unwrap_or_default();
-            continue;
+        let end = match tag_end(rest) {
+            TagEnd::At(end) => end,
+            TagEnd::NotATag => {
+                // A '<' that opens no tag ("a < b") is text.
+                w.text("<");
+                rest = rest.get(1..).unwrap_or_default();
+                continue;
+            }
+            TagEnd::Never => {
+                // No '>' ends this tag before the end of the input: what is left is text
+                // (and is scanned once, not again from every later '<').
+                w.text(rest);
+                rest = "";
+                break;
+            }
         };
         let tag = rest.get(1..end).unwrap_or_default();
         rest = rest.get(end + 1..).unwrap_or_default();
@@ -41,39 +51,59 @@ pub fn to_text(html: &str) -> String {
     w.finish()
 }
 
-/// Where the tag opened at the start of `s` ends (its '>'), quotes respected; `None`
-/// when `s` does not start a tag.
-fn tag_end(s: &str) -> Option<usize> {
+enum TagEnd {
+    /// The tag's '>'.
+    At(usize),
+    /// The '<' does not start a tag ("a < b").
+    NotATag,
+    /// A tag starts, and nothing before the end of the input closes it.
+    Never,
+}
+
+/// Where the tag opened at the start of `s` ends (its '>'), quotes respected.
+fn tag_end(s: &str) -> TagEnd {
     let b = s.as_bytes();
-    let first = *b.get(1)?;
+    let Some(&first) = b.get(1) else {
+        return TagEnd::NotATag;
+    };
     if !(first.is_ascii_alphabetic() || first == b'/' || first == b'!' || first == b'?') {
-        return None;
+        return TagEnd::NotATag;
     }
     let mut quote = None;
     for (i, &c) in b.iter().enumerate().skip(1) {
         match (quote, c) {
             (None, b'"' | b'\'') => quote = Some(c),
             (Some(q), _) if c == q => quote = None,
-            (None, b'>') => return Some(i),
+            (None, b'>') => return TagEnd::At(i),
             _ => {}
         }
     }
-    None
+    TagEnd::Never
 }
 
-/// The text after the closing tag `</name>` (case-insensitive), or nothing.
+/// The text after the closing tag `</name>` (case-insensitive), or nothing. Reads only
+/// up to that tag, so many `<style>` elements cost the input once, not once each.
 fn skip_to_close<'a>(s: &'a str, name: &str) -> &'a str {
-    let lower = s.to_ascii_lowercase();
-    let close = format!("</{name}");
-    match lower.find(&close) {
-        Some(p) => {
-            let after = s.get(p..).unwrap_or_default();
-            after
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|r| r.find("</")) {
+        let at = from + p + 2;
+        let is_close = s
+            .as_bytes()
+            .get(at..at + name.len())
+            .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()))
+            && !s
+                .as_bytes()
+                .get(at + name.len())
+                .is_some_and(u8::is_ascii_alphanumeric);
+        if is_close {
+            let after = s.get(at..).unwrap_or_default();
+            return after
                 .find('>')
-                .map_or("", |e| after.get(e + 1..).unwrap_or_default())
+                .map_or("", |e| after.get(e + 1..).unwrap_or_default());
         }
-        None => "",
+        from = at;
     }
+    ""
 }
 
 /// Nesting shown at most this deep (quote marks, list indents): every line of a
@@ -472,5 +502,15 @@ mod tests {
         );
         assert_eq!(to_text("before<!-- never closed"), "before");
         assert_eq!(to_text("before<script>never closed"), "before");
+        // Once no tag can end, the rest is text: "<b>" after an open quote is not read
+        // again from every later '<'.
+        assert_eq!(
+            to_text("a <i title=\"x <b>c</b>"),
+            "a <i title=\"x <b>c</b>"
+        );
+        assert_eq!(
+            to_text("<STYLE>p{}</Style>shown<style>q{}</stylesheet>x</STYLE>too"),
+            "showntoo"
+        );
     }
 }
