@@ -147,7 +147,7 @@ fn bad_duration_unknown_key_and_bad_policy() {
     let env = Env::new(
         &[("team.asc", &key)],
         Some(&pass),
-        "[policy.default]\nrequire = [\"poc\", \"exploit\"]\nsupported_versions = [{ range = \"soon\", supported = true }]\n",
+        "[policy.default]\nrequire = [\"poc\", \"exploit\"]\nlatest = \"the newest\"\nsupported_versions = [{ range = \"soon\", supported = true }, { range = \"latest-one\", supported = true }, { range = \"latest-1\", supported = true }]\n",
     );
     let (code, _, err) = check(&env);
     assert_eq!(code, 2);
@@ -158,6 +158,19 @@ fn bad_duration_unknown_key_and_bad_policy() {
     );
     assert!(
         err.contains("policy.default.supported_versions[0].range"),
+        "{err}"
+    );
+    // A series counted back needs a number, and the current release must be one.
+    assert!(
+        err.contains("policy.default.supported_versions[1].range"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("policy.default.supported_versions[2]"),
+        "{err}"
+    );
+    assert!(
+        err.contains("policy.default.latest: \"the newest\" is not a version"),
         "{err}"
     );
 }

@@ -137,18 +137,69 @@ fn puma_supports_8x_and_7x_only() {
 
 #[test]
 fn rack_supports_two_newest_series() {
+    let status =
+        |latest: &str, text: &str| judge_with_latest("rack.toml", latest, text).version.status;
+    // The rows follow the current release: 3.1.x and 3.0.x while 3.1.8 is the latest.
     assert_eq!(
-        judge("rack.toml", "rack 3.1.8 is affected: it leaks headers.")
-            .version
-            .status,
+        status("3.1.8", "rack 3.1.2 is affected: it leaks headers."),
         "supported"
     );
     assert_eq!(
-        judge("rack.toml", "rack 2.2.10 is affected: it leaks headers.")
-            .version
-            .status,
+        status("3.1.8", "rack 3.0.11 is affected: it leaks headers."),
+        "supported"
+    );
+    assert_eq!(
+        status("3.1.8", "rack 2.2.10 is affected: it leaks headers."),
         "unsupported"
     );
+    assert_eq!(
+        status("3.1.8", "rack 3.2.0 is affected: it leaks headers."),
+        "supported"
+    );
+    // A new series moves them: 3.0.x drops out.
+    assert_eq!(
+        status("3.2.0", "rack 3.0.11 is affected: it leaks headers."),
+        "unsupported"
+    );
+    // After a new major the series before it is some 3.y nobody named: not known,
+    // so not called unsupported; 2.x is older than any 3.y and is.
+    assert_eq!(
+        status("4.0.1", "rack 3.1.8 is affected: it leaks headers."),
+        "unknown"
+    );
+    assert_eq!(
+        status("4.0.1", "rack 4.0.0 is affected: it leaks headers."),
+        "supported"
+    );
+}
+
+#[test]
+fn rows_relative_to_the_current_release_decide_nothing_without_it() {
+    // No `latest`: 2.2.10 may be the current release for all the policy knows, so the
+    // "older" row below the relative ones does not call it unsupported.
+    let v = judge("rack.toml", "rack 2.2.10 is affected: it leaks headers.");
+    assert_eq!(v.version.status, "unknown", "{v:#?}");
+    // Caddy's "2.latest" is undecided without `latest`, and its "*" row below does not
+    // decide instead; puma's concrete rows ("7.x", "All other releases") still do.
+    let v = judge(
+        "caddy.toml",
+        "Caddy 2.7.6 is affected.\n\n    curl -v http://localhost/x\n",
+    );
+    assert_eq!(v.version.status, "unknown", "{v:#?}");
+    let v = judge("puma.toml", "Puma 6.4.2 is affected: it crashes.");
+    assert_eq!(v.version.status, "unsupported", "{v:#?}");
+}
+
+#[test]
+fn a_report_on_the_current_release_is_never_refused_by_a_catch_all_row() {
+    // 6.x is refused by "All other releases", but the report says the latest release
+    // is affected too, and a policy that supports anything supports that.
+    let v = judge(
+        "puma.toml",
+        "Puma 6.x and later are affected, including the latest release: it crashes.",
+    );
+    assert_eq!(v.version.status, "supported", "{v:#?}");
+    assert_eq!(v.version.reported.as_deref(), Some("the latest release"));
 }
 
 #[test]

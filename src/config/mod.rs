@@ -1185,9 +1185,18 @@ impl Config {
                     problems.push(Problem {
                         key: format!("policy.{name}.supported_versions[{i}].range"),
                         what: e,
-                        fix: "write a range such as \">= 2.0\", \"< 1.4\", \"2.3.x\", \"1.2 - 1.4\", \"latest\" or \"*\"".into(),
+                        fix: "write a range such as \">= 2.0\", \"< 1.4\", \"2.3.x\", \"1.2 - 1.4\", \"latest\", \"latest-1\" or \"*\"".into(),
                     });
                 }
+            }
+            if let Some(l) = &p.latest
+                && crate::domain::version::Version::parse(l).is_none()
+            {
+                problems.push(Problem {
+                    key: format!("policy.{name}.latest"),
+                    what: format!("{l:?} is not a version"),
+                    fix: "write the current release as numbers, e.g. latest = \"2.8.4\" (rows such as \"latest\" and \"latest-1\" are counted from it)".into(),
+                });
             }
         }
     }

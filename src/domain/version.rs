@@ -89,6 +89,13 @@ pub enum Op {
     Eq,
 }
 
+/// What a relative series counts: minor series (3.1.x, 3.0.x) or major ones (3.x, 2.x).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeriesLevel {
+    Minor,
+    Major,
+}
+
 /// A range of versions as written in a supported-versions table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VersionRange {
@@ -96,6 +103,11 @@ pub enum VersionRange {
     Any,
     /// `latest`, `main`, `master`, `head`: the development line
     Latest,
+    /// `latest-1`, `latest minor-2`, `latest major`, `latest major-1`: a release series
+    /// counted back from the policy's current release (`latest = "3.1.2"`: `latest-1`
+    /// is 3.0.x, `latest major-1` is 2.x). Argo CD's "N and N-1", rack's "the current
+    /// release series and the next most recent one".
+    Series { level: SeriesLevel, back: u64 },
     /// `2.3.x`, `5.1`, `1.x.x`: every version starting with these parts
     Prefix(Vec<u64>),
     /// `>= 2.0`, `< 1.4`
@@ -131,6 +143,9 @@ impl VersionRange {
             | "older" | "older releases" | "older versions" => return Ok(VersionRange::Any),
             _ if lower.ends_with(".latest") => return Ok(VersionRange::Latest),
             _ => {}
+        }
+        if let Some(r) = Self::parse_series(&lower) {
+            return r;
         }
         for (sep, _) in [(" through ", 0), (" to ", 0), (" - ", 0), ("..", 0)] {
             if let Some((a, b)) = lower.split_once(sep) {
@@ -186,11 +201,51 @@ impl VersionRange {
         Ok(VersionRange::Prefix(parts))
     }
 
+    /// `latest-1`, `latest - 2`, `latest minor`, `latest major-1` (lower case).
+    fn parse_series(lower: &str) -> Option<std::result::Result<VersionRange, String>> {
+        let rest = lower.strip_prefix("latest")?;
+        let rest = rest.trim_start();
+        let (level, rest) = if let Some(r) = rest.strip_prefix("major") {
+            (SeriesLevel::Major, r)
+        } else if let Some(r) = rest.strip_prefix("minor") {
+            (SeriesLevel::Minor, r)
+        } else {
+            (SeriesLevel::Minor, rest)
+        };
+        let rest = rest.trim();
+        let back = if rest.is_empty() {
+            0
+        } else {
+            let n = rest.strip_prefix('-')?.trim();
+            match n.parse::<u64>() {
+                Ok(n) => n,
+                Err(_) => {
+                    return Some(Err(format!(
+                        "cannot read the version range {lower:?}: after \"latest-\" write how many release series back, e.g. \"latest-1\""
+                    )));
+                }
+            }
+        };
+        Some(Ok(VersionRange::Series { level, back }))
+    }
+
+    /// The concrete series a relative row names, given the current release:
+    /// `Some(prefix)`, or `None` when it cannot be told without the list of releases
+    /// (`latest-2` when the current release is 3.1: the last series of 2.x).
+    pub fn series_prefix(level: SeriesLevel, back: u64, latest: &Version) -> Option<Vec<u64>> {
+        let major = latest.parts.first().copied().unwrap_or(0);
+        let minor = latest.parts.get(1).copied().unwrap_or(0);
+        match level {
+            SeriesLevel::Major => major.checked_sub(back).map(|m| vec![m]),
+            SeriesLevel::Minor => minor.checked_sub(back).map(|m| vec![major, m]),
+        }
+    }
+
     /// Does this range contain `v`?
     pub fn contains(&self, v: &Version) -> bool {
         match self {
             VersionRange::Any => true,
-            VersionRange::Latest => false,
+            VersionRange::Latest | VersionRange::Series { .. } => false,
             VersionRange::Prefix(p) => {
                 v.parts.starts_with(p)
                     || (v.parts.len() < p.len()

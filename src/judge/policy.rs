@@ -55,6 +55,14 @@ fn reported_of(normalized: &str) -> Option<Reported> {
 pub use crate::domain::verdict::{Deadlines, Verdict, VersionVerdict};
 
 /// Matches the report's versions against the supported-versions table.
+///
+/// Rows relative to the current release (`latest`, `latest-1`, `latest major`) need
+/// the policy's `latest`; without it (or when a series cannot be told, `latest-2`
+/// after a new major) such a row is undecided for that version, and a catch-all row
+/// below it (`others`, `*`) does not decide either: the verdict stays unknown rather
+/// than calling a version unsupported that may be the current release. In a table
+/// that counts release series (`latest-1` rows), `latest` is the current series
+/// (3.1.0 is in it when 3.1.2 is the latest), as "N and N-1" policies mean.
 pub(crate) fn version_verdict(
     table: &[VersionRow],
     latest: Option<&str>,
@@ -69,6 +77,13 @@ pub(crate) fn version_verdict(
     if table.is_empty() {
         return unknown;
     }
+    let ranges: Vec<Option<VersionRange>> = table
+        .iter()
+        .map(|r| VersionRange::parse(&r.range).ok())
+        .collect();
+    let counts_series = ranges
+        .iter()
+        .any(|r| matches!(r, Some(VersionRange::Series { .. })));
     let mut any_unsupported: Option<VersionVerdict> = None;
     for item in &findings.versions.items {
         let Some(norm) = item.normalized.as_deref() else {
@@ -77,19 +92,45 @@ pub(crate) fn version_verdict(
         let Some(rep) = reported_of(norm) else {
             continue;
         };
-        for row in table {
-            let Ok(range) = VersionRange::parse(&row.range) else {
+        let mut undecided = false;
+        let mut refused = false;
+        for (row, range) in table.iter().zip(&ranges) {
+            let Some(range) = range else {
                 continue;
             };
-            let hit = match (&rep, &range) {
-                (Reported::Latest, VersionRange::Latest | VersionRange::Any) => true,
-                (Reported::Latest, VersionRange::Cmp(Op::Ge | Op::Gt, _)) => true,
-                (Reported::Latest, _) => false,
-                // "latest" rows match concrete versions only when the policy names the current release.
-                (Reported::Version(v), VersionRange::Latest) => {
-                    latest.as_ref().is_some_and(|l| v >= l)
+            let hit = match (&rep, range) {
+                (Reported::Latest, VersionRange::Latest) => Some(true),
+                (Reported::Latest, VersionRange::Series { back: 0, .. }) => Some(true),
+                (Reported::Latest, VersionRange::Cmp(Op::Ge | Op::Gt, _)) => Some(true),
+                // A catch-all row speaks of the versions above it, not of the current
+                // release (which the loop's end answers).
+                (Reported::Latest, _) => Some(false),
+                (Reported::Version(v), VersionRange::Latest) => match &latest {
+                    None => None,
+                    Some(l) if counts_series => Some(
+                        v >= l
+                            || VersionRange::Prefix(l.parts.iter().take(2).copied().collect())
+                                .contains(v),
+                    ),
+                    Some(l) => Some(v >= l),
+                },
+                (Reported::Version(v), VersionRange::Series { level, back }) => {
+                    match &latest {
+                        None => None,
+                        Some(l) => match VersionRange::series_prefix(*level, *back, l) {
+                            Some(p) => Some(VersionRange::Prefix(p).contains(v)),
+                            // `latest-2` after 3.1: some 2.y series, unknown which.
+                            None if v.parts.first() < l.parts.first() => None,
+                            None => Some(false),
+                        },
+                    }
                 }
-                (Reported::Version(v), r) => r.contains(v),
+                (Reported::Version(_), VersionRange::Any) if undecided => break,
+                (Reported::Version(v), r) => Some(r.contains(v)),
+            };
+            let Some(hit) = hit else {
+                undecided = true;
+                continue;
             };
             if hit {
                 let v = VersionVerdict {
@@ -106,11 +147,13 @@ pub(crate) fn version_verdict(
                     return v;
                 }
                 any_unsupported.get_or_insert(v);
+                refused = true;
                 break;
             }
         }
-        if rep == Reported::Latest && any_unsupported.is_none() {
-            // The current release is affected: supported by definition when any row is.
+        if rep == Reported::Latest && !refused {
+            // The current release is affected: supported by definition when any row is
+            // (whatever older versions the report also names).
             if let Some(row) = table.iter().find(|r| r.supported) {
                 return VersionVerdict {
                     status: VersionSupport::Supported,
@@ -241,6 +284,17 @@ mod tests {
         assert!(r("<= 2.4").contains(&v("2.4.9")));
         assert!(r("*").contains(&v("0.1")));
         assert_eq!(r("latest"), VersionRange::Latest);
+        use crate::domain::version::SeriesLevel::{Major, Minor};
+        let series = |level, back| VersionRange::Series { level, back };
+        assert_eq!(r("latest-1"), series(Minor, 1));
+        assert_eq!(r("Latest - 2"), series(Minor, 2));
+        assert_eq!(r("latest minor"), series(Minor, 0));
+        assert_eq!(r("latest major-1"), series(Major, 1));
+        assert!(VersionRange::parse("latest-").is_err());
+        let l = v("3.1.2");
+        assert_eq!(VersionRange::series_prefix(Minor, 1, &l), Some(vec![3, 0]));
+        assert_eq!(VersionRange::series_prefix(Minor, 2, &l), None);
+        assert_eq!(VersionRange::series_prefix(Major, 1, &l), Some(vec![2]));
         assert!(VersionRange::parse("soon").is_err());
         assert!(VersionRange::parse(">= x").is_err());
     }

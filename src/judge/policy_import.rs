@@ -731,6 +731,101 @@ fn prose_supported_versions(doc: &Doc, out: &mut Imported) {
     // Under a "Supported Versions" heading, a sentence naming the latest release is the
     // statement ("We encourage users to upgrade to the latest ImageMagick release").
     let in_support = |line: &usize| doc.support_lines.binary_search(line).is_ok();
+    // "The current and previous releases", "the most recent release (N) and the one
+    // previous to it (N-1)", "the current release series and the next most recent
+    // one", "the latest two minor versions": release series counted back from the
+    // current one (`latest`, `latest-1`, …; `latest major-1` when majors are counted).
+    // Closed unless the document lets the older ones go ("N-1 drops out of support",
+    // "when a release series is no longer supported"): then an "others" row refuses
+    // them; "older versions evaluated case by case" leaves them unknown.
+    static PREVIOUS: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\b(?:previous|prior|preceding|next\s+most\s+recent|second\s+(?:newest|latest|most\s+recent))\b|\bN\s*-\s*1\b",
+        )
+    });
+    static COUNTED_SERIES: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\b(?:latest|last|most\s+recent|newest|current)\s+(?P<count>two|three|four|five|[2-9])\s+(?:stable\s+)?(?P<level>major|minor|feature)\s+(?:releases?|versions?|release\s+series|series|lines)\b",
+        )
+    });
+    static CURRENT_AND: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\b(?:current|latest|most\s+recent|newest)\s+and\s+(?:the\s+)?(?:previous|prior|preceding)\b|\bN\s+and\s+N\s*-\s*1\b",
+        )
+    });
+    static MAJOR: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"(?i)\bmajor\s+(?:releases?|versions?|release\s+series|series|lines?)\b")
+    });
+    static LETS_GO: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\b(?:release\s+series|releases?|versions?|N-1|N\+1)\b[^.]{0,60}?\b(?:drops?\s+out\s+of\s+support|(?:is|are|will)\s+no\s+longer\s+(?:be\s+)?(?:supported|maintained))",
+        )
+    });
+    if out.supported_versions.is_empty() {
+        let talk = |line: &usize, s: &str| {
+            (SUPPORT_TALK.is_match(s) || in_support(line)) && !NEGATIVE.is_match(s)
+        };
+        let found = doc.sentences.iter().find_map(|(line, s)| {
+            if !talk(line, s) {
+                return None;
+            }
+            if let Some(c) = COUNTED_SERIES.captures(s) {
+                let count = match c
+                    .name("count")
+                    .map_or("", |m| m.as_str())
+                    .to_ascii_lowercase()
+                    .as_str()
+                {
+                    "two" => 2,
+                    "three" => 3,
+                    "four" => 4,
+                    "five" => 5,
+                    n => n.parse().unwrap_or(1),
+                };
+                let major = c
+                    .name("level")
+                    .is_some_and(|m| m.as_str().eq_ignore_ascii_case("major"));
+                return Some((*line, s, count, major));
+            }
+            let current_too = LATEST.is_match(s) || CURRENT_AND.is_match(s);
+            (PREVIOUS.is_match(s) && current_too).then(|| (*line, s, 2, MAJOR.is_match(s)))
+        });
+        if let Some((line, s, count, major)) = found {
+            for back in 0..count {
+                let range = match (major, back) {
+                    (false, 0) => "latest".to_string(),
+                    (false, n) => format!("latest-{n}"),
+                    (true, 0) => "latest major".to_string(),
+                    (true, n) => format!("latest major-{n}"),
+                };
+                out.supported_versions.push((
+                    VersionRow {
+                        range,
+                        supported: true,
+                    },
+                    cite(line, s),
+                ));
+            }
+            let closing = if s.to_ascii_lowercase().contains("only") {
+                Some(cite(line, s))
+            } else {
+                doc.sentences
+                    .iter()
+                    .find(|(_, t)| LETS_GO.is_match(t))
+                    .map(|(l, t)| cite(*l, t))
+            };
+            if let Some(c) = closing {
+                out.supported_versions.push((
+                    VersionRow {
+                        range: "others".into(),
+                        supported: false,
+                    },
+                    c,
+                ));
+            }
+            return;
+        }
+    }
     if out.supported_versions.is_empty()
         && let Some((line, s)) = doc.sentences.iter().find(|(line, s)| {
             (SUPPORT_TALK.is_match(s) || in_support(line))
@@ -789,6 +884,24 @@ pub fn normalize_range(cell: &str) -> Option<String> {
         if VersionRange::parse(&v).is_ok() {
             return Some(v);
         }
+    }
+    // "Next most recent release series", "previous minor version", "N-1": a series
+    // counted back from the current one; "previous versions" (plural) are the others.
+    static BACK: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\bN\s*-\s*(?P<n>[1-9])\b|\b(?:next\s+most\s+recent|second\s+(?:newest|latest|most\s+recent)|previous|prior|preceding)\s+(?:(?P<level>major|minor|feature)\s+)?(?:release|version|series|one|line|branch)\b",
+        )
+    });
+    if let Some(c) = BACK.captures(t) {
+        let n = c.name("n").map_or("1", |m| m.as_str());
+        let major = c
+            .name("level")
+            .is_some_and(|m| m.as_str().eq_ignore_ascii_case("major"));
+        return Some(if major {
+            format!("latest major-{n}")
+        } else {
+            format!("latest-{n}")
+        });
     }
     if ["other", "older", "previous", "prior", "earlier", "below"]
         .iter()
@@ -1146,6 +1259,15 @@ impl Imported {
                 ));
             }
             t.push_str("]\n");
+            // Rows counted from the current release decide nothing until it is known.
+            if self.supported_versions.iter().any(|(r, _)| {
+                matches!(
+                    VersionRange::parse(&r.range),
+                    Ok(VersionRange::Latest | VersionRange::Series { .. })
+                )
+            }) {
+                t.push_str("# The rows above count from the current release: set it, e.g.\n# latest = \"2.8.4\"\n");
+            }
         }
         t
     }
@@ -1348,10 +1470,17 @@ mod tests {
             rows(doc, 0),
             [("latest".to_string(), true), ("others".to_string(), false)]
         );
-        // A count: the latest is supported; the older releases stay unknown (no
-        // "others" row rejects them).
+        // A count of major releases: three major series counted back from the current
+        // one; the older ones stay unknown (nothing says they are not supported).
         let doc = "## Supported Versions\n\nThe latest three major release versions are currently being supported with security updates.\n";
-        assert_eq!(rows(doc, 0), [("latest".to_string(), true)]);
+        assert_eq!(
+            rows(doc, 0),
+            [
+                ("latest major".to_string(), true),
+                ("latest major-1".to_string(), true),
+                ("latest major-2".to_string(), true)
+            ]
+        );
         // Advice to upgrade is not a statement of support.
         let doc = "We recommend always using the latest versions of the library.\n";
         assert!(rows(doc, 0).is_empty());
@@ -1467,7 +1596,11 @@ mod tests {
     #[test]
     fn versions_given_as_examples_are_not_rows() {
         let doc = "## Supported Versions\n\nWe currently support the most recent release (N, e.g. 1.8) and the one before it (N-1, e.g. 1.7).\n";
-        assert_eq!(rows(doc, 0), [("latest".to_string(), true)]);
+        // The examples are not rows; the two series are counted from the current release.
+        assert_eq!(
+            rows(doc, 0),
+            [("latest".to_string(), true), ("latest-1".to_string(), true)]
+        );
         let doc = "## Supported Versions\n\nWe currently support 2.x and 3.x.\n";
         assert_eq!(
             rows(doc, 0),
@@ -1547,6 +1680,67 @@ mod tests {
         // "others: unsupported" row.
         let doc = "Fixes are only provided for the latest 2 releases.\n";
         assert_eq!(rows(doc, 0), [("latest".to_string(), true)]);
+    }
+
+    #[test]
+    fn the_current_and_previous_release_series_are_counted_back_from_the_latest() {
+        let pair = |others: bool| {
+            let mut r = vec![("latest".to_string(), true), ("latest-1".to_string(), true)];
+            if others {
+                r.push(("others".to_string(), false));
+            }
+            r
+        };
+        // Older versions "evaluated case by case" stay unknown.
+        let doc = "The current and previous releases will receive security patches, with \
+                   older versions evaluated case by case.\n";
+        assert_eq!(rows(doc, 0), pair(false));
+        // "N and N-1" with examples: the examples are not rows; the series that drops
+        // out of support makes the rest unsupported.
+        let doc = "## Supported Versions\n\nWe support the most recent release (`N`, e.g. \
+                   `4.2`) and the release previous to it (`N-1`, e.g. `4.1`). With the \
+                   release of `N+1`, `N-1` drops out of support.\n";
+        assert_eq!(rows(doc, 0), pair(true));
+        let doc = "## Supported versions\n\nThe current release series and the next most \
+                   recent one (by major-minor version) will receive patches.\n\n\
+                   ### Unsupported Release Series\n\nWhen a release series is no longer \
+                   supported, upgrade to a supported one.\n";
+        assert_eq!(rows(doc, 0), pair(true));
+        // Counted minor series; "only" closes the list.
+        let doc = "Only the latest three minor versions receive security fixes.\n";
+        assert_eq!(
+            rows(doc, 0),
+            [
+                ("latest".to_string(), true),
+                ("latest-1".to_string(), true),
+                ("latest-2".to_string(), true),
+                ("others".to_string(), false)
+            ]
+        );
+        // Majors counted ("major-minor" is not).
+        let doc = "We provide security updates for the current and previous major versions.\n";
+        assert_eq!(
+            rows(doc, 0),
+            [
+                ("latest major".to_string(), true),
+                ("latest major-1".to_string(), true)
+            ]
+        );
+        // A previous release said to be unsupported is no support statement of this kind.
+        let doc = "## Supported Versions\n\nPrevious releases are not supported; use the latest release.\n";
+        assert!(!rows(doc, 0).iter().any(|(r, _)| r.starts_with("latest-")));
+        // Table cells say the same.
+        let doc = "| Version | Supported |\n|---|---|\n| Current minor release | :white_check_mark: |\n\
+                   | Previous minor release | :white_check_mark: |\n| Previous versions | :x: |\n";
+        assert_eq!(rows(doc, 0), pair(true));
+        // The printed policy says what the rows need.
+        let toml = import(doc, 0).to_toml("x", "SECURITY.md");
+        assert!(toml.contains("\n# latest = \"2.8.4\"\n"), "{toml}");
+        let toml = import("We support 2.x and 3.x.\n", 0).to_toml("x", "SECURITY.md");
+        assert!(!toml.contains("# latest ="), "{toml}");
+        for r in ["latest-1", "latest major-2", "latest"] {
+            assert!(super::VersionRange::parse(r).is_ok(), "{r}");
+        }
     }
 
     #[test]
