@@ -411,3 +411,70 @@ fn reports_in_a_legacy_charset_are_verified_over_their_bytes_and_read_in_that_ch
         }
     }
 }
+
+/// RFC 9788 Appendix E.1: a text/plain payload with a legacy display element, as the
+/// RFC prints it (IETF Trust, code component).
+const RFC9788_E1: &str = "Date: Fri, 21 Jan 2022 20:40:48 -0500\nFrom: Alice <alice@example.net>\nTo: Bob <bob@example.net>\nSubject: Dinner plans\nMessage-ID: <text-plain-legacy-display@lhp.example>\nMIME-Version: 1.0\nContent-Type: text/plain; charset=\"us-ascii\"; hp-legacy-display=\"1\";\n hp=\"cipher\"\nHP-Outer: Date: Fri, 21 Jan 2022 20:40:48 -0500\nHP-Outer: From: Alice <alice@example.net>\nHP-Outer: To: Bob <bob@example.net>\nHP-Outer: Subject: [...]\nHP-Outer: Message-ID: <text-plain-legacy-display@lhp.example>\n\nSubject: Dinner plans\n\nLet's meet at Rama's Roti Shop at 8pm and go to the park\nfrom there.\n";
+
+/// RFC 9788 Appendix E.2: the same message as HTML.
+const RFC9788_E2: &str = "Date: Fri, 21 Jan 2022 20:40:48 -0500\nFrom: Alice <alice@example.net>\nTo: Bob <bob@example.net>\nSubject: Dinner plans\nMessage-ID: <text-html-legacy-display@lhp.example>\nMIME-Version: 1.0\nContent-Type: text/html; charset=\"us-ascii\"; hp-legacy-display=\"1\";\n hp=\"cipher\"\nHP-Outer: Date: Fri, 21 Jan 2022 20:40:48 -0500\nHP-Outer: From: Alice <alice@example.net>\nHP-Outer: To: Bob <bob@example.net>\nHP-Outer: Subject: [...]\nHP-Outer: Message-ID: <text-html-legacy-display@lhp.example>\n\n<html><head><title></title></head><body>\n<div class=\"header-protection-legacy-display\">\n<pre>Subject: Dinner plans</pre>\n</div>\n<p>\nLet's meet at Rama's Roti Shop at 8pm and go to the park\nfrom there.\n</p>\n</body>\n</html>\n";
+
+#[test]
+fn rfc9788_header_protection_gives_the_protected_subject_and_hides_the_legacy_display() {
+    // The RFC's own payloads (Appendix E), encrypted by gpg to the team and sent with
+    // the obscured outer Subject "[...]"; then a signed-only message (hp="clear") whose
+    // outer Subject a mailing list changed.
+    let w = world();
+    let g = &w.gpg;
+    let from = "Alice <alice@example.net>";
+    for (name, payload) in [("e1", RFC9788_E1), ("e2", RFC9788_E2)] {
+        let ct = g.encrypt(crlf(payload).as_bytes(), &[&w.cv_team], None, false);
+        w.env.deliver(
+            name,
+            &pgp_mime(&headers(from, "[...]", &format!("{name}@t"), &[]), &ct),
+        );
+    }
+    let part = crlf(
+        "Subject: Signed dinner plans\nContent-Type: text/plain; charset=\"us-ascii\"; hp=\"clear\"; hp-legacy-display=\"1\"\n\nSubject: Signed dinner plans\n\nThe park at nine.\n",
+    );
+    let sig = g.detach_sign(part.as_bytes(), &w.reporter);
+    let signed = crlf(&format!(
+        "{}Content-Type: multipart/signed; micalg=pgp-sha256; protocol=\"application/pgp-signature\"; boundary=\"SIG\"\n\n\
+         --SIG\n{part}\n--SIG\nContent-Type: application/pgp-signature; name=\"signature.asc\"\n\n{sig}\n--SIG--\n",
+        headers(
+            "Rita Reporter <rita@example.net>",
+            "[dinner-list] Signed dinner plans",
+            "s@t",
+            &[]
+        )
+    ));
+    w.env.deliver("s", signed.as_bytes());
+
+    let s = w.env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["created"], 3, "{s}");
+    let cases = w.env.cases();
+    let dinner: Vec<_> = cases
+        .iter()
+        .filter(|c| c["subject"] == "Dinner plans")
+        .collect();
+    assert_eq!(dinner.len(), 2, "{cases:#?}");
+    let signed_case = case_with(&cases, "Signed dinner plans");
+    assert_eq!(signed_case["subject"], "Signed dinner plans");
+    assert_eq!(signed_case["signature"], "good");
+    for (c, words) in [
+        (dinner[0], "Rama's Roti Shop"),
+        (dinner[1], "Rama's Roti Shop"),
+        (signed_case, "The park at nine."),
+    ] {
+        let out = w.env.run(&["case", "export", c["id"].as_str().unwrap()]);
+        let export = String::from_utf8_lossy(&out.stdout);
+        // The report's body (before the ack that follows it) does not repeat the Subject.
+        let body = export.split_once("\n\n").map_or("", |(_, b)| b);
+        let body = body.split("\nFrom triaged ").next().unwrap_or_default();
+        assert!(body.contains(words), "{export}");
+        assert!(
+            !body.contains("Subject:") && !body.contains("header-protection"),
+            "{export}"
+        );
+    }
+}

@@ -788,9 +788,23 @@ impl Walker<'_> {
         let ct = part.content_type();
         let ctype = lower(ct.map(|c| c.ctype()));
         let sub = lower(ct.and_then(|c| c.subtype()));
-        if ct.and_then(|c| c.attribute("protected-headers")).is_some() {
+        // Header protection: `protected-headers="v1"` (Thunderbird, Enigmail, neomutt) or
+        // RFC 9788's `hp="cipher"` / `hp="clear"` on the cryptographic payload.
+        if ct.is_some_and(|c| {
+            c.attribute("protected-headers").is_some() || c.attribute("hp").is_some()
+        }) {
             self.protected_headers(part);
         }
+        // RFC 9788 §4.5.3: a main body part that begins with a copy of the protected
+        // headers for clients that cannot show them ("Subject: …" and a blank line, or an
+        // HTML div) marks it `hp-legacy-display="1"`; inside the protection that copy is
+        // not the reporter's text.
+        let legacy_display = (self.ctx_encrypted || self.ctx_signed)
+            && self.forwarded == 0
+            && ct
+                .and_then(|c| c.attribute("hp-legacy-display"))
+                .map(str::trim)
+                == Some("1");
         if ctype == "text" && sub == "rfc822-headers" && !is_attachment(part) {
             // The "legacy display" part of header protection (Thunderbird, Enigmail):
             // a copy of the protected headers for old readers, not body text.
@@ -900,6 +914,9 @@ impl Walker<'_> {
                     });
                     self.text(std::borrow::Cow::Borrowed(t.as_ref()), depth);
                     self.legacy = saved;
+                } else if legacy_display {
+                    let t = strip_legacy_display(t);
+                    self.text(std::borrow::Cow::Borrowed(t), depth);
                 } else {
                     self.text(std::borrow::Cow::Borrowed(t.as_ref()), depth);
                 }
@@ -908,7 +925,12 @@ impl Walker<'_> {
                 if is_attachment(part) {
                     self.binary_unless_cut(msg, part, h.as_bytes(), depth);
                 } else {
-                    let t = crate::read::html::to_text(h);
+                    let h = if legacy_display {
+                        strip_legacy_display_html(h)
+                    } else {
+                        std::borrow::Cow::Borrowed(h.as_ref())
+                    };
+                    let t = crate::read::html::to_text(&h);
                     self.text(std::borrow::Cow::Owned(t), depth);
                 }
             }
@@ -1495,6 +1517,61 @@ fn mixed_up_payload(msg: &Message<'_>, children: &[u32]) -> Option<Vec<u8>> {
 }
 
 /// Outer subjects that clients with header protection put in place of the real one
+/// RFC 9788 §4.5.3.2: the legacy display element of a text/plain part, header lines
+/// ("Subject: …") up to the first blank line, removed. A part that does not begin that
+/// way is left as it is.
+fn strip_legacy_display(t: &str) -> &str {
+    let mut rest = t;
+    let mut fields = 0;
+    loop {
+        let (line, after) = match rest.find('\n') {
+            Some(i) => (
+                rest.get(..i).unwrap_or_default(),
+                rest.get(i + 1..).unwrap_or_default(),
+            ),
+            None => return t,
+        };
+        let line = line.trim_end_matches('\r');
+        if line.is_empty() {
+            return if fields > 0 { after } else { t };
+        }
+        let is_field = line.split_once(':').is_some_and(|(name, _)| {
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+        // A folded continuation line belongs to the field above it.
+        let continues = fields > 0 && line.starts_with([' ', '\t']);
+        if !is_field && !continues {
+            return t;
+        }
+        fields += usize::from(is_field);
+        rest = after;
+    }
+}
+
+/// RFC 9788 §4.5.3.3: the legacy display element of a text/html part, the `div` of
+/// class `header-protection-legacy-display`, removed (its `pre` holds no `div`).
+fn strip_legacy_display_html(h: &str) -> std::borrow::Cow<'_, str> {
+    let lower = h.to_ascii_lowercase();
+    let Some(class_at) = lower.find("header-protection-legacy-display") else {
+        return std::borrow::Cow::Borrowed(h);
+    };
+    let Some(start) = lower.get(..class_at).and_then(|b| b.rfind("<div")) else {
+        return std::borrow::Cow::Borrowed(h);
+    };
+    let Some(end) = lower
+        .get(class_at..)
+        .and_then(|a| a.find("</div"))
+        .map(|i| class_at + i)
+        .and_then(|i| lower.get(i..).and_then(|a| a.find('>')).map(|j| i + j + 1))
+    else {
+        return std::borrow::Cow::Borrowed(h);
+    };
+    match (h.get(..start), h.get(end..)) {
+        (Some(a), Some(b)) => std::borrow::Cow::Owned(format!("{a}{b}")),
+        _ => std::borrow::Cow::Borrowed(h),
+    }
+}
+
 /// (Thunderbird, neomutt and the LAMPS draft: "...", Enigmail: "Encrypted Message",
 /// pEp: "pEp" / "p≡p", Delta Chat: "[...]").
 fn is_subject_placeholder(s: &str) -> bool {
@@ -1631,6 +1708,35 @@ pub(crate) fn split_multipart<'a>(body: &'a [u8], boundary: &str) -> Vec<&'a [u8
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_legacy_display_element_is_removed_and_nothing_else() {
+        // RFC 9788 Appendix E.1's text, and the same with a folded field.
+        let t = "Subject: Dinner plans\r\n\r\nLet's meet at Rama's Roti Shop at 8pm.\r\n";
+        assert_eq!(
+            strip_legacy_display(t),
+            "Let's meet at Rama's Roti Shop at 8pm.\r\n"
+        );
+        let t = "Subject: a long\n subject\nTo: bob@example.net\n\nBody.\n";
+        assert_eq!(strip_legacy_display(t), "Body.\n");
+        // Text that does not begin with header lines keeps every line.
+        for t in [
+            "Hello: this is how I start.\nThe bug is in /login.\n\nmore\n",
+            "\nSubject: late\n\nBody\n",
+            "Subject: no blank line after it",
+            "Steps to reproduce:\n1. log in\n\nmore\n",
+        ] {
+            assert_eq!(strip_legacy_display(t), t, "{t:?}");
+        }
+        let h = "<html><body>\n<div class=\"header-protection-legacy-display\">\n<pre>Subject: Dinner plans</pre>\n</div>\n<p>Let's meet.</p></body></html>";
+        let out = strip_legacy_display_html(h);
+        assert!(
+            !out.contains("Dinner plans") && out.contains("<p>Let's meet.</p>"),
+            "{out}"
+        );
+        let plain = "<p>No legacy display here.</p>";
+        assert_eq!(strip_legacy_display_html(plain), plain);
+    }
 
     #[test]
     fn split_respects_crlf_before_delimiter() {
