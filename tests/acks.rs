@@ -136,6 +136,15 @@ fn ack_is_a_pgp_mime_signature_gpg_and_python_accept() {
         status.contains("A2C3BC3FD507C7230A253F0DFA045DF9247F8F27"),
         "{status}"
     );
+    // RFC 9788 hp="clear": the header fields are copied into the signed part.
+    let (signed_part, _) = signed_parts(raw);
+    let signed_part = String::from_utf8_lossy(&signed_part);
+    assert!(signed_part.contains("hp=\"clear\""), "{signed_part}");
+    let subject_line = text
+        .lines()
+        .find(|l| l.starts_with("Subject: [SEC-"))
+        .unwrap();
+    assert!(signed_part.contains(subject_line), "{signed_part}");
     let py = python_parse(raw);
     assert!(
         py.starts_with("multipart/signed 2 application/pgp-signature pgp-sha256 [] ['text/plain', 'application/pgp-signature'] auto-replied"),
@@ -208,7 +217,19 @@ fn ack_is_encrypted_to_a_valid_reporter_key_and_gpg_decrypts_it() {
         status.contains("GOODSIG"),
         "signed inside the encryption: {status}"
     );
-    assert!(plain.contains("protected-headers=\"v1\""), "{plain}");
+    assert!(
+        plain.contains("protected-headers=\"v1\"; hp=\"cipher\""),
+        "{plain}"
+    );
+    // What was left outside is recorded inside (RFC 9788 HP-Outer): here the same.
+    let outer_subject = text
+        .lines()
+        .find(|l| l.starts_with("Subject: [SEC-"))
+        .unwrap();
+    assert!(
+        plain.contains(&format!("\r\nHP-Outer: {outer_subject}\r\n")),
+        "{plain}"
+    );
     assert!(
         plain.contains("SQLi in login"),
         "encrypted: the report subject may be quoted: {plain}"

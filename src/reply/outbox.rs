@@ -460,19 +460,22 @@ pub fn compose_mail(
         automatic,
     } = *mail;
     let subject = header_safe(subject);
-    let mut outer = String::new();
-    outer.push_str(&format!("From: {}\r\n", header_safe(from)));
-    outer.push_str(&format!("To: {}\r\n", header_safe(to)));
-    outer.push_str(&format!("Subject: {subject}\r\n"));
-    outer.push_str(&format!("Date: {}\r\n", chrono::Utc::now().to_rfc2822()));
-    outer.push_str(&format!("Message-ID: <{}>\r\n", header_safe(message_id)));
+    // The header fields RFC 9788 protects: the same in the message's header and inside
+    // the signature or encryption (nothing is obscured: the subject names only the case).
+    let mut protected = String::new();
+    protected.push_str(&format!("From: {}\r\n", header_safe(from)));
+    protected.push_str(&format!("To: {}\r\n", header_safe(to)));
+    protected.push_str(&format!("Subject: {subject}\r\n"));
+    protected.push_str(&format!("Date: {}\r\n", chrono::Utc::now().to_rfc2822()));
+    protected.push_str(&format!("Message-ID: <{}>\r\n", header_safe(message_id)));
     if let Some(irt) = in_reply_to {
         let irt = header_safe(irt.trim_matches(['<', '>']));
-        outer.push_str(&format!("In-Reply-To: <{irt}>\r\n"));
+        protected.push_str(&format!("In-Reply-To: <{irt}>\r\n"));
     }
     if let Some(refs) = references_header(references, in_reply_to) {
-        outer.push_str(&format!("References: {refs}\r\n"));
+        protected.push_str(&format!("References: {refs}\r\n"));
     }
+    let mut outer = protected.clone();
     if automatic {
         outer.push_str("Auto-Submitted: auto-replied\r\n");
     }
@@ -486,12 +489,23 @@ pub fn compose_mail(
     match encrypt_to {
         Some(cert) => {
             // Combined method (RFC 3156 §6.2): one OpenPGP message, signed and encrypted,
-            // holding a MIME entity with the protected headers (Subject, From, To).
+            // holding a MIME entity with the protected headers, marked both ways
+            // (`protected-headers="v1"` for Thunderbird and older readers, RFC 9788's
+            // `hp="cipher"` with the `HP-Outer` record of what was left outside).
+            let hp_outer: String = protected
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(|l| {
+                    if l.starts_with([' ', '\t']) {
+                        format!("{l}\r\n") // a folded field goes on folded
+                    } else {
+                        format!("HP-Outer: {l}\r\n")
+                    }
+                })
+                .collect();
             let inner = format!(
-                "Content-Type: text/plain; charset=us-ascii; protected-headers=\"v1\"\r\n\
-                 Content-Transfer-Encoding: 7bit\r\nSubject: {subject}\r\nFrom: {}\r\nTo: {}\r\n\r\n{text}",
-                header_safe(from),
-                header_safe(to)
+                "Content-Type: text/plain; charset=us-ascii; protected-headers=\"v1\"; hp=\"cipher\"\r\n\
+                 Content-Transfer-Encoding: 7bit\r\n{protected}{hp_outer}\r\n{text}"
             );
             let armored = keys
                 .sign_and_encrypt(std::slice::from_ref(cert), inner.as_bytes())
@@ -518,8 +532,10 @@ pub fn compose_mail(
                 .map(|l| l.trim_end())
                 .collect::<Vec<_>>()
                 .join("\r\n");
+            // RFC 9788 `hp="clear"`: the header fields are signed too, so a reader that
+            // knows the standard can tell that the Subject and From are the team's.
             let part = format!(
-                "Content-Type: text/plain; charset=us-ascii\r\nContent-Transfer-Encoding: 7bit\r\n\r\n{text}"
+                "Content-Type: text/plain; charset=us-ascii; hp=\"clear\"\r\nContent-Transfer-Encoding: 7bit\r\n{protected}\r\n{text}"
             );
             let sig = keys
                 .sign_detached(part.as_bytes())
