@@ -478,3 +478,66 @@ fn rfc9788_header_protection_gives_the_protected_subject_and_hides_the_legacy_di
         );
     }
 }
+
+#[test]
+fn format_flowed_reports_read_as_the_reporter_typed_them() {
+    // Thunderbird's plain text inside PGP/MIME: format=flowed, lines cut at 72
+    // characters after a space, an indented line stuffed with one more space; Apple
+    // Mail's DelSp=yes variant, signed only.
+    let w = world();
+    let g = &w.gpg;
+    let from = "Rita Reporter <rita@example.net>";
+    let flowed = "Content-Type: text/plain; charset=UTF-8; format=flowed\nContent-Transfer-Encoding: 7bit\n\n\
+        The export endpoint of acme 2.4.1 follows a path the user gives it. Run \n\
+        this and the response holds the host's password file:\n\n\
+        curl -s 'http://localhost:8080/api/export?file=../../../../etc/passwd' \n\
+        -H 'Cookie: session=abc'\n\n\
+        \x20    if (strstr(path, \"..\") == NULL)\n";
+    let inner = crlf(&format!(
+        "Content-Type: multipart/mixed; boundary=\"TB\"; protected-headers=\"v1\"\nSubject: Flowed path traversal\n\n--TB\n{flowed}\n--TB--\n"
+    ));
+    let ct = g.encrypt(inner.as_bytes(), &[&w.cv_team], Some(&w.reporter), false);
+    w.env
+        .deliver("f", &pgp_mime(&headers(from, "...", "f@t", &[]), &ct));
+    let part = crlf(
+        "Content-Type: text/plain; charset=us-ascii; format=flowed; delsp=yes\n\n\
+         curl -s -X POST http://localhost:8080/api/login -d \n'user=admin%27--&pass=x'\n",
+    );
+    let sig = g.detach_sign(part.as_bytes(), &w.reporter);
+    let signed = crlf(&format!(
+        "{}Content-Type: multipart/signed; micalg=pgp-sha256; protocol=\"application/pgp-signature\"; boundary=\"SIG\"\n\n\
+         --SIG\n{part}\n--SIG\nContent-Type: application/pgp-signature; name=\"signature.asc\"\n\n{sig}\n--SIG--\n",
+        headers(from, "DelSp login bypass", "d@t", &[])
+    ));
+    w.env.deliver("d", signed.as_bytes());
+
+    let s = w.env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["created"], 2, "{s}");
+    let cases = w.env.cases();
+    for (subject, want) in [
+        (
+            "Flowed path traversal",
+            [
+                "The export endpoint of acme 2.4.1 follows a path the user gives it. Run this and the response holds the host's password file:\n",
+                "curl -s 'http://localhost:8080/api/export?file=../../../../etc/passwd' -H 'Cookie: session=abc'\n",
+                "\n    if (strstr(path, \"..\") == NULL)\n",
+            ],
+        ),
+        (
+            "DelSp login bypass",
+            [
+                "curl -s -X POST http://localhost:8080/api/login -d'user=admin%27--&pass=x'\n",
+                "",
+                "",
+            ],
+        ),
+    ] {
+        let c = case_with(&cases, subject);
+        assert_eq!(c["signature"], "good", "{c}");
+        let out = w.env.run(&["case", "export", c["id"].as_str().unwrap()]);
+        let export = String::from_utf8_lossy(&out.stdout);
+        for line in want {
+            assert!(export.contains(line), "{line:?} in {export}");
+        }
+    }
+}

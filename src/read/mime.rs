@@ -914,11 +914,24 @@ impl Walker<'_> {
                     });
                     self.text(std::borrow::Cow::Borrowed(t.as_ref()), depth);
                     self.legacy = saved;
-                } else if legacy_display {
-                    let t = strip_legacy_display(t);
-                    self.text(std::borrow::Cow::Borrowed(t), depth);
                 } else {
-                    self.text(std::borrow::Cow::Borrowed(t.as_ref()), depth);
+                    let body: &str = if legacy_display {
+                        strip_legacy_display(t)
+                    } else {
+                        t
+                    };
+                    // format=flowed (Thunderbird, Apple Mail): the lines as typed. Not
+                    // where OpenPGP armor is, whose clear signatures cover the lines sent.
+                    let flowed = sub == "plain"
+                        && lower(ct.and_then(|c| c.attribute("format"))) == "flowed"
+                        && !body.contains("-----BEGIN PGP ");
+                    if flowed {
+                        let delsp = lower(ct.and_then(|c| c.attribute("delsp"))) == "yes";
+                        let text = crate::read::flowed::unflow(body, delsp);
+                        self.text(std::borrow::Cow::Owned(text), depth);
+                    } else {
+                        self.text(std::borrow::Cow::Borrowed(body), depth);
+                    }
                 }
             }
             PartType::Html(h) => {

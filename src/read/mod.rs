@@ -2,6 +2,7 @@
 //!
 //! The MIME walk ([`mime`]), OpenPGP ([`crypto`]: team keys, decrypt, verify,
 //! seal), the strict reading of From ([`address`]), HTML bodies as text ([`html`]),
+//! `format=flowed` plain text as typed ([`flowed`]),
 //! and where a message is read:
 //! in-process or in a killable, memory-capped reader process ([`reader`]), a
 //! message too large to hold, read as a stream from a file ([`stream`]), and the
@@ -10,6 +11,7 @@
 
 pub mod address;
 pub mod crypto;
+pub mod flowed;
 pub mod html;
 pub mod keys;
 pub mod mime;
