@@ -332,18 +332,60 @@ fn automatic_list_bounce_and_own_mail_get_no_ack_and_each_silence_is_recorded() 
             report_from("security@example.test", "f@x", &[]),
             "our own address",
         ),
+        (
+            "h",
+            report_from("away@example.net", "h@x", &["X-Autoreply: yes"]),
+            "X-Autoreply",
+        ),
+        (
+            "i",
+            report_from(
+                "ticket@example.net",
+                "i@x",
+                &["X-Auto-Response-Suppress: DR, AutoReply"],
+            ),
+            "X-Auto-Response-Suppress",
+        ),
+        (
+            // A read receipt (RFC 8098) a client sends when the reporter opens our ack.
+            "j",
+            crlf(&format!(
+                "{}Content-Type: multipart/report; report-type=disposition-notification; boundary=\"R\"\n\n\
+                 --R\nContent-Type: text/plain\n\nThe message was displayed.\n\
+                 --R\nContent-Type: message/disposition-notification\n\n\
+                 Final-Recipient: rfc822;rita@example.net\nOriginal-Message-ID: <SEC-2026-0001.ack.1@example.test>\n\
+                 Disposition: manual-action/MDN-sent-manually; displayed\n--R--\n",
+                headers(
+                    "Rita <rita@example.net>",
+                    "Read: [SEC-2026-0001] Report received",
+                    "j@x",
+                    &[]
+                )
+            ))
+            .into_bytes(),
+            "report-type=disposition-notification",
+        ),
     ];
     for (n, raw, _) in &cases {
         env.deliver(n, raw);
     }
-    // Auto-Submitted: no is a person.
+    // Auto-Submitted: no is a person; so is one who only asks for no out-of-office
+    // replies (our ack is not one).
     env.deliver(
         "g",
         &report_from("person@example.net", "g@x", &["Auto-Submitted: no"]),
     );
+    env.deliver(
+        "k",
+        &report_from(
+            "outlook@example.net",
+            "k@x",
+            &["X-Auto-Response-Suppress: OOF"],
+        ),
+    );
     let s = env.json(&["run", "--once", "--json"]);
-    assert_eq!(s["created"], 7, "{s}");
-    assert_eq!(s["sent"], 1, "only the person gets an ack: {s}");
+    assert_eq!(s["created"], 11, "{s}");
+    assert_eq!(s["sent"], 2, "only the two people get an ack: {s}");
     let all = env.cases();
     for (_, _, why) in &cases {
         let found = all.iter().any(|c| {

@@ -46,6 +46,11 @@ pub struct Report {
     pub auto_submitted: Option<String>,
     pub precedence: Option<String>,
     pub list_id: Option<String>,
+    /// Another sign of a machine-written message: a report (RFC 6522: a bounce, a read
+    /// receipt), a vacation responder's `X-Autoreply`, or Microsoft's
+    /// `X-Auto-Response-Suppress` asking for no automatic answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automatic: Option<String>,
     pub encryption: Encryption,
     pub encrypted_parts: usize,
     pub decrypted_parts: usize,
@@ -619,6 +624,7 @@ impl Walker<'_> {
             .map(|s| s.trim().to_string());
         r.precedence = msg.header_raw("Precedence").map(|s| s.trim().to_string());
         r.list_id = msg.header_raw("List-Id").map(|s| s.trim().to_string());
+        r.automatic = automatic_marker(msg);
     }
 
     /// `Autocrypt: addr=...; [prefer-encrypt=mutual;] keydata=BASE64`
@@ -1530,6 +1536,38 @@ fn mixed_up_payload(msg: &Message<'_>, children: &[u32]) -> Option<Vec<u8>> {
 }
 
 /// Outer subjects that clients with header protection put in place of the real one
+/// A machine-written message that no header of RFC 3834 marks: a `multipart/report`
+/// (RFC 6522: delivery status, read receipts, abuse feedback), a vacation responder's
+/// `X-Autoreply` / `X-Autorespond`, or `X-Auto-Response-Suppress: All` / `AutoReply`
+/// (Exchange: the sender asks not to be answered automatically).
+fn automatic_marker(msg: &Message<'_>) -> Option<String> {
+    if let Some(ct) = msg.content_type()
+        && ct.ctype().eq_ignore_ascii_case("multipart")
+        && ct
+            .subtype()
+            .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+    {
+        return Some(format!(
+            "multipart/report; report-type={}",
+            ct.attribute("report-type").unwrap_or("?")
+        ));
+    }
+    for name in ["X-Autoreply", "X-Autorespond", "X-Autoresponder"] {
+        if let Some(v) = msg.header_raw(name).map(str::trim)
+            && !matches!(v.to_ascii_lowercase().as_str(), "no" | "false" | "0")
+        {
+            return Some(format!("{name}: {v}"));
+        }
+    }
+    if let Some(v) = msg.header_raw("X-Auto-Response-Suppress").map(str::trim)
+        && v.split([',', ' '])
+            .any(|t| t.eq_ignore_ascii_case("all") || t.eq_ignore_ascii_case("autoreply"))
+    {
+        return Some(format!("X-Auto-Response-Suppress: {v}"));
+    }
+    None
+}
+
 /// RFC 9788 §4.5.3.2: the legacy display element of a text/plain part, header lines
 /// ("Subject: …") up to the first blank line, removed. A part that does not begin that
 /// way is left as it is.

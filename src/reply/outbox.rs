@@ -40,12 +40,15 @@ pub fn silence_reason(r: &Report, cfg: &Config, own: &[String]) -> Option<String
     }
     if let Some(p) = &r.precedence {
         let v = p.trim().to_ascii_lowercase();
-        if ["bulk", "list", "junk"].contains(&v.as_str()) {
+        if ["bulk", "list", "junk", "auto_reply"].contains(&v.as_str()) {
             return Some(format!("Precedence: {p} (bulk or list mail)"));
         }
     }
     if let Some(l) = &r.list_id {
         return Some(format!("List-Id: {l} (mailing-list mail)"));
+    }
+    if let Some(a) = &r.automatic {
+        return Some(format!("{a} (an automatic message)"));
     }
     if let Some(rp) = &r.return_path
         && rp.trim_matches(['<', '>', ' ']).is_empty()
@@ -855,6 +858,20 @@ mod tests {
                     ..report("a@example.net")
                 },
                 "null Return-Path",
+            ),
+            (
+                Report {
+                    automatic: Some("X-Autoreply: yes".into()),
+                    ..report("a@example.net")
+                },
+                "X-Autoreply: yes (an automatic message)",
+            ),
+            (
+                Report {
+                    precedence: Some("auto_reply".into()),
+                    ..report("a@example.net")
+                },
+                "Precedence: auto_reply",
             ),
             (report("MAILER-DAEMON+x@example.net"), "automated sender"),
             (report("owner-list@example.net"), "automated sender"),
