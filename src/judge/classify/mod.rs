@@ -313,6 +313,8 @@ mod tests {
             "Improper access control in Social app 0.3.1 allowed to read posts of any user.",
             "pleaser before 0.4 allows a local unprivileged attacker to gain knowledge about files.",
             "The regression caused all output values, including sensitive values, to be printed at info level.",
+            "A missing size check in the importer allowed a guest user to replace any shared file.",
+            "Building without stack protection on this platform allowed to overwrite return addresses.",
         ] {
             assert!(run(t).impact.present, "{t}");
         }
