@@ -222,12 +222,17 @@ fn expected_files_say_what_matters() {
     );
     let html = read("04-html-only-report.eml");
     assert_eq!(html["findings"]["poc"]["status"], "present", "{html:#}");
-    // The <pre> keeps its own line: the paragraph after it does not run into it.
+    // The <pre> keeps its own lines, fenced as code: the paragraph after it does not
+    // run into it, and the PoC is the code block.
     assert!(
         html["text_start"]
             .as_str()
             .unwrap()
-            .contains("meta-data/\"}'\n\nImpact:"),
+            .contains("\n```\ncurl -X POST https://acme.test/api/hooks -d '{\"url\":\"http://169.254.169.254/latest/meta-data/\"}'\n```\n\nImpact:"),
+        "{html:#}"
+    );
+    assert_eq!(
+        html["findings"]["poc"]["evidence"][0]["rule"], "code-block",
         "{html:#}"
     );
     assert_eq!(

@@ -128,6 +128,11 @@ pub enum Command {
         policy: Option<String>,
         #[arg(long)]
         json: bool,
+        /// Print the text the classifier reads (decrypted, HTML turned into text,
+        /// flowed lines joined, cut at limits.classify_bytes) instead of the findings:
+        /// where a finding's evidence offsets point.
+        #[arg(long, conflicts_with = "json")]
+        show_text: bool,
         file: PathBuf,
     },
     /// The reader process the daemon starts for each batch of messages (see
@@ -476,9 +481,12 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         }
         Command::Doctor { json } => doctor_cmd(cli, *json),
         Command::Digest { queue } => digest_cmd(cli, *queue),
-        Command::Classify { policy, json, file } => {
-            classify_cmd(cli, policy.as_deref(), *json, file)
-        }
+        Command::Classify {
+            policy,
+            json,
+            show_text,
+            file,
+        } => classify_cmd(cli, policy.as_deref(), *json, *show_text, file),
     }
 }
 
@@ -631,6 +639,7 @@ fn classify_cmd(
     cli: &Cli,
     policy: Option<&str>,
     json: bool,
+    show_text: bool,
     file: &std::path::Path,
 ) -> Result<i32> {
     use std::io::Read;
@@ -760,6 +769,13 @@ fn classify_cmd(
             cut -= 1;
         }
         text.truncate(cut);
+    }
+    if show_text {
+        print!("{text}");
+        if !text.ends_with('\n') {
+            println!();
+        }
+        return Ok(0);
     }
     let input = crate::judge::classify::Input {
         subject: &subject,

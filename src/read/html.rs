@@ -2,7 +2,8 @@
 //!
 //! Reports arrive as HTML-only mail (Proton Mail's composer, Outlook, webmail with an
 //! encryption extension), and what the classifier needs survives only if the
-//! structure does: a `<pre>` proof of concept keeps its lines, `<ol>` steps keep
+//! structure does: a `<pre>` proof of concept keeps its lines (fenced with "```", so
+//! the classifier reads it as the code block it was), `<ol>` steps keep
 //! their numbers, a `<h2>Impact</h2>` stays a heading, and paragraphs, list items and
 //! table rows do not run into each other. This module owns that reading and nothing
 //! else: no network, no images, no scripts, no styles (their content is dropped), no
@@ -125,6 +126,12 @@ struct Writer {
     quote: usize,
     /// An open `<a href>`: its target and where its text starts in `out`.
     link: Option<(String, usize)>,
+    /// The open `<pre>`'s fence: where its "```" line starts and where a language
+    /// name would go (right after the backticks).
+    fence: Option<(usize, usize)>,
+    /// Fenced `<pre>` blocks written: (opening line start, opening line end, closing
+    /// line start, closing line end) in `out`.
+    fences: Vec<(usize, usize, usize, usize)>,
 }
 
 impl Writer {
@@ -225,14 +232,30 @@ impl Writer {
                     }
                 }
             }
+            // Preformatted text is fenced as a code block ("```"), so that what the
+            // sender marked as code (a script, a request, a payload) reads as code.
             "pre" => {
-                self.para();
                 if close {
+                    self.line();
                     self.pre = self.pre.saturating_sub(1);
+                    if self.pre == 0 {
+                        self.close_fence();
+                    }
                 } else {
+                    self.para();
+                    if self.pre == 0 {
+                        self.quote_prefix();
+                        let start = self.out.len();
+                        self.out.push_str("```");
+                        self.fence = Some((start, self.out.len()));
+                        self.out.push('\n');
+                        self.language(body);
+                    }
                     self.pre += 1;
                 }
             }
+            // `<pre><code class="language-python">`: the block's language.
+            "code" if !close && self.pre > 0 => self.language(body),
             "blockquote" => {
                 self.para();
                 if close {
@@ -297,7 +320,72 @@ impl Writer {
         None
     }
 
-    fn finish(self) -> String {
+    /// A `class="language-x"` on the tag that opens a fenced block names its language
+    /// (only before any of the block's text).
+    fn language(&mut self, tag: &str) {
+        let Some((_, lang_at)) = self.fence else {
+            return;
+        };
+        if self.out.len() != lang_at + 1 {
+            return;
+        }
+        let lower = tag.to_ascii_lowercase();
+        let Some(at) = lower.find("language-") else {
+            return;
+        };
+        let lang: String = lower
+            .get(at + 9..)
+            .unwrap_or_default()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '#' | '-' | '_'))
+            .take(20)
+            .collect();
+        self.out.insert_str(lang_at, &lang);
+        self.fence = Some((lang_at - 3, lang_at + lang.len()));
+    }
+
+    /// Ends the open fenced block; an empty one, or one holding OpenPGP armor (which is
+    /// read and replaced by its plaintext later), is not fenced after all.
+    fn close_fence(&mut self) {
+        let Some((start, end)) = self.fence.take() else {
+            return;
+        };
+        let inner = self.out.get(end..).unwrap_or_default();
+        if inner.trim().is_empty() || inner.contains("-----BEGIN PGP ") {
+            let to = (end + 1).min(self.out.len());
+            self.out.replace_range(start..to, "");
+            return;
+        }
+        self.line();
+        self.quote_prefix();
+        let close_start = self.out.len();
+        self.out.push_str("```");
+        self.fences
+            .push((start, end + 1, close_start, self.out.len()));
+        self.para();
+    }
+
+    fn finish(mut self) -> String {
+        // A fence left open by a missing </pre> is closed; a single fenced block that
+        // holds most of the text (a plain-text body sent as one <pre>) is the message,
+        // not code in it, and is not fenced.
+        if self.pre > 0 {
+            self.close_fence();
+        }
+        if let [(open_start, open_end, close_start, close_end)] = self.fences[..] {
+            let inside = self
+                .out
+                .get(open_end..close_start)
+                .unwrap_or_default()
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .count();
+            let all = self.out.chars().filter(|c| !c.is_whitespace()).count();
+            if inside * 10 >= all * 7 {
+                self.out.replace_range(close_start..close_end, "");
+                self.out.replace_range(open_start..open_end, "");
+            }
+        }
         let mut out = String::with_capacity(self.out.len());
         let mut blank = 0;
         for line in self.out.lines() {
@@ -418,12 +506,37 @@ mod tests {
     use super::to_text;
 
     #[test]
-    fn preformatted_code_keeps_its_lines() {
+    fn preformatted_code_keeps_its_lines_in_a_fenced_block() {
         let html = "<p>Run this:</p><pre>import socket\n  s = socket.socket()\n\ts.send(b&quot;x&quot;)</pre><p>Impact: a crash.</p>";
         assert_eq!(
             to_text(html),
-            "Run this:\n\nimport socket\n  s = socket.socket()\n\ts.send(b\"x\")\n\nImpact: a crash."
+            "Run this:\n\n```\nimport socket\n  s = socket.socket()\n\ts.send(b\"x\")\n```\n\nImpact: a crash."
         );
+        // A highlighted block (GitHub's and Jekyll's markup) keeps its language and loses
+        // its highlighting spans.
+        let html = "<p>PoC:</p><div class=\"language-js highlighter-rouge\"><div class=\"highlight\"><pre class=\"highlight\"><code class=\"language-js\"><span class=\"kd\">var</span> <span class=\"nx\">u</span> <span class=\"o\">=</span> <span class=\"nx\">require</span>(<span class=\"s1\">'x'</span>);\n<span class=\"nx\">u</span>.<span class=\"nx\">set</span>({}, <span class=\"s1\">'a;Function()()'</span>);\n</code></pre></div></div><p>It loops.</p>";
+        assert_eq!(
+            to_text(html),
+            "PoC:\n\n```js\nvar u = require('x');\nu.set({}, 'a;Function()()');\n```\n\nIt loops."
+        );
+        // Armor in a <pre> is read (and replaced by its plaintext) later: not fenced.
+        let html = "<p>Report:</p><pre>-----BEGIN PGP MESSAGE-----\n\nwV4D\n-----END PGP MESSAGE-----</pre><p>Thanks</p>";
+        assert_eq!(
+            to_text(html),
+            "Report:\n\n-----BEGIN PGP MESSAGE-----\n\nwV4D\n-----END PGP MESSAGE-----\n\nThanks"
+        );
+        // A plain-text body sent as one <pre> is the message, not a code block in it.
+        let html = "<pre>Hello,\n\nthe login form of acme 2.4.1 takes any password.\nSteps: log in as admin with password x.\n\nRita</pre><p>--</p>";
+        assert_eq!(
+            to_text(html),
+            "Hello,\n\nthe login form of acme 2.4.1 takes any password.\nSteps: log in as admin with password x.\n\nRita\n\n--"
+        );
+        // An unclosed <pre> still ends its fence; an empty one leaves nothing.
+        assert_eq!(
+            to_text("<p>a b c d e f g h</p><pre>x()"),
+            "a b c d e f g h\n\n```\nx()\n```"
+        );
+        assert_eq!(to_text("<p>a</p><pre> </pre><p>b</p>"), "a\n\nb");
     }
 
     #[test]
@@ -463,7 +576,7 @@ mod tests {
             <blockquote class=\"gmail_quote\"><div>Case: SEC-2026-0001</div><ul><li>a proof of concept</li></ul><pre>code\nmore</pre><blockquote>older</blockquote></blockquote></div>";
         assert_eq!(
             to_text(html),
-            "Here is the PoC you asked for.\nOn Mon, 30 Nov 2026, security@example.test wrote:\n\n> Case: SEC-2026-0001\n\n> - a proof of concept\n\n> code\n> more\n\n> > older"
+            "Here is the PoC you asked for.\nOn Mon, 30 Nov 2026, security@example.test wrote:\n\n> Case: SEC-2026-0001\n\n> - a proof of concept\n\n> ```\n> code\n> more\n> ```\n\n> > older"
         );
     }
 

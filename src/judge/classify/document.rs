@@ -21,11 +21,17 @@ pub(super) struct Doc<'a> {
 
 impl<'a> Doc<'a> {
     pub(super) fn new(location: String, text: &'a str) -> Doc<'a> {
+        let fenced = fenced_blocks(text);
+        // Indented lines inside a fenced block are that block's, not a block of their own.
+        let indented = indented_blocks(text)
+            .into_iter()
+            .filter(|&(s, e)| !fenced.iter().any(|b| s < b.end && e > b.start))
+            .collect();
         Doc {
             location,
             sections: sections(text),
-            fenced: fenced_blocks(text),
-            indented: indented_blocks(text),
+            fenced,
+            indented,
             text,
         }
     }

@@ -100,8 +100,13 @@ pub fn classify(input: &Input<'_>) -> Findings {
     let all_text: String = docs.iter().map(|d| d.text).collect::<Vec<_>>().join("\n");
     let poc = find_poc(&docs, input);
     let items = extract_versions(&docs);
+    // "Tested on the master branch", "the latest release": kept (the policy reads the
+    // current release as supported), but they name no version the team can check, so
+    // alone they do not answer "which versions are affected?".
     let versions = Versions {
-        present: !items.is_empty(),
+        present: items
+            .iter()
+            .any(|i| i.normalized.as_deref() != Some("latest")),
         items,
     };
     let impact = find_impact(&docs, &all_text);
@@ -303,6 +308,64 @@ mod tests {
             !run("The title is rendered without escaping.")
                 .fix_suggestion
                 .present
+        );
+    }
+
+    #[test]
+    fn quoted_product_code_and_ci_configuration_are_not_a_proof_of_concept() {
+        let poc = |t: &str| run(t).poc.status == PocStatus::Present;
+        // A lead-in pointing at the product's source, and indented lines inside the
+        // fenced block (not blocks of their own).
+        let t = "The daemon asks for the users in load_users <https://git.example.org/acme/-/blob/1.2.0/src/users.c#L88>:\n\n```\nstatic void\nload_users (Acme *self)\n{\n\n        if (call (self->proxy, \"List\") == NULL)\n                self->have_users = FALSE;\n}\n```\n\nImpact: a local user gets admin rights.\n";
+        assert!(!poc(t), "{:?}", run(t).poc);
+        // A block that opens with a comment naming its source file.
+        let t = "Here it goes wrong:\n\n```\n/* lib/str/length.c */\nsize_t length_max(const char *s, size_t max)\n{\n  for (i = 0; i < max; ++i) if (s[i] == 0) break;\n}\n```\n";
+        assert!(!poc(t));
+        // A CI workflow is the project's configuration.
+        let t = "The workflow runs the pull request's code with secrets:\n\n```\non: pull_request_target\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: make\n```\n";
+        assert!(!poc(t));
+        // An exploit in a block still is one.
+        let t = "Run this:\n\n```\ncurl -s 'http://localhost:8080/api/export?file=../../../etc/passwd'\n```\n";
+        assert!(poc(t));
+        // A payload percent-encoded in a link is a payload.
+        let t = "The victim opens https://shop.example/account?next=%22%3E%3Cscript%3Ealert(document.domain)%3C%2Fscript%3E while logged in.";
+        assert!(poc(t), "{:?}", run(t).poc);
+        assert!(!poc(
+            "See https://shop.example/search?q=red%20shoes for the page."
+        ));
+    }
+
+    #[test]
+    fn numbered_references_are_not_steps_and_master_is_not_a_version() {
+        let t = "The pointer outlives its owner [1][2].\n\n1. https://src.example/acme/+/main:lib/a.cc;l=105\n2. https://src.example/acme/+/main:lib/b.cc;l=124\n";
+        assert!(!run(t).repro_steps.present, "{:?}", run(t).repro_steps);
+        // "Tested on the master branch": kept as the current release, not a version.
+        let f = run("## Tested Version\n\nMaster branch.\n\nImpact: a crash.");
+        assert!(!f.versions.present, "{:?}", f.versions);
+        assert!(
+            f.versions
+                .items
+                .iter()
+                .any(|i| i.normalized.as_deref() == Some("latest"))
+        );
+        // A version under a "Tested Version" heading, with or without the product name.
+        for t in [
+            "## Tested Version\n\nAcme FTP 5.3\n",
+            "### Affected versions\n\n- 2.10.4\n",
+        ] {
+            assert!(run(t).versions.present, "{t}");
+        }
+        // A changeset is a commit.
+        let f = run("Tested on the latest changeset 4923b8f of the repository.");
+        assert!(f.versions.present, "{:?}", f.versions);
+        // "v4 or v5" next to "the most recent version" are versions of their own.
+        let f = run(
+            "Please upgrade to the most recent version of Acme v4 or v5. There is no patch for v3.",
+        );
+        assert!(
+            f.versions.items.iter().any(|i| i.text.contains("v3")),
+            "{:?}",
+            f.versions
         );
     }
 

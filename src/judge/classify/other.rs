@@ -75,8 +75,16 @@ static HEADLINE: LazyLock<Regex> = LazyLock::new(|| {
 /// Reproduction steps: numbered steps, or the PoC itself when it is a reproducer.
 pub(super) fn find_repro_steps(docs: &[Doc<'_>], poc: &Poc) -> Flag {
     let mut repro_ev = Vec::new();
+    // A numbered list of links ("1. https://…/payment_credential.cc;l=105") is a list
+    // of references, not steps.
+    static LINK_ITEM: LazyLock<Regex> =
+        LazyLock::new(|| re(r"\A[ \t]*(?:step[ \t]*)?1[ \t]*(?:[.):]|-)[ \t]+<?(?:https?://|\[)"));
     for doc in docs.iter().skip(1) {
-        if let Some(m) = STEPS.find(doc.text) {
+        if let Some(m) = STEPS
+            .find_iter(doc.text)
+            .take(MAX_MATCHES)
+            .find(|m| !LINK_ITEM.is_match(m.as_str()))
+        {
             repro_ev.push(evidence(doc, m.start(), m.end(), "steps"));
         }
     }

@@ -21,8 +21,36 @@ pub(super) fn code_is_exploit(text: &str, start: usize, lang: &str, content: &st
     if PAYLOAD.is_match(content) || HTTP_REQUEST.is_match(content) {
         return true;
     }
-    !NOT_POC_LEAD.is_match(lead)
+    // The product's own code or configuration, whatever the lead-in says: a CI
+    // workflow, or a block that opens with a comment naming its source file.
+    if CI_WORKFLOW.is_match(content) || SOURCE_FILE_COMMENT.is_match(content) {
+        return false;
+    }
+    !NOT_POC_LEAD.is_match(lead) && !SOURCE_LINK_LEAD.is_match(lead)
 }
+
+/// A CI workflow (GitHub Actions, GitLab CI): the project's configuration.
+static CI_WORKFLOW: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?m)^[ \t-]*(?:runs-on|uses|run-name)[ \t]*:[ \t]*\S|^[ \t]*(?:stages|before_script)[ \t]*:",
+    )
+});
+
+/// A first line such as `/* winpr/utils/trio/trio.c */` or `// src/auth/login.js`.
+static SOURCE_FILE_COMMENT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\A\s*(?:/\*|//|#)[ \t]*[\w./-]+\.(?:c|h|cc|cpp|hpp|java|kt|rb|py|js|ts|go|rs|php|cs|swift|scala|ya?ml)\b[^\n]{0,40}(?:\*/)?[ \t]*\n",
+    )
+});
+
+/// A lead-in that ends by pointing at the product's source ("… in
+/// look_for_existing_users_sync <https://gitlab.example/…/gdm-display.c#L513>:"): the
+/// block quotes that source.
+static SOURCE_LINK_LEAD: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(?:https?://\S+(?:/blob/|/-/blob/|/tree/|/src/)\S*|\S+#L\d+(?:-L?\d+)?)[>)\]]*[ \t]*[:.]?\s*\z|\bexcerpt\b",
+    )
+});
 
 pub(super) static HTTP_REQUEST: LazyLock<Regex> =
     LazyLock::new(|| re(r"\b(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS)\s+\S*/\S*\s+HTTP/\d(\.\d)?"));
@@ -145,6 +173,30 @@ pub(super) fn attachment_is_poc(name: &str, content_type: &str) -> Option<&'stat
     }
 }
 
+/// A token holding percent-encoded bytes (a crafted link or parameter).
+static ENCODED: LazyLock<Regex> = LazyLock::new(|| re(r"[^\s<>\x22]*%[0-9A-Fa-f]{2}[^\s<>\x22]*"));
+
+/// `%XX` decoded (lossily, as the server would read it); other bytes kept.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        let hex = |j: usize| b.get(j).and_then(|&h| (h as char).to_digit(16));
+        match (c, hex(i + 1), hex(i + 2)) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
+                i += 3;
+            }
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// The proof of concept: what in the report reproduces the issue (or only claims to).
 pub(super) fn find_poc(docs: &[Doc<'_>], input: &Input<'_>) -> Poc {
     let mut poc_ev: Vec<Evidence> = Vec::new();
@@ -197,6 +249,18 @@ pub(super) fn find_poc(docs: &[Doc<'_>], input: &Input<'_>) -> Poc {
                     continue;
                 }
                 poc_ev.push(evidence(doc, m.start(), m.end(), rule));
+            }
+        }
+        // A payload percent-encoded in a link ("…?AuthenticatorUri=%22%3E%3Cscript%3E…"),
+        // where no other rule already took that text.
+        for m in ENCODED.find_iter(doc.text).take(MAX_MATCHES) {
+            let covered = poc_ev
+                .iter()
+                .any(|e| e.location == doc.location && e.start < m.end() && e.end > m.start());
+            let in_fix = section_at(&doc.sections, m.start())
+                .is_some_and(|sec| FIX_HEADING.is_match(&sec.heading));
+            if !covered && !in_fix && PAYLOAD.is_match(&percent_decode(m.as_str())) {
+                poc_ev.push(evidence(doc, m.start(), m.end(), "encoded-payload"));
             }
         }
         for s in &doc.sections {

@@ -41,8 +41,9 @@ pub(super) static VERSION_RULES: LazyLock<Vec<VersionRule>> = LazyLock::new(|| {
         r("product-version", format!(r"(?P<p>[A-Za-z][0-9A-Za-z_.-]{{1,30}})\s+(?:versions?\s+)?(?P<a>{V})\s+(?:is\s+|are\s+)?(?:has|have|allows?|is\s+vulnerable|are\s+vulnerable|is\s+affected|are\s+affected|contains?|suffers?|exposes?|leaks?|crashes|fails)\b"), "="),
         r("in-product-version", format!(r"\b(?:in|of|on)\s+(?P<p>[A-Z][0-9A-Za-z_.-]{{1,30}}(?:[ \t]+[A-Z][0-9A-Za-z_.-]{{1,30}}){{0,2}})[ \t]+(?:versions?[ \t]+)?(?P<a>{V})(?:[\s,.;:)]|$)"), "="),
         r("version-stated", format!(r"(?i)\b(?:affected|vulnerable|tested|reproduced|reproducible|confirmed|verified|works)\s*:?\s*(?:on|in|with|against)?\s*(?:`?[A-Za-z][0-9A-Za-z_-]{{0,20}}`?\s+)?(?:versions?\s*:?\s*)?(?P<a>{V})"), "="),
+        r("version-heading", format!(r"(?im)^[ \t]*#{{1,6}}[ \t]*(?:tested|affected|vulnerable)[ \t]+versions?[ \t]*:?[ \t]*\n(?:[ \t]*\n)*[ \t]*(?:[-*][ \t]+)?(?:[A-Za-z][0-9A-Za-z_.-]{{0,30}}[ \t]+){{0,2}}(?:versions?[ \t]+)?(?P<a>{V})"), "="),
         r("versions-label", format!(r"(?im)^[ \t*-]*(?:affected\s+)?versions?\s*:\s*(?:`?[A-Za-z][0-9A-Za-z_.-]{{0,30}}`?\s+){{0,2}}(?P<a>{V1})"), "="),
-        r("commit", r"(?i)\b(?:since|at|in|after|introduced in|main at|master at)?\s*commit\s+\[?`?(?P<c>[0-9a-f]{7,40})\b".to_string(), "commit"),
+        r("commit", r"(?i)\b(?:since|at|in|after|introduced in|main at|master at)?\s*(?:commit|changeset|revision)\s+\[?`?(?P<c>[0-9a-f]{7,40})\b".to_string(), "commit"),
         r("commit-url", r"(?i)\b(?:this|since|after|introduced\s+(?:in|by))\s+\[?commit\]?\(\S*?/commit/(?P<c>[0-9a-f]{7,40})\b".to_string(), "commit"),
         r("all-versions", r"(?i)\b(?:all|every)\s+(?:released\s+|current\s+|supported\s+)?versions\b".to_string(), "all"),
         r("latest", r"(?i)\b(?:the\s+)?(?:latest|most recent|current)\s+(?:stable\s+)?(?:version|release)\b|\b(?:main|master)\s+branch\b|\blatest\s+(?:main|master|commit|nightly|snapshot|head)\b|\(latest(?:\s+release)?\)".to_string(), "latest"),
@@ -432,7 +433,10 @@ pub(super) fn extract_versions(docs: &[Doc<'_>]) -> Vec<VersionItem> {
                 .all(|p| p.parse::<u16>().is_ok_and(|n| n <= 255)))
     });
     // Drop weak "major" items (v1, v2) when stronger statements exist, and duplicates.
-    let strong = items.iter().any(|i| i.evidence.rule != "major-v");
+    // ("the latest release" is no stronger: it names no version.)
+    let strong = items
+        .iter()
+        .any(|i| !matches!(i.evidence.rule.as_str(), "major-v" | "latest"));
     if strong {
         items.retain(|i| i.evidence.rule != "major-v");
     }
