@@ -63,6 +63,16 @@ fn encrypted_eml_is_decrypted_and_classified_with_a_policy_file() {
     assert_eq!(v["policy"]["next_state"], "triaged");
     // classify never creates the store.
     assert_eq!(store.exists(), existed);
+    // --show-text: the decrypted text the evidence offsets point into.
+    let (code, text, err) = classify(&cfg, &["--show-text", eml.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let ev = &v["poc"]["evidence"][0];
+    let (start, end) = (
+        ev["start"].as_u64().unwrap() as usize,
+        ev["end"].as_u64().unwrap() as usize,
+    );
+    assert_eq!(text.get(start..end), ev["text"].as_str(), "{text}");
+    assert!(!text.contains("BEGIN PGP MESSAGE"), "{text}");
 }
 
 #[test]

@@ -57,6 +57,9 @@ fn evidence(doc: &Doc<'_>, start: usize, end: usize, rule: &str) -> Evidence {
     let start = doc.text.floor_char_boundary(start.min(end));
     let raw = doc.text.get(start..end).unwrap_or_default();
     let t = raw.trim();
+    // The span is the text shown: leading and trailing whitespace are not part of it.
+    let start = start + (raw.len() - raw.trim_start().len());
+    let end = (end - (raw.len() - raw.trim_end().len())).max(start);
     let text = if t.chars().count() > 200 {
         let mut s: String = t.chars().take(199).collect();
         s.push('…');
@@ -309,6 +312,25 @@ mod tests {
                 .fix_suggestion
                 .present
         );
+    }
+
+    #[test]
+    fn an_evidence_span_is_exactly_its_text() {
+        let t = "Steps to reproduce:\n\n    curl -s -X POST http://localhost/api/login -d \"u=admin' OR '1'='1\"   \n\nAffected: acme <= 2.4.1 \nImpact: an attacker can log in as anyone.\n";
+        let f = run(t);
+        let all = f
+            .poc
+            .evidence
+            .iter()
+            .chain(&f.repro_steps.evidence)
+            .chain(&f.impact.evidence)
+            .chain(f.versions.items.iter().map(|i| &i.evidence));
+        let mut n = 0;
+        for e in all.filter(|e| e.location == "body") {
+            assert_eq!(t.get(e.start..e.end), Some(e.text.as_str()), "{e:?}");
+            n += 1;
+        }
+        assert!(n >= 4, "{f:?}");
     }
 
     #[test]
