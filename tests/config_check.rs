@@ -38,6 +38,33 @@ fn good_config_is_ok() {
 }
 
 #[test]
+fn rows_counted_from_an_unset_current_release_are_warned_about() {
+    let (key, pass) = team();
+    let rows = "supported_versions = [{ range = \"latest\", supported = true }, { range = \"latest-1\", supported = true }, { range = \"others\", supported = false }]\n";
+    let env = Env::new(
+        &[("team.asc", &key)],
+        Some(&pass),
+        &format!("[policy.default]\n{rows}"),
+    );
+    let (code, _, err) = check(&env);
+    assert_eq!(code, 0, "a warning, not an error: {err}");
+    assert!(
+        err.contains(
+            "policy.default.supported_versions: the row \"latest\" counts from the current release"
+        ) && err.contains("fix: set policy.default.latest"),
+        "{err}"
+    );
+    let env = Env::new(
+        &[("team.asc", &key)],
+        Some(&pass),
+        &format!("[policy.default]\nlatest = \"3.1.8\"\n{rows}"),
+    );
+    let (code, _, err) = check(&env);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("warning"), "{err}");
+}
+
+#[test]
 fn the_example_configs_are_valid() {
     let o = triaged(&repo().join("examples/demo.toml"), &["check-config"]);
     assert!(o.status.success(), "{}", stderr(&o));

@@ -517,7 +517,29 @@ fn check_config_cmd(cli: &Cli, json: bool) -> Result<i32> {
             println!("  mailbox {} ({:?}, policy {})", m.name, m.kind, m.policy);
         }
     }
+    warn_relative_rows_without_latest(&cfg);
     Ok(0)
+}
+
+/// Warns (stderr) about a policy whose supported-versions rows count from the current
+/// release ("latest", "latest-1") while `latest` is not set: those rows decide nothing.
+fn warn_relative_rows_without_latest(cfg: &Config) {
+    use crate::domain::version::VersionRange;
+    for (name, p) in &cfg.policy {
+        let relative = p.supported_versions.iter().find(|r| {
+            matches!(
+                VersionRange::parse(&r.range),
+                Ok(VersionRange::Latest | VersionRange::Series { .. })
+            )
+        });
+        if let (Some(row), None) = (relative, &p.latest) {
+            eprintln!(
+                "warning: {}: policy.{name}.supported_versions: the row {:?} counts from the current release, and policy.{name}.latest is not set: until it is, such rows leave a reported version's support unknown\n  fix: set policy.{name}.latest = \"2.8.4\" (your current release) under [policy.{name}]",
+                cfg.file.display(),
+                row.range
+            );
+        }
+    }
 }
 
 /// Warns (stderr) that a team key advertises GnuPG's "AEAD" feature: reports from GnuPG
