@@ -256,6 +256,19 @@ impl Writer {
             }
             // `<pre><code class="language-python">`: the block's language.
             "code" if !close && self.pre > 0 => self.language(body),
+            // Inline code outside a block reads as Markdown writes it: `like this`.
+            "code" | "kbd" | "samp" | "tt" if self.pre == 0 => {
+                if close {
+                    self.out.push('`');
+                } else {
+                    if self.space && !self.at_line_start() {
+                        self.out.push(' ');
+                    }
+                    self.space = false;
+                    self.quote_prefix();
+                    self.out.push('`');
+                }
+            }
             "blockquote" => {
                 self.para();
                 if close {
@@ -530,6 +543,11 @@ mod tests {
         assert_eq!(
             to_text(html),
             "Hello,\n\nthe login form of acme 2.4.1 takes any password.\nSteps: log in as admin with password x.\n\nRita\n\n--"
+        );
+        // Inline code reads as Markdown's code spans.
+        assert_eq!(
+            to_text("<p>Run <code>ls -l /tmp/export-*.sql</code> as <kbd>bob</kbd>.</p>"),
+            "Run `ls -l /tmp/export-*.sql` as `bob`."
         );
         // An unclosed <pre> still ends its fence; an empty one leaves nothing.
         assert_eq!(
