@@ -40,12 +40,17 @@ static ATTACKER_HOST: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Sites a report cites for background: scoring calculators, weakness and
-/// vulnerability databases, documentation and encyclopaedias.
+/// vulnerability databases, documentation and encyclopaedias, and code hosts (a link
+/// to a source line, a commit or a pull request points at code, not at the endpoint).
 static REFERENCE_HOST: LazyLock<Regex> = LazyLock::new(|| {
     crate::domain::builtin_regex(
-        r"(?i)^https?://(?:[^/]*\.)?(?:first\.org|nvd\.nist\.gov|cve\.mitre\.org|cwe\.mitre\.org|cve\.org|owasp\.org|portswigger\.net|wikipedia\.org|developer\.mozilla\.org|learn\.microsoft\.com|docs\.[^/]+|datatracker\.ietf\.org|rfc-editor\.org|arxiv\.org|twitter\.com|x\.com)(?:[:/]|$)",
+        r"(?i)^https?://(?:[^/]*\.)?(?:first\.org|nvd\.nist\.gov|cve\.mitre\.org|cwe\.mitre\.org|cve\.org|owasp\.org|portswigger\.net|wikipedia\.org|developer\.mozilla\.org|learn\.microsoft\.com|docs\.[^/]+|datatracker\.ietf\.org|rfc-editor\.org|arxiv\.org|twitter\.com|x\.com|github\.com|gitlab\.com|bitbucket\.org|googlesource\.com|source\.chromium\.org|sourceforge\.net|stackoverflow\.com|medium\.com)(?:[:/]|$)",
     )
 });
+/// A dated path (`/2018/01/09/why-…`) on a web address: a blog post or news article
+/// the report cites.
+static DATED_PATH: LazyLock<Regex> =
+    LazyLock::new(|| crate::domain::builtin_regex(r"^/(?:19|20)\d\d/[01]?\d/"));
 /// Top-level directories of Unix systems: paths under them are exploit targets and
 /// environments, not endpoints of the product.
 const SYSTEM_DIRS: &[&str] = &[
@@ -184,6 +189,9 @@ pub fn features(subject: &str, text: &str, f: &Findings) -> Features {
         // endpoint: every path traversal report names /etc/passwd.
         let first = p.split('/').find(|s| !s.is_empty()).unwrap_or_default();
         if all.start() == path.start() && SYSTEM_DIRS.contains(&first) {
+            continue;
+        }
+        if all.start() != path.start() && DATED_PATH.is_match(&p) {
             continue;
         }
         // Endpoints and files, not fractions, dates or a bare "/".
@@ -419,7 +427,10 @@ mod tests {
              A DoS/RCE with AES/CBC/PKCS5Padding: GET /api/v2/export?f=../../etc/passwd reads \
              /etc/passwd and writes /tmp/pwn. Scored with \
              https://www.first.org/cvss/calculator/3.1#CVSS:3.1/AV:N, see \
-             https://cwe.mitre.org/data/definitions/22.html and (/admin/settings).",
+             https://cwe.mitre.org/data/definitions/22.html and (/admin/settings). The code is at \
+             <https://github.com/acme/app/blob/main/src/export.c#L10>, the fix in \
+             https://gitlab.com/acme/app/-/merge_requests/12, background in \
+             <https://blog.example.org/2018/01/09/why-raw-html-is-dangerous/>.",
         );
         let want: BTreeSet<String> = ["/api/v2/export", "/admin/settings"]
             .iter()
