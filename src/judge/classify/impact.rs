@@ -218,6 +218,24 @@ fn ruled_out_before(text: &str, start: usize) -> bool {
         .is_some_and(|ctx| NEGATION.is_match(ctx))
 }
 
+/// A weakness named as what something "may lead to" ("may result in a use-after-free",
+/// "can lead to a too small buffer allocation"): a mechanism, not the consequence an
+/// attacker gets, unless the words after it name one (a crash, code execution, a leak).
+fn names_only_a_mechanism(tail: &str) -> bool {
+    static MECHANISM: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)^\W*(?:to|in)?\s*(?:(?:an?|the)\s+)?(?:(?:potential|possible|subsequent)\s+)?(?:use[- ]after[- ]free|double[- ]free|out[- ]of[- ]bounds?\s+(?:read|write|access)|oob\s+(?:read|write)|(?:(?:heap|stack|global)[- ]?)?(?:based\s+)?(?:buffer\s+)?(?:overflow|underflow|over-?read)|integer\s+(?:overflow|underflow|truncation|wraparound)|null\s+pointer\s+dereference|undefined\s+behaviou?r|data\s+race|race\s+condition|type\s+confusion|uninitiali[sz]ed\s+(?:memory|read|value)|(?:a\s+)?too\s+small\s+(?:buffer|allocation))",
+        )
+    });
+    static CONSEQUENCE: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)crash|denial|\bdos\b|code execution|execut|\brce\b|leak|disclos|expos|arbitrary|bypass|escalat|privilege|takeover|take over|hijack|inject|sandbox escape|corrupt|overwrite|read (?:sensitive|secret|private|other)|control",
+        )
+    });
+    let sentence = tail.split(['.', '\n', ';']).next().unwrap_or_default();
+    MECHANISM.is_match(sentence) && !CONSEQUENCE.is_match(sentence)
+}
+
 /// Impact and severity: weakness classes, impact statements and sections, a CVSS vector
 /// when given, a stated severity, else an estimate from the classes and the scope words.
 pub(super) fn find_impact(docs: &[Doc<'_>], all_text: &str) -> Impact {
@@ -263,7 +281,16 @@ pub(super) fn find_impact(docs: &[Doc<'_>], all_text: &str) -> Impact {
     let mut impact_present = false;
     for doc in docs {
         for s in &doc.sections {
-            if s.heading.contains("impact") && section_text(doc.text, s).len() >= 20 {
+            let body = section_text(doc.text, s);
+            // "Impact: Use-after-free in the renderer." names the weakness again.
+            let only_mechanism = body.len() < 100
+                && names_only_a_mechanism(
+                    body.trim_start()
+                        .trim_start_matches("This issue may lead to")
+                        .trim_start_matches("This issue leads to")
+                        .trim_start_matches("This may lead to"),
+                );
+            if s.heading.contains("impact") && body.len() >= 20 && !only_mechanism {
                 impact_present = true;
                 impact_ev.push(evidence(
                     doc,
@@ -273,7 +300,12 @@ pub(super) fn find_impact(docs: &[Doc<'_>], all_text: &str) -> Impact {
                 ));
             }
         }
-        if let Some(m) = IMPACT_PHRASE.find(doc.text) {
+        // The first statement whose consequence is more than a weakness's name.
+        let stated = IMPACT_PHRASE
+            .find_iter(doc.text)
+            .take(MAX_MATCHES)
+            .find(|m| !names_only_a_mechanism(doc.text.get(m.end()..).unwrap_or_default()));
+        if let Some(m) = stated {
             impact_present = true;
             let line_start = doc
                 .text

@@ -421,6 +421,26 @@ mod tests {
     }
 
     #[test]
+    fn a_weakness_named_as_the_result_is_not_an_impact_but_its_consequence_is() {
+        for t in [
+            "The buffer is treated as pinned, but it moves. This may result in a use-after-free.",
+            "A length of zero can lead to a too small buffer allocation and a subsequent heap overflow.",
+            "Parser state\n\n### Impact\n\nUse-after-free in the renderer.\n",
+            "### Impact\n\nThis issue may lead to an out-of-bounds read.\n",
+        ] {
+            assert!(!run(t).impact.present, "{t}: {:?}", run(t).impact);
+        }
+        for t in [
+            "A crafted header may result in a heap overflow and remote code execution.",
+            "This may lead to memory corruption in the daemon.",
+            "### Impact\n\nAn attacker can read other users' private files.\n",
+            "It can lead to a use-after-free; an attacker can then crash the server.",
+        ] {
+            assert!(run(t).impact.present, "{t}");
+        }
+    }
+
+    #[test]
     fn short_specific_advisories_and_reproducible_findings_are_not_low_effort() {
         let f =
             run("rand_core::le::read_u32_into has incorrect checks on the source buffer length.");
