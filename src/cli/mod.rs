@@ -526,12 +526,10 @@ fn check_config_cmd(cli: &Cli, json: bool) -> Result<i32> {
 fn warn_relative_rows_without_latest(cfg: &Config) {
     use crate::domain::version::VersionRange;
     for (name, p) in &cfg.policy {
-        let relative = p.supported_versions.iter().find(|r| {
-            matches!(
-                VersionRange::parse(&r.range),
-                Ok(VersionRange::Latest | VersionRange::Series { .. })
-            )
-        });
+        let relative = p
+            .supported_versions
+            .iter()
+            .find(|r| VersionRange::parse(&r.range).is_ok_and(|v| v.counts_from_latest()));
         if let (Some(row), None) = (relative, &p.latest) {
             eprintln!(
                 "warning: {}: policy.{name}.supported_versions: the row {:?} counts from the current release, and policy.{name}.latest is not set: until it is, such rows leave a reported version's support unknown\n  fix: set policy.{name}.latest = \"2.8.4\" (your current release) under [policy.{name}]",

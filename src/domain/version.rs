@@ -241,6 +241,12 @@ impl VersionRange {
         }
     }
 
+    /// Whether the row is read against the policy's current release (`latest`,
+    /// `latest-1`, `latest major`): without `latest` set it decides nothing.
+    pub fn counts_from_latest(&self) -> bool {
+        matches!(self, VersionRange::Latest | VersionRange::Series { .. })
+    }
+
     /// Does this range contain `v`?
     pub fn contains(&self, v: &Version) -> bool {
         match self {

@@ -1260,12 +1260,11 @@ impl Imported {
             }
             t.push_str("]\n");
             // Rows counted from the current release decide nothing until it is known.
-            if self.supported_versions.iter().any(|(r, _)| {
-                matches!(
-                    VersionRange::parse(&r.range),
-                    Ok(VersionRange::Latest | VersionRange::Series { .. })
-                )
-            }) {
+            if self
+                .supported_versions
+                .iter()
+                .any(|(r, _)| VersionRange::parse(&r.range).is_ok_and(|v| v.counts_from_latest()))
+            {
                 t.push_str("# The rows above count from the current release: set it, e.g.\n# latest = \"2.8.4\"\n");
             }
         }
