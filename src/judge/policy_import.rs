@@ -157,7 +157,7 @@ static CHANNELS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
         (
             "github-issues",
             re(
-                r"(?i)(?:open|create|file|submit)\w* (?:a |an )?(?:new )?(?:github )?issue\b(?:[^.\n]{0,60})$|via (?:github )?issues",
+                r"(?i)(?:open|create|file|submit)\w* (?:a |an )?(?:new )?(?:github )?issue\b(?:[^.\n]{0,60})$|(?:open|create|file|submit)\w* (?:a |an )?(?:new )?(?:github )?issue (?:in|on|at) (?:our |the )?(?:github|issue tracker|issues? (?:page|list)|repo(?:sitory)?)\b|via (?:github )?issues",
             ),
         ),
         (
@@ -198,10 +198,11 @@ static ESCALATION: LazyLock<Regex> = LazyLock::new(|| {
 /// Not where new reports go: an address to ask for permission to test ("contact the
 /// steering committee (tsc@…) for permission"), or the way reports came in before the
 /// project moved ("pre-existing vulnerabilities reported through huntr or email will
-/// continue to be worked through").
+/// continue to be worked through"), or where already-public problems go ("if there is
+/// a CVE assigned, open an issue on our GitHub tracker, since … are public already").
 static NOT_FOR_REPORTS: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\bfor (?:(?:prior|written|explicit)\s+)?(?:permission|authori[sz]ation)\b|\b(?:ask|request)\w*\s+(?:for\s+)?permission\b|\bpre-?existing\b|\bpreviously\s+(?:reported|submitted)\b|\balready\s+(?:reported|submitted|open)\b",
+        r"(?i)\bfor (?:(?:prior|written|explicit)\s+)?(?:permission|authori[sz]ation)\b|\b(?:ask|request)\w*\s+(?:for\s+)?permission\b|\bpre-?existing\b|\bpreviously\s+(?:reported|submitted)\b|\balready\s+(?:reported|submitted|open)\b|\b(?:already\s+(?:been\s+)?(?:public|disclosed)|public(?:ly)?\s+(?:already|known))\b|\bCVE\s+(?:is\s+|has\s+been\s+)?assigned\b",
     )
 });
 /// What an email without an address must be about to be the email channel: a report,
@@ -875,10 +876,12 @@ pub fn normalize_range(cell: &str) -> Option<String> {
         _ => t.to_string(),
     };
     let t = canonical.as_str();
-    if VersionRange::parse(t).is_ok() {
-        return Some(t.to_string());
-    }
     let l = t.to_ascii_lowercase();
+    if VersionRange::parse(t).is_ok() {
+        // Keywords ("Latest", "Others") in the form the config documents.
+        let keyword = !t.bytes().any(|b| b.is_ascii_digit());
+        return Some(if keyword { l } else { t.to_string() });
+    }
     if let Some(m) = VERSIONISH.find(t) {
         let v = m.as_str().split_whitespace().collect::<Vec<_>>().join(" ");
         if VersionRange::parse(&v).is_ok() {
@@ -903,9 +906,16 @@ pub fn normalize_range(cell: &str) -> Option<String> {
             format!("latest-{n}")
         });
     }
-    if ["other", "older", "previous", "prior", "earlier", "below"]
-        .iter()
-        .any(|w| l.contains(w))
+    // "< Latest", "before latest": every release older than the current one.
+    let older_than_current =
+        (l.starts_with('<') || l.starts_with("before") || l.starts_with("not "))
+            && ["latest", "current", "newest"]
+                .iter()
+                .any(|w| l.contains(w));
+    if older_than_current
+        || ["other", "older", "previous", "prior", "earlier", "below"]
+            .iter()
+            .any(|w| l.contains(w))
     {
         return Some("others".into());
     }
@@ -1641,6 +1651,18 @@ mod tests {
     }
 
     #[test]
+    fn an_issue_in_the_projects_tracker_is_the_github_issues_channel() {
+        let doc = "For detailed reports, please create an issue in our issue tracker or contact us on Discord.\n";
+        assert_eq!(channels(doc), ["discord", "github-issues"]);
+        let doc = "Please do not open an issue on GitHub for security problems; email security@acme.example.org.\n";
+        assert_eq!(channels(doc), ["email"]);
+        // Where problems that are public already go is no channel for reports.
+        let doc = "If there is a CVE assigned to the issue, please open an issue on our GitHub tracker \
+                   instead, since things reported by scanners are public already.\n";
+        assert!(channels(doc).is_empty(), "{:?}", channels(doc));
+    }
+
+    #[test]
     fn a_project_bug_tracker_is_a_channel_unless_refused() {
         let doc = "To report a security problem, file a bug in our Bugzilla under the \"Security\" product.\n";
         assert_eq!(channels(doc), ["bug-tracker"]);
@@ -1740,6 +1762,24 @@ mod tests {
         for r in ["latest-1", "latest major-2", "latest"] {
             assert!(super::VersionRange::parse(r).is_ok(), "{r}");
         }
+    }
+
+    #[test]
+    fn a_row_below_the_latest_release_is_every_older_release() {
+        // The common template's "< Latest" row: not the latest release itself.
+        let doc = "| Version | Supported |\n| ------- | --------- |\n| Latest | :white_check_mark: |\n\
+                   | < Latest | :x: |\n";
+        assert_eq!(
+            rows(doc, 0),
+            [("latest".to_string(), true), ("others".to_string(), false)]
+        );
+        let doc =
+            "| Version | Supported |\n|---|---|\n| current | yes |\n| before current | no |\n";
+        // "current" is a name of the latest release the config accepts as written.
+        assert_eq!(
+            rows(doc, 0),
+            [("current".to_string(), true), ("others".to_string(), false)]
+        );
     }
 
     #[test]
