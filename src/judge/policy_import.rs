@@ -582,7 +582,7 @@ fn dated_cell(c: &str, now: i64) -> Option<bool> {
     static DATE: LazyLock<Regex> = LazyLock::new(|| {
         let m = |n: &str| MONTH.replace("MN", n);
         re(&format!(
-            r"(?i)(?:^\W*|\b(?:until|till|through|thru|to|ends?|ending|eol|end[- ]of[- ]life|expires?)\b\W*)(?:(?P<y>\d{{4}})[-/.](?P<m>\d{{1,2}})(?:[-/.](?P<d>\d{{1,2}}))?|{}\s+(?:(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?,?\s+)?(?P<y2>\d{{4}})|(?P<d3>\d{{1,2}})(?:st|nd|rd|th)?\s+{}\s*,?\s+(?P<y3>\d{{4}}))\W*$",
+            r"(?i)(?:^\W*|\b(?:until|till|through|thru|to|ends?|ending|eol|end[- ]of[- ]life|expires?)\b\W*)(?:(?P<y>\d{{4}})[-/.](?P<m>\d{{1,2}})(?:[-/.](?P<d>\d{{1,2}}))?|{}\s+(?:(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?,?\s+)?(?P<y2>\d{{4}})|(?P<d3>\d{{1,2}})(?:st|nd|rd|th)?\s+{}\s*,?\s+(?P<y3>\d{{4}})|(?P<a4>\d{{1,2}})(?P<sep>[./])(?P<b4>\d{{1,2}})[./](?P<y4>\d{{4}}))\W*$",
             m("mn2"),
             m("mn3")
         ))
@@ -599,6 +599,20 @@ fn dated_cell(c: &str, now: i64) -> Option<bool> {
             .position(|p| name.starts_with(p))
             .and_then(|i| u32::try_from(i + 1).ok())
     };
+    if let Some(y) = num("y4") {
+        // "31.12.2023" is day first; "12/31/2023" and "31/12/2023" say which by the
+        // number over 12. When both readings are dates ("03/04/2025") they must agree.
+        let (a, b) = (num("a4")?, num("b4")?);
+        let dotted = c.name("sep").is_some_and(|s| s.as_str() == ".");
+        let day_first = still_supported(now, y, b, Some(a));
+        let month_first = still_supported(now, y, a, Some(b));
+        return match (day_first, month_first) {
+            (Some(x), _) if dotted => Some(x),
+            (Some(x), None) | (None, Some(x)) => Some(x),
+            (Some(x), Some(z)) if x == z => Some(x),
+            _ => None,
+        };
+    }
     let (y, m, d) = if let Some(y) = num("y") {
         (y, num("m")?, num("d"))
     } else if let Some(y) = num("y2") {
@@ -606,8 +620,13 @@ fn dated_cell(c: &str, now: i64) -> Option<bool> {
     } else {
         (num("y3")?, month_of("mn3")?, num("d3"))
     };
+    still_supported(now, y, m, d)
+}
+
+/// Whether `now` is before the end of the day `y-m-d` (of the month, without a day).
+/// `None` when that is no date.
+fn still_supported(now: i64, y: u32, m: u32, d: Option<u32>) -> Option<bool> {
     let y = i32::try_from(y).ok()?;
-    // The end of the named day, or of the named month.
     let last_day = match d {
         Some(d) => chrono::NaiveDate::from_ymd_opt(y, m, d)?,
         None => {
@@ -621,6 +640,73 @@ fn dated_cell(c: &str, now: i64) -> Option<bool> {
         .and_utc()
         .timestamp();
     Some(now < end)
+}
+
+/// The word a GitHub emoji shortcode stands for in a legend written with the emoji
+/// itself (`:clock1:` in the table, "🕐 Security fixes only" below it).
+fn emoji_of_shortcode(code: &str) -> Option<&'static str> {
+    Some(match code {
+        ":clock1:" => "🕐",
+        ":warning:" => "⚠",
+        ":construction:" => "🚧",
+        ":calendar:" | ":date:" => "📅",
+        ":hourglass:" | ":hourglass_flowing_sand:" => "⏳",
+        ":no_entry:" => "⛔",
+        ":no_entry_sign:" => "🚫",
+        ":stop_sign:" => "🛑",
+        ":lock:" => "🔒",
+        ":shield:" => "🛡",
+        ":large_orange_diamond:" => "🔶",
+        ":yellow_circle:" => "🟡",
+        ":green_circle:" => "🟢",
+        ":red_circle:" => "🔴",
+        ":white_circle:" => "⚪",
+        ":heavy_minus_sign:" => "➖",
+        _ => return None,
+    })
+}
+
+/// A status cell that is only a symbol the document explains in a legend ("🕐 Security
+/// and bug fixes only", "⚠️ = critical fixes only", "📅 Planned"): what the legend says.
+/// `None` when no legend line explains it, or the explanation decides nothing.
+fn legend_cell(cell: &str, text: &str) -> Option<bool> {
+    let cell = cell.trim();
+    let symbol = emoji_of_shortcode(&cell.to_ascii_lowercase())
+        .map(str::to_string)
+        .unwrap_or_else(|| cell.trim_end_matches('\u{fe0f}').to_string());
+    let short = (!cell.starts_with(':')).then_some(cell);
+    if symbol.is_empty() || symbol.chars().any(|c| c.is_alphanumeric()) {
+        return None;
+    }
+    static ON: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"(?i)\b(?:security|supported|maintained|maintenance|fixes|patches|lts|long[- ]term)\b")
+    });
+    static OFF: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\b(?:unsupported|unmaintained|not\s+(?:supported|maintained)|no\s+(?:longer|support|fixes|updates)|end[- ]of[- ]life|eol|deprecated|planned|upcoming|future|unreleased)\b",
+        )
+    });
+    for line in text.lines() {
+        let l = line.trim().trim_start_matches(['-', '*', '|', ' ']);
+        let Some(rest) = l
+            .strip_prefix(symbol.as_str())
+            .or_else(|| short.and_then(|c| l.strip_prefix(c)))
+        else {
+            continue;
+        };
+        let rest = rest.trim_start_matches(['\u{fe0f}', ' ', ':', '=', '-', '|', '–', '—']);
+        if rest.is_empty() {
+            continue;
+        }
+        return if OFF.is_match(rest) {
+            Some(false)
+        } else if ON.is_match(rest) {
+            Some(true)
+        } else {
+            None
+        };
+    }
+    None
 }
 
 /// Reads a supported-versions cell: ✅ / ❌ and friends.
@@ -693,9 +779,29 @@ fn prose_supported_versions(doc: &Doc, out: &mut Imported) {
                 if EXAMPLE.is_match(before) {
                     continue;
                 }
+                // "3.5 and higher", "2.0+": a lower bound; "lower than 3.5", "before
+                // 2.0": an upper one.
+                static AND_UP: LazyLock<Regex> = LazyLock::new(|| {
+                    re(
+                        r"(?i)^[`*_]*(?:\+|\s+(?:and|or)\s+(?:higher|above|later|newer|greater|up(?:wards?)?)\b)",
+                    )
+                });
+                static BELOW: LazyLock<Regex> = LazyLock::new(|| {
+                    re(
+                        r"(?i)\b(?:(?:lower|older|earlier|less)\s+than|below|prior\s+to|before)\s+(?:versions?\s+|releases?\s+)?[`*_]*$",
+                    )
+                });
+                let after = clause.get(v.end()..).unwrap_or_default();
+                let word_op = if AND_UP.is_match(after) {
+                    Some(">=")
+                } else if BELOW.is_match(before) {
+                    Some("<")
+                } else {
+                    None
+                };
                 let v = v.as_str().trim_start_matches(['v', 'V']);
                 // "(>= 0.13)": the bound as written; "=<" is written "<=".
-                let op = c.name("op").map(|o| o.as_str().trim());
+                let op = c.name("op").map(|o| o.as_str().trim()).or(word_op);
                 let range = match op {
                     Some(o) => normalize_range(&format!("{o} {v}")).unwrap_or_default(),
                     None if v.contains('.') => v.to_string(),
@@ -1119,21 +1225,77 @@ pub fn import(text: &str, now: i64) -> Imported {
     if let Some(c) = out.contacts.first().map(|(_, c)| c.clone()).or(email_asked) {
         out.channels.insert(0, ("email".into(), c));
     }
-    // The supported-versions table.
-    if let Some((header, rows)) = doc.tables.iter().find(|(h, _)| {
-        h.first()
-            .is_some_and(|c| c.to_ascii_lowercase().contains("version"))
-            && h.iter().any(|c| c.to_ascii_lowercase().contains("support"))
-    }) {
-        let status_col = header
-            .iter()
-            .position(|c| c.to_ascii_lowercase().contains("support"))
-            .unwrap_or(1);
+    // The supported-versions table: a first column of versions (releases, branches)
+    // and a column saying whether each gets security fixes ("Supported", "Security
+    // Updates", "Status"), perhaps with an end-of-life date beside it.
+    let lower = |c: &String| c.to_ascii_lowercase();
+    let first_is_versions = |h: &[String]| {
+        h.first().map(lower).is_some_and(|c| {
+            ["version", "release", "branch", "series", "tag"]
+                .iter()
+                .any(|w| c.contains(w))
+        })
+    };
+    let status_of = |h: &[String]| {
+        let pos = |want: &[&str]| {
+            h.iter()
+                .skip(1)
+                .position(|c| want.iter().any(|w| lower(c).contains(w)))
+                .map(|i| i + 1)
+        };
+        // "Supported until" is an end date, not the status.
+        let end_col = |c: &String| {
+            let c = lower(c);
+            c.contains("until") || c.contains("eol") || c.contains("end")
+        };
+        h.iter()
+            .skip(1)
+            .position(|c| {
+                !end_col(c) && (lower(c).contains("support") || lower(c).contains("security"))
+            })
+            .map(|i| i + 1)
+            .or_else(|| pos(&["status", "maintained"]))
+            .or_else(|| pos(&["support"]))
+    };
+    if let Some((header, rows)) = doc
+        .tables
+        .iter()
+        .find(|(h, _)| first_is_versions(h) && status_of(h).is_some())
+    {
+        let status_col = status_of(header).unwrap_or(1);
+        // An end date of its own column ("EOL", "End of life", "Supported until",
+        // "Security support ends").
+        let end_col = header.iter().enumerate().skip(1).find_map(|(i, c)| {
+            let c = lower(c);
+            (i != status_col
+                && (c.contains("eol")
+                    || c.contains("eos")
+                    || c.contains("end of")
+                    || c.contains("end-of")
+                    || c.contains("until")
+                    || c.contains("ends")))
+            .then_some(i)
+        });
         for (line, cells) in rows {
             let (Some(v), Some(st)) = (cells.first(), cells.get(status_col)) else {
                 continue;
             };
-            let Some(supported) = dated_cell(st, now).or_else(|| supported_cell(st)) else {
+            let status = dated_cell(st, now)
+                .or_else(|| supported_cell(st))
+                .or_else(|| legend_cell(st, text));
+            // A row whose end date has passed is no longer supported, whatever its
+            // status cell said when it was written.
+            let ended = end_col
+                .and_then(|i| cells.get(i))
+                .and_then(|c| dated_cell(c, now))
+                .map(|still| !still);
+            let supported = match (status, ended) {
+                (Some(_), Some(true)) => Some(false),
+                (Some(s), _) => Some(s),
+                (None, Some(true)) => Some(false),
+                (None, _) => None,
+            };
+            let Some(supported) = supported else {
                 out.unreadable_rows.push(cite(*line, &cells.join(" | ")));
                 continue;
             };
@@ -1146,7 +1308,9 @@ pub fn import(text: &str, now: i64) -> Imported {
             }
         }
     }
-    if out.supported_versions.is_empty() {
+    // A table that lists only what is no longer supported leaves the supported
+    // releases to the prose beside it ("only 3.5 and higher are supported").
+    if out.supported_versions.iter().all(|(r, _)| !r.supported) {
         prose_supported_versions(&doc, &mut out);
     }
     for (field, missing) in [
@@ -1548,6 +1712,106 @@ mod tests {
         assert_eq!(supported_cell("EOL"), Some(false));
         // An impossible date is not a date.
         assert_eq!(dated_cell("until 2023-02-30", 0), None);
+    }
+
+    #[test]
+    fn a_status_column_its_legend_and_an_end_of_life_column_decide_a_row() {
+        let day = |y, m, d| {
+            chrono::NaiveDate::from_ymd_opt(y, m, d)
+                .and_then(|d| d.and_hms_opt(12, 0, 0))
+                .map(|t| t.and_utc().timestamp())
+                .unwrap_or_default()
+        };
+        let r = |v: &str, s| (v.to_string(), s);
+        // "Status" instead of "Supported"; a symbol explained in a legend; an EoL date
+        // in a column of its own ends the row's support when it has passed.
+        let doc = "| Version | Status | EoS/EoL |\n|---|---|---|\n\
+                   | 9.x | :x: | Jan 15, 2024 |\n\
+                   | 10.x | :clock1: | Jul 15, 2026 |\n\
+                   | 11.x LTS | :white_check_mark: | Nov 15, 2030 |\n\
+                   | 12.x | :calendar: | |\n\n\
+                   ### Legend\n\n- 🕐 Security and bug fixes only\n- 📅 Planned\n";
+        assert_eq!(
+            rows(doc, day(2026, 1, 1)),
+            [
+                r("9.x", false),
+                r("10.x", true),
+                r("11.x", true),
+                r("12.x", false)
+            ]
+        );
+        assert_eq!(
+            rows(doc, day(2026, 12, 1)),
+            [
+                r("9.x", false),
+                r("10.x", false),
+                r("11.x", true),
+                r("12.x", false)
+            ]
+        );
+        // "Planned" is no support yet, and the legend says so: the row is read.
+        let im = import(doc, day(2026, 1, 1));
+        assert!(im.unreadable_rows.is_empty(), "{:?}", im.unreadable_rows);
+        // Without a legend the symbol decides nothing.
+        let bare = "| Version | Status |\n|---|---|\n| 10.x | :clock1: |\n";
+        assert!(rows(bare, 0).is_empty());
+        assert_eq!(import(bare, 0).unreadable_rows.len(), 1);
+        // A security column beside a general one; day-first dotted dates.
+        let doc = "| Release | Security Updates | Updates | End of Life |\n|---|---|---|---|\n\
+                   | 2.x | :white_check_mark: | :white_check_mark: | - |\n\
+                   | 1.x | :white_check_mark: | :x: | 31.12.2023 |\n";
+        assert_eq!(
+            rows(doc, day(2024, 6, 1)),
+            [r("2.x", true), r("1.x", false)]
+        );
+        assert_eq!(rows(doc, day(2023, 6, 1)), [r("2.x", true), r("1.x", true)]);
+    }
+
+    #[test]
+    fn a_numeric_date_is_read_only_when_its_order_is_certain() {
+        let day = |y, m, d| {
+            chrono::NaiveDate::from_ymd_opt(y, m, d)
+                .and_then(|d| d.and_hms_opt(12, 0, 0))
+                .map(|t| t.and_utc().timestamp())
+                .unwrap_or_default()
+        };
+        // Day over 12: either order is certain.
+        assert_eq!(dated_cell("31/12/2023", day(2023, 12, 31)), Some(true));
+        assert_eq!(dated_cell("12/31/2023", day(2024, 1, 1)), Some(false));
+        // Dotted is day first (31.12., 01.02.).
+        assert_eq!(dated_cell("01.02.2025", day(2025, 1, 15)), Some(true));
+        assert_eq!(dated_cell("01.02.2025", day(2025, 2, 2)), Some(false));
+        // 03/04/2025 is 3 April or 4 March: decided only when both agree.
+        assert_eq!(dated_cell("03/04/2025", day(2026, 1, 1)), Some(false));
+        assert_eq!(dated_cell("03/04/2025", day(2025, 3, 20)), None);
+    }
+
+    #[test]
+    fn bounds_in_prose_keep_their_direction() {
+        let doc = "## Supported Versions\n\nCurrently, only version 3.5 and higher are supported \
+                   and receive security updates. Versions lower than 3.5 are considered End of \
+                   Life and will not receive any security updates.\n";
+        assert_eq!(
+            rows(doc, 0),
+            [
+                (">= 3.5".to_string(), true),
+                ("< 3.5".to_string(), false),
+                ("others".to_string(), false)
+            ]
+        );
+        // A table naming only unsupported releases leaves the rest to that prose.
+        let doc = format!(
+            "{doc}\n| Version | Security Updates |\n|---|---|\n| 1.x | :x: |\n| 2.x | :x: |\n"
+        );
+        let got = rows(&doc, 0);
+        assert_eq!(
+            &got[..3],
+            [
+                ("1.x".to_string(), false),
+                ("2.x".to_string(), false),
+                (">= 3.5".to_string(), true)
+            ]
+        );
     }
 
     #[test]
