@@ -86,7 +86,7 @@ static POC_ASK: LazyLock<Regex> = LazyLock::new(|| {
 });
 static INSTRUCTION: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\bmust\b|\bplease\b|\bneed\b|mandatory|\brequired?\b|\bdescribing\b|\bshould include\b|^\W*(?:send|e-?mail|submit|report|tell us)\b.{0,120}?\b(?:with|including|containing|and)\b|^\W*(?:include|provide|describe|attach|explain|share)\b|\bwhat to (?:include|provide|send)\b|\b(?:required|requested) (?:information|details)\b",
+        r"(?i)\bmust\b|\bplease\b|\bneed\b|mandatory|\brequired?\b|\bdescribing\b|\bshould include\b|^\W*(?:send|e-?mail|submit|report|tell us)\b.{0,120}?\b(?:with|including|containing|and)\b|^\W*(?:include|provide|describe|attach|explain|share)\b|\bwhat to (?:include|provide|send)\b|\b(?:required|requested) (?:information|details)\b|\([^()]*?\b(?:send|e-?mail|submit|report|tell us|contact)\b[^()]{0,120}?\b(?:with|including|containing)\b[^()]*\)$|\(\W*(?:please\s+)?(?:include|provide|describe|attach|explain|share)\b[^()]*\)$",
     )
 });
 static OPTIONAL: LazyLock<Regex> = LazyLock::new(|| {
@@ -157,7 +157,7 @@ static CHANNELS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
         (
             "github-issues",
             re(
-                r"(?i)(?:open|create|file|submit)\w* (?:a |an )?(?:new )?(?:github )?issue\b(?:[^.\n]{0,60})$|(?:open|create|file|submit)\w* (?:a |an )?(?:new )?(?:github )?issue (?:in|on|at) (?:our |the )?(?:github|issue tracker|issues? (?:page|list)|repo(?:sitory)?)\b|via (?:github )?issues",
+                r"(?i)(?:open|create|file|submit)\w* (?:a |an )?(?:new )?(?:github )?issue\b(?:[^.\n]{0,60})$|(?:open|create|file|submit)\w* (?:a |an )?(?:new )?(?:github )?issue (?:in|on|at) (?:our |the )?(?:github|issue tracker|issues? (?:page|list)|repo(?:sitory)?)\b|via (?:github )?issues|\b(?:go to|use|open|visit|in) the issues (?:section|tab|page)\b",
             ),
         ),
         (
@@ -385,6 +385,9 @@ fn split_doc(text: &str) -> Doc {
     // lines), so "* A description … It is very\n  important to …" stays one item.
     let mut open_item: Option<(usize, String)> = None;
     let mut in_table = false;
+    // A table laid out with tabs or runs of spaces (a SECURITY.md pasted from a rendered
+    // page, or written as plain text): "Version<TAB>Supported", "5.1.x     SUPPORTED".
+    let mut in_plain_table = false;
     let mut in_code = false;
     let mut in_credits = false;
     let mut credit_lines = Vec::new();
@@ -480,6 +483,43 @@ fn split_doc(text: &str) -> Doc {
             continue;
         }
         in_table = false;
+        if !t.is_empty() {
+            let cells = plain_cells(t);
+            // Labels, not sentences ("… addressed.  On request, …" is two sentences).
+            let short = |c: &String| c.chars().count() <= 30 && c.split_whitespace().count() <= 4;
+            let header = !in_plain_table
+                && cells.len() >= 2
+                && cells.iter().all(short)
+                && cells.first().is_some_and(|c| {
+                    let c = c.to_ascii_lowercase();
+                    ["version", "release", "branch", "series"]
+                        .iter()
+                        .any(|w| c.contains(w))
+                })
+                && cells.iter().skip(1).any(|c| {
+                    let c = c.to_ascii_lowercase();
+                    c.contains("support") || c.contains("status") || c.contains("security")
+                });
+            if header {
+                open_item = None;
+                flush(&mut para, &mut sentences);
+                tables.push((cells, Vec::new()));
+                in_plain_table = true;
+                continue;
+            }
+            if in_plain_table {
+                if t.chars().all(|c| matches!(c, '-' | '=' | '+' | ' ' | '\t')) {
+                    continue;
+                }
+                if cells.len() >= 2 && cells.first().is_some_and(short) {
+                    if let Some(tb) = tables.last_mut() {
+                        tb.1.push((line, cells));
+                    }
+                    continue;
+                }
+            }
+        }
+        in_plain_table = false;
         for c in MD_LINK.captures_iter(t) {
             if let (Some(text), Some(u)) = (c.get(1), c.get(2)) {
                 links.push((line, strip_md(text.as_str()), u.as_str().trim().to_string()));
@@ -516,6 +556,17 @@ fn split_doc(text: &str) -> Doc {
             continue;
         }
         let clean = strip_md(t);
+        // Under "… including:", short paragraphs of their own are the list's items
+        // when the markers were lost (text pasted from a rendered page).
+        if para.is_empty()
+            && open_item.is_none()
+            && let Some(intro) = &list_intro
+            && clean.chars().count() <= 80
+            && !clean.ends_with(['.', ':', '!', '?'])
+        {
+            sentences.push((line, format!("{clean} ({intro})")));
+            continue;
+        }
         if let Some((idx, body)) = open_item.as_mut() {
             body.push(' ');
             body.push_str(&clean);
@@ -546,6 +597,15 @@ fn split_doc(text: &str) -> Doc {
         credit_lines,
         support_lines,
     }
+}
+
+/// The cells of a line laid out with tabs or runs of two or more spaces.
+fn plain_cells(line: &str) -> Vec<String> {
+    static GAP: LazyLock<Regex> = LazyLock::new(|| re(r"\t+\s*| {2,}"));
+    GAP.split(line.trim())
+        .map(|c| strip_md(c.trim()))
+        .filter(|c| !c.is_empty())
+        .collect()
 }
 
 fn split_sentences(p: &str) -> Vec<String> {
@@ -832,7 +892,7 @@ fn prose_supported_versions(doc: &Doc, out: &mut Imported) {
     // the rest).
     static LATEST: LazyLock<Regex> = LazyLock::new(|| {
         re(
-            r"(?i)\b(?:latest|most\s+recent|newest|current)\s+(?P<count>(?:two|three|four|five|\d+)\s+)?(?:stable\s+)?(?:major\s+|minor\s+)?(?:[A-Z][\w.-]*\s+)?(?:releases?|versions?)\b",
+            r"(?i)\b(?:latest|most\s+recent|newest|current)\s+(?P<count>(?:two|three|four|five|\d+)\s+)?(?:stable\s+)?(?:major\s+|minor\s+)?(?:[A-Z][\w.-]*\s+)?(?:releases?|versions?)\b|\b(?:main|master|default|development)`?\s+branch\b",
         )
     });
     // Under a "Supported Versions" heading, a sentence naming the latest release is the
@@ -1065,8 +1125,13 @@ pub fn import(text: &str, now: i64) -> Imported {
                 out.ack_within = Some((d, cite(*line, s)));
                 ack_at = Some(idx);
                 // "acknowledged within 24 hours, and a detailed response within 48 hours"
+                // "… and provide a response to the report within 48 hours": after the
+                // acknowledgement, a second answer is the follow-up.
+                static SECOND_ANSWER: LazyLock<Regex> = LazyLock::new(|| {
+                    re(r"(?i)\b(?:respon(?:d|se)|reply|answer|assess|evaluat|investigat|triag)")
+                });
                 let rest = s.get(m.end()..).unwrap_or_default();
-                if FOLLOWUP_CONTEXT.is_match(rest)
+                if (FOLLOWUP_CONTEXT.is_match(rest) || SECOND_ANSWER.is_match(rest))
                     && let Some(d2) = first_duration(rest)
                 {
                     out.followup_within = Some((d2, cite(*line, s)));
@@ -1633,6 +1698,14 @@ mod tests {
     }
 
     #[test]
+    fn the_main_branch_said_to_be_supported_is_the_latest_row() {
+        let doc = "## Supported Versions\nThe main branch is supported; fixes are applied on a best-effort basis.\n";
+        assert_eq!(rows(doc, 0), [("latest".to_string(), true)]);
+        let doc = "## Supported Versions\nThe `master` branch is no longer maintained.\n";
+        assert!(rows(doc, 0).is_empty(), "{:?}", rows(doc, 0));
+    }
+
+    #[test]
     fn the_latest_release_in_prose_is_the_supported_row() {
         let doc =
             "## Supported Versions\n\nWe always provide security updates for the latest release.\n";
@@ -1787,6 +1860,63 @@ mod tests {
     }
 
     #[test]
+    fn a_second_answer_promised_in_the_acknowledging_sentence_is_the_follow_up() {
+        let win = |doc: &str| {
+            let im = import(doc, 0);
+            (
+                im.ack_within.map(|(d, _)| d.to_string()),
+                im.followup_within.map(|(d, _)| d.to_string()),
+            )
+        };
+        let doc = "We will acknowledge reports within 24 hours and provide a response to the \
+                   report within 48 hours.\n";
+        assert_eq!(win(doc), (Some("1d".into()), Some("2d".into())));
+        // One window named twice is no follow-up.
+        let doc = "We will acknowledge and respond to reports within 3 days.\n";
+        assert_eq!(win(doc), (Some("3d".into()), None));
+    }
+
+    #[test]
+    fn a_table_laid_out_with_tabs_or_spaces_is_a_table() {
+        let r = |v: &str, s| (v.to_string(), s);
+        // Pasted from a rendered page: tab-separated, symbols and words.
+        let doc = "Supported Versions\n\nVersion\tSupported\n5.1.x\t✅ Supported\n5.0.x\t❌ Unsupported\n\
+                   < 4.0\t❌ Unsupported\n\nOnly supported versions receive security fixes.\n";
+        assert_eq!(
+            rows(doc, 0),
+            [r("5.1.x", true), r("5.0.x", false), r("< 4.0", false)]
+        );
+        // Plain text with a rule under the header; the prose after it is not a row.
+        let doc = "Version    Status\n-----------------\n5.1.x      SUPPORTED\n5.0.x      UNSUPPORTED\n\n\
+                   Note: we fix what is supported.\n";
+        assert_eq!(rows(doc, 0), [r("5.1.x", true), r("5.0.x", false)]);
+        // Two spaces between sentences make no table.
+        let doc = "## Supported Versions\n\nUpgrade to the latest release to get every security fix.  \
+                   On request, we backport fixes.\n";
+        assert_eq!(rows(doc, 0), [r("latest", true)]);
+    }
+
+    #[test]
+    fn items_under_an_instruction_are_asked_for_with_or_without_markers() {
+        let req = |doc: &str| -> Vec<String> {
+            import(doc, 0).require.into_iter().map(|(n, _)| n).collect()
+        };
+        // The instruction is the list's lead ("Report privately with:"), not the item.
+        let doc = "Report privately with:\n\n- Affected version/commit\n- Reproduction steps\n- Impact assessment\n";
+        assert_eq!(req(doc), ["versions", "repro_steps", "impact"]);
+        let doc =
+            "Please open a private advisory. Include:\n- Steps to reproduce\n- Impact assessment\n";
+        assert_eq!(req(doc), ["repro_steps", "impact"]);
+        // The markers lost: short paragraphs under the lead are its items.
+        let doc = "Send an email to sec@acme.example.org with a description, including:\n\n\
+                   Steps to reproduce\n\nImpact assessment\n\nWe answer every report.\n";
+        assert_eq!(req(doc), ["repro_steps", "impact"]);
+        // A lead that instructs nothing asks for nothing.
+        let doc = "Our process:\n\n- Impact assessment\n- A fix\n";
+        assert!(req(doc).is_empty(), "{:?}", req(doc));
+    }
+
+    #[test]
     fn bounds_in_prose_keep_their_direction() {
         let doc = "## Supported Versions\n\nCurrently, only version 3.5 and higher are supported \
                    and receive security updates. Versions lower than 3.5 are considered End of \
@@ -1918,6 +2048,9 @@ mod tests {
     fn an_issue_in_the_projects_tracker_is_the_github_issues_channel() {
         let doc = "For detailed reports, please create an issue in our issue tracker or contact us on Discord.\n";
         assert_eq!(channels(doc), ["discord", "github-issues"]);
+        let doc =
+            "To report vulnerabilities, please go to the Issues section and open a new ticket.\n";
+        assert_eq!(channels(doc), ["github-issues"]);
         let doc = "Please do not open an issue on GitHub for security problems; email security@acme.example.org.\n";
         assert_eq!(channels(doc), ["email"]);
         // Where problems that are public already go is no channel for reports.
