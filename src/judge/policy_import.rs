@@ -789,8 +789,33 @@ fn supported_cell(c: &str) -> Option<bool> {
         || l.contains("unsupported")
         || l.contains("end of life")
         || l.contains("eol")
+        || [
+            "ended",
+            "discontinued",
+            "expired",
+            "dropped",
+            "deprecated",
+            "outdated",
+            "obsolete",
+        ]
+        .iter()
+        .any(|w| l.contains(w))
     {
         Some(false)
+    } else if [
+        "best effort",
+        "best-effort",
+        "security",
+        "maintenance",
+        "lts",
+        "critical",
+    ]
+    .iter()
+    .any(|w| l.contains(w))
+    {
+        // "Best effort", "Security fixes only", "Maintenance", "LTS": supported, in a
+        // narrower way (read after the refusals: "no security fixes" is one).
+        Some(true)
     } else {
         None
     }
@@ -1780,6 +1805,17 @@ mod tests {
         let im = import(doc, day(2024, 1, 1));
         assert_eq!(im.unreadable_rows.len(), 1);
         assert_eq!(im.unreadable_rows[0].line, 7);
+        // Narrower support is support; a refusal naming it is not.
+        for (cell, want) in [
+            ("Best effort", Some(true)),
+            ("Security fixes only", Some(true)),
+            ("Maintenance (LTS)", Some(true)),
+            ("No security fixes", Some(false)),
+            ("Security support ended", Some(false)),
+            ("To be defined", None),
+        ] {
+            assert_eq!(supported_cell(cell), want, "{cell}");
+        }
         // A plain "EOL" still reads as not supported.
         assert_eq!(dated_cell("EOL", 0), None);
         assert_eq!(supported_cell("EOL"), Some(false));
