@@ -556,6 +556,19 @@ mod tests {
             "SQL injection in /login: curl -d \"u=' OR '1'='1\" http://x/login. Is this eligible for a bounty?",
         );
         assert!(!f.low_effort.flag, "{:?}", f.low_effort);
+        // Asking whether a reward comes, with nothing to reproduce.
+        for ask in [
+            "Can I get any rewards for these bugs? I know you have no program.",
+            "It would be an honour if my work were appreciated as a reward.",
+            "Could we receive a bounty for this finding?",
+        ] {
+            let f = run(&format!(
+                "I found a serious vulnerability in your web server that an attacker could use \
+                 to attack your site. {ask}"
+            ));
+            assert!(f.low_effort.flag, "{ask}: {:?}", f.low_effort);
+            assert!(f.low_effort.reasons.contains(&"beg-bounty".to_string()));
+        }
     }
 
     #[test]
@@ -594,6 +607,29 @@ mod tests {
             text,
             attachments: vec![],
         })
+    }
+
+    #[test]
+    fn the_recipients_own_mail_domain_records_are_a_template_whatever_the_proof() {
+        // DMARC/SPF of the recipient's domain, with a PHP mail() "proof".
+        let body = "Summary: I checked the DMARC records for the acme.io domain and there are none; \
+                    the SPF records soft fail.\n\nSteps to Reproduce:\n\n```php\n<?php\n\
+                    mail(\"victim@example.net\", \"Reset\", \"click\", \"From: support@acme.io\");\n```\n";
+        let f = with_subject("Security issue found", body);
+        assert!(f.low_effort.flag, "{:?}", f.low_effort);
+        let f = with_subject(
+            "Email spoofing",
+            "Your current SPF configuration is v=spf1 include:mail.acme.io ~all, so anyone can send as you.\n",
+        );
+        assert!(f.low_effort.flag, "{:?}", f.low_effort);
+        // A program that reads these records is software with a bug in it.
+        let f = with_subject(
+            "Stack overflow in the SPF record parser",
+            "Affected: acme-mta 3.2.1. A TXT record with 300 nested include: mechanisms crashes \
+             the SPF evaluator of the MTA.\n\n```sh\npython3 make_record.py > zone.txt && \
+             acme-mta --check-spf zone.txt\n```\n",
+        );
+        assert!(!f.low_effort.flag, "{:?}", f.low_effort);
     }
 
     #[test]

@@ -30,12 +30,12 @@ pub(super) static ANON: LazyLock<Regex> = LazyLock::new(|| {
 });
 pub(super) static BEG_BOUNTY: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:bounty|reward|compensation|payment|paypal|bitcoin|btc|usdt)\b[^\n]{0,80}\b(?:before|first|in exchange|amount|how much|offer|eligible)\b|\b(?:how much|what) (?:is|will) (?:the|your) (?:bounty|reward)\b|\bbefore (?:i|we) (?:share|send|disclose|provide|reveal)\b",
+        r"(?i)\b(?:bounty|reward|compensation|payment|paypal|bitcoin|btc|usdt)\b[^\n]{0,80}\b(?:before|first|in exchange|amount|how much|offer|eligible)\b|\b(?:how much|what) (?:is|will) (?:the|your) (?:bounty|reward)\b|\bbefore (?:i|we) (?:share|send|disclose|provide|reveal)\b|\b(?:can|could|may|will|would|do) (?:i|we) (?:get|receive|be (?:paid|rewarded|eligible)|expect)\b[^\n.?]{0,30}\b(?:bount\w*|rewards?|compensat\w*|payments?|paid|swag)\b|\b(?:any|a) (?:bount\w*|rewards?) for (?:me|this|these|my)\b|\bappreciated (?:as|with) a (?:reward|bounty)\b",
     )
 });
 pub(super) static SCANNER: LazyLock<Regex> = LazyLock::new(|| {
     re(&format!(
-        r"(?im)\b(?:missing|lack of|no|absent|not (?:set|configured|enabled))\b[^\n.]{{0,40}}\b(?:dmarc|spf|dkim|x-frame-options|content-security-policy|csp header|hsts|strict-transport-security|x-content-type-options|x-xss-protection|referrer-policy|permissions-policy|security headers?|clickjacking protection|csrf token on (?:the )?logout|rate limit\w*)\b|\b(?:dmarc|spf|dkim)\b[^\n.]{{0,30}}\b(?:missing|not (?:found|set|configured)|record)\b|\bclick[- ]?jacking\b|\bbanner grabbing\b|\bserver version disclos\w+|\bself[- ]xss\b|\bautocomplete\s+(?:enabled|on)\b|\b(?:server|apache|nginx|iis|php|software)\b[^\n.]{{0,20}}\bversion(?: information)? (?:disclos|expos|reveal|leak)\w*|\bversion (?:information )?disclos\w+|{TEMPLATE_SESSION}|^[|\s*]*scanner[*\s]*[:|]"
+        r"(?im)\b(?:missing|lack of|no|absent|not (?:set|configured|enabled))\b[^\n.]{{0,40}}\b(?:dmarc|spf|dkim|x-frame-options|content-security-policy|csp header|hsts|strict-transport-security|x-content-type-options|x-xss-protection|referrer-policy|permissions-policy|security headers?|clickjacking protection|csrf token on (?:the )?logout|rate limit\w*)\b|\b(?:dmarc|spf|dkim)\b[^\n.]{{0,30}}\b(?:missing|not (?:found|set|configured)|records?)\b|\bclick[- ]?jacking\b|\bbanner grabbing\b|\bserver version disclos\w+|\bself[- ]xss\b|\bautocomplete\s+(?:enabled|on)\b|\b(?:server|apache|nginx|iis|php|software)\b[^\n.]{{0,20}}\bversion(?: information)? (?:disclos|expos|reveal|leak)\w*|\bversion (?:information )?disclos\w+|{TEMPLATE_SESSION}|^[|\s*]*scanner[*\s]*[:|]"
     ))
 });
 /// Asking how or where to report, or about a reward, instead of reporting: the
@@ -65,6 +65,16 @@ static TEMPLATE_HEADER_CLASS: LazyLock<Regex> = LazyLock::new(|| re(TEMPLATE_HEA
 /// of concept (code, requests) comes with it. Case-insensitive where it is used (the
 /// template classes and the scanner findings).
 const TEMPLATE_SESSION: &str = r"\bsession\w*\b[^\n.]{0,40}\b(?:not|never|fail\w*|n't)\b[^\n.]{0,20}\b(?:expir|invalidat|terminat)\w*|\b(?:fail\w*|not) to (?:invalidate|expire|terminate) (?:the |all |other )?sessions?\b|\binvalidate (?:all )?(?:other )?sessions? (?:when|after|on)\b";
+/// The recipient's own mail domain judged by its DNS records ("no DMARC policy for
+/// acme.io domain", "your current SPF configuration … ~all"): a finding about how a
+/// domain is run, not a flaw in the software, whatever "proof" (a spoofing form, a PHP
+/// `mail()` call) comes with it. A report about a program that reads these records (a
+/// mail server's SPF parser) names no domain of the recipient's.
+static DOMAIN_MAIL_RECORDS: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:spf|dmarc|dkim)\b[^\n]{0,60}?\b(?:for|on|of)\s+(?:your\s+|the\s+|this\s+)?(?:[a-z0-9-]+\.)*[a-z0-9-]*\s*(?:domain|website|web\s*site)\b|\byour\s+(?:current\s+)?(?:domain'?s?\s+)?(?:spf|dmarc|dkim)\b|\b(?:domain|website)\b[^\n.]{0,40}\b(?:spf|dmarc|dkim)\s+records?\b[^\n.]{0,30}\b(?:missing|not\s+found|none|weak|misconfigur\w*|soft\s*-?\s*fail|~all)",
+    )
+});
 /// The line that names the finding in a template report ("Vulnerability Name: …").
 static HEADLINE: LazyLock<Regex> = LazyLock::new(|| {
     re(
@@ -260,14 +270,20 @@ pub(super) fn find_low_effort(
             // A template class as the report's headline (its subject, or a
             // "Vulnerability:" line): a template, whose clickjacking iframe or SPF lookup
             // does not make it a report.
+            // A flaw in a program that handles these things ("Stack overflow in the SPF
+            // record parser") is no template, whatever it names.
+            static SOFTWARE_FLAW: LazyLock<Regex> = LazyLock::new(|| {
+                re(
+                    r"(?i)\b(?:parser|parsing|evaluator|library|implementation|crash\w*|overflow|panic\w*|use[- ]after[- ]free|out[- ]of[- ]bounds|null pointer|segfault|memory corruption|injection)\b",
+                )
+            });
+            let template = |h: &str| TEMPLATE_CLASS.is_match(h) && !SOFTWARE_FLAW.is_match(h);
             let headline = if doc.location == "subject" {
-                TEMPLATE_CLASS
-                    .is_match(doc.text)
-                    .then_some((0, doc.text.len()))
+                template(doc.text).then_some((0, doc.text.len()))
             } else {
                 HEADLINE
                     .find_iter(doc.text)
-                    .find(|h| TEMPLATE_CLASS.is_match(h.as_str()))
+                    .find(|h| template(h.as_str()))
                     .map(|h| (h.start(), h.end()))
             };
             if let Some((a, b)) = headline {
@@ -278,6 +294,13 @@ pub(super) fn find_low_effort(
                 header_template |= TEMPLATE_HEADER_CLASS.is_match(line);
                 le_ev.push(evidence(doc, a, b, "template-finding"));
             }
+        }
+        if let Some(m) = DOMAIN_MAIL_RECORDS.find(doc.text) {
+            if !reasons.contains(&"template-finding") {
+                reasons.push("template-finding");
+            }
+            header_template = true;
+            le_ev.push(evidence(doc, m.start(), m.end(), "domain-mail-records"));
         }
         if let Some(m) = POC_LINK_ONLY.find(doc.text) {
             if !reasons.contains(&"poc-is-a-link") {
