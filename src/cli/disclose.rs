@@ -445,7 +445,7 @@ pub fn advisory(
         c.open(&k)?;
     }
     let (d, credit) = store::disclosure_of(st.db(), c.id)?;
-    let impact = super::typed_findings(&store::findings_of(st.db(), c.id)?).map(|f| f.impact);
+    let impact = super::case::typed_findings(&store::findings_of(st.db(), c.id)?).map(|f| f.impact);
     let classes: Vec<String> = impact.as_ref().map(|i| i.class.clone()).unwrap_or_default();
     let reported_cvss: Option<String> = impact
         .as_ref()
