@@ -224,7 +224,11 @@ fn a_reader_stuck_in_one_openpgp_operation_is_killed_while_the_daemon_stays_live
         during >= 5,
         "WATCHDOG=1 kept coming while the reader was stuck ({during} in 2 s)"
     );
-    assert!(env.cases().is_empty(), "still being read");
+    let cases = env.cases();
+    assert!(
+        cases.is_empty(),
+        "the message should still be in its reader, but it is a case already: {cases:?}"
+    );
     let t = Instant::now();
     unsafe {
         libc::kill(child.id() as i32, libc::SIGTERM);
