@@ -2,7 +2,7 @@
 //! the body, readable attachments) with its sections (Markdown and `Label:` headings),
 //! its code blocks (fenced, with their language, and indented), and — for the body —
 //! quoted earlier mail and the signature already blanked. Built once per report by
-//! [`documents`]; every rule (`poc`, `versions`, `impact`, `other`) reads these
+//! [`documents`]; every rule (`poc`, `versions`, `impact`, `steps`, `fix`, `ids`, `low_effort`) reads these
 //! structures instead of finding sections and blocks again.
 
 use super::*;

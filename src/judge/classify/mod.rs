@@ -11,8 +11,8 @@
 //! lines, payload shapes, version phrases), not sentences of any corpus.
 //!
 //! One file per finding: `sections` (headings), `poc`, `versions` (the version
-//! grammar), `impact` (classes, severity, CVSS), `other` (steps, fix, ids, credit,
-//! low effort). [`classify`] only builds the located texts and calls each in turn;
+//! grammar), `impact` (classes, severity, CVSS), `steps`, `fix`, `ids` (CVE/CWE/GHSA
+//! ids and credit), `low_effort`. [`classify`] only builds the located texts and calls each in turn;
 //! low effort is judged last, from the other findings.
 
 use std::collections::BTreeSet;
@@ -77,10 +77,13 @@ fn evidence(doc: &Doc<'_>, start: usize, end: usize, rule: &str) -> Evidence {
 }
 
 mod document;
+mod fix;
+mod ids;
 mod impact;
-mod other;
+mod low_effort;
 mod poc;
 mod sections;
+mod steps;
 mod versions;
 
 pub use impact::grade_distance;
@@ -88,10 +91,13 @@ pub use impact::score_cvss;
 pub use versions::normalize_version_text;
 
 use document::*;
+use fix::*;
+use ids::*;
 use impact::*;
-use other::*;
+use low_effort::*;
 use poc::*;
 use sections::*;
+use steps::*;
 use versions::*;
 
 /// Classifies one report.
