@@ -506,3 +506,39 @@ fn a_team_key_advertising_gnupg_aead_is_flagged_with_the_fix() {
     let (_, _, err) = check(&env);
     assert!(!err.contains("AEAD"), "{err}");
 }
+
+#[test]
+fn a_damaged_key_in_the_reporter_keyring_is_a_warning_naming_its_line() {
+    let (key, pass) = team();
+    let env = Env::new(
+        &[("team.asc", &key)],
+        Some(&pass),
+        "[policy.default]\nack_within = \"72h\"\n",
+    );
+    let public = std::fs::read_to_string(repo().join("keys/test/team-public.asc")).unwrap();
+    // Concatenated armored files, the first one damaged (its packet header is not one).
+    let damaged = "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nCgoKCgoKCgo=\n-----END PGP PUBLIC KEY BLOCK-----\n";
+    std::fs::write(
+        env.dir.path().join("reporters.asc"),
+        format!("{damaged}\n{public}"),
+    )
+    .unwrap();
+    let cfg = std::fs::read_to_string(&env.config)
+        .unwrap()
+        .replace("[keys]\n", "[keys]\nreporter_keyring = \"reporters.asc\"\n");
+    std::fs::write(&env.config, cfg).unwrap();
+    let (code, out, err) = check(&env);
+    assert_eq!(code, 0, "a warning, not an error: {err}");
+    assert!(out.starts_with("OK: "), "{out}");
+    assert!(
+        err.contains("keys.reporter_keyring:")
+            && err.contains("reporters.asc: the key at line 1 skipped")
+            && err.contains("not used to verify signatures"),
+        "{err}"
+    );
+    // Only damaged blocks: the file is no keyring, and that is an error.
+    std::fs::write(env.dir.path().join("reporters.asc"), damaged).unwrap();
+    let (code, _, err) = check(&env);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is not an OpenPGP keyring"), "{err}");
+}

@@ -47,6 +47,13 @@ fn load_for_service(cli: &Cli) -> Result<(Config, crate::read::crypto::TeamKeys)
         }
         .into());
     }
+    for skipped in keys.keyring_skipped() {
+        eprintln!(
+            "warning: {}: keys.reporter_keyring: {skipped}; that key is not used to verify \
+             signatures (re-export it with `gpg --export --armor KEYID`, or remove it)",
+            cfg.file.display()
+        );
+    }
     Ok((cfg, keys))
 }
 

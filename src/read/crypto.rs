@@ -161,6 +161,8 @@ pub struct TeamKeys {
     ed25519: Option<crate::read::prepared::Ed25519Signer>,
     certs: Vec<Cert>,
     keyring: Vec<Cert>,
+    /// Keys of the reporter keyring that could not be read (file, position, why).
+    keyring_skipped: Vec<String>,
     /// Fingerprints of team keys loaded under the legacy policy (decryption only).
     legacy: Vec<String>,
 }
@@ -201,6 +203,48 @@ pub fn advertises_librepgp_aead(cert: &Cert) -> bool {
     let aead = |f: Option<openpgp::types::Features>| f.is_some_and(|f| f.get(1));
     vc.userids().any(|u| aead(u.features()))
         || aead(vc.direct_key_signature().ok().and_then(|s| s.features()))
+}
+
+/// The armored blocks of a keyring file, each with the line it starts on (1-based); a
+/// binary keyring (or text with no armor header) is one block.
+fn armored_blocks(bytes: &[u8]) -> Vec<(&[u8], usize)> {
+    const BEGIN: &[u8] = b"-----BEGIN PGP ";
+    const END: &[u8] = b"-----END PGP ";
+    let starts: Vec<usize> = bytes
+        .windows(BEGIN.len())
+        .enumerate()
+        .filter(|(i, w)| *w == BEGIN && (*i == 0 || bytes.get(i - 1) == Some(&b'\n')))
+        .map(|(i, _)| i)
+        .collect();
+    if starts.is_empty() {
+        return vec![(bytes, 1)];
+    }
+    let line_of = |at: usize| {
+        bytes
+            .get(..at)
+            .map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count())
+            + 1
+    };
+    starts
+        .iter()
+        .enumerate()
+        .map(|(n, &from)| {
+            let limit = starts.get(n + 1).copied().unwrap_or(bytes.len());
+            let region = bytes.get(from..limit).unwrap_or_default();
+            // Up to the end of the END line, when there is one.
+            let end = region
+                .windows(END.len())
+                .position(|w| w == END)
+                .and_then(|e| {
+                    region
+                        .get(e..)
+                        .and_then(|r| r.iter().position(|&c| c == b'\n'))
+                        .map(|nl| e + nl + 1)
+                })
+                .unwrap_or(region.len());
+            (region.get(..end).unwrap_or(region), line_of(from))
+        })
+        .collect()
 }
 
 /// The fingerprints of the certificates in `bytes` (a keyring, armored or binary) that
@@ -390,14 +434,53 @@ impl TeamKeys {
                 fix: "set keys.secret to the team's secret key file".into(),
             });
         }
+        // A reporter keyring holds other people's keys: one this library cannot read
+        // (a LibrePGP v5 key, a damaged export) is skipped and named, not a reason to
+        // refuse the rest. A file from which no key at all can be read is an error.
+        let mut keyring_skipped = Vec::new();
         let keyring = match keyring {
-            Some((path, bytes)) => CertParser::from_bytes(bytes)
-                .and_then(|p| p.collect::<Result<Vec<_>>>())
-                .map_err(|e| KeyError {
+            Some((path, bytes)) => {
+                let not_a_keyring = |e: &dyn std::fmt::Display| KeyError {
                     key: "keys.reporter_keyring",
                     what: format!("{} is not an OpenPGP keyring: {e}", path.display()),
                     fix: "export reporters' keys with `gpg --export --armor` into that file".into(),
-                })?,
+                };
+                let mut read = Vec::new();
+                let mut first_error = None;
+                // Armored blocks one by one (`cat *.asc > keyring.asc` is how such files
+                // are made): a damaged block must not hide the blocks after it.
+                for (block, at_line) in armored_blocks(bytes) {
+                    let parser = match CertParser::from_bytes(block) {
+                        Ok(p) => p,
+                        Err(e) => {
+                            keyring_skipped.push(format!(
+                                "{}: the key at line {at_line} skipped: {e}",
+                                path.display()
+                            ));
+                            first_error.get_or_insert(e);
+                            continue;
+                        }
+                    };
+                    for cert in parser {
+                        match cert {
+                            Ok(c) => read.push(c),
+                            Err(e) => {
+                                keyring_skipped.push(format!(
+                                    "{}: the key at line {at_line} skipped: {e}",
+                                    path.display()
+                                ));
+                                first_error.get_or_insert(e);
+                            }
+                        }
+                    }
+                }
+                if read.is_empty()
+                    && let Some(e) = first_error
+                {
+                    return Err(not_a_keyring(&e));
+                }
+                read
+            }
             None => Vec::new(),
         };
         Ok(TeamKeys {
@@ -409,6 +492,7 @@ impl TeamKeys {
             signers,
             certs,
             keyring,
+            keyring_skipped,
             legacy: legacy_certs,
         })
     }
@@ -464,6 +548,7 @@ impl TeamKeys {
             ed25519: None,
             certs: Vec::new(),
             keyring: Vec::new(),
+            keyring_skipped: Vec::new(),
             legacy: Vec::new(),
         }
     }
@@ -471,6 +556,12 @@ impl TeamKeys {
     /// Fingerprints of the keys loaded for decryption only (`keys.legacy_decryption`).
     pub fn legacy(&self) -> &[String] {
         &self.legacy
+    }
+
+    /// Keys of `keys.reporter_keyring` that were skipped, each with its position and
+    /// the reason (the others are used).
+    pub fn keyring_skipped(&self) -> &[String] {
+        &self.keyring_skipped
     }
 
     /// Can we sign outgoing mail?
@@ -1770,6 +1861,62 @@ mod tests {
         TeamKeys::load(&[(path, bytes)], Some(pass.trim()), None)
             .map_err(|e| e.what)
             .unwrap()
+    }
+
+    /// A reporter keyring made by concatenating armored files: a block this library
+    /// cannot read is skipped and named by its line, and the keys after it still load.
+    /// A file where nothing at all can be read stays an error.
+    #[test]
+    fn a_damaged_block_in_the_reporter_keyring_hides_nothing_after_it() {
+        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let secret = root.join("keys/test/team-secret.asc");
+        let files = [(secret.clone(), std::fs::read(&secret).unwrap())];
+        let pass = std::fs::read_to_string(root.join("keys/test/passphrase")).unwrap();
+        let public = std::fs::read_to_string(root.join("keys/test/team-public.asc")).unwrap();
+        // A block whose first packet header is not one (the CTB's high bit unset).
+        let damaged = "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nCgoKCgoKCgo=\n-----END PGP PUBLIC KEY BLOCK-----\n";
+        let ring = format!("{damaged}\n{public}");
+        let path = PathBuf::from("reporters.asc");
+        let keys = TeamKeys::load(
+            &files,
+            Some(pass.trim()),
+            Some(&(path.clone(), ring.clone().into_bytes())),
+        )
+        .map_err(|e| e.what)
+        .unwrap();
+        assert_eq!(keys.keyring().len(), 1);
+        assert_eq!(
+            keys.keyring_skipped().len(),
+            1,
+            "{:?}",
+            keys.keyring_skipped()
+        );
+        assert!(keys.keyring_skipped()[0].contains("reporters.asc: the key at line 1 skipped"));
+        // The good block first and the damaged one after it: the same.
+        let keys = TeamKeys::load(
+            &files,
+            Some(pass.trim()),
+            Some(&(path.clone(), format!("{public}\n{damaged}").into_bytes())),
+        )
+        .map_err(|e| e.what)
+        .unwrap();
+        assert_eq!(keys.keyring().len(), 1);
+        let line = 2 + public.lines().count();
+        assert!(
+            keys.keyring_skipped()[0].contains(&format!("line {line} skipped")),
+            "{:?}",
+            keys.keyring_skipped()
+        );
+        // Nothing readable at all.
+        let err = TeamKeys::load(
+            &files,
+            Some(pass.trim()),
+            Some(&(path, damaged.as_bytes().to_vec())),
+        )
+        .err()
+        .map(|e| e.what)
+        .unwrap_or_default();
+        assert!(err.contains("is not an OpenPGP keyring"), "{err}");
     }
 
     /// Ed25519 signatures are deterministic: the prepared signer must give exactly what
