@@ -541,3 +541,50 @@ fn format_flowed_reports_read_as_the_reporter_typed_them() {
         }
     }
 }
+
+#[test]
+fn a_clear_signed_text_where_the_encrypted_message_belongs_is_read_and_said_to_be_unencrypted() {
+    // multipart/encrypted whose "encrypted" part is a clear-signed text (Thunderbird's
+    // tests show this as a signature-spoofing shape): the text is the report, its
+    // signature is checked as for any clear-signed text, and nothing claims encryption.
+    let w = world();
+    let g = &w.gpg;
+    let body = "The login form of acme 2.4.1 accepts admin'-- as a user name.\n";
+    let signed = g.clearsign(body.as_bytes(), &w.reporter);
+    let from = "Rita Reporter <rita@example.net>";
+    w.env.deliver(
+        "c",
+        &pgp_mime(&headers(from, "Login bypass", "c@t", &[]), &signed),
+    );
+    // A damaged copy: the signed text changed after signing.
+    let tampered = signed.replace("admin'--", "root'--");
+    w.env.deliver(
+        "t",
+        &pgp_mime(&headers(from, "Tampered bypass", "t@t", &[]), &tampered),
+    );
+    let s = w.env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["created"], 2, "{s}");
+    let cases = w.env.cases();
+    for (subject, signature, text) in [
+        ("Login bypass", "good", "admin'--"),
+        ("Tampered bypass", "bad", "root'--"),
+    ] {
+        let c = case_with(&cases, subject);
+        let id = c["id"].as_str().unwrap();
+        let show = w.env.json(&["case", "show", id, "--json"]);
+        let m = &show["messages"][0];
+        assert_eq!(m["encryption"], "none", "{m}");
+        assert_eq!(m["signature"], signature, "{m}");
+        assert_ne!(c["state"], "undecryptable", "{c}");
+        assert!(
+            m["notes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n.as_str().unwrap().contains("held no encrypted message")),
+            "{m}"
+        );
+        let out = w.env.run(&["case", "export", id]);
+        assert!(String::from_utf8_lossy(&out.stdout).contains(text));
+    }
+}

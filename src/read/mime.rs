@@ -830,6 +830,20 @@ impl Walker<'_> {
                             self.decrypt_entity(&data, depth, true);
                         }
                         None => {
+                            // A clear-signed text where the encrypted message belongs (a
+                            // signature spoofing attempt, or a client's mistake): read and
+                            // verified as sent, and said to be unencrypted.
+                            let cleartext = children
+                                .iter()
+                                .filter_map(|&c| msg.parts.get(c as usize))
+                                .find(|p| crypto::sniff(p.contents()) == PgpKind::SignedCleartext);
+                            if let Some(p) = cleartext {
+                                self.report.notes.push(
+                                    "multipart/encrypted held no encrypted message but a clear-signed text: read as sent, not encrypted".into(),
+                                );
+                                self.text(String::from_utf8_lossy(p.contents()), depth + 1);
+                                return;
+                            }
                             self.report.encrypted_parts += 1;
                             self.report
                                 .decrypt_errors
