@@ -440,8 +440,15 @@ fn split_doc(text: &str) -> Doc {
             out.push((line, s));
         }
     };
+    let all_lines: Vec<&str> = text.lines().collect();
+    // Whether the list under the current lead had item markers: then the lines after
+    // it are prose again, not marker-less items.
+    let mut intro_had_markers = false;
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
+        let paragraph_of_one_line = all_lines
+            .get(i + 1)
+            .is_none_or(|next| next.trim().is_empty());
         let t = raw.trim();
         if t.starts_with('#') {
             let heading = strip_md(t.trim_start_matches('#'));
@@ -535,6 +542,7 @@ fn split_doc(text: &str) -> Doc {
                 list_intro = (heading.trim_end().ends_with(':')
                     || CONTENTS_HEADING.is_match(&heading))
                 .then_some(heading);
+                intro_had_markers = false;
             }
             continue;
         }
@@ -553,6 +561,7 @@ fn split_doc(text: &str) -> Doc {
             };
             sentences.push((line, with_intro));
             open_item = Some((sentences.len() - 1, body));
+            intro_had_markers = list_intro.is_some();
             continue;
         }
         let clean = strip_md(t);
@@ -560,6 +569,8 @@ fn split_doc(text: &str) -> Doc {
         // when the markers were lost (text pasted from a rendered page).
         if para.is_empty()
             && open_item.is_none()
+            && !intro_had_markers
+            && paragraph_of_one_line
             && let Some(intro) = &list_intro
             && clean.chars().count() <= 80
             && !clean.ends_with(['.', ':', '!', '?'])
@@ -579,6 +590,7 @@ fn split_doc(text: &str) -> Doc {
             continue;
         }
         para.push((line, clean.clone()));
+        intro_had_markers = false;
         // The intro is the paragraph's last sentence, which may start lines above.
         list_intro = clean.trim_end().ends_with(':').then(|| {
             let text = para
@@ -1947,6 +1959,23 @@ mod tests {
         let doc = "Send an email to sec@acme.example.org with a description, including:\n\n\
                    Steps to reproduce\n\nImpact assessment\n\nWe answer every report.\n";
         assert_eq!(req(doc), ["repro_steps", "impact"]);
+        // After a list with markers, a wrapped paragraph is prose again: its lines
+        // are one sentence, not items of the list.
+        let doc = "Please include:\n\n- Steps to reproduce.\n\nWe will acknowledge your email within 48 hours, and we will send a more\n\
+                   detailed response within 72 hours.\n";
+        let im = import(doc, 0);
+        assert_eq!(im.ack_within.as_ref().map(|(_, c)| c.line), Some(5));
+        assert!(
+            !im.ack_within
+                .as_ref()
+                .is_some_and(|(_, c)| c.text.contains("Please include")),
+            "{:?}",
+            im.ack_within
+        );
+        assert_eq!(
+            im.followup_within.map(|(d, _)| d.to_string()),
+            Some("3d".into())
+        );
         // A lead that instructs nothing asks for nothing.
         let doc = "Our process:\n\n- Impact assessment\n- A fix\n";
         assert!(req(doc).is_empty(), "{:?}", req(doc));
