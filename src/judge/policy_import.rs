@@ -746,8 +746,9 @@ fn legend_cell(cell: &str, text: &str) -> Option<bool> {
     let symbol = emoji_of_shortcode(&cell.to_ascii_lowercase())
         .map(str::to_string)
         .unwrap_or_else(|| cell.trim_end_matches('\u{fe0f}').to_string());
-    let short = (!cell.starts_with(':')).then_some(cell);
-    if symbol.is_empty() || symbol.chars().any(|c| c.is_alphanumeric()) {
+    // A shortcode (`:clock1:`) may be explained by its emoji or by itself.
+    let shortcode = cell.len() > 2 && cell.starts_with(':') && cell.ends_with(':');
+    if symbol.is_empty() || (!shortcode && symbol.chars().any(|c| c.is_alphanumeric())) {
         return None;
     }
     static ON: LazyLock<Regex> = LazyLock::new(|| {
@@ -762,7 +763,7 @@ fn legend_cell(cell: &str, text: &str) -> Option<bool> {
         let l = line.trim().trim_start_matches(['-', '*', '|', ' ']);
         let Some(rest) = l
             .strip_prefix(symbol.as_str())
-            .or_else(|| short.and_then(|c| l.strip_prefix(c)))
+            .or_else(|| l.strip_prefix(cell))
         else {
             continue;
         };
@@ -1873,6 +1874,10 @@ mod tests {
         // "Planned" is no support yet, and the legend says so: the row is read.
         let im = import(doc, day(2026, 1, 1));
         assert!(im.unreadable_rows.is_empty(), "{:?}", im.unreadable_rows);
+        // A legend written with the shortcodes themselves.
+        let doc = "| Version | Status |\n|---|---|\n| 10.x | :construction: |\n| 9.x | :hourglass_flowing_sand: |\n\n\
+                   - :construction: security fixes only\n- :hourglass_flowing_sand: end of life soon, no fixes\n";
+        assert_eq!(rows(doc, 0), [r("10.x", true), r("9.x", false)]);
         // Without a legend the symbol decides nothing.
         let bare = "| Version | Status |\n|---|---|\n| 10.x | :clock1: |\n";
         assert!(rows(bare, 0).is_empty());
