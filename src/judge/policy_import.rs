@@ -1584,6 +1584,14 @@ impl Imported {
 mod tests {
     use super::{dated_cell, import, supported_cell};
 
+    /// Noon UTC of a day, as unix seconds: the `now` of an import.
+    fn noon(y: i32, m: u32, d: u32) -> i64 {
+        chrono::NaiveDate::from_ymd_opt(y, m, d)
+            .and_then(|d| d.and_hms_opt(12, 0, 0))
+            .map(|t| t.and_utc().timestamp())
+            .unwrap_or_default()
+    }
+
     fn channels(text: &str) -> Vec<String> {
         import(text, 0)
             .channels
@@ -1778,12 +1786,7 @@ mod tests {
                    | 3.4.x | EOL March 2023 |\n\
                    | 3.3.x | security fixes until 31 Dec 2022 |\n\
                    | 3.2.x | sometimes |\n";
-        let day = |y, m, d| {
-            chrono::NaiveDate::from_ymd_opt(y, m, d)
-                .and_then(|d| d.and_hms_opt(12, 0, 0))
-                .map(|t| t.and_utc().timestamp())
-                .unwrap_or_default()
-        };
+        let day = noon;
         let at = |now| rows(doc, now);
         let r = |v: &str, s| (v.to_string(), s);
         // Before every end date; on the last day of March 2023; after all of them.
@@ -1838,12 +1841,7 @@ mod tests {
 
     #[test]
     fn a_status_column_its_legend_and_an_end_of_life_column_decide_a_row() {
-        let day = |y, m, d| {
-            chrono::NaiveDate::from_ymd_opt(y, m, d)
-                .and_then(|d| d.and_hms_opt(12, 0, 0))
-                .map(|t| t.and_utc().timestamp())
-                .unwrap_or_default()
-        };
+        let day = noon;
         let r = |v: &str, s| (v.to_string(), s);
         // "Status" instead of "Supported"; a symbol explained in a legend; an EoL date
         // in a column of its own ends the row's support when it has passed.
@@ -1895,12 +1893,7 @@ mod tests {
 
     #[test]
     fn a_numeric_date_is_read_only_when_its_order_is_certain() {
-        let day = |y, m, d| {
-            chrono::NaiveDate::from_ymd_opt(y, m, d)
-                .and_then(|d| d.and_hms_opt(12, 0, 0))
-                .map(|t| t.and_utc().timestamp())
-                .unwrap_or_default()
-        };
+        let day = noon;
         // Day over 12: either order is certain.
         assert_eq!(dated_cell("31/12/2023", day(2023, 12, 31)), Some(true));
         assert_eq!(dated_cell("12/31/2023", day(2024, 1, 1)), Some(false));
