@@ -57,7 +57,7 @@ impl Config {
     /// Checks everything that can be checked without the network:
     /// files exist, keys unlock, policies referenced exist, values make sense.
     /// Every problem of the settings themselves (not the key files: those are read by
-    /// [`crate::read::keys::validate`], which calls this). Touches nothing.
+    /// `crate::read::keys::validate`, which calls this). Touches nothing.
     pub fn problems(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
         if self.keys.passphrase_file.is_some() && self.keys.passphrase_env.is_some() {

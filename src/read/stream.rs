@@ -4,9 +4,9 @@
 //! The file is scanned once, a buffer at a time, for the end of the header and for
 //! the first armored OpenPGP message in the body (PGP/MIME keeps it as a 7bit part,
 //! inline PGP in the text). That block is decrypted as a stream from the file
-//! ([`crypto::decrypt_stream`]): the integrity check and the signatures cover all of
+//! (`crypto::decrypt_stream`): the integrity check and the signatures cover all of
 //! it, and the first `stream_above` bytes of the plaintext are kept. The message is
-//! then read like any other ([`mime::analyze_streamed`]) from a reduced copy: the
+//! then read like any other (`mime::analyze_streamed`) from a reduced copy: the
 //! header, at most `stream_above` bytes of body on each side of the block, and a
 //! stand-in where the block stood. So the structure, headers, coverage, notes and
 //! statuses come from the same code as for a message read whole; what a reduced copy

@@ -109,7 +109,7 @@ pub(super) static STATED_SEVERITY: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// A grade as the first word of a Severity (or Risk) section, the way advisories and
 /// researchers' reports give it: "### Severity\nModerate - …", "## Severity\n\n*Medium*",
-/// "**Severity**\n[HIGH] - …".
+/// "**Severity**\n\[HIGH\] - …".
 static SECTION_GRADE: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)^[\s*_\[(]*(critical|high|medium|moderate|low|informational)\b"));
 static SEVERITY_HEADING: LazyLock<Regex> = LazyLock::new(|| {

@@ -1,0 +1,267 @@
+//! Opening one OpenPGP message: decrypt (held whole or streamed from a file, within a
+//! size limit) and verify inline and detached signatures, each guarded against panics
+//! in the parser.
+
+use std::io::Read;
+
+use anyhow::{Context, Result, anyhow};
+use sequoia_openpgp as openpgp;
+
+use openpgp::Cert;
+use openpgp::parse::Parse;
+use openpgp::parse::stream::{DecryptorBuilder, DetachedVerifierBuilder, VerifierBuilder};
+
+use super::*;
+
+/// The result of decrypting (and verifying) one OpenPGP message.
+#[derive(Debug, Clone)]
+pub struct Decrypted {
+    pub plaintext: Vec<u8>,
+    pub signatures: Vec<SigResult>,
+    /// The team certificate whose subkey decrypted it.
+    pub team_key: Option<String>,
+    /// SHA-256 of the session key (domain-separated; it reveals nothing of the key).
+    /// The same ciphertext copied into another mail has the same session key: this is
+    /// how a replayed report is recognised (EFAIL-style reply oracle).
+    pub session_key_hash: Option<String>,
+    /// The message really was encrypted (a session key opened it). A signed-only
+    /// or bare literal OpenPGP message also "decrypts", but is not encrypted.
+    pub encrypted: bool,
+}
+
+/// What sequoia holds back while it streams a message. Its default (25 MiB) withholds
+/// that much plaintext until the signatures are checked, so a large report cost that
+/// buffer on top of its plaintext. triaged reads every message to its end before it
+/// looks at the signature results, so nothing is acted on before they are known and the
+/// buffer only needs to be big enough to read efficiently.
+pub(super) const STREAM_BUFFER: usize = 256 * 1024;
+
+/// Reads a plaintext of at most `limit` bytes. `hint` (the size of what is decrypted)
+/// sizes the buffer once: growing it by doubling would hold up to three times the
+/// plaintext while it is copied.
+pub(super) fn read_limited(mut r: impl Read, limit: u64, hint: usize) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(hint.min(usize::try_from(limit).unwrap_or(usize::MAX)));
+    (&mut r)
+        .take(limit + 1)
+        .read_to_end(&mut out)
+        .context("reading the decrypted data failed")?;
+    if out.len() as u64 > limit {
+        return Err(anyhow!(
+            "the plaintext exceeds limits.max_decrypted_size ({limit} bytes); possible compression bomb"
+        ));
+    }
+    Ok(out)
+}
+
+/// Runs a parse of untrusted OpenPGP data; a panic inside the OpenPGP library (it
+/// has happened: fuzzing found one in sequoia's SEIP parser, see
+/// tests/fuzz_regressions.rs) becomes an error for this one block, so the rest of
+/// the message is still read and the case says why this block was not.
+pub(super) fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(anyhow!(
+            "the OpenPGP parser failed on malformed input while {what} (internal panic, contained)"
+        ))
+    })
+}
+
+/// Decrypts an OpenPGP message (armored or binary), verifying signatures inside it.
+/// `extra` certs are used for verification (keys found in the message itself).
+pub fn decrypt(
+    team: &TeamKeys,
+    extra: &[Cert],
+    data: &[u8],
+    limit: u64,
+    max_pkesks: usize,
+) -> Result<Decrypted> {
+    guarded("decrypting", || {
+        decrypt_inner(team, extra, data, limit, max_pkesks)
+    })
+    .map_err(|e| {
+        if is_gnupg_ocb(data) {
+            anyhow!(GNUPG_OCB)
+        } else {
+            e
+        }
+    })
+}
+
+pub(super) fn decrypt_inner(
+    team: &TeamKeys,
+    extra: &[Cert],
+    data: &[u8],
+    limit: u64,
+    max_pkesks: usize,
+) -> Result<Decrypted> {
+    let trimmed = trim_esks(team, data, max_pkesks);
+    let (data, note): (&[u8], Option<String>) = match &trimmed {
+        Some((bytes, note)) => (bytes, Some(note.clone())),
+        None => (data, None),
+    };
+    let helper = Helper::new(team, extra, max_pkesks);
+    let mut d = match DecryptorBuilder::from_bytes(data)
+        .context("not an OpenPGP message")
+        .and_then(|b| {
+            b.buffer_size(STREAM_BUFFER)
+                .with_policy(&POLICY, None, helper)
+        }) {
+        Ok(d) => d,
+        Err(e) => {
+            return Err(match note {
+                Some(n) => e.context(n),
+                None => e,
+            });
+        }
+    };
+    let plaintext = read_limited(&mut d, limit, data.len())?;
+    let h = d.into_helper();
+    Ok(Decrypted {
+        plaintext,
+        signatures: h.sigs,
+        encrypted: h.session_key_hash.is_some() || h.used.is_some(),
+        team_key: h.used,
+        session_key_hash: h.session_key_hash,
+    })
+}
+
+/// Decrypts an OpenPGP message that is read as a stream, never held whole (a message
+/// above `limits.stream_above`). `open` gives the message from its start (armored or
+/// binary) each time it is called: once for the session-key check on a bounded
+/// prefix, once to decrypt. Of the plaintext the first `keep` bytes are returned; the
+/// rest is read (so the integrity check and the signatures cover all of it) and
+/// counted, then dropped. Returns the decryption and the plaintext's whole length.
+pub(crate) fn decrypt_stream<R: Read + Send + Sync>(
+    team: &TeamKeys,
+    extra: &[Cert],
+    open: impl Fn() -> Result<R>,
+    limit: u64,
+    max_pkesks: usize,
+    keep: usize,
+) -> Result<(Decrypted, u64)> {
+    guarded("decrypting a streamed message", || {
+        // A flood of session keys is trimmed in memory for a message that is held; a
+        // streamed one is refused instead (the raw message is kept).
+        let mut head = Vec::new();
+        let first = open()?;
+        let mut peek = std::io::BufReader::new(first);
+        let armored = {
+            use std::io::BufRead;
+            let b = peek.fill_buf().context("reading the encrypted message")?;
+            b.trim_ascii_start().starts_with(b"-----BEGIN PGP")
+        };
+        if armored {
+            openpgp::armor::Reader::from_reader(
+                peek,
+                openpgp::armor::ReaderMode::Tolerant(Some(openpgp::armor::Kind::Message)),
+            )
+            .take(ESK_PREFIX as u64)
+            .read_to_end(&mut head)
+            .context("reading the encrypted message's armor")?;
+        } else {
+            peek.take(ESK_PREFIX as u64)
+                .read_to_end(&mut head)
+                .context("reading the encrypted message")?;
+        }
+        if !few_esks(&head) {
+            return Err(anyhow!(
+                "more than {MAX_ESKS_PARSED} encrypted session keys in a message read as a stream (above limits.stream_above): not decrypted"
+            ));
+        }
+        drop(head);
+        let helper = Helper::new(team, extra, max_pkesks);
+        let mut d = DecryptorBuilder::from_reader(open()?)
+            .context("not an OpenPGP message")?
+            .buffer_size(STREAM_BUFFER)
+            .with_policy(&POLICY, None, helper)?;
+        let mut plaintext = Vec::with_capacity(keep.min(STREAM_BUFFER));
+        let mut total = 0u64;
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = d
+                .read(&mut buf)
+                .context("reading the decrypted data failed")?;
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+            if total > limit {
+                return Err(anyhow!(
+                    "the plaintext exceeds limits.max_decrypted_size ({limit} bytes); possible compression bomb"
+                ));
+            }
+            let room = keep.saturating_sub(plaintext.len());
+            plaintext.extend_from_slice(buf.get(..n.min(room)).unwrap_or_default());
+        }
+        let h = d.into_helper();
+        Ok((
+            Decrypted {
+                plaintext,
+                signatures: h.sigs,
+                encrypted: h.session_key_hash.is_some() || h.used.is_some(),
+                team_key: h.used,
+                session_key_hash: h.session_key_hash,
+            },
+            total,
+        ))
+    })
+    .map_err(|e| {
+        let mut head = Vec::new();
+        let ocb = open()
+            .and_then(|r| Ok(r.take(ESK_PREFIX as u64).read_to_end(&mut head)?))
+            .is_ok_and(|_| is_gnupg_ocb(&head));
+        if ocb { anyhow!(GNUPG_OCB) } else { e }
+    })
+}
+
+/// Verifies an inline-signed or clear-signed message and returns its content.
+pub(crate) fn verify_inline(
+    team: &TeamKeys,
+    extra: &[Cert],
+    data: &[u8],
+    limit: u64,
+) -> Result<(Vec<u8>, Vec<SigResult>)> {
+    guarded("verifying a signed message", || {
+        verify_inline_inner(team, extra, data, limit)
+    })
+}
+
+pub(super) fn verify_inline_inner(
+    team: &TeamKeys,
+    extra: &[Cert],
+    data: &[u8],
+    limit: u64,
+) -> Result<(Vec<u8>, Vec<SigResult>)> {
+    let helper = Helper::new(team, extra, 0);
+    let mut v = VerifierBuilder::from_bytes(data)
+        .context("not a signed OpenPGP message")?
+        .buffer_size(STREAM_BUFFER)
+        .with_policy(&POLICY, None, helper)?;
+    let content = read_limited(&mut v, limit, data.len())?;
+    Ok((content, v.into_helper().sigs))
+}
+
+/// Verifies a detached signature (PGP/MIME multipart/signed) over `content`.
+pub(crate) fn verify_detached(
+    team: &TeamKeys,
+    extra: &[Cert],
+    signature: &[u8],
+    content: &[u8],
+) -> Result<Vec<SigResult>> {
+    guarded("verifying a detached signature", || {
+        verify_detached_inner(team, extra, signature, content)
+    })
+}
+
+pub(super) fn verify_detached_inner(
+    team: &TeamKeys,
+    extra: &[Cert],
+    signature: &[u8],
+    content: &[u8],
+) -> Result<Vec<SigResult>> {
+    let helper = Helper::new(team, extra, 0);
+    let mut v = DetachedVerifierBuilder::from_bytes(signature)
+        .context("not an OpenPGP signature")?
+        .with_policy(&POLICY, None, helper)?;
+    v.verify_bytes(content)?;
+    Ok(v.into_helper().sigs)
+}
