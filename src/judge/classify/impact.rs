@@ -6,7 +6,7 @@ use super::*;
 pub(super) const CLASSES: &[(&str, &str)] = &[
     (
         "rce",
-        r"(?i)remote code execution|\brce\b|arbitrary (?:code|command)s?(?: execution)?|(?:code|command) (?:execution|injection)|execute (?:arbitrary|malicious|any) (?:code|commands?)|\bos command\b|code injection|sandbox (?:escape|bypass)|escape the sandbox|template injection|\bssti\b|reverse shell",
+        r"(?i)remote code execution|\brce\b|arbitrary (?:code|command)s?(?: execution)?|(?:code|command) (?:execution|injection)|execute (?:arbitrary|malicious|any) (?:code|commands?)|\bos command\b|code injection|sandbox (?:escape|bypass)|escape the sandbox|template injection|\bssti\b|reverse shell|\bweb ?shell\b|\b(?:php|jsp|aspx?|malicious|uploaded|attacker's|attacker-controlled) (?:[\w-]+ )?(?:script|code|shell|payload|file)s? (?:will|would|is|are|gets?|can) (?:be )?(?:executed|run)\b",
     ),
     (
         "sqli",
@@ -83,7 +83,7 @@ pub(super) const CLASSES: &[(&str, &str)] = &[
 ];
 
 pub(super) static CLASS_RES: LazyLock<Vec<(&'static str, Regex)>> =
-    LazyLock::new(|| CLASSES.iter().map(|(n, p)| (*n, re(p))).collect());
+    LazyLock::new(|| CLASSES.iter().map(|(n, p)| (*n, re_wrapped(p))).collect());
 
 /// Weakness classes that say what is wrong but not what an attacker gains.
 pub(super) const WEAKNESS_ONLY: &[&str] = &[
@@ -94,7 +94,7 @@ pub(super) const WEAKNESS_ONLY: &[&str] = &[
 ];
 
 pub(super) static IMPACT_PHRASE: LazyLock<Regex> = LazyLock::new(|| {
-    re(
+    re_wrapped(
         r"(?i)\bimpact\s*:|\b(?:allow|allows|allowed|allowing|enable|enables|enabled|enabling|permit|permits|permitted|let|lets)\s+(?:an?\s+|the\s+|any\s+|some\s+|other\s+)?(?:[\w-]+\s+){0,2}(?:attackers?|users?|adversar(?:y|ies)|clients?|hackers?|actors?|editors?|visitors?|them|anyone|one)\b|\b(?:attackers?|adversar(?:y|ies)|hackers?)\s+(?:can|could|may|might|is able to|are able to|would be able to)\b|\b(?:could|can|may|might|would|will)\s+(?:potentially\s+)?(?:lead|result|allow|cause|be (?:used|abused|exploited|leveraged))\b|\bleads?\s+to\b|\bresult(?:s|ing)?\s+in\b|\bloss of\b|\bopen(?:s|ing)? up\b|\bmade it possible\b|\bit (?:is|was) possible (?:for|to)\b|\b(?:could|can)\s+(?:change|create|delete|modify|read|write|access|execute|run|obtain|steal|inject|escalate|impersonate|forge|spoof|bypass|crash|exhaust|take over|hijack)\b|\b(?:is|are)\s+vulnerable\s+to\s+(?:cross|remote|sql|server|arbitrary|denial|command|code)|\b(?:malicious|untrusted)\s+(?:user|actor|party|repository|input|server|client)s?\s+(?:can|could|may|might)\b|\battacker[- ]controlled\b|\bcontents? of arbitrary\b|\b(?:was|were|is|are)\s+able\s+to\b|\ballow(?:s|ed|ing)?\s+(?:to|for)\s+(?:read|write|access|execute|modify|delete|view|obtain|bypass|restore|change|create|upload|download|list|enumerate|inject|corrupt|overwrite|crash|leak)\w*\b|\brevealing\b|\bgain(?:s|ed|ing)?\s+(?:knowledge|access|control|privileges?|information)\b|\bcaus(?:e|es|ed|ing)\b[^.\n]{0,80}\b(?:to\s+(?:block|hang|crash|leak|exit|abort|be\s+(?:printed|logged|exposed|written|disclosed|leaked))|denial of service)\b|\b(?:sensitive|secret|private|confidential)\s+(?:values?|data|information|files?|tokens?|keys?|outputs?)\b[^.\n]{0,60}\b(?:printed|logged|exposed|leaked|disclosed|revealed|written)\b",
     )
 });

@@ -49,6 +49,55 @@ fn re(s: &str) -> Regex {
     crate::domain::builtin_regex(s)
 }
 
+/// [`re`] for phrases that a hard-wrapped mail may break across lines ("allows remote
+/// code\nexecution", "the elevated\nprivileges"): every literal space outside a
+/// character class matches any run of whitespace, line breaks included. A space with a
+/// quantifier (`fix ?`) keeps it (`(?:\s+)?`).
+fn re_wrapped(s: &str) -> Regex {
+    re(&wrap_spaces(s))
+}
+
+fn wrap_spaces(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 16);
+    let mut chars = s.chars().peekable();
+    // Depth of character classes; a `]` right after `[` or `[^` is a literal.
+    let mut class = 0usize;
+    let mut class_start = false;
+    while let Some(c) = chars.next() {
+        let at_start = std::mem::take(&mut class_start);
+        match c {
+            '\\' => {
+                out.push(c);
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+            }
+            '[' => {
+                class += 1;
+                out.push(c);
+                if chars.peek() == Some(&'^') {
+                    out.push('^');
+                    chars.next();
+                }
+                class_start = true;
+            }
+            ']' if class > 0 && !at_start => {
+                class -= 1;
+                out.push(c);
+            }
+            ' ' if class == 0 => {
+                if matches!(chars.peek(), Some('?' | '*' | '+' | '{')) {
+                    out.push_str(r"(?:\s+)");
+                } else {
+                    out.push_str(r"\s+");
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// Evidence for `start..end` of a document. Offsets computed by rules (a section cut
 /// at 200 bytes, say) may fall inside a character or past the end: they are moved to
 /// the enclosing character boundaries, so a span can always be sliced (fuzzing found this).
@@ -103,7 +152,9 @@ use versions::*;
 /// Classifies one report.
 pub fn classify(input: &Input<'_>) -> Findings {
     // Quoted earlier mail (our own ack among it) and the signature are not the report.
-    let body = sections::mask_quotes_and_signature(input.text);
+    let masked = sections::mask_quotes_and_signature(input.text);
+    // Comment markers in front of prose ("# Version: 1.0") are not Markdown headings.
+    let body = sections::unprefix_comment_runs(&masked);
     let docs = documents(input, &body);
 
     let all_text: String = docs.iter().map(|d| d.text).collect::<Vec<_>>().join("\n");
@@ -946,5 +997,91 @@ mod tests {
                 .status,
             PocStatus::Present
         );
+    }
+
+    /// Exploit-DB-style text: every line behind a comment marker. The markers of a run
+    /// of three or more lines are blanked; one or two `#` lines stay Markdown headings.
+    #[test]
+    fn lines_behind_comment_markers_read_as_prose_and_labels() {
+        let t = "# Title: Acme Portal - SQL Injection\n# Version: 2.3.1\n# Tested on: Debian\n#\n# The id parameter is not escaped, so an unauthenticated visitor can gain the\n# elevated\n# privileges of the administrator.\n";
+        let f = run(t);
+        assert_eq!(normalized(&f), ["= 2.3.1"], "{:?}", f.versions);
+        assert!(has_class(&f, "privilege-escalation"), "{:?}", f.impact);
+        let u = sections::unprefix_comment_runs(t);
+        assert_eq!(u.len(), t.len());
+        assert!(u.lines().all(|l| !l.starts_with('#')), "{u}");
+        // Markdown headings, a `##` heading and a fenced script's comments are kept.
+        for kept in [
+            "# Report\n\nText.\n\n# Impact\n\nMore.\n",
+            "# Report\n## Summary\n## Details\nText.\n",
+            "```sh\n# one\n# two\n# three\ncurl -v http://x/\n```\n",
+        ] {
+            assert_eq!(sections::unprefix_comment_runs(kept), kept);
+        }
+    }
+
+    /// Hard-wrapped mail breaks phrases across lines; the phrase rules read through.
+    #[test]
+    fn a_phrase_broken_by_a_hard_wrap_still_reads() {
+        let f = run("The upload handler allows remote code\nexecution with a crafted archive.");
+        assert!(has_class(&f, "rce"), "{:?}", f.impact);
+        let f = run("We recommend an upgrade\nto the current release.");
+        assert!(f.fix_suggestion.present, "{:?}", f.fix_suggestion);
+        assert_eq!(wrap_spaces("a b"), r"a\s+b");
+        assert_eq!(wrap_spaces("fix ?x"), r"fix(?:\s+)?x");
+        assert_eq!(wrap_spaces(r"[ \t]a[^ ]"), r"[ \t]a[^ ]");
+        assert_eq!(wrap_spaces(r"\ x"), r"\ x");
+    }
+
+    #[test]
+    fn commands_at_a_prompt_on_their_own_line_and_bare_request_lines_are_proofs() {
+        for t in [
+            "Check the service:\n\nC:\\>sc qc AcmeUpdater\n[SC] QueryServiceConfig SUCCESS\n",
+            "PS C:\\Users\\me\\acme\\config> Get-Content settings.xml\n",
+            "rita@lab:~$ ./acme-client --host 10.0.0.2\n",
+            "Run this as any user:\n\nacme-ctl --system --set-hook=/tmp/x \\\n  now\n",
+            "Then request\nGET .//WEB-INF/web.xml\n",
+        ] {
+            assert_eq!(run(t).poc.status, PocStatus::Present, "{t}");
+        }
+        for t in [
+            "The service is installed in C:\\Program Files\\Acme without quotes.",
+            "GET /users returns the list of every account.",
+            "Use the -v and -x options of the tool to see more.",
+        ] {
+            assert_eq!(run(t).poc.status, PocStatus::Absent, "{t}");
+        }
+    }
+
+    #[test]
+    fn a_version_label_stays_on_its_line_and_dates_are_not_versions() {
+        let f = run("Affected version: RX-200n\n                  481 Series\n");
+        assert!(normalized(&f).is_empty(), "{:?}", f.versions);
+        assert_eq!(normalized(&run("Version: ver.6.00\n")), ["= 6.00"]);
+        assert_eq!(normalized(&run("# Version: v1.0\n")), ["= 1.0"]);
+        let f = run("Acme Server 2.17.0 leaks passwords.\n\nDate: 29.01.2021\n");
+        assert_eq!(normalized(&f), ["= 2.17.0"], "{:?}", f.versions);
+    }
+
+    #[test]
+    fn a_release_with_the_fix_and_a_fixed_label_are_fix_statements() {
+        for t in [
+            "Acme version 1.5.3 containing the fix was released on 4 May.",
+            "Fixed version: 2.0.1\n",
+            "- Patched in: 3.4\n",
+        ] {
+            assert!(run(t).fix_suggestion.present, "{t}");
+        }
+        assert!(!run("Fixed a typo in the report.").fix_suggestion.present);
+    }
+
+    #[test]
+    fn an_uploaded_script_that_runs_is_code_execution() {
+        for t in [
+            "Upload it as a theme; the malicious PHP script will be executed.",
+            "This gives the attacker a web shell on the server.",
+        ] {
+            assert!(has_class(&run(t), "rce"), "{t}");
+        }
     }
 }

@@ -60,6 +60,31 @@ pub(super) static COMMAND: LazyLock<Regex> = LazyLock::new(|| {
         r#"(?im)(?:^|\$|`|:[ \t]|\b)[ \t]*(?:sudo[ \t]+)?(curl|wget)[ \t]+(?:-{1,2}\w|['"]?https?://)[^\n]*|(?:^|\$|`)[ \t]*https?[ \t]+(?:GET|POST|PUT|DELETE|PATCH|:\d|https?://)[^\n]*|(?:^|\$)[ \t]*(?-i:python3?|node|ruby|perl|php|bash|sh|nc|ncat|java|go run)[ \t]+[^\n]*\S|(?:^|\$|`)[ \t]*(?:sudo[ \t]+)?sqlmap[ \t]+-{1,2}\w[^\n]*"#,
     )
 });
+/// A command shown with the shell prompt it was typed at: a Windows console
+/// (`C:\>sc qc AESTFilters`, `PS C:\Users\me\config> Get-Content server.xml`) or a Unix
+/// one (`user@host:~$ ./exploit 10.0.0.1`). The transcript of a run reproduces it.
+pub(super) static SHELL_PROMPT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?m)^[ \t]*(?:PS[ \t]+)?[A-Za-z]:\\(?:[^\n>]{0,120}[^\s>-])?>[ \t]*[A-Za-z.\\][^\n]*|^[ \t]*[\w.-]{1,32}@[\w.-]{1,64}:[^\n$#]{0,120}[$#][ \t]+\S[^\n]*",
+    )
+});
+
+/// A command on a line of its own: a program and at least two options
+/// (`dbus-send --print-reply --system --dest=org.blueman.Mechanism \`).
+pub(super) static COMMAND_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?m)^[ \t]*(?:\$[ \t]*)?(?:sudo[ \t]+)?(?:\./)?[a-z][\w.+-]{1,30}(?:[ \t]+--?[A-Za-z][\w-]*(?:=\S+)?){2,}[^\n]*",
+    )
+});
+
+/// A request line on a line of its own, without the protocol version
+/// (`GET .//WEB-INF/web.xml`, `POST /api/v1/users`).
+pub(super) static REQUEST_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?m)^[ \t]*(?:GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS)[ \t]+(?:https?://|\.{0,2}/)\S*[ \t]*\r?$",
+    )
+});
+
 /// A command line in an inline code span: a command word and arguments, at least one
 /// of them a flag or a path ("run `ls -l /tmp/export-*.sql` as another user",
 /// "`./poc 127.0.0.1 8125`"). A bare name (`app export`, `copy_bytes`) is not one.
@@ -240,6 +265,9 @@ pub(super) fn find_poc(docs: &[Doc<'_>], input: &Input<'_>) -> Poc {
         for (rule, rx) in [
             ("http-request", &*HTTP_REQUEST),
             ("command", &*COMMAND),
+            ("shell-prompt", &*SHELL_PROMPT),
+            ("command-line", &*COMMAND_LINE),
+            ("request-line", &*REQUEST_LINE),
             ("inline-command", &*INLINE_COMMAND),
             ("payload", &*PAYLOAD),
             ("inline-call-triggers", &*INLINE_TRIGGER),
@@ -248,7 +276,7 @@ pub(super) fn find_poc(docs: &[Doc<'_>], input: &Input<'_>) -> Poc {
                 // A command or payload inside a Fix/Workaround section is a remedy.
                 let in_fix = section_at(&doc.sections, m.start())
                     .is_some_and(|sec| FIX_HEADING.is_match(&sec.heading));
-                let install = matches!(rule, "command" | "inline-command")
+                let install = matches!(rule, "command" | "command-line" | "inline-command")
                     && INSTALL_CMD.is_match(m.as_str().trim_start_matches(['`', '$', ' ']));
                 let quoted_code = rule != "payload"
                     && not_poc.iter().any(|&(s, e)| m.start() >= s && m.end() <= e);

@@ -165,3 +165,54 @@ pub(super) fn mask_quotes_and_signature(text: &str) -> String {
     out.push_str(text.get(done..).unwrap_or_default());
     out
 }
+
+/// Plain-text advisories often put every line behind a comment marker: Exploit-DB's
+/// header ("# Version: 1.0", "# Tested on: …"), a script's preamble pasted as prose ("#
+/// An attacker can … with the elevated\n# privileges of …"). Read as Markdown, each line
+/// is a heading and a sentence is cut at every line. In a run of three or more
+/// consecutive lines that each start with a single `#` followed by a space (or nothing),
+/// the marker is blanked (same byte offsets, so evidence still points into the text):
+/// the lines read as the prose and `Label:` lines they are. Lines inside fenced code
+/// blocks, `##` headings and `#!` lines are left as they are; one or two `#` lines are
+/// Markdown headings.
+pub(super) fn unprefix_comment_runs(text: &str) -> std::borrow::Cow<'_, str> {
+    let mut comment_lines: Vec<usize> = Vec::new(); // offsets of the '#' to blank
+    let mut run: Vec<usize> = Vec::new();
+    let mut in_fence = false;
+    let mut off = 0;
+    let flush = |run: &mut Vec<usize>, out: &mut Vec<usize>| {
+        if run.len() >= 3 {
+            out.append(run);
+        }
+        run.clear();
+    };
+    for line in text.split_inclusive('\n') {
+        let lead = line.len() - line.trim_start_matches([' ', '\t']).len();
+        let t = line.get(lead..).unwrap_or_default();
+        if t.starts_with("```") || t.starts_with("~~~") {
+            in_fence = !in_fence;
+        }
+        let marker = !in_fence
+            && t.starts_with('#')
+            && t.get(1..)
+                .is_some_and(|r| r.is_empty() || r.starts_with([' ', '\t', '\r', '\n']));
+        if marker {
+            run.push(off + lead);
+        } else {
+            flush(&mut run, &mut comment_lines);
+        }
+        off += line.len();
+    }
+    flush(&mut run, &mut comment_lines);
+    if comment_lines.is_empty() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut bytes = text.as_bytes().to_vec();
+    for at in comment_lines {
+        if let Some(b) = bytes.get_mut(at) {
+            *b = b' ';
+        }
+    }
+    // Only ASCII '#' bytes were replaced by ASCII spaces.
+    std::borrow::Cow::Owned(String::from_utf8(bytes).unwrap_or_else(|_| text.to_string()))
+}

@@ -42,7 +42,7 @@ pub(super) static VERSION_RULES: LazyLock<Vec<VersionRule>> = LazyLock::new(|| {
         r("in-product-version", format!(r"\b(?:in|of|on)\s+(?P<p>[A-Z][0-9A-Za-z_.-]{{1,30}}(?:[ \t]+[A-Z][0-9A-Za-z_.-]{{1,30}}){{0,2}})[ \t]+(?:versions?[ \t]+)?(?P<a>{V})(?:[\s,.;:)]|$)"), "="),
         r("version-stated", format!(r"(?i)\b(?:affected|vulnerable|tested|reproduced|reproducible|confirmed|verified|works)\s*:?\s*(?:on|in|with|against)?\s*(?:`?[A-Za-z][0-9A-Za-z_-]{{0,20}}`?\s+)?(?:versions?\s*:?\s*)?(?P<a>{V})"), "="),
         r("version-heading", format!(r"(?im)^[ \t]*#{{1,6}}[ \t]*(?:tested|affected|vulnerable)[ \t]+versions?[ \t]*:?[ \t]*\n(?:[ \t]*\n)*[ \t]*(?:[-*][ \t]+)?(?:[A-Za-z][0-9A-Za-z_.-]{{0,30}}[ \t]+){{0,2}}(?:versions?[ \t]+)?(?P<a>{V})"), "="),
-        r("versions-label", format!(r"(?im)^[ \t*-]*(?:affected\s+)?versions?\s*:\s*(?:`?[A-Za-z][0-9A-Za-z_.-]{{0,30}}`?\s+){{0,2}}(?P<a>{V1})"), "="),
+        r("versions-label", format!(r"(?im)^[ \t*#>-]*(?:affected\s+)?versions?[ \t]*:\s*(?:`?[A-Za-z][0-9A-Za-z_.-]{{0,30}}`?[ \t]+){{0,2}}(?:ver\.[ \t]*)?(?P<a>{V1})"), "="),
         r("commit", r"(?i)\b(?:since|at|in|after|introduced in|main at|master at)?\s*(?:commit|changeset|revision)\s+\[?`?(?P<c>[0-9a-f]{7,40})\b".to_string(), "commit"),
         r("commit-url", r"(?i)\b(?:this|since|after|introduced\s+(?:in|by))\s+\[?commit\]?\(\S*?/commit/(?P<c>[0-9a-f]{7,40})\b".to_string(), "commit"),
         r("all-versions", r"(?i)\b(?:all|every)\s+(?:released\s+|current\s+|supported\s+)?versions\b".to_string(), "all"),
@@ -216,6 +216,18 @@ pub fn normalize_version_text(s: &str) -> Option<String> {
         .captures(s)
         .and_then(|c| c.name("a"))
         .map(|a| format!("{}.x", a.as_str()))
+}
+
+/// A day.month.year date ("29.01.2021", "02.08.2021"), as European advisories date
+/// themselves: not a version when it is only mentioned (a release named by its date is
+/// year first, "2021.08.02").
+fn is_dotted_date(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('.').collect();
+    let num = |i: usize| parts.get(i).and_then(|p| p.parse::<u32>().ok());
+    parts.len() == 3
+        && parts.get(2).is_some_and(|y| y.len() == 4)
+        && matches!((num(0), num(1), num(2)), (Some(d), Some(m), Some(y))
+            if (1..=31).contains(&d) && (1..=12).contains(&m) && (1970..=2099).contains(&y))
 }
 
 /// "CVSS v3.1", "CVSS version 4.0", "CVSS:3.1": the scoring system's version, not the
@@ -395,6 +407,7 @@ pub(super) fn extract_versions(docs: &[Doc<'_>]) -> Vec<VersionItem> {
             let cut_short = masked.as_bytes().get(e) == Some(&b'.')
                 && masked.as_bytes().get(e + 1).is_some_and(u8::is_ascii_digit);
             if cut_short
+                || is_dotted_date(m.as_str())
                 || taken.iter().any(|&(d, ts, te)| d == di && s < te && ts < e)
                 || code.iter().any(|&(cs, ce)| s >= cs && s < ce)
                 || product_before(doc.text, s).is_none()
