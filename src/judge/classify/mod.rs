@@ -1084,4 +1084,60 @@ mod tests {
             assert!(has_class(&run(t), "rce"), "{t}");
         }
     }
+
+    /// Versions of the platform a report was tested on are not the product's, unless
+    /// the subject is about that platform; a number that begins a date is no version.
+    #[test]
+    fn platform_versions_and_dates_are_not_the_products() {
+        let f = classify(&Input {
+            subject: "Acme Portal 3.1 - stored XSS",
+            text: "Version: 3.1.4\nTested on: Ubuntu 18.04.4, PHP/8.0.3, MySQL >= 5.0\nServer: Apache/2.4.46 (Win64)\n",
+            attachments: vec![],
+        });
+        assert_eq!(normalized(&f), ["= 3.1.4"], "{:?}", f.versions);
+        let f = classify(&Input {
+            subject: "PHP 8.0.3 crashes on a crafted phar",
+            text: "PHP/8.0.3 segfaults.",
+            attachments: vec![],
+        });
+        assert_eq!(normalized(&f), ["= 8.0.3"], "{:?}", f.versions);
+        assert!(normalized(&run("Version: 23 October 17\n")).is_empty());
+        assert_eq!(
+            normalized(&run(
+                "Versions prior to 'Compress::Raw::Zlib' 2.017 are affected."
+            )),
+            ["< 2.017"]
+        );
+        assert_eq!(
+            normalized(&run("Version: Acme Corp ServiceDesk Plus 9.3\n")),
+            ["= 9.3"]
+        );
+    }
+
+    #[test]
+    fn sudo_local_programs_and_full_path_commands_are_proofs() {
+        for t in [
+            "sudo acmectl -e \"abcd;/usr/bin/id\"\n",
+            "feeding the file to the parser (\"$ ./acme-parse -n crash.bin\").",
+            "Send the name \"x;/bin/cat /etc/hostname\" in the form.",
+        ] {
+            assert_eq!(run(t).poc.status, PocStatus::Present, "{t}");
+        }
+    }
+
+    /// A PoC section whose only input is a placeholder says where the input goes.
+    #[test]
+    fn a_url_of_placeholders_is_not_concrete() {
+        for t in [
+            "SQL Injection/Exploit:\nhttp://localhost/[PATH]/search?keyword=[SQL]\nhttp://localhost/[PATH]/dl?file={sqli}\n",
+        ] {
+            assert_eq!(run(t).poc.status, PocStatus::Absent, "{t}");
+        }
+        assert_eq!(
+            run("Proof of concept:\nhttp://localhost/acme/item.php?id=-1%20UNION%20SELECT%201\n")
+                .poc
+                .status,
+            PocStatus::Present
+        );
+    }
 }

@@ -70,10 +70,12 @@ pub(super) static SHELL_PROMPT: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// A command on a line of its own: a program and at least two options
-/// (`dbus-send --print-reply --system --dest=org.blueman.Mechanism \`).
+/// (`dbus-send --print-reply --system --dest=org.blueman.Mechanism \`), anything run
+/// with sudo (`sudo acmectl -e "x;id"`), or a local program run with arguments
+/// (`$ ./tshark -nVxr crash.pcap`).
 pub(super) static COMMAND_LINE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?m)^[ \t]*(?:\$[ \t]*)?(?:sudo[ \t]+)?(?:\./)?[a-z][\w.+-]{1,30}(?:[ \t]+--?[A-Za-z][\w-]*(?:=\S+)?){2,}[^\n]*",
+        r"(?m)^[ \t]*(?:\$[ \t]*)?(?:sudo[ \t]+)?(?:\./)?[a-z][\w.+-]{1,30}(?:[ \t]+--?[A-Za-z][\w-]*(?:=\S+)?){2,}[^\n]*|^[ \t]*(?:\$[ \t]*)?sudo[ \t]+(?:-\w+[ \t]+)*[a-z./][\w./+-]*[ \t]+\S[^\n]*|(?:^|\$)[ \t]*\./[\w.-]+[ \t]+\S[^\n]*",
     )
 });
 
@@ -95,7 +97,7 @@ pub(super) static INLINE_COMMAND: LazyLock<Regex> = LazyLock::new(|| {
 });
 pub(super) static PAYLOAD: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r#"(?i)<script\b[^\n]{0,80}|\bon(?:error|load|mouseover|focus|click)\s*=\s*[^\s>]{1,80}|javascript:[^\s"'<>]{1,80}|\balert\s*\([^\n)]{0,40}\)|'\s*or\s*'?1'?\s*=\s*'?1|\bunion(?:\s+all)?\s+select\b[^\n]{0,60}|(?:\.\./){2,}[^\s]{0,60}|(?:\.\.(?:%2f|%5c|\\)){2,}[^\s]{0,60}|%2e%2e%2f[^\s]{0,60}|\{\{\s*\d+\s*\*\s*\d+\s*\}\}|\$\{\s*\d+\s*\*\s*\d+\s*\}|\$\{jndi:[^\s}]{0,80}\}?|["'\[]__proto__["'\]]|__proto__\s*[.:\[]|;\s*drop\s+table\b[^\n]{0,40}|\bsleep\s*\(\s*\d+\s*\)|<!ENTITY\s+[^\n]{0,80}|\b169\.254\.169\.254\b[^\s]{0,60}|\bxp_cmdshell\b|\$\(\s*(?:id|whoami|touch|curl|wget)\b[^\n)]{0,60}\)|["'`][^\s"'`;]{0,12}[ \t]*(?:;|&&|\|\|)[ \t]*(?:exit|echo|id|whoami|curl|wget|cat|touch|sleep|rm|ls|printenv|env)\b[^\n]{0,60}"#,
+        r#"(?i)<script\b[^\n]{0,80}|\bon(?:error|load|mouseover|focus|click)\s*=\s*[^\s>]{1,80}|javascript:[^\s"'<>]{1,80}|\balert\s*\([^\n)]{0,40}\)|'\s*or\s*'?1'?\s*=\s*'?1|\bunion(?:\s+all)?\s+select\b[^\n]{0,60}|(?:\.\./){2,}[^\s]{0,60}|(?:\.\.(?:%2f|%5c|\\)){2,}[^\s]{0,60}|%2e%2e%2f[^\s]{0,60}|\{\{\s*\d+\s*\*\s*\d+\s*\}\}|\$\{\s*\d+\s*\*\s*\d+\s*\}|\$\{jndi:[^\s}]{0,80}\}?|["'\[]__proto__["'\]]|__proto__\s*[.:\[]|;\s*drop\s+table\b[^\n]{0,40}|\bsleep\s*\(\s*\d+\s*\)|<!ENTITY\s+[^\n]{0,80}|\b169\.254\.169\.254\b[^\s]{0,60}|\bxp_cmdshell\b|\$\(\s*(?:id|whoami|touch|curl|wget)\b[^\n)]{0,60}\)|["'`][^\s"'`;]{0,12}[ \t]*(?:;|&&|\|\|)[ \t]*(?:/(?:usr/)?bin/)?(?:exit|echo|id|whoami|curl|wget|cat|touch|sleep|rm|ls|printenv|env)\b[^\n]{0,60}"#,
     )
 });
 pub(super) static CLAIMED: LazyLock<Regex> = LazyLock::new(|| {
@@ -154,13 +156,29 @@ pub(super) const MEDIA_HOSTS: &[&str] = &[
 pub(super) fn concrete(body: &str) -> bool {
     CONCRETE.is_match(body)
         || INPUT_URL.captures_iter(body).any(|c| {
-            c.name("host").is_some_and(|h| {
+            let media = c.name("host").is_none_or(|h| {
                 let h = h.as_str().to_ascii_lowercase();
-                !MEDIA_HOSTS
+                MEDIA_HOSTS
                     .iter()
                     .any(|m| h == *m || h.ends_with(&format!(".{m}")))
-            })
+            });
+            !media && !only_placeholders(c.get(0).map_or("", |m| m.as_str()))
         })
+}
+
+/// A URL whose parameters hold only placeholders (`?keyword=[SQL]`, `?id={sqli}`,
+/// `?q=<payload>`): it says where the input goes, not what it is.
+fn only_placeholders(url: &str) -> bool {
+    static PLACEHOLDER: LazyLock<Regex> =
+        LazyLock::new(|| re(r"^(?:\[[^\]]{1,30}\]|\{[^}]{1,30}\}|<[^>]{1,30}>|x+|\.\.\.)?$"));
+    let Some((_, query)) = url.split_once('?') else {
+        return false;
+    };
+    let values: Vec<&str> = query
+        .split('&')
+        .map(|kv| kv.split_once('=').map_or("", |(_, v)| v))
+        .collect();
+    !url.contains("..") && !url.contains('%') && values.iter().all(|v| PLACEHOLDER.is_match(v))
 }
 
 /// An inline code span calling a function, in a sentence that says it triggers the

@@ -35,14 +35,14 @@ pub(super) static VERSION_RULES: LazyLock<Vec<VersionRule>> = LazyLock::new(|| {
         r("and-earlier", format!(r"(?i)(?P<a>{V1})\s+(?:and|or)\s+(?:all\s+)?(?:earlier|before|older|below|prior|lower)(?:\s+versions?)?"), "<="),
         r("before-and-including", format!(r"(?i)\b(?:before|up to|prior to)\s+and\s+including\s+(?:versions?\s+)?(?P<a>{V1})"), "<="),
         r("up-to", format!(r"(?i)\b(?:up\s+to|through|until|to and including|including and prior to)\s+(?:versions?\s+)?(?P<a>{V1})"), "<="),
-        r("before", format!(r"(?i)\b(?:before|prior\s+to|older\s+than|lower\s+than|below|earlier\s+than|pre-)\s*(?:`?[A-Za-z][0-9A-Za-z_-]{{0,20}}`?\s+)?(?:versions?\s+)?(?P<a>{V1})"), "<"),
+        r("before", format!(r"(?i)\b(?:before|prior\s+to|older\s+than|lower\s+than|below|earlier\s+than|pre-)\s*(?:[`'\x22]?[A-Za-z][0-9A-Za-z_-]{{0,20}}(?:::[A-Za-z][0-9A-Za-z_-]{{0,20}}){{0,3}}[`'\x22]?\s+)?(?:versions?\s+)?(?P<a>{V1})"), "<"),
         r("since", format!(r"(?i)\b(?:since|starting\s+(?:from|with|at|in)|from|introduced\s+in|beginning\s+(?:with|in))\s+(?:[A-Z][0-9A-Za-z_-]{{0,20}}\s+)?(?:versions?\s+)?(?P<a>{V})"), ">="),
         r("series", r"\b(?P<a>\d+(?:\.\d+)?\.[xX*](?:\.[xX*])?)\b".to_string(), "series"),
         r("product-version", format!(r"(?P<p>[A-Za-z][0-9A-Za-z_.-]{{1,30}})\s+(?:versions?\s+)?(?P<a>{V})\s+(?:is\s+|are\s+)?(?:has|have|allows?|is\s+vulnerable|are\s+vulnerable|is\s+affected|are\s+affected|contains?|suffers?|exposes?|leaks?|crashes|fails)\b"), "="),
-        r("in-product-version", format!(r"\b(?:in|of|on)\s+(?P<p>[A-Z][0-9A-Za-z_.-]{{1,30}}(?:[ \t]+[A-Z][0-9A-Za-z_.-]{{1,30}}){{0,2}})[ \t]+(?:versions?[ \t]+)?(?P<a>{V})(?:[\s,.;:)]|$)"), "="),
+        r("in-product-version", format!(r"\b(?:in|of|on)\s+(?P<p>[A-Z][0-9A-Za-z_.-]{{1,30}}(?:[ \t]+[A-Z][0-9A-Za-z_.-]{{1,30}}){{0,3}})[ \t]+(?:versions?[ \t]+)?(?P<a>{V})(?:[\s,.;:)]|$)"), "="),
         r("version-stated", format!(r"(?i)\b(?:affected|vulnerable|tested|reproduced|reproducible|confirmed|verified|works)\s*:?\s*(?:on|in|with|against)?\s*(?:`?[A-Za-z][0-9A-Za-z_-]{{0,20}}`?\s+)?(?:versions?\s*:?\s*)?(?P<a>{V})"), "="),
         r("version-heading", format!(r"(?im)^[ \t]*#{{1,6}}[ \t]*(?:tested|affected|vulnerable)[ \t]+versions?[ \t]*:?[ \t]*\n(?:[ \t]*\n)*[ \t]*(?:[-*][ \t]+)?(?:[A-Za-z][0-9A-Za-z_.-]{{0,30}}[ \t]+){{0,2}}(?:versions?[ \t]+)?(?P<a>{V})"), "="),
-        r("versions-label", format!(r"(?im)^[ \t*#>-]*(?:affected\s+)?versions?[ \t]*:\s*(?:`?[A-Za-z][0-9A-Za-z_.-]{{0,30}}`?[ \t]+){{0,2}}(?:ver\.[ \t]*)?(?P<a>{V1})"), "="),
+        r("versions-label", format!(r"(?im)^[ \t*#>-]*(?:affected\s+)?versions?[ \t]*:\s*(?:`?[A-Za-z][0-9A-Za-z_.-]{{0,30}}`?[ \t]+){{0,4}}(?:ver\.[ \t]*)?(?P<a>{V1})"), "="),
         r("commit", r"(?i)\b(?:since|at|in|after|introduced in|main at|master at)?\s*(?:commit|changeset|revision)\s+\[?`?(?P<c>[0-9a-f]{7,40})\b".to_string(), "commit"),
         r("commit-url", r"(?i)\b(?:this|since|after|introduced\s+(?:in|by))\s+\[?commit\]?\(\S*?/commit/(?P<c>[0-9a-f]{7,40})\b".to_string(), "commit"),
         r("all-versions", r"(?i)\b(?:all|every)\s+(?:released\s+|current\s+|supported\s+)?versions\b".to_string(), "all"),
@@ -228,6 +228,42 @@ fn is_dotted_date(s: &str) -> bool {
         && parts.get(2).is_some_and(|y| y.len() == 4)
         && matches!((num(0), num(1), num(2)), (Some(d), Some(m), Some(y))
             if (1..=31).contains(&d) && (1..=12).contains(&m) && (1970..=2099).contains(&y))
+}
+
+/// Software a report runs on rather than reports: operating systems, web servers,
+/// language runtimes, databases, browsers and local stacks.
+const PLATFORMS: &str = r"windows|linux|ubuntu|debian|kali|centos|fedora|rhel|macos|mac\s+os|os\s+x|ios|android|freebsd|apache|nginx|iis|tomcat|php|python|node(?:\.js)?|java|jdk|jre|openjdk|ruby|perl|mysql|mariadb|postgresql|postgres|sqlite|mongodb|redis|chrome|chromium|firefox|safari|edge|opera|xampp|wampserver|wamp|openssl|docker";
+
+/// The platform named right before a version on its line ("Ubuntu 18.04", "PHP/8.0.3",
+/// "PHP Version 7.4.15", "MySQL >= 5.0"), if any.
+fn platform_before(text: &str, at: usize) -> Option<String> {
+    static BEFORE: LazyLock<Regex> = LazyLock::new(|| {
+        re(&format!(
+            r"(?i)\b(?P<p>{PLATFORMS})(?:[ \t]*/[ \t]*|[ \t]+(?:v(?:er(?:sion)?)?\.?[ \t]*)?|[ \t]*(?:>=|<=|=>|=<|>|<|=)[ \t]*)$"
+        ))
+    });
+    let line_start = text
+        .get(..at)
+        .and_then(|b| b.rfind('\n'))
+        .map_or(0, |i| i + 1);
+    let from = char_start(text, line_start.max(at.saturating_sub(40)), at);
+    BEFORE
+        .captures(text.get(from..at).unwrap_or_default())
+        .and_then(|c| c.name("p"))
+        .map(|p| p.as_str().to_string())
+}
+
+/// A whole number followed by a month's name: the day of a date, not a version.
+fn date_after(text: &str, item: &VersionItem) -> bool {
+    static MONTH: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"(?i)\A[ \t]+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b")
+    });
+    let whole = item.text.rsplit([' ', ':']).next().unwrap_or("");
+    !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && text
+            .get(item.evidence.end..)
+            .is_some_and(|rest| MONTH.is_match(rest))
 }
 
 /// "CVSS v3.1", "CVSS version 4.0", "CVSS:3.1": the scoring system's version, not the
@@ -445,6 +481,21 @@ pub(super) fn extract_versions(docs: &[Doc<'_>]) -> Vec<VersionItem> {
                 .iter()
                 .all(|p| p.parse::<u16>().is_ok_and(|n| n <= 255)))
     });
+    // Versions of what the report runs on, not of what it reports: "Tested on: Ubuntu
+    // 18.04.4", "Apache/2.4.46 (Win64) PHP/8.0.3", sqlmap's "back-end DBMS: MySQL >= 5.0"
+    // (unless the subject is about that platform), and a number that begins a date
+    // ("Version: 23 October 17").
+    if let Some(subject) = docs.first().filter(|d| d.location == "subject") {
+        let subject = subject.text.to_ascii_lowercase();
+        items.retain(|i| {
+            let Some(doc) = docs.iter().find(|d| d.location == i.evidence.location) else {
+                return true;
+            };
+            let platform = platform_before(doc.text, i.evidence.start)
+                .is_some_and(|p| !subject.contains(&p.to_ascii_lowercase()));
+            !platform && !date_after(doc.text, i)
+        });
+    }
     // Drop weak "major" items (v1, v2) when stronger statements exist, and duplicates.
     // ("the latest release" is no stronger: it names no version.)
     let strong = items
