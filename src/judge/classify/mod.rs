@@ -1130,6 +1130,7 @@ mod tests {
     fn a_url_of_placeholders_is_not_concrete() {
         for t in [
             "SQL Injection/Exploit:\nhttp://localhost/[PATH]/search?keyword=[SQL]\nhttp://localhost/[PATH]/dl?file={sqli}\n",
+            "Exploit:\nhttp://localhost/acme/view.php?id=<payload>&page=xxx\n",
         ] {
             assert_eq!(run(t).poc.status, PocStatus::Absent, "{t}");
         }
