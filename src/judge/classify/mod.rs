@@ -1141,4 +1141,50 @@ mod tests {
             PocStatus::Present
         );
     }
+
+    #[test]
+    fn sql_functions_of_injection_payloads_are_proofs() {
+        for t in [
+            "page.php?sort=(select load_file(CONCAT(0x5c5c,version())))",
+            "id=1 AND 1=BENCHMARK(5000000,MD5(1))",
+            "q=1'; WAITFOR DELAY '0:0:5'--",
+        ] {
+            assert_eq!(run(t).poc.status, PocStatus::Present, "{t}");
+        }
+    }
+
+    #[test]
+    fn fixed_versions_named_are_a_fix_and_a_one_line_no_fix_section_is_not() {
+        assert!(
+            run("The fixed versions are BIOS 3.2 and firmware 03.88.")
+                .fix_suggestion
+                .present
+        );
+        let none =
+            "Acme 2.1 is affected.\n\nSolution:\nThere aren't any fix addressing the issue.\n";
+        assert!(
+            !run(none).fix_suggestion.present,
+            "{:?}",
+            run(none).fix_suggestion
+        );
+        // Advice after it is still advice.
+        let advice = "## Recommendation\n\nNo fix is currently available.\n\nDo not install the module until then.\n";
+        assert!(run(advice).fix_suggestion.present);
+    }
+
+    #[test]
+    fn a_release_candidate_and_a_firmware_quad_are_versions() {
+        assert_eq!(
+            normalized(&run(
+                "Digital Acme 2.0 RC2 is vulnerable; other versions may be."
+            )),
+            ["= 2.0 RC2"]
+        );
+        assert_eq!(
+            normalized(&run("The WNR with firmware 1.2.0.8 is vulnerable.")),
+            ["= 1.2.0.8"]
+        );
+        // A quad without a version word is still an address.
+        assert!(normalized(&run("The host 10.2.0.8 answers on port 80.")).is_empty());
+    }
 }

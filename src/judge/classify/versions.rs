@@ -38,7 +38,7 @@ pub(super) static VERSION_RULES: LazyLock<Vec<VersionRule>> = LazyLock::new(|| {
         r("before", format!(r"(?i)\b(?:before|prior\s+to|older\s+than|lower\s+than|below|earlier\s+than|pre-)\s*(?:[`'\x22]?[A-Za-z][0-9A-Za-z_-]{{0,20}}(?:::[A-Za-z][0-9A-Za-z_-]{{0,20}}){{0,3}}[`'\x22]?\s+)?(?:versions?\s+)?(?P<a>{V1})"), "<"),
         r("since", format!(r"(?i)\b(?:since|starting\s+(?:from|with|at|in)|from|introduced\s+in|beginning\s+(?:with|in))\s+(?:[A-Z][0-9A-Za-z_-]{{0,20}}\s+)?(?:versions?\s+)?(?P<a>{V})"), ">="),
         r("series", r"\b(?P<a>\d+(?:\.\d+)?\.[xX*](?:\.[xX*])?)\b".to_string(), "series"),
-        r("product-version", format!(r"(?P<p>[A-Za-z][0-9A-Za-z_.-]{{1,30}})\s+(?:versions?\s+)?(?P<a>{V})\s+(?:is\s+|are\s+)?(?:has|have|allows?|is\s+vulnerable|are\s+vulnerable|is\s+affected|are\s+affected|contains?|suffers?|exposes?|leaks?|crashes|fails)\b"), "="),
+        r("product-version", format!(r"(?P<p>[A-Za-z][0-9A-Za-z_.-]{{1,30}})\s+(?:versions?\s+)?(?P<a>{V}(?:[ \t]+(?:RC|rc|SP|sp|beta|alpha|Beta|Alpha)\d{{0,3}})?)\s+(?:is\s+|are\s+)?(?:has|have|allows?|is\s+vulnerable|are\s+vulnerable|is\s+affected|are\s+affected|contains?|suffers?|exposes?|leaks?|crashes|fails)\b"), "="),
         r("in-product-version", format!(r"\b(?:in|of|on)\s+(?P<p>[A-Z][0-9A-Za-z_.-]{{1,30}}(?:[ \t]+[A-Z][0-9A-Za-z_.-]{{1,30}}){{0,3}})[ \t]+(?:versions?[ \t]+)?(?P<a>{V})(?:[\s,.;:)]|$)"), "="),
         r("version-stated", format!(r"(?i)\b(?:affected|vulnerable|tested|reproduced|reproducible|confirmed|verified|works)\s*:?\s*(?:on|in|with|against)?\s*(?:`?[A-Za-z][0-9A-Za-z_-]{{0,20}}`?\s+)?(?:versions?\s*:?\s*)?(?P<a>{V})"), "="),
         r("version-heading", format!(r"(?im)^[ \t]*#{{1,6}}[ \t]*(?:tested|affected|vulnerable)[ \t]+versions?[ \t]*:?[ \t]*\n(?:[ \t]*\n)*[ \t]*(?:[-*][ \t]+)?(?:[A-Za-z][0-9A-Za-z_.-]{{0,30}}[ \t]+){{0,2}}(?:versions?[ \t]+)?(?P<a>{V})"), "="),
@@ -463,7 +463,9 @@ pub(super) fn extract_versions(docs: &[Doc<'_>]) -> Vec<VersionItem> {
     // Dotted quads without a version word are addresses, not versions (Rails' 4.2.5.1
     // after "fixed in" or "Versions:" is a version).
     static VERSION_WORD: LazyLock<Regex> = LazyLock::new(|| {
-        re(r"(?i)version|release|fixed|patched|affected|before|prior|through|upgrade|[<>=≤≥]")
+        re(
+            r"(?i)version|release|firmware|fixed|patched|affected|before|prior|through|upgrade|[<>=≤≥]",
+        )
     });
     items.retain(|i| {
         // A listed version continues a statement that had its version word.
