@@ -51,8 +51,10 @@ fn re(s: &str) -> Regex {
 
 /// [`re`] for phrases that a hard-wrapped mail may break across lines ("allows remote
 /// code\nexecution", "the elevated\nprivileges"): every literal space outside a
-/// character class matches any run of whitespace, line breaks included. A space with a
-/// quantifier (`fix ?`) keeps it (`(?:\s+)?`).
+/// character class matches any run of ASCII whitespace, line breaks included (a
+/// literal space never matched a no-break space either, and the small class keeps the
+/// lazy DFA's states few). A space with a quantifier (`fix ?`) keeps it
+/// (`(?:[ \t\r\n]+)?`).
 fn re_wrapped(s: &str) -> Regex {
     re(&wrap_spaces(s))
 }
@@ -87,9 +89,9 @@ fn wrap_spaces(s: &str) -> String {
             }
             ' ' if class == 0 => {
                 if matches!(chars.peek(), Some('?' | '*' | '+' | '{')) {
-                    out.push_str(r"(?:\s+)");
+                    out.push_str(r"(?:[ \t\r\n]+)");
                 } else {
-                    out.push_str(r"\s+");
+                    out.push_str(r"[ \t\r\n]+");
                 }
             }
             _ => out.push(c),
@@ -1027,8 +1029,8 @@ mod tests {
         assert!(has_class(&f, "rce"), "{:?}", f.impact);
         let f = run("We recommend an upgrade\nto the current release.");
         assert!(f.fix_suggestion.present, "{:?}", f.fix_suggestion);
-        assert_eq!(wrap_spaces("a b"), r"a\s+b");
-        assert_eq!(wrap_spaces("fix ?x"), r"fix(?:\s+)?x");
+        assert_eq!(wrap_spaces("a b"), r"a[ \t\r\n]+b");
+        assert_eq!(wrap_spaces("fix ?x"), r"fix(?:[ \t\r\n]+)?x");
         assert_eq!(wrap_spaces(r"[ \t]a[^ ]"), r"[ \t]a[^ ]");
         assert_eq!(wrap_spaces(r"\ x"), r"\ x");
     }

@@ -65,7 +65,7 @@ pub(super) static COMMAND: LazyLock<Regex> = LazyLock::new(|| {
 /// one (`user@host:~$ ./exploit 10.0.0.1`). The transcript of a run reproduces it.
 pub(super) static SHELL_PROMPT: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?m)^[ \t]*(?:PS[ \t]+)?[A-Za-z]:\\(?:[^\n>]{0,120}[^\s>-])?>[ \t]*[A-Za-z.\\][^\n]*|^[ \t]*[\w.-]{1,32}@[\w.-]{1,64}:[^\n$#]{0,120}[$#][ \t]+\S[^\n]*",
+        r"(?m)^[ \t]*(?:PS[ \t]+)?[A-Za-z]:\\(?:[^\n>]*[^ \t\n>-])?>[ \t]*[A-Za-z.\\][^\n]*|^[ \t]*[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+:[^\n$#]*[$#][ \t]+[^ \t\n][^\n]*",
     )
 });
 
@@ -75,7 +75,7 @@ pub(super) static SHELL_PROMPT: LazyLock<Regex> = LazyLock::new(|| {
 /// (`$ ./tshark -nVxr crash.pcap`).
 pub(super) static COMMAND_LINE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?m)^[ \t]*(?:\$[ \t]*)?(?:sudo[ \t]+)?(?:\./)?[a-z][\w.+-]{1,30}(?:[ \t]+--?[A-Za-z][\w-]*(?:=\S+)?){2,}[^\n]*|^[ \t]*(?:\$[ \t]*)?sudo[ \t]+(?:-\w+[ \t]+)*[a-z./][\w./+-]*[ \t]+\S[^\n]*|(?:^|\$)[ \t]*\./[\w.-]+[ \t]+\S[^\n]*",
+        r"(?m)^[ \t]*(?:\$[ \t]*)?(?:sudo[ \t]+)?(?:\./)?[a-z][A-Za-z0-9_.+-]+(?:[ \t]+--?[A-Za-z][A-Za-z0-9_-]*(?:=[^ \t\n]+)?){2,}[^\n]*|^[ \t]*(?:\$[ \t]*)?sudo[ \t]+(?:-[A-Za-z0-9_]+[ \t]+)*[a-z./][A-Za-z0-9_./+-]*[ \t]+[^ \t\n][^\n]*|(?:^|\$)[ \t]*\./[A-Za-z0-9_.-]+[ \t]+[^ \t\n][^\n]*",
     )
 });
 
@@ -83,7 +83,7 @@ pub(super) static COMMAND_LINE: LazyLock<Regex> = LazyLock::new(|| {
 /// (`GET .//WEB-INF/web.xml`, `POST /api/v1/users`).
 pub(super) static REQUEST_LINE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?m)^[ \t]*(?:GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS)[ \t]+(?:https?://|\.{0,2}/)\S*[ \t]*\r?$",
+        r"(?m)^[ \t]*(?:GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS)[ \t]+(?:https?://|\.{0,2}/)[^ \t\n]*[ \t]*\r?$",
     )
 });
 
