@@ -1,7 +1,8 @@
 //! The document model the rules read: each located text of a report (the subject,
 //! the body, readable attachments) with its sections (Markdown and `Label:` headings),
 //! its code blocks (fenced, with their language, and indented), and — for the body —
-//! quoted earlier mail and the signature already blanked. Built once per report by
+//! quoted earlier mail and the signature already blanked, and the markers of lines
+//! kept behind `#` comment markers (Exploit-DB's header) blanked. Built once per report by
 //! [`documents`]; every rule (`poc`, `versions`, `impact`, `steps`, `fix`, `ids`, `low_effort`) reads these
 //! structures instead of finding sections and blocks again.
 
