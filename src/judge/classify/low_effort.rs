@@ -5,7 +5,7 @@
 use super::*;
 
 pub(super) static BEG_BOUNTY: LazyLock<Regex> = LazyLock::new(|| {
-    re(
+    re_wrapped(
         r"(?i)\b(?:bounty|reward|compensation|payment|paypal|bitcoin|btc|usdt)\b[^\n]{0,80}\b(?:before|first|in exchange|amount|how much|offer|eligible)\b|\b(?:how much|what) (?:is|will) (?:the|your) (?:bounty|reward)\b|\bbefore (?:i|we) (?:share|send|disclose|provide|reveal)\b|\b(?:can|could|may|will|would|do) (?:i|we) (?:get|receive|be (?:paid|rewarded|eligible)|expect)\b[^\n.?]{0,30}\b(?:bount\w*|rewards?|compensat\w*|payments?|paid|swag)\b|\b(?:any|a) (?:bount\w*|rewards?) for (?:me|this|these|my)\b|\bappreciated (?:as|with) a (?:reward|bounty)\b",
     )
 });
@@ -18,7 +18,7 @@ pub(super) static SCANNER: LazyLock<Regex> = LazyLock::new(|| {
 /// beg-bounty opener ("is there any policy to report vulnerabilities and reward
 /// researchers?", "kindly guide me how to proceed with submitting").
 pub(super) static DISCLOSURE_INQUIRY: LazyLock<Regex> = LazyLock::new(|| {
-    re(
+    re_wrapped(
         r"(?i)\b(?:is there|do you have|does \w+ have)\s+(?:a|an|any)\b[^\n.?]{0,40}\b(?:bounty|reward|(?:policy|program|programme) (?:to|for) report\w*|(?:disclosure|bounty|reward) (?:policy|program|programme))|\bhow (?:to|can i|could i|should i|do i) (?:proceed|submit|report|share|send)\b|\bguidance on how to\b|\bwhere (?:can|could|should|do) i (?:report|submit|send)\b",
     )
 });

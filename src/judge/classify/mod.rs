@@ -1189,4 +1189,18 @@ mod tests {
         // A quad without a version word is still an address.
         assert!(normalized(&run("The host 10.2.0.8 answers on port 80.")).is_empty());
     }
+
+    #[test]
+    fn a_bounty_question_and_steps_broken_by_a_hard_wrap_still_read() {
+        let f = run(
+            "Hello team,\nI found a vulnerability on your site. What is the\nbounty for it?\nRegards",
+        );
+        assert!(
+            f.low_effort.reasons.iter().any(|r| r == "beg-bounty"),
+            "{:?}",
+            f.low_effort
+        );
+        let f = run("Steps to\nreproduce: open the settings page as a guest.");
+        assert!(f.repro_steps.present, "{:?}", f.repro_steps);
+    }
 }

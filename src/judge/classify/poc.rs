@@ -298,7 +298,13 @@ pub(super) fn find_poc(docs: &[Doc<'_>], input: &Input<'_>) -> Poc {
                     && INSTALL_CMD.is_match(m.as_str().trim_start_matches(['`', '$', ' ']));
                 let quoted_code = rule != "payload"
                     && not_poc.iter().any(|&(s, e)| m.start() >= s && m.end() <= e);
-                if in_fix || install || quoted_code {
+                // The line rules added for plain-text advisories repeat nothing an
+                // earlier rule already holds (a curl line is a `command` already).
+                let repeated = matches!(rule, "shell-prompt" | "command-line" | "request-line")
+                    && poc_ev.iter().any(|e| {
+                        e.location == doc.location && e.start < m.end() && m.start() < e.end
+                    });
+                if in_fix || install || quoted_code || repeated {
                     continue;
                 }
                 poc_ev.push(evidence(doc, m.start(), m.end(), rule));

@@ -4,7 +4,7 @@
 use super::*;
 
 pub(super) static STEPS: LazyLock<Regex> = LazyLock::new(|| {
-    re(
+    re_wrapped(
         r"(?im)\b(?:steps to (?:reproduce|replicate|check|verify|test|trigger|produce)|to reproduce|reproduction steps|how to reproduce|reproducer|repro steps)\b|^[ \t]*(?:step[ \t]*)?1[ \t]*(?:[.):]|-)[ \t]+\S[^\n]*\n(?:[^\n]*\n){0,8}?[ \t]*(?:step[ \t]*)?2[ \t]*(?:[.):]|-)[ \t]+\S",
     )
 });
