@@ -157,7 +157,14 @@ static CHANNELS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
         (
             "github-issues",
             re(
-                r"(?i)(?:open|create|file|submit)\w* (?:a |an )?(?:new )?(?:github )?issue\b(?:[^.\n]{0,60})$|(?:open|create|file|submit)\w* (?:a |an )?(?:new )?(?:github )?issue (?:in|on|at) (?:our |the )?(?:github|issue tracker|issues? (?:page|list)|repo(?:sitory)?)\b|via (?:github )?issues|\b(?:go to|use|open|visit|in) the issues (?:section|tab|page)\b",
+                r"(?i)(?:open|create|file|submit)\w* (?:a |an )?(?:new )?(?:github )?issue\b(?:[^.\n]{0,60})$|(?:open|create|file|submit)\w* (?:a |an )?(?:new )?(?:github )?issue (?:in|on|at) (?:our |the )?(?:github|issue tracker|issues? (?:page|list)|repo(?:sitory)?)\b|(?:via|through|using) (?:the |our )?(?:github )?issues\b|\b(?:go to|use|open|visit|in) the issues (?:section|tab|page)\b",
+            ),
+        ),
+        // GitHub Discussions ("start a discussion thread", a link to …/discussions).
+        (
+            "github-discussions",
+            re(
+                r"(?i)\b(?:start|open|create|post)\w*\s+(?:a\s+|an\s+)?(?:new\s+)?(?:private\s+)?discussion(?:\s+thread)?\b|github\.com/[\w.-]+/[\w.-]+/discussions\b|\bgithub discussions\b",
             ),
         ),
         (
@@ -372,7 +379,65 @@ fn strip_md(s: &str) -> String {
     s.replace("**", "").replace('`', "").trim().to_string()
 }
 
+/// `text` with its HTML comments (`<!-- … -->`, to the end when unclosed) blanked,
+/// line breaks kept so line numbers still cite the file. GitHub's SECURITY.md template
+/// leaves its guidance ("Tell them where to go, how often they can expect to get an
+/// update") and sometimes its sample table in comments: a rendered page shows neither.
+/// Comments inside fenced code blocks are shown as written, so they are kept.
+fn blank_html_comments(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("<!--") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut in_fence = false;
+    let mut in_comment = false;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        if !in_comment && (t.starts_with("```") || t.starts_with("~~~")) {
+            in_fence = !in_fence;
+        }
+        if in_fence {
+            out.push_str(line);
+            continue;
+        }
+        let mut rest = line;
+        while !rest.is_empty() {
+            if in_comment {
+                match rest.find("-->") {
+                    Some(i) => {
+                        out.extend(std::iter::repeat_n(' ', i + 3));
+                        rest = rest.get(i + 3..).unwrap_or_default();
+                        in_comment = false;
+                    }
+                    None => {
+                        let nl = rest.ends_with('\n');
+                        out.extend(std::iter::repeat_n(' ', rest.len() - usize::from(nl)));
+                        if nl {
+                            out.push('\n');
+                        }
+                        rest = "";
+                    }
+                }
+            } else {
+                match rest.find("<!--") {
+                    Some(i) => {
+                        out.push_str(rest.get(..i).unwrap_or_default());
+                        rest = rest.get(i..).unwrap_or_default();
+                        in_comment = true;
+                    }
+                    None => {
+                        out.push_str(rest);
+                        rest = "";
+                    }
+                }
+            }
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 fn split_doc(text: &str) -> Doc {
+    let text = &*blank_html_comments(text);
     let mut sentences = Vec::new();
     let mut tables: Vec<Table> = Vec::new();
     let mut links = Vec::new();
@@ -2120,6 +2185,36 @@ mod tests {
         let doc = "If there is a CVE assigned to the issue, please open an issue on our GitHub tracker \
                    instead, since things reported by scanners are public already.\n";
         assert!(channels(doc).is_empty(), "{:?}", channels(doc));
+        let doc = "Vulnerabilities can be reported through GitHub issues, here: https://github.com/acme/lib/issues.\n";
+        assert_eq!(channels(doc), ["github-issues"]);
+        let doc = "To report a security risk, start a [discussion thread](https://github.com/acme/lib/discussions) without the details.\n";
+        assert_eq!(channels(doc), ["github-discussions"]);
+    }
+
+    /// GitHub's template guidance and a sample table left in HTML comments are not
+    /// what the rendered page says.
+    #[test]
+    fn html_comments_are_not_read() {
+        let doc = "# Security Policy\n\n<!--\n## Supported Versions\n\n| Version | Supported |\n| ------- | --------- |\n\
+                   | 5.1.x | :white_check_mark: |\n| < 5.0 | :x: |\n-->\n\n## Reporting\n\n\
+                   Email security@acme.example. <!-- we answer within 24 hours --> We acknowledge \
+                   reports within 3 days.\n";
+        let imp = import(doc, 0);
+        assert!(
+            imp.supported_versions.is_empty(),
+            "{:?}",
+            imp.supported_versions
+        );
+        assert_eq!(imp.ack_within.map(|(d, _)| d.secs()), Some(3 * 86_400));
+        // Lines keep their numbers; a comment in a fenced block is shown as written.
+        assert_eq!(
+            super::blank_html_comments("a\n<!-- b\nc -->\nd")
+                .lines()
+                .count(),
+            4
+        );
+        let fenced = "```html\n<!-- x -->\n```\n";
+        assert_eq!(super::blank_html_comments(fenced), fenced);
     }
 
     #[test]
