@@ -604,6 +604,13 @@ fn split_doc(text: &str) -> Doc {
                 // "### When submitting a report, please provide the following:" introduces
                 // the list below it like a sentence would.
                 let heading = strip_md(t.trim_start_matches('#'));
+                // A whole sentence set as a heading ("### We will acknowledge your
+                // report within 48 hours."; some documents are written that way
+                // throughout) is read as the sentence it is.
+                let words = heading.split_whitespace().count();
+                if words >= 6 && heading.trim_end().ends_with(['.', '!']) {
+                    sentences.push((line, heading.trim().to_string()));
+                }
                 list_intro = (heading.trim_end().ends_with(':')
                     || CONTENTS_HEADING.is_match(&heading))
                 .then_some(heading);
@@ -2189,6 +2196,19 @@ mod tests {
         assert_eq!(channels(doc), ["github-issues"]);
         let doc = "To report a security risk, start a [discussion thread](https://github.com/acme/lib/discussions) without the details.\n";
         assert_eq!(channels(doc), ["github-discussions"]);
+    }
+
+    #[test]
+    fn a_sentence_set_as_a_heading_is_read() {
+        let doc = "# Security\n\n### Please email security@acme.example with a proof of concept.\n\
+                   ### We will acknowledge your report within 48 hours.\n## Supported Versions\n";
+        let imp = import(doc, 0);
+        assert_eq!(imp.ack_within.map(|(d, _)| d.secs()), Some(2 * 86_400));
+        assert!(
+            imp.require.iter().any(|(r, _)| r == "poc"),
+            "{:?}",
+            imp.require
+        );
     }
 
     /// GitHub's template guidance and a sample table left in HTML comments are not
