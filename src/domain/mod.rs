@@ -36,47 +36,57 @@ pub(crate) fn ascii_word_boundaries(pattern: &str) -> std::borrow::Cow<'_, str> 
     if !pattern.contains("\\b") && !pattern.contains("\\B") {
         return std::borrow::Cow::Borrowed(pattern);
     }
+    std::borrow::Cow::Owned(rewrite_outside_classes(pattern, |token, _| {
+        matches!(token, "\\b" | "\\B").then(|| format!("(?-u:{token})"))
+    }))
+}
+
+/// A regex pattern rewritten token by token outside character classes: `rewrite` gets
+/// each token there (an escape such as `\b` whole, or one character) and the character
+/// after it, and returns its replacement, or `None` to keep it. Classes (`[a-z[:alpha:]]`
+/// nests; a `]` right after `[` or `[^` is a literal) and escapes are copied as written.
+pub(crate) fn rewrite_outside_classes(
+    pattern: &str,
+    mut rewrite: impl FnMut(&str, Option<char>) -> Option<String>,
+) -> String {
     let mut out = String::with_capacity(pattern.len() + 16);
     let mut chars = pattern.chars().peekable();
-    // Depth of character classes (`[a-z[:alpha:]]` nests); a `]` right after the
-    // opening `[` or `[^` is a literal.
     let mut class = 0usize;
     let mut class_start = false;
+    let mut token = String::new();
     while let Some(c) = chars.next() {
         let at_start = std::mem::take(&mut class_start);
+        token.clear();
+        token.push(c);
         match c {
             '\\' => {
-                let next = chars.next();
-                match next {
-                    Some(b @ ('b' | 'B')) if class == 0 => {
-                        out.push_str("(?-u:\\");
-                        out.push(b);
-                        out.push(')');
-                    }
-                    Some(n) => {
-                        out.push('\\');
-                        out.push(n);
-                    }
-                    None => out.push('\\'),
+                if let Some(n) = chars.next() {
+                    token.push(n);
                 }
             }
             '[' => {
                 class += 1;
-                out.push(c);
                 if chars.peek() == Some(&'^') {
-                    out.push('^');
+                    token.push('^');
                     chars.next();
                 }
                 class_start = true;
+                out.push_str(&token);
+                continue;
             }
             ']' if class > 0 && !at_start => {
                 class -= 1;
                 out.push(c);
+                continue;
             }
-            c => out.push(c),
+            _ => {}
+        }
+        match rewrite(&token, chars.peek().copied()).filter(|_| class == 0) {
+            Some(r) => out.push_str(&r),
+            None => out.push_str(&token),
         }
     }
-    std::borrow::Cow::Owned(out)
+    out
 }
 
 /// Text from a report (names, subjects, attachment names, key user ids, notes) made safe

@@ -60,44 +60,15 @@ fn re_wrapped(s: &str) -> Regex {
 }
 
 fn wrap_spaces(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 16);
-    let mut chars = s.chars().peekable();
-    // Depth of character classes; a `]` right after `[` or `[^` is a literal.
-    let mut class = 0usize;
-    let mut class_start = false;
-    while let Some(c) = chars.next() {
-        let at_start = std::mem::take(&mut class_start);
-        match c {
-            '\\' => {
-                out.push(c);
-                if let Some(n) = chars.next() {
-                    out.push(n);
-                }
+    crate::domain::rewrite_outside_classes(s, |token, next| {
+        (token == " ").then(|| {
+            if matches!(next, Some('?' | '*' | '+' | '{')) {
+                r"(?:[ \t\r\n]+)".to_string()
+            } else {
+                r"[ \t\r\n]+".to_string()
             }
-            '[' => {
-                class += 1;
-                out.push(c);
-                if chars.peek() == Some(&'^') {
-                    out.push('^');
-                    chars.next();
-                }
-                class_start = true;
-            }
-            ']' if class > 0 && !at_start => {
-                class -= 1;
-                out.push(c);
-            }
-            ' ' if class == 0 => {
-                if matches!(chars.peek(), Some('?' | '*' | '+' | '{')) {
-                    out.push_str(r"(?:[ \t\r\n]+)");
-                } else {
-                    out.push_str(r"[ \t\r\n]+");
-                }
-            }
-            _ => out.push(c),
-        }
-    }
-    out
+        })
+    })
 }
 
 /// Evidence for `start..end` of a document. Offsets computed by rules (a section cut
