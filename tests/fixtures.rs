@@ -287,6 +287,28 @@ fn expected_files_say_what_matters() {
             .unwrap()
             .contains("EXPKEYSIG")
     );
+    // Proton Mail Bridge's mixed-up shape: the same, but the server's text part says
+    // "Empty Message" (chatmail/core's protonmail-mixed-up.eml). Still repaired; the
+    // text is kept as the unencrypted part it is.
+    let bridge = String::from_utf8(
+        std::fs::read(repo().join("tests/fixtures/interop/10-exchange-mixed-up-neomutt.eml"))
+            .unwrap(),
+    )
+    .unwrap()
+    .replacen(
+        "Content-Transfer-Encoding: quoted-printable\r\n\r\n\r\n",
+        "Content-Transfer-Encoding: quoted-printable\r\n\r\nEmpty Message\r\n",
+        1,
+    );
+    assert!(bridge.contains("Empty Message"));
+    let o = outcome(bridge.as_bytes(), &keys);
+    assert_eq!(o["signature"], "partial", "{o:#}");
+    assert_eq!(o["encryption"], "partial", "{o:#}");
+    assert_ne!(o["subject"], "...", "{o:#}");
+    assert!(
+        o["notes"].to_string().contains("mixed-up PGP/MIME"),
+        "{o:#}"
+    );
     let part = io("12-pgpy-inline-partly-readable.eml");
     let text = part["text_start"].as_str().unwrap();
     assert!(

@@ -406,3 +406,121 @@ fn the_ack_tells_an_unsupported_version_confirms_credit_and_never_asks_again_for
         );
     }
 }
+
+/// A team key made by Sequoia 2 (or `sq` 1.x, or rPGP) advertises RFC 9580's SEIPDv2, so
+/// a reporter's client encrypts to it with AEAD, and OCB is the mode every RFC 9580
+/// implementation must have. Debian 12's nettle (3.8) has no OCB; such a report was an
+/// `undecryptable` case. OpenPGP.js (default configuration) encrypts and signs the
+/// report here; triaged must read it, check the signature and answer.
+#[test]
+fn a_report_openpgpjs_encrypts_with_rfc9580_ocb_to_a_sequoia_made_team_key_is_read_and_signed_off()
+{
+    rfc9580_ocb_report(None, "");
+}
+
+/// The same with 64-octet chunks (so a dozen chunks, each with its own nonce, and the
+/// final tag after them), read as a stream from the spool file (`limits.stream_above`).
+#[test]
+fn an_ocb_report_in_many_chunks_read_as_a_stream_is_read_the_same() {
+    rfc9580_ocb_report(Some(0), "[limits]\nstream_above = \"1KiB\"\n");
+}
+
+fn rfc9580_ocb_report(chunk_size_byte: Option<u8>, extra: &str) {
+    use openpgp::cert::prelude::*;
+    use openpgp::serialize::SerializeInto;
+    use sequoia_openpgp as openpgp;
+    let (team, _) = CertBuilder::new()
+        .add_userid("Security <security@example.test>")
+        .add_signing_subkey()
+        .add_transport_encryption_subkey()
+        .generate()
+        .unwrap();
+    let env = Env::new(
+        &[("team.asc", &team.as_tsk().armored().to_vec().unwrap())],
+        None,
+        extra,
+    );
+    let dir = env.dir.path();
+    std::fs::write(
+        dir.join("team-public.asc"),
+        team.armored().to_vec().unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("report.txt"),
+        "Stored XSS in the comment form of acme-wiki 3.2.0 and earlier.\n\n\
+         Steps:\n1. Log in.\n2. curl -X POST https://wiki.example/comment -d 'body=<script>alert(1)</script>'\n\
+         3. Open the page: the script runs in every visitor's session.\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new("node")
+        .arg(repo().join("tests/js/encrypt-report.mjs"))
+        .arg(openpgpjs())
+        .arg(dir.join("team-public.asc"))
+        .arg(repo().join("tests/fixtures/interop/test-only-secret/vera-v6.TEST-ONLY.asc"))
+        .arg(dir.join("report.txt"))
+        .args(chunk_size_byte.map(|b| b.to_string()))
+        .output()
+        .expect("node runs (scripts/prereqs.sh test installs nodejs)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let made: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // What OpenPGP.js chose for this key: a v6 PKESK and SEIPDv2 with OCB.
+    assert_eq!(made["aead"], "ocb", "{made:#}");
+    assert!(
+        made["packets"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("18v2")),
+        "{made:#}"
+    );
+    std::fs::write(
+        dir.join("reporters.asc"),
+        made["reporter_public"].as_str().unwrap(),
+    )
+    .unwrap();
+    let cfg = std::fs::read_to_string(&env.config).unwrap().replacen(
+        "[keys]\n",
+        "[keys]\nreporter_keyring = \"reporters.asc\"\n",
+        1,
+    );
+    std::fs::write(&env.config, cfg).unwrap();
+    env.deliver(
+        "1",
+        &pgp_mime(
+            &headers(
+                "Vera Six <vera@example.net>",
+                "...",
+                "ocb-1@example.net",
+                &[],
+            ),
+            made["armored"].as_str().unwrap(),
+        ),
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["sent"], 1, "{s}");
+    let c = &env.cases()[0];
+    assert_eq!(c["state"], "triaged", "{c:#}");
+    assert_eq!(c["encryption"], "pgp-mime", "{c:#}");
+    assert_eq!(c["signature"], "good", "{c:#}");
+    let shown = env.json(&["case", "show", c["id"].as_str().unwrap(), "--json"]);
+    // The plaintext was read: the classifier found the proof of concept and the version.
+    let f = &shown["findings"];
+    assert_eq!(f["poc"]["status"], "present", "{f:#}");
+    assert!(f["versions"].to_string().contains("3.2.0"), "{f:#}");
+    let notes = shown["messages"][0]["notes"].to_string();
+    assert_eq!(
+        notes.contains("read as a stream"),
+        !extra.is_empty(),
+        "{notes}"
+    );
+    // The team key's fingerprint is the one recorded as having decrypted it.
+    assert_eq!(
+        shown["messages"][0]["team_key"],
+        team.fingerprint().to_hex(),
+        "{shown:#}"
+    );
+}

@@ -20,6 +20,8 @@ use openpgp::policy::StandardPolicy;
 
 mod certs;
 mod helper;
+#[cfg(feature = "ocb-openssl")]
+mod ocb;
 mod open;
 mod packets;
 mod sign;

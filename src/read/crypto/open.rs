@@ -77,13 +77,50 @@ pub fn decrypt(
     guarded("decrypting", || {
         decrypt_inner(team, extra, data, limit, max_pkesks)
     })
-    .map_err(|e| {
+    .or_else(|e| {
         if is_gnupg_ocb(data) {
-            anyhow!(GNUPG_OCB)
-        } else {
-            e
+            return Err(anyhow!(GNUPG_OCB));
+        }
+        match own_ocb(team, extra, data, max_pkesks, |r| {
+            read_limited(r, limit, data.len())
+        }) {
+            Ok(Some((plaintext, d))) => Ok(Decrypted { plaintext, ..d }),
+            Ok(None) => Err(e),
+            Err(ocb) => Err(ocb),
         }
     })
+}
+
+/// RFC 9580 encrypted data with OCB that the backend cannot decrypt (see `ocb.rs`):
+/// `Ok(None)` when `src` is not such a message or this build has no OpenSSL.
+#[cfg_attr(not(feature = "ocb-openssl"), allow(unused_variables))]
+fn own_ocb<T, R: Read + Send + Sync>(
+    team: &TeamKeys,
+    extra: &[Cert],
+    src: R,
+    max_pkesks: usize,
+    consume: impl FnOnce(&mut dyn Read) -> Result<T>,
+) -> Result<Option<(T, Decrypted)>> {
+    #[cfg(feature = "ocb-openssl")]
+    {
+        let opened = guarded("decrypting RFC 9580 encrypted data (OCB)", || {
+            super::ocb::open(team, extra, src, max_pkesks, consume)
+        })?;
+        Ok(opened.map(|o| {
+            (
+                o.value,
+                Decrypted {
+                    plaintext: Vec::new(),
+                    signatures: o.signatures,
+                    team_key: o.team_key,
+                    session_key_hash: o.session_key_hash,
+                    encrypted: true,
+                },
+            )
+        }))
+    }
+    #[cfg(not(feature = "ocb-openssl"))]
+    Ok(None)
 }
 
 pub(super) fn decrypt_inner(
@@ -173,25 +210,7 @@ pub(crate) fn decrypt_stream<R: Read + Send + Sync>(
             .context("not an OpenPGP message")?
             .buffer_size(STREAM_BUFFER)
             .with_policy(&POLICY, None, helper)?;
-        let mut plaintext = Vec::with_capacity(keep.min(STREAM_BUFFER));
-        let mut total = 0u64;
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            let n = d
-                .read(&mut buf)
-                .context("reading the decrypted data failed")?;
-            if n == 0 {
-                break;
-            }
-            total += n as u64;
-            if total > limit {
-                return Err(anyhow!(
-                    "the plaintext exceeds limits.max_decrypted_size ({limit} bytes); possible compression bomb"
-                ));
-            }
-            let room = keep.saturating_sub(plaintext.len());
-            plaintext.extend_from_slice(buf.get(..n.min(room)).unwrap_or_default());
-        }
+        let (plaintext, total) = read_kept(&mut d, limit, keep)?;
         let h = d.into_helper();
         Ok((
             Decrypted {
@@ -204,13 +223,50 @@ pub(crate) fn decrypt_stream<R: Read + Send + Sync>(
             total,
         ))
     })
-    .map_err(|e| {
+    .or_else(|e| {
         let mut head = Vec::new();
-        let ocb = open()
+        let gnupg = open()
             .and_then(|r| Ok(r.take(ESK_PREFIX as u64).read_to_end(&mut head)?))
             .is_ok_and(|_| is_gnupg_ocb(&head));
-        if ocb { anyhow!(GNUPG_OCB) } else { e }
+        if gnupg {
+            return Err(anyhow!(GNUPG_OCB));
+        }
+        let src = match open() {
+            Ok(src) => src,
+            Err(_) => return Err(e),
+        };
+        match own_ocb(team, extra, src, max_pkesks, |r| read_kept(r, limit, keep)) {
+            Ok(Some(((plaintext, total), d))) => Ok((Decrypted { plaintext, ..d }, total)),
+            Ok(None) => Err(e),
+            Err(ocb) => Err(ocb),
+        }
     })
+}
+
+/// Reads a plaintext to its end (so the integrity check and the signatures cover all of
+/// it), keeping its first `keep` bytes; refuses more than `limit` bytes. Returns what
+/// was kept and the whole length.
+fn read_kept(mut r: impl Read, limit: u64, keep: usize) -> Result<(Vec<u8>, u64)> {
+    let mut plaintext = Vec::with_capacity(keep.min(STREAM_BUFFER));
+    let mut total = 0u64;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = r
+            .read(&mut buf)
+            .context("reading the decrypted data failed")?;
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+        if total > limit {
+            return Err(anyhow!(
+                "the plaintext exceeds limits.max_decrypted_size ({limit} bytes); possible compression bomb"
+            ));
+        }
+        let room = keep.saturating_sub(plaintext.len());
+        plaintext.extend_from_slice(buf.get(..n.min(room)).unwrap_or_default());
+    }
+    Ok((plaintext, total))
 }
 
 /// Verifies an inline-signed or clear-signed message and returns its content.

@@ -221,10 +221,15 @@ impl Walker<'_> {
                     // multipart/mixed): repaired and read as PGP/MIME, as Delta Chat and
                     // Thunderbird do, so the inner MIME entity, signature and protected
                     // headers are read instead of an attachment.
-                    Some(data) => {
+                    Some((data, text)) => {
                         self.report.notes.push(
                             "mixed-up PGP/MIME (multipart/encrypted rewritten as multipart/mixed by a server): repaired and read as PGP/MIME".into(),
                         );
+                        // The server's own text beside it (Proton Mail Bridge writes
+                        // "Empty Message") is read too, as the unencrypted text it is.
+                        if let Some(t) = text {
+                            self.walk_part(msg, t as usize, depth + 1);
+                        }
                         self.mime_blocks += 1;
                         self.decrypt_entity(&data, depth, true);
                     }
@@ -343,14 +348,19 @@ impl Walker<'_> {
 
 /// The OpenPGP payload of a "mixed-up" PGP/MIME message: a multipart/mixed whose parts
 /// are an `application/pgp-encrypted` control part, one OpenPGP message, and at most
-/// one empty text/plain part (the shape Exchange leaves). Anything else is a real
-/// multipart/mixed and is read part by part.
-fn mixed_up_payload(msg: &Message<'_>, children: &[u32]) -> Option<Vec<u8>> {
+/// one text/plain part (empty where Exchange leaves it, "Empty Message" from Proton
+/// Mail Bridge); the text part's index is returned when it holds more than white space.
+/// Anything else is a real multipart/mixed and is read part by part.
+fn mixed_up_payload(msg: &Message<'_>, children: &[u32]) -> Option<(Vec<u8>, Option<u32>)> {
     if !(2..=3).contains(&children.len()) {
         return None;
     }
-    let (mut control, mut payload, mut other) = (0, None, 0);
-    for p in children.iter().filter_map(|&c| msg.parts.get(c as usize)) {
+    let (mut control, mut payload, mut text, mut other) = (0, None, None, 0);
+    for &c in children {
+        let Some(p) = msg.parts.get(c as usize) else {
+            other += 1;
+            continue;
+        };
         let ct = p.content_type();
         let t = (
             lower(ct.map(|c| c.ctype())),
@@ -361,11 +371,16 @@ fn mixed_up_payload(msg: &Message<'_>, children: &[u32]) -> Option<Vec<u8>> {
             _ if crypto::sniff(p.contents()) == PgpKind::Message && payload.is_none() => {
                 payload = Some(p.contents().to_vec())
             }
-            ("text", "plain") if p.contents().iter().all(u8::is_ascii_whitespace) => {}
+            ("text", "plain") if text.is_none() && !is_attachment(p) => {
+                text = Some((!p.contents().iter().all(u8::is_ascii_whitespace)).then_some(c))
+            }
             _ => other += 1,
         }
     }
-    (control == 1 && other == 0).then_some(payload).flatten()
+    if control != 1 || other != 0 {
+        return None;
+    }
+    payload.map(|data| (data, text.flatten()))
 }
 
 fn is_attachment(part: &mail_parser::MessagePart<'_>) -> bool {
