@@ -392,8 +392,9 @@ fn an_old_sha1_rsa1024_team_key_gets_a_fitting_hint_and_reads_old_mail_only_unde
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("only decrypt"), "{err}");
 
-    // Opted in beside a current key: old mail is read, the ack is signed by the new key.
-    let env = Env::new(&[("team.asc", &key), ("old.asc", &old)], Some(&pass), "");
+    // Opted in beside a current key (listed after it): old mail is read, the ack is
+    // signed by the new key.
+    let env = Env::new(&[("old.asc", &old), ("team.asc", &key)], Some(&pass), "");
     with_keys_line(&env, "legacy_decryption = true");
     let (code, out, err) = check(&env);
     assert_eq!(code, 0, "{out}{err}");
@@ -429,6 +430,100 @@ fn an_old_sha1_rsa1024_team_key_gets_a_fitting_hint_and_reads_old_mail_only_unde
         packets.contains("FA045DF9247F8F27") || packets.contains("fa045df9247f8f27"),
         "{packets}"
     );
+
+    // A reporter whose key is known gets an encrypted ack: to them and to the current
+    // team key, never to the legacy one (its SHA-1 binding failed the policy, and the
+    // whole batch with it: found with KDE mimetreeparser's 2009 test keys). The
+    // Autocrypt header offers the current key.
+    let rep = gpg.generate("Kim <kim@example.net>", "ed25519", "cv25519", "");
+    std::fs::write(env.dir.path().join("kim.asc"), gpg.export_public(&rep)).unwrap();
+    with_keys_line(&env, "reporter_keyring = \"kim.asc\"");
+    let ct = gpg.encrypt(
+        b"Path traversal in acme 2.4.1: curl 'http://h/files?name=../../etc/passwd' returns the file.\n",
+        &["Old Team <security@example.test>"],
+        None,
+        false,
+    );
+    env.deliver(
+        "2",
+        &pgp_mime(
+            &headers("Kim <kim@example.net>", "old-key report 2", "old-2@x", &[]),
+            &ct,
+        ),
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(
+        (s["created"].as_u64(), s["sent"].as_u64()),
+        (Some(1), Some(1)),
+        "{s}"
+    );
+    let acks = outbox_mails(&env);
+    let ack = acks
+        .iter()
+        .find(|m| m.contains("To: kim@example.net"))
+        .expect("the ack to Kim");
+    assert!(ack.contains("multipart/encrypted"), "{ack}");
+    let armor = &ack[ack.find("-----BEGIN PGP MESSAGE-----").unwrap()
+        ..ack.find("-----END PGP MESSAGE-----").unwrap() + 25];
+    let packets = String::from_utf8_lossy(&gpg.run(
+        &[
+            "--list-packets",
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            "",
+        ],
+        Some(armor.replace("\r\n", "\n").as_bytes()),
+    ))
+    .to_ascii_lowercase();
+    let old_fpr = gpg
+        .fingerprint("Old Team <security@example.test>")
+        .to_ascii_lowercase();
+    let old_subkeys: Vec<String> = String::from_utf8_lossy(&gpg.run(
+        &[
+            "--with-colons",
+            "--list-keys",
+            "Old Team <security@example.test>",
+        ],
+        None,
+    ))
+    .lines()
+    .filter(|l| l.starts_with("sub:"))
+    .filter_map(|l| l.split(':').nth(4).map(str::to_ascii_lowercase))
+    .collect();
+    assert!(!old_subkeys.is_empty());
+    for id in &old_subkeys {
+        assert!(
+            !packets.contains(id.as_str()),
+            "encrypted to the legacy key: {packets}"
+        );
+    }
+    let ac = ack
+        .lines()
+        .skip_while(|l| !l.starts_with("Autocrypt:"))
+        .take_while(|l| l.starts_with("Autocrypt:") || l.starts_with(' '))
+        .collect::<String>();
+    let keydata: String = ac
+        .split("keydata=")
+        .nth(1)
+        .expect("Autocrypt keydata")
+        .split_whitespace()
+        .collect();
+    let shown = String::from_utf8_lossy(&gpg.run(
+        &["--with-colons", "--show-keys"],
+        Some(
+            format!(
+                "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n{keydata}\n-----END PGP PUBLIC KEY BLOCK-----\n"
+            )
+            .as_bytes(),
+        ),
+    ))
+    .to_ascii_lowercase();
+    assert!(
+        shown.contains("a2c3bc3fd507c7230a253f0dfa045df9247f8f27"),
+        "{shown}"
+    );
+    assert!(!shown.contains(&old_fpr), "{shown}");
 }
 
 #[test]

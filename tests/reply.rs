@@ -616,3 +616,134 @@ fn the_sweep_reminds_the_team_before_an_embargo_ends_and_before_the_resolution_d
     assert_eq!(p["promises"][2]["clock"], "resolution");
     assert_eq!(p["promises"][2]["status"], "broken", "{p:#}");
 }
+
+/// A person's reply goes out with our address as envelope sender (acks keep the null
+/// sender of RFC 3834). When the reporter's server accepts it and later fails to deliver
+/// it, the real bounce OpenSMTPD returns reaches the mailbox, is matched to the reply by
+/// the returned Message-ID, opens no case, marks the reply failed and tells the team.
+#[test]
+fn a_reply_that_bounces_after_it_was_accepted_is_matched_to_its_case_and_the_team_is_told() {
+    let servers = MailServers::start();
+    servers.add_user("team@example.test");
+    let env = team_env();
+    std::fs::write(env.dir.path().join("imap-password"), PASSWORD).unwrap();
+    let cfg = std::fs::read_to_string(&env.config)
+        .unwrap()
+        .replace(
+            "[[mailbox]]\nname = \"security\"\nkind = \"maildir\"\npath = \"Maildir\"\n",
+            &format!(
+                "[[mailbox]]\nname = \"security\"\nkind = \"imap\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"plain\"\n\
+                 user = \"security@example.test\"\npassword_file = \"imap-password\"\n",
+                servers.imap_port
+            ),
+        )
+        .replace(
+            "[outbox]\ntransport = \"file\"\ndir = \"outbox\"\n",
+            &format!(
+                "[outbox]\ntransport = \"smtp\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"plain\"\n",
+                servers.smtp_port
+            ),
+        );
+    std::fs::write(&env.config, &cfg).unwrap();
+    servers.send(
+        "gina@gone.test",
+        &["security@example.test"],
+        crlf(&format!(
+            "{}\nXSS in the comment form of acme-wiki 1.2.0: <script>alert(1)</script>\n\
+             An attacker can steal the session of any visitor.\n",
+            headers(
+                "Gina <gina@gone.test>",
+                "XSS in comments",
+                "g1@gone.test",
+                &[]
+            )
+        ))
+        .as_bytes(),
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(
+        (s["created"].as_u64(), s["sent"].as_u64()),
+        (Some(1), Some(1)),
+        "{s}"
+    );
+    let case = env.cases()[0]["id"].as_str().unwrap().to_string();
+    let f = write_reply(
+        &env,
+        "Hello Gina,\n\nwe reproduced it; a fix is on its way.\n",
+    );
+    let o = env.run(&[
+        "case",
+        "reply",
+        &case,
+        "--file",
+        &f,
+        "--cleartext",
+        "--as",
+        "alice",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["sent"], 1, "{s}");
+    // The ack (null sender) bounced silently; the reply's bounce comes back to us.
+    let mut inbox = 0;
+    for _ in 0..100 {
+        inbox = servers.imap("security@example.test").count("INBOX");
+        if inbox >= 2 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(
+        inbox, 2,
+        "the report and one bounce (of the reply, not of the ack)"
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(
+        (s["created"].as_u64(), s["delivery_reports"].as_u64()),
+        (Some(0), Some(1)),
+        "{s}"
+    );
+    assert_eq!(env.cases().len(), 1, "the bounce opened no case");
+    let shown = env.json(&["case", "show", &case, "--json"]);
+    let reply = shown["sent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["kind"] == "reply")
+        .unwrap()
+        .clone();
+    assert_eq!(reply["state"], "failed", "{shown:#}");
+    let error = reply["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("bounced: failed for gina@gone.test"),
+        "{error}"
+    );
+    let ev = shown["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "bounced")
+        .unwrap_or_else(|| panic!("{shown:#}"))
+        .clone();
+    assert!(
+        ev["detail"].as_str().unwrap().contains("our reply <"),
+        "{ev}"
+    );
+    // The team is told once; reading the bounce again changes nothing.
+    let mut team = Vec::new();
+    for _ in 0..50 {
+        team = servers.imap("team@example.test").fetch_all("INBOX");
+        if !team.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(team.len(), 1, "one notice");
+    let notice = String::from_utf8_lossy(&team[0]);
+    assert!(
+        notice.contains("bounced") && notice.contains(&case),
+        "{notice}"
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["sent"], 0, "{s}");
+}

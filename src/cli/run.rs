@@ -196,8 +196,21 @@ pub(super) fn run_cmd(cli: &Cli, once: bool, json: bool) -> Result<i32> {
         if json {
             print_json(&s)?;
         } else {
+            let mut ours = String::new();
+            if s.counts.own_copies > 0 {
+                ours.push_str(&format!(
+                    ", {} copy(ies) of our own mail",
+                    s.counts.own_copies
+                ));
+            }
+            if s.counts.delivery_reports > 0 {
+                ours.push_str(&format!(
+                    ", {} delivery report(s) about our mail",
+                    s.counts.delivery_reports
+                ));
+            }
             println!(
-                "processed {} message(s): {} new case(s) ({} quarantined), {} follow-up(s), {} already stored",
+                "processed {} message(s): {} new case(s) ({} quarantined), {} follow-up(s), {} already stored{ours}",
                 s.seen,
                 s.counts.created,
                 s.counts.quarantined,

@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::config::{Config, Transport};
 use crate::store::{self};
 
+use crate::domain::status::OutboxKind;
 use crate::store::Due;
 
 /// Counts of one `send_due` pass.
@@ -93,7 +94,8 @@ async fn send_batch(store: &std::sync::Mutex<store::Store>, cfg: &Config) -> Res
         }
         Sender::Smtp(mut relay) => {
             for row in rows {
-                let res = relay.send(&row.recipient, &row.body).await;
+                let sender = envelope_sender(cfg, row.kind);
+                let res = relay.send(sender, &row.recipient, &row.body).await;
                 let mut st = store.lock().map_err(|_| anyhow!("store lock poisoned"))?;
                 // One transaction per outcome: the row, the case and the event agree. It
                 // is committed relaxed (see `Store::write_relaxed`): losing the last
@@ -114,6 +116,16 @@ async fn send_batch(store: &std::sync::Mutex<store::Store>, cfg: &Config) -> Res
         tracing::warn!("copying sent mail to {folder:?} failed (the mail itself was sent): {e:#}");
     }
     Ok(stats)
+}
+
+/// The envelope sender of a row: our address for a reply a person wrote (`case reply`),
+/// so that its bounce reaches the mailbox and is matched to the case; null for every
+/// automatic mail (acks, rejections, escalations, digests: RFC 3834 §3.3).
+pub(crate) fn envelope_sender(cfg: &Config, kind: OutboxKind) -> Option<&str> {
+    match kind {
+        OutboxKind::Reply => cfg.outbox.from.as_deref(),
+        _ => None,
+    }
 }
 
 /// Records one send outcome (sent, or failed with its retry time).
@@ -291,7 +303,6 @@ fn sync_filesystem(dir: &std::path::Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::status::OutboxKind;
     use std::os::unix::fs::PermissionsExt;
 
     fn due(id: i64, message_id: &str, body: &str) -> Due {

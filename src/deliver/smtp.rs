@@ -135,14 +135,23 @@ impl Relay {
         Ok(())
     }
 
-    /// Sends one message with a null envelope sender (RFC 3834 §3.3); returns the
-    /// server's reply. After any error the connection is dropped and reopened next time.
-    pub async fn send(&mut self, to: &str, body: &[u8]) -> Result<String> {
+    /// Sends one message; returns the server's reply. `sender` is the envelope sender:
+    /// `None` (null, RFC 3834 §3.3) for automatic mail, so that nothing ever bounces or
+    /// answers it; a person's reply names our address, so that a bounce comes back to
+    /// the mailbox and the team learns the reporter did not get it. After any error the
+    /// connection is dropped and reopened next time.
+    pub async fn send(&mut self, sender: Option<&str>, to: &str, body: &[u8]) -> Result<String> {
         let to: lettre::Address = to
             .parse()
             .map_err(|e| anyhow::Error::new(Permanent(format!("bad recipient {to:?}: {e}"))))?;
+        let from = match sender {
+            Some(s) => Some(s.parse::<lettre::Address>().map_err(|e| {
+                anyhow::Error::new(Permanent(format!("bad envelope sender {s:?}: {e}")))
+            })?),
+            None => None,
+        };
         let env =
-            lettre::address::Envelope::new(None, vec![to]).context("building the envelope")?;
+            lettre::address::Envelope::new(from, vec![to]).context("building the envelope")?;
         let res = tokio::time::timeout(TIMEOUT, async {
             if self.conn.as_ref().is_none_or(|c| c.has_broken()) {
                 self.conn = Some(self.open().await?);

@@ -263,6 +263,11 @@ string_enum! {
         ReplySent = "reply-sent",
         /// Our own mail came back through the mailbox (a Cc, Bcc or Sent copy).
         OwnCopy = "own-copy",
+        /// A mail server reported that mail we sent could not be delivered (a bounce,
+        /// RFC 3464): the row is `failed` and the team is told.
+        Bounced = "bounced",
+        /// A mail server reported that mail we sent is delayed (it keeps trying).
+        DeliveryDelayed = "delivery-delayed",
         EscalationResolveSent = "escalation-resolve-sent",
         EmbargoReminderSent = "embargo-reminder-sent",
         SendFailedNoticeSent = "send-failed-notice-sent",

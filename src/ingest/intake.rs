@@ -36,6 +36,10 @@ pub enum Outcome {
     /// mailbox: a Cc, a Bcc to the team list, a watched Sent folder. Recorded on its
     /// case, never a case of its own.
     OwnCopy { case: Option<String> },
+    /// A delivery report (a bounce or a delay warning) about mail we sent: recorded on
+    /// that mail's case (a bounce marks the mail failed and the team is told), never a
+    /// case of its own.
+    DeliveryReport { case: Option<String> },
 }
 
 /// What a pass did with its messages, counted the same way for every source.
@@ -46,6 +50,8 @@ pub struct Counts {
     pub duplicates: usize,
     pub quarantined: usize,
     pub own_copies: usize,
+    /// Delivery reports about our own mail (bounces, delay warnings).
+    pub delivery_reports: usize,
 }
 
 impl Counts {
@@ -56,6 +62,7 @@ impl Counts {
         self.duplicates += o.duplicates;
         self.quarantined += o.quarantined;
         self.own_copies += o.own_copies;
+        self.delivery_reports += o.delivery_reports;
     }
 
     /// Counts and logs one outcome; `at` says where the message was (a UID, a file).
@@ -83,6 +90,15 @@ impl Counts {
                     mailbox,
                     at,
                     "a copy of our own mail"
+                );
+            }
+            Outcome::DeliveryReport { case } => {
+                self.delivery_reports += 1;
+                tracing::info!(
+                    case = case.as_deref().unwrap_or("-"),
+                    mailbox,
+                    at,
+                    "a delivery report about our own mail"
                 );
             }
         }
@@ -502,6 +518,9 @@ fn write_one(
     if let Some(o) = own_copy(tx, cfg, inc, &analysis.report)? {
         return Ok(o);
     }
+    if let Some(o) = delivery_report(tx, inc, &analysis.report)? {
+        return Ok(o);
+    }
     let w = Write {
         tx,
         cfg,
@@ -559,6 +578,64 @@ fn own_copy(
         None => None,
     };
     Ok(Some(Outcome::OwnCopy { case }))
+}
+
+/// A delivery status notification (RFC 3464) about mail we sent: the returned
+/// message's Message-ID is one of our outbox rows. A failure marks that row `failed`
+/// (the SLA sweep then tells the team, as for a `5xx` at sending) and records a
+/// `bounced` event; a delay records `delivery-delayed`. The report opens no case and is
+/// never answered; it stays in the mailbox. Only someone who received that Message-ID
+/// (the recipient, or a server on the way) can name it in a forged report, and all it
+/// can do is tell the team that their mail did not arrive. A report about mail we did
+/// not send is read like any other message.
+fn delivery_report(tx: store::Db<'_>, inc: &Incoming, r: &Report) -> Result<Option<Outcome>> {
+    let Some(d) = &r.delivery else {
+        return Ok(None);
+    };
+    let Some((mid, case_id, kind)) = d
+        .original_message_ids
+        .iter()
+        .map(|m| Ok((m, store::own_mail_by_message_id(tx, m)?)))
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .find_map(|(m, found)| found.map(|(c, k)| (m, c, k)))
+    else {
+        return Ok(None);
+    };
+    let from = r.from_addr.as_deref().unwrap_or("an unknown sender");
+    let summary = d.summary();
+    let event = match d.action() {
+        Some("failed") | None => {
+            let why = format!("bounced: {summary} (delivery report from {from})");
+            store::record_bounce(tx, mid, &why)?.map(|_| {
+                (
+                    crate::domain::status::EventKind::Bounced,
+                    format!(
+                        "our {kind} <{mid}> could not be delivered: {summary}; delivery report from {from} in mailbox {} (the team is told)",
+                        inc.mailbox
+                    ),
+                )
+            })
+        }
+        Some("delayed") => Some((
+            crate::domain::status::EventKind::DeliveryDelayed,
+            format!(
+                "our {kind} <{mid}> is delayed: {summary}; delivery report from {from} in mailbox {}",
+                inc.mailbox
+            ),
+        )),
+        Some(_) => None,
+    };
+    let case = match case_id {
+        Some(id) => {
+            if let Some((k, detail)) = event {
+                store::event(tx, Some(id), "triaged", k, Some(&detail))?;
+            }
+            Some(store::case_by_id(tx, id)?.id_public)
+        }
+        None => None,
+    };
+    Ok(Some(Outcome::DeliveryReport { case }))
 }
 
 /// What every write of one message needs.

@@ -11,6 +11,7 @@
 
 pub mod address;
 pub mod crypto;
+pub mod dsn;
 pub mod flowed;
 pub mod html;
 pub mod keys;

@@ -247,6 +247,7 @@ fn sweep_resolution_and_embargo(
 fn tell_refusals(conn: store::Db<'_>, cfg: &Config, keys: &TeamKeys) -> Result<usize> {
     let mut n = 0;
     for r in store::refused_untold(conn)? {
+        let bounced = r.error.starts_with("bounced:");
         if queue_team_mail(
             conn,
             cfg,
@@ -254,11 +255,28 @@ fn tell_refusals(conn: store::Db<'_>, cfg: &Config, keys: &TeamKeys) -> Result<u
             &TeamMail {
                 case: (r.case_id, &r.case),
                 kind: OutboxKind::SendFailedNotice,
-                subject: &format!("[{}] Mail to the reporter was refused", r.case),
+                subject: &if bounced {
+                    format!("[{}] Mail to the reporter bounced", r.case)
+                } else {
+                    format!("[{}] Mail to the reporter was refused", r.case)
+                },
                 body: &format!(
-                    "Case {}: the {} to {} (<{}>) was refused by the mail server and will not be retried:\n\n  {}\n\n\
+                    "Case {}: the {} to {} (<{}>) {} and will not be retried:\n\n  {}\n\n\
+                     The reporter has not received it: reach them another way, or answer with\n  \
+                     triaged case reply {}\nonce the address works again.\n\n\
                      See: triaged case show {}\n",
-                    r.case, r.kind, r.recipient, r.message_id, r.error, r.case
+                    r.case,
+                    r.kind,
+                    r.recipient,
+                    r.message_id,
+                    if bounced {
+                        "was accepted, then returned by a mail server on the way (a bounce)"
+                    } else {
+                        "was refused by the mail server"
+                    },
+                    r.error,
+                    r.case,
+                    r.case
                 ),
                 event: &format!("{}", OutboxKind::SendFailedNotice),
             },

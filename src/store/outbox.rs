@@ -331,6 +331,26 @@ pub(crate) fn own_mail_by_message_id(
         .context("looking up our own mail")
 }
 
+/// A delivery report says a sent row could not be delivered: the row becomes `failed`
+/// (as a `5xx` at sending would have made it), so the SLA sweep tells the team once.
+/// Only a `sent` row changes; the same report read again changes nothing and returns
+/// `None`. Returns the row's case, kind and recipient.
+pub(crate) fn record_bounce(
+    conn: Db<'_>,
+    message_id: &str,
+    why: &str,
+) -> Result<Option<(Option<i64>, OutboxKind, String)>> {
+    conn.0
+        .cached_row(
+            "UPDATE outbox SET state = 'failed', failed_at = ?2, last_error = ?3 \
+             WHERE message_id = ?1 AND state = 'sent' RETURNING case_id, kind, recipient",
+            params![message_id.trim_matches(['<', '>', ' ']), now(), why],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()
+        .context("recording a bounce")
+}
+
 /// A sent row was copied to the Sent folder.
 pub(crate) fn record_copied(conn: Db<'_>, id: i64) -> Result<()> {
     let conn = conn.0;

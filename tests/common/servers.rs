@@ -4,7 +4,9 @@
 //! - Dovecot (Debian `dovecot-imapd` + `dovecot-lmtpd`) from a private config
 //!   (`dovecot -F -c FILE`), passwd-file users, Maildirs owned by uid 65534;
 //! - OpenSMTPD, which accepts `example.test` and delivers to that Dovecot over
-//!   LMTP. Its queue and control socket are fixed paths, so each instance runs
+//!   LMTP, and accepts `gone.test` only to fail delivery for good (its local delivery
+//!   exits 67, EX_NOUSER), so it returns a real delivery report (a bounce) to the
+//!   envelope sender. Its queue and control socket are fixed paths, so each instance runs
 //!   in its own mount namespace (`unshare -m`) with those paths bind-mounted
 //!   from its temp directory: instances are independent and can run in parallel.
 //!
@@ -407,7 +409,11 @@ service lmtp {{
 
     fn start_smtpd(&mut self) {
         let d = self.dir.path().display();
-        std::fs::write(self.path("virtual"), "@example.test nobody\n").unwrap();
+        std::fs::write(
+            self.path("virtual"),
+            "@example.test nobody\n@gone.test nobody\n",
+        )
+        .unwrap();
         let (filter, use_filter) = if self.smtp_tempfail {
             (
                 "filter \"tempfail\" phase rcpt-to match rcpt-to regex \".*\" reject \"451 4.3.0 try again later (test)\"\n",
@@ -423,7 +429,9 @@ service lmtp {{
                  {filter}\
                  listen on 127.0.0.1 port {smtp}{use_filter}\n\
                  action \"lmtp\" lmtp \"127.0.0.1:{lmtp}\" rcpt-to virtual <vusers>\n\
-                 match from any for domain \"example.test\" action \"lmtp\"\n",
+                 action \"undeliverable\" mda \"/bin/sh -c 'cat >/dev/null; exit 67'\" virtual <vusers>\n\
+                 match from any for domain \"example.test\" action \"lmtp\"\n\
+                 match from any for domain \"gone.test\" action \"undeliverable\"\n",
                 smtp = self.smtp_port,
                 lmtp = self.lmtp_port
             ),

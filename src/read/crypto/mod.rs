@@ -56,6 +56,20 @@ static LEGACY_POLICY: std::sync::LazyLock<StandardPolicy<'static>> =
         p
     });
 
+/// The standard policy plus what old mail uses: SHA-1, RSA-1024 and version 3
+/// signatures (PGP 2, GnuPG 1.4 with `force-v3-sigs`, KMail-era mail). Used only to
+/// learn whether a signature the standard policy refuses verifies at all (the standard
+/// policy refuses a version 3 signature, or a key bound by SHA-1, before any
+/// mathematics): its results are never `good` (see `open::old_format`, `open::recheck`).
+static OLD_MAIL_POLICY: std::sync::LazyLock<StandardPolicy<'static>> =
+    std::sync::LazyLock::new(|| {
+        let mut p = StandardPolicy::new();
+        p.accept_hash(openpgp::types::HashAlgorithm::SHA1);
+        p.accept_asymmetric_algo(openpgp::policy::AsymmetricAlgorithm::RSA1024);
+        p.accept_packet_tag_version(openpgp::packet::Tag::Signature, 3);
+        p
+    });
+
 /// Fills `buf` from the kernel's generator (getrandom(2)). sequoia's `random` seeds a
 /// new nettle generator on every call (~150 us here), too slow for a value drawn per
 /// message (Message-IDs, signature salts).

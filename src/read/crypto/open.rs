@@ -81,6 +81,9 @@ pub fn decrypt(
         if is_gnupg_ocb(data) {
             return Err(anyhow!(GNUPG_OCB));
         }
+        if !names_ocb(&e) {
+            return Err(e);
+        }
         match own_ocb(team, extra, data, max_pkesks, |r| {
             read_limited(r, limit, data.len())
         }) {
@@ -88,6 +91,19 @@ pub fn decrypt(
             Ok(None) => Err(e),
             Err(ocb) => Err(ocb),
         }
+    })
+}
+
+/// The backend's refusal of OCB ("Unsupported AEAD algorithm: OCB"): only then is the
+/// message tried with [`own_ocb`], so every other failure keeps its own words.
+fn names_ocb(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<openpgp::Error>(),
+            Some(openpgp::Error::UnsupportedAEADAlgorithm(
+                openpgp::types::AEADAlgorithm::OCB
+            ))
+        )
     })
 }
 
@@ -232,8 +248,8 @@ pub(crate) fn decrypt_stream<R: Read + Send + Sync>(
             return Err(anyhow!(GNUPG_OCB));
         }
         let src = match open() {
-            Ok(src) => src,
-            Err(_) => return Err(e),
+            Ok(src) if names_ocb(&e) => src,
+            _ => return Err(e),
         };
         match own_ocb(team, extra, src, max_pkesks, |r| read_kept(r, limit, keep)) {
             Ok(Some(((plaintext, total), d))) => Ok((Decrypted { plaintext, ..d }, total)),
@@ -287,13 +303,102 @@ pub(super) fn verify_inline_inner(
     data: &[u8],
     limit: u64,
 ) -> Result<(Vec<u8>, Vec<SigResult>)> {
-    let helper = Helper::new(team, extra, 0);
-    let mut v = VerifierBuilder::from_bytes(data)
-        .context("not a signed OpenPGP message")?
-        .buffer_size(STREAM_BUFFER)
-        .with_policy(&POLICY, None, helper)?;
-    let content = read_limited(&mut v, limit, data.len())?;
-    Ok((content, v.into_helper().sigs))
+    let verify = |policy: &dyn openpgp::policy::Policy| -> Result<(Vec<u8>, Vec<SigResult>)> {
+        let helper = Helper::new(team, extra, 0);
+        let mut v = VerifierBuilder::from_bytes(data)
+            .context("not a signed OpenPGP message")?
+            .buffer_size(STREAM_BUFFER)
+            .with_policy(policy, None, helper)?;
+        let content = read_limited(&mut v, limit, data.len())?;
+        Ok((content, v.into_helper().sigs))
+    };
+    match verify(&POLICY) {
+        Err(e) if policy_rejection(&e).is_some() && has_v3_signature(data) => {
+            let (content, sigs) = verify(&*OLD_MAIL_POLICY)?;
+            Ok((content, old_format(sigs)))
+        }
+        Ok((content, sigs)) if needs_recheck(&sigs) => {
+            let old = verify(&*OLD_MAIL_POLICY).ok().map(|(_, s)| s);
+            Ok((content, recheck(sigs, old)))
+        }
+        r => r,
+    }
+}
+
+/// Whether `data` (armored, clear-signed or binary) holds a version 3 signature.
+fn has_v3_signature(data: &[u8]) -> bool {
+    use openpgp::parse::{PacketParser, PacketParserResult};
+    let Ok(mut ppr) = PacketParser::from_bytes(data) else {
+        return false;
+    };
+    let mut n = 0;
+    while let PacketParserResult::Some(pp) = ppr {
+        match &pp.packet {
+            openpgp::Packet::Signature(s) if s.version() == 3 => return true,
+            openpgp::Packet::OnePassSig(_) | openpgp::Packet::Signature(_) => {}
+            _ if n > 64 => return false,
+            _ => {}
+        }
+        n += 1;
+        ppr = match pp.next() {
+            Ok((_, next)) => next,
+            Err(_) => return false,
+        };
+    }
+    false
+}
+
+/// Results of a check under [`OLD_MAIL_POLICY`] of a version 3 signature, which the
+/// standard policy refuses unread: one that verifies is `weak-algorithm` (it verifies,
+/// in a format the standard policy refuses), never `good`; one that does not stays `bad`.
+fn old_format(mut sigs: Vec<SigResult>) -> Vec<SigResult> {
+    for s in &mut sigs {
+        if matches!(
+            s.status,
+            SigStatus::Good | SigStatus::SignerMismatch | SigStatus::WeakAlgorithm
+        ) {
+            s.status = SigStatus::WeakAlgorithm;
+            s.detail = Some(
+                "the signature verifies, but it is a version 3 signature (PGP 2, GnuPG 1.4 with force-v3-sigs), which the standard policy refuses, and old mail's SHA-1 or RSA-1024 may be in it".into(),
+            );
+        }
+    }
+    sigs
+}
+
+/// A `weak-algorithm` result whose mathematics sequoia did not check: the signer's key
+/// is bound by SHA-1 (a key made around 2009), so the standard policy refuses the key
+/// before the signature is looked at.
+fn needs_recheck(sigs: &[SigResult]) -> bool {
+    sigs.iter().any(|s| {
+        s.status == SigStatus::WeakAlgorithm
+            && s.detail.as_deref().is_some_and(|d| d.contains("key is bound by"))
+    })
+}
+
+/// `weak-algorithm` says the signature verifies: checked again under [`OLD_MAIL_POLICY`],
+/// a signature by a SHA-1-bound key that does not verify there (an altered message) is
+/// `bad` (and an expired or revoked one `invalid-key`), not `weak-algorithm`. Without a
+/// second result nothing is claimed: `bad`.
+fn recheck(mut sigs: Vec<SigResult>, old: Option<Vec<SigResult>>) -> Vec<SigResult> {
+    for (i, s) in sigs.iter_mut().enumerate() {
+        if s.status != SigStatus::WeakAlgorithm
+            || !s.detail.as_deref().is_some_and(|d| d.contains("key is bound by"))
+        {
+            continue;
+        }
+        match old.as_ref().and_then(|o| o.get(i)) {
+            Some(o) if matches!(o.status, SigStatus::Good | SigStatus::WeakAlgorithm) => {}
+            Some(o) => *s = o.clone(),
+            _ => {
+                s.status = SigStatus::Bad;
+                s.detail = Some(
+                    "the signer's key is bound by SHA-1 and the signature could not be checked under a policy that accepts it".into(),
+                );
+            }
+        }
+    }
+    sigs
 }
 
 /// Verifies a detached signature (PGP/MIME multipart/signed) over `content`.
@@ -314,10 +419,19 @@ pub(super) fn verify_detached_inner(
     signature: &[u8],
     content: &[u8],
 ) -> Result<Vec<SigResult>> {
-    let helper = Helper::new(team, extra, 0);
-    let mut v = DetachedVerifierBuilder::from_bytes(signature)
-        .context("not an OpenPGP signature")?
-        .with_policy(&POLICY, None, helper)?;
-    v.verify_bytes(content)?;
-    Ok(v.into_helper().sigs)
+    let verify = |policy: &dyn openpgp::policy::Policy| -> Result<Vec<SigResult>> {
+        let helper = Helper::new(team, extra, 0);
+        let mut v = DetachedVerifierBuilder::from_bytes(signature)
+            .context("not an OpenPGP signature")?
+            .with_policy(policy, None, helper)?;
+        v.verify_bytes(content)?;
+        Ok(v.into_helper().sigs)
+    };
+    match verify(&POLICY) {
+        Err(e) if policy_rejection(&e).is_some() && has_v3_signature(signature) => {
+            Ok(old_format(verify(&*OLD_MAIL_POLICY)?))
+        }
+        Ok(sigs) if needs_recheck(&sigs) => Ok(recheck(sigs, verify(&*OLD_MAIL_POLICY).ok())),
+        r => r,
+    }
 }

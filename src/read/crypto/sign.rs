@@ -102,7 +102,9 @@ impl TeamKeys {
         use openpgp::serialize::stream::{Armorer, Encryptor, LiteralWriter, Message};
         use std::io::Write;
         let mut keys = Vec::new();
-        for c in recipients.iter().chain(self.certs.iter()) {
+        let team: Vec<&Cert> = self.current_certs().collect();
+        for (i, c) in recipients.iter().chain(team).enumerate() {
+            let is_recipient = i < recipients.len();
             let vc = c.with_policy(&POLICY, None)?;
             let mut valid: Vec<_> = vc
                 .keys()
@@ -116,6 +118,12 @@ impl TeamKeys {
             // huge reply: the newest few (gpg uses only the newest one).
             valid.sort_by_key(|ka| std::cmp::Reverse(ka.key().creation_time()));
             valid.truncate(MAX_RECIPIENT_SUBKEYS);
+            // Never a message only the team can read: each recipient needs a key.
+            anyhow::ensure!(
+                !is_recipient || !valid.is_empty(),
+                "the recipient's certificate {} has no valid encryption key",
+                c.fingerprint()
+            );
             keys.extend(valid);
         }
         if keys.is_empty() {
@@ -168,7 +176,7 @@ impl TeamKeys {
     ) -> Result<()> {
         use openpgp::serialize::stream::{Encryptor, LiteralWriter, Message};
         let mut keys = Vec::new();
-        for c in &self.certs {
+        for c in self.current_certs() {
             let vc = c.with_policy(&POLICY, None)?;
             keys.extend(
                 vc.keys()

@@ -150,6 +150,26 @@ impl TeamKeys {
                 }
                 if !found_secret || n == 0 {
                     let has_any_secret = cert.keys().secret().next().is_some();
+                    let mut unsupported: Vec<String> = cert
+                        .keys()
+                        .secret()
+                        .map(|k| k.key().pk_algo())
+                        .filter(|a| !a.is_supported())
+                        .map(|a| a.to_string())
+                        .collect();
+                    unsupported.dedup();
+                    if !unsupported.is_empty() {
+                        return Err(KeyError {
+                            key: "keys.secret",
+                            what: format!(
+                                "the key {} in {} uses public-key algorithms this build of triaged (sequoia-openpgp) cannot compute: {}",
+                                cert.fingerprint(),
+                                path.display(),
+                                unsupported.join(", ")
+                            ),
+                            fix: "use a team key whose encryption subkey is Curve25519 (X25519), RSA (3072 bits or more) or NIST ECDH; post-quantum (ML-KEM) keys are not supported yet".into(),
+                        });
+                    }
                     return Err(KeyError {
                         key: "keys.secret",
                         what: if has_any_secret {
@@ -308,10 +328,20 @@ impl TeamKeys {
         &self.keyring_skipped
     }
 
-    /// The first team certificate, minimal (for Autocrypt headers), binary.
+    /// The team certificates mail is encrypted to and published with: all but the
+    /// legacy ones (`keys.legacy_decryption`), which only decrypt old mail. A legacy
+    /// key's SHA-1 binding fails the standard policy, so encrypting an ack to it failed,
+    /// and it must not be offered to reporters for new mail either.
+    pub(crate) fn current_certs(&self) -> impl Iterator<Item = &Cert> {
+        self.certs
+            .iter()
+            .filter(|c| !self.legacy.contains(&c.fingerprint().to_hex()))
+    }
+
+    /// The first current team certificate, minimal (for Autocrypt headers), binary.
     pub(crate) fn autocrypt_keydata(&self) -> Option<Vec<u8>> {
         use openpgp::serialize::Serialize;
-        let c = self.certs.first()?;
+        let c = self.current_certs().next()?;
         let mut out = Vec::new();
         c.serialize(&mut out).ok()?;
         Some(out)

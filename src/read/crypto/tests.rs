@@ -398,3 +398,70 @@ fn a_key_advertising_gnupg_aead_is_recognised() {
     )));
     assert!(!team().info()[0].librepgp_aead, "the test team key");
 }
+
+/// A team key whose encryption subkey uses an algorithm this build cannot compute (as
+/// chatmail's post-quantum ML-KEM-768+X25519 test key does, algorithm 35): the error
+/// names the algorithm, not "export the subkey again", which cannot help.
+#[test]
+fn a_team_key_in_an_algorithm_this_build_cannot_use_is_named_as_such() {
+    use openpgp::crypto::mpi;
+    use openpgp::packet::key::{Key4, SecretParts, SubordinateRole};
+    use openpgp::packet::signature::SignatureBuilder;
+    use openpgp::serialize::SerializeInto;
+    use openpgp::types::{KeyFlags, PublicKeyAlgorithm, SignatureType};
+    let (cert, _) = CertBuilder::new()
+        .add_userid("PQ <pq@example.test>")
+        .generate()
+        .unwrap();
+    let algo = PublicKeyAlgorithm::MLKEM768_X25519;
+    assert!(!algo.is_supported());
+    let public = mpi::PublicKey::MLKEM768_X25519 {
+        ecdh: Box::new([7; 32]),
+        mlkem: Box::new([1; 1184]),
+    };
+    let secret = mpi::SecretKeyMaterial::MLKEM768_X25519 {
+        ecdh: vec![9u8; 32].into(),
+        mlkem: vec![3u8; 64].into(),
+    };
+    let sub: Key4<SecretParts, SubordinateRole> =
+        Key4::with_secret(std::time::SystemTime::now(), algo, public, secret.into()).unwrap();
+    let mut signer = cert
+        .primary_key()
+        .key()
+        .clone()
+        .parts_into_secret()
+        .unwrap()
+        .into_keypair()
+        .unwrap();
+    let sub: openpgp::packet::Key<SecretParts, SubordinateRole> = sub.into();
+    let binding = sub
+        .bind(
+            &mut signer,
+            &cert,
+            SignatureBuilder::new(SignatureType::SubkeyBinding)
+                .set_key_flags(
+                    KeyFlags::empty()
+                        .set_transport_encryption()
+                        .set_storage_encryption(),
+                )
+                .unwrap(),
+        )
+        .unwrap();
+    let cert = cert
+        .insert_packets(vec![
+            openpgp::Packet::from(sub),
+            openpgp::Packet::from(binding),
+        ])
+        .unwrap()
+        .0;
+    let bytes = cert.as_tsk().armored().to_vec().unwrap();
+    let e = TeamKeys::load(&[(PathBuf::from("pq.asc"), bytes)], None, None)
+        .err()
+        .expect("no usable decryption key");
+    assert!(
+        e.what.contains("cannot compute") && e.what.contains("ML-KEM-768+X25519"),
+        "{}",
+        e.what
+    );
+    assert!(e.fix.contains("X25519"), "{}", e.fix);
+}

@@ -100,6 +100,10 @@ pub struct Report {
     /// S/MIME parts seen (`encrypted`, `signed`): recognised, never read as OpenPGP.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub smime: Vec<SmimePart>,
+    /// A delivery status notification (RFC 3464: a bounce, a delay warning): what it
+    /// says and which message it returns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<crate::read::dsn::DeliveryReport>,
 }
 
 /// One content part and the protection it arrived under.
@@ -306,6 +310,7 @@ fn analyze_walk(
         covered: 0,
         smime_blocks: 0,
         forwarded: 0,
+        in_report: 0,
         streamed,
         legacy: None,
     };
@@ -362,6 +367,9 @@ fn analyze_walk(
             report.coverage.len(),
             unsigned.join(", ")
         ));
+    }
+    if report.delivery.is_none() {
+        report.delivery = crate::read::dsn::plain_bounce(&report);
     }
     // Trimmed in place: no second copy of a large text.
     let end = report.text.trim_end().len();
@@ -454,6 +462,9 @@ struct Walker<'a> {
     smime_blocks: usize,
     /// How many message/rfc822 parts enclose the part being read.
     forwarded: usize,
+    /// Inside a delivery report (`multipart/report; report-type=delivery-status`): the
+    /// returned message is our own mail, its Message-ID read, its body not.
+    in_report: usize,
     /// Set when the message is read as a stream (see [`analyze_streamed`]).
     streamed: Option<Streamed>,
     /// The text part being read, when it declares a charset other than UTF-8 and holds

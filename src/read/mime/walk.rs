@@ -131,6 +131,25 @@ impl Walker<'_> {
                 .and_then(|c| c.attribute("hp-legacy-display"))
                 .map(str::trim)
                 == Some("1");
+        if self.in_report > 0 {
+            // A delivery report's parts: its fields, and the returned headers (RFC 3464).
+            match (ctype.as_str(), sub.as_str()) {
+                ("message", "delivery-status" | "global-delivery-status") => {
+                    let text = String::from_utf8_lossy(part.contents());
+                    if let Some(d) = self.report.delivery.as_mut() {
+                        d.read_fields(&text);
+                    }
+                }
+                ("text", "rfc822-headers") | ("message", "global-headers") => {
+                    let text = String::from_utf8_lossy(part.contents());
+                    if let Some(d) = self.report.delivery.as_mut() {
+                        d.read_returned_headers(&text);
+                    }
+                    return;
+                }
+                _ => {}
+            }
+        }
         if ctype == "text" && sub == "rfc822-headers" && !is_attachment(part) {
             // The "legacy display" part of header protection (Thunderbird, Enigmail):
             // a copy of the protected headers for old readers, not body text.
@@ -138,6 +157,31 @@ impl Walker<'_> {
         }
         match &part.body {
             PartType::Multipart(children) => match sub.as_str() {
+                // A delivery report: RFC 6522's multipart/report, or any multipart with a
+                // delivery-status part (OpenSMTPD sends multipart/mixed). Only the
+                // message's own: not one forwarded to us or inside an encryption (mail
+                // servers never encrypt their reports).
+                _ if self.forwarded == 0
+                    && !self.ctx_encrypted
+                    && self.in_report == 0
+                    && (lower(ct.and_then(|c| c.attribute("report-type")))
+                        .ends_with("delivery-status")
+                        || children.iter().any(|&c| {
+                            msg.parts.get(c as usize).is_some_and(|p| {
+                                let t = p.content_type();
+                                lower(t.map(|t| t.ctype())) == "message"
+                                    && lower(t.and_then(|t| t.subtype()))
+                                        .ends_with("delivery-status")
+                            })
+                        })) =>
+                {
+                    self.report.delivery.get_or_insert_default();
+                    self.in_report += 1;
+                    for &c in children {
+                        self.walk_part(msg, c as usize, depth + 1);
+                    }
+                    self.in_report -= 1;
+                }
                 "encrypted" => {
                     let payload = children
                         .iter()
@@ -309,6 +353,22 @@ impl Walker<'_> {
                     return;
                 }
                 self.binary_unless_cut(msg, part, b, depth);
+            }
+            PartType::Message(inner) if self.in_report > 0 => {
+                // The message a delivery report returns is mail someone sent (an ack
+                // of ours, usually encrypted to the reporter): its Message-ID says
+                // which; its body is not read.
+                if let Some(d) = self.report.delivery.as_mut() {
+                    match inner.message_id() {
+                        Some(id) => d.add_original(id),
+                        None => {
+                            d.read_returned_headers(&String::from_utf8_lossy(inner.raw_message()))
+                        }
+                    }
+                }
+                self.report
+                    .notes
+                    .push("delivery report: the returned message was not read".into());
             }
             PartType::Message(inner) => {
                 // A forwarded message's headers (protected or not) are not ours.
