@@ -372,7 +372,9 @@ fn old_format(mut sigs: Vec<SigResult>) -> Vec<SigResult> {
 fn needs_recheck(sigs: &[SigResult]) -> bool {
     sigs.iter().any(|s| {
         s.status == SigStatus::WeakAlgorithm
-            && s.detail.as_deref().is_some_and(|d| d.contains("key is bound by"))
+            && s.detail
+                .as_deref()
+                .is_some_and(|d| d.contains("key is bound by"))
     })
 }
 
@@ -383,7 +385,10 @@ fn needs_recheck(sigs: &[SigResult]) -> bool {
 fn recheck(mut sigs: Vec<SigResult>, old: Option<Vec<SigResult>>) -> Vec<SigResult> {
     for (i, s) in sigs.iter_mut().enumerate() {
         if s.status != SigStatus::WeakAlgorithm
-            || !s.detail.as_deref().is_some_and(|d| d.contains("key is bound by"))
+            || !s
+                .detail
+                .as_deref()
+                .is_some_and(|d| d.contains("key is bound by"))
         {
             continue;
         }

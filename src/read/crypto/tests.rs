@@ -456,8 +456,7 @@ fn a_team_key_in_an_algorithm_this_build_cannot_use_is_named_as_such() {
         .0;
     let bytes = cert.as_tsk().armored().to_vec().unwrap();
     let e = TeamKeys::load(&[(PathBuf::from("pq.asc"), bytes)], None, None)
-        .err()
-        .expect("no usable decryption key");
+        .expect_err("no usable decryption key");
     assert!(
         e.what.contains("cannot compute") && e.what.contains("ML-KEM-768+X25519"),
         "{}",
