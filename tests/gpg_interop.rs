@@ -588,3 +588,201 @@ fn a_clear_signed_text_where_the_encrypted_message_belongs_is_read_and_said_to_b
         assert!(String::from_utf8_lossy(&out.stdout).contains(text));
     }
 }
+
+/// A reporter key made around 2009 is bound by SHA-1 (`--cert-digest-algo SHA1`): the
+/// standard policy refuses the key before it looks at the signature, so triaged checks
+/// the signature again under a policy for old mail. Intact, it is `weak-algorithm` (it
+/// verifies); altered, it is `bad`. (Before, both read `weak-algorithm`: KDE
+/// mimetreeparser's `openpgp-inline-signed-broken`, which its own test calls a bad
+/// signature, showed it.)
+#[test]
+fn a_signature_by_a_sha1_bound_key_is_weak_when_intact_and_bad_when_altered() {
+    let w = world();
+    let g = &w.gpg;
+    g.run(
+        &[
+            "--faked-system-time",
+            "20090101T000000",
+            "--cert-digest-algo",
+            "SHA1",
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "Old Rep <old@example.net>",
+            "rsa2048",
+            "sign,cert",
+            "never",
+        ],
+        None,
+    );
+    let fpr = g.fingerprint("Old Rep <old@example.net>");
+    let ring = w.env.dir.path().join("reporters.asc");
+    let mut keys = std::fs::read(&ring).unwrap();
+    keys.extend(g.export_public(&fpr));
+    std::fs::write(&ring, keys).unwrap();
+    let text = "Open redirect in acme 3.1: https://acme.example/login?next=//evil.example sends the user away.\n";
+    let signed = String::from_utf8(g.run(
+        &["--clearsign", "--digest-algo", "SHA256", "-u", &fpr],
+        Some(text.as_bytes()),
+    ))
+    .unwrap();
+    let altered = signed.replace("//evil.example", "//evil.example.org");
+    assert_ne!(signed, altered);
+    for (n, subject, body) in [("1", "intact", &signed), ("2", "altered", &altered)] {
+        w.env.deliver(
+            n,
+            &plain(
+                &headers(
+                    "Old Rep <old@example.net>",
+                    subject,
+                    &format!("sha1-{n}@x"),
+                    &[],
+                ),
+                body,
+            ),
+        );
+    }
+    w.env.json(&["run", "--once", "--json"]);
+    let cases = w.env.cases();
+    let intact = case_with(&cases, "intact");
+    assert_eq!(intact["signature"], "weak-algorithm", "{intact:#}");
+    let altered = case_with(&cases, "altered");
+    assert_eq!(altered["signature"], "bad", "{altered:#}");
+}
+
+/// Serialises an OpenPGP MPI (RFC 9580 §3.2).
+fn mpi(bytes: &[u8]) -> Vec<u8> {
+    let bytes = &bytes[bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len())..];
+    let bits = bytes.len() * 8 - bytes.first().map_or(8, |b| b.leading_zeros() as usize);
+    let mut out = vec![(bits >> 8) as u8, bits as u8];
+    out.extend_from_slice(bytes);
+    out
+}
+
+/// A version 3 signature (RFC 9580 §5.2.2), as PGP 2 and GnuPG 1.4 with
+/// `force-v3-sigs` made them and as KMail-era mail carries them. No current tool makes
+/// one, so it is built here, by the book: SHA-256 over the data, the type and the
+/// creation time, signed with an RSA key; `gpg --verify` confirms it.
+#[test]
+fn a_version_3_signature_that_verifies_is_weak_algorithm_and_an_altered_one_bad() {
+    use openpgp::cert::prelude::*;
+    use openpgp::crypto::{Signer, mpi};
+    use openpgp::serialize::SerializeInto;
+    use openpgp::types::HashAlgorithm;
+    use sequoia_openpgp as openpgp;
+    let w = world();
+    let (cert, _) = CertBuilder::new()
+        .set_cipher_suite(CipherSuite::RSA3k)
+        .set_primary_key_flags(
+            openpgp::types::KeyFlags::empty()
+                .set_certification()
+                .set_signing(),
+        )
+        .add_userid("Vic Three <vic@example.net>")
+        .generate()
+        .unwrap();
+    let ring = w.env.dir.path().join("reporters.asc");
+    let mut keys = std::fs::read(&ring).unwrap();
+    keys.extend(cert.armored().to_vec().unwrap());
+    std::fs::write(&ring, keys).unwrap();
+    let mut signer = cert
+        .primary_key()
+        .key()
+        .clone()
+        .parts_into_secret()
+        .unwrap()
+        .into_keypair()
+        .unwrap();
+    // The signed part of a PGP/MIME message, canonical (CRLF), as it is hashed.
+    let part = crlf(
+        "Content-Type: text/plain; charset=us-ascii\n\n\
+         SSRF in acme-fetch 0.9: curl 'https://acme.example/fetch?url=http://169.254.169.254/' returns the metadata.\n",
+    );
+    let part = part.trim_end_matches("\r\n");
+    let created = u32::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap();
+    let (typ, hash_algo) = (0x00u8, HashAlgorithm::SHA256);
+    let digest = {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(part.as_bytes());
+        h.update([typ]);
+        h.update(created.to_be_bytes());
+        h.finalize().to_vec()
+    };
+    let sig = signer.sign(hash_algo, &digest).unwrap();
+    let mpi::Signature::RSA { s } = sig else {
+        panic!("an RSA signature")
+    };
+    let mut body = vec![3u8, 5, typ];
+    body.extend(created.to_be_bytes());
+    body.extend(cert.keyid().as_bytes());
+    body.extend([1u8, u8::from(hash_algo), digest[0], digest[1]]);
+    body.extend(mpi(s.value()));
+    let len = body.len();
+    assert!((192..8384).contains(&len));
+    let mut packet = vec![
+        0xC2,
+        (((len - 192) >> 8) + 192) as u8,
+        ((len - 192) & 0xff) as u8,
+    ];
+    packet.extend(body);
+    let armored = String::from_utf8(
+        openpgp::armor::Writer::new(Vec::new(), openpgp::armor::Kind::Signature)
+            .and_then(|mut wr| {
+                use std::io::Write;
+                wr.write_all(&packet)?;
+                wr.finalize()
+            })
+            .unwrap(),
+    )
+    .unwrap();
+    // GnuPG, an independent implementation, says the signature is good.
+    let gpg = Gpg::new();
+    gpg.run(&["--import"], Some(&cert.armored().to_vec().unwrap()));
+    let dir = w.env.dir.path();
+    std::fs::write(dir.join("part"), part).unwrap();
+    std::fs::write(dir.join("part.sig"), &armored).unwrap();
+    let out = std::process::Command::new("gpg")
+        .env("GNUPGHOME", gpg.home.path())
+        .args(["--batch", "--verify"])
+        .arg(dir.join("part.sig"))
+        .arg(dir.join("part"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("Good signature"), "{said}");
+
+    let mail = |subject: &str, msgid: &str, signed: &str| {
+        crlf(&format!(
+            "{}Content-Type: multipart/signed; micalg=pgp-sha256; protocol=\"application/pgp-signature\"; boundary=\"S\"\n\n\
+             --S\n{signed}\n--S\nContent-Type: application/pgp-signature\n\n{armored}\n--S--\n",
+            headers("Vic Three <vic@example.net>", subject, msgid, &[])
+        ))
+        .into_bytes()
+    };
+    w.env.deliver("1", &mail("v3 intact", "v3-1@x", part));
+    let tampered = part.replace("169.254.169.254", "169.254.169.253");
+    w.env.deliver("2", &mail("v3 altered", "v3-2@x", &tampered));
+    w.env.json(&["run", "--once", "--json"]);
+    let cases = w.env.cases();
+    let intact = case_with(&cases, "v3 intact");
+    assert_eq!(intact["signature"], "weak-algorithm", "{intact:#}");
+    let shown = w
+        .env
+        .json(&["case", "show", intact["id"].as_str().unwrap(), "--json"]);
+    assert!(
+        shown["messages"][0]["signatures"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("version 3 signature"),
+        "{shown:#}"
+    );
+    let altered = case_with(&cases, "v3 altered");
+    assert_eq!(altered["signature"], "bad", "{altered:#}");
+}
