@@ -320,23 +320,7 @@ fn check_config_refuses_a_world_readable_key_as_run_does() {
 
 /// A 2009-style team key: RSA-1024, self-signed with SHA-1 (made with gpg's fake clock).
 fn old_team_key(gpg: &Gpg) -> Vec<u8> {
-    gpg.run(
-        &[
-            "--faked-system-time",
-            "20090101T000000",
-            "--cert-digest-algo",
-            "SHA1",
-            "--passphrase",
-            "",
-            "--quick-gen-key",
-            "Old Team <security@example.test>",
-            "rsa1024",
-            "sign,cert",
-            "never",
-        ],
-        None,
-    );
-    let fpr = gpg.fingerprint("Old Team <security@example.test>");
+    let fpr = gpg.generate_2009("Old Team <security@example.test>", "rsa1024");
     gpg.run(
         &[
             "--faked-system-time",

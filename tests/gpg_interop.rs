@@ -599,23 +599,7 @@ fn a_clear_signed_text_where_the_encrypted_message_belongs_is_read_and_said_to_b
 fn a_signature_by_a_sha1_bound_key_is_weak_when_intact_and_bad_when_altered() {
     let w = world();
     let g = &w.gpg;
-    g.run(
-        &[
-            "--faked-system-time",
-            "20090101T000000",
-            "--cert-digest-algo",
-            "SHA1",
-            "--passphrase",
-            "",
-            "--quick-gen-key",
-            "Old Rep <old@example.net>",
-            "rsa2048",
-            "sign,cert",
-            "never",
-        ],
-        None,
-    );
-    let fpr = g.fingerprint("Old Rep <old@example.net>");
+    let fpr = g.generate_2009("Old Rep <old@example.net>", "rsa2048");
     let ring = w.env.dir.path().join("reporters.asc");
     let mut keys = std::fs::read(&ring).unwrap();
     keys.extend(g.export_public(&fpr));
@@ -785,4 +769,106 @@ fn a_version_3_signature_that_verifies_is_weak_algorithm_and_an_altered_one_bad(
     );
     let altered = case_with(&cases, "v3 altered");
     assert_eq!(altered["signature"], "bad", "{altered:#}");
+}
+
+/// Inside an encrypted report the same holds: a signature by a SHA-1-bound key is
+/// checked again (the message is decrypted once more under the old-mail policy). A
+/// signature the key made over other text, put beside this text, is `bad`.
+#[test]
+fn inside_encryption_a_sha1_bound_keys_signature_over_other_text_is_bad() {
+    use openpgp::packet::signature::SignatureBuilder;
+    use openpgp::parse::Parse;
+    use openpgp::serialize::Serialize as _;
+    use openpgp::serialize::stream::{Armorer, Encryptor, LiteralWriter, Message};
+    use openpgp::types::SignatureType;
+    use sequoia_openpgp as openpgp;
+    use std::io::Write;
+    let w = world();
+    let g = &w.gpg;
+    let fpr = g.generate_2009("Old Rep <old@example.net>", "rsa2048");
+    let ring = w.env.dir.path().join("reporters.asc");
+    let mut keys = std::fs::read(&ring).unwrap();
+    keys.extend(g.export_public(&fpr));
+    std::fs::write(&ring, keys).unwrap();
+    let old = openpgp::Cert::from_bytes(&g.run(&["--armor", "--export-secret-keys", &fpr], None))
+        .unwrap();
+    let mut signer = old
+        .primary_key()
+        .key()
+        .clone()
+        .parts_into_secret()
+        .unwrap()
+        .into_keypair()
+        .unwrap();
+    let team = openpgp::Cert::from_bytes(&g.export_public(&w.cv_team)).unwrap();
+    let policy = openpgp::policy::StandardPolicy::new();
+    let mut seal = |text: &[u8], signed_text: &[u8]| -> String {
+        let sig = SignatureBuilder::new(SignatureType::Binary)
+            .sign_message(&mut signer, signed_text)
+            .unwrap();
+        let mut ops = openpgp::packet::one_pass_sig::OnePassSig3::try_from(&sig).unwrap();
+        ops.set_last(true);
+        let recipients = team
+            .keys()
+            .with_policy(&policy, None)
+            .supported()
+            .alive()
+            .revoked(false)
+            .for_transport_encryption();
+        let mut out = Vec::new();
+        {
+            let m = Message::new(&mut out);
+            let m = Armorer::new(m).build().unwrap();
+            let mut m = Encryptor::for_recipients(m, recipients).build().unwrap();
+            openpgp::Packet::from(openpgp::packet::OnePassSig::from(ops))
+                .serialize(&mut m)
+                .unwrap();
+            let mut lit = LiteralWriter::new(m).build().unwrap();
+            lit.write_all(text).unwrap();
+            let mut m = lit.finalize_one().unwrap().unwrap();
+            openpgp::Packet::from(sig).serialize(&mut m).unwrap();
+            m.finalize().unwrap();
+        }
+        String::from_utf8(out).unwrap()
+    };
+    let text = b"Content-Type: text/plain\r\n\r\nStored XSS in acme-wiki 3.2: <script>alert(1)</script> in a page title runs for every reader.\r\n";
+    let intact = seal(text, text);
+    let forged = seal(
+        text,
+        b"Content-Type: text/plain\r\n\r\nSomething else I once signed.\r\n",
+    );
+    for (n, subject, armored) in [("1", "enc intact", &intact), ("2", "enc forged", &forged)] {
+        w.env.deliver(
+            n,
+            &pgp_mime(
+                &headers(
+                    "Old Rep <old@example.net>",
+                    subject,
+                    &format!("enc-{n}@x"),
+                    &[],
+                ),
+                armored,
+            ),
+        );
+    }
+    w.env.json(&["run", "--once", "--json"]);
+    let cases = w.env.cases();
+    // The outer Subject may be replaced by an inner one; find the cases by message id.
+    let by = |id: &str| {
+        cases
+            .iter()
+            .find(|c| {
+                let shown = w
+                    .env
+                    .json(&["case", "show", c["id"].as_str().unwrap(), "--json"]);
+                shown["messages"][0]["message_id"] == id
+            })
+            .unwrap_or_else(|| panic!("no case for {id}: {cases:#?}"))
+            .clone()
+    };
+    let a = by("enc-1@x");
+    assert_eq!(a["encryption"], "pgp-mime", "{a:#}");
+    assert_eq!(a["signature"], "weak-algorithm", "{a:#}");
+    let b = by("enc-2@x");
+    assert_eq!(b["signature"], "bad", "{b:#}");
 }

@@ -17,6 +17,32 @@ fn team_env() -> Env {
     Env::new(&[("team.asc", &key)], Some(pass.trim()), "")
 }
 
+/// The team's environment reading security@example.test over IMAP from `servers` and
+/// sending through its OpenSMTPD.
+fn servers_env(servers: &MailServers) -> Env {
+    let env = team_env();
+    std::fs::write(env.dir.path().join("imap-password"), PASSWORD).unwrap();
+    let cfg = std::fs::read_to_string(&env.config)
+        .unwrap()
+        .replace(
+            "[[mailbox]]\nname = \"security\"\nkind = \"maildir\"\npath = \"Maildir\"\n",
+            &format!(
+                "[[mailbox]]\nname = \"security\"\nkind = \"imap\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"plain\"\n\
+                 user = \"security@example.test\"\npassword_file = \"imap-password\"\n",
+                servers.imap_port
+            ),
+        )
+        .replace(
+            "[outbox]\ntransport = \"file\"\ndir = \"outbox\"\n",
+            &format!(
+                "[outbox]\ntransport = \"smtp\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"plain\"\n",
+                servers.smtp_port
+            ),
+        );
+    std::fs::write(&env.config, &cfg).unwrap();
+    env
+}
+
 /// A gpg home with a reporter key and the team's public key.
 fn reporter_gpg(uid: &str) -> (Gpg, String) {
     let gpg = Gpg::new();
@@ -86,26 +112,7 @@ fn write_reply(env: &Env, text: &str) -> String {
 #[test]
 fn report_ack_reply_answer_and_the_response_promise_kept_by_the_reply_over_real_servers() {
     let servers = MailServers::start();
-    let env = team_env();
-    std::fs::write(env.dir.path().join("imap-password"), PASSWORD).unwrap();
-    let cfg = std::fs::read_to_string(&env.config)
-        .unwrap()
-        .replace(
-            "[[mailbox]]\nname = \"security\"\nkind = \"maildir\"\npath = \"Maildir\"\n",
-            &format!(
-                "[[mailbox]]\nname = \"security\"\nkind = \"imap\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"plain\"\n\
-                 user = \"security@example.test\"\npassword_file = \"imap-password\"\n",
-                servers.imap_port
-            ),
-        )
-        .replace(
-            "[outbox]\ntransport = \"file\"\ndir = \"outbox\"\n",
-            &format!(
-                "[outbox]\ntransport = \"smtp\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"plain\"\n",
-                servers.smtp_port
-            ),
-        );
-    std::fs::write(&env.config, &cfg).unwrap();
+    let env = servers_env(&servers);
     let (gpg, fpr) = reporter_gpg("Rita Reporter <reporter@example.test>");
     servers.send(
         "reporter@example.test",
@@ -625,26 +632,7 @@ fn the_sweep_reminds_the_team_before_an_embargo_ends_and_before_the_resolution_d
 fn a_reply_that_bounces_after_it_was_accepted_is_matched_to_its_case_and_the_team_is_told() {
     let servers = MailServers::start();
     servers.add_user("team@example.test");
-    let env = team_env();
-    std::fs::write(env.dir.path().join("imap-password"), PASSWORD).unwrap();
-    let cfg = std::fs::read_to_string(&env.config)
-        .unwrap()
-        .replace(
-            "[[mailbox]]\nname = \"security\"\nkind = \"maildir\"\npath = \"Maildir\"\n",
-            &format!(
-                "[[mailbox]]\nname = \"security\"\nkind = \"imap\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"plain\"\n\
-                 user = \"security@example.test\"\npassword_file = \"imap-password\"\n",
-                servers.imap_port
-            ),
-        )
-        .replace(
-            "[outbox]\ntransport = \"file\"\ndir = \"outbox\"\n",
-            &format!(
-                "[outbox]\ntransport = \"smtp\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"plain\"\n",
-                servers.smtp_port
-            ),
-        );
-    std::fs::write(&env.config, &cfg).unwrap();
+    let env = servers_env(&servers);
     servers.send(
         "gina@gone.test",
         &["security@example.test"],

@@ -102,6 +102,28 @@ impl Gpg {
         fpr
     }
 
+    /// A key as made around 2009: self-signed with SHA-1 on gpg's fake clock, without
+    /// a passphrase; `algo` for the primary key (sign, cert). Returns its fingerprint.
+    pub fn generate_2009(&self, uid: &str, algo: &str) -> String {
+        self.run(
+            &[
+                "--faked-system-time",
+                "20090101T000000",
+                "--cert-digest-algo",
+                "SHA1",
+                "--passphrase",
+                "",
+                "--quick-gen-key",
+                uid,
+                algo,
+                "sign,cert",
+                "never",
+            ],
+            None,
+        );
+        self.fingerprint(uid)
+    }
+
     pub fn fingerprint(&self, uid: &str) -> String {
         let out =
             String::from_utf8(self.run(&["--with-colons", "--list-keys", uid], None)).unwrap();

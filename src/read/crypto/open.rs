@@ -146,6 +146,26 @@ pub(super) fn decrypt_inner(
     limit: u64,
     max_pkesks: usize,
 ) -> Result<Decrypted> {
+    let mut d = decrypt_under(&POLICY, team, extra, data, limit, max_pkesks)?;
+    if needs_recheck(&d.signatures) {
+        // A signature inside by a SHA-1-bound key was not checked (see `recheck`):
+        // decrypted once more under the old-mail policy to learn whether it verifies.
+        let old = decrypt_under(&*OLD_MAIL_POLICY, team, extra, data, limit, max_pkesks)
+            .ok()
+            .map(|o| o.signatures);
+        d.signatures = recheck(d.signatures, old);
+    }
+    Ok(d)
+}
+
+fn decrypt_under(
+    policy: &dyn openpgp::policy::Policy,
+    team: &TeamKeys,
+    extra: &[Cert],
+    data: &[u8],
+    limit: u64,
+    max_pkesks: usize,
+) -> Result<Decrypted> {
     let trimmed = trim_esks(team, data, max_pkesks);
     let (data, note): (&[u8], Option<String>) = match &trimmed {
         Some((bytes, note)) => (bytes, Some(note.clone())),
@@ -156,7 +176,7 @@ pub(super) fn decrypt_inner(
         .context("not an OpenPGP message")
         .and_then(|b| {
             b.buffer_size(STREAM_BUFFER)
-                .with_policy(&POLICY, None, helper)
+                .with_policy(policy, None, helper)
         }) {
         Ok(d) => d,
         Err(e) => {
