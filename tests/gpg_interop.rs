@@ -872,3 +872,59 @@ fn inside_encryption_a_sha1_bound_keys_signature_over_other_text_is_bad() {
     let b = by("enc-2@x");
     assert_eq!(b["signature"], "bad", "{b:#}");
 }
+
+/// KMail 4 declared `Content-Transfer-Encoding: quoted-printable` and sent the armor
+/// unencoded (KDE mimetreeparser's `crlf-encrypted-with-signature`): decoding it reads
+/// the base64 padding `=` at the end of the last line as a soft line break and glues the
+/// checksum line to it ("Truncated packet"). Such armor (an `=` at a line's edge, never
+/// `=3D`) is read as sent; a properly encoded part is decoded as before.
+#[test]
+fn armor_sent_unencoded_in_a_part_declared_quoted_printable_is_read_as_sent() {
+    let w = world();
+    let g = &w.gpg;
+    let from = "Rita Reporter <rita@example.net>";
+    // A plaintext whose armor's last data line ends with the padding '='.
+    let (text, armored) = (0..12)
+        .map(|n| {
+            let text = format!(
+                "Command injection in acme-backup 1.4: the host field runs `; id` as root.{}\n",
+                " ".repeat(n)
+            );
+            let a = g.encrypt(text.as_bytes(), &[&w.cv_team], Some(&w.reporter), false);
+            (text, a)
+        })
+        .find(|(_, a)| {
+            let lines: Vec<&str> = a.lines().collect();
+            let crc = lines.iter().position(|l| l.starts_with('=')).unwrap();
+            lines[crc - 1].ends_with('=')
+        })
+        .expect("some length pads");
+    let mail = |cte_body: &str, id: &str| {
+        crlf(&format!(
+            "{}Content-Type: text/plain; charset=UTF-8; format=flowed\nContent-Transfer-Encoding: quoted-printable\n\n{cte_body}",
+            headers(from, id, id, &[])
+        ))
+        .into_bytes()
+    };
+    w.env.deliver("1", &mail(&armored, "qp-unencoded"));
+    // The same armor properly encoded: every '=' written as "=3D".
+    w.env
+        .deliver("2", &mail(&armored.replace('=', "=3D"), "qp-encoded"));
+    w.env.json(&["run", "--once", "--json"]);
+    let cases = w.env.cases();
+    for id in ["qp-unencoded", "qp-encoded"] {
+        let c = case_with(&cases, id);
+        assert_eq!(c["state"], "triaged", "{id}: {c:#}");
+        assert_eq!(c["signature"], "good", "{id}: {c:#}");
+        let shown = w
+            .env
+            .json(&["case", "show", c["id"].as_str().unwrap(), "--json"]);
+        let notes = shown["messages"][0]["notes"].to_string();
+        assert_eq!(
+            notes.contains("armor unencoded"),
+            id == "qp-unencoded",
+            "{id}: {notes}"
+        );
+    }
+    let _ = text;
+}

@@ -313,6 +313,7 @@ fn analyze_walk(
         in_report: 0,
         streamed,
         legacy: None,
+        unencoded: None,
     };
     w.headers(&msg);
     w.autocrypt(&msg);
@@ -472,4 +473,8 @@ struct Walker<'a> {
     /// verified over the bytes that were signed, and decrypted text is read in that
     /// charset ([`LegacyText`]).
     legacy: Option<LegacyText>,
+    /// The text part being read, when it is declared quoted-printable but its OpenPGP
+    /// armor was sent unencoded: its raw bytes, from which encrypted blocks are taken
+    /// ([`text::armor_left_unencoded`]).
+    unencoded: Option<text::RawBlocks>,
 }

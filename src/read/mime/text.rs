@@ -53,8 +53,21 @@ impl Walker<'_> {
                         l.next_block(b"-----BEGIN PGP MESSAGE-----", b"-----END PGP MESSAGE-----");
                     }
                     self.inline_blocks += 1;
+                    let as_sent = self
+                        .unencoded
+                        .as_mut()
+                        .and_then(|u| u.next_message().map(<[u8]>::to_vec));
+                    if as_sent.is_some() {
+                        self.report.notes.push(
+                            "a part declared quoted-printable held its OpenPGP armor unencoded (decoding would break it): the block was read as sent".into(),
+                        );
+                    }
                     let saved = std::mem::take(&mut self.report.text);
-                    let ok = self.decrypt_entity(armored.as_bytes(), depth, false);
+                    let ok = self.decrypt_entity(
+                        as_sent.as_deref().unwrap_or(armored.as_bytes()),
+                        depth,
+                        false,
+                    );
                     let inner = std::mem::replace(&mut self.report.text, saved);
                     if ok && out.is_empty() {
                         out = inner;
@@ -142,14 +155,64 @@ pub(super) struct LegacyText {
     pub(super) decode: mail_parser::decoders::charsets::DecoderFnc,
 }
 
+/// The next armored block of `raw` after `*pos` that starts with `begin` and ends with
+/// `end`; `*pos` moves past it.
+fn next_block<'r>(raw: &'r [u8], pos: &mut usize, begin: &[u8], end: &[u8]) -> Option<&'r [u8]> {
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
+    let start = *pos + find(raw.get(*pos..)?, begin)?;
+    let stop = start + find(raw.get(start..)?, end)? + end.len();
+    *pos = stop;
+    raw.get(start..stop)
+}
+
+/// A text part declared quoted-printable whose armor was sent unencoded (KMail 4): its
+/// raw body, from which encrypted blocks are read as sent.
+pub(super) struct RawBlocks {
+    pub(super) raw: Vec<u8>,
+    pub(super) pos: usize,
+}
+
+/// Whether the OpenPGP armor in a quoted-printable part's raw body was left unencoded.
+/// Decoding it would read the base64 padding `=` at a line's end as a soft line break
+/// (gluing the checksum line to the last line: "Truncated packet") and `=AB` at the
+/// start of a checksum line as a byte. An encoder writes a literal `=` as `=3D`, so an
+/// armored message block with `=` at the end or start of a line and no `=3D` anywhere
+/// was sent as it is.
+pub(super) fn armor_left_unencoded(raw: &[u8]) -> bool {
+    let mut pos = 0;
+    let mut found = false;
+    while let Some(block) = next_block(
+        raw,
+        &mut pos,
+        b"-----BEGIN PGP MESSAGE-----",
+        b"-----END PGP MESSAGE-----",
+    ) {
+        if block.windows(3).any(|w| w.eq_ignore_ascii_case(b"=3D")) {
+            return false;
+        }
+        found |= block.split(|&b| b == b'\n').any(|l| {
+            let l = l.strip_suffix(b"\r").unwrap_or(l);
+            !l.starts_with(b"-----") && (l.ends_with(b"=") || l.starts_with(b"="))
+        });
+    }
+    found
+}
+
+impl RawBlocks {
+    fn next_message(&mut self) -> Option<&[u8]> {
+        next_block(
+            &self.raw,
+            &mut self.pos,
+            b"-----BEGIN PGP MESSAGE-----",
+            b"-----END PGP MESSAGE-----",
+        )
+    }
+}
+
 impl LegacyText {
     /// The next armored block of `raw` that starts with `begin` and ends with `end`.
     fn next_block(&mut self, begin: &[u8], end: &[u8]) -> Option<&[u8]> {
-        let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
-        let start = self.pos + find(self.raw.get(self.pos..)?, begin)?;
-        let stop = start + find(self.raw.get(start..)?, end)? + end.len();
-        self.pos = stop;
-        self.raw.get(start..stop)
+        next_block(&self.raw, &mut self.pos, begin, end)
     }
 
     /// Bytes in this part's charset as text (valid UTF-8 is taken as it is: a client
@@ -212,6 +275,7 @@ pub(super) fn armor_charset(armored: &[u8]) -> Option<mail_parser::decoders::cha
 
 #[cfg(test)]
 mod tests {
+    use super::armor_left_unencoded;
 
     #[test]
     fn the_armor_charset_header_names_the_plaintext_charset() {
@@ -226,6 +290,21 @@ mod tests {
         ] {
             assert!(super::armor_charset(a).is_none());
         }
+    }
+
+    #[test]
+    fn armor_left_unencoded_only_when_an_edge_equals_sign_and_no_3d() {
+        let raw = b"Hi\r\n-----BEGIN PGP MESSAGE-----\r\n\r\nhQEMAwzO\r\nLdLw=\r\n=Fijx\r\n-----END PGP MESSAGE-----\r\n";
+        assert!(armor_left_unencoded(raw));
+        // Encoded properly: '=' is "=3D".
+        let encoded = b"-----BEGIN PGP MESSAGE-----\n\nhQEMAwzO\nLdLw=3D\n=3DFijx\n-----END PGP MESSAGE-----\n";
+        assert!(!armor_left_unencoded(encoded));
+        // No '=' at a line's edge: decoding changes nothing, nothing to do.
+        let plain = b"-----BEGIN PGP MESSAGE-----\n\nhQEMAwzO\nLdLwab\n-----END PGP MESSAGE-----\n";
+        assert!(!armor_left_unencoded(plain));
+        // A soft line break in prose outside the armor does not count.
+        let prose = b"a long line that was wrapped=\r\nhere\r\n-----BEGIN PGP MESSAGE-----\n\nhQEM\n-----END PGP MESSAGE-----\n";
+        assert!(!armor_left_unencoded(prose));
     }
 
     #[test]

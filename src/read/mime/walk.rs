@@ -10,7 +10,7 @@ use crate::domain::status::{SigStatus, SmimePart};
 use crate::read::crypto::{self, PgpKind, SigResult};
 
 use super::headers::{cap_subject, strip_legacy_display, strip_legacy_display_html};
-use super::text::{LegacyText, legacy_charset, transfer_decoded};
+use super::text::{LegacyText, RawBlocks, armor_left_unencoded, legacy_charset, transfer_decoded};
 use super::{Attachment, MAX_COVER_LIST, PartCover, Walker};
 
 impl Walker<'_> {
@@ -290,6 +290,19 @@ impl Walker<'_> {
                 }
             },
             PartType::Text(t) => {
+                let unencoded = (part.encoding == mail_parser::Encoding::QuotedPrintable
+                    && t.contains("-----BEGIN PGP MESSAGE-----"))
+                .then(|| {
+                    msg.raw_message()
+                        .get(part.offset_body as usize..part.offset_end as usize)
+                })
+                .flatten()
+                .filter(|raw| armor_left_unencoded(raw))
+                .map(|raw| RawBlocks {
+                    raw: raw.to_vec(),
+                    pos: 0,
+                });
+                let saved_unencoded = std::mem::replace(&mut self.unencoded, unencoded);
                 if is_attachment(part) {
                     self.binary_unless_cut(msg, part, t.as_bytes(), depth);
                 } else if let Some(decode) =
@@ -322,6 +335,7 @@ impl Walker<'_> {
                         self.text(std::borrow::Cow::Borrowed(body), depth);
                     }
                 }
+                self.unencoded = saved_unencoded;
             }
             PartType::Html(h) => {
                 if is_attachment(part) {
