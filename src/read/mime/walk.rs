@@ -290,18 +290,23 @@ impl Walker<'_> {
                 }
             },
             PartType::Text(t) => {
-                let unencoded = (part.encoding == mail_parser::Encoding::QuotedPrintable
-                    && t.contains("-----BEGIN PGP MESSAGE-----"))
-                .then(|| {
-                    msg.raw_message()
-                        .get(part.offset_body as usize..part.offset_end as usize)
-                })
-                .flatten()
-                .filter(|raw| armor_left_unencoded(raw))
-                .map(|raw| RawBlocks {
-                    raw: raw.to_vec(),
-                    pos: 0,
-                });
+                // Declared quoted-printable (mail-parser keeps the raw text when it
+                // cannot decode it, so its own `encoding` may already say none).
+                let declared_qp = part.encoding == mail_parser::Encoding::QuotedPrintable
+                    || part
+                        .content_transfer_encoding()
+                        .is_some_and(|e| e.trim().eq_ignore_ascii_case("quoted-printable"));
+                let unencoded = (declared_qp && t.contains("-----BEGIN PGP MESSAGE-----"))
+                    .then(|| {
+                        msg.raw_message()
+                            .get(part.offset_body as usize..part.offset_end as usize)
+                    })
+                    .flatten()
+                    .filter(|raw| armor_left_unencoded(raw))
+                    .map(|raw| RawBlocks {
+                        raw: raw.to_vec(),
+                        pos: 0,
+                    });
                 let saved_unencoded = std::mem::replace(&mut self.unencoded, unencoded);
                 if is_attachment(part) {
                     self.binary_unless_cut(msg, part, t.as_bytes(), depth);
