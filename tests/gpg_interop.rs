@@ -54,6 +54,16 @@ fn world() -> World {
     }
 }
 
+impl World {
+    /// Adds a public key to the configured reporter keyring.
+    fn trust_reporter_key(&self, key: &[u8]) {
+        let ring = self.env.dir.path().join("reporters.asc");
+        let mut keys = std::fs::read(&ring).unwrap();
+        keys.extend_from_slice(key);
+        std::fs::write(&ring, keys).unwrap();
+    }
+}
+
 fn case_with<'a>(cases: &'a [serde_json::Value], subject: &str) -> &'a serde_json::Value {
     cases
         .iter()
@@ -600,10 +610,7 @@ fn a_signature_by_a_sha1_bound_key_is_weak_when_intact_and_bad_when_altered() {
     let w = world();
     let g = &w.gpg;
     let fpr = g.generate_2009("Old Rep <old@example.net>", "rsa2048");
-    let ring = w.env.dir.path().join("reporters.asc");
-    let mut keys = std::fs::read(&ring).unwrap();
-    keys.extend(g.export_public(&fpr));
-    std::fs::write(&ring, keys).unwrap();
+    w.trust_reporter_key(&g.export_public(&fpr));
     let text = "Open redirect in acme 3.1: https://acme.example/login?next=//evil.example sends the user away.\n";
     let signed = String::from_utf8(g.run(
         &["--clearsign", "--digest-algo", "SHA256", "-u", &fpr],
@@ -665,10 +672,7 @@ fn a_version_3_signature_that_verifies_is_weak_algorithm_and_an_altered_one_bad(
         .add_userid("Vic Three <vic@example.net>")
         .generate()
         .unwrap();
-    let ring = w.env.dir.path().join("reporters.asc");
-    let mut keys = std::fs::read(&ring).unwrap();
-    keys.extend(cert.armored().to_vec().unwrap());
-    std::fs::write(&ring, keys).unwrap();
+    w.trust_reporter_key(&cert.armored().to_vec().unwrap());
     let mut signer = cert
         .primary_key()
         .key()
@@ -786,10 +790,7 @@ fn inside_encryption_a_sha1_bound_keys_signature_over_other_text_is_bad() {
     let w = world();
     let g = &w.gpg;
     let fpr = g.generate_2009("Old Rep <old@example.net>", "rsa2048");
-    let ring = w.env.dir.path().join("reporters.asc");
-    let mut keys = std::fs::read(&ring).unwrap();
-    keys.extend(g.export_public(&fpr));
-    std::fs::write(&ring, keys).unwrap();
+    w.trust_reporter_key(&g.export_public(&fpr));
     let old = openpgp::Cert::from_bytes(&g.run(&["--armor", "--export-secret-keys", &fpr], None))
         .unwrap();
     let mut signer = old

@@ -43,6 +43,19 @@ fn servers_env(servers: &MailServers) -> Env {
     env
 }
 
+/// The team's INBOX, once something has arrived there (at most 5 s).
+fn team_inbox(servers: &MailServers) -> Vec<Vec<u8>> {
+    let mut team = Vec::new();
+    for _ in 0..50 {
+        team = servers.imap("team@example.test").fetch_all("INBOX");
+        if !team.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    team
+}
+
 /// A gpg home with a reporter key and the team's public key.
 fn reporter_gpg(uid: &str) -> (Gpg, String) {
     let gpg = Gpg::new();
@@ -558,14 +571,7 @@ fn a_recipient_the_server_refuses_for_good_is_not_retried_and_the_team_is_told()
         "{s}"
     );
     // The team was told, once.
-    let mut team = Vec::new();
-    for _ in 0..50 {
-        team = servers.imap("team@example.test").fetch_all("INBOX");
-        if !team.is_empty() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let team = team_inbox(&servers);
     assert_eq!(team.len(), 1, "one notice");
     let notice = String::from_utf8_lossy(&team[0]);
     assert!(notice.contains("was refused"), "{notice}");
@@ -718,14 +724,7 @@ fn a_reply_that_bounces_after_it_was_accepted_is_matched_to_its_case_and_the_tea
         "{ev}"
     );
     // The team is told once; reading the bounce again changes nothing.
-    let mut team = Vec::new();
-    for _ in 0..50 {
-        team = servers.imap("team@example.test").fetch_all("INBOX");
-        if !team.is_empty() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let team = team_inbox(&servers);
     assert_eq!(team.len(), 1, "one notice");
     let notice = String::from_utf8_lossy(&team[0]);
     assert!(
