@@ -780,6 +780,18 @@ fn a_version_3_signature_that_verifies_is_weak_algorithm_and_an_altered_one_bad(
 /// signature the key made over other text, put beside this text, is `bad`.
 #[test]
 fn inside_encryption_a_sha1_bound_keys_signature_over_other_text_is_bad() {
+    sha1_bound_signature_inside_encryption("");
+}
+
+/// The same for a message read as a stream (above `limits.stream_above`): it is read
+/// once more from the spool, for its signatures only. (Before, such a forged signature
+/// read `weak-algorithm`, "verifies".)
+#[test]
+fn streamed_a_sha1_bound_keys_signature_over_other_text_is_bad() {
+    sha1_bound_signature_inside_encryption("[limits]\nstream_above = \"1KiB\"\n");
+}
+
+fn sha1_bound_signature_inside_encryption(limits: &str) {
     use openpgp::packet::signature::SignatureBuilder;
     use openpgp::parse::Parse;
     use openpgp::serialize::Serialize as _;
@@ -788,6 +800,8 @@ fn inside_encryption_a_sha1_bound_keys_signature_over_other_text_is_bad() {
     use sequoia_openpgp as openpgp;
     use std::io::Write;
     let w = world();
+    let cfg = std::fs::read_to_string(&w.env.config).unwrap();
+    std::fs::write(&w.env.config, format!("{cfg}\n{limits}")).unwrap();
     let g = &w.gpg;
     let fpr = g.generate_2009("Old Rep <old@example.net>", "rsa2048");
     w.trust_reporter_key(&g.export_public(&fpr));

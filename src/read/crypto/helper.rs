@@ -21,6 +21,11 @@ pub(super) struct Helper<'a> {
     /// Most PKESKs tried (each try is a public-key operation).
     pub(super) max_pkesks: usize,
     pub(super) sigs: Vec<SigResult>,
+    /// Indexes into `sigs` of the signatures sequoia never checked because the policy
+    /// refused the signer's key binding (SHA-1 self-signatures: a key made around
+    /// 2009). Their `weak-algorithm` result claims more than was checked until
+    /// `open::recheck` has looked at them under the old-mail policy.
+    pub(super) unchecked: Vec<usize>,
     pub(super) used: Option<String>,
     pub(super) recipients: Vec<String>,
     /// SHA-256 of the session key that opened the message (see [`Decrypted`]).
@@ -34,6 +39,7 @@ impl Helper<'_> {
             extra,
             max_pkesks,
             sigs: Vec::new(),
+            unchecked: Vec::new(),
             used: None,
             recipients: Vec::new(),
             session_key_hash: None,
@@ -155,6 +161,7 @@ impl VerificationHelper for Helper<'_> {
                                 VerificationError::UnboundKey { sig, cert, error }
                                     if policy_rejection(error).is_some() =>
                                 {
+                                    self.unchecked.push(self.sigs.len());
                                     SigResult {
                                         status: SigStatus::WeakAlgorithm,
                                         signer: Some(cert.fingerprint().to_hex()).or(issuer(sig)),

@@ -121,9 +121,12 @@ pub(super) fn open<T, R: Read + Send + Sync>(
         .buffer_size(STREAM_BUFFER)
         .with_policy(&POLICY, None, Helper::new(team, extra, 0))?;
     let value = consume(&mut v)?;
+    let h = v.into_helper();
     Ok(Some(Opened {
         value,
-        signatures: v.into_helper().sigs,
+        // Not read again under the old-mail policy: a signature by a SHA-1-bound key
+        // inside an RFC 9580 message claims nothing (`bad`, "could not be checked").
+        signatures: super::open::recheck(h.sigs, &h.unchecked, None),
         team_key: opener.used,
         session_key_hash: opener.session_key_hash,
     }))

@@ -146,14 +146,14 @@ pub(super) fn decrypt_inner(
     limit: u64,
     max_pkesks: usize,
 ) -> Result<Decrypted> {
-    let mut d = decrypt_under(&POLICY, team, extra, data, limit, max_pkesks)?;
-    if needs_recheck(&d.signatures) {
+    let (mut d, unchecked) = decrypt_under(&POLICY, team, extra, data, limit, max_pkesks)?;
+    if !unchecked.is_empty() {
         // A signature inside by a SHA-1-bound key was not checked (see `recheck`):
         // decrypted once more under the old-mail policy to learn whether it verifies.
         let old = decrypt_under(&*OLD_MAIL_POLICY, team, extra, data, limit, max_pkesks)
             .ok()
-            .map(|o| o.signatures);
-        d.signatures = recheck(d.signatures, old);
+            .map(|(o, _)| o.signatures);
+        d.signatures = recheck(d.signatures, &unchecked, old);
     }
     Ok(d)
 }
@@ -165,7 +165,7 @@ fn decrypt_under(
     data: &[u8],
     limit: u64,
     max_pkesks: usize,
-) -> Result<Decrypted> {
+) -> Result<(Decrypted, Vec<usize>)> {
     let trimmed = trim_esks(team, data, max_pkesks);
     let (data, note): (&[u8], Option<String>) = match &trimmed {
         Some((bytes, note)) => (bytes, Some(note.clone())),
@@ -187,14 +187,22 @@ fn decrypt_under(
         }
     };
     let plaintext = read_limited(&mut d, limit, data.len())?;
-    let h = d.into_helper();
-    Ok(Decrypted {
-        plaintext,
-        signatures: h.sigs,
-        encrypted: h.session_key_hash.is_some() || h.used.is_some(),
-        team_key: h.used,
-        session_key_hash: h.session_key_hash,
-    })
+    Ok(finish(plaintext, d.into_helper()))
+}
+
+/// A decryption's result from the helper that opened and verified it, with the indexes
+/// of the signatures it left unchecked (`Helper::unchecked`).
+fn finish(plaintext: Vec<u8>, h: Helper<'_>) -> (Decrypted, Vec<usize>) {
+    (
+        Decrypted {
+            plaintext,
+            signatures: h.sigs,
+            encrypted: h.session_key_hash.is_some() || h.used.is_some(),
+            team_key: h.used,
+            session_key_hash: h.session_key_hash,
+        },
+        h.unchecked,
+    )
 }
 
 /// Decrypts an OpenPGP message that is read as a stream, never held whole (a message
@@ -241,23 +249,22 @@ pub(crate) fn decrypt_stream<R: Read + Send + Sync>(
             ));
         }
         drop(head);
-        let helper = Helper::new(team, extra, max_pkesks);
-        let mut d = DecryptorBuilder::from_reader(open()?)
-            .context("not an OpenPGP message")?
-            .buffer_size(STREAM_BUFFER)
-            .with_policy(&POLICY, None, helper)?;
-        let (plaintext, total) = read_kept(&mut d, limit, keep)?;
-        let h = d.into_helper();
-        Ok((
-            Decrypted {
-                plaintext,
-                signatures: h.sigs,
-                encrypted: h.session_key_hash.is_some() || h.used.is_some(),
-                team_key: h.used,
-                session_key_hash: h.session_key_hash,
-            },
-            total,
-        ))
+        let run = |policy: &dyn openpgp::policy::Policy, keep: usize| {
+            let helper = Helper::new(team, extra, max_pkesks);
+            let mut d = DecryptorBuilder::from_reader(open()?)
+                .context("not an OpenPGP message")?
+                .buffer_size(STREAM_BUFFER)
+                .with_policy(policy, None, helper)?;
+            let (plaintext, total) = read_kept(&mut d, limit, keep)?;
+            anyhow::Ok((finish(plaintext, d.into_helper()), total))
+        };
+        let ((mut d, unchecked), total) = run(&POLICY, keep)?;
+        if !unchecked.is_empty() {
+            // As `decrypt_inner`: read once more, for the signatures only.
+            let old = run(&*OLD_MAIL_POLICY, 0).ok().map(|((o, _), _)| o.signatures);
+            d.signatures = recheck(d.signatures, &unchecked, old);
+        }
+        Ok((d, total))
     })
     .or_else(|e| {
         let mut head = Vec::new();
@@ -323,25 +330,27 @@ pub(super) fn verify_inline_inner(
     data: &[u8],
     limit: u64,
 ) -> Result<(Vec<u8>, Vec<SigResult>)> {
-    let verify = |policy: &dyn openpgp::policy::Policy| -> Result<(Vec<u8>, Vec<SigResult>)> {
+    type Verified = (Vec<u8>, Vec<SigResult>, Vec<usize>);
+    let verify = |policy: &dyn openpgp::policy::Policy| -> Result<Verified> {
         let helper = Helper::new(team, extra, 0);
         let mut v = VerifierBuilder::from_bytes(data)
             .context("not a signed OpenPGP message")?
             .buffer_size(STREAM_BUFFER)
             .with_policy(policy, None, helper)?;
         let content = read_limited(&mut v, limit, data.len())?;
-        Ok((content, v.into_helper().sigs))
+        let h = v.into_helper();
+        Ok((content, h.sigs, h.unchecked))
     };
     match verify(&POLICY) {
         Err(e) if policy_rejection(&e).is_some() && has_v3_signature(data) => {
-            let (content, sigs) = verify(&*OLD_MAIL_POLICY)?;
+            let (content, sigs, _) = verify(&*OLD_MAIL_POLICY)?;
             Ok((content, old_format(sigs)))
         }
-        Ok((content, sigs)) if needs_recheck(&sigs) => {
-            let old = verify(&*OLD_MAIL_POLICY).ok().map(|(_, s)| s);
-            Ok((content, recheck(sigs, old)))
+        Ok((content, sigs, unchecked)) if !unchecked.is_empty() => {
+            let old = verify(&*OLD_MAIL_POLICY).ok().map(|(_, s, _)| s);
+            Ok((content, recheck(sigs, &unchecked, old)))
         }
-        r => r,
+        r => r.map(|(content, sigs, _)| (content, sigs)),
     }
 }
 
@@ -386,32 +395,22 @@ fn old_format(mut sigs: Vec<SigResult>) -> Vec<SigResult> {
     sigs
 }
 
-/// A `weak-algorithm` result whose mathematics sequoia did not check: the signer's key
-/// is bound by SHA-1 (a key made around 2009), so the standard policy refuses the key
-/// before the signature is looked at.
-fn needs_recheck(sigs: &[SigResult]) -> bool {
-    sigs.iter().any(|s| {
-        s.status == SigStatus::WeakAlgorithm
-            && s.detail
-                .as_deref()
-                .is_some_and(|d| d.contains("key is bound by"))
-    })
-}
-
-/// `weak-algorithm` says the signature verifies: checked again under [`OLD_MAIL_POLICY`],
-/// a signature by a SHA-1-bound key that does not verify there (an altered message) is
-/// `bad` (and an expired or revoked one `invalid-key`), not `weak-algorithm`. Without a
-/// second result nothing is claimed: `bad`.
-fn recheck(mut sigs: Vec<SigResult>, old: Option<Vec<SigResult>>) -> Vec<SigResult> {
-    for (i, s) in sigs.iter_mut().enumerate() {
-        if s.status != SigStatus::WeakAlgorithm
-            || !s
-                .detail
-                .as_deref()
-                .is_some_and(|d| d.contains("key is bound by"))
-        {
+/// `weak-algorithm` says the signature verifies, but for the `unchecked` results (see
+/// `Helper::unchecked`: the signer's key is bound by SHA-1, a key made around 2009, so
+/// the standard policy refused the key before the signature was looked at) sequoia
+/// checked nothing. Checked again under [`OLD_MAIL_POLICY`] (`old`, the same
+/// signatures in the same order), one that does not verify there (an altered message)
+/// is `bad` (and an expired or revoked one `invalid-key`), not `weak-algorithm`.
+/// Without a second result nothing is claimed: `bad`.
+pub(super) fn recheck(
+    mut sigs: Vec<SigResult>,
+    unchecked: &[usize],
+    old: Option<Vec<SigResult>>,
+) -> Vec<SigResult> {
+    for &i in unchecked {
+        let Some(s) = sigs.get_mut(i) else {
             continue;
-        }
+        };
         match old.as_ref().and_then(|o| o.get(i)) {
             Some(o) if matches!(o.status, SigStatus::Good | SigStatus::WeakAlgorithm) => {}
             Some(o) => *s = o.clone(),
@@ -444,19 +443,23 @@ pub(super) fn verify_detached_inner(
     signature: &[u8],
     content: &[u8],
 ) -> Result<Vec<SigResult>> {
-    let verify = |policy: &dyn openpgp::policy::Policy| -> Result<Vec<SigResult>> {
+    let verify = |policy: &dyn openpgp::policy::Policy| -> Result<(Vec<SigResult>, Vec<usize>)> {
         let helper = Helper::new(team, extra, 0);
         let mut v = DetachedVerifierBuilder::from_bytes(signature)
             .context("not an OpenPGP signature")?
             .with_policy(policy, None, helper)?;
         v.verify_bytes(content)?;
-        Ok(v.into_helper().sigs)
+        let h = v.into_helper();
+        Ok((h.sigs, h.unchecked))
     };
     match verify(&POLICY) {
         Err(e) if policy_rejection(&e).is_some() && has_v3_signature(signature) => {
-            Ok(old_format(verify(&*OLD_MAIL_POLICY)?))
+            Ok(old_format(verify(&*OLD_MAIL_POLICY)?.0))
         }
-        Ok(sigs) if needs_recheck(&sigs) => Ok(recheck(sigs, verify(&*OLD_MAIL_POLICY).ok())),
-        r => r,
+        Ok((sigs, unchecked)) if !unchecked.is_empty() => {
+            let old = verify(&*OLD_MAIL_POLICY).ok().map(|(s, _)| s);
+            Ok(recheck(sigs, &unchecked, old))
+        }
+        r => r.map(|(sigs, _)| sigs),
     }
 }
