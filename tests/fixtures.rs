@@ -245,6 +245,62 @@ fn expected_files_say_what_matters() {
     assert_eq!(ac["keys"], serde_json::json!([]), "{ac:#}");
     assert!(ac["notes"].to_string().contains("Autocrypt header ignored"));
 
+    // Legacy East Asian charsets (tests/fixtures/read/make/cjk.py): subject, sender
+    // name and text decoded from ISO-2022-JP, GB2312, Big5 and ks_c_5601-1987 (EUC-KR),
+    // also inside PGP/MIME; the ASCII proof of concept and version are still found.
+    for (name, subject, phrase, version) in [
+        (
+            "08-iso-2022-jp-report.eml",
+            "acme-server のパストラバーサル脆弱性",
+            "読み取れる脆弱性",
+            "2.4.1",
+        ),
+        (
+            "09-gb2312-base64-report.eml",
+            "acme-cms 存在SQL注入漏洞",
+            "未登录的用户即可利用",
+            "3.2.0",
+        ),
+        (
+            "10-big5-html-qp-report.eml",
+            "acme-portal 儲存型跨站腳本漏洞",
+            "留言板存在儲存型跨站腳本",
+            "1.8.3",
+        ),
+        (
+            "11-ks-c-5601-report.eml",
+            "acme-gw 인증 우회 취약점 보고",
+            "인증 우회 취약점을 발견했습니다",
+            "5.1.0",
+        ),
+        (
+            "12-pgpmime-iso-2022-jp-report.eml",
+            "acme-server のパストラバーサル脆弱性",
+            "読み取れる脆弱性",
+            "2.4.1",
+        ),
+    ] {
+        let o = read(name);
+        assert_eq!(o["subject"], subject, "{name}: {o:#}");
+        assert!(
+            o["text_start"].as_str().unwrap().contains(phrase),
+            "{name}: {o:#}"
+        );
+        assert!(
+            !o["text_start"].as_str().unwrap().contains('\u{fffd}'),
+            "{name}"
+        );
+        assert_eq!(o["findings"]["poc"]["status"], "present", "{name}: {o:#}");
+        assert!(
+            o["findings"]["versions"].to_string().contains(version),
+            "{name}: {o:#}"
+        );
+    }
+    assert_eq!(
+        read("12-pgpmime-iso-2022-jp-report.eml")["encryption"],
+        "pgp-mime"
+    );
+
     // Mail from other clients (issue 15): the facts each class is about.
     let keys = team_with_keyring(Some(&repo().join("tests/fixtures/interop/keyring")));
     let io = |name: &str| {
