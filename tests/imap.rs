@@ -246,21 +246,41 @@ fn recreated_mailbox_with_new_uidvalidity_makes_no_duplicate_cases() {
 
 #[test]
 fn move_after_commit_empties_the_inbox_into_the_target_folder() {
-    let servers = MailServers::start();
+    moves_into(&MailServers::start(), "Triaged");
+}
+
+/// Cyrus (without `altnamespace`) and Courier keep a user's folders under INBOX and
+/// refuse a top-level `Triaged` (measured against Cyrus 3.6: "Permission denied", and
+/// `run` stopped before reading anything). The move target is then `INBOX.Triaged`.
+#[test]
+fn move_after_commit_on_a_server_that_keeps_folders_under_inbox() {
+    let mut servers = MailServers::start();
+    servers.folders_under_inbox();
+    moves_into(&servers, "INBOX.Triaged");
+}
+
+/// With `move_to = "Triaged"`, committed messages leave INBOX for `folder` (the
+/// server's name for it), which the first run creates and the next one finds.
+fn moves_into(servers: &MailServers, folder: &str) {
     let mut imap = servers.imap("security@example.test");
-    for n in 0..5 {
+    for n in 0..3 {
         imap.append("INBOX", &report(n), None);
     }
     let env = imap_env(
-        &servers,
+        servers,
         "security@example.test",
         "after = \"move\"\nmove_to = \"Triaged\"",
         "",
     );
     let s = env.json(&["run", "--once", "--json"]);
-    assert_eq!(s["created"], 5, "{s}");
+    assert_eq!(s["created"], 3, "{s}");
     assert_eq!(imap.count("INBOX"), 0);
-    assert_eq!(imap.count("Triaged"), 5);
+    assert_eq!(imap.count(folder), 3);
+    imap.append("INBOX", &report(3), None);
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["created"], 1, "{s}");
+    assert_eq!(imap.count("INBOX"), 0);
+    assert_eq!(imap.count(folder), 4);
 }
 
 #[test]

@@ -456,25 +456,84 @@ async fn mark(session: &mut Session, mb: &MailboxConfig, uids: &[u32]) -> Result
     Ok(())
 }
 
-/// Creates the move target folder when it does not exist yet.
-async fn ensure_folder(session: &mut Session, folder: &str) -> Result<()> {
-    let exists = {
-        let list: Vec<_> = session
-            .list(None, Some(folder))
-            .await
-            .context("LIST failed")?
-            .try_collect()
-            .await
-            .context("reading LIST")?;
-        !list.is_empty()
-    };
-    if !exists {
-        session
-            .create(folder)
-            .await
-            .with_context(|| format!("cannot create the folder {folder:?}"))?;
+/// The move target as this server names it, created when it does not exist yet.
+/// `folder` itself is used when it exists or can be created. Servers that keep a user's
+/// folders under INBOX (Cyrus without `altnamespace`, Courier; RFC 2342's personal
+/// namespace "INBOX.") refuse a top-level folder: then `INBOX` + delimiter + `folder`
+/// is used, found or created. The name returned is the one to MOVE or COPY to.
+async fn ensure_folder(session: &mut Session, folder: &str) -> Result<String> {
+    if folder_exists(session, folder).await? {
+        return Ok(folder.to_string());
     }
-    Ok(())
+    let under_inbox = inbox_child(session, folder).await?;
+    if let Some(child) = &under_inbox
+        && folder_exists(session, child).await?
+    {
+        return Ok(child.clone());
+    }
+    let refused = match session.create(folder).await {
+        Ok(()) => return Ok(folder.to_string()),
+        Err(e) => e,
+    };
+    if let Some(child) = under_inbox {
+        match session.create(&child).await {
+            Ok(()) => {
+                tracing::info!(folder = %child, "created the move target under INBOX (the server refused a top-level {folder:?})");
+                return Ok(child);
+            }
+            Err(e) => {
+                return Err(anyhow!(
+                    "cannot create the folder {folder:?} ({refused}) nor {child:?} ({e}); create it with a mail client, or set move_to to a folder that exists (`after = \"seen\"` needs none)"
+                ));
+            }
+        }
+    }
+    Err(anyhow!(refused).context(format!(
+        "cannot create the folder {folder:?}; create it with a mail client, or set move_to to a folder that exists (`after = \"seen\"` needs none)"
+    )))
+}
+
+/// `mb` moving to `folder` (the server's name for the configured move target).
+fn with_move_to(mb: &MailboxConfig, folder: String) -> MailboxConfig {
+    MailboxConfig {
+        move_to: folder,
+        ..mb.clone()
+    }
+}
+
+/// Whether LIST finds exactly `folder`.
+async fn folder_exists(session: &mut Session, folder: &str) -> Result<bool> {
+    let list: Vec<_> = session
+        .list(None, Some(folder))
+        .await
+        .context("LIST failed")?
+        .try_collect()
+        .await
+        .context("reading LIST")?;
+    Ok(!list.is_empty())
+}
+
+/// `INBOX` + INBOX's hierarchy delimiter + `folder`, when `folder` is not already under
+/// INBOX and the server has a delimiter.
+async fn inbox_child(session: &mut Session, folder: &str) -> Result<Option<String>> {
+    let list: Vec<_> = session
+        .list(None, Some("INBOX"))
+        .await
+        .context("LIST INBOX failed")?
+        .try_collect()
+        .await
+        .context("reading LIST")?;
+    let Some(delim) = list.iter().find_map(|n| n.delimiter().map(str::to_string)) else {
+        return Ok(None);
+    };
+    let prefix = format!("INBOX{delim}");
+    if folder
+        .get(..prefix.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(&prefix))
+    {
+        return Ok(None);
+    }
+    Ok(Some(format!("{prefix}{folder}")))
 }
 
 /// Connects, syncs once, logs out: `run --once`.
@@ -490,9 +549,13 @@ pub async fn sync_once(
         .imap_password(cfg)
         .map_err(|p| anyhow!("{}: {}", p.key, p.what))?;
     let mut session = connect(mb, &password).await?;
-    if mb.after == AfterCommit::Move {
-        ensure_folder(&mut session, &mb.move_to).await?;
-    }
+    let resolved;
+    let mb = if mb.after == AfterCommit::Move {
+        resolved = with_move_to(mb, ensure_folder(&mut session, &mb.move_to).await?);
+        &resolved
+    } else {
+        mb
+    };
     let stats = sync(&mut session, store, cfg, keys, reader, mb, committed).await?;
     let _ = session.logout().await;
     Ok(stats)
@@ -562,9 +625,13 @@ async fn watch_session(
     let mut session = connect(mb, &password).await?;
     let caps = session.capabilities().await.context("CAPABILITY failed")?;
     let can_idle = caps.has_str("IDLE");
-    if mb.after == AfterCommit::Move {
-        ensure_folder(&mut session, &mb.move_to).await?;
-    }
+    let resolved;
+    let mb = if mb.after == AfterCommit::Move {
+        resolved = with_move_to(mb, ensure_folder(&mut session, &mb.move_to).await?);
+        &resolved
+    } else {
+        mb
+    };
     tracing::info!(mailbox = %mb.name, idle = can_idle, "connected");
     loop {
         let s = sync(&mut session, store, cfg, keys, reader, mb, committed).await?;

@@ -335,6 +335,18 @@ service lmtp {{
         self.start_dovecot();
     }
 
+    /// Keeps a user's folders under INBOX, as Cyrus (without `altnamespace`) and Courier
+    /// do: the personal namespace (RFC 2342) is `INBOX.` with `.` as the delimiter, and
+    /// a top-level folder cannot be created ("nonexistent namespace").
+    pub fn folders_under_inbox(&mut self) {
+        let conf = std::fs::read_to_string(self.path("dovecot.conf")).unwrap();
+        let conf = format!(
+            "{conf}namespace inbox {{\n  prefix = INBOX.\n  separator = .\n  inbox = yes\n}}\n"
+        );
+        std::fs::write(self.path("dovecot.conf"), conf).unwrap();
+        self.restart_dovecot();
+    }
+
     /// Adds Dovecot's submission service (RFC 6409, with AUTH) in front of OpenSMTPD,
     /// using the certificate of `enable_tls` (call that first): STARTTLS on one port,
     /// implicit TLS on the other; returns (implicit TLS port, STARTTLS port). OpenSMTPD
