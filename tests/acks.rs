@@ -96,6 +96,37 @@ fn python_parse(raw: &[u8]) -> String {
     String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
 
+/// The reporter's INBOX once it holds `n` messages (or after 5 s).
+fn reporter_inbox(servers: &MailServers, n: usize) -> Vec<Vec<u8>> {
+    let mut got = Vec::new();
+    for _ in 0..50 {
+        got = servers.imap("reporter@example.test").fetch_all("INBOX");
+        if got.len() >= n {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    got
+}
+
+/// Runs once, expecting the one queued ack to fail and stay queued; its last error.
+fn run_expecting_a_send_failure(env: &Env) -> String {
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(
+        (s["sent"].as_u64(), s["send_failed"].as_u64()),
+        (Some(0), Some(1)),
+        "{s}"
+    );
+    rusqlite::Connection::open(env.dir.path().join("state/triaged.db"))
+        .unwrap()
+        .query_row(
+            "SELECT last_error FROM outbox WHERE state = 'queued'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
 fn report_from(from: &str, msgid: &str, extra: &[&str]) -> Vec<u8> {
     plain(
         &headers(from, "XSS in search", msgid, extra),
@@ -648,17 +679,7 @@ fn acks_go_over_implicit_tls_and_starttls_with_auth_to_a_relay_with_a_private_ca
         );
         std::fs::write(&env.config, new).unwrap();
     };
-    let inbox = |n: usize| {
-        let mut got = Vec::new();
-        for _ in 0..50 {
-            got = servers.imap("reporter@example.test").fetch_all("INBOX");
-            if got.len() >= n {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        got
-    };
+    let inbox = |n: usize| reporter_inbox(&servers, n);
     // Implicit TLS, our CA trusted: delivered.
     relay(smtps, "implicit", Some(&cert));
     env.deliver(
@@ -695,21 +716,64 @@ fn acks_go_over_implicit_tls_and_starttls_with_auth_to_a_relay_with_a_private_ca
         "3",
         &report_from("reporter@example.test", "tls3@example.test", &[]),
     );
-    let s = env.json(&["run", "--once", "--json"]);
-    assert_eq!(
-        (s["sent"].as_u64(), s["send_failed"].as_u64()),
-        (Some(0), Some(1)),
-        "{s}"
-    );
-    let db = rusqlite::Connection::open(env.dir.path().join("state/triaged.db")).unwrap();
-    let err: String = db
-        .query_row(
-            "SELECT last_error FROM outbox WHERE state = 'queued'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let err = run_expecting_a_send_failure(&env);
     assert!(err.contains("TLS handshake"), "{err}");
+}
+
+/// The relay of Microsoft 365 or Gmail takes only OAuth 2.0: with `outbox.auth =
+/// "xoauth2"` the ack goes out with a token from `password_command`, asked at every
+/// login; an expired token leaves the ack queued with an error that says so, and the
+/// helper's next token sends it.
+#[test]
+fn acks_go_to_a_relay_that_takes_only_oauth2_with_a_fresh_token_at_every_login() {
+    let mut servers = MailServers::start();
+    let cert = servers.enable_tls();
+    let (smtps, _) = servers.enable_submission();
+    let issuer = servers.enable_oauth2();
+    let env = team_env("");
+    env.token_helper(&issuer.issue("security@example.test"));
+    let cfg = std::fs::read_to_string(&env.config).unwrap();
+    let start = cfg.find("[outbox]").unwrap();
+    let end = cfg[start..].find("from = ").map(|i| start + i).unwrap();
+    std::fs::write(
+        &env.config,
+        format!(
+            "{}[outbox]\ntransport = \"smtp\"\nhost = \"127.0.0.1\"\nport = {smtps}\ntls = \"implicit\"\n\
+             tls_ca_file = \"{}\"\nuser = \"security@example.test\"\nauth = \"xoauth2\"\n\
+             password_command = [\"./token.sh\"]\n{}",
+            &cfg[..start],
+            cert.display(),
+            &cfg[end..]
+        ),
+    )
+    .unwrap();
+    let o = env.run(&["check-config"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let inbox = |n: usize| reporter_inbox(&servers, n);
+    env.deliver(
+        "1",
+        &report_from("reporter@example.test", "oauth1@example.test", &[]),
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["sent"], 1, "{s}");
+    assert_eq!(inbox(1).len(), 1);
+    // Expired: nothing sent, the ack stays queued and the error names the login.
+    issuer.revoke_all();
+    env.deliver(
+        "2",
+        &report_from("reporter@example.test", "oauth2@example.test", &[]),
+    );
+    let err = run_expecting_a_send_failure(&env);
+    assert!(err.contains("AUTH"), "{err}");
+    // Refreshed: the queued ack goes out at its next attempt (brought forward here).
+    env.set_token(&issuer.issue("security@example.test"));
+    rusqlite::Connection::open(env.dir.path().join("state/triaged.db"))
+        .unwrap()
+        .execute("UPDATE outbox SET next_attempt_at = 0", [])
+        .unwrap();
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["sent"], 1, "{s}");
+    assert_eq!(inbox(2).len(), 2);
 }
 
 #[test]

@@ -621,3 +621,80 @@ fn a_damaged_key_in_the_reporter_keyring_is_a_warning_naming_its_line() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("is not an OpenPGP keyring"), "{err}");
 }
+
+/// OAuth 2.0 settings: `check-config` names each mistake with its key and fix, and
+/// never runs `password_command` (it only looks the program up).
+#[test]
+fn oauth2_and_password_command_mistakes_are_named_without_running_the_command() {
+    let (key, pass) = team();
+    let marker = "ran-the-token-helper";
+    let mailbox = |secret: &str| {
+        format!(
+            "[[mailbox]]\nname = \"security\"\nkind = \"imap\"\nhost = \"127.0.0.1\"\ntls = \"plain\"\n\
+             user = \"security@example.test\"\nauth = \"xoauth2\"\n{secret}\n"
+        )
+    };
+    let with = |mailbox: &str, outbox: &str| {
+        let env = Env::new(&[("team.asc", &key)], Some(&pass), "");
+        let cfg = std::fs::read_to_string(&env.config).unwrap();
+        let cfg = cfg.replace(
+            "[[mailbox]]\nname = \"security\"\nkind = \"maildir\"\npath = \"Maildir\"\n",
+            mailbox,
+        );
+        let cfg = cfg.replace("[outbox]\ntransport = \"file\"\n", outbox);
+        std::fs::write(&env.config, cfg).unwrap();
+        env
+    };
+    // A helper that exists: OK, and it was not run.
+    let env = with(
+        &mailbox(&format!(
+            "password_command = [\"sh\", \"-c\", \"touch {marker}; echo t\"]"
+        )),
+        "[outbox]\ntransport = \"file\"\n",
+    );
+    let (code, _, err) = check(&env);
+    assert_eq!(code, 0, "{err}");
+    assert!(!env.dir.path().join(marker).exists());
+    // Missing program; two sources; no secret at all.
+    let env = with(
+        &mailbox("password_command = [\"/nonexistent/mail-token\"]"),
+        "[outbox]\ntransport = \"file\"\n",
+    );
+    let (code, _, err) = check(&env);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("mailbox[0].password_command")
+            && err.contains("/nonexistent/mail-token is not an executable file"),
+        "{err}"
+    );
+    let env = with(
+        &mailbox("password_command = [\"sh\"]\npassword_file = \"imap-password\""),
+        "[outbox]\ntransport = \"file\"\n",
+    );
+    std::fs::write(env.dir.path().join("imap-password"), "x").unwrap();
+    let (code, _, err) = check(&env);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("password_command is set beside another source"),
+        "{err}"
+    );
+    let env = with(&mailbox(""), "[outbox]\ntransport = \"file\"\n");
+    let (code, _, err) = check(&env);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no access token is configured for this IMAP mailbox"),
+        "{err}"
+    );
+    // The SMTP client has no OAUTHBEARER; a token login needs a user and a token.
+    let env = with(
+        &mailbox("password_command = [\"sh\"]"),
+        "[outbox]\ntransport = \"smtp\"\nhost = \"127.0.0.1\"\ntls = \"plain\"\nauth = \"oauthbearer\"\n",
+    );
+    let (code, _, err) = check(&env);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("outbox.auth") && err.contains("set outbox.auth = \"xoauth2\""),
+        "{err}"
+    );
+    assert!(err.contains("needs a user and an access token"), "{err}");
+}

@@ -283,6 +283,60 @@ fn moves_into(servers: &MailServers, folder: &str) {
     assert_eq!(imap.count(folder), 4);
 }
 
+/// Microsoft 365 and Google Workspace take only OAuth 2.0 for IMAP: with
+/// `auth = "xoauth2"` (or `"oauthbearer"`) the secret is an access token, printed by
+/// `password_command` at every login, so a token that expired is replaced by the
+/// helper's next one without a restart. Dovecot checks the tokens with a token-info
+/// endpoint (tests/common/servers.rs).
+#[test]
+fn oauth2_login_takes_a_fresh_access_token_from_password_command_at_every_login() {
+    let mut servers = MailServers::start();
+    let issuer = servers.enable_oauth2();
+    let mut imap = servers.imap("security@example.test");
+    for mech in ["xoauth2", "oauthbearer"] {
+        let folder = format!("Reports-{mech}");
+        imap.create(&folder);
+        imap.append(&folder, &report(0), None);
+        let env = imap_env(
+            &servers,
+            "security@example.test",
+            &format!("auth = \"{mech}\"\nfolder = \"{folder}\""),
+            "",
+        );
+        env.token_helper(&issuer.issue("security@example.test"));
+        let cfg = std::fs::read_to_string(&env.config).unwrap().replace(
+            "password_file = \"imap-password\"\n",
+            "password_command = [\"./token.sh\"]\n",
+        );
+        std::fs::write(&env.config, cfg).unwrap();
+        let o = env.run(&["check-config"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let s = env.json(&["run", "--once", "--json"]);
+        assert_eq!(s["created"], 1, "{mech}: {s}");
+        // The token expires: the login fails and says where the token comes from.
+        issuer.revoke_all();
+        imap.append(&folder, &report(1), None);
+        let o = env.run(&["run", "--once"]);
+        assert!(!o.status.success());
+        let err = stderr(&o);
+        assert!(
+            err.contains(&format!(
+                "{} login as security@example.test",
+                mech.to_uppercase()
+            )) && err.contains("password_command"),
+            "{err}"
+        );
+        // The helper has a new one: the next login takes it.
+        env.set_token(&issuer.issue("security@example.test"));
+        let s = env.json(&["run", "--once", "--json"]);
+        assert_eq!(s["created"], 1, "{mech}: {s}");
+        assert_eq!(env.cases().len(), 2);
+        // A token issued to another user does not open this mailbox.
+        env.set_token(&issuer.issue("reporter@example.test"));
+        assert!(!env.run(&["run", "--once"]).status.success());
+    }
+}
+
 #[test]
 fn old_mail_at_first_contact_is_imported_without_ack_and_oversize_keeps_headers() {
     let servers = MailServers::start();

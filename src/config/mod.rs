@@ -10,10 +10,12 @@
 //! `validate` judges the settings; the types below are the file's shape.
 
 mod parse;
+mod secret;
 mod validate;
 mod values;
 
 use parse::expand_env;
+pub use secret::{AuthMech, Source as SecretSource, sasl_token_response};
 pub use validate::{ConfigError, Problem};
 pub use values::{Duration, OneOrMany, Size};
 
@@ -118,6 +120,13 @@ pub struct MailboxConfig {
     pub password_env: Option<String>,
     /// IMAP: the password inline; allowed only when the config file is mode 0600.
     pub password: Option<String>,
+    /// IMAP: a command (no shell) whose first line of output is the secret, run at
+    /// every login: a password from a vault, or a fresh OAuth 2.0 access token.
+    pub password_command: Option<Vec<String>>,
+    /// IMAP: "password" (LOGIN), "xoauth2" or "oauthbearer" (the secret is an OAuth 2.0
+    /// access token: Microsoft 365, Google Workspace).
+    #[serde(default)]
+    pub auth: AuthMech,
     /// IMAP: the folder to watch.
     #[serde(default = "default_folder")]
     pub folder: String,
@@ -173,34 +182,58 @@ fn default_horizon() -> Duration {
 }
 
 impl MailboxConfig {
-    /// The IMAP password, from the file, the environment or the config.
+    /// Where the IMAP secret comes from (the first of file, environment, command, inline).
+    pub(crate) fn secret_source(&self, cfg: &Config) -> SecretSource {
+        secret_source(
+            cfg,
+            &self.password_file,
+            &self.password_env,
+            &self.password_command,
+            &self.password,
+        )
+    }
+
+    /// The IMAP password (or access token), from the file, the environment, the
+    /// command or the config.
     pub(crate) fn imap_password(&self, cfg: &Config) -> std::result::Result<String, Problem> {
         let k = format!("mailbox {:?}", self.name);
-        if let Some(f) = &self.password_file {
-            let p = cfg.resolve(f);
-            return std::fs::read_to_string(&p)
-                .map(|s| s.trim_end_matches(['\r', '\n']).to_string())
-                .map_err(|e| Problem {
-                    key: format!("{k}.password_file"),
-                    what: format!("cannot read {}: {e}", p.display()),
-                    fix: "point password_file at a readable file holding only the password".into(),
-                });
-        }
-        if let Some(v) = &self.password_env {
-            return std::env::var(v).map_err(|_| Problem {
-                key: format!("{k}.password_env"),
-                what: format!("the environment variable {v} is not set"),
-                fix: format!("export {v}=… before starting triaged, or use password_file"),
-            });
-        }
-        if let Some(p) = &self.password {
-            return Ok(p.clone());
-        }
-        Err(Problem {
+        self.secret_source(cfg).read(&k)?.ok_or_else(|| Problem {
             key: format!("{k}.password_file"),
-            what: "no password is configured for this IMAP mailbox".into(),
-            fix: "set password_file (or password_env) for the mailbox".into(),
+            what: format!(
+                "no {} is configured for this IMAP mailbox",
+                self.auth.secret_word()
+            ),
+            fix: "set password_file, password_env or password_command for the mailbox".into(),
         })
+    }
+}
+
+fn secret_source(
+    cfg: &Config,
+    file: &Option<PathBuf>,
+    env: &Option<String>,
+    command: &Option<Vec<String>>,
+    inline: &Option<String>,
+) -> SecretSource {
+    if let Some(f) = file {
+        SecretSource::File(cfg.resolve(f))
+    } else if let Some(v) = env {
+        SecretSource::Env(v.clone())
+    } else if let Some(c) = command {
+        let mut argv = c.clone();
+        if let Some(p) = argv.first_mut()
+            && p.contains('/')
+        {
+            *p = cfg
+                .resolve(Path::new(p.as_str()))
+                .to_string_lossy()
+                .into_owned();
+        }
+        SecretSource::Command(argv)
+    } else if let Some(p) = inline {
+        SecretSource::Inline(p.clone())
+    } else {
+        SecretSource::None
     }
 }
 
@@ -255,6 +288,13 @@ pub struct OutboxConfig {
     pub password_file: Option<PathBuf>,
     /// `smtp` transport: an environment variable holding the password.
     pub password_env: Option<String>,
+    /// `smtp` transport: a command whose first line of output is the secret (run at
+    /// every login; see the mailbox's `password_command`).
+    pub password_command: Option<Vec<String>>,
+    /// `smtp` transport: "password" (AUTH PLAIN or LOGIN) or "xoauth2" (the secret is
+    /// an OAuth 2.0 access token).
+    #[serde(default)]
+    pub auth: AuthMech,
     /// At most this many acknowledgments to one address per hour; more are suppressed (and recorded).
     #[serde(default = "default_rate")]
     pub rate_limit_per_hour: u32,
@@ -285,6 +325,8 @@ impl Default for OutboxConfig {
             user: None,
             password_file: None,
             password_env: None,
+            password_command: None,
+            auth: AuthMech::Password,
             rate_limit_per_hour: default_rate(),
             auto_ack: true,
             escalate_at: default_escalate(),
@@ -308,29 +350,15 @@ fn default_embargo_reminder() -> Duration {
 }
 
 impl OutboxConfig {
-    pub(crate) fn smtp_password(
-        &self,
-        cfg: &Config,
-    ) -> std::result::Result<Option<String>, Problem> {
-        if let Some(f) = &self.password_file {
-            let p = cfg.resolve(f);
-            return std::fs::read_to_string(&p)
-                .map(|s| Some(s.trim_end_matches(['\r', '\n']).to_string()))
-                .map_err(|e| Problem {
-                    key: "outbox.password_file".into(),
-                    what: format!("cannot read {}: {e}", p.display()),
-                    fix: "point outbox.password_file at a readable file holding only the password"
-                        .into(),
-                });
-        }
-        if let Some(v) = &self.password_env {
-            return std::env::var(v).map(Some).map_err(|_| Problem {
-                key: "outbox.password_env".into(),
-                what: format!("the environment variable {v} is not set"),
-                fix: format!("export {v}=… before starting triaged"),
-            });
-        }
-        Ok(None)
+    /// Where the relay's secret comes from (file, environment or command).
+    pub(crate) fn secret_source(&self, cfg: &Config) -> SecretSource {
+        secret_source(
+            cfg,
+            &self.password_file,
+            &self.password_env,
+            &self.password_command,
+            &None,
+        )
     }
 }
 

@@ -249,8 +249,26 @@ impl Config {
                             fix: "set user = \"security@example.org\"".into(),
                         });
                     }
-                    if let Err(p) = m.imap_password(self) {
+                    let source = m.secret_source(self);
+                    if matches!(source, crate::config::SecretSource::None) {
+                        problems.push(Problem {
+                            key: format!("{k}.password_file"),
+                            what: format!("no {} is configured for this IMAP mailbox", m.auth.secret_word()),
+                            fix: "set password_file, password_env or password_command for the mailbox".into(),
+                        });
+                    } else if let Err(p) = source.check(&k) {
                         problems.push(p);
+                    }
+                    if m.password_command.is_some()
+                        && (m.password_file.is_some()
+                            || m.password_env.is_some()
+                            || m.password.is_some())
+                    {
+                        problems.push(Problem {
+                            key: format!("{k}.password_command"),
+                            what: "password_command is set beside another source of the secret".into(),
+                            fix: "keep one of password_file, password_env, password_command and password".into(),
+                        });
                     }
                     if m.password.is_some() {
                         use std::os::unix::fs::PermissionsExt;
@@ -383,8 +401,29 @@ impl Config {
                     }),
                     Some(_) => {}
                 }
-                if let Err(p) = self.outbox.smtp_password(self) {
+                if let Err(p) = self.outbox.secret_source(self).check("outbox") {
                     problems.push(p);
+                }
+                if self.outbox.auth == crate::config::AuthMech::Oauthbearer {
+                    problems.push(Problem {
+                        key: "outbox.auth".into(),
+                        what: "the SMTP client offers XOAUTH2, not OAUTHBEARER".into(),
+                        fix: "set outbox.auth = \"xoauth2\" (Microsoft 365 and Gmail accept it)"
+                            .into(),
+                    });
+                }
+                if self.outbox.auth.is_token()
+                    && (self.outbox.user.is_none()
+                        || matches!(
+                            self.outbox.secret_source(self),
+                            crate::config::SecretSource::None
+                        ))
+                {
+                    problems.push(Problem {
+                        key: "outbox.auth".into(),
+                        what: "an OAuth 2.0 login needs a user and an access token".into(),
+                        fix: "set outbox.user and outbox.password_command (a helper that prints a current token)".into(),
+                    });
                 }
             }
         }

@@ -25,12 +25,31 @@ pub struct Relay {
     host: String,
     port: u16,
     mode: TlsMode,
-    creds: Option<Credentials>,
+    creds: Option<Login>,
     /// Extra trusted CA certificates (PEM), from `outbox.tls_ca_file`.
     ca: Option<Vec<u8>>,
     conn: Option<AsyncSmtpConnection>,
     /// `host:port`, for messages.
     pub server: String,
+}
+
+/// The relay login: the user, where the secret comes from (read at every login, so a
+/// token helper is asked each time), and the mechanism.
+struct Login {
+    user: String,
+    source: crate::config::SecretSource,
+    mech: crate::config::AuthMech,
+}
+
+impl Login {
+    fn credentials(&self) -> Result<Credentials> {
+        let secret = self
+            .source
+            .read("outbox")
+            .map_err(|p| anyhow!("{}: {} ({})", p.key, p.what, p.fix))?
+            .unwrap_or_default();
+        Ok(Credentials::new(self.user.clone(), secret))
+    }
 }
 
 impl Relay {
@@ -42,17 +61,18 @@ impl Relay {
             TlsMode::Starttls => 587,
             TlsMode::Plain => 25,
         });
-        let creds = match &cfg.outbox.user {
-            Some(user) => {
-                let pass = cfg
-                    .outbox
-                    .smtp_password(cfg)
-                    .map_err(|p| anyhow!("{}: {}", p.key, p.what))?
-                    .unwrap_or_default();
-                Some(Credentials::new(user.clone(), pass))
-            }
-            None => None,
-        };
+        let creds = cfg.outbox.user.as_ref().map(|user| Login {
+            user: user.clone(),
+            source: cfg.outbox.secret_source(cfg),
+            mech: cfg.outbox.auth,
+        });
+        if let Some(l) = &creds
+            && !matches!(l.source, crate::config::SecretSource::Command(_))
+        {
+            // A password is read now, so a missing file fails at start; a command
+            // runs at every login (a fresh token each time).
+            l.credentials()?;
+        }
         let ca = match &cfg.outbox.tls_ca_file {
             Some(p) => Some(std::fs::read(p).with_context(|| {
                 format!(
@@ -117,10 +137,14 @@ impl Relay {
                     .context("greeting (EHLO)")?
             }
         };
-        if let Some(creds) = &self.creds {
-            conn.auth(&[Mechanism::Plain, Mechanism::Login], creds)
-                .await
-                .context("AUTH")?;
+        if let Some(login) = &self.creds {
+            let creds = login.credentials()?;
+            let mechs: &[Mechanism] = if login.mech.is_token() {
+                &[Mechanism::Xoauth2]
+            } else {
+                &[Mechanism::Plain, Mechanism::Login]
+            };
+            conn.auth(mechs, &creds).await.context("AUTH")?;
         }
         Ok(conn)
     }

@@ -7,7 +7,7 @@ use std::time::Duration as StdDuration;
 use anyhow::{Context, Result, anyhow, bail};
 use tokio::net::TcpStream;
 
-use crate::config::{MailboxConfig, TlsMode};
+use crate::config::{AuthMech, MailboxConfig, TlsMode, sasl_token_response};
 use crate::net::{Conn, tls_wrap};
 
 pub type Session = async_imap::Session<Conn>;
@@ -58,11 +58,39 @@ pub async fn connect(mb: &MailboxConfig, password: &str) -> Result<Session> {
             async_imap::Client::new(tls_wrap(tcp, host, ca).await?)
         }
     };
+    if mb.auth.is_token() {
+        let mech = if mb.auth == AuthMech::Oauthbearer {
+            "OAUTHBEARER"
+        } else {
+            "XOAUTH2"
+        };
+        let first = sasl_token_response(mb.auth, user, password, host, port);
+        return client
+            .authenticate(mech, TokenAuth(Some(first)))
+            .await
+            .map_err(|(e, _)| {
+                anyhow!(
+                    "{mech} login as {user} on {host}:{port} failed: {e} (check the mailbox's user, that the server offers {mech}, and that password_command prints a current access token for it)"
+                )
+            });
+    }
     client.login(user, password).await.map_err(|(e, _)| {
         anyhow!(
             "login as {user} on {host}:{port} failed: {e} (check the mailbox's user and password)"
         )
     })
+}
+
+/// A SASL token mechanism's client side: the initial response once, then an empty
+/// response to whatever the server says (XOAUTH2 sends its error as a challenge and
+/// waits for one before its NO).
+struct TokenAuth(Option<String>);
+
+impl async_imap::Authenticator for TokenAuth {
+    type Response = String;
+    fn process(&mut self, _challenge: &[u8]) -> String {
+        self.0.take().unwrap_or_default()
+    }
 }
 
 async fn greeting(c: &mut async_imap::Client<Conn>) -> Result<()> {

@@ -355,6 +355,28 @@ impl Env {
     }
 }
 
+impl Env {
+    /// A token helper beside the config, as an operator would install one
+    /// (`password_command = ["./token.sh"]`): it prints the current access token,
+    /// which [`Env::set_token`] replaces (a refresh).
+    pub fn token_helper(&self, token: &str) {
+        let dir = self.dir.path();
+        std::fs::write(
+            dir.join("token.sh"),
+            "#!/bin/sh\nexec cat \"$(dirname \"$0\")/token\"\n",
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.join("token.sh"), std::fs::Permissions::from_mode(0o755))
+            .unwrap();
+        self.set_token(token);
+    }
+
+    pub fn set_token(&self, token: &str) {
+        std::fs::write(self.dir.path().join("token"), format!("{token}\n")).unwrap();
+    }
+}
+
 pub fn triaged(config: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_triaged"))
         .arg("--config")

@@ -335,6 +335,38 @@ service lmtp {{
         self.start_dovecot();
     }
 
+    /// Lets Dovecot (IMAP and, after `enable_submission`, its submission relay) take
+    /// SASL XOAUTH2 and OAUTHBEARER, as Microsoft 365 and Gmail require: its oauth2
+    /// passdb asks a token-info endpoint served here, over HTTP on loopback, which
+    /// knows the returned tokens (each for one user) and refuses every other one.
+    pub fn enable_oauth2(&mut self) -> TokenIssuer {
+        let issuer = TokenIssuer::start();
+        std::fs::write(
+            self.path("oauth2.conf.ext"),
+            format!(
+                "tokeninfo_url = http://127.0.0.1:{}/tokeninfo?access_token=\nusername_attribute = username\n",
+                issuer.port
+            ),
+        )
+        .unwrap();
+        let conf = std::fs::read_to_string(self.path("dovecot.conf"))
+            .unwrap()
+            .replace(
+                "auth_mechanisms = plain login\n",
+                "auth_mechanisms = plain login xoauth2 oauthbearer\n",
+            )
+            .replace(
+                "passdb {\n  driver = passwd-file\n",
+                &format!(
+                    "passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {}\n}}\npassdb {{\n  driver = passwd-file\n  mechanisms = plain login\n",
+                    self.path("oauth2.conf.ext").display()
+                ),
+            );
+        std::fs::write(self.path("dovecot.conf"), conf).unwrap();
+        self.restart_dovecot();
+        issuer
+    }
+
     /// Keeps a user's folders under INBOX, as Cyrus (without `altnamespace`) and Courier
     /// do: the personal namespace (RFC 2342) is `INBOX.` with `.` as the delimiter, and
     /// a top-level folder cannot be created ("nonexistent namespace").
@@ -695,4 +727,77 @@ fn literal_len(line: &[u8]) -> Option<usize> {
     }
     let open = t.rfind('{')?;
     t[open + 1..t.len() - 1].parse().ok()
+}
+
+/// A token-info endpoint (the part of an OAuth 2.0 provider a mail server asks) on
+/// loopback: `GET /tokeninfo?access_token=T` answers `{"username": ...}` for a token it
+/// issued and 401 for any other.
+pub struct TokenIssuer {
+    pub port: u16,
+    tokens: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>,
+}
+
+impl TokenIssuer {
+    fn start() -> TokenIssuer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let tokens: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>> = Default::default();
+        let known = tokens.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut line = String::new();
+                if reader.read_line(&mut line).is_err() {
+                    continue;
+                }
+                // The headers, up to the blank line.
+                let mut h = String::new();
+                while reader.read_line(&mut h).is_ok_and(|n| n > 2) {
+                    h.clear();
+                }
+                let token = line
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|path| path.split_once("access_token="))
+                    .map(|(_, t)| t.to_string())
+                    .unwrap_or_default();
+                let user = known
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .find(|(t, _)| *t == token)
+                    .map(|(_, u)| u.clone());
+                let (status, body) = match user {
+                    Some(u) => (
+                        "200 OK",
+                        format!("{{\"username\":\"{u}\",\"scope\":\"mail\"}}"),
+                    ),
+                    None => (
+                        "401 Unauthorized",
+                        "{\"error\":\"invalid_token\"}".to_string(),
+                    ),
+                };
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        TokenIssuer { port, tokens }
+    }
+
+    /// Issues a new access token for `user`.
+    pub fn issue(&self, user: &str) -> String {
+        let mut t = self.tokens.lock().unwrap();
+        let token = format!("ya29.test-{}-{}", t.len(), std::process::id());
+        t.push((token.clone(), user.to_string()));
+        token
+    }
+
+    /// Revokes every token issued so far (as when they expire).
+    pub fn revoke_all(&self) {
+        self.tokens.lock().unwrap().clear();
+    }
 }
