@@ -434,6 +434,85 @@ fn automatic_list_bounce_and_own_mail_get_no_ack_and_each_silence_is_recorded() 
     assert_eq!(s["sent"], 0, "{s}");
 }
 
+/// Spam that forges the team's address makes mail servers send it bounces
+/// (backscatter), often in floods. A delivery report about mail triaged did not send is
+/// kept as a case, closed at once with the reason, never answered, and owes no clock:
+/// `sla` lists nothing and no escalation goes out. An operator can reopen it.
+#[test]
+fn a_bounce_about_mail_triaged_did_not_send_is_kept_closed_and_owes_nothing() {
+    let env = team_env("");
+    // An RFC 3464 report as Postfix writes it, returning someone else's message.
+    let dsn = crlf(&format!(
+        "{}Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n\
+         --B\nContent-Type: text/plain\n\nI'm sorry to have to inform you that your message could not be delivered.\n\
+         --B\nContent-Type: message/delivery-status\n\n\
+         Reporting-MTA: dns; mx.example.org\n\n\
+         Final-Recipient: rfc822; nobody@example.org\nAction: failed\nStatus: 5.1.1\n\
+         Diagnostic-Code: smtp; 550 5.1.1 <nobody@example.org>: Recipient address rejected\n\n\
+         --B\nContent-Type: text/rfc822-headers\n\n\
+         From: Security <security@example.test>\nTo: nobody@example.org\nSubject: Your account is locked\n\
+         Message-ID: <phish-1@forged.example>\n\n--B--\n",
+        headers(
+            "Mail Delivery System <MAILER-DAEMON@mx.example.org>",
+            "Undelivered Mail Returned to Sender",
+            "dsn-1@mx.example.org",
+            &["Return-Path: <>", "Auto-Submitted: auto-replied"]
+        )
+    ));
+    // A plain-text notice (Exim), the returned headers pasted into the text.
+    let notice = plain(
+        &headers(
+            "Mail Delivery System <Mailer-Daemon@mail.example.net>",
+            "Mail delivery failed: returning message to sender",
+            "exim-1@mail.example.net",
+            &["Return-Path: <>", "Auto-Submitted: auto-replied"],
+        ),
+        "This message was created automatically by mail delivery software.\n\n\
+         A message that you sent could not be delivered to one or more of its recipients.\n\n\
+           someone@example.net\n    Unrouteable address\n\n\
+         ------ This is a copy of the message, including all the headers. ------\n\n\
+         From: security@example.test\nSubject: Invoice overdue\nMessage-ID: <phish-2@forged.example>\n",
+    );
+    env.deliver("dsn", dsn.as_bytes());
+    env.deliver("notice", &notice);
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(
+        (s["created"].as_u64(), s["sent"].as_u64()),
+        (Some(2), Some(0)),
+        "{s}"
+    );
+    let cases = env.cases();
+    for c in &cases {
+        assert_eq!(c["state"], "closed", "{c:#}");
+        assert!(
+            c["state_reason"]
+                .as_str()
+                .unwrap()
+                .contains("a delivery report about mail triaged did not send"),
+            "{c:#}"
+        );
+    }
+    assert!(
+        cases
+            .iter()
+            .any(|c| c["state_reason"].as_str().unwrap().contains("550 5.1.1")),
+        "the reason says what the report said: {cases:#?}"
+    );
+    assert_eq!(env.json(&["sla", "--json"]), serde_json::json!([]));
+    assert!(outbox_files(&env).is_empty());
+    // Reopened by an operator, it is an ordinary case again.
+    let id = cases[0]["id"].as_str().unwrap();
+    let o = env.run(&[
+        "case",
+        "move",
+        id,
+        "triaged",
+        "--note",
+        "the team's own mail",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
 #[test]
 fn a_flood_from_one_sender_is_rate_limited() {
     let env = team_env("");

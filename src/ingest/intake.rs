@@ -855,12 +855,24 @@ fn write_new_case(
         };
         // Old mail at first contact: recorded and classified, but left to the
         // operator (no automatic ack for a mailbox's history).
+        // A delivery report about mail triaged did not send (`delivery_report` took
+        // every one about ours): backscatter from spam that forged this address, or
+        // mail someone sent by hand. Kept, but closed: no ack or clock is owed, and a
+        // flood of them must not page the team.
+        let backscatter = analysis.report.delivery.as_ref().map(|d| {
+            format!(
+                "a delivery report about mail triaged did not send ({}): backscatter from mail that forged this address, or mail sent by hand; closed, nothing is owed (`case move {public_id} triaged` reopens it)",
+                d.summary()
+            )
+        });
         let (next, reason) = if inc.imported {
             (
                 State::Imported,
                 "older than the mailbox's import horizon at first contact: no automatic ack"
                     .to_string(),
             )
+        } else if let Some(why) = backscatter {
+            (State::Closed, why)
         } else {
             (v.next_state, v.reasons.join("; "))
         };
@@ -873,6 +885,12 @@ fn write_new_case(
             Some(&format!("new -> {next}")),
         )?;
         final_state = next;
+        if next == State::Closed {
+            return Ok(Outcome::Created {
+                case: public_id,
+                state: final_state,
+            });
+        }
         outbox::enqueue_ack(
             tx,
             cfg,
