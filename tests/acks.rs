@@ -377,25 +377,6 @@ fn automatic_list_bounce_and_own_mail_get_no_ack_and_each_silence_is_recorded() 
             ),
             "X-Auto-Response-Suppress",
         ),
-        (
-            // A read receipt (RFC 8098) a client sends when the reporter opens our ack.
-            "j",
-            crlf(&format!(
-                "{}Content-Type: multipart/report; report-type=disposition-notification; boundary=\"R\"\n\n\
-                 --R\nContent-Type: text/plain\n\nThe message was displayed.\n\
-                 --R\nContent-Type: message/disposition-notification\n\n\
-                 Final-Recipient: rfc822;rita@example.net\nOriginal-Message-ID: <SEC-2026-0001.ack.1@example.test>\n\
-                 Disposition: manual-action/MDN-sent-manually; displayed\n--R--\n",
-                headers(
-                    "Rita <rita@example.net>",
-                    "Read: [SEC-2026-0001] Report received",
-                    "j@x",
-                    &[]
-                )
-            ))
-            .into_bytes(),
-            "report-type=disposition-notification",
-        ),
     ];
     for (n, raw, _) in &cases {
         env.deliver(n, raw);
@@ -415,7 +396,7 @@ fn automatic_list_bounce_and_own_mail_get_no_ack_and_each_silence_is_recorded() 
         ),
     );
     let s = env.json(&["run", "--once", "--json"]);
-    assert_eq!(s["created"], 11, "{s}");
+    assert_eq!(s["created"], 10, "{s}");
     assert_eq!(s["sent"], 2, "only the two people get an ack: {s}");
     let all = env.cases();
     for (_, _, why) in &cases {
@@ -511,6 +492,100 @@ fn a_bounce_about_mail_triaged_did_not_send_is_kept_closed_and_owes_nothing() {
         "the team's own mail",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// A read receipt (RFC 8098) that a reporter's client sends when they open our ack is
+/// recorded on the case (`read-receipt`) and opens none; one about mail triaged did not
+/// send is kept closed, like a bounce of forged mail.
+#[test]
+fn a_read_receipt_for_our_ack_is_recorded_on_its_case_and_opens_none() {
+    let env = team_env("");
+    env.deliver(
+        "r",
+        &report_from("rita@example.net", "rita-1@example.net", &[]),
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["sent"], 1, "{s}");
+    let ack = String::from_utf8(outbox_files(&env).pop().unwrap()).unwrap();
+    let ack_id = ack
+        .lines()
+        .find_map(|l| l.strip_prefix("Message-ID: "))
+        .unwrap()
+        .trim()
+        .to_string();
+    let mdn = |msgid: &str, original: &str, subject: &str| {
+        crlf(&format!(
+            "{}Content-Type: multipart/report; report-type=disposition-notification; boundary=\"R\"\n\n\
+             --R\nContent-Type: text/plain\n\nThe message was displayed.\n\
+             --R\nContent-Type: message/disposition-notification\n\n\
+             Reporting-UA: rita.example.net; Thunderbird 128.5.0\nFinal-Recipient: rfc822;rita@example.net\n\
+             Original-Message-ID: {original}\n\
+             Disposition: manual-action/MDN-sent-manually; displayed\n--R--\n",
+            headers("Rita <rita@example.net>", subject, msgid, &[])
+        ))
+    };
+    env.deliver(
+        "mdn-ours",
+        mdn(
+            "mdn-1@example.net",
+            &ack_id,
+            "Read: [SEC-2026-0001] Report received",
+        )
+        .as_bytes(),
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(
+        (
+            s["created"].as_u64(),
+            s["delivery_reports"].as_u64(),
+            s["sent"].as_u64()
+        ),
+        (Some(0), Some(1), Some(0)),
+        "{s}"
+    );
+    let id = env.cases()[0]["id"].as_str().unwrap().to_string();
+    let show = env.json(&["case", "show", &id, "--json"]);
+    let receipt = show["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "read-receipt")
+        .unwrap_or_else(|| panic!("no read-receipt event: {show:#}"));
+    assert!(
+        receipt["detail"]
+            .as_str()
+            .unwrap()
+            .contains("displayed for rita@example.net"),
+        "{receipt:#}"
+    );
+    env.deliver(
+        "mdn-other",
+        mdn(
+            "mdn-2@example.net",
+            "<newsletter-7@example.test>",
+            "Read: Our newsletter",
+        )
+        .as_bytes(),
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(
+        (s["created"].as_u64(), s["sent"].as_u64()),
+        (Some(1), Some(0)),
+        "{s}"
+    );
+    let other = env
+        .cases()
+        .into_iter()
+        .find(|c| c["id"] != id.as_str())
+        .unwrap();
+    assert_eq!(other["state"], "closed", "{other:#}");
+    assert!(
+        other["state_reason"]
+            .as_str()
+            .unwrap()
+            .contains("a read receipt about mail triaged did not send"),
+        "{other:#}"
+    );
 }
 
 #[test]

@@ -268,6 +268,8 @@ string_enum! {
         Bounced = "bounced",
         /// A mail server reported that mail we sent is delayed (it keeps trying).
         DeliveryDelayed = "delivery-delayed",
+        /// The recipient's client reported what it did with mail we sent (RFC 8098).
+        ReadReceipt = "read-receipt",
         EscalationResolveSent = "escalation-resolve-sent",
         EmbargoReminderSent = "embargo-reminder-sent",
         SendFailedNoticeSent = "send-failed-notice-sent",

@@ -583,7 +583,8 @@ fn own_copy(
 /// A delivery status notification (RFC 3464) about mail we sent: the returned
 /// message's Message-ID is one of our outbox rows. A failure marks that row `failed`
 /// (the SLA sweep then tells the team, as for a `5xx` at sending) and records a
-/// `bounced` event; a delay records `delivery-delayed`. The report opens no case and is
+/// `bounced` event; a delay records `delivery-delayed`; a read receipt (RFC 8098)
+/// records `read-receipt`. The report opens no case and is
 /// never answered; it stays in the mailbox. Only someone who received that Message-ID
 /// (the recipient, or a server on the way) can name it in a forged report, and all it
 /// can do is tell the team that their mail did not arrive. A report about mail we did
@@ -621,6 +622,13 @@ fn delivery_report(tx: store::Db<'_>, inc: &Incoming, r: &Report) -> Result<Opti
             crate::domain::status::EventKind::DeliveryDelayed,
             format!(
                 "our {kind} <{mid}> is delayed: {summary}; delivery report from {from} in mailbox {}",
+                inc.mailbox
+            ),
+        )),
+        Some(_) if d.is_read_receipt() => Some((
+            crate::domain::status::EventKind::ReadReceipt,
+            format!(
+                "our {kind} <{mid}>: {summary}; read receipt (RFC 8098) from {from} in mailbox {}",
                 inc.mailbox
             ),
         )),
@@ -861,7 +869,12 @@ fn write_new_case(
         // flood of them must not page the team.
         let backscatter = analysis.report.delivery.as_ref().map(|d| {
             format!(
-                "a delivery report about mail triaged did not send ({}): backscatter from mail that forged this address, or mail sent by hand; closed, nothing is owed (`case move {public_id} triaged` reopens it)",
+                "a {} about mail triaged did not send ({}): backscatter from mail that forged this address, or mail sent by hand; closed, nothing is owed (`case move {public_id} triaged` reopens it)",
+                if d.is_read_receipt() {
+                    "read receipt"
+                } else {
+                    "delivery report"
+                },
                 d.summary()
             )
         });

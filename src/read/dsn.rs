@@ -1,5 +1,7 @@
 //! Delivery status notifications (RFC 3464, inside an RFC 6522 `multipart/report`):
-//! what a bounce says about which message, to whom, and why.
+//! what a bounce says about which message, to whom, and why. Read receipts (message
+//! disposition notifications, RFC 8098) read into the same shape: the recipient, what
+//! their client did with the message (`displayed`, `deleted`, …) and its Message-ID.
 //!
 //! A mail server that cannot deliver an ack sends the team a report: one block of
 //! fields about the report (`Reporting-MTA`) and one per recipient (`Final-Recipient`,
@@ -44,6 +46,9 @@ pub struct DsnRecipient {
     pub remote_mta: Option<String>,
 }
 
+/// RFC 8098's disposition types.
+const MDN_TYPES: [&str; 4] = ["displayed", "deleted", "dispatched", "processed"];
+
 /// Most recipient blocks kept (a report about a mailing list can name thousands).
 const MAX_RECIPIENTS: usize = 32;
 /// Longest field value kept, in characters.
@@ -78,6 +83,52 @@ impl DeliveryReport {
                 remote_mta: get("Remote-MTA").map(|v| untyped(&v)),
             });
         }
+    }
+
+    /// Reads the fields of a `message/disposition-notification` part (RFC 8098): the
+    /// recipient, the disposition type as the action, the original Message-ID.
+    pub fn read_mdn_fields(&mut self, text: &str) {
+        let Some(block) = blocks(text).into_iter().next() else {
+            return;
+        };
+        let get = |name: &str| {
+            block
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
+        if let Some(id) = get("Original-Message-ID") {
+            self.add_original(&id);
+        }
+        self.reporting_mta = get("Reporting-UA").map(|v| untyped(&v));
+        // "manual-action/MDN-sent-manually; displayed" (modifiers after a '/').
+        let action = get("Disposition")
+            .and_then(|d| d.split_once(';').map(|(_, t)| t.to_string()))
+            .map(|t| {
+                t.split('/')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .filter(|t| MDN_TYPES.contains(&t.as_str()))
+            .unwrap_or_else(|| "displayed".into());
+        if self.recipients.len() < MAX_RECIPIENTS {
+            self.recipients.push(DsnRecipient {
+                recipient: get("Final-Recipient")
+                    .map(|v| untyped(&v))
+                    .unwrap_or_default(),
+                action,
+                status: None,
+                diagnostic: None,
+                remote_mta: None,
+            });
+        }
+    }
+
+    /// A read receipt (RFC 8098) rather than a delivery report.
+    pub fn is_read_receipt(&self) -> bool {
+        self.action().is_some_and(|a| MDN_TYPES.contains(&a))
     }
 
     /// Adds the Message-ID found in returned headers (`text/rfc822-headers`,
@@ -261,6 +312,25 @@ fn blocks(text: &str) -> Vec<Vec<(String, String)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_read_receipt_gives_its_recipient_disposition_and_original_message() {
+        let mut d = DeliveryReport::default();
+        d.read_mdn_fields(
+            "Reporting-UA: pc.example.net; Outlook 16.0\r\nFinal-Recipient: rfc822; rita@example.net\r\n\
+             Original-Message-ID: <SEC-2026-0001.ack.f00@example.test>\r\n\
+             Disposition: automatic-action/MDN-sent-automatically; deleted/expired\r\n",
+        );
+        assert!(d.is_read_receipt());
+        assert_eq!(d.action(), Some("deleted"));
+        assert_eq!(d.original_message_ids, ["SEC-2026-0001.ack.f00@example.test"]);
+        assert_eq!(d.recipients[0].recipient, "rita@example.net");
+        assert!(d.summary().starts_with("deleted for rita@example.net"), "{}", d.summary());
+        // A bounce is not a read receipt.
+        let mut b = DeliveryReport::default();
+        b.read_fields("Reporting-MTA: dns; mx\n\nFinal-Recipient: rfc822; x@y\nAction: failed\n");
+        assert!(!b.is_read_receipt());
+    }
 
     /// The fields of a Postfix bounce (two recipients, a folded diagnostic).
     const POSTFIX: &str = "Reporting-MTA: dns; relay01.example.org\n\

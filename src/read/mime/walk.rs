@@ -140,6 +140,12 @@ impl Walker<'_> {
                         d.read_fields(&text);
                     }
                 }
+                ("message", "disposition-notification" | "global-disposition-notification") => {
+                    let text = String::from_utf8_lossy(part.contents());
+                    if let Some(d) = self.report.delivery.as_mut() {
+                        d.read_mdn_fields(&text);
+                    }
+                }
                 ("text", "rfc822-headers") | ("message", "global-headers") => {
                     let text = String::from_utf8_lossy(part.contents());
                     if let Some(d) = self.report.delivery.as_mut() {
@@ -158,20 +164,18 @@ impl Walker<'_> {
         match &part.body {
             PartType::Multipart(children) => match sub.as_str() {
                 // A delivery report: RFC 6522's multipart/report, or any multipart with a
-                // delivery-status part (OpenSMTPD sends multipart/mixed). Only the
-                // message's own: not one forwarded to us or inside an encryption (mail
-                // servers never encrypt their reports).
+                // delivery-status part (OpenSMTPD sends multipart/mixed); or a read
+                // receipt (RFC 8098). Only the message's own: not one forwarded to us or
+                // inside an encryption (mail servers never encrypt their reports).
                 _ if self.forwarded == 0
                     && !self.ctx_encrypted
                     && self.in_report == 0
-                    && (lower(ct.and_then(|c| c.attribute("report-type")))
-                        .ends_with("delivery-status")
+                    && (is_report_type(&lower(ct.and_then(|c| c.attribute("report-type"))))
                         || children.iter().any(|&c| {
                             msg.parts.get(c as usize).is_some_and(|p| {
                                 let t = p.content_type();
                                 lower(t.map(|t| t.ctype())) == "message"
-                                    && lower(t.and_then(|t| t.subtype()))
-                                        .ends_with("delivery-status")
+                                    && is_report_type(&lower(t.and_then(|t| t.subtype())))
                             })
                         })) =>
                 {
@@ -480,4 +484,10 @@ pub(super) fn id_list(v: &mail_parser::HeaderValue<'_>) -> Vec<String> {
     } else {
         Vec::new()
     }
+}
+
+/// A report type (or part subtype) that says what became of mail: a delivery status
+/// (RFC 3464, 6533) or a disposition notification (RFC 8098).
+fn is_report_type(t: &str) -> bool {
+    t.ends_with("delivery-status") || t.ends_with("disposition-notification")
 }
