@@ -323,9 +323,16 @@ mod tests {
         );
         assert!(d.is_read_receipt());
         assert_eq!(d.action(), Some("deleted"));
-        assert_eq!(d.original_message_ids, ["SEC-2026-0001.ack.f00@example.test"]);
+        assert_eq!(
+            d.original_message_ids,
+            ["SEC-2026-0001.ack.f00@example.test"]
+        );
         assert_eq!(d.recipients[0].recipient, "rita@example.net");
-        assert!(d.summary().starts_with("deleted for rita@example.net"), "{}", d.summary());
+        assert!(
+            d.summary().starts_with("deleted for rita@example.net"),
+            "{}",
+            d.summary()
+        );
         // A bounce is not a read receipt.
         let mut b = DeliveryReport::default();
         b.read_fields("Reporting-MTA: dns; mx\n\nFinal-Recipient: rfc822; x@y\nAction: failed\n");
