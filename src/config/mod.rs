@@ -197,7 +197,23 @@ impl MailboxConfig {
     /// command or the config.
     pub(crate) fn imap_password(&self, cfg: &Config) -> std::result::Result<String, Problem> {
         let k = format!("mailbox {:?}", self.name);
-        self.secret_source(cfg).read(&k)?.ok_or_else(|| Problem {
+        self.required(&k, self.secret_source(cfg).read(&k)?)
+    }
+
+    /// [`Self::imap_password`] for async code: a `password_command` runs on tokio's
+    /// blocking pool, so a slow token helper (up to its 30 s cap) never holds one of
+    /// the daemon's two worker threads (the other mailboxes, the sender, the watchdog
+    /// and the signals go on).
+    pub(crate) async fn imap_password_async(
+        &self,
+        cfg: &Config,
+    ) -> std::result::Result<String, Problem> {
+        let k = format!("mailbox {:?}", self.name);
+        self.required(&k, self.secret_source(cfg).read_async(&k).await?)
+    }
+
+    fn required(&self, k: &str, secret: Option<String>) -> std::result::Result<String, Problem> {
+        secret.ok_or_else(|| Problem {
             key: format!("{k}.password_file"),
             what: format!(
                 "no {} is configured for this IMAP mailbox",

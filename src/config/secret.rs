@@ -84,6 +84,22 @@ impl Source {
         }
     }
 
+    /// [`Self::read`] for async code: a command runs on tokio's blocking pool (it may
+    /// take up to [`COMMAND_TIMEOUT`]), never on the calling worker thread.
+    pub async fn read_async(&self, key: &str) -> Result<Option<String>, Problem> {
+        let Source::Command(_) = self else {
+            return self.read(key);
+        };
+        let (me, k) = (self.clone(), key.to_string());
+        tokio::task::spawn_blocking(move || me.read(&k))
+            .await
+            .map_err(|e| Problem {
+                key: format!("{key}.password_command"),
+                what: format!("running the command failed: {e}"),
+                fix: "run the command by hand as the service user".into(),
+            })?
+    }
+
     /// What validation may check without side effects: a file or variable is read, a
     /// command is only looked up (it must name an executable file).
     pub fn check(&self, key: &str) -> Result<(), Problem> {
@@ -237,6 +253,33 @@ mod tests {
                 .unwrap_err()
                 .what
                 .contains("printed nothing")
+        );
+    }
+
+    /// On a runtime with one thread, a slow helper read in async code must leave the
+    /// thread free: a timer started beside it fires first. (Run on the calling thread,
+    /// the helper's 2 s would pass before the 100 ms timer is polled again.)
+    #[test]
+    fn a_slow_command_read_in_async_code_leaves_the_runtime_free() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let slow = Source::Command(vec!["sh".into(), "-c".into(), "sleep 2; echo tok".into()]);
+        let first = rt.block_on(async {
+            tokio::select! {
+                biased;
+                r = slow.read_async("mailbox") => format!("helper: {r:?}"),
+                _ = tokio::time::sleep(Duration::from_millis(100)) => "timer".to_string(),
+            }
+        });
+        assert_eq!(first, "timer");
+        let read = rt.block_on(slow.read_async("mailbox")).unwrap();
+        assert_eq!(read.as_deref(), Some("tok"));
+        let inline = Source::Inline("pw".into());
+        assert_eq!(
+            rt.block_on(inline.read_async("m")).unwrap().as_deref(),
+            Some("pw")
         );
     }
 

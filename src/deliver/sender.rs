@@ -175,7 +175,8 @@ async fn copy_to_sent(
         .find(|m| m.kind == crate::config::MailboxKind::Imap)
         .context("outbox.sent_folder needs an IMAP mailbox")?;
     let password = mb
-        .imap_password(cfg)
+        .imap_password_async(cfg)
+        .await
         .map_err(|p| anyhow!("{}: {}", p.key, p.what))?;
     let mut session = crate::net::imap::connect(mb, &password).await?;
     let _ = session.create(folder).await; // exists already: fine

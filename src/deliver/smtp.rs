@@ -42,10 +42,12 @@ struct Login {
 }
 
 impl Login {
-    fn credentials(&self) -> Result<Credentials> {
+    /// The user and the secret; a `password_command` runs on the blocking pool.
+    async fn credentials(&self) -> Result<Credentials> {
         let secret = self
             .source
-            .read("outbox")
+            .read_async("outbox")
+            .await
             .map_err(|p| anyhow!("{}: {} ({})", p.key, p.what, p.fix))?
             .unwrap_or_default();
         Ok(Credentials::new(self.user.clone(), secret))
@@ -71,7 +73,9 @@ impl Relay {
         {
             // A password is read now, so a missing file fails at start; a command
             // runs at every login (a fresh token each time).
-            l.credentials()?;
+            l.source
+                .read("outbox")
+                .map_err(|p| anyhow!("{}: {} ({})", p.key, p.what, p.fix))?;
         }
         let ca = match &cfg.outbox.tls_ca_file {
             Some(p) => Some(std::fs::read(p).with_context(|| {
@@ -138,7 +142,7 @@ impl Relay {
             }
         };
         if let Some(login) = &self.creds {
-            let creds = login.credentials()?;
+            let creds = login.credentials().await?;
             let mechs: &[Mechanism] = if login.mech.is_token() {
                 &[Mechanism::Xoauth2]
             } else {

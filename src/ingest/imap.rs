@@ -546,7 +546,8 @@ pub async fn sync_once(
     committed: &Committed<'_>,
 ) -> Result<SyncStats> {
     let password = mb
-        .imap_password(cfg)
+        .imap_password_async(cfg)
+        .await
         .map_err(|p| anyhow!("{}: {}", p.key, p.what))?;
     let mut session = connect(mb, &password).await?;
     let resolved;
@@ -620,7 +621,8 @@ async fn watch_session(
     committed: &Committed<'_>,
 ) -> Result<()> {
     let password = mb
-        .imap_password(cfg)
+        .imap_password_async(cfg)
+        .await
         .map_err(|p| anyhow!("{}: {}", p.key, p.what))?;
     let mut session = connect(mb, &password).await?;
     let caps = session.capabilities().await.context("CAPABILITY failed")?;
