@@ -588,6 +588,122 @@ fn a_read_receipt_for_our_ack_is_recorded_on_its_case_and_opens_none() {
     );
 }
 
+/// Reports receivers send about the domain's mail when its DMARC or TLSRPT record
+/// names this mailbox: real DMARC aggregate and failure reports and an SMTP TLS report
+/// (Google, Mimecast, LinkedIn, Domino, NetEase, Exim; `tests/fixtures/machine`). None
+/// carries an RFC 3834 header, and Google's come from an address no rule knows: each is
+/// kept as a case closed at once, its reason saying what it is; no ack, no clock. A
+/// spam complaint (RFC 5965) about our ack opens no case and is recorded on its case.
+#[test]
+fn dmarc_tls_and_feedback_reports_owe_nothing_and_a_complaint_about_our_ack_is_recorded() {
+    let env = team_env("");
+    env.deliver(
+        "r",
+        &report_from("rita@example.net", "rita-1@example.net", &[]),
+    );
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(s["sent"], 1, "{s}");
+    let rita = env.cases()[0]["id"].as_str().unwrap().to_string();
+    let ack = String::from_utf8(outbox_files(&env).pop().unwrap()).unwrap();
+    let ack_head = ack.split("\r\n\r\n").next().unwrap().replace("\r\n", "\n");
+    let dir = repo().join("tests/fixtures/machine");
+    let mut fixtures: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .collect();
+    fixtures.sort();
+    assert_eq!(fixtures.len(), 8);
+    for p in &fixtures {
+        let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+        env.deliver(&name, &std::fs::read(p).unwrap());
+    }
+    // RFC 5965 §2 as Yahoo's and Microsoft's feedback loops send it: the recipient
+    // pressed "spam" on our ack, whose headers come back in a text/rfc822-headers part.
+    let complaint = crlf(&format!(
+        "{}Content-Type: multipart/report; report-type=feedback-report; boundary=\"F\"\n\n\
+         --F\nContent-Type: text/plain\n\nThis is an email abuse report for an email message received from IP 192.0.2.7.\n\
+         --F\nContent-Type: message/feedback-report\n\n\
+         Feedback-Type: abuse\nUser-Agent: ExampleFBL/2.1\nVersion: 1\n\
+         Original-Rcpt-To: <rita@example.net>\nSource-IP: 192.0.2.7\nReported-Domain: example.test\n\n\
+         --F\nContent-Type: text/rfc822-headers\n\n{ack_head}\n\n--F--\n",
+        headers(
+            "Feedback Loop <fbl@feedback.example.net>",
+            "Complaint about message from 192.0.2.7",
+            "fbl-1@feedback.example.net",
+            &[]
+        )
+    ));
+    env.deliver("fbl", complaint.as_bytes());
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(
+        (
+            s["created"].as_u64(),
+            s["delivery_reports"].as_u64(),
+            s["sent"].as_u64()
+        ),
+        (Some(8), Some(1), Some(0)),
+        "eight closed cases, the complaint on Rita's, nothing sent: {s}"
+    );
+    for c in env.cases().iter().filter(|c| c["id"] != rita.as_str()) {
+        assert_eq!(c["state"], "closed", "{c:#}");
+        let why = c["state_reason"].as_str().unwrap();
+        assert!(why.contains("nothing is owed"), "{c:#}");
+        let show = env.json(&["case", "show", c["id"].as_str().unwrap(), "--json"]);
+        assert!(
+            !show["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["kind"] == "ack-queued"),
+            "{show:#}"
+        );
+    }
+    let reasons: Vec<String> = env
+        .cases()
+        .iter()
+        .filter_map(|c| c["state_reason"].as_str().map(str::to_string))
+        .collect();
+    for said in [
+        "a DMARC aggregate report (RFC 7489) from google.com about twlnet.com",
+        "a DMARC aggregate report (RFC 7489) from mimecast.org about ab.id.au",
+        "an SMTP TLS report (RFC 8460) from google.com about cardinalhealth.ca",
+        "an authentication failure report (RFC 6591) about mail triaged did not send (Feedback-Type: auth-failure (Auth-Failure: dmarc)",
+        "a mail system's report (multipart/report, RFC 6522)",
+    ] {
+        assert!(
+            reasons.iter().any(|r| r.contains(said)),
+            "{said}: {reasons:#?}"
+        );
+    }
+    // Only Rita's case keeps a clock.
+    let sla = env.json(&["sla", "--json"]);
+    let open: Vec<&str> = sla
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["case"].as_str().or(c["id"].as_str()).unwrap())
+        .collect();
+    assert_eq!(open, [rita.as_str()], "{sla:#}");
+    // Nor do they count in the team's figures: one case owed an ack, and got it.
+    let stats = env.json(&["stats", "--json"]);
+    assert_eq!(stats["response_efficiency"], 1.0, "{stats:#}");
+    let show = env.json(&["case", "show", &rita, "--json"]);
+    let fb = show["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "feedback-report")
+        .unwrap_or_else(|| panic!("no feedback-report event: {show:#}"));
+    let detail = fb["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("Feedback-Type: abuse")
+            && detail.contains("to rita@example.net")
+            && detail.contains("marked it as spam"),
+        "{detail}"
+    );
+}
+
 #[test]
 fn a_flood_from_one_sender_is_rate_limited() {
     let env = team_env("");

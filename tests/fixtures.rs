@@ -11,7 +11,10 @@
 //!   Exchange's, Proton Mail's and FlowCrypt's MIME layouts), read with the reporters' public keys in `interop/keyring/` as the
 //!   configured keyring; `interop/SOURCES.md` says how each was made;
 //! - `tests/fixtures/read/*.eml`: mail made by other tools (GnuPG clear-signing with a
-//!   key we do not have, OpenSSL S/MIME) and hostile headers (expected JSON beside).
+//!   key we do not have, OpenSSL S/MIME) and hostile headers (expected JSON beside);
+//! - `tests/fixtures/machine/*.eml`: DMARC aggregate and failure reports and an SMTP
+//!   TLS report from real receivers (Google, Mimecast, LinkedIn, Domino, NetEase,
+//!   Exim), from parsedmarc's samples (`machine/SOURCES.md`).
 
 use std::path::{Path, PathBuf};
 
@@ -96,7 +99,7 @@ fn outcome(raw: &[u8], keys: &TeamKeys) -> serde_json::Value {
     // A fixed arrival: deadlines are part of the expected outcome.
     let verdict = triaged::judge::policy::evaluate("fixture", &policy(), &findings, 1_796_000_000);
     let text: String = r.text.chars().take(400).collect();
-    serde_json::json!({
+    let mut out = serde_json::json!({
         "status": status,
         "from": r.from_addr,
         "from_problem": r.from_problem,
@@ -118,7 +121,16 @@ fn outcome(raw: &[u8], keys: &TeamKeys) -> serde_json::Value {
         "text_start": text,
         "findings": findings,
         "verdict": verdict,
-    })
+    });
+    // What a report about mail says (a bounce, a feedback report, a DMARC or TLS
+    // report), only where there is one: the other expected files stay as they were.
+    if let Some(d) = &r.delivery {
+        out["delivery"] = serde_json::json!(d);
+    }
+    if let Some(m) = &r.machine {
+        out["machine"] = serde_json::json!(m);
+    }
+    out
 }
 
 fn emls(dir: &Path) -> Vec<PathBuf> {
@@ -192,6 +204,12 @@ fn mail_from_other_tools_and_hostile_headers_reads_as_expected() {
 }
 
 #[test]
+fn reports_receivers_send_about_a_domains_mail_read_as_expected() {
+    let dir = repo().join("tests/fixtures/machine");
+    run(&dir, &dir);
+}
+
+#[test]
 fn mail_made_by_other_openpgp_clients_reads_as_expected() {
     let dir = repo().join("tests/fixtures/interop");
     run_with(&dir, &dir, &team_with_keyring(Some(&dir.join("keyring"))));
@@ -244,6 +262,80 @@ fn expected_files_say_what_matters() {
     let ac = read("07-autocrypt-addr-not-from.eml");
     assert_eq!(ac["keys"], serde_json::json!([]), "{ac:#}");
     assert!(ac["notes"].to_string().contains("Autocrypt header ignored"));
+
+    // Reports receivers send about a domain's mail (tests/fixtures/machine): each is
+    // recognised by what its standard makes it carry, with the domain it is about and
+    // who sent it; a failure report's fields and the Message-ID of the message it
+    // reports are read (that is how one about an ack of ours finds its case).
+    let machine = |name: &str| {
+        outcome(
+            &std::fs::read(repo().join("tests/fixtures/machine").join(name)).unwrap(),
+            &keys,
+        )
+    };
+    for (name, kind, domain, submitter) in [
+        (
+            "01-google-dmarc-aggregate-zip.eml",
+            "dmarc-aggregate",
+            "twlnet.com",
+            "google.com",
+        ),
+        (
+            "02-mimecast-dmarc-aggregate-gzip-body.eml",
+            "dmarc-aggregate",
+            "ab.id.au",
+            "mimecast.org",
+        ),
+        (
+            "03-google-smtp-tls-report.eml",
+            "tls-report",
+            "cardinalhealth.ca",
+            "google.com",
+        ),
+        (
+            "08-google-dmarc-aggregate-via-exchange.eml",
+            "dmarc-aggregate",
+            "borschow.com",
+            "google.com",
+        ),
+    ] {
+        let m = machine(name);
+        assert_eq!(m["machine"]["kind"], kind, "{name}: {m:#}");
+        assert_eq!(m["machine"]["domain"], domain, "{name}");
+        assert_eq!(m["machine"]["submitter"], submitter, "{name}");
+        assert!(m.get("delivery").is_none(), "{name}");
+    }
+    for (name, auth, source_ip, original) in [
+        (
+            "04-linkedin-dmarc-failure-arf.eml",
+            Some("dmarc"),
+            "10.10.10.10",
+            "01010101010101010101010101010101@ABAB01MS0016.someserver.loc",
+        ),
+        (
+            "05-domino-dmarc-failure-arf.eml",
+            Some("dmarc"),
+            "10.10.10.10",
+            "38.E7.30937.BD6E1BB5@ mailrelay.de",
+        ),
+        (
+            "06-netease-dmarc-failure-arf.eml",
+            None,
+            "167.89.69.24",
+            "oguVx1AxQayV5Sv2nYK-rA@ismtpd0007p1las1.sendgrid.net",
+        ),
+    ] {
+        let m = machine(name);
+        let f = &m["delivery"]["feedback"];
+        assert_eq!(f["feedback_type"], "auth-failure", "{name}: {m:#}");
+        assert_eq!(f["auth_failure"].as_str(), auth, "{name}");
+        assert_eq!(f["source_ip"], source_ip, "{name}");
+        assert_eq!(m["delivery"]["original_message_ids"][0], original, "{name}");
+        assert_eq!(m["delivery"]["recipients"], serde_json::json!([]), "{name}");
+        assert!(m.get("machine").is_none(), "{name}");
+    }
+    let exim = machine("07-exim-dmarc-failure-no-arf-part.eml");
+    assert_eq!(exim["machine"]["kind"], "mail-system-report", "{exim:#}");
 
     // Legacy East Asian charsets (tests/fixtures/read/make/cjk.py): subject, sender
     // name and text decoded from ISO-2022-JP, GB2312, Big5 and ks_c_5601-1987 (EUC-KR),

@@ -270,6 +270,9 @@ string_enum! {
         DeliveryDelayed = "delivery-delayed",
         /// The recipient's client reported what it did with mail we sent (RFC 8098).
         ReadReceipt = "read-receipt",
+        /// A receiver's feedback report about mail we sent (RFC 5965: marked as spam;
+        /// RFC 6591: it failed DMARC, DKIM or SPF there).
+        FeedbackReport = "feedback-report",
         EscalationResolveSent = "escalation-resolve-sent",
         EmbargoReminderSent = "embargo-reminder-sent",
         SendFailedNoticeSent = "send-failed-notice-sent",

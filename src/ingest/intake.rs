@@ -605,8 +605,23 @@ fn delivery_report(tx: store::Db<'_>, inc: &Incoming, r: &Report) -> Result<Opti
     };
     let from = r.from_addr.as_deref().unwrap_or("an unknown sender");
     let summary = d.summary();
-    let event = match d.action() {
-        Some("failed") | None => {
+    let event = match (&d.feedback, d.action()) {
+        (Some(f), _) => Some((
+            crate::domain::status::EventKind::FeedbackReport,
+            format!(
+                "our {kind} <{mid}>: {summary}; {} from {from} in mailbox {}{}",
+                d.kind_words(),
+                inc.mailbox,
+                match f.feedback_type.as_str() {
+                    "auth-failure" =>
+                        ": the receiver could not authenticate it as the team's mail; check the SPF and DKIM records of outbox.from's domain for the relay that sent it",
+                    "not-spam" => "",
+                    _ =>
+                        ": the recipient or their provider marked it as spam, so later mail to them may not be seen",
+                }
+            ),
+        )),
+        (None, Some("failed") | None) => {
             let why = format!("bounced: {summary} (delivery report from {from})");
             store::record_bounce(tx, mid, &why)?.map(|_| {
                 (
@@ -618,21 +633,21 @@ fn delivery_report(tx: store::Db<'_>, inc: &Incoming, r: &Report) -> Result<Opti
                 )
             })
         }
-        Some("delayed") => Some((
+        (None, Some("delayed")) => Some((
             crate::domain::status::EventKind::DeliveryDelayed,
             format!(
                 "our {kind} <{mid}> is delayed: {summary}; delivery report from {from} in mailbox {}",
                 inc.mailbox
             ),
         )),
-        Some(_) if d.is_read_receipt() => Some((
+        (None, Some(_)) if d.is_read_receipt() => Some((
             crate::domain::status::EventKind::ReadReceipt,
             format!(
                 "our {kind} <{mid}>: {summary}; read receipt (RFC 8098) from {from} in mailbox {}",
                 inc.mailbox
             ),
         )),
-        Some(_) => None,
+        (None, Some(_)) => None,
     };
     let case = match case_id {
         Some(id) => {
@@ -867,17 +882,28 @@ fn write_new_case(
         // every one about ours): backscatter from spam that forged this address, or
         // mail someone sent by hand. Kept, but closed: no ack or clock is owed, and a
         // flood of them must not page the team.
-        let backscatter = analysis.report.delivery.as_ref().map(|d| {
-            format!(
-                "a {} about mail triaged did not send ({}): backscatter from mail that forged this address, or mail sent by hand; closed, nothing is owed (`case move {public_id} triaged` reopens it)",
-                if d.is_read_receipt() {
-                    "read receipt"
-                } else {
-                    "delivery report"
-                },
-                d.summary()
-            )
-        });
+        // A machine report about the domain's mail (DMARC aggregate or TLS reports
+        // from every large receiver, daily, when the domain names this address for
+        // them): kept, closed the same way.
+        let backscatter = analysis
+            .report
+            .delivery
+            .as_ref()
+            .map(|d| {
+                format!(
+                    "{} about mail triaged did not send ({}): backscatter from mail that forged this address, or mail sent by hand; closed, nothing is owed (`case move {public_id} triaged` reopens it)",
+                    d.kind_words(),
+                    d.summary()
+                )
+            })
+            .or_else(|| {
+                analysis.report.machine.as_ref().map(|m| {
+                    format!(
+                        "{}: machine-written mail about the domain's mail, not a vulnerability report; closed, nothing is owed (`case move {public_id} triaged` reopens it)",
+                        m.describe()
+                    )
+                })
+            });
         let (next, reason) = if inc.imported {
             (
                 State::Imported,
@@ -885,6 +911,7 @@ fn write_new_case(
                     .to_string(),
             )
         } else if let Some(why) = backscatter {
+            store::clear_clocks(tx, case_id)?;
             (State::Closed, why)
         } else {
             (v.next_state, v.reasons.join("; "))

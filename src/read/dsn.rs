@@ -9,6 +9,11 @@
 //! headers. Read here: the fields, and the returned message's Message-ID, which names
 //! the outbox row that bounced (`ingest` matches it). SMTPUTF8 reports
 //! (`message/global-delivery-status`, RFC 6533) read the same.
+//!
+//! Feedback reports (ARF, RFC 5965: a provider's spam complaint; RFC 6591: a DMARC
+//! failure report) read into the same shape too, with their fields in
+//! [`DeliveryReport::feedback`] and no recipient block: they say what a receiver
+//! thought of a message, and which one.
 
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +30,39 @@ pub struct DeliveryReport {
     /// angle brackets.
     #[serde(default)]
     pub original_message_ids: Vec<String>,
+    /// The fields of a feedback report (RFC 5965 / 6591), when this is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<Feedback>,
+}
+
+/// What a feedback report (`message/feedback-report`) says about the message it
+/// carries. Values are kept as the receiver wrote them (capped).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Feedback {
+    /// `abuse`, `fraud`, `virus`, `other`, `not-spam` (RFC 5965) or `auth-failure`
+    /// (RFC 6591: a DMARC/DKIM/SPF failure report), lower case.
+    pub feedback_type: String,
+    /// The software that wrote the report (`User-Agent`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// `Original-Mail-From`: the envelope sender of the reported message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_mail_from: Option<String>,
+    /// `Original-Rcpt-To`: whom it was for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_rcpt_to: Option<String>,
+    /// `Source-IP`: where the receiver got it from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_ip: Option<String>,
+    /// `Reported-Domain`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_domain: Option<String>,
+    /// `Auth-Failure` (RFC 6591): `dmarc`, `spf`, `signature`, `bodyhash`, ….
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_failure: Option<String>,
+    /// `Delivery-Result` (RFC 6591): `delivered`, `spam`, `policy`, `reject`, `other`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_result: Option<String>,
 }
 
 /// One recipient's block of a delivery status notification.
@@ -126,9 +164,53 @@ impl DeliveryReport {
         }
     }
 
+    /// Reads the fields of a `message/feedback-report` part (RFC 5965, 6591).
+    pub fn read_feedback_fields(&mut self, text: &str) {
+        let Some(block) = blocks(text).into_iter().next() else {
+            return;
+        };
+        let get = |name: &str| {
+            block
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+                .filter(|v| !v.is_empty())
+        };
+        let addr = |v: String| v.trim().trim_matches(['<', '>']).trim().to_string();
+        if self.reporting_mta.is_none() {
+            self.reporting_mta = get("Reporting-MTA").map(|v| untyped(&v));
+        }
+        self.feedback = Some(Feedback {
+            feedback_type: get("Feedback-Type")
+                .unwrap_or_else(|| "other".into())
+                .to_ascii_lowercase(),
+            user_agent: get("User-Agent"),
+            original_mail_from: get("Original-Mail-From").map(addr),
+            original_rcpt_to: get("Original-Rcpt-To").map(addr),
+            source_ip: get("Source-IP"),
+            reported_domain: get("Reported-Domain"),
+            auth_failure: get("Auth-Failure").map(|v| v.to_ascii_lowercase()),
+            delivery_result: get("Delivery-Result").map(|v| v.to_ascii_lowercase()),
+        });
+    }
+
     /// A read receipt (RFC 8098) rather than a delivery report.
     pub fn is_read_receipt(&self) -> bool {
-        self.action().is_some_and(|a| MDN_TYPES.contains(&a))
+        self.feedback.is_none() && self.action().is_some_and(|a| MDN_TYPES.contains(&a))
+    }
+
+    /// What kind of report this is, with its article: "a delivery report", "a read
+    /// receipt", "a complaint (feedback report, RFC 5965)", ….
+    pub fn kind_words(&self) -> &'static str {
+        match &self.feedback {
+            Some(f) if f.feedback_type == "auth-failure" => {
+                "an authentication failure report (RFC 6591)"
+            }
+            Some(f) if f.feedback_type == "not-spam" => "a not-spam feedback report (RFC 5965)",
+            Some(_) => "a complaint (feedback report, RFC 5965)",
+            None if self.is_read_receipt() => "a read receipt",
+            None => "a delivery report",
+        }
     }
 
     /// Adds the Message-ID found in returned headers (`text/rfc822-headers`,
@@ -169,6 +251,9 @@ impl DeliveryReport {
     /// Mailbox quota exceeded (mx2.example.net)", for the first recipient with the worst
     /// action.
     pub fn summary(&self) -> String {
+        if let Some(f) = &self.feedback {
+            return f.summary(self.reporting_mta.as_deref());
+        }
         let worst = self.action();
         let Some(r) = self
             .recipients
@@ -189,6 +274,36 @@ impl DeliveryReport {
         }
         if let Some(m) = r.remote_mta.as_ref().or(self.reporting_mta.as_ref()) {
             s.push_str(&format!(" (reported by {m})"));
+        }
+        s
+    }
+}
+
+impl Feedback {
+    /// One line for people: "Feedback-Type: auth-failure (Auth-Failure: dmarc), about
+    /// mail from sharepoint@domain.de sent from 10.10.10.10, delivery result: reject
+    /// (reported by Lotus Domino)".
+    fn summary(&self, reporting_mta: Option<&str>) -> String {
+        let mut s = format!("Feedback-Type: {}", self.feedback_type);
+        if let Some(a) = &self.auth_failure {
+            s.push_str(&format!(" (Auth-Failure: {a})"));
+        }
+        match (&self.original_mail_from, &self.reported_domain) {
+            (Some(f), _) => s.push_str(&format!(", about mail from {f}")),
+            (None, Some(d)) => s.push_str(&format!(", about mail of {d}")),
+            (None, None) => s.push_str(", about a message"),
+        }
+        if let Some(t) = &self.original_rcpt_to {
+            s.push_str(&format!(" to {t}"));
+        }
+        if let Some(ip) = &self.source_ip {
+            s.push_str(&format!(" sent from {ip}"));
+        }
+        if let Some(r) = &self.delivery_result {
+            s.push_str(&format!(", delivery result: {r}"));
+        }
+        if let Some(by) = self.user_agent.as_deref().or(reporting_mta) {
+            s.push_str(&format!(" (reported by {by})"));
         }
         s
     }

@@ -2,7 +2,9 @@
 //!
 //! The MIME walk ([`mime`]), OpenPGP ([`crypto`]: team keys, decrypt, verify,
 //! seal), the strict reading of From ([`address`]), HTML bodies as text ([`html`]),
-//! `format=flowed` plain text as typed ([`flowed`]),
+//! `format=flowed` plain text as typed ([`flowed`]), reports machines send about a
+//! domain's mail ([`dsn`]: bounces, read receipts, feedback; [`machine`]: DMARC and
+//! TLS reports),
 //! and where a message is read:
 //! in-process or in a killable, memory-capped reader process ([`reader`]), a
 //! message too large to hold, read as a stream from a file ([`stream`]), and the
@@ -15,6 +17,7 @@ pub mod dsn;
 pub mod flowed;
 pub mod html;
 pub mod keys;
+pub mod machine;
 pub mod mime;
 #[cfg(feature = "crypto-nettle")]
 mod prepared;

@@ -47,6 +47,9 @@ pub fn silence_reason(r: &Report, cfg: &Config, own: &[String]) -> Option<String
     if let Some(l) = &r.list_id {
         return Some(format!("List-Id: {l} (mailing-list mail)"));
     }
+    if let Some(m) = &r.machine {
+        return Some(format!("{} (machine-written)", m.describe()));
+    }
     if let Some(a) = &r.automatic {
         return Some(format!("{a} (an automatic message)"));
     }

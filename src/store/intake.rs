@@ -73,6 +73,19 @@ pub(crate) fn touch_case(conn: Db<'_>, case_id: i64) -> Result<()> {
     Ok(())
 }
 
+/// Clears a case's clocks (acknowledgment, response, resolution): for mail that owes
+/// nothing (a report about mail triaged did not send, a DMARC or TLS report), closed
+/// as it arrives. It then counts in no SLA figure; reopened, it has no deadline.
+pub(crate) fn clear_clocks(conn: Db<'_>, case_id: i64) -> Result<()> {
+    exec(
+        conn.0,
+        "UPDATE cases SET ack_due = NULL, followup_due = NULL, resolve_due = NULL WHERE id = ?1",
+        params![case_id],
+    )
+    .context("clearing the case's clocks")?;
+    Ok(())
+}
+
 /// The classification's outcome on the case row: severity, the policy's deadlines,
 /// and the credit the report asks for (only while the team has not set one).
 pub(crate) fn set_case_verdict(

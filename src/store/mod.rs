@@ -17,9 +17,9 @@ mod outbox;
 pub(crate) use disclosure::{disclosure_of, later_clocks, set_disclosure};
 pub(crate) use duplicates::{duplicate_candidates, index_duplicate, live_candidates};
 pub(crate) use intake::{
-    NewAttachment, NewCase, NewMessage, RawBytes, RereadMessage, add_reporter_key, create_case,
-    insert_message, lift_quarantine, note_duplicate, record_session_key, replace_attachments,
-    session_key_seen, set_case_verdict, touch_case, update_reread_message,
+    NewAttachment, NewCase, NewMessage, RawBytes, RereadMessage, add_reporter_key, clear_clocks,
+    create_case, insert_message, lift_quarantine, note_duplicate, record_session_key,
+    replace_attachments, session_key_seen, set_case_verdict, touch_case, update_reread_message,
 };
 
 pub(crate) use outbox::{

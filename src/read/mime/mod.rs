@@ -104,6 +104,10 @@ pub struct Report {
     /// says and which message it returns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery: Option<crate::read::dsn::DeliveryReport>,
+    /// A machine report about the domain's mail (DMARC aggregate, SMTP TLS, another
+    /// `multipart/report`): not a vulnerability report, nothing is owed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<crate::read::machine::MachineReport>,
 }
 
 /// One content part and the protection it arrived under.
@@ -372,6 +376,7 @@ fn analyze_walk(
     if report.delivery.is_none() {
         report.delivery = crate::read::dsn::plain_bounce(&report);
     }
+    report.machine = crate::read::machine::recognise(&msg, &report);
     // Trimmed in place: no second copy of a large text.
     let end = report.text.trim_end().len();
     report.text.truncate(end);

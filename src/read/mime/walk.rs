@@ -146,6 +146,12 @@ impl Walker<'_> {
                         d.read_mdn_fields(&text);
                     }
                 }
+                ("message", "feedback-report") => {
+                    let text = String::from_utf8_lossy(part.contents());
+                    if let Some(d) = self.report.delivery.as_mut() {
+                        d.read_feedback_fields(&text);
+                    }
+                }
                 ("text", "rfc822-headers") | ("message", "global-headers") => {
                     let text = String::from_utf8_lossy(part.contents());
                     if let Some(d) = self.report.delivery.as_mut() {
@@ -389,9 +395,11 @@ impl Walker<'_> {
                         }
                     }
                 }
-                self.report
-                    .notes
-                    .push("delivery report: the returned message was not read".into());
+                let what = match self.report.delivery.as_ref() {
+                    Some(d) if d.feedback.is_some() => "feedback report: the reported message",
+                    _ => "delivery report: the returned message",
+                };
+                self.report.notes.push(format!("{what} was not read"));
             }
             PartType::Message(inner) => {
                 // A forwarded message's headers (protected or not) are not ours.
@@ -486,8 +494,11 @@ pub(super) fn id_list(v: &mail_parser::HeaderValue<'_>) -> Vec<String> {
     }
 }
 
-/// A report type (or part subtype) that says what became of mail: a delivery status
-/// (RFC 3464, 6533) or a disposition notification (RFC 8098).
+/// A report type (or part subtype) that says what became of a message: a delivery
+/// status (RFC 3464, 6533), a disposition notification (RFC 8098) or a receiver's
+/// feedback (RFC 5965, 6591).
 fn is_report_type(t: &str) -> bool {
-    t.ends_with("delivery-status") || t.ends_with("disposition-notification")
+    t.ends_with("delivery-status")
+        || t.ends_with("disposition-notification")
+        || t == "feedback-report"
 }
