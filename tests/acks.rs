@@ -702,6 +702,36 @@ fn dmarc_tls_and_feedback_reports_owe_nothing_and_a_complaint_about_our_ack_is_r
             && detail.contains("marked it as spam"),
         "{detail}"
     );
+    // The team's digest says what was closed on arrival, by kind (a rise in failure
+    // reports means someone sends mail as the domain), and names the complaint.
+    let o = env.run(&["digest"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let digest = stdout(&o);
+    let closed = digest
+        .split("Closed on arrival in the last 24 hours")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{digest}"));
+    let count = |kind: &str| {
+        closed
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(kind).map(|n| n.trim().to_string()))
+    };
+    assert_eq!(count("dmarc-aggregate").as_deref(), Some("3"), "{digest}");
+    assert_eq!(count("auth-failure").as_deref(), Some("3"), "{digest}");
+    assert_eq!(count("tls-report").as_deref(), Some("1"), "{digest}");
+    assert_eq!(
+        count("mail-system-report").as_deref(),
+        Some("1"),
+        "{digest}"
+    );
+    let feedback = digest
+        .split("Receivers' feedback about our mail")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{digest}"));
+    assert!(
+        feedback.contains(&format!("{rita}  feedback-report")),
+        "{digest}"
+    );
 }
 
 #[test]

@@ -273,6 +273,9 @@ string_enum! {
         /// A receiver's feedback report about mail we sent (RFC 5965: marked as spam;
         /// RFC 6591: it failed DMARC, DKIM or SPF there).
         FeedbackReport = "feedback-report",
+        /// Mail that owes nothing was closed as it arrived; the detail is its
+        /// [`NothingOwed`] kind (the digest counts them).
+        ClosedOnArrival = "closed-on-arrival",
         EscalationResolveSent = "escalation-resolve-sent",
         EmbargoReminderSent = "embargo-reminder-sent",
         SendFailedNoticeSent = "send-failed-notice-sent",
@@ -283,6 +286,26 @@ string_enum! {
         Assigned = "assigned",
         Merged = "merged",
         DuplicateMerged = "duplicate-merged",
+    }
+}
+
+string_enum! {
+    /// What a message that owes nothing was, when it was closed as it arrived.
+    NothingOwed {
+        /// A bounce or delay warning about mail triaged did not send (backscatter).
+        DeliveryReport = "delivery-report",
+        /// A read receipt (RFC 8098) about mail triaged did not send.
+        ReadReceipt = "read-receipt",
+        /// A feedback report (RFC 5965) about other mail: a spam, fraud or virus complaint.
+        Complaint = "complaint",
+        /// A DMARC/DKIM/SPF failure report (RFC 6591) about other mail.
+        AuthFailure = "auth-failure",
+        /// A DMARC aggregate report (RFC 7489 §7.2).
+        DmarcAggregate = "dmarc-aggregate",
+        /// An SMTP TLS report (RFC 8460).
+        TlsReport = "tls-report",
+        /// Another `multipart/report` (RFC 6522).
+        MailSystemReport = "mail-system-report",
     }
 }
 

@@ -890,18 +890,18 @@ fn write_new_case(
             .delivery
             .as_ref()
             .map(|d| {
-                format!(
+                (d.nothing_owed(), format!(
                     "{} about mail triaged did not send ({}): backscatter from mail that forged this address, or mail sent by hand; closed, nothing is owed (`case move {public_id} triaged` reopens it)",
                     d.kind_words(),
                     d.summary()
-                )
+                ))
             })
             .or_else(|| {
                 analysis.report.machine.as_ref().map(|m| {
-                    format!(
+                    (m.nothing_owed(), format!(
                         "{}: machine-written mail about the domain's mail, not a vulnerability report; closed, nothing is owed (`case move {public_id} triaged` reopens it)",
                         m.describe()
-                    )
+                    ))
                 })
             });
         let (next, reason) = if inc.imported {
@@ -910,8 +910,15 @@ fn write_new_case(
                 "older than the mailbox's import horizon at first contact: no automatic ack"
                     .to_string(),
             )
-        } else if let Some(why) = backscatter {
+        } else if let Some((what, why)) = backscatter {
             store::clear_clocks(tx, case_id)?;
+            store::event(
+                tx,
+                Some(case_id),
+                "triaged",
+                crate::domain::status::EventKind::ClosedOnArrival,
+                Some(what.as_str()),
+            )?;
             (State::Closed, why)
         } else {
             (v.next_state, v.reasons.join("; "))

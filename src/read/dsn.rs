@@ -199,6 +199,17 @@ impl DeliveryReport {
         self.feedback.is_none() && self.action().is_some_and(|a| MDN_TYPES.contains(&a))
     }
 
+    /// What kind of mail this is, when it names no mail of ours and is closed.
+    pub fn nothing_owed(&self) -> crate::domain::status::NothingOwed {
+        use crate::domain::status::NothingOwed;
+        match &self.feedback {
+            Some(f) if f.feedback_type == "auth-failure" => NothingOwed::AuthFailure,
+            Some(_) => NothingOwed::Complaint,
+            None if self.is_read_receipt() => NothingOwed::ReadReceipt,
+            None => NothingOwed::DeliveryReport,
+        }
+    }
+
     /// What kind of report this is, with its article: "a delivery report", "a read
     /// receipt", "a complaint (feedback report, RFC 5965)", ….
     pub fn kind_words(&self) -> &'static str {

@@ -40,6 +40,16 @@ pub struct MachineReport {
 }
 
 impl MachineReport {
+    /// Its kind, as the digest counts it.
+    pub fn nothing_owed(&self) -> crate::domain::status::NothingOwed {
+        use crate::domain::status::NothingOwed;
+        match self.kind {
+            MachineKind::DmarcAggregate => NothingOwed::DmarcAggregate,
+            MachineKind::TlsReport => NothingOwed::TlsReport,
+            MachineKind::MailSystemReport { .. } => NothingOwed::MailSystemReport,
+        }
+    }
+
     /// One line for people: "a DMARC aggregate report (RFC 7489) from google.com about
     /// borschow.com".
     pub fn describe(&self) -> String {

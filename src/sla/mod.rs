@@ -38,6 +38,29 @@ pub fn digest_text(conn: store::Db<'_>) -> Result<String> {
     for (id, kind, at) in rows {
         out.push_str(&format!("  {id}  {kind} recorded {}\n", rfc3339(at)));
     }
+    // Only when there is something to say: receivers' feedback about our own mail
+    // (an ack marked as spam, or failing DMARC), and the mail closed on arrival. A
+    // rise in complaints or DMARC failure reports about other mail means someone is
+    // sending mail as the domain.
+    let rows = store::feedback_since(conn, t - 86_400)?;
+    if !rows.is_empty() {
+        out.push_str(
+            "\nReceivers' feedback about our mail in the last 24 hours (`case show` says what):\n",
+        );
+        for (id, at) in rows {
+            out.push_str(&format!(
+                "  {id}  feedback-report recorded {}\n",
+                rfc3339(at)
+            ));
+        }
+    }
+    let rows = store::closed_on_arrival_since(conn, t - 86_400)?;
+    if !rows.is_empty() {
+        out.push_str("\nClosed on arrival in the last 24 hours, nothing owed (`case list --state closed`):\n");
+        for (kind, n) in rows {
+            out.push_str(&format!("  {kind:<20} {n}\n"));
+        }
+    }
     Ok(out)
 }
 

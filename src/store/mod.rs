@@ -24,10 +24,11 @@ pub(crate) use intake::{
 
 pub(crate) use outbox::{
     Due, NewOutgoing, acks_to_since, breaches_since, case_has_event, case_has_mail,
-    deadlines_between, due_rows, last_ack_missing, last_reporter_message_id, mark_refusal_told,
-    open_counts_by_state, own_mail_by_message_id, queue_mail, queued_with_subject, record_bounce,
-    record_copied, record_refused, record_send_failure, record_sent, refused_untold,
-    reporter_keys_of_address, sweep_clocks, thread_message_ids,
+    closed_on_arrival_since, deadlines_between, due_rows, feedback_since, last_ack_missing,
+    last_reporter_message_id, mark_refusal_told, open_counts_by_state, own_mail_by_message_id,
+    queue_mail, queued_with_subject, record_bounce, record_copied, record_refused,
+    record_send_failure, record_sent, refused_untold, reporter_keys_of_address, sweep_clocks,
+    thread_message_ids,
 };
 
 pub use crate::domain::time::now;

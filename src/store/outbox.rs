@@ -458,6 +458,53 @@ pub(crate) fn breaches_since(conn: Db<'_>, since: i64) -> Result<Vec<(String, St
     Ok(rows)
 }
 
+/// Mail closed as it arrived (it owed nothing) since `since`: how many of each kind.
+pub(crate) fn closed_on_arrival_since(
+    conn: Db<'_>,
+    since: i64,
+) -> Result<Vec<(crate::domain::status::NothingOwed, i64)>> {
+    let mut stmt = conn
+        .0
+        .prepare_cached(
+            "SELECT detail, COUNT(*) FROM events WHERE kind = 'closed-on-arrival' AND at > ?1 \
+             GROUP BY detail ORDER BY COUNT(*) DESC, detail",
+        )
+        .context("counting mail closed on arrival")?;
+    let rows = stmt
+        .query_map([since], |r| {
+            Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?))
+        })
+        .context("counting mail closed on arrival")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("counting mail closed on arrival")?;
+    rows.into_iter()
+        .map(|(kind, n)| {
+            let kind = kind.unwrap_or_default();
+            kind.parse()
+                .map(|k| (k, n))
+                .map_err(|e| anyhow::anyhow!("reading a closed-on-arrival event: {e}"))
+        })
+        .collect()
+}
+
+/// Receivers' feedback about mail we sent (`feedback-report` events) since `since`:
+/// the case and when.
+pub(crate) fn feedback_since(conn: Db<'_>, since: i64) -> Result<Vec<(String, i64)>> {
+    let mut stmt = conn
+        .0
+        .prepare_cached(
+            "SELECT c.public_id, e.at FROM events e JOIN cases c ON c.id = e.case_id \
+             WHERE e.kind = 'feedback-report' AND e.at > ?1 ORDER BY e.at",
+        )
+        .context("listing feedback reports")?;
+    let rows = stmt
+        .query_map([since], |r| Ok((r.get(0)?, r.get(1)?)))
+        .context("listing feedback reports")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("listing feedback reports")?;
+    Ok(rows)
+}
+
 /// The clocks of an open case, for the SLA sweep.
 pub struct Clocks {
     pub id: i64,
