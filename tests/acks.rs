@@ -734,6 +734,151 @@ fn dmarc_tls_and_feedback_reports_owe_nothing_and_a_complaint_about_our_ack_is_r
     );
 }
 
+/// security@ published as the team's own mailing list (Google Groups, Mailman), with
+/// triaged's mailbox among its members: every report carries `List-Id` and
+/// `Precedence: list`, and a list that rewrites From for DMARC puts its own address
+/// there. With `list_id` set, that list's mail is acknowledged, to the sender the list
+/// names; without it (and for any other list) it is list mail, never answered.
+#[test]
+fn reports_through_the_teams_own_list_are_answered_to_the_sender_it_names() {
+    // Headers as Google Groups writes them when it rewrites From (copied in shape from
+    // a public archive of a Google Group), as Mailman 3 writes them with
+    // dmarc_mitigate_action = munge_from, and as Mailman 2.1 delivers unmunged mail.
+    let google = report_from(
+        "\"'Rita Reporter' via Security\" <security@example.test>",
+        "gg-1@mail.example.net",
+        &[
+            "X-Original-Sender: rita@example.net",
+            "X-Original-From: Rita Reporter <rita@example.net>",
+            "Reply-To: Rita Reporter <rita@example.net>",
+            "Precedence: list",
+            "Mailing-list: list security@example.test; contact security+owners@example.test",
+            "List-ID: <security.example.test>",
+            "X-Google-Group-Id: 357212215037",
+            "List-Post: <https://groups.google.com/a/example.test/group/security/post>, <mailto:security@example.test>",
+            "List-Unsubscribe: <mailto:googlegroups-manage+357212215037+unsubscribe@googlegroups.com>",
+        ],
+    );
+    let mailman = report_from(
+        "Mo Maintainer via Security <security@lists.example.test>",
+        "mm3-1@example.org",
+        &[
+            "Reply-To: Mo Maintainer <mo@example.org>",
+            "X-Mailman-Version: 3.3.8",
+            "Precedence: list",
+            "List-Id: Security reports <security.example.test>",
+            "List-Post: <mailto:security@lists.example.test>",
+        ],
+    );
+    let unmunged = report_from(
+        "Nina <nina@example.org>",
+        "mm2-1@example.org",
+        &[
+            "X-BeenThere: security@lists.example.test",
+            "X-Mailman-Version: 2.1.29",
+            "Precedence: list",
+            "List-Id: <security.example.test>",
+            "List-Post: <mailto:security@lists.example.test>",
+        ],
+    );
+    let munged_without_sender = report_from(
+        "\"'Anonymous' via Security\" <security@example.test>",
+        "gg-2@mail.example.net",
+        &[
+            "Precedence: list",
+            "List-ID: <security.example.test>",
+            "List-Post: <mailto:security@example.test>",
+        ],
+    );
+    let other_list = report_from(
+        "Vendor <advisories@vendor.example>",
+        "vsa-1@vendor.example",
+        &["Precedence: list", "List-Id: <advisories.vendor.example>"],
+    );
+    let all = [
+        ("1-google", &google),
+        ("2-mailman", &mailman),
+        ("3-unmunged", &unmunged),
+        ("4-no-sender", &munged_without_sender),
+        ("5-other", &other_list),
+    ];
+    let recipients = |env: &Env| -> Vec<String> {
+        let mut to: Vec<String> = outbox_files(env)
+            .iter()
+            .map(|raw| {
+                String::from_utf8_lossy(raw)
+                    .lines()
+                    .find_map(|l| l.strip_prefix("To: ").map(str::to_string))
+                    .unwrap()
+            })
+            .collect();
+        to.sort();
+        to
+    };
+    // Without list_id: list mail, never answered.
+    let plain_env = team_env("");
+    for (n, raw) in &all {
+        plain_env.deliver(n, raw);
+    }
+    let s = plain_env.json(&["run", "--once", "--json"]);
+    assert_eq!(
+        (s["created"].as_u64(), s["sent"].as_u64()),
+        (Some(5), Some(0)),
+        "{s}"
+    );
+
+    let env = team_env("");
+    let config = std::fs::read_to_string(&env.config).unwrap().replace(
+        "path = \"Maildir\"\n",
+        "path = \"Maildir\"\nlist_id = \"security.example.test\"\n",
+    );
+    std::fs::write(&env.config, config).unwrap();
+    for (n, raw) in &all {
+        env.deliver(n, raw);
+    }
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(
+        (s["created"].as_u64(), s["sent"].as_u64()),
+        (Some(5), Some(3)),
+        "{s}"
+    );
+    assert_eq!(
+        recipients(&env),
+        ["mo@example.org", "nina@example.org", "rita@example.net"],
+        "each ack goes to the sender the list names, never to the list"
+    );
+    let cases = env.cases();
+    let reporter = |subject_id: &str| {
+        let c = cases
+            .iter()
+            .find(|c| {
+                let show = env.json(&["case", "show", c["id"].as_str().unwrap(), "--json"]);
+                show.to_string().contains(subject_id)
+            })
+            .unwrap_or_else(|| panic!("no case with {subject_id}"));
+        env.json(&["case", "show", c["id"].as_str().unwrap(), "--json"])
+    };
+    let rita = reporter("gg-1@mail.example.net");
+    assert!(rita.to_string().contains("rita@example.net"), "{rita:#}");
+    assert!(
+        rita.to_string()
+            .contains("the sender is rita@example.net (its X-Original-From header)"),
+        "{rita:#}"
+    );
+    for (id, why) in [
+        ("gg-2@mail.example.net", "names no sender"),
+        ("vsa-1@vendor.example", "Precedence: list"),
+    ] {
+        let show = reporter(id);
+        assert!(
+            show["events"].as_array().unwrap().iter().any(|e| {
+                e["kind"] == "ack-suppressed" && e["detail"].as_str().unwrap_or("").contains(why)
+            }),
+            "{id}: {show:#}"
+        );
+    }
+}
+
 #[test]
 fn a_flood_from_one_sender_is_rate_limited() {
     let env = team_env("");

@@ -698,3 +698,39 @@ fn oauth2_and_password_command_mistakes_are_named_without_running_the_command() 
     );
     assert!(err.contains("needs a user and an access token"), "{err}");
 }
+
+/// `list_id` is the List-Id of the team's own list (RFC 2919), not its address: an
+/// address, or a value with spaces, is named with the fix; a bare or bracketed id passes.
+#[test]
+fn a_list_id_that_is_an_address_is_named_with_the_fix() {
+    let (key, pass) = team();
+    let with = |line: &str| {
+        let env = Env::new(&[("team.asc", &key)], Some(&pass), "");
+        let cfg = std::fs::read_to_string(&env.config).unwrap().replace(
+            "path = \"Maildir\"\n",
+            &format!("path = \"Maildir\"\n{line}\n"),
+        );
+        std::fs::write(&env.config, cfg).unwrap();
+        env
+    };
+    for ok in [
+        "list_id = \"security.example.org\"",
+        "list_id = \"<security.example.org>\"",
+    ] {
+        let (code, _, err) = check(&with(ok));
+        assert_eq!(code, 0, "{ok}: {err}");
+    }
+    for bad in [
+        "list_id = \"security@example.org\"",
+        "list_id = \"Security reports\"",
+    ] {
+        let (code, _, err) = check(&with(bad));
+        assert_eq!(code, 2, "{bad}");
+        assert!(
+            err.contains("mailbox[0].list_id")
+                && err.contains("is not a List-Id")
+                && err.contains("List-Id header"),
+            "{bad}: {err}"
+        );
+    }
+}

@@ -98,6 +98,12 @@ pub struct MailboxConfig {
     pub policy: String,
     /// Our own address for this mailbox (used to never answer ourselves).
     pub address: Option<String>,
+    /// When the published address is a mailing list (Google Groups, Mailman, Sympa)
+    /// that delivers into this mailbox: its List-Id (`security.example.org`). Mail
+    /// carrying it is read as sent to the team directly: acknowledged, and, when the
+    /// list rewrote From to its own address, answered to the sender it names.
+    #[serde(default)]
+    pub list_id: Option<String>,
     /// How often a Maildir is scanned by `run`; for IMAP servers without IDLE, how often to poll.
     #[serde(default = "default_poll")]
     pub poll_interval: Duration,

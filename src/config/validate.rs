@@ -208,6 +208,16 @@ impl Config {
                     fix: "set name = \"security\" (or any unique label)".into(),
                 });
             }
+            if let Some(id) = &m.list_id {
+                let bare = id.trim().trim_matches(['<', '>']);
+                if bare.is_empty() || bare.contains('@') || bare.contains(char::is_whitespace) {
+                    problems.push(Problem {
+                        key: format!("{k}.list_id"),
+                        what: format!("{id:?} is not a List-Id (RFC 2919: a name such as security.example.org, without '@' or spaces)"),
+                        fix: "copy the part between < and > of the List-Id header of a message the list delivered, e.g. list_id = \"security.example.org\"".into(),
+                    });
+                }
+            }
             match m.kind {
                 MailboxKind::Maildir => match &m.path {
                     None => problems.push(Problem {

@@ -508,7 +508,7 @@ fn write_one(
 ) -> Result<Outcome> {
     let Prepared {
         sha,
-        analysis,
+        mut analysis,
         judged,
     } = p;
     // Another process (or an earlier message of this batch) may have stored the same bytes.
@@ -520,6 +520,11 @@ fn write_one(
     }
     if let Some(o) = delivery_report(tx, inc, &analysis.report)? {
         return Ok(o);
+    }
+    // Through the team's own mailing list: read as mail to the team, from the sender
+    // the list names (before threading and the ack look at From).
+    if let Some(mb) = cfg.mailboxes.iter().find(|m| m.name == inc.mailbox) {
+        crate::ingest::list::through_team_list(&mut analysis.report, mb);
     }
     let w = Write {
         tx,
@@ -1421,6 +1426,13 @@ pub fn retry(
             Ok((*id, reader.read_file(&sp.path, cfg, keys)))
         })
         .collect::<Result<_>>()?;
+    // Read as intake read them: through the team's list, from the sender it names.
+    let mut analyses = analyses;
+    if let Some(mb) = cfg.mailboxes.iter().find(|m| m.name == c.mailbox) {
+        for (_, a) in &mut analyses {
+            crate::ingest::list::through_team_list(&mut a.report, mb);
+        }
+    }
     let (readable, before, after) = store.write("retry", |tx| {
         let mut readable = 0;
         for (id, a) in &analyses {

@@ -73,6 +73,23 @@ impl Walker<'_> {
             .map(|s| s.trim().to_string());
         r.precedence = msg.header_raw("Precedence").map(|s| s.trim().to_string());
         r.list_id = msg.header_raw("List-Id").map(|s| s.trim().to_string());
+        if r.list_id.is_some() {
+            r.list_post = msg.header_raw("List-Post").and_then(list_post_mailto);
+            r.list_original_from = ["X-Original-From", "Reply-To"].iter().find_map(|h| {
+                let values = named(&h.to_ascii_lowercase());
+                let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+                if refs.is_empty() {
+                    return None;
+                }
+                let m = crate::read::address::sender(&refs).ok()?;
+                Some(super::OriginalSender {
+                    header: (*h).to_string(),
+                    addr: m.addr(),
+                    name: m.name.clone(),
+                    problem: m.unanswerable(),
+                })
+            });
+        }
         r.automatic = automatic_marker(msg);
     }
 
@@ -238,6 +255,18 @@ pub(super) fn cap_header_lines<'a>(
 /// Longest subject kept (characters). A subject is a line for people; a 10 MB
 /// folded one is an attack on the store (it would be kept in three columns).
 pub(crate) const MAX_SUBJECT: usize = 998;
+
+/// `List-Post: <https://…/post>, <mailto:security@example.org>` → the mailto address,
+/// lower case, without a `?subject=` query. `NO` (RFC 2369: posting not allowed) and
+/// web-only values give nothing.
+fn list_post_mailto(v: &str) -> Option<String> {
+    let lower = v.to_ascii_lowercase();
+    let at = lower.find("<mailto:")?;
+    let rest = lower.get(at + "<mailto:".len()..)?;
+    let end = rest.find(['>', '?'])?;
+    let addr = rest.get(..end)?.trim();
+    (addr.contains('@') && !addr.contains(char::is_whitespace)).then(|| addr.to_string())
+}
 
 /// A machine-written message that no header of RFC 3834 marks: a `multipart/report`
 /// (RFC 6522: delivery status, read receipts, abuse feedback), a vacation responder's

@@ -104,10 +104,33 @@ pub struct Report {
     /// says and which message it returns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery: Option<crate::read::dsn::DeliveryReport>,
+    /// On list mail (a `List-Id`): the list's posting address (`List-Post: <mailto:…>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_post: Option<String>,
+    /// On list mail: who sent it to the list, when the list says so (`X-Original-From`,
+    /// as Google Groups writes it, else `Reply-To`, where Mailman puts the sender when
+    /// it rewrites From), read as strictly as From. Used only for a mailbox's own list
+    /// (`mailbox.list_id`), whose From is rewritten to the list's address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_original_from: Option<OriginalSender>,
     /// A machine report about the domain's mail (DMARC aggregate, SMTP TLS, another
     /// `multipart/report`): not a vulnerability report, nothing is owed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub machine: Option<crate::read::machine::MachineReport>,
+}
+
+/// The sender a mailing list names when it rewrote From to its own address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OriginalSender {
+    /// The header it came from (`X-Original-From` or `Reply-To`).
+    pub header: String,
+    /// The address, lower case.
+    pub addr: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Why it cannot be answered automatically (as for From), if so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }
 
 /// One content part and the protection it arrived under.
