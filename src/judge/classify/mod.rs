@@ -232,6 +232,44 @@ mod tests {
             .collect()
     }
 
+    /// The qualifiers as advisories and reporters write them in other languages (the
+    /// Japanese and Chinese lines as JVN iPedia and Chinese release notes write them):
+    /// "and earlier" is `<=`, "before" is `<`, "and later" is `>=`; a bare count
+    /// ("8文字以上", "3个以上") is not a version.
+    #[test]
+    fn version_qualifiers_in_other_languages() {
+        for (text, want) in [
+            ("影響を受ける製品: Mercurial 4.5 およびそれ以前", "<= 4.5"),
+            ("CarLife 6.7.2及之前版本 → 可以成功连接", "<= 6.7.2"),
+            ("受影响版本：acme 3.2.0 及更早版本", "<= 3.2.0"),
+            ("영향 받는 버전: Apache Struts 2.5.30 이하", "<= 2.5.30"),
+            (
+                "Betroffen sind alle Versionen bis einschließlich 2.4.1.",
+                "<= 2.4.1",
+            ),
+            ("Versions affectées : 2.4.1 et antérieures", "<= 2.4.1"),
+            ("Versiones afectadas: hasta la 2.4.1", "<= 2.4.1"),
+            ("Versões afetadas: 2.4.1 e anteriores", "<= 2.4.1"),
+            ("Уязвимы версии 2.4.1 и ниже", "<= 2.4.1"),
+            ("影響バージョン: 3.1.0 より前", "< 3.1.0"),
+            ("受影响版本：2.4.1 之前", "< 2.4.1"),
+            ("Versions antérieures à 2.4.2", "< 2.4.2"),
+            ("Уязвимость в версиях до 2.4.2", "< 2.4.2"),
+            ("受影响版本：2.0.0 及之后版本", ">= 2.0.0"),
+            ("Versions concernées : à partir de 2.0.1", ">= 2.0.1"),
+        ] {
+            assert_eq!(norms(text), [want], "{text}");
+        }
+        assert_eq!(
+            norms("影響を受けるバージョン: 1.2.0 以降 1.4.3 以前"),
+            ["<= 1.4.3", ">= 1.2.0"]
+        );
+        for quantity in ["パスワードは8文字以上", "需要3个以上的请求", "vor 3 Tagen"]
+        {
+            assert!(norms(quantity).is_empty(), "{quantity}");
+        }
+    }
+
     #[test]
     fn version_grammar_reads_what_advisories_write() {
         assert_eq!(

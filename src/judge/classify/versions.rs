@@ -36,6 +36,20 @@ pub(super) static VERSION_RULES: LazyLock<Vec<VersionRule>> = LazyLock::new(|| {
         r("before-and-including", format!(r"(?i)\b(?:before|up to|prior to)\s+and\s+including\s+(?:versions?\s+)?(?P<a>{V1})"), "<="),
         r("up-to", format!(r"(?i)\b(?:up\s+to|through|until|to and including|including and prior to)\s+(?:versions?\s+)?(?P<a>{V1})"), "<="),
         r("before", format!(r"(?i)\b(?:before|prior\s+to|older\s+than|lower\s+than|below|earlier\s+than|pre-)\s*(?:[`'\x22]?[A-Za-z][0-9A-Za-z_-]{{0,20}}(?:::[A-Za-z][0-9A-Za-z_-]{{0,20}}){{0,3}}[`'\x22]?\s+)?(?:versions?\s+)?(?P<a>{V1})"), "<"),
+        // The same qualifiers as reporters write them in other languages (the version
+        // grammar is otherwise language-free): Chinese "及之前版本", "以下", "之前";
+        // Japanese "およびそれ以前", "以前", "より前", "以降"; Korean "이하", "이전",
+        // "미만", "이상"; German "bis einschließlich", "und älter", "vor", "ab";
+        // French "jusqu'à", "et antérieures", "antérieures à", "à partir de"; Spanish and
+        // Portuguese "hasta", "até", "y anteriores", "anteriores a", "desde"; Russian
+        // "и ниже", "до … включительно", "до", "начиная с".
+        r("and-earlier-intl", format!(r"(?i)(?P<a>{V})\s*(?:(?:版本|版|バージョン|버전)\s*)?(?:(?:及其?|以及|和|或)\s*(?:之前|以前|更早|更低|更旧|早期)|以前|以下|およびそれ以前|及びそれ以前|までの|까지|이하|및\s*이전|\s+und\s+(?:älter|früher|niedriger)|\s+et\s+(?:antérieures?|inférieures?|précédentes?)|\s+(?:y|e)\s+(?:anteriores|inferiores)|\s+и\s+(?:ниже|ранее|более\s+ранние|старше))"), "<="),
+        r("before-intl", format!(r"(?i)(?P<a>{V})\s*(?:(?:版本|版|バージョン|버전)\s*)?(?:之前|より前|未満|이전|미만)"), "<"),
+        r("up-to-intl", format!(r"(?i)(?:\bbis\s+(?:einschließlich|einschl\.|inklusive|inkl\.)|\bjusqu['’]?\s*(?:à|a|au)|\bhasta|\baté|(?:^|\s)по)\s+(?:(?:la|a|die|der|la\s+versión|a\s+versão|version|versión|versão|versione|Version|версии|версию)\s+)?(?P<a>{V})"), "<="),
+        r("up-to-inclusive-ru", format!(r"(?i)(?:^|\s)до\s+(?:версии\s+)?(?P<a>{V})\s+включительно"), "<="),
+        r("before-intl-word", format!(r"(?i)(?:\b(?:vor|älter\s+als|kleiner\s+als|niedriger\s+als)|\b(?:antérieures?|inférieures?)\s+(?:à|a)|\b(?:anteriores|inferiores)\s+(?:a|à)|(?:^|\s)до)\s+(?:(?:la|a|die|der|version|versión|versão|Version|версии)\s+)?(?P<a>{V})"), "<"),
+        r("since-intl", format!(r"(?i)(?P<a>{V})\s*(?:(?:版本|版|バージョン|버전)\s*)?(?:(?:及其?|以及|和)\s*(?:之后|以后|更高)|以上|以降|이상|이후)"), ">="),
+        r("since-intl-word", format!(r"(?i)(?:\bab|\bseit|(?:^|\s)à\s+partir\s+de|\bdepuis|\bdesde|\ba\s+partir\s+d[ae]|(?:^|\s)начиная\s+с|从|自)\s*(?:(?:la|a|der|version|versión|versão|Version|версии)\s+)?(?P<a>{V})"), ">="),
         r("since", format!(r"(?i)\b(?:since|starting\s+(?:from|with|at|in)|from|introduced\s+in|beginning\s+(?:with|in))\s+(?:[A-Z][0-9A-Za-z_-]{{0,20}}\s+)?(?:versions?\s+)?(?P<a>{V})"), ">="),
         r("series", r"\b(?P<a>\d+(?:\.\d+)?\.[xX*](?:\.[xX*])?)\b".to_string(), "series"),
         r("product-version", format!(r"(?P<p>[A-Za-z][0-9A-Za-z_.-]{{1,30}})\s+(?:versions?\s+)?(?P<a>{V}(?:[ \t]+(?:RC|rc|SP|sp|beta|alpha|Beta|Alpha)\d{{0,3}})?)\s+(?:is\s+|are\s+)?(?:has|have|allows?|(?:is|are)\s+(?:reported(?:ly)?\s+(?:to\s+be\s+)?|also\s+|still\s+)?(?:vulnerable|affected)|contains?|suffers?|exposes?|leaks?|crashes|fails)\b"), "="),
