@@ -1049,6 +1049,29 @@ fn sla_sweep_escalates_an_unacknowledged_case_and_records_the_breach() {
     let sla = env.json(&["sla", "--json"]);
     assert_eq!(sla[0]["clock"], "ack");
     assert_eq!(sla[0]["overdue"], true);
+    // What monitoring reads (`stats --prometheus`, node_exporter's textfile format).
+    let prom = |env: &Env| {
+        let o = env.run(&["stats", "--prometheus"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let text = stdout(&o);
+        move |series: &str| -> i64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("{series} ")))
+                .unwrap_or_else(|| panic!("no {series} in:\n{text}"))
+                .parse()
+                .unwrap()
+        }
+    };
+    let m = prom(&env);
+    assert_eq!(m("triaged_cases_overdue"), 1);
+    assert!(m("triaged_sla_breaches_total") >= 1);
+    assert_eq!(m("triaged_cases{state=\"closed\"}"), 0);
+    assert!(
+        m("triaged_outbox_messages{state=\"sent\"}") >= 1,
+        "the escalation went out"
+    );
+    assert_eq!(m("triaged_outbox_messages{state=\"failed\"}"), 0);
+    assert_eq!(m("triaged_last_arrival_timestamp_seconds"), t);
     // A second sweep does not escalate again.
     let s = env.json(&["run", "--once", "--json"]);
     assert_eq!(s["escalations"], 0, "{s}");
@@ -1057,6 +1080,13 @@ fn sla_sweep_escalates_an_unacknowledged_case_and_records_the_breach() {
     let id = env.cases()[0]["id"].as_str().unwrap().to_string();
     let o = env.run(&["case", "move", &id, "closed"]);
     assert!(o.status.success(), "{}", stderr(&o));
+    let m = prom(&env);
+    assert_eq!(
+        m("triaged_cases_overdue"),
+        0,
+        "a closed case is past no deadline"
+    );
+    assert_eq!(m("triaged_cases{state=\"closed\"}"), 1);
     let o = env.run(&["case", "move", &id, "fixed"]);
     assert_eq!(o.status.code(), Some(4), "closed -> fixed is not allowed");
     assert!(stderr(&o).contains("can move to"), "{}", stderr(&o));

@@ -63,6 +63,10 @@ pub enum Command {
     Stats {
         #[arg(long)]
         json: bool,
+        /// Print the figures in Prometheus' text format (for node_exporter's textfile
+        /// collector: `triaged stats --prometheus > …/triaged.prom`, from a timer)
+        #[arg(long, conflicts_with = "json")]
+        prometheus: bool,
     },
     /// Team keys and the reporter keys seen.
     #[command(subcommand)]

@@ -238,12 +238,7 @@ pub(super) fn case_list(store: &Store, filter: &CaseFilter<'_>, json: bool) -> R
         None => None,
     };
     let now = store::now();
-    let next_due =
-        |c: &store::CaseRow| match (c.acked_at, c.ack_due, c.responded_at, c.followup_due) {
-            (None, Some(d), _, _) => Some(d),
-            (_, _, None, Some(d)) => Some(d),
-            _ => None,
-        };
+    let next_due = store::CaseRow::next_due;
     // Only the newest `limit` rows are read when nothing else filters or reorders.
     let plain = severity.is_none()
         && policy.is_none()

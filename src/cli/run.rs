@@ -53,7 +53,7 @@ pub(super) fn dispatch(cli: &Cli) -> Result<i32> {
             limit,
             case: None,
         } => sla_cmd(cli, *json, *limit),
-        Command::Stats { json } => stats_cmd(cli, *json),
+        Command::Stats { json, prometheus } => stats_cmd(cli, *json, *prometheus),
         Command::Keys(k) => keys_cmd(cli, k),
         Command::Policy(PolicyCmd::Check {
             policy,

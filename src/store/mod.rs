@@ -460,6 +460,21 @@ impl CaseRow {
         }
         Ok(())
     }
+
+    /// The next open deadline: the acknowledgment's until an ack went out, then the
+    /// detailed response's until a person answered.
+    pub fn next_due(&self) -> Option<i64> {
+        match (
+            self.acked_at,
+            self.ack_due,
+            self.responded_at,
+            self.followup_due,
+        ) {
+            (None, Some(d), _, _) => Some(d),
+            (_, _, None, Some(d)) => Some(d),
+            _ => None,
+        }
+    }
 }
 
 impl MessageRow {
@@ -1160,6 +1175,26 @@ pub(crate) fn count_breaches(conn: Db<'_>) -> Result<i64> {
         |r| r.get(0),
     )
     .context("counting breaches")
+}
+
+/// Outgoing mail by state, every state present (zero when none).
+pub(crate) fn outbox_counts(
+    conn: Db<'_>,
+) -> Result<Vec<(crate::domain::status::OutboxState, i64)>> {
+    use crate::domain::status::OutboxState;
+    OutboxState::ALL
+        .iter()
+        .map(|&st| {
+            conn.0
+                .cached_row(
+                    "SELECT COUNT(*) FROM outbox WHERE state = ?1",
+                    [st.as_str()],
+                    |r| r.get(0),
+                )
+                .map(|n| (st, n))
+                .context("counting outgoing mail by state")
+        })
+        .collect()
 }
 
 /// Every reporter key seen: (fingerprint, user ids as JSON, source, number of cases).
