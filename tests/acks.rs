@@ -494,19 +494,26 @@ fn a_bounce_about_mail_triaged_did_not_send_is_kept_closed_and_owes_nothing() {
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
-/// A read receipt (RFC 8098) that a reporter's client sends when they open our ack is
-/// recorded on the case (`read-receipt`) and opens none; one about mail triaged did not
-/// send is kept closed, like a bounce of forged mail.
-#[test]
-fn a_read_receipt_for_our_ack_is_recorded_on_its_case_and_opens_none() {
-    let env = team_env("");
+/// Rita's report, acknowledged: her case's id and the ack as sent.
+fn rita_acknowledged(env: &Env) -> (String, String) {
     env.deliver(
         "r",
         &report_from("rita@example.net", "rita-1@example.net", &[]),
     );
     let s = env.json(&["run", "--once", "--json"]);
     assert_eq!(s["sent"], 1, "{s}");
-    let ack = String::from_utf8(outbox_files(&env).pop().unwrap()).unwrap();
+    let id = env.cases()[0]["id"].as_str().unwrap().to_string();
+    let ack = String::from_utf8(outbox_files(env).pop().unwrap()).unwrap();
+    (id, ack)
+}
+
+/// A read receipt (RFC 8098) that a reporter's client sends when they open our ack is
+/// recorded on the case (`read-receipt`) and opens none; one about mail triaged did not
+/// send is kept closed, like a bounce of forged mail.
+#[test]
+fn a_read_receipt_for_our_ack_is_recorded_on_its_case_and_opens_none() {
+    let env = team_env("");
+    let (_, ack) = rita_acknowledged(&env);
     let ack_id = ack
         .lines()
         .find_map(|l| l.strip_prefix("Message-ID: "))
@@ -597,14 +604,7 @@ fn a_read_receipt_for_our_ack_is_recorded_on_its_case_and_opens_none() {
 #[test]
 fn dmarc_tls_and_feedback_reports_owe_nothing_and_a_complaint_about_our_ack_is_recorded() {
     let env = team_env("");
-    env.deliver(
-        "r",
-        &report_from("rita@example.net", "rita-1@example.net", &[]),
-    );
-    let s = env.json(&["run", "--once", "--json"]);
-    assert_eq!(s["sent"], 1, "{s}");
-    let rita = env.cases()[0]["id"].as_str().unwrap().to_string();
-    let ack = String::from_utf8(outbox_files(&env).pop().unwrap()).unwrap();
+    let (rita, ack) = rita_acknowledged(&env);
     let ack_head = ack.split("\r\n\r\n").next().unwrap().replace("\r\n", "\n");
     let dir = repo().join("tests/fixtures/machine");
     let mut fixtures: Vec<_> = std::fs::read_dir(&dir)
