@@ -879,6 +879,81 @@ fn reports_through_the_teams_own_list_are_answered_to_the_sender_it_names() {
     }
 }
 
+/// A "report a vulnerability" web form mails the team from its own address with the
+/// submitter in Reply-To (WordPress' Contact Form 7 and most form plugins do). Without
+/// configuration the ack goes to the form's address; with it in `form_from`, to the
+/// submitter, and a form mail without a Reply-To is left to a person.
+#[test]
+fn a_web_forms_report_is_answered_to_its_submitter_when_the_form_is_configured() {
+    let form = report_from(
+        "Acme website <wordpress@www.example.test>",
+        "wpcf7-1@www.example.test",
+        &[
+            "Reply-To: Rita Reporter <rita@example.net>",
+            "X-Mailer: WPMailSMTP/Mailer/smtp 4.1.1",
+        ],
+    );
+    let without_reply_to = report_from(
+        "Acme website <wordpress@www.example.test>",
+        "wpcf7-2@www.example.test",
+        &[],
+    );
+    let to = |env: &Env| -> Vec<String> {
+        outbox_files(env)
+            .iter()
+            .map(|raw| {
+                String::from_utf8_lossy(raw)
+                    .lines()
+                    .find_map(|l| l.strip_prefix("To: ").map(str::to_string))
+                    .unwrap()
+            })
+            .collect()
+    };
+    let plain_env = team_env("");
+    plain_env.deliver("1", &form);
+    plain_env.json(&["run", "--once", "--json"]);
+    assert_eq!(to(&plain_env), ["wordpress@www.example.test"]);
+
+    let env = team_env("");
+    let config = std::fs::read_to_string(&env.config).unwrap().replace(
+        "path = \"Maildir\"\n",
+        "path = \"Maildir\"\nform_from = [\"WordPress@www.example.test\"]\n",
+    );
+    std::fs::write(&env.config, config).unwrap();
+    env.deliver("1", &form);
+    env.deliver("2", &without_reply_to);
+    let s = env.json(&["run", "--once", "--json"]);
+    assert_eq!(
+        (s["created"].as_u64(), s["sent"].as_u64()),
+        (Some(2), Some(1)),
+        "{s}"
+    );
+    assert_eq!(to(&env), ["rita@example.net"]);
+    let cases = env.cases();
+    let shows: Vec<serde_json::Value> = cases
+        .iter()
+        .map(|c| env.json(&["case", "show", c["id"].as_str().unwrap(), "--json"]))
+        .collect();
+    assert!(
+        shows
+            .iter()
+            .any(|s| s["case"]["reporter"] == "rita@example.net"),
+        "{shows:#?}"
+    );
+    assert!(
+        shows
+            .iter()
+            .any(|s| s["events"].as_array().unwrap().iter().any(|e| {
+                e["kind"] == "ack-suppressed"
+                    && e["detail"]
+                        .as_str()
+                        .unwrap_or("")
+                        .contains("without a Reply-To")
+            })),
+        "{shows:#?}"
+    );
+}
+
 #[test]
 fn a_flood_from_one_sender_is_rate_limited() {
     let env = team_env("");

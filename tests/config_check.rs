@@ -734,3 +734,23 @@ fn a_list_id_that_is_an_address_is_named_with_the_fix() {
         );
     }
 }
+
+/// `form_from` lists addresses: anything else is named with its index and the fix.
+#[test]
+fn a_form_from_entry_that_is_not_an_address_is_named() {
+    let (key, pass) = team();
+    let env = Env::new(&[("team.asc", &key)], Some(&pass), "");
+    let cfg = std::fs::read_to_string(&env.config).unwrap().replace(
+        "path = \"Maildir\"\n",
+        "path = \"Maildir\"\nform_from = [\"forms@example.org\", \"Contact form\"]\n",
+    );
+    std::fs::write(&env.config, cfg).unwrap();
+    let (code, _, err) = check(&env);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("mailbox[0].form_from[1]")
+            && err.contains("\"Contact form\" is not an email address"),
+        "{err}"
+    );
+    assert!(!err.contains("form_from[0]"), "{err}");
+}

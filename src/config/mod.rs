@@ -104,6 +104,10 @@ pub struct MailboxConfig {
     /// list rewrote From to its own address, answered to the sender it names.
     #[serde(default)]
     pub list_id: Option<String>,
+    /// Addresses a web form sends reports from (`wordpress@example.org`), with the
+    /// submitter in Reply-To: mail from one of them is the submitter's report.
+    #[serde(default)]
+    pub form_from: Vec<String>,
     /// How often a Maildir is scanned by `run`; for IMAP servers without IDLE, how often to poll.
     #[serde(default = "default_poll")]
     pub poll_interval: Duration,

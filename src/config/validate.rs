@@ -218,6 +218,19 @@ impl Config {
                     });
                 }
             }
+            for (i, a) in m.form_from.iter().enumerate() {
+                let a = a.trim();
+                let ok = a.split_once('@').is_some_and(|(l, d)| {
+                    !l.is_empty() && d.contains('.') && !a.contains(char::is_whitespace)
+                });
+                if !ok {
+                    problems.push(Problem {
+                        key: format!("{k}.form_from[{i}]"),
+                        what: format!("{a:?} is not an email address"),
+                        fix: "list the address the web form sends from, e.g. form_from = [\"wordpress@example.org\"]".into(),
+                    });
+                }
+            }
             match m.kind {
                 MailboxKind::Maildir => match &m.path {
                     None => problems.push(Problem {

@@ -521,10 +521,10 @@ fn write_one(
     if let Some(o) = delivery_report(tx, inc, &analysis.report)? {
         return Ok(o);
     }
-    // Through the team's own mailing list: read as mail to the team, from the sender
-    // the list names (before threading and the ack look at From).
+    // Through the team's own mailing list or a web form: read as mail to the team, from
+    // the sender the relay names (before threading and the ack look at From).
     if let Some(mb) = cfg.mailboxes.iter().find(|m| m.name == inc.mailbox) {
-        crate::ingest::list::through_team_list(&mut analysis.report, mb);
+        crate::ingest::list::through_relays(&mut analysis.report, mb);
     }
     let w = Write {
         tx,
@@ -1426,11 +1426,12 @@ pub fn retry(
             Ok((*id, reader.read_file(&sp.path, cfg, keys)))
         })
         .collect::<Result<_>>()?;
-    // Read as intake read them: through the team's list, from the sender it names.
+    // Read as intake read them: through the team's list or web form, from the sender
+    // it names.
     let mut analyses = analyses;
     if let Some(mb) = cfg.mailboxes.iter().find(|m| m.name == c.mailbox) {
         for (_, a) in &mut analyses {
-            crate::ingest::list::through_team_list(&mut a.report, mb);
+            crate::ingest::list::through_relays(&mut a.report, mb);
         }
     }
     let (readable, before, after) = store.write("retry", |tx| {

@@ -1,4 +1,5 @@
-//! Reports that reach the mailbox through the team's own mailing list.
+//! Reports that reach the mailbox through a relay that puts its own address in From:
+//! the team's own mailing list, or a web form.
 //!
 //! Many projects publish `security@` as a Google Group, a Mailman or a Sympa list that
 //! delivers to the team, triaged's mailbox among them. Such mail carries `List-Id`
@@ -10,6 +11,10 @@
 //! markers are set aside, and a From rewritten to the list's address (its `List-Post`
 //! address or the mailbox's `address`) is replaced by the sender the list names (read
 //! as strictly as From). Every other list's mail is still list mail.
+//!
+//! A "report a vulnerability" web form mails the team from its own address
+//! (`wordpress@…`, `forms@…`) with the submitter in `Reply-To`. With that address in
+//! `mailbox.form_from`, the submitter is the reporter.
 
 use crate::config::MailboxConfig;
 use crate::read::mime::Report;
@@ -48,7 +53,7 @@ pub fn through_team_list(r: &mut Report, mb: &MailboxConfig) -> bool {
     );
     if rewritten {
         let list_from = r.from_addr.clone().unwrap_or_default();
-        match r.list_original_from.take() {
+        match r.original_from.take().or_else(|| r.reply_to_sender.take()) {
             Some(o) => {
                 note.push_str(&format!(
                     "; the list rewrote From to its own address {list_from}, the sender is {} (its {} header)",
@@ -67,6 +72,41 @@ pub fn through_team_list(r: &mut Report, mb: &MailboxConfig) -> bool {
     }
     r.notes.push(note);
     true
+}
+
+/// Reads `r` as the submission of a web form of `mb` (`form_from`): the reporter is
+/// the `Reply-To` the form wrote. Returns whether it did.
+pub fn through_web_form(r: &mut Report, mb: &MailboxConfig) -> bool {
+    let Some(form) = r.from_addr.clone().filter(|f| {
+        mb.form_from
+            .iter()
+            .any(|a| a.trim().eq_ignore_ascii_case(f))
+    }) else {
+        return false;
+    };
+    match r.reply_to_sender.take() {
+        Some(o) => {
+            r.notes.push(format!(
+                "sent by the web form {form} (mailbox {:?} form_from): the reporter is {}, its Reply-To",
+                mb.name, o.addr
+            ));
+            r.from_addr = Some(o.addr);
+            r.from_name = o.name;
+            r.from_problem = o.problem;
+        }
+        None => {
+            r.from_problem = Some(format!(
+                "sent by the web form {form} without a Reply-To naming one submitter: answer by hand"
+            ));
+        }
+    }
+    true
+}
+
+/// Both relays, in order: the team's list, then a web form.
+pub fn through_relays(r: &mut Report, mb: &MailboxConfig) {
+    through_team_list(r, mb);
+    through_web_form(r, mb);
 }
 
 /// `Security <security.example.org>` or `<security.example.org>` → `security.example.org`.

@@ -75,21 +75,23 @@ impl Walker<'_> {
         r.list_id = msg.header_raw("List-Id").map(|s| s.trim().to_string());
         if r.list_id.is_some() {
             r.list_post = msg.header_raw("List-Post").and_then(list_post_mailto);
-            r.list_original_from = ["X-Original-From", "Reply-To"].iter().find_map(|h| {
-                let values = named(&h.to_ascii_lowercase());
-                let refs: Vec<&str> = values.iter().map(String::as_str).collect();
-                if refs.is_empty() {
-                    return None;
-                }
-                let m = crate::read::address::sender(&refs).ok()?;
-                Some(super::OriginalSender {
-                    header: (*h).to_string(),
-                    addr: m.addr(),
-                    name: m.name.clone(),
-                    problem: m.unanswerable(),
-                })
-            });
         }
+        let strict = |h: &str| {
+            let values = named(&h.to_ascii_lowercase());
+            let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+            if refs.is_empty() {
+                return None;
+            }
+            let m = crate::read::address::sender(&refs).ok()?;
+            Some(super::OriginalSender {
+                header: h.to_string(),
+                addr: m.addr(),
+                name: m.name.clone(),
+                problem: m.unanswerable(),
+            })
+        };
+        r.original_from = strict("X-Original-From");
+        r.reply_to_sender = strict("Reply-To");
         r.automatic = automatic_marker(msg);
     }
 

@@ -107,19 +107,23 @@ pub struct Report {
     /// On list mail (a `List-Id`): the list's posting address (`List-Post: <mailto:…>`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list_post: Option<String>,
-    /// On list mail: who sent it to the list, when the list says so (`X-Original-From`,
-    /// as Google Groups writes it, else `Reply-To`, where Mailman puts the sender when
-    /// it rewrites From), read as strictly as From. Used only for a mailbox's own list
-    /// (`mailbox.list_id`), whose From is rewritten to the list's address.
+    /// `X-Original-From` (Google Groups names the sender there when it rewrites From),
+    /// read as strictly as From. Used only for a mailbox's own list (`mailbox.list_id`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub list_original_from: Option<OriginalSender>,
+    pub original_from: Option<OriginalSender>,
+    /// `Reply-To`, read as strictly as From (one mailbox, or nothing). Never answered on
+    /// its own: used only where the mailbox says a relay puts the sender there (the
+    /// team's list that rewrites From, a web form in `mailbox.form_from`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to_sender: Option<OriginalSender>,
     /// A machine report about the domain's mail (DMARC aggregate, SMTP TLS, another
     /// `multipart/report`): not a vulnerability report, nothing is owed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub machine: Option<crate::read::machine::MachineReport>,
 }
 
-/// The sender a mailing list names when it rewrote From to its own address.
+/// The sender a relay names when From is its own address (a list that rewrote From, a
+/// web form).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OriginalSender {
     /// The header it came from (`X-Original-From` or `Reply-To`).
