@@ -273,7 +273,11 @@ impl DeliveryReport {
         else {
             return "a delivery status notification without recipient fields".into();
         };
-        let mut s = r.action.clone();
+        let mut s = if r.action.is_empty() {
+            "no action given".to_string()
+        } else {
+            r.action.clone()
+        };
         if !r.recipient.is_empty() {
             s.push_str(&format!(" for {}", r.recipient));
         }
@@ -514,6 +518,13 @@ Status: 4.4.1\n";
         none.read_fields("this is not a report\n");
         assert_eq!(none.action(), None);
         assert!(none.summary().contains("without recipient fields"));
+        // A recipient block without Action (MimeKit's test bounce): said, not blank.
+        let mut bare = DeliveryReport::default();
+        bare.read_fields("Reporting-MTA: dns; a.example\n\nFinal-Recipient: rfc822; x@y.example\nStatus: 5.0.0\n");
+        assert_eq!(
+            bare.summary(),
+            "no action given for x@y.example, status 5.0.0 (reported by a.example)"
+        );
     }
 
     fn report(
