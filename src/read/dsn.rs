@@ -115,7 +115,17 @@ impl DeliveryReport {
             }
             self.recipients.push(DsnRecipient {
                 recipient: untyped(&recipient),
-                action: get("Action").unwrap_or_default().to_ascii_lowercase(),
+                // RFC 3464 requires Action; a server that leaves it out still gives a
+                // Status, whose class says it (5: failed, 4: delayed, 2: delivered).
+                action: get("Action")
+                    .map(|a| a.to_ascii_lowercase())
+                    .or_else(|| match get("Status")?.trim().split('.').next()? {
+                        "5" => Some("failed".to_string()),
+                        "4" => Some("delayed".to_string()),
+                        "2" => Some("delivered".to_string()),
+                        _ => None,
+                    })
+                    .unwrap_or_default(),
                 status: get("Status"),
                 diagnostic: get("Diagnostic-Code").map(|v| untyped(&v)),
                 remote_mta: get("Remote-MTA").map(|v| untyped(&v)),
@@ -518,12 +528,20 @@ Status: 4.4.1\n";
         none.read_fields("this is not a report\n");
         assert_eq!(none.action(), None);
         assert!(none.summary().contains("without recipient fields"));
-        // A recipient block without Action (MimeKit's test bounce): said, not blank.
+        // A recipient block without Action (MimeKit's test bounce): its Status class
+        // says what happened; without either, the summary says so, not a blank.
         let mut bare = DeliveryReport::default();
         bare.read_fields("Reporting-MTA: dns; a.example\n\nFinal-Recipient: rfc822; x@y.example\nStatus: 5.0.0\n");
+        assert_eq!(bare.action(), Some("failed"));
+        let mut late = DeliveryReport::default();
+        late.read_fields("Final-Recipient: rfc822; x@y.example\nStatus: 4.4.1\n");
+        assert_eq!(late.action(), Some("delayed"));
+        let mut blank = DeliveryReport::default();
+        blank
+            .read_fields("Reporting-MTA: dns; a.example\n\nFinal-Recipient: rfc822; x@y.example\n");
         assert_eq!(
-            bare.summary(),
-            "no action given for x@y.example, status 5.0.0 (reported by a.example)"
+            blank.summary(),
+            "no action given for x@y.example (reported by a.example)"
         );
     }
 
