@@ -685,6 +685,15 @@ fn dmarc_tls_and_feedback_reports_owe_nothing_and_a_complaint_about_our_ack_is_r
         .map(|c| c["case"].as_str().or(c["id"].as_str()).unwrap())
         .collect();
     assert_eq!(open, [rita.as_str()], "{sla:#}");
+    // `case list --open` shows the one case that is open.
+    let listed = env.json(&["case", "list", "--open", "--json"]);
+    let ids: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [rita.as_str()], "{listed:#}");
     // Nor do they count in the team's figures: one case owed an ack, and got it.
     let stats = env.json(&["stats", "--json"]);
     assert_eq!(stats["response_efficiency"], 1.0, "{stats:#}");

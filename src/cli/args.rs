@@ -194,6 +194,10 @@ pub enum CaseCmd {
         /// Only cases past their acknowledgment or follow-up deadline.
         #[arg(long)]
         overdue: bool,
+        /// Only open cases (not closed, rejected, duplicate or spam): hides the mail
+        /// closed on arrival (bounces, DMARC and TLS reports).
+        #[arg(long, conflicts_with = "state")]
+        open: bool,
         /// Only cases that arrived on or after this date (YYYY-MM-DD).
         #[arg(long)]
         since: Option<String>,

@@ -71,6 +71,7 @@ pub(super) fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
             severity,
             policy,
             overdue,
+            open,
             since,
             sort,
             limit,
@@ -87,6 +88,7 @@ pub(super) fn case_cmd(cli: &Cli, cmd: &CaseCmd) -> Result<i32> {
                 severity: *severity,
                 policy: policy.as_deref(),
                 overdue: *overdue,
+                open: *open,
                 since: since.as_deref(),
                 sort: *sort,
                 limit: *limit,
@@ -210,6 +212,7 @@ pub(super) struct CaseFilter<'a> {
     severity: Option<crate::domain::status::Severity>,
     policy: Option<&'a str>,
     overdue: bool,
+    open: bool,
     since: Option<&'a str>,
     sort: Sort,
     limit: Option<usize>,
@@ -222,6 +225,7 @@ pub(super) fn case_list(store: &Store, filter: &CaseFilter<'_>, json: bool) -> R
         severity,
         policy,
         overdue,
+        open,
         since,
         sort,
         limit,
@@ -244,6 +248,7 @@ pub(super) fn case_list(store: &Store, filter: &CaseFilter<'_>, json: bool) -> R
         && policy.is_none()
         && since_ts.is_none()
         && !*overdue
+        && !*open
         && *sort == Sort::Arrived;
     let total = store::count_cases(store.db(), *state)?;
     let sql_limit = (plain && limit > 0).then_some(limit);
@@ -253,6 +258,7 @@ pub(super) fn case_list(store: &Store, filter: &CaseFilter<'_>, json: bool) -> R
         .filter(|c| policy.as_deref().is_none_or(|p| c.policy == p))
         .filter(|c| since_ts.is_none_or(|t| c.arrived_at >= t))
         .filter(|c| !*overdue || (!c.state.is_closed() && next_due(c).is_some_and(|d| d < now)))
+        .filter(|c| !*open || !c.state.is_closed())
         .collect();
     match sort {
         Sort::Arrived => {}
