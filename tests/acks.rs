@@ -494,6 +494,21 @@ fn a_bounce_about_mail_triaged_did_not_send_is_kept_closed_and_owes_nothing() {
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
+/// The To address of every mail in the outbox, sorted.
+fn ack_recipients(env: &Env) -> Vec<String> {
+    let mut to: Vec<String> = outbox_files(env)
+        .iter()
+        .map(|raw| {
+            String::from_utf8_lossy(raw)
+                .lines()
+                .find_map(|l| l.strip_prefix("To: ").map(str::to_string))
+                .unwrap()
+        })
+        .collect();
+    to.sort();
+    to
+}
+
 /// Rita's report, acknowledged: her case's id and the ack as sent.
 fn rita_acknowledged(env: &Env) -> (String, String) {
     env.deliver(
@@ -811,19 +826,6 @@ fn reports_through_the_teams_own_list_are_answered_to_the_sender_it_names() {
         ("4-no-sender", &munged_without_sender),
         ("5-other", &other_list),
     ];
-    let recipients = |env: &Env| -> Vec<String> {
-        let mut to: Vec<String> = outbox_files(env)
-            .iter()
-            .map(|raw| {
-                String::from_utf8_lossy(raw)
-                    .lines()
-                    .find_map(|l| l.strip_prefix("To: ").map(str::to_string))
-                    .unwrap()
-            })
-            .collect();
-        to.sort();
-        to
-    };
     // Without list_id: list mail, never answered.
     let plain_env = team_env("");
     for (n, raw) in &all {
@@ -852,7 +854,7 @@ fn reports_through_the_teams_own_list_are_answered_to_the_sender_it_names() {
         "{s}"
     );
     assert_eq!(
-        recipients(&env),
+        ack_recipients(&env),
         ["mo@example.org", "nina@example.org", "rita@example.net"],
         "each ack goes to the sender the list names, never to the list"
     );
@@ -907,21 +909,10 @@ fn a_web_forms_report_is_answered_to_its_submitter_when_the_form_is_configured()
         "wpcf7-2@www.example.test",
         &[],
     );
-    let to = |env: &Env| -> Vec<String> {
-        outbox_files(env)
-            .iter()
-            .map(|raw| {
-                String::from_utf8_lossy(raw)
-                    .lines()
-                    .find_map(|l| l.strip_prefix("To: ").map(str::to_string))
-                    .unwrap()
-            })
-            .collect()
-    };
     let plain_env = team_env("");
     plain_env.deliver("1", &form);
     plain_env.json(&["run", "--once", "--json"]);
-    assert_eq!(to(&plain_env), ["wordpress@www.example.test"]);
+    assert_eq!(ack_recipients(&plain_env), ["wordpress@www.example.test"]);
 
     let env = team_env("");
     let config = std::fs::read_to_string(&env.config).unwrap().replace(
@@ -937,7 +928,7 @@ fn a_web_forms_report_is_answered_to_its_submitter_when_the_form_is_configured()
         (Some(2), Some(1)),
         "{s}"
     );
-    assert_eq!(to(&env), ["rita@example.net"]);
+    assert_eq!(ack_recipients(&env), ["rita@example.net"]);
     let cases = env.cases();
     let shows: Vec<serde_json::Value> = cases
         .iter()

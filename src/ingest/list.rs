@@ -20,16 +20,15 @@ use crate::config::MailboxConfig;
 use crate::read::mime::Report;
 
 /// Reads `r` as mail to the team when it came through `mb`'s own list (`list_id`).
-/// Returns whether it did.
-pub fn through_team_list(r: &mut Report, mb: &MailboxConfig) -> bool {
+fn through_team_list(r: &mut Report, mb: &MailboxConfig) {
     let Some(want) = mb.list_id.as_deref().map(bare_list_id) else {
-        return false;
+        return;
     };
     let Some(got) = r.list_id.as_deref().map(bare_list_id) else {
-        return false;
+        return;
     };
     if want.is_empty() || !got.eq_ignore_ascii_case(&want) {
-        return false;
+        return;
     }
     r.list_id = None;
     if r.precedence
@@ -59,9 +58,7 @@ pub fn through_team_list(r: &mut Report, mb: &MailboxConfig) -> bool {
                     "; the list rewrote From to its own address {list_from}, the sender is {} (its {} header)",
                     o.addr, o.header
                 ));
-                r.from_addr = Some(o.addr);
-                r.from_name = o.name;
-                r.from_problem = o.problem;
+                set_sender(r, o);
             }
             None => {
                 r.from_problem = Some(format!(
@@ -71,18 +68,17 @@ pub fn through_team_list(r: &mut Report, mb: &MailboxConfig) -> bool {
         }
     }
     r.notes.push(note);
-    true
 }
 
 /// Reads `r` as the submission of a web form of `mb` (`form_from`): the reporter is
-/// the `Reply-To` the form wrote. Returns whether it did.
-pub fn through_web_form(r: &mut Report, mb: &MailboxConfig) -> bool {
+/// the `Reply-To` the form wrote.
+fn through_web_form(r: &mut Report, mb: &MailboxConfig) {
     let Some(form) = r.from_addr.clone().filter(|f| {
         mb.form_from
             .iter()
             .any(|a| a.trim().eq_ignore_ascii_case(f))
     }) else {
-        return false;
+        return;
     };
     match r.reply_to_sender.take() {
         Some(o) => {
@@ -90,9 +86,7 @@ pub fn through_web_form(r: &mut Report, mb: &MailboxConfig) -> bool {
                 "sent by the web form {form} (mailbox {:?} form_from): the reporter is {}, its Reply-To",
                 mb.name, o.addr
             ));
-            r.from_addr = Some(o.addr);
-            r.from_name = o.name;
-            r.from_problem = o.problem;
+            set_sender(r, o);
         }
         None => {
             r.from_problem = Some(format!(
@@ -100,7 +94,13 @@ pub fn through_web_form(r: &mut Report, mb: &MailboxConfig) -> bool {
             ));
         }
     }
-    true
+}
+
+/// The sender a relay named becomes the message's sender (as if From had said it).
+fn set_sender(r: &mut Report, o: crate::read::mime::OriginalSender) {
+    r.from_addr = Some(o.addr);
+    r.from_name = o.name;
+    r.from_problem = o.problem;
 }
 
 /// Both relays, in order: the team's list, then a web form.
